@@ -1,0 +1,113 @@
+//! The command line: global options (each with its environment variable) and the subcommands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sigov",
+    version,
+    about = "Cron-driven alerting for SI-Gouvernance: deadline, stage, task, budget and contract alerts, recorded once and mailed once",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: /etc/sigov/sigov.toml when it exists
+    #[arg(long, global = true, env = "SIGOV_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL: mysql://user:pass@host:3306/db or sqlite:///path/file.db (prefer the environment: the URL holds a password)
+    #[arg(
+        long,
+        global = true,
+        env = "SIGOV_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Rule profile: reference (the Django commands, row for row) or recommended
+    #[arg(long, global = true, env = "SIGOV_PROFILE", value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Evaluate as of this business date (YYYY-MM-DD) instead of today
+    #[arg(long, global = true, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+
+    /// Output of commands that print data: text or json
+    #[arg(long, global = true, env = "SIGOV_FORMAT", value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// More output (repeat for debug logs)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a check: evaluate the rules, record new alerts once, queue their mail
+    Check(CheckArgs),
+    /// sigov's own tables: apply or list migrations
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Create (or refresh) a demo database with realistic SI-Gouvernance data, then run the checks
+    Demo(DemoArgs),
+    /// Show or validate the effective configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckWhich {
+    /// Project deadlines: J-7, J-3, J-1 (J-0 in the recommended profile) and overdue projects
+    Deadlines,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Which check to run
+    #[arg(value_enum)]
+    pub which: CheckWhich,
+    /// Evaluate and print what would be created; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending sigov migrations (never touches the web application's tables)
+    Migrate,
+    /// List sigov migrations and whether each is applied
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Demo database URL (SQLite file by default; a MySQL database is accepted)
+    #[arg(long, value_name = "URL", default_value = "sqlite://./sigov-demo.db")]
+    pub db: String,
+    /// Number of projects
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub scale: u32,
+    /// Seed of the deterministic generator
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Only create the data; run no check
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Effective values and where each came from (secrets redacted)
+    Show,
+    /// Validate the configuration and connect to the database
+    Check,
+}

@@ -1,0 +1,130 @@
+//! The business date and "now", injectable: `--date` fixes the business date, `SIGOV_NOW`
+//! (RFC 3339, for tests and replays) fixes the wall clock.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// Real (or injected) current instant, used for `date_creation` and run records.
+    pub now: DateTime<Utc>,
+    /// The date the rules evaluate against ("today").
+    pub today: NaiveDate,
+    /// Time zone used to tell which business day a stored UTC timestamp belongs to.
+    pub tz: Tz,
+}
+
+impl Clock {
+    /// `utc_today`: the reference's "today" is the UTC date; otherwise the date in `tz`.
+    pub fn new(
+        now: Option<DateTime<Utc>>,
+        date: Option<NaiveDate>,
+        tz: Tz,
+        utc_today: bool,
+    ) -> Clock {
+        let now = now.unwrap_or_else(Utc::now);
+        let today = date.unwrap_or_else(|| {
+            if utc_today {
+                now.date_naive()
+            } else {
+                now.with_timezone(&tz).date_naive()
+            }
+        });
+        Clock { now, today, tz }
+    }
+
+    pub fn now_naive(&self) -> NaiveDateTime {
+        self.now.naive_utc()
+    }
+
+    /// The business date (in `tz`) of a naive UTC timestamp as stored by Django.
+    pub fn local_date(&self, utc: NaiveDateTime) -> NaiveDate {
+        self.tz.from_utc_datetime(&utc).date_naive()
+    }
+
+    /// UTC instant at which local day `d` starts in `tz` (handles DST gaps).
+    pub fn local_day_start_utc(&self, d: NaiveDate) -> NaiveDateTime {
+        let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        match self.tz.from_local_datetime(&midnight) {
+            chrono::LocalResult::Single(t) => t.naive_utc(),
+            chrono::LocalResult::Ambiguous(a, _) => a.naive_utc(),
+            // No zone skips midnight today, but be total: use the first valid hour.
+            chrono::LocalResult::None => self
+                .tz
+                .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+                .map(|t| t.naive_utc())
+                .unwrap_or(midnight),
+        }
+    }
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("invalid date `{s}` (expected YYYY-MM-DD)"))
+}
+
+pub fn parse_now(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|d| d.with_timezone(&Utc))
+        .with_context(|| {
+            format!("invalid SIGOV_NOW `{s}` (expected RFC 3339, e.g. 2026-11-22T10:00:00Z)")
+        })
+}
+
+/// Django's storage form of a naive UTC datetime.
+pub fn format_datetime(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+/// Parses a stored DATETIME read as text; `None` for zero or garbage values.
+pub fn parse_stored_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
+        .ok()
+}
+
+/// Parses a stored DATE read as text; `None` for `0000-00-00` and other invalid values.
+pub fn parse_stored_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let d = s.get(..10).unwrap_or(s);
+    NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paris_day_bounds_follow_dst() {
+        let c = Clock::new(None, None, chrono_tz::Europe::Paris, false);
+        let winter = c.local_day_start_utc(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        assert_eq!(format_datetime(winter), "2026-11-21 23:00:00.000000");
+        let summer = c.local_day_start_utc(NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+        assert_eq!(format_datetime(summer), "2026-06-30 22:00:00.000000");
+    }
+
+    #[test]
+    fn business_date_vs_utc_date() {
+        let now = parse_now("2026-11-22T23:30:00Z").unwrap();
+        let utc = Clock::new(Some(now), None, chrono_tz::Europe::Paris, true);
+        assert_eq!(utc.today.to_string(), "2026-11-22");
+        let paris = Clock::new(Some(now), None, chrono_tz::Europe::Paris, false);
+        assert_eq!(paris.today.to_string(), "2026-11-23");
+    }
+
+    #[test]
+    fn stored_values_parse_or_are_rejected() {
+        assert!(parse_stored_date("0000-00-00").is_none());
+        assert!(parse_stored_date("2026-02-30").is_none());
+        assert_eq!(
+            parse_stored_date("2026-11-29").unwrap().to_string(),
+            "2026-11-29"
+        );
+        assert!(parse_stored_datetime("2026-11-21 23:30:00.000000").is_some());
+        assert!(parse_stored_datetime("2026-11-21 23:30:00").is_some());
+        assert!(parse_stored_datetime("0000-00-00 00:00:00").is_none());
+    }
+}

@@ -1,0 +1,498 @@
+//! One typed configuration: defaults < TOML file < `SIGOV_*` environment < flags. Every value
+//! remembers where it came from; secrets are redacted whenever a value is shown.
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where the file is looked for when neither `--config` nor `SIGOV_CONFIG` names one.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/sigov/sigov.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Default,
+    File,
+    Env,
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Default => "default",
+            Source::File => "file",
+            Source::Env => "env",
+            Source::Flag => "flag",
+        })
+    }
+}
+
+/// One known configuration key.
+pub struct KeySpec {
+    pub key: &'static str,
+    pub env: Option<&'static str>,
+    pub default: &'static str,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+/// Every key sigov reads. `default` is TOML syntax.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec { key: "database.url", env: Some("SIGOV_DATABASE_URL"), default: "\"\"", secret: true,
+        help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path) or sqlite:///path/file.db" },
+    KeySpec { key: "database.url_file", env: Some("SIGOV_DATABASE_URL_FILE"), default: "\"\"", secret: false,
+        help: "file holding the database URL (systemd LoadCredential=); used when database.url is empty" },
+    KeySpec { key: "rules.profile", env: Some("SIGOV_PROFILE"), default: "\"recommended\"", secret: false,
+        help: "rule profile: reference (the Django commands, row for row) or recommended" },
+    KeySpec { key: "rules.timezone", env: Some("SIGOV_TIMEZONE"), default: "\"Europe/Paris\"", secret: false,
+        help: "business time zone: the recommended profile's today, and the day of stored timestamps for the daily de-duplication" },
+    KeySpec { key: "recommended.business_date", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.1) today is the date in rules.timezone; false: the UTC date, as the reference" },
+    KeySpec { key: "recommended.milestone_catch_up", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.2) a missed milestone fires on the next run, once per (entity, due date, milestone, recipient); a moved due date re-arms" },
+    KeySpec { key: "recommended.deadline_day_alert", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.2) add the J-0 milestone (ECHEANCE_J0, DANGER) on the deadline day" },
+    KeySpec { key: "recommended.repeat_every_days", env: None, default: "1", secret: false,
+        help: "(recommended §3.2.3) overdue alerts repeat at most once per this many business days per (entity, recipient)" },
+    KeySpec { key: "recommended.skip_inactive_recipients", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.4) accounts with is_active = 0 or statut_actif = 0 receive nothing" },
+    KeySpec { key: "deadlines.milestones", env: None, default: "[7, 3, 1]", secret: false,
+        help: "(recommended) days before the project deadline that alert; 7, 3 and 1 keep the reference texts and types" },
+    KeySpec { key: "deadlines.team_milestones", env: None, default: "[7]", secret: false,
+        help: "(recommended) milestones whose alert also goes to the whole project team" },
+    KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
+        help: "output of commands that print data: text or json" },
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Reference,
+    Recommended,
+}
+
+impl Profile {
+    pub fn parse(s: &str) -> Result<Profile> {
+        match s.trim() {
+            "reference" => Ok(Profile::Reference),
+            "recommended" => Ok(Profile::Recommended),
+            other => bail!("unknown profile `{other}` (expected reference or recommended)"),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Reference => "reference",
+            Profile::Recommended => "recommended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Format> {
+        match s.trim() {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            other => bail!("unknown format `{other}` (expected text or json)"),
+        }
+    }
+}
+
+/// Rule settings after the profile is applied: what the rule engine reads.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rules {
+    pub profile: Profile,
+    #[serde(serialize_with = "ser_tz")]
+    pub tz: Tz,
+    /// Today is the UTC date (reference) rather than the date in `tz`.
+    pub utc_today: bool,
+    /// Milestones fire once per (entity, due date, milestone, recipient), with catch-up.
+    pub catch_up: bool,
+    /// Project milestones, in days before the deadline, largest first (0 = the deadline day).
+    pub milestones: Vec<u32>,
+    /// Milestones whose alert also reaches the whole team.
+    pub team_milestones: Vec<u32>,
+    /// Overdue alerts: at most one per this many business days per (entity, recipient).
+    pub repeat_every_days: u32,
+    pub skip_inactive: bool,
+}
+
+fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
+}
+
+impl Rules {
+    /// The reference's fixed behavior.
+    pub fn reference(tz: Tz) -> Rules {
+        Rules {
+            profile: Profile::Reference,
+            tz,
+            utc_today: true,
+            catch_up: false,
+            milestones: vec![7, 3, 1],
+            team_milestones: vec![7],
+            repeat_every_days: 1,
+            skip_inactive: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: toml::Value,
+    pub source: Source,
+}
+
+/// Raw layered values, before typing.
+#[derive(Debug, Clone, Default)]
+pub struct Layers {
+    pub entries: BTreeMap<&'static str, Entry>,
+    pub file: Option<PathBuf>,
+}
+
+/// Values given on the command line (global flags).
+#[derive(Debug, Clone, Default)]
+pub struct FlagValues {
+    pub config: Option<(PathBuf, Source)>,
+    pub database_url: Option<(String, Source)>,
+    pub profile: Option<(String, Source)>,
+    pub format: Option<(String, Source)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub layers: Layers,
+    pub database_url: String,
+    pub rules: Rules,
+    pub format: Format,
+}
+
+fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+fn parse_default(k: &KeySpec) -> toml::Value {
+    // The table is compiled in and covered by a unit test; a bad literal falls back to a string.
+    let doc = format!("v = {}", k.default);
+    doc.parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(k.default.to_owned()))
+}
+
+/// Reads a string from the environment as the default's TOML type.
+fn env_value(k: &KeySpec, raw: &str) -> Result<toml::Value> {
+    Ok(match parse_default(k) {
+        toml::Value::String(_) => toml::Value::String(raw.to_owned()),
+        _ => {
+            let doc = format!("v = {raw}");
+            doc.parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{}: invalid value `{raw}` for {}",
+                        k.env.unwrap_or(""),
+                        k.key
+                    )
+                })?
+        }
+    })
+}
+
+fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+    for (k, v) in t {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(sub) => flatten(&key, sub, out),
+            other => out.push((key, other.clone())),
+        }
+    }
+}
+
+impl Layers {
+    /// Builds the layers from the defaults, the file, the environment and the flags.
+    pub fn load(flags: &FlagValues, env: &dyn Fn(&str) -> Option<String>) -> Result<Layers> {
+        let mut layers = Layers::default();
+        for k in KEYS {
+            layers.entries.insert(
+                k.key,
+                Entry {
+                    value: parse_default(k),
+                    source: Source::Default,
+                },
+            );
+        }
+        let (path, explicit) = match &flags.config {
+            Some((p, _)) => (Some(p.clone()), true),
+            None => (Some(PathBuf::from(DEFAULT_CONFIG_PATH)), false),
+        };
+        if let Some(path) = path {
+            if explicit || path.exists() {
+                layers.read_file(&path)?;
+            }
+        }
+        for k in KEYS {
+            if let Some(var) = k.env {
+                if let Some(raw) = env(var).filter(|v| !v.is_empty()) {
+                    let value = env_value(k, &raw)?;
+                    layers.entries.insert(
+                        k.key,
+                        Entry {
+                            value,
+                            source: Source::Env,
+                        },
+                    );
+                }
+            }
+        }
+        let mut set_flag = |key: &'static str, v: &Option<(String, Source)>| {
+            if let Some((val, src)) = v {
+                layers.entries.insert(
+                    key,
+                    Entry {
+                        value: toml::Value::String(val.clone()),
+                        source: *src,
+                    },
+                );
+            }
+        };
+        set_flag("database.url", &flags.database_url);
+        set_flag("rules.profile", &flags.profile);
+        set_flag("output.format", &flags.format);
+        Ok(layers)
+    }
+
+    fn read_file(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration file `{}`", path.display()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            anyhow!(
+                "configuration file `{}`: {}",
+                path.display(),
+                crate::db::one_line(&e.to_string())
+            )
+        })?;
+        let mut flat = Vec::new();
+        flatten("", &table, &mut flat);
+        for (key, value) in flat {
+            let Some(k) = spec(&key) else {
+                bail!(
+                    "configuration file `{}`: unknown key `{key}`",
+                    path.display()
+                );
+            };
+            let expected = parse_default(k);
+            if std::mem::discriminant(&expected) != std::mem::discriminant(&value) {
+                bail!(
+                    "configuration file `{}`: `{key}` must be {}, not {}",
+                    path.display(),
+                    expected.type_str(),
+                    value.type_str()
+                );
+            }
+            self.entries.insert(
+                k.key,
+                Entry {
+                    value,
+                    source: Source::File,
+                },
+            );
+        }
+        self.file = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Result<&Entry> {
+        self.entries
+            .get(key)
+            .ok_or_else(|| anyhow!("configuration key `{key}` missing"))
+    }
+
+    fn string(&self, key: &str) -> Result<String> {
+        match &self.get(key)?.value {
+            toml::Value::String(s) => Ok(s.clone()),
+            other => bail!("`{key}` must be a string, not {}", other.type_str()),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<bool> {
+        match &self.get(key)?.value {
+            toml::Value::Boolean(b) => Ok(*b),
+            other => bail!("`{key}` must be true or false, not {}", other.type_str()),
+        }
+    }
+
+    fn uint(&self, key: &str, min: i64, max: i64) -> Result<u32> {
+        let e = self.get(key)?;
+        match &e.value {
+            toml::Value::Integer(i) if (min..=max).contains(i) => Ok(*i as u32),
+            toml::Value::Integer(i) => {
+                bail!("`{key}` = {i} ({}) is out of range {min}..={max}", e.source)
+            }
+            other => bail!("`{key}` must be an integer, not {}", other.type_str()),
+        }
+    }
+
+    fn uint_list(&self, key: &str, max: i64) -> Result<Vec<u32>> {
+        let e = self.get(key)?;
+        let toml::Value::Array(items) = &e.value else {
+            bail!("`{key}` must be a list of integers");
+        };
+        let mut out = Vec::new();
+        for it in items {
+            match it {
+                toml::Value::Integer(i) if (0..=max).contains(i) => out.push(*i as u32),
+                other => bail!("`{key}`: `{other}` is not an integer in 0..={max}"),
+            }
+        }
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Every key with its effective value, secrets redacted.
+    pub fn shown(&self) -> Vec<(&'static str, String, Source)> {
+        KEYS.iter()
+            .filter_map(|k| {
+                let e = self.entries.get(k.key)?;
+                let v = match &e.value {
+                    toml::Value::String(s) if k.secret && !s.is_empty() => {
+                        toml::Value::String(crate::db::url::redact(s)).to_string()
+                    }
+                    other => other.to_string(),
+                };
+                Some((k.key, v, e.source))
+            })
+            .collect()
+    }
+}
+
+impl Config {
+    pub fn from_layers(layers: Layers) -> Result<Config> {
+        let mut database_url = layers.string("database.url")?;
+        if database_url.is_empty() {
+            let file = layers.string("database.url_file")?;
+            if !file.is_empty() {
+                database_url = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read database.url_file `{file}`"))?
+                    .trim()
+                    .to_owned();
+            }
+        }
+        let profile = Profile::parse(&layers.string("rules.profile")?)?;
+        let tz_name = layers.string("rules.timezone")?;
+        let tz: Tz = tz_name
+            .parse()
+            .map_err(|_| anyhow!("rules.timezone: unknown time zone `{tz_name}`"))?;
+        let format = Format::parse(&layers.string("output.format")?)?;
+        let recommended = Rules {
+            profile: Profile::Recommended,
+            tz,
+            utc_today: !layers.boolean("recommended.business_date")?,
+            catch_up: layers.boolean("recommended.milestone_catch_up")?,
+            milestones: {
+                let mut m = layers.uint_list("deadlines.milestones", 365)?;
+                m.retain(|d| *d > 0);
+                if layers.boolean("recommended.deadline_day_alert")? {
+                    m.push(0);
+                }
+                if m.is_empty() {
+                    bail!("deadlines.milestones: at least one milestone is needed");
+                }
+                m
+            },
+            team_milestones: layers.uint_list("deadlines.team_milestones", 365)?,
+            repeat_every_days: layers.uint("recommended.repeat_every_days", 1, 366)?,
+            skip_inactive: layers.boolean("recommended.skip_inactive_recipients")?,
+        };
+        let rules = match profile {
+            Profile::Recommended => recommended,
+            Profile::Reference => Rules::reference(tz),
+        };
+        Ok(Config {
+            layers,
+            database_url,
+            rules,
+            format,
+        })
+    }
+
+    pub fn require_database_url(&self) -> Result<&str> {
+        if self.database_url.is_empty() {
+            bail!(
+                "no database URL: set SIGOV_DATABASE_URL, --database-url or database.url (accepted: {})",
+                crate::db::url::ACCEPTED
+            );
+        }
+        Ok(&self.database_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_parse() {
+        for k in KEYS {
+            let doc = format!("v = {}", k.default);
+            assert!(doc.parse::<toml::Table>().is_ok(), "{}", k.key);
+        }
+        let flags = FlagValues {
+            config: None,
+            ..Default::default()
+        };
+        let l = Layers::load(&flags, &no_env).unwrap();
+        let c = Config::from_layers(l).unwrap();
+        assert_eq!(c.rules.profile, Profile::Recommended);
+        assert_eq!(c.rules.milestones, vec![7, 3, 1, 0]);
+    }
+
+    #[test]
+    fn precedence_file_env_flag() {
+        let dir = std::env::temp_dir().join(format!("sigov-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[rules]\nprofile = \"reference\"\ntimezone = \"UTC\"\n[database]\nurl = \"sqlite:///f.db\"\n").unwrap();
+        let env = |k: &str| (k == "SIGOV_DATABASE_URL").then(|| "mysql://u:pw@h/db".to_owned());
+        let flags = FlagValues {
+            config: Some((f.clone(), Source::Flag)),
+            format: Some(("json".into(), Source::Flag)),
+            ..Default::default()
+        };
+        let l = Layers::load(&flags, &env).unwrap();
+        let shown = l.shown();
+        let url = shown.iter().find(|s| s.0 == "database.url").unwrap();
+        assert_eq!(url.1, "\"mysql://u:***@h/db\"");
+        assert_eq!(url.2, Source::Env);
+        let c = Config::from_layers(l).unwrap();
+        assert_eq!(c.rules.profile, Profile::Reference);
+        assert_eq!(c.rules.tz, chrono_tz::UTC);
+        assert_eq!(c.format, Format::Json);
+        std::fs::write(&f, "[rules]\nprofil = \"reference\"\n").unwrap();
+        let e = Layers::load(&flags, &no_env).unwrap_err().to_string();
+        assert!(e.contains("unknown key `rules.profil`"), "{e}");
+        std::fs::write(&f, "[recommended]\nrepeat_every_days = \"2\"\n").unwrap();
+        let e = Layers::load(&flags, &no_env).unwrap_err().to_string();
+        assert!(e.contains("must be integer"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

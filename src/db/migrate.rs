@@ -1,0 +1,183 @@
+//! sigov's embedded migrations (one folder per backend, same names), applied and tracked in
+//! `sigov_schema_migrations` so that every table sigov owns carries the `sigov_` prefix.
+
+use super::{Backend, Conn, Db, Val};
+use anyhow::{anyhow, Context, Result};
+use diesel::migration::MigrationSource;
+use diesel::QueryableByName;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+
+#[cfg(feature = "mysql")]
+const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+#[cfg(feature = "sqlite")]
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+const TRACKING_TABLE: &str = "sigov_schema_migrations";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationState {
+    pub version: String,
+    pub name: String,
+    pub applied_at: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct AppliedRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    applied_at: String,
+}
+
+/// (version, full name) of every embedded migration for this backend, in order.
+fn embedded(db: &Db) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = match db.backend() {
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => MigrationSource::<diesel::mysql::Mysql>::migrations(&MYSQL)
+            .map_err(|e| anyhow!("embedded migrations: {e}"))?
+            .iter()
+            .map(|m| (m.name().version().to_string(), m.name().to_string()))
+            .collect(),
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+            .map_err(|e| anyhow!("embedded migrations: {e}"))?
+            .iter()
+            .map(|m| (m.name().version().to_string(), m.name().to_string()))
+            .collect(),
+        #[allow(unreachable_patterns)]
+        other => anyhow::bail!("backend {} not compiled in", other.name()),
+    };
+    out.sort();
+    Ok(out)
+}
+
+fn applied(db: &mut Db) -> Result<Vec<(String, String)>> {
+    if !db.table_exists(TRACKING_TABLE)? {
+        return Ok(Vec::new());
+    }
+    let at = db.text("applied_at");
+    let rows: Vec<AppliedRow> = db.load(
+        &format!("SELECT version, {at} AS applied_at FROM {TRACKING_TABLE} ORDER BY version"),
+        &[],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.version, r.applied_at))
+        .collect())
+}
+
+/// Every embedded migration with the time it was applied, if it was.
+pub fn status(db: &mut Db) -> Result<Vec<MigrationState>> {
+    let done = applied(db)?;
+    Ok(embedded(db)?
+        .into_iter()
+        .map(|(version, name)| {
+            let applied_at = done
+                .iter()
+                .find(|(v, _)| *v == version)
+                .map(|(_, a)| a.clone());
+            MigrationState {
+                version,
+                name,
+                applied_at,
+            }
+        })
+        .collect())
+}
+
+/// Names of migrations not applied yet.
+pub fn pending(db: &mut Db) -> Result<Vec<String>> {
+    Ok(status(db)?
+        .into_iter()
+        .filter(|m| m.applied_at.is_none())
+        .map(|m| m.name)
+        .collect())
+}
+
+/// Refuses to go on while migrations are pending (every command but `db migrate` and `demo`).
+pub fn ensure_current(db: &mut Db) -> Result<()> {
+    let p = pending(db)?;
+    if !p.is_empty() {
+        anyhow::bail!(
+            "database `{}` has {} pending sigov migration(s) ({}); run `sigov db migrate` first",
+            db.url().redacted(),
+            p.len(),
+            p.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Applies every pending migration; returns the names applied.
+pub fn run_pending(db: &mut Db) -> Result<Vec<String>> {
+    let create = match db.backend() {
+        Backend::Mysql => format!(
+            "CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (version VARCHAR(50) NOT NULL PRIMARY KEY, \
+             name VARCHAR(191) NOT NULL, applied_at DATETIME(6) NOT NULL) \
+             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+        ),
+        Backend::Sqlite => format!(
+            "CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (version VARCHAR(50) NOT NULL PRIMARY KEY, \
+             name VARCHAR(191) NOT NULL, applied_at DATETIME NOT NULL)"
+        ),
+    };
+    db.batch(&create)
+        .context("cannot create the migration tracking table")?;
+    let done: Vec<String> = applied(db)?.into_iter().map(|(v, _)| v).collect();
+    let mut ran = Vec::new();
+    for (version, name) in embedded(db)? {
+        if done.contains(&version) {
+            continue;
+        }
+        let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
+        // MySQL commits DDL implicitly; SQLite applies the migration and its record atomically.
+        let apply = |db: &mut Db| -> Result<()> {
+            run_one(db, &version).with_context(|| format!("migration {name} failed"))?;
+            db.execute(
+                &format!(
+                    "INSERT INTO {TRACKING_TABLE} (version, name, applied_at) VALUES (?, ?, ?)"
+                ),
+                &[
+                    Val::from(version.as_str()),
+                    Val::from(name.as_str()),
+                    Val::Text(now.clone()),
+                ],
+            )?;
+            Ok(())
+        };
+        match db.backend() {
+            Backend::Sqlite => db.transaction(apply)?,
+            Backend::Mysql => apply(db)?,
+        }
+        log::info!("applied migration {name}");
+        ran.push(name);
+    }
+    Ok(ran)
+}
+
+fn run_one(db: &mut Db, version: &str) -> Result<()> {
+    match db.conn_mut() {
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(c) => {
+            let all = MigrationSource::<diesel::mysql::Mysql>::migrations(&MYSQL)
+                .map_err(|e| anyhow!("embedded migrations: {e}"))?;
+            let m = all
+                .iter()
+                .find(|m| m.name().version().to_string() == version)
+                .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
+            m.run(c)
+                .map_err(|e| anyhow!("{}", super::one_line(&e.to_string())))
+        }
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) => {
+            let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+                .map_err(|e| anyhow!("embedded migrations: {e}"))?;
+            let m = all
+                .iter()
+                .find(|m| m.name().version().to_string() == version)
+                .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
+            m.run(c)
+                .map_err(|e| anyhow!("{}", super::one_line(&e.to_string())))
+        }
+    }
+}

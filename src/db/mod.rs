@@ -1,0 +1,305 @@
+//! Database connections: the backend chosen from the URL scheme, one statement API over both
+//! backends (text SQL with typed binds), transactions, and a statement counter.
+
+pub mod migrate;
+pub mod url;
+
+use anyhow::{Context, Result};
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+
+pub use url::{Backend, DbUrl};
+
+#[cfg(feature = "mysql")]
+use diesel::mysql::{Mysql, MysqlConnection};
+#[cfg(feature = "sqlite")]
+use diesel::sqlite::{Sqlite, SqliteConnection};
+
+/// A value bound to a `?` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::Text(s.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Self {
+        Val::Text(s)
+    }
+}
+impl From<i64> for Val {
+    fn from(i: i64) -> Self {
+        Val::Int(i)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(s: Option<String>) -> Self {
+        Val::OptText(s)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(i: Option<i64>) -> Self {
+        Val::OptInt(i)
+    }
+}
+
+pub enum Conn {
+    #[cfg(feature = "mysql")]
+    Mysql(MysqlConnection),
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection and `$DB` to its backend type.
+macro_rules! with_conn {
+    ($conn:expr, $c:ident, $DB:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "mysql")]
+            Conn::Mysql($c) => {
+                #[allow(dead_code)]
+                type $DB = Mysql;
+                $body
+            }
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite($c) => {
+                #[allow(dead_code)]
+                type $DB = Sqlite;
+                $body
+            }
+        }
+    };
+}
+
+macro_rules! bind_vals {
+    ($q:expr, $vals:expr) => {{
+        let mut q = $q;
+        for v in $vals {
+            q = match v.clone() {
+                Val::Text(s) => q.bind::<Text, _>(s),
+                Val::OptText(s) => q.bind::<Nullable<Text>, _>(s),
+                Val::Int(i) => q.bind::<BigInt, _>(i),
+                Val::OptInt(i) => q.bind::<Nullable<BigInt>, _>(i),
+            };
+        }
+        q
+    }};
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// An open database connection plus what sigov needs around it.
+pub struct Db {
+    conn: Conn,
+    url: DbUrl,
+    statements: u64,
+    in_tx: bool,
+}
+
+impl Db {
+    /// Connects to the database named by `url`; the scheme picks the backend.
+    pub fn connect(url: &str) -> Result<Db> {
+        let url = DbUrl::parse(url)?;
+        Self::connect_parsed(url)
+    }
+
+    pub fn connect_parsed(url: DbUrl) -> Result<Db> {
+        let shown = url.redacted();
+        let conn = match url.backend() {
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = MysqlConnection::establish(url.connect_string()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect to database `{shown}`: {}",
+                        one_line(&e.to_string())
+                    )
+                })?;
+                // Django's session mode: overlong values are errors, never silent truncations.
+                c.batch_execute("SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES')")
+                    .map_err(|e| anyhow::anyhow!("cannot configure session on `{shown}`: {e}"))?;
+                Conn::Mysql(c)
+            }
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => {
+                let path = url.connect_string();
+                if path != ":memory:" {
+                    let p = std::path::Path::new(path);
+                    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        if !dir.is_dir() {
+                            anyhow::bail!(
+                                "cannot connect to database `{shown}`: directory `{}` does not exist",
+                                dir.display()
+                            );
+                        }
+                    }
+                }
+                let mut c = SqliteConnection::establish(path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect to database `{shown}`: {}",
+                        one_line(&e.to_string())
+                    )
+                })?;
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| anyhow::anyhow!("cannot open database `{shown}`: {}", one_line(&e.to_string())))?;
+                Conn::Sqlite(c)
+            }
+        };
+        Ok(Db {
+            conn,
+            url,
+            statements: 0,
+            in_tx: false,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    /// Number of statements sent since the connection opened (set-based checks keep it constant).
+    pub fn statements(&self) -> u64 {
+        self.statements
+    }
+
+    /// Executes one statement with binds; returns the affected row count.
+    pub fn execute(&mut self, sql: &str, vals: &[Val]) -> Result<usize, diesel::result::Error> {
+        self.statements += 1;
+        with_conn!(&mut self.conn, c, DB => {
+            let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
+            q.execute(c)
+        })
+    }
+
+    /// Runs several statements without binds (DDL, pragmas).
+    pub fn batch(&mut self, sql: &str) -> Result<(), diesel::result::Error> {
+        self.statements += 1;
+        with_conn!(&mut self.conn, c, DB => c.batch_execute(sql))
+    }
+
+    /// Loads rows of a `QueryableByName` struct.
+    pub fn load<R>(&mut self, sql: &str, vals: &[Val]) -> Result<Vec<R>, diesel::result::Error>
+    where
+        R: LoadRow,
+    {
+        self.statements += 1;
+        with_conn!(&mut self.conn, c, DB => {
+            let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
+            q.load::<R>(c)
+        })
+    }
+
+    pub fn count(&mut self, sql: &str, vals: &[Val]) -> Result<i64, diesel::result::Error> {
+        let rows: Vec<CountRow> = self.load(sql, vals)?;
+        Ok(rows.first().map(|r| r.n).unwrap_or(0))
+    }
+
+    /// Runs `f` in one transaction (SQLite: `BEGIN IMMEDIATE`, so writers queue instead of
+    /// failing at commit). Rolls back on error.
+    pub fn transaction<T, F>(&mut self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Db) -> Result<T>,
+    {
+        anyhow::ensure!(!self.in_tx, "nested transaction");
+        let begin = match self.backend() {
+            Backend::Mysql => "START TRANSACTION",
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+        };
+        self.batch(begin).context("cannot begin transaction")?;
+        self.in_tx = true;
+        let out = f(self);
+        self.in_tx = false;
+        match out {
+            Ok(v) => {
+                self.batch("COMMIT").context("cannot commit transaction")?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(rb) = self.batch("ROLLBACK") {
+                    log::warn!("rollback failed: {rb}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether a table exists in the connected database.
+    pub fn table_exists(&mut self, table: &str) -> Result<bool, diesel::result::Error> {
+        let n = match self.backend() {
+            Backend::Mysql => self.count(
+                "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                &[table.into()],
+            )?,
+            Backend::Sqlite => self.count(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+                &[table.into()],
+            )?,
+        };
+        Ok(n > 0)
+    }
+
+    /// SQL that renders a DATE or DATETIME column as text on this backend.
+    pub fn text(&self, col: &str) -> String {
+        match self.backend() {
+            Backend::Mysql => format!("CAST({col} AS CHAR)"),
+            Backend::Sqlite => format!("CAST({col} AS TEXT)"),
+        }
+    }
+
+    /// SQL for a boolean column read as 0/1.
+    pub fn flag(&self, col: &str) -> String {
+        format!("(CASE WHEN {col} <> 0 THEN 1 ELSE 0 END)")
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+}
+
+/// Rows loadable on every compiled backend.
+#[cfg(all(feature = "mysql", feature = "sqlite"))]
+pub trait LoadRow: QueryableByName<Mysql> + QueryableByName<Sqlite> + 'static {}
+#[cfg(all(feature = "mysql", feature = "sqlite"))]
+impl<T: QueryableByName<Mysql> + QueryableByName<Sqlite> + 'static> LoadRow for T {}
+#[cfg(all(feature = "mysql", not(feature = "sqlite")))]
+pub trait LoadRow: QueryableByName<Mysql> + 'static {}
+#[cfg(all(feature = "mysql", not(feature = "sqlite")))]
+impl<T: QueryableByName<Mysql> + 'static> LoadRow for T {}
+#[cfg(all(feature = "sqlite", not(feature = "mysql")))]
+pub trait LoadRow: QueryableByName<Sqlite> + 'static {}
+#[cfg(all(feature = "sqlite", not(feature = "mysql")))]
+impl<T: QueryableByName<Sqlite> + 'static> LoadRow for T {}
+
+/// Is this error a unique-key violation (another writer recorded the same key)?
+pub fn is_unique_violation(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<diesel::result::Error>(),
+            Some(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    })
+}
+
+/// Error texts from the client libraries can span lines; operators get one.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,180 @@
+//! Database URLs: the scheme names the backend (never guessed), passwords are redacted for display.
+
+use anyhow::{bail, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Mysql,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Mysql => "mysql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A validated database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    raw: String,
+    backend: Backend,
+    /// What the driver receives: the URL for MySQL, the file path for SQLite.
+    target: String,
+}
+
+pub const ACCEPTED: &str = "mysql://user:pass@host:3306/db (socket: ?unix_socket=/path), sqlite:///abs/path.db or sqlite://relative/path.db";
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<DbUrl> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            bail!("no database URL: set SIGOV_DATABASE_URL, --database-url or database.url (accepted: {ACCEPTED})");
+        }
+        let (scheme, rest) = match raw.split_once("://") {
+            Some((s, r)) => (s.to_ascii_lowercase(), r),
+            None => bail!(
+                "database URL `{}` has no scheme; accepted: {ACCEPTED}",
+                redact(raw)
+            ),
+        };
+        match scheme.as_str() {
+            "mysql" | "mariadb" => {
+                if !cfg!(feature = "mysql") {
+                    bail!("this sigov was built without MySQL support (cargo feature `mysql`)");
+                }
+                let target = format!("mysql://{rest}");
+                let host_part = rest.split(['/', '?']).next().unwrap_or("");
+                let host = host_part.rsplit('@').next().unwrap_or("");
+                if host.is_empty() {
+                    bail!(
+                        "database URL `{}` names no host; accepted: {ACCEPTED}",
+                        redact(raw)
+                    );
+                }
+                Ok(DbUrl {
+                    raw: raw.to_owned(),
+                    backend: Backend::Mysql,
+                    target,
+                })
+            }
+            "sqlite" => {
+                if !cfg!(feature = "sqlite") {
+                    bail!("this sigov was built without SQLite support (cargo feature `sqlite`)");
+                }
+                let path = rest.split('?').next().unwrap_or("");
+                if path.is_empty() {
+                    bail!("database URL `{raw}` names no file; accepted: {ACCEPTED}");
+                }
+                let path = percent_encoding::percent_decode_str(path)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                Ok(DbUrl {
+                    raw: raw.to_owned(),
+                    backend: Backend::Sqlite,
+                    target: path,
+                })
+            }
+            "postgres" | "postgresql" => bail!(
+                "PostgreSQL is not supported yet (`{}`); accepted: {ACCEPTED}",
+                redact(raw)
+            ),
+            other => bail!(
+                "unknown database URL scheme `{other}` in `{}`; accepted: {ACCEPTED}",
+                redact(raw)
+            ),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn connect_string(&self) -> &str {
+        &self.target
+    }
+
+    /// For SQLite: the database file path.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        (self.backend == Backend::Sqlite).then_some(self.target.as_str())
+    }
+
+    pub fn redacted(&self) -> String {
+        redact(&self.raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let host = &authority[at + 1..];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_pick_backends() {
+        assert_eq!(
+            DbUrl::parse("mysql://u:p@h:3306/db").unwrap().backend(),
+            Backend::Mysql
+        );
+        assert_eq!(
+            DbUrl::parse("mariadb://u@h/db").unwrap().backend(),
+            Backend::Mysql
+        );
+        let s = DbUrl::parse("sqlite:///tmp/x.db").unwrap();
+        assert_eq!(s.sqlite_path(), Some("/tmp/x.db"));
+        let s = DbUrl::parse("sqlite://./demo.db").unwrap();
+        assert_eq!(s.sqlite_path(), Some("./demo.db"));
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_naming_the_accepted_ones() {
+        let e = DbUrl::parse("oracle://x@y/z").unwrap_err().to_string();
+        assert!(e.contains("unknown database URL scheme `oracle`"), "{e}");
+        assert!(e.contains("mysql://") && e.contains("sqlite://"), "{e}");
+        let e = DbUrl::parse("/var/lib/x.db").unwrap_err().to_string();
+        assert!(e.contains("no scheme"), "{e}");
+        let e = DbUrl::parse("postgres://u:secret@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("mysql://root:hunter2@db:3306/pm"),
+            "mysql://root:***@db:3306/pm"
+        );
+        assert_eq!(redact("mysql://root@db/pm"), "mysql://root@db/pm");
+        assert_eq!(
+            redact("mysql://a:b:c@db/pm?unix_socket=/x"),
+            "mysql://a:***@db/pm?unix_socket=/x"
+        );
+        assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+}

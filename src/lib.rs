@@ -1,0 +1,158 @@
+//! sigov: SI-Gouvernance's alert checks as one cron-started binary. `run` turns parsed
+//! arguments into an exit code; everything below it returns errors instead of exiting.
+
+pub mod check;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod ops;
+pub mod output;
+pub mod rules;
+pub mod source;
+pub mod store;
+
+use anyhow::{Context, Result};
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use cli::{Cli, Command, ConfigCommand, DbCommand};
+use config::{Config, FlagValues, Layers, Source};
+use std::io::IsTerminal;
+
+/// Exit codes, as the man page and README list them.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const PARTIAL: u8 = 3;
+    pub const LOCKED: u8 = 75;
+}
+
+fn source_of(m: &ArgMatches, id: &str) -> Source {
+    match m.value_source(id) {
+        Some(ValueSource::EnvVariable) => Source::Env,
+        _ => Source::Flag,
+    }
+}
+
+/// Global flag values with where each came from (flag or environment).
+pub fn flag_values(cli: &Cli, m: &ArgMatches) -> FlagValues {
+    FlagValues {
+        config: cli.config.clone().map(|p| (p, source_of(m, "config"))),
+        database_url: cli
+            .database_url
+            .clone()
+            .map(|v| (v, source_of(m, "database_url"))),
+        profile: cli.profile.clone().map(|v| (v, source_of(m, "profile"))),
+        format: cli.format.clone().map(|v| (v, source_of(m, "format"))),
+    }
+}
+
+pub fn load_config(cli: &Cli, m: &ArgMatches) -> Result<Config> {
+    let flags = flag_values(cli, m);
+    let layers = Layers::load(&flags, &|k| std::env::var(k).ok())?;
+    Config::from_layers(layers)
+}
+
+pub fn make_clock(cli: &Cli, cfg: &Config) -> Result<clock::Clock> {
+    let now = match std::env::var("SIGOV_NOW") {
+        Ok(s) if !s.is_empty() => Some(clock::parse_now(&s)?),
+        _ => None,
+    };
+    let date = cli.date.as_deref().map(clock::parse_date).transpose()?;
+    Ok(clock::Clock::new(
+        now,
+        date,
+        cfg.rules.tz,
+        cfg.rules.utc_today,
+    ))
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
+    let cfg = load_config(&cli, m)?;
+    let out = output::Out::new(
+        cfg.format,
+        cli.verbose,
+        cli.quiet,
+        std::io::stdout().is_terminal(),
+    );
+    match &cli.command {
+        Command::Config(ConfigCommand::Show) => {
+            out.config_show(&cfg);
+            Ok(exit::OK)
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let url = cfg.require_database_url()?;
+            let mut db = db::Db::connect(url)?;
+            let pending = db::migrate::pending(&mut db)?;
+            out.config_check(&cfg, &db, &pending);
+            Ok(if pending.is_empty() {
+                exit::OK
+            } else {
+                exit::FAILURE
+            })
+        }
+        Command::Db(DbCommand::Migrate) => {
+            let mut db = db::Db::connect(cfg.require_database_url()?)?;
+            let applied = db::migrate::run_pending(&mut db)?;
+            out.migrated(&db, &applied);
+            Ok(exit::OK)
+        }
+        Command::Db(DbCommand::Status) => {
+            let mut db = db::Db::connect(cfg.require_database_url()?)?;
+            let st = db::migrate::status(&mut db)?;
+            out.migration_status(&db, &st);
+            Ok(if st.iter().all(|s| s.applied_at.is_some()) {
+                exit::OK
+            } else {
+                exit::FAILURE
+            })
+        }
+        Command::Check(args) => {
+            let clock = make_clock(&cli, &cfg)?;
+            let mut db = db::Db::connect(cfg.require_database_url()?)?;
+            db::migrate::ensure_current(&mut db)?;
+            let which = match args.which {
+                cli::CheckWhich::Deadlines => check::CheckName::Deadlines,
+            };
+            let report = check::run(
+                &mut db,
+                &cfg,
+                &clock,
+                which,
+                check::Options {
+                    dry_run: args.dry_run,
+                },
+            )?;
+            out.report(&report);
+            Ok(exit::OK)
+        }
+        Command::Demo(args) => {
+            let mut cfg = cfg.clone();
+            let clock = make_clock(&cli, &cfg)?;
+            let url = db::DbUrl::parse(&args.db)?;
+            let summary = demo::create(&url, args.scale, args.seed, clock.today)
+                .with_context(|| format!("cannot create the demo database `{}`", url.redacted()))?;
+            out.demo_summary(&summary);
+            if args.no_check {
+                return Ok(exit::OK);
+            }
+            cfg.database_url = args.db.clone();
+            let mut db = db::Db::connect_parsed(url)?;
+            let mut reports = Vec::new();
+            for which in [check::CheckName::Deadlines] {
+                reports.push(check::run(
+                    &mut db,
+                    &cfg,
+                    &clock,
+                    which,
+                    check::Options::default(),
+                )?);
+            }
+            out.demo_reports(&reports);
+            Ok(exit::OK)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The `sigov` binary: parse, run, turn the result into an exit code and one error line.
+
+use clap::{CommandFactory, FromArgMatches};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let matches = sigov::cli::Cli::command().get_matches();
+    let cli = match sigov::cli::Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    init_logs(cli.verbose, cli.quiet);
+    match sigov::run(cli, &matches) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("sigov: {}", sigov::db::one_line(&format!("{e:#}")));
+            ExitCode::from(sigov::exit::FAILURE)
+        }
+    }
+}
+
+fn init_logs(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let mut b =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default));
+    // journald stamps lines itself.
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        b.format_timestamp(None);
+    }
+    b.init();
+}

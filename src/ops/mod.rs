@@ -1,0 +1,3 @@
+//! Operations around the checks: run records.
+
+pub mod runs;

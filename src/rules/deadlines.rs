@@ -1,0 +1,612 @@
+//! Project deadlines: J-7 / J-3 / J-1 milestones (plus J-0 and catch-up in the recommended
+//! profile) and the daily overdue alert.
+
+use super::{
+    fit_title, fr_date, jours, Decisions, NewAlert, Person, ProjectInfo, Recipients, Role, Seen,
+    Superseded, Target,
+};
+use crate::config::{Profile, Rules};
+use chrono::NaiveDate;
+use serde_json::json;
+
+pub const CHECK: &str = "deadlines";
+pub const OVERDUE: &str = "ECHEANCE_DEPASSEE";
+
+/// A project in progress with a deadline, and the people around it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub projet: ProjectInfo,
+    /// `date_fin` as stored (text); parsed by the rule so bad values are counted, not fatal.
+    pub date_fin: String,
+    pub createur_id: String,
+    pub createur: Option<Person>,
+    /// Active affectations ordered by affectation id: (is responsable principal, user).
+    pub team: Vec<(bool, Person)>,
+}
+
+impl Candidate {
+    /// The responsable principal: the first active affectation flagged so, by affectation id.
+    pub fn responsable(&self) -> Option<&Person> {
+        self.team.iter().find(|(r, _)| *r).map(|(_, p)| p)
+    }
+}
+
+/// The type code of a milestone (`ECHEANCE_J7`, ..., `ECHEANCE_J0`).
+pub fn milestone_type(m: u32) -> String {
+    format!("ECHEANCE_J{m}")
+}
+
+/// Every type this check can write, for the de-duplication lookup.
+pub fn all_types(rules: &Rules) -> Vec<String> {
+    let mut t: Vec<String> = rules
+        .milestones
+        .iter()
+        .map(|m| milestone_type(*m))
+        .collect();
+    for m in [7, 3, 1] {
+        if !t.contains(&milestone_type(m)) {
+            t.push(milestone_type(m));
+        }
+    }
+    t.push(OVERDUE.to_owned());
+    t
+}
+
+/// How far back alerts and ledger keys can matter for today's decisions, in days.
+pub fn lookback_days(rules: &Rules) -> i64 {
+    let m = rules.milestones.iter().copied().max().unwrap_or(7) as i64;
+    m.max(rules.repeat_every_days as i64) + 1
+}
+
+/// The latest `date_fin` that can produce an alert today.
+pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
+    let m = rules.milestones.iter().copied().max().unwrap_or(7) as u64;
+    today
+        .checked_add_days(chrono::Days::new(m))
+        .unwrap_or(today)
+}
+
+enum Action {
+    Overdue(i64),
+    Milestone {
+        emit: u32,
+        days_left: i64,
+        supersede: Vec<u32>,
+    },
+}
+
+fn action(rules: &Rules, d: i64) -> Option<Action> {
+    if d < 0 {
+        return Some(Action::Overdue(-d));
+    }
+    let du = u32::try_from(d).ok()?;
+    if rules.profile == Profile::Reference || !rules.catch_up {
+        return rules.milestones.contains(&du).then(|| Action::Milestone {
+            emit: du,
+            days_left: d,
+            supersede: vec![],
+        });
+    }
+    let reached: Vec<u32> = rules
+        .milestones
+        .iter()
+        .copied()
+        .filter(|m| *m >= du)
+        .collect();
+    let emit = reached.iter().copied().min()?;
+    let supersede = reached.into_iter().filter(|m| *m != emit).collect();
+    Some(Action::Milestone {
+        emit,
+        days_left: d,
+        supersede,
+    })
+}
+
+fn recipients(c: &Candidate, rules: &Rules, with_team: bool) -> Recipients {
+    let mut r = Recipients::default();
+    if let Some(p) = &c.createur {
+        r.add(p, Role::Createur);
+    }
+    if let Some(p) = c.responsable() {
+        r.add(p, Role::Responsable);
+    }
+    if with_team {
+        for (_, p) in &c.team {
+            r.add(p, Role::Team);
+        }
+    }
+    if rules.skip_inactive {
+        r.list.retain(|(p, _)| p.active());
+    }
+    r
+}
+
+struct Texts {
+    alert_type: String,
+    niveau: &'static str,
+    titre: String,
+    truncated: bool,
+    fixed: String,
+    sentences: [&'static str; 3],
+    context: serde_json::Value,
+}
+
+fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
+    let (titre, truncated) = fit_title("🔴 Projet ", nom, " - EN RETARD");
+    Texts {
+        alert_type: OVERDUE.to_owned(),
+        niveau: "DANGER",
+        titre,
+        truncated,
+        fixed: format!(
+            "Le projet '{nom}' est en retard de {} (date de fin prévue : {}). ",
+            jours(n),
+            fr_date(date_fin)
+        ),
+        sentences: [
+            "En tant que responsable, une action urgente est requise pour rattraper le retard.",
+            "En tant qu'administrateur, veuillez prendre les mesures nécessaires pour résoudre cette situation.",
+            "",
+        ],
+        context: json!({"jours_retard": n, "date_fin": date_fin.to_string(), "type_alerte": "RETARD"}),
+    }
+}
+
+fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, d: i64) -> Texts {
+    let emoji = match m {
+        7.. => "⚠️",
+        2..=6 => "🟠",
+        _ => "🔴",
+    };
+    let date = fr_date(date_fin);
+    let (suffix, fixed) = match d {
+        0 => (
+            " - Fin AUJOURD'HUI".to_owned(),
+            format!("Le projet '{nom}' se termine AUJOURD'HUI ({date})! "),
+        ),
+        1 => (
+            " - Fin DEMAIN".to_owned(),
+            format!("Le projet '{nom}' se termine DEMAIN ({date})! "),
+        ),
+        _ => (
+            format!(" - Fin dans {d} jours"),
+            format!("Le projet '{nom}' se termine dans {d} jours ({date}). "),
+        ),
+    };
+    let (titre, truncated) = fit_title(&format!("{emoji} Projet "), nom, &suffix);
+    let sentences = match m {
+        7.. => [
+            "En tant que responsable, assurez-vous que toutes les tâches seront terminées à temps.",
+            "En tant qu'administrateur, surveillez l'avancement du projet.",
+            "Assurez-vous de terminer vos tâches assignées avant la date limite.",
+        ],
+        2..=6 => [
+            "En tant que responsable, assurez-vous que toutes les tâches critiques seront terminées à temps.",
+            "En tant qu'administrateur, surveillez de près l'avancement du projet.",
+            "Assurez-vous de terminer vos tâches assignées avant la date limite.",
+        ],
+        _ => [
+            "En tant que responsable, action urgente requise pour finaliser toutes les tâches restantes.",
+            "En tant qu'administrateur, intervention urgente nécessaire pour assurer la livraison.",
+            "Assurez-vous de terminer vos tâches assignées avant la date limite.",
+        ],
+    };
+    Texts {
+        alert_type: milestone_type(m),
+        niveau: if m <= 1 { "DANGER" } else { "WARNING" },
+        titre,
+        truncated,
+        fixed,
+        sentences,
+        context: json!({"jours_restants": d, "date_fin": date_fin.to_string(), "type_alerte": format!("J-{m}")}),
+    }
+}
+
+fn sentence(t: &Texts, role: Role) -> &'static str {
+    match role {
+        Role::Responsable => t.sentences[0],
+        Role::Createur => t.sentences[1],
+        Role::Team => t.sentences[2],
+    }
+}
+
+/// Evaluates every candidate; `seen` holds what was already recorded.
+pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    let mut out = Decisions::default();
+    let window_start = today
+        .checked_sub_days(chrono::Days::new(u64::from(
+            rules.repeat_every_days.saturating_sub(1),
+        )))
+        .unwrap_or(today);
+    let milestone_keys_by_due = rules.profile == Profile::Recommended;
+    for c in cands {
+        out.counters.candidates += 1;
+        let Some(date_fin) = crate::clock::parse_stored_date(&c.date_fin) else {
+            log::warn!(
+                "deadlines: project `{}` has an invalid date_fin `{}`; skipped",
+                c.projet.nom,
+                c.date_fin
+            );
+            out.counters.skip("invalid_date");
+            continue;
+        };
+        if date_fin.year_ce().1 < 1970 {
+            log::warn!(
+                "deadlines: project `{}` has an implausible date_fin {date_fin}; skipped",
+                c.projet.nom
+            );
+            out.counters.skip("implausible_date");
+            continue;
+        }
+        let d = (date_fin - today).num_days();
+        let Some(act) = action(rules, d) else {
+            continue;
+        };
+        if c.createur.is_none() {
+            log::warn!(
+                "deadlines: project `{}` names a createur `{}` that does not exist",
+                c.projet.nom,
+                c.createur_id
+            );
+            out.counters.skip("missing_createur");
+        }
+        let before = out.alerts.len();
+        match act {
+            Action::Overdue(n) => {
+                let t = overdue_texts(&c.projet.nom, date_fin, n);
+                let recips = recipients(&c, rules, false);
+                count_inactive(&c, rules, false, &mut out);
+                for (p, role) in &recips.list {
+                    let prefix = format!("{CHECK}:{}:{}:{}", t.alert_type, c.projet.id, p.id);
+                    if seen.daily_in(
+                        &prefix,
+                        &p.id,
+                        &c.projet.id,
+                        &t.alert_type,
+                        (window_start, today),
+                    ) {
+                        out.counters.duplicates += 1;
+                        continue;
+                    }
+                    out.alerts
+                        .push(alert(&c, p, *role, &t, format!("{prefix}:{today}")));
+                }
+            }
+            Action::Milestone {
+                emit,
+                days_left,
+                supersede,
+            } => {
+                let t = milestone_texts(&c.projet.nom, date_fin, emit, days_left);
+                let with_team = rules.team_milestones.contains(&emit);
+                let recips = recipients(&c, rules, with_team);
+                count_inactive(&c, rules, with_team, &mut out);
+                for (p, role) in &recips.list {
+                    let prefix = format!("{CHECK}:{}:{}:{}", t.alert_type, c.projet.id, p.id);
+                    let (key, dup) = if milestone_keys_by_due {
+                        let key = format!("{prefix}:due={date_fin}");
+                        let dup = seen.keys.contains(&key)
+                            || seen.milestones.contains(&(
+                                p.id.clone(),
+                                c.projet.id.clone(),
+                                t.alert_type.clone(),
+                                date_fin,
+                            ));
+                        (key, dup)
+                    } else {
+                        let dup = seen.daily_in(
+                            &prefix,
+                            &p.id,
+                            &c.projet.id,
+                            &t.alert_type,
+                            (today, today),
+                        );
+                        (format!("{prefix}:{today}"), dup)
+                    };
+                    if dup {
+                        out.counters.duplicates += 1;
+                        continue;
+                    }
+                    out.alerts.push(alert(&c, p, *role, &t, key));
+                }
+                for m in supersede {
+                    let typ = milestone_type(m);
+                    let recips = recipients(&c, rules, rules.team_milestones.contains(&m));
+                    for (p, _) in &recips.list {
+                        let key = format!("{CHECK}:{typ}:{}:{}:due={date_fin}", c.projet.id, p.id);
+                        if seen.keys.contains(&key)
+                            || seen.milestones.contains(&(
+                                p.id.clone(),
+                                c.projet.id.clone(),
+                                typ.clone(),
+                                date_fin,
+                            ))
+                        {
+                            continue;
+                        }
+                        out.superseded.push(Superseded {
+                            key,
+                            check: CHECK,
+                            alert_type: typ.clone(),
+                            entity_id: c.projet.id.clone(),
+                            recipient_id: p.id.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if out.alerts.len() == before {
+            out.counters.ignored_entities += 1;
+        }
+    }
+    out.counters.superseded = out.superseded.len() as u64;
+    out
+}
+
+fn count_inactive(c: &Candidate, rules: &Rules, with_team: bool, out: &mut Decisions) {
+    if !rules.skip_inactive {
+        return;
+    }
+    let mut all = Recipients::default();
+    let loose = Rules {
+        skip_inactive: false,
+        ..rules.clone()
+    };
+    for (p, r) in recipients(c, &loose, with_team).list {
+        all.add(&p, r);
+    }
+    for (p, _) in all.list {
+        if !p.active() {
+            out.counters.skip("inactive_recipient");
+        }
+    }
+}
+
+fn alert(c: &Candidate, p: &Person, role: Role, t: &Texts, key: String) -> NewAlert {
+    NewAlert {
+        key,
+        check: CHECK,
+        target: Target::Alerte,
+        alert_type: t.alert_type.clone(),
+        niveau: Some(t.niveau),
+        recipient: p.clone(),
+        recipient_id: p.id.clone(),
+        recipient_name: p.full_name(),
+        recipient_username: p.username.clone(),
+        projet: c.projet.clone(),
+        entity_id: c.projet.id.clone(),
+        etape_id: None,
+        titre: t.titre.clone(),
+        message: format!("{}{}", t.fixed, sentence(t, role)),
+        context: t.context.clone(),
+        title_truncated: t.truncated,
+    }
+}
+
+use chrono::Datelike;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Rules;
+
+    fn person(id: &str, first: &str, active: bool) -> Person {
+        Person {
+            id: id.into(),
+            username: id.into(),
+            first_name: first.into(),
+            last_name: "Test".into(),
+            email: format!("{id}@sigov.test"),
+            is_superuser: false,
+            is_active: active,
+            statut_actif: true,
+        }
+    }
+
+    fn cand(due: &str) -> Candidate {
+        Candidate {
+            projet: ProjectInfo {
+                id: "p1".into(),
+                nom: "R&D <Alpha>".into(),
+                client: "C".into(),
+                statut: "En cours".into(),
+            },
+            date_fin: due.into(),
+            createur_id: "admin".into(),
+            createur: Some(person("admin", "Ad", true)),
+            team: vec![
+                (false, person("m1", "Membre", true)),
+                (true, person("r1", "Resp", true)),
+                (true, person("r2", "Second", true)),
+                (false, person("m2", "Inactif", false)),
+            ],
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    fn recommended() -> Rules {
+        Rules {
+            profile: Profile::Recommended,
+            tz: chrono_tz::Europe::Paris,
+            utc_today: false,
+            catch_up: true,
+            milestones: vec![7, 3, 1, 0],
+            team_milestones: vec![7],
+            repeat_every_days: 1,
+            skip_inactive: true,
+        }
+    }
+
+    #[test]
+    fn reference_j7_reaches_createur_responsable_and_team() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let d = evaluate([cand("2026-11-29")], &rules, today(), &Seen::default());
+        assert_eq!(
+            d.alerts.len(),
+            5,
+            "createur, two responsables, two members (inactive included)"
+        );
+        let by = |id: &str| d.alerts.iter().find(|a| a.recipient_id == id).unwrap();
+        assert_eq!(by("admin").message, "Le projet 'R&D <Alpha>' se termine dans 7 jours (29/11/2026). En tant qu'administrateur, surveillez l'avancement du projet.");
+        assert!(by("r1").message.ends_with(
+            "En tant que responsable, assurez-vous que toutes les tâches seront terminées à temps."
+        ));
+        assert!(
+            by("r2")
+                .message
+                .ends_with("Assurez-vous de terminer vos tâches assignées avant la date limite."),
+            "second responsable is a plain member"
+        );
+        assert_eq!(by("m1").titre, "⚠️ Projet R&D <Alpha> - Fin dans 7 jours");
+        assert_eq!(
+            by("m1").context.to_string(),
+            r#"{"jours_restants":7,"date_fin":"2026-11-29","type_alerte":"J-7"}"#
+        );
+        assert_eq!(by("m1").niveau, Some("WARNING"));
+    }
+
+    #[test]
+    fn reference_exact_days_only() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        for (due, n) in [
+            ("2026-11-22", 0),
+            ("2026-11-24", 0),
+            ("2026-11-27", 0),
+            ("2026-11-25", 2),
+            ("2026-11-23", 2),
+            ("2026-11-21", 2),
+        ] {
+            let d = evaluate([cand(due)], &rules, today(), &Seen::default());
+            assert_eq!(d.alerts.len(), n, "{due}");
+        }
+        let d = evaluate([cand("2026-11-23")], &rules, today(), &Seen::default());
+        assert_eq!(d.alerts[0].titre, "🔴 Projet R&D <Alpha> - Fin DEMAIN");
+        assert_eq!(d.alerts[0].niveau, Some("DANGER"));
+        let d = evaluate([cand("2026-11-21")], &rules, today(), &Seen::default());
+        let a = d.alerts.iter().find(|a| a.recipient_id == "admin").unwrap();
+        assert_eq!(a.message, "Le projet 'R&D <Alpha>' est en retard de 1 jour (date de fin prévue : 21/11/2026). En tant qu'administrateur, veuillez prendre les mesures nécessaires pour résoudre cette situation.");
+        assert_eq!(
+            a.context.to_string(),
+            r#"{"jours_retard":1,"date_fin":"2026-11-21","type_alerte":"RETARD"}"#
+        );
+    }
+
+    #[test]
+    fn daily_dedup_against_seen_rows() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let mut seen = Seen::default();
+        seen.daily
+            .insert(("admin".into(), "p1".into(), OVERDUE.into(), today()));
+        let d = evaluate([cand("2026-11-20")], &rules, today(), &seen);
+        assert_eq!(d.alerts.len(), 1);
+        assert_eq!(d.counters.duplicates, 1);
+        seen.daily
+            .insert(("r1".into(), "p1".into(), OVERDUE.into(), today()));
+        let d = evaluate([cand("2026-11-20")], &rules, today(), &seen);
+        assert_eq!(d.alerts.len(), 0);
+        assert_eq!(d.counters.ignored_entities, 1);
+    }
+
+    #[test]
+    fn recommended_catch_up_states_true_remaining_time() {
+        let d = evaluate(
+            [cand("2026-11-27")],
+            &recommended(),
+            today(),
+            &Seen::default(),
+        );
+        assert_eq!(d.alerts.len(), 4, "inactive member skipped");
+        assert_eq!(d.counters.skipped.get("inactive_recipient"), Some(&1));
+        let a = d.alerts.iter().find(|a| a.recipient_id == "admin").unwrap();
+        assert_eq!(a.alert_type, "ECHEANCE_J7");
+        assert_eq!(a.titre, "⚠️ Projet R&D <Alpha> - Fin dans 5 jours");
+        assert!(a
+            .message
+            .starts_with("Le projet 'R&D <Alpha>' se termine dans 5 jours (27/11/2026). "));
+        assert!(a.key.ends_with(":due=2026-11-27"));
+        // d = 2: J-3 is emitted, J-7 recorded as superseded for each of its recipients.
+        let d = evaluate(
+            [cand("2026-11-24")],
+            &recommended(),
+            today(),
+            &Seen::default(),
+        );
+        assert!(d.alerts.iter().all(|a| a.alert_type == "ECHEANCE_J3"));
+        assert_eq!(d.alerts.len(), 2);
+        assert_eq!(
+            d.superseded.len(),
+            4,
+            "J-7 superseded for createur, responsables and active members"
+        );
+    }
+
+    #[test]
+    fn recommended_j0_and_rearm_on_moved_deadline() {
+        let d = evaluate(
+            [cand("2026-11-22")],
+            &recommended(),
+            today(),
+            &Seen::default(),
+        );
+        assert_eq!(d.alerts[0].alert_type, "ECHEANCE_J0");
+        assert_eq!(d.alerts[0].titre, "🔴 Projet R&D <Alpha> - Fin AUJOURD'HUI");
+        let mut seen = Seen::default();
+        for a in evaluate(
+            [cand("2026-11-29")],
+            &recommended(),
+            today(),
+            &Seen::default(),
+        )
+        .alerts
+        {
+            seen.keys.insert(a.key);
+        }
+        assert!(
+            evaluate([cand("2026-11-29")], &recommended(), today(), &seen)
+                .alerts
+                .is_empty()
+        );
+        let moved = evaluate([cand("2026-11-28")], &recommended(), today(), &seen);
+        assert_eq!(moved.alerts.len(), 4, "a new due date re-arms J-7");
+    }
+
+    #[test]
+    fn recommended_repeat_cadence() {
+        let mut rules = recommended();
+        rules.repeat_every_days = 3;
+        let mut seen = Seen::default();
+        let two_days_ago = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        seen.keys
+            .insert(format!("deadlines:{OVERDUE}:p1:admin:{two_days_ago}"));
+        let d = evaluate([cand("2026-11-01")], &rules, today(), &seen);
+        assert_eq!(
+            d.alerts.len(),
+            1,
+            "only the responsable: the createur had one two days ago"
+        );
+    }
+
+    #[test]
+    fn bad_dates_and_missing_people_are_counted() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let mut c = cand("0000-00-00");
+        let d = evaluate([c.clone()], &rules, today(), &Seen::default());
+        assert_eq!(d.counters.skipped.get("invalid_date"), Some(&1));
+        c.date_fin = "1969-12-31".into();
+        let d = evaluate([c.clone()], &rules, today(), &Seen::default());
+        assert_eq!(d.counters.skipped.get("implausible_date"), Some(&1));
+        c.date_fin = "2026-11-21".into();
+        c.createur = None;
+        c.team.clear();
+        let d = evaluate([c], &rules, today(), &Seen::default());
+        assert!(d.alerts.is_empty());
+        assert_eq!(d.counters.skipped.get("missing_createur"), Some(&1));
+        assert_eq!(d.counters.ignored_entities, 1);
+    }
+}

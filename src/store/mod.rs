@@ -1,0 +1,450 @@
+//! Writes decisions: alert rows into the web application's tables, their ledger keys and their
+//! outbox rows, batched, each batch in one transaction. The ledger's primary key settles races:
+//! a batch that meets a key another writer recorded is rolled back, filtered and retried.
+
+use crate::clock::{format_datetime, Clock};
+use crate::db::{is_unique_violation, Db, Val};
+use crate::rules::{plausible_email, Counters, NewAlert, Superseded, Target};
+use anyhow::{Context, Result};
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Rows per INSERT statement and per transaction.
+pub const BATCH: usize = 200;
+
+/// Where an alert's mail stands at creation time.
+pub fn mail_decision(a: &NewAlert) -> Result<(), &'static str> {
+    let e = a.recipient.email.trim();
+    if e.is_empty() {
+        Err("no_email")
+    } else if !plausible_email(e) {
+        Err("invalid_email")
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(QueryableByName)]
+struct CreatedRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    destinataire_id: String,
+    #[diesel(sql_type = Text)]
+    typ: String,
+    #[diesel(sql_type = Text)]
+    titre: String,
+}
+
+#[derive(QueryableByName)]
+struct KeyRow {
+    #[diesel(sql_type = Text)]
+    alert_key: String,
+}
+
+/// What a write produced.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Alerts recorded, with the id of their row.
+    pub alerts: Vec<(i64, NewAlert)>,
+}
+
+/// Records `alerts` and `superseded` for run `run_id`; updates `counters`.
+pub fn write(
+    db: &mut Db,
+    clock: &Clock,
+    run_id: Option<i64>,
+    alerts: Vec<NewAlert>,
+    superseded: Vec<Superseded>,
+    counters: &mut Counters,
+) -> Result<Written> {
+    let mut written = Written::default();
+    let mut pending: Vec<NewAlert> = alerts;
+    let mut chunks: Vec<Vec<NewAlert>> = Vec::new();
+    while !pending.is_empty() {
+        let rest = pending.split_off(pending.len().min(BATCH));
+        chunks.push(std::mem::replace(&mut pending, rest));
+    }
+    for (n, chunk) in chunks.into_iter().enumerate() {
+        // Each batch gets its own creation instant, so its rows can be found again exactly.
+        let at = clock.now_naive() + chrono::Duration::microseconds(n as i64);
+        let mut batch = chunk;
+        // A race can only lose keys, so this ends: each retry drops at least one row.
+        loop {
+            if batch.is_empty() {
+                break;
+            }
+            match db.transaction(|db| write_batch(db, clock, at, run_id, &batch)) {
+                Ok(ids) => {
+                    written.alerts.extend(ids.into_iter().zip(batch));
+                    break;
+                }
+                Err(e) if is_unique_violation(&e) => {
+                    let taken = existing_keys(db, batch.iter().map(|a| a.key.as_str()))?;
+                    let before = batch.len();
+                    batch.retain(|a| !taken.contains(&a.key));
+                    counters.duplicates += (before - batch.len()) as u64;
+                    log::info!(
+                        "{} alert(s) were recorded meanwhile by another run",
+                        before - batch.len()
+                    );
+                    if before == batch.len() {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    for (_, a) in &written.alerts {
+        counters.created += 1;
+        *counters.by_type.entry(a.alert_type.clone()).or_default() += 1;
+        if a.title_truncated {
+            counters.title_truncated += 1;
+        }
+        match mail_decision(a) {
+            Ok(()) => counters.mails_queued += 1,
+            Err(reason) => counters.skip_mail(reason),
+        }
+    }
+    let mut sup = superseded;
+    while !sup.is_empty() {
+        let rest = sup.split_off(sup.len().min(BATCH));
+        let batch = std::mem::replace(&mut sup, rest);
+        let mut batch = batch;
+        loop {
+            if batch.is_empty() {
+                break;
+            }
+            match db.transaction(|db| insert_superseded(db, clock, run_id, &batch)) {
+                Ok(()) => break,
+                Err(e) if is_unique_violation(&e) => {
+                    let taken = existing_keys(db, batch.iter().map(|s| s.key.as_str()))?;
+                    let before = batch.len();
+                    batch.retain(|s| !taken.contains(&s.key));
+                    if before == batch.len() {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result<HashSet<String>> {
+    let keys: Vec<Val> = keys.map(Val::from).collect();
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let marks = vec!["?"; keys.len()].join(", ");
+    let rows: Vec<KeyRow> = db
+        .load(
+            &format!("SELECT alert_key FROM sigov_alert_ledger WHERE alert_key IN ({marks})"),
+            &keys,
+        )
+        .context("cannot read the alert ledger")?;
+    Ok(rows.into_iter().map(|r| r.alert_key).collect())
+}
+
+fn write_batch(
+    db: &mut Db,
+    clock: &Clock,
+    at: chrono::NaiveDateTime,
+    run_id: Option<i64>,
+    batch: &[NewAlert],
+) -> Result<Vec<i64>> {
+    let now = format_datetime(at);
+    let today = clock.today.to_string();
+    let mut ids = vec![0i64; batch.len()];
+    for target in [Target::Alerte, Target::NotificationEtape] {
+        let idx: Vec<usize> = (0..batch.len())
+            .filter(|i| batch[*i].target == target)
+            .collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let mut vals = Vec::with_capacity(idx.len() * 8);
+        let (sql_head, row) = match target {
+            Target::Alerte => (
+                "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, \
+                 date_lecture, donnees_contexte, destinataire_id, projet_id) VALUES ",
+                "(?, ?, ?, ?, 0, ?, NULL, ?, ?, ?)",
+            ),
+            Target::NotificationEtape => (
+                "INSERT INTO core_notificationetape (type_notification, titre, message, lue, date_creation, \
+                 date_lecture, donnees_contexte, destinataire_id, emetteur_id, etape_id, cas_test_id) VALUES ",
+                "(?, ?, ?, 0, ?, NULL, ?, ?, NULL, ?, NULL)",
+            ),
+        };
+        for i in &idx {
+            let a = &batch[*i];
+            vals.push(Val::Text(a.alert_type.clone()));
+            if target == Target::Alerte {
+                vals.push(Val::Text(a.niveau.unwrap_or("WARNING").to_owned()));
+            }
+            vals.push(Val::Text(a.titre.clone()));
+            vals.push(Val::Text(a.message.clone()));
+            vals.push(Val::Text(now.clone()));
+            vals.push(Val::Text(python_json(&a.context)));
+            vals.push(Val::Text(a.recipient_id.clone()));
+            vals.push(Val::Text(match target {
+                Target::Alerte => a.projet.id.clone(),
+                Target::NotificationEtape => a.etape_id.clone().unwrap_or_default(),
+            }));
+        }
+        let sql = format!("{sql_head}{}", vec![row; idx.len()].join(", "));
+        db.execute(&sql, &vals)
+            .with_context(|| format!("cannot insert into {}", target.table()))?;
+        // Ids: rows of this batch carry its exact timestamp; match them back by content, in id order.
+        let (typ, entity) = match target {
+            Target::Alerte => ("type_alerte", "projet_id"),
+            Target::NotificationEtape => ("type_notification", "etape_id"),
+        };
+        let entities: Vec<String> = idx
+            .iter()
+            .map(|i| match target {
+                Target::Alerte => batch[*i].projet.id.clone(),
+                Target::NotificationEtape => batch[*i].etape_id.clone().unwrap_or_default(),
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let marks = vec!["?"; entities.len()].join(", ");
+        let mut q = vec![Val::Text(now.clone())];
+        q.extend(entities.into_iter().map(Val::Text));
+        let rows: Vec<CreatedRow> = db
+            .load(
+                &format!(
+                    "SELECT id, destinataire_id, {typ} AS typ, titre FROM {} \
+                     WHERE date_creation = ? AND {entity} IN ({marks}) ORDER BY id",
+                    target.table()
+                ),
+                &q,
+            )
+            .with_context(|| format!("cannot read back {}", target.table()))?;
+        let mut by: HashMap<(String, String, String), VecDeque<i64>> = HashMap::new();
+        for r in rows {
+            by.entry((r.destinataire_id, r.typ, r.titre))
+                .or_default()
+                .push_back(r.id);
+        }
+        for i in &idx {
+            let a = &batch[*i];
+            let id = by
+                .get_mut(&(
+                    a.recipient_id.clone(),
+                    a.alert_type.clone(),
+                    a.titre.clone(),
+                ))
+                .and_then(|q| q.pop_front())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "inserted {} row for `{}` not found again",
+                        target.table(),
+                        a.key
+                    )
+                })?;
+            ids[*i] = id;
+        }
+    }
+    // Ledger keys: the unique key that makes each alert happen once.
+    let mut vals = Vec::with_capacity(batch.len() * 10);
+    for (a, id) in batch.iter().zip(&ids) {
+        vals.extend([
+            Val::Text(a.key.clone()),
+            Val::from(a.check),
+            Val::Text(a.alert_type.clone()),
+            Val::from("created"),
+            Val::from(a.target.table()),
+            Val::Int(*id),
+            Val::Text(a.entity_id.clone()),
+            Val::Text(a.recipient_id.clone()),
+            Val::Text(today.clone()),
+            Val::OptInt(run_id),
+            Val::Text(now.clone()),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, target_table, alert_id, \
+         entity_id, recipient_id, business_date, run_id, created_at) VALUES {}",
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ")
+    );
+    db.execute(&sql, &vals)
+        .context("cannot record alert keys")?;
+    // Outbox rows, for recipients with a usable address.
+    let mut vals = Vec::new();
+    let mut n = 0;
+    for (a, id) in batch.iter().zip(&ids) {
+        if mail_decision(a).is_err() {
+            continue;
+        }
+        n += 1;
+        let payload = serde_json::json!({
+            "alert_id": id,
+            "table": a.target.table(),
+            "check": a.check,
+            "type": a.alert_type,
+            "niveau": a.niveau,
+            "titre": a.titre,
+            "message": a.message,
+            "context": a.context,
+            "recipient": {"id": a.recipient_id, "name": a.recipient_name, "email": a.recipient.email.trim()},
+            "projet": a.projet,
+            "etape_id": a.etape_id,
+            "created_at": now,
+        });
+        vals.extend([
+            Val::Text(a.key.clone()),
+            Val::Text(a.recipient_id.clone()),
+            Val::Text(a.recipient.email.trim().to_owned()),
+            Val::from(match a.target {
+                Target::Alerte => "alert",
+                Target::NotificationEtape => "stage",
+            }),
+            Val::Text(payload.to_string()),
+            Val::from("pending"),
+            Val::Text(now.clone()),
+            Val::Text(now.clone()),
+            Val::Text(now.clone()),
+            Val::OptInt(run_id),
+        ]);
+    }
+    if n > 0 {
+        let sql = format!(
+            "INSERT INTO sigov_outbox (alert_key, recipient_id, recipient_email, kind, payload, state, attempts, \
+             next_attempt_at, created_at, updated_at, run_id) VALUES {}",
+            vec!["(?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"; n].join(", ")
+        );
+        db.execute(&sql, &vals).context("cannot queue mails")?;
+    }
+    Ok(ids)
+}
+
+fn insert_superseded(
+    db: &mut Db,
+    clock: &Clock,
+    run_id: Option<i64>,
+    batch: &[Superseded],
+) -> Result<()> {
+    let now = format_datetime(clock.now_naive());
+    let mut vals = Vec::new();
+    for s in batch {
+        vals.extend([
+            Val::Text(s.key.clone()),
+            Val::from(s.check),
+            Val::Text(s.alert_type.clone()),
+            Val::from("superseded"),
+            Val::Text(s.entity_id.clone()),
+            Val::Text(s.recipient_id.clone()),
+            Val::Text(clock.today.to_string()),
+            Val::OptInt(run_id),
+            Val::Text(now.clone()),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, target_table, alert_id, \
+         entity_id, recipient_id, business_date, run_id, created_at) VALUES {}",
+        vec!["(?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)"; batch.len()].join(", ")
+    );
+    db.execute(&sql, &vals)
+        .context("cannot record superseded milestones")?;
+    Ok(())
+}
+
+/// JSON text as Django writes it: `", "` and `": "` separators, non-ASCII as `\uXXXX`.
+pub fn python_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_py(v, &mut out);
+    out
+}
+
+fn write_py(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                out.push_str(&python_float(f));
+            } else {
+                out.push_str(&n.to_string());
+            }
+        }
+        Value::String(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{08}' => out.push_str("\\b"),
+                    '\u{0c}' => out.push_str("\\f"),
+                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                        let mut buf = [0u16; 2];
+                        for u in c.encode_utf16(&mut buf) {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py(&Value::String(k.clone()), out);
+                out.push_str(": ");
+                write_py(x, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, always with a fraction or exponent.
+pub fn python_float(f: f64) -> String {
+    if f.is_finite() && f == f.trunc() && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        let s = format!("{f}");
+        if s.contains('.') || s.contains('e') || !f.is_finite() {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_text_matches_django() {
+        let v = json!({"jours_retard": 16, "projet_nom": "Déjà-vu & Cie", "x": 25.0, "y": 33.333333333333336, "s": "a\"b\n🔴"});
+        assert_eq!(
+            python_json(&v),
+            r#"{"jours_retard": 16, "projet_nom": "D\u00e9j\u00e0-vu & Cie", "x": 25.0, "y": 33.333333333333336, "s": "a\"b\n\ud83d\udd34"}"#
+        );
+    }
+}
