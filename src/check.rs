@@ -18,6 +18,9 @@ pub enum CheckName {
 }
 
 impl CheckName {
+    /// Every check, in the reference's order.
+    pub const ALL: &'static [CheckName] = &[CheckName::Deadlines];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CheckName::Deadlines => deadlines::CHECK,

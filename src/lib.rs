@@ -142,7 +142,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             cfg.database_url = args.db.clone();
             let mut db = db::Db::connect_parsed(url)?;
             let mut reports = Vec::new();
-            for which in [check::CheckName::Deadlines] {
+            for which in check::CheckName::ALL.iter().copied() {
                 reports.push(check::run(
                     &mut db,
                     &cfg,

@@ -1,0 +1,287 @@
+//! Bad input named by the spec: clear one-line errors, or counted skips that lose nothing.
+
+use crate::backend_test;
+use crate::common::*;
+use sigov::db::Backend;
+
+#[test]
+fn unknown_url_scheme_is_refused_with_the_accepted_ones() {
+    let r = Sigov::new()
+        .env("SIGOV_DATABASE_URL", "oracle://scott:tiger@db/orcl")
+        .args(["db", "status"])
+        .run();
+    assert_eq!(r.code, 1);
+    let line = r.error_line();
+    assert!(
+        line.contains("unknown database URL scheme `oracle`"),
+        "{line}"
+    );
+    assert!(
+        line.contains("mysql://") && line.contains("sqlite://"),
+        "{line}"
+    );
+    assert!(!line.contains("tiger"), "password leaked: {line}");
+}
+
+#[test]
+fn missing_url_names_the_variable() {
+    let r = Sigov::new().args(["check", "deadlines"]).run();
+    assert_eq!(r.code, 1);
+    assert!(r.error_line().contains("SIGOV_DATABASE_URL"), "{r:#?}");
+}
+
+#[test]
+fn unreachable_server_names_the_database_without_password() {
+    let r = Sigov::new()
+        .env("SIGOV_DATABASE_URL", "mysql://sigov:s3cret@127.0.0.1:1/pm")
+        .args(["db", "status"])
+        .run();
+    assert_eq!(r.code, 1);
+    let line = r.error_line();
+    assert!(
+        line.contains("cannot connect to database `mysql://sigov:***@127.0.0.1:1/pm`"),
+        "{line}"
+    );
+    assert!(!line.contains("s3cret"), "{line}");
+}
+
+#[test]
+fn wrong_password_is_one_clear_line() {
+    let server = mysql_server();
+    let host = server.rsplit('@').next().unwrap();
+    let r = Sigov::new()
+        .env(
+            "SIGOV_DATABASE_URL",
+            &format!("mysql://sigov:wrong-password@{host}/mysql"),
+        )
+        .args(["db", "status"])
+        .run();
+    assert_eq!(r.code, 1);
+    let line = r.error_line();
+    assert!(
+        line.contains("cannot connect to database") && line.contains("Access denied"),
+        "{line}"
+    );
+    assert!(!line.contains("wrong-password"), "{line}");
+}
+
+#[test]
+fn sqlite_in_a_missing_directory_is_one_clear_line() {
+    let r = Sigov::new()
+        .env("SIGOV_DATABASE_URL", "sqlite:///nonexistent-dir/sub/x.db")
+        .args(["db", "migrate"])
+        .run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line()
+            .contains("directory `/nonexistent-dir/sub` does not exist"),
+        "{r:#?}"
+    );
+}
+
+backend_test!(pending_migrations_block_checks, |t| {
+    let e = TestDb::empty(t.backend);
+    let r = e.sigov().args(["check", "deadlines"]).run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("pending sigov migration(s)")
+            && r.stderr.contains("sigov db migrate"),
+        "{r:#?}"
+    );
+    let st = e.sigov().args(["db", "status"]).run();
+    assert_eq!(st.code, 1);
+    assert!(
+        st.stdout.contains("pending  2026-11-22-000001_sigov_base"),
+        "{st:#?}"
+    );
+    e.sigov().args(["db", "migrate"]).run().ok();
+    let st = e
+        .sigov()
+        .args(["db", "status", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert!(st["migrations"][0]["applied_at"].is_string(), "{st:#}");
+    // Migrations never create the web application's tables.
+    assert!(!e.db().table_exists("core_alerteprojet").unwrap());
+    // A migrated database without the SI-Gouvernance tables: the missing table is named.
+    let r = e.sigov().args(["check", "deadlines"]).run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line()
+            .contains("table `core_statutprojet` is missing"),
+        "{r:#?}"
+    );
+});
+
+backend_test!(missing_en_cours_status_fails_loudly, |t| {
+    let mut d = Data::new(&t);
+    d.project_with(
+        "20000000000000000000000000000001",
+        "Projet",
+        Some("2026-11-21"),
+        11,
+        ADMIN,
+    );
+    t.exec("DELETE FROM core_statutprojet WHERE nom = 'EN_COURS'");
+    let r = t
+        .sigov()
+        .args(["check", "deadlines", "--date", "2026-11-22"])
+        .run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("status `EN_COURS` not found"),
+        "{r:#?}"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'failed'"),
+        1
+    );
+});
+
+backend_test!(null_zero_and_ancient_dates_are_counted_skips, |t| {
+    let mut d = Data::new(&t);
+    d.project("30000000000000000000000000000001", "Sans date", None);
+    d.project(
+        "30000000000000000000000000000002",
+        "Très ancien",
+        Some("1969-12-31"),
+    );
+    d.project(
+        "30000000000000000000000000000003",
+        "En retard",
+        Some("2026-11-20"),
+    );
+    match t.backend {
+        Backend::Mysql => t.exec(
+            "SET SESSION sql_mode = ''; INSERT INTO core_projet (id, nom, description, client, budget_previsionnel, devise, priorite, \
+             date_creation, date_modification, commentaires, createur_id, statut_id, notifications_admin_activees, date_fin) \
+             SELECT '30000000000000000000000000000004', 'Date zéro', '', '', 1, 'EUR', '', date_creation, date_modification, '', \
+             createur_id, statut_id, 0, '0000-00-00' FROM core_projet WHERE id = '30000000000000000000000000000003'",
+        ),
+        Backend::Sqlite => d.project("30000000000000000000000000000004", "Date zéro", Some("0000-00-00")),
+    }
+    let r = t
+        .sigov()
+        .args([
+            "check",
+            "deadlines",
+            "--profile",
+            "reference",
+            "--date",
+            "2026-11-22",
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok()
+        .json();
+    let c = &r["counters"];
+    assert_eq!(c["skipped"]["invalid_date"], 1, "{r:#}");
+    assert_eq!(c["skipped"]["implausible_date"], 1, "{r:#}");
+    assert_eq!(
+        c["created"], 1,
+        "the overdue project still alerts its createur: {r:#}"
+    );
+    assert_eq!(
+        c["candidates"], 3,
+        "NULL date_fin is not a candidate: {r:#}"
+    );
+});
+
+backend_test!(
+    no_responsable_no_email_invalid_email_names_with_specials,
+    |t| {
+        let mut d = Data::new(&t);
+        d.user(
+            "f0000000000000000000000000000006",
+            "malforme",
+            "Mal",
+            "Formé",
+            "pas-une-adresse",
+            false,
+            true,
+        );
+        let weird = "Nom 'cité' <script>alert(1)</script> &\nligne 🚀";
+        d.project(
+            "40000000000000000000000000000001",
+            weird,
+            Some("2026-11-29"),
+        );
+        d.member(
+            "a4000000000000000000000000000001",
+            "40000000000000000000000000000001",
+            NOMAIL,
+            false,
+        );
+        d.member(
+            "a4000000000000000000000000000002",
+            "40000000000000000000000000000001",
+            "f0000000000000000000000000000006",
+            false,
+        );
+        let r = t
+            .sigov()
+            .args([
+                "check",
+                "deadlines",
+                "--profile",
+                "reference",
+                "--date",
+                "2026-11-22",
+                "--format",
+                "json",
+            ])
+            .run()
+            .ok()
+            .json();
+        let c = &r["counters"];
+        assert_eq!(
+            c["created"], 3,
+            "createur and two members, no responsable: {r:#}"
+        );
+        assert_eq!(c["mails_queued"], 1);
+        assert_eq!(c["mails_skipped"]["no_email"], 1);
+        assert_eq!(c["mails_skipped"]["invalid_email"], 1);
+        let rows = alerts(&t);
+        assert!(
+            rows.iter()
+                .all(|r| r.2 == format!("⚠️ Projet {weird} - Fin dans 7 jours")),
+            "{rows:?}"
+        );
+        assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_outbox"), 1);
+    }
+);
+
+backend_test!(overlong_project_names_fit_the_title_column, |t| {
+    let mut d = Data::new(&t);
+    let name = format!("{}é", "N".repeat(199));
+    d.project(
+        "50000000000000000000000000000001",
+        &name,
+        Some("2026-11-29"),
+    );
+    let r = t
+        .sigov()
+        .args([
+            "check",
+            "deadlines",
+            "--profile",
+            "reference",
+            "--date",
+            "2026-11-22",
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(r["counters"]["created"], 1, "{r:#}");
+    assert_eq!(r["counters"]["title_truncated"], 1);
+    let rows = alerts(&t);
+    assert_eq!(rows[0].2.chars().count(), 200);
+    assert!(
+        rows[0].3.contains(&name),
+        "the message keeps the whole name"
+    );
+});

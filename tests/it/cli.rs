@@ -1,0 +1,161 @@
+//! Command-line behavior: configuration layers, the demo, output conventions, usage errors.
+
+use crate::backend_test;
+use crate::common::*;
+
+#[test]
+fn config_show_reports_sources_and_redacts_secrets() {
+    let dir = std::env::temp_dir().join(format!("sigov-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("sigov.toml");
+    std::fs::write(
+        &f,
+        "[rules]\nprofile = \"reference\"\n[recommended]\nrepeat_every_days = 2\n",
+    )
+    .unwrap();
+    let r = Sigov::new()
+        .env("SIGOV_CONFIG", f.to_str().unwrap())
+        .env(
+            "SIGOV_DATABASE_URL",
+            "mysql://sigov:hunter2@db.example:3306/pm",
+        )
+        .args(["config", "show", "--format", "json"])
+        .run()
+        .ok();
+    assert!(!r.stdout.contains("hunter2"), "{}", r.stdout);
+    let v = r.json();
+    let key = |k: &str| {
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == k)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(key("database.url")["source"], "env");
+    assert_eq!(
+        key("database.url")["value"],
+        "\"mysql://sigov:***@db.example:3306/pm\""
+    );
+    assert_eq!(key("rules.profile")["source"], "file");
+    assert_eq!(key("recommended.repeat_every_days")["value"], "2");
+    assert_eq!(key("output.format")["source"], "flag");
+    assert_eq!(v["rules"]["profile"], "reference");
+    // A flag beats the file and the environment.
+    let v = Sigov::new()
+        .env("SIGOV_CONFIG", f.to_str().unwrap())
+        .env("SIGOV_PROFILE", "reference")
+        .args([
+            "config",
+            "show",
+            "--format",
+            "json",
+            "--profile",
+            "recommended",
+        ])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(v["rules"]["profile"], "recommended");
+    std::fs::write(&f, "[rules]\nprofile = \"strict\"\n").unwrap();
+    let r = Sigov::new()
+        .env("SIGOV_CONFIG", f.to_str().unwrap())
+        .args(["config", "show"])
+        .run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("unknown profile `strict`"),
+        "{r:#?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = Sigov::new().args(["check", "everything"]).run();
+    assert_eq!(r.code, 2, "{r:#?}");
+    let r = Sigov::new()
+        .args(["check", "deadlines", "--date", "22/11/2026"])
+        .env("SIGOV_DATABASE_URL", "sqlite:///tmp/none.db")
+        .run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("invalid date `22/11/2026`"),
+        "{r:#?}"
+    );
+}
+
+backend_test!(demo_creates_data_runs_checks_and_refreshes, |t| {
+    let demo = TestDb::empty(t.backend);
+    let run = || {
+        Sigov::new()
+            .args([
+                "demo",
+                "--db",
+                &demo.url,
+                "--scale",
+                "40",
+                "--date",
+                "2026-11-22",
+                "--format",
+                "json",
+            ])
+            .run()
+            .ok()
+    };
+    let first = run();
+    assert!(first.stdout.contains("\"projects\": 40"), "{first:#?}");
+    let created = demo.count("SELECT COUNT(*) AS n FROM core_alerteprojet");
+    assert!(
+        created > 20,
+        "the demo's deadline check creates alerts ({created})"
+    );
+    assert_eq!(demo.count("SELECT COUNT(*) AS n FROM core_projet"), 40);
+    // Every situation the checks react to is present.
+    for (sql, what) in [
+        ("SELECT COUNT(*) AS n FROM core_etapeprojet WHERE statut = 'EN_COURS' AND date_fin_prevue < '2026-11-22' AND date_fin_reelle IS NULL", "late stages"),
+        ("SELECT COUNT(*) AS n FROM core_tacheetape WHERE statut IN ('A_FAIRE','EN_COURS','BLOQUEE') AND date_fin < '2026-11-22'", "overdue tasks"),
+        ("SELECT COUNT(*) AS n FROM core_contratgarantie WHERE date_fin = '2026-12-22'", "contracts at J-30"),
+        ("SELECT COUNT(*) AS n FROM core_contratgarantie WHERE date_fin < '2026-11-22'", "expired contracts"),
+        ("SELECT COUNT(*) AS n FROM core_tachemodule WHERE statut <> 'TERMINEE' AND date_fin < '2026-11-22'", "overdue module tasks"),
+        ("SELECT COUNT(*) AS n FROM core_utilisateur WHERE email = ''", "users without e-mail"),
+        ("SELECT COUNT(*) AS n FROM core_utilisateur WHERE is_active = 0", "inactive users"),
+    ] {
+        assert!(demo.count(sql) > 0, "demo data lacks {what}");
+    }
+    let over_budget = demo.count(
+        "SELECT COUNT(*) AS n FROM core_projet p WHERE p.budget_previsionnel > 0 AND \
+         (SELECT SUM(l.montant) FROM core_lignebudget l WHERE l.projet_id = p.id) > p.budget_previsionnel",
+    );
+    assert!(over_budget > 0, "demo data lacks projects over budget");
+    // Refreshing yields the same data and the same alerts.
+    run();
+    assert_eq!(
+        demo.count("SELECT COUNT(*) AS n FROM core_alerteprojet"),
+        created
+    );
+    assert_eq!(demo.count("SELECT COUNT(*) AS n FROM sigov_run"), 1);
+});
+
+backend_test!(demo_refuses_a_database_it_did_not_create, |t| {
+    let mut d = Data::new(&t);
+    d.project("60000000000000000000000000000001", "Vrai projet", None);
+    let r = Sigov::new()
+        .args(["demo", "--db", &t.url, "--scale", "5"])
+        .run();
+    assert_eq!(r.code, 1);
+    assert!(r.error_line().contains("refusing to overwrite"), "{r:#?}");
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM core_projet"), 1);
+});
+
+backend_test!(silent_on_success_when_not_a_terminal, |t| {
+    Data::new(&t);
+    let r = t.sigov().args(["check", "deadlines"]).run().ok();
+    assert_eq!(r.stdout, "", "cron mails any output");
+    let r = t.sigov().args(["check", "deadlines", "-v"]).run().ok();
+    assert!(
+        r.stdout.contains("deadlines — profile recommended"),
+        "{r:#?}"
+    );
+});

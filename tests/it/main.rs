@@ -1,0 +1,9 @@
+//! Integration tests: the real `sigov` binary against real MariaDB and SQLite databases, each
+//! test in its own throwaway database. `backend_test!` runs one test body on every backend.
+
+mod common;
+
+mod bad_input;
+mod cli;
+mod deadlines;
+mod parity;
