@@ -54,6 +54,7 @@ if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
     "CREATE USER 'sigov'@'%' IDENTIFIED BY 'sigov-test'; GRANT ALL ON *.* TO 'sigov'@'%' WITH GRANT OPTION;" \
     || { cat "$workdir/error.log" >&2; log "cannot prepare MariaDB"; exit 1; }
   export SIGOV_TEST_MYSQL_URL="mysql://sigov:sigov-test@127.0.0.1:$port/"
+  export SIGOV_TEST_MYSQL_SOCKET="$workdir/mysqld.sock"
 fi
 log "MySQL under test: ${SIGOV_TEST_MYSQL_URL%%:*}://…@${SIGOV_TEST_MYSQL_URL##*@}"
 

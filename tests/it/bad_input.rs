@@ -285,3 +285,68 @@ backend_test!(overlong_project_names_fit_the_title_column, |t| {
         "the message keeps the whole name"
     );
 });
+
+#[test]
+fn mysql_socket_urls_work() {
+    let Ok(sock) = std::env::var("SIGOV_TEST_MYSQL_SOCKET") else {
+        // An external server (SIGOV_TEST_MYSQL_URL given by hand) may have no local socket.
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs the throwaway server, which has a socket"
+        );
+        return;
+    };
+    let t = TestDb::new(Backend::Mysql);
+    let url = format!(
+        "mysql://sigov:sigov-test@localhost/{}?unix_socket={sock}",
+        t.name
+    );
+    Sigov::new()
+        .env("SIGOV_DATABASE_URL", &url)
+        .args(["db", "status"])
+        .run()
+        .ok();
+    let r = Sigov::new()
+        .env("SIGOV_DATABASE_URL", &url)
+        .args(["config", "check", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(r["ok"], true, "{r:#}");
+    assert_eq!(r["backend"], "mysql");
+}
+
+#[test]
+fn migration_folders_match_across_backends() {
+    let names = |b: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(format!("migrations/{b}"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("mysql"), names("sqlite"));
+    for n in names("mysql") {
+        for b in ["mysql", "sqlite"] {
+            let up: String = std::fs::read_to_string(format!("migrations/{b}/{n}/up.sql"))
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for stmt in up.split(';').filter(|s| {
+                s.contains("CREATE TABLE") || s.contains("ALTER TABLE") || s.contains("DROP TABLE")
+            }) {
+                assert!(
+                    stmt.contains("sigov_"),
+                    "migration {b}/{n} touches a table that is not sigov's: {stmt}"
+                );
+                assert!(
+                    !stmt.contains("core_"),
+                    "migration {b}/{n} touches the web application's tables: {stmt}"
+                );
+            }
+        }
+    }
+}

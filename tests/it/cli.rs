@@ -159,3 +159,28 @@ backend_test!(silent_on_success_when_not_a_terminal, |t| {
         "{r:#?}"
     );
 });
+
+#[test]
+fn example_configuration_parses_and_documents_every_key() {
+    let text = std::fs::read_to_string("sigov.example.toml").unwrap();
+    for k in sigov::config::KEYS {
+        let (section, name) = k.key.split_once('.').unwrap();
+        assert!(
+            text.contains(&format!("[{section}]")),
+            "section of {} missing",
+            k.key
+        );
+        assert!(
+            text.contains(&format!("\n{name} = {}", k.default)),
+            "{} missing or its default differs",
+            k.key
+        );
+    }
+    let v = Sigov::new()
+        .env("SIGOV_CONFIG", "sigov.example.toml")
+        .args(["config", "show", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(v["rules"]["profile"], "recommended");
+}
