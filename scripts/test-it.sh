@@ -23,38 +23,12 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
-workdir=$(mktemp -d /tmp/sigov-test.XXXXXX)
-cleanup() {
-  if [ -n "${mysqld_pid:-}" ]; then
-    kill "$mysqld_pid" 2>/dev/null || true
-    wait "$mysqld_pid" 2>/dev/null || true
-  fi
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
-
+# shellcheck source=scripts/mariadb-throwaway.sh
+. scripts/mariadb-throwaway.sh
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
-  mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  log "starting a throwaway MariaDB on 127.0.0.1:$port ($workdir)"
-  mariadb-install-db --no-defaults --user=root --datadir="$workdir/data" --auth-root-authentication-method=normal \
-    --skip-test-db >"$workdir/install.log" 2>&1 || { cat "$workdir/install.log" >&2; exit 1; }
-  "$mariadbd" --no-defaults --user=root --datadir="$workdir/data" --socket="$workdir/mysqld.sock" \
-    --bind-address=127.0.0.1 --port="$port" --pid-file="$workdir/mysqld.pid" \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=256M --skip-log-bin \
-    --max-connections=200 --log-error="$workdir/error.log" &
-  mysqld_pid=$!
-  for _ in $(seq 1 60); do
-    if mariadb --no-defaults -uroot --socket="$workdir/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1; then break; fi
-    if ! kill -0 "$mysqld_pid" 2>/dev/null; then cat "$workdir/error.log" >&2; log "MariaDB did not start"; exit 1; fi
-    sleep 0.5
-  done
-  mariadb --no-defaults -uroot --socket="$workdir/mysqld.sock" -e \
-    "CREATE USER 'sigov'@'%' IDENTIFIED BY 'sigov-test'; GRANT ALL ON *.* TO 'sigov'@'%' WITH GRANT OPTION;" \
-    || { cat "$workdir/error.log" >&2; log "cannot prepare MariaDB"; exit 1; }
-  export SIGOV_TEST_MYSQL_URL="mysql://sigov:sigov-test@127.0.0.1:$port/"
-  export SIGOV_TEST_MYSQL_SOCKET="$workdir/mysqld.sock"
+  start_throwaway_mariadb
+  export SIGOV_TEST_MYSQL_URL="$THROWAWAY_MYSQL_URL"
+  export SIGOV_TEST_MYSQL_SOCKET="$THROWAWAY_MYSQL_SOCKET"
 fi
 log "MySQL under test: ${SIGOV_TEST_MYSQL_URL%%:*}://…@${SIGOV_TEST_MYSQL_URL##*@}"
 

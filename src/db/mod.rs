@@ -125,6 +125,8 @@ impl Db {
                         one_line(&e.to_string())
                     )
                 })?;
+                // Statements are dynamic text (batch sizes vary); a cache would only accumulate them.
+                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
                 // Django's session mode: overlong values are errors, never silent truncations.
                 c.batch_execute("SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES')")
                     .map_err(|e| anyhow::anyhow!("cannot configure session on `{shown}`: {e}"))?;
@@ -150,6 +152,7 @@ impl Db {
                         one_line(&e.to_string())
                     )
                 })?;
+                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )

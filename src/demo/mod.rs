@@ -122,7 +122,7 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
     } else {
         create_domain_schema(&mut db)?;
         crate::db::migrate::run_pending(&mut db)?;
-        db.batch("PRAGMA synchronous = OFF")?;
+        db.batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144")?;
     }
     let counts = load(&mut db, scale, seed, today)?;
     let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
@@ -152,12 +152,14 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
 }
 
 /// Generates and inserts the data set in one transaction, 500 rows a statement. Foreign keys
-/// are checked at commit (SQLite, deferred) or trusted (MySQL: the generator emits consistent
-/// rows, but per-table buffers flush out of parent-first order).
+/// are not enforced during the load: the generator emits consistent rows, but per-table
+/// buffers flush out of parent-first order.
 pub fn load(db: &mut Db, scale: u32, seed: u64, today: NaiveDate) -> Result<gen::Counts> {
     let backslash = db.backend() == Backend::Mysql;
-    if db.backend() == Backend::Mysql {
-        db.batch("SET FOREIGN_KEY_CHECKS = 0")?;
+    match db.backend() {
+        Backend::Mysql => db.batch("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")?,
+        // Deferred checks would make every parent insert look for waiting children.
+        Backend::Sqlite => db.batch("PRAGMA foreign_keys = OFF")?,
     }
     let out = db.transaction(|db| {
         let mut buffers: BTreeMap<&'static str, Vec<Vec<Lit>>> = BTreeMap::new();
@@ -179,8 +181,9 @@ pub fn load(db: &mut Db, scale: u32, seed: u64, today: NaiveDate) -> Result<gen:
         }
         Ok(counts)
     });
-    if db.backend() == Backend::Mysql {
-        db.batch("SET FOREIGN_KEY_CHECKS = 1")?;
+    match db.backend() {
+        Backend::Mysql => db.batch("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")?,
+        Backend::Sqlite => db.batch("PRAGMA foreign_keys = ON")?,
     }
     out
 }

@@ -32,3 +32,17 @@ CREATE INDEX IF NOT EXISTS core_alerte_projet__8cf3b9_idx ON core_alerteprojet (
 CREATE INDEX IF NOT EXISTS core_alerte_type_al_e0484f_idx ON core_alerteprojet (type_alerte, date_creation DESC);
 CREATE TABLE IF NOT EXISTS core_notificationetape (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, type_notification varchar(20) NOT NULL, titre varchar(200) NOT NULL, message text NOT NULL, lue bool NOT NULL, date_creation datetime NOT NULL, date_lecture datetime NULL, donnees_contexte text NULL CHECK ((JSON_VALID(donnees_contexte) OR donnees_contexte IS NULL)), destinataire_id char(32) NOT NULL REFERENCES core_utilisateur (id) DEFERRABLE INITIALLY DEFERRED, emetteur_id char(32) NULL REFERENCES core_utilisateur (id) DEFERRABLE INITIALLY DEFERRED, etape_id char(32) NOT NULL REFERENCES core_etapeprojet (id) DEFERRABLE INITIALLY DEFERRED, cas_test_id char(32) NULL);
 CREATE INDEX IF NOT EXISTS core_notificationetape_etape_id ON core_notificationetape (etape_id);
+-- Django indexes every foreign-key column; so do we (SQLite's foreign-key checks need them).
+CREATE INDEX IF NOT EXISTS core_utilisateur_role_systeme_id ON core_utilisateur (role_systeme_id);
+CREATE INDEX IF NOT EXISTS core_affectation_role_projet_id ON core_affectation (role_projet_id);
+CREATE INDEX IF NOT EXISTS core_etapeprojet_createur_id ON core_etapeprojet (createur_id);
+CREATE INDEX IF NOT EXISTS core_etapeprojet_type_etape_id ON core_etapeprojet (type_etape_id);
+CREATE INDEX IF NOT EXISTS core_tacheetape_createur_id ON core_tacheetape (createur_id);
+CREATE INDEX IF NOT EXISTS core_moduleprojet_createur_id ON core_moduleprojet (createur_id);
+CREATE INDEX IF NOT EXISTS core_moduleprojet_etape_creation_id ON core_moduleprojet (etape_creation_id);
+CREATE INDEX IF NOT EXISTS core_tachemodule_createur_id ON core_tachemodule (createur_id);
+CREATE INDEX IF NOT EXISTS core_tachemodule_responsable_id ON core_tachemodule (responsable_id);
+CREATE INDEX IF NOT EXISTS core_contratgarantie_cree_par_id ON core_contratgarantie (cree_par_id);
+CREATE INDEX IF NOT EXISTS core_lignebudget_ajoute_par_id ON core_lignebudget (ajoute_par_id);
+CREATE INDEX IF NOT EXISTS core_notificationetape_destinataire_id ON core_notificationetape (destinataire_id);
+CREATE INDEX IF NOT EXISTS core_notificationetape_emetteur_id ON core_notificationetape (emetteur_id);

@@ -11,7 +11,7 @@ use diesel::QueryableByName;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Rows per INSERT statement and per transaction.
-pub const BATCH: usize = 200;
+pub const BATCH: usize = 500;
 
 /// Where an alert's mail stands at creation time.
 pub fn mail_decision(a: &NewAlert) -> Result<(), &'static str> {
@@ -60,13 +60,12 @@ pub fn write(
     counters: &mut Counters,
 ) -> Result<Written> {
     let mut written = Written::default();
-    let mut pending: Vec<NewAlert> = alerts;
-    let mut chunks: Vec<Vec<NewAlert>> = Vec::new();
-    while !pending.is_empty() {
-        let rest = pending.split_off(pending.len().min(BATCH));
-        chunks.push(std::mem::replace(&mut pending, rest));
-    }
-    for (n, chunk) in chunks.into_iter().enumerate() {
+    let mut alerts = alerts.into_iter();
+    let chunks = std::iter::from_fn(|| {
+        let c: Vec<NewAlert> = alerts.by_ref().take(BATCH).collect();
+        (!c.is_empty()).then_some(c)
+    });
+    for (n, chunk) in chunks.enumerate() {
         // Each batch gets its own creation instant, so its rows can be found again exactly.
         let at = clock.now_naive() + chrono::Duration::microseconds(n as i64);
         let mut batch = chunk;
@@ -108,11 +107,12 @@ pub fn write(
             Err(reason) => counters.skip_mail(reason),
         }
     }
-    let mut sup = superseded;
-    while !sup.is_empty() {
-        let rest = sup.split_off(sup.len().min(BATCH));
-        let batch = std::mem::replace(&mut sup, rest);
-        let mut batch = batch;
+    let mut sup = superseded.into_iter();
+    loop {
+        let mut batch: Vec<Superseded> = sup.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
         loop {
             if batch.is_empty() {
                 break;

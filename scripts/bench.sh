@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmark: generated demo data at several scales, on SQLite and on a throwaway MariaDB.
+# For each (backend, scale): time to generate and load the data, then `sigov check deadlines`
+# twice (first run creates, second is the steady state): wall time, peak RSS, rows created and
+# statements sent. Prints a Markdown table (paste it into BENCHMARKS.md).
+#   SIGOV_BENCH_SCALES="500 5000 50000" bash scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scales="${SIGOV_BENCH_SCALES:-500 5000 50000}"
+date_arg="2026-11-22"
+
+cargo build --release --locked >&2
+sigov="$PWD/target/release/sigov"
+# shellcheck source=scripts/mariadb-throwaway.sh
+. scripts/mariadb-throwaway.sh
+start_throwaway_mariadb
+work=$(mktemp -d /tmp/sigov-bench.XXXXXX)
+trap 'stop_throwaway_mariadb; rm -rf "$work"' EXIT
+
+# measure OUTFILE CMD...: runs CMD, stdout to OUTFILE, prints "wall_seconds max_rss_MB".
+measure() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+out = open(sys.argv[1], "wb")
+t = time.monotonic()
+p = subprocess.run(sys.argv[2:], stdout=out)
+wall = time.monotonic() - t
+if p.returncode != 0:
+    sys.exit("command failed (%d): %s" % (p.returncode, " ".join(sys.argv[2:])))
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print("%.2f %.0f" % (wall, rss))
+PY
+}
+
+field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["counters"][sys.argv[2]])' "$1" "$2"; }
+
+echo "| backend | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 alerts | run 1 statements | run 2 s | run 2 peak RSS MB | run 2 alerts | run 2 statements |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for scale in $scales; do
+  for backend in sqlite mysql; do
+    if [ "$backend" = sqlite ]; then
+      url="sqlite://$work/bench-$scale.db"
+    else
+      mariadb --no-defaults -uroot --socket="$THROWAWAY_MYSQL_SOCKET" -e \
+        "DROP DATABASE IF EXISTS bench_$scale; CREATE DATABASE bench_$scale CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+      url="${THROWAWAY_MYSQL_URL}bench_$scale"
+    fi
+    read -r load_s _ < <(measure "$work/demo.json" "$sigov" demo --db "$url" --scale "$scale" --date "$date_arg" --no-check --format json)
+    read -r r1_s r1_mb < <(measure "$work/r1.json" "$sigov" --database-url "$url" check deadlines --date "$date_arg" --format json)
+    read -r r2_s r2_mb < <(measure "$work/r2.json" "$sigov" --database-url "$url" check deadlines --date "$date_arg" --format json)
+    echo "| $backend | $scale | $load_s | $r1_s | $r1_mb | $(field "$work/r1.json" created) | $(field "$work/r1.json" queries) | $r2_s | $r2_mb | $(field "$work/r2.json" created) | $(field "$work/r2.json" queries) |"
+    rm -f "$work"/bench-*.db*
+  done
+done
