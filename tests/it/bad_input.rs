@@ -161,21 +161,7 @@ backend_test!(null_zero_and_ancient_dates_are_counted_skips, |t| {
         ),
         Backend::Sqlite => d.project("30000000000000000000000000000004", "Date zéro", Some("0000-00-00")),
     }
-    let r = t
-        .sigov()
-        .args([
-            "check",
-            "deadlines",
-            "--profile",
-            "reference",
-            "--date",
-            "2026-11-22",
-            "--format",
-            "json",
-        ])
-        .run()
-        .ok()
-        .json();
+    let r = t.check("reference", &[]);
     let c = &r["counters"];
     assert_eq!(c["skipped"]["invalid_date"], 1, "{r:#}");
     assert_eq!(c["skipped"]["implausible_date"], 1, "{r:#}");
@@ -220,21 +206,7 @@ backend_test!(
             "f0000000000000000000000000000006",
             false,
         );
-        let r = t
-            .sigov()
-            .args([
-                "check",
-                "deadlines",
-                "--profile",
-                "reference",
-                "--date",
-                "2026-11-22",
-                "--format",
-                "json",
-            ])
-            .run()
-            .ok()
-            .json();
+        let r = t.check("reference", &[]);
         let c = &r["counters"];
         assert_eq!(
             c["created"], 3,
@@ -261,21 +233,7 @@ backend_test!(overlong_project_names_fit_the_title_column, |t| {
         &name,
         Some("2026-11-29"),
     );
-    let r = t
-        .sigov()
-        .args([
-            "check",
-            "deadlines",
-            "--profile",
-            "reference",
-            "--date",
-            "2026-11-22",
-            "--format",
-            "json",
-        ])
-        .run()
-        .ok()
-        .json();
+    let r = t.check("reference", &[]);
     assert_eq!(r["counters"]["created"], 1, "{r:#}");
     assert_eq!(r["counters"]["title_truncated"], 1);
     let rows = alerts(&t);

@@ -105,6 +105,26 @@ impl TestDb {
         Sigov::new().env("SIGOV_DATABASE_URL", &self.url)
     }
 
+    /// `sigov check deadlines` as of 2026-11-22 10:00 UTC; the JSON report (exit 0 required).
+    pub fn check(&self, profile: &str, extra: &[&str]) -> serde_json::Value {
+        self.sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args([
+                "check",
+                "deadlines",
+                "--profile",
+                profile,
+                "--date",
+                "2026-11-22",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .run()
+            .ok()
+            .json()
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         self.db().count(sql, &[]).expect(sql)
     }

@@ -25,28 +25,9 @@ fn seed(t: &TestDb) {
     }
 }
 
-fn check(t: &TestDb, profile: &str, extra: &[&str]) -> serde_json::Value {
-    t.sigov()
-        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-        .args([
-            "check",
-            "deadlines",
-            "--profile",
-            profile,
-            "--date",
-            "2026-11-22",
-            "--format",
-            "json",
-        ])
-        .args(extra)
-        .run()
-        .ok()
-        .json()
-}
-
 backend_test!(reference_profile_rows_and_idempotence, |t| {
     seed(&t);
-    let r = check(&t, "reference", &[]);
+    let r = t.check("reference", &[]);
     let c = &r["counters"];
     // J-7: createur + responsable + 2 members; J-3, J-1, overdue: createur + responsable.
     assert_eq!(c["by_type"]["ECHEANCE_J7"], 4, "{r:#}");
@@ -93,7 +74,7 @@ backend_test!(reference_profile_rows_and_idempotence, |t| {
     assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'success' AND check_name = 'deadlines'"), 1);
 
     // Second run the same day: nothing new.
-    let again = check(&t, "reference", &[]);
+    let again = t.check("reference", &[]);
     assert_eq!(again["counters"]["created"], 0, "{again:#}");
     assert_eq!(again["counters"]["duplicates"], 10);
     assert_eq!(alerts(&t).len(), 10);
@@ -102,7 +83,7 @@ backend_test!(reference_profile_rows_and_idempotence, |t| {
 
 backend_test!(dry_run_writes_nothing, |t| {
     seed(&t);
-    let r = check(&t, "reference", &["--dry-run"]);
+    let r = t.check("reference", &["--dry-run"]);
     assert_eq!(r["dry_run"], true);
     assert_eq!(r["counters"]["created"], 10);
     assert_eq!(r["alerts"].as_array().unwrap().len(), 10);
@@ -114,7 +95,7 @@ backend_test!(dry_run_writes_nothing, |t| {
 
 backend_test!(recommended_profile_catch_up_j0_inactive, |t| {
     seed(&t);
-    let r = check(&t, "recommended", &[]);
+    let r = t.check("recommended", &[]);
     let c = &r["counters"];
     assert_eq!(c["by_type"]["ECHEANCE_J0"], 2, "{r:#}");
     // J-7 exact (3: inactive skipped) + J-7 caught up at J-5 (3).
@@ -135,14 +116,14 @@ backend_test!(recommended_profile_catch_up_j0_inactive, |t| {
     assert!(!rows.iter().any(|r| r.1 == "inactif"));
     // J-3 on d=3 supersedes nothing; J-1 on d=1 supersedes J-7 and J-3 for each recipient.
     assert!(c["superseded"].as_u64().unwrap() >= 4, "{r:#}");
-    let again = check(&t, "recommended", &[]);
+    let again = t.check("recommended", &[]);
     assert_eq!(again["counters"]["created"], 0);
     assert_eq!(again["counters"]["superseded"], 0);
     // Moving a deadline re-arms its milestones.
     t.exec(&format!(
         "UPDATE core_projet SET date_fin = '2026-11-28' WHERE id = '{P7}'"
     ));
-    let moved = check(&t, "recommended", &[]);
+    let moved = t.check("recommended", &[]);
     assert_eq!(moved["counters"]["by_type"]["ECHEANCE_J7"], 3, "{moved:#}");
 });
 
