@@ -159,6 +159,8 @@ impl Db {
                 .map_err(|e| anyhow::anyhow!("cannot open database `{shown}`: {}", one_line(&e.to_string())))?;
                 Conn::Sqlite(c)
             }
+            #[allow(unreachable_patterns)]
+            other => anyhow::bail!("this sigov was built without {} support", other.name()),
         };
         Ok(Db {
             conn,
