@@ -195,12 +195,7 @@ fn execute(
     if opts.dry_run {
         let lines = alerts.iter().map(|a| AlertLine::new(None, a)).collect();
         for a in &alerts {
-            counters.created += 1;
-            *counters.by_type.entry(a.alert_type.clone()).or_default() += 1;
-            match crate::store::mail_decision(a) {
-                Ok(()) => counters.mails_queued += 1,
-                Err(r) => counters.skip_mail(r),
-            }
+            counters.count_created(a, crate::store::mail_decision(a));
         }
         counters.superseded = superseded.len() as u64;
         return Ok((counters, lines));

@@ -130,7 +130,6 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Demo(args) => {
-            let mut cfg = cfg.clone();
             let clock = make_clock(&cli, &cfg)?;
             let url = db::DbUrl::parse(&args.db)?;
             let summary = demo::create(&url, args.scale, args.seed, clock.today)
@@ -139,7 +138,6 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             if args.no_check {
                 return Ok(exit::OK);
             }
-            cfg.database_url = args.db.clone();
             let mut db = db::Db::connect_parsed(url)?;
             let mut reports = Vec::new();
             for which in check::CheckName::ALL.iter().copied() {

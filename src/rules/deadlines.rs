@@ -6,7 +6,7 @@ use super::{
     Superseded, Target,
 };
 use crate::config::{Profile, Rules};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
 pub const CHECK: &str = "deadlines";
@@ -102,7 +102,9 @@ fn action(rules: &Rules, d: i64) -> Option<Action> {
     })
 }
 
-fn recipients(c: &Candidate, rules: &Rules, with_team: bool) -> Recipients {
+/// Createur, responsable and (at team milestones) the team; inactive accounts dropped when the
+/// rules say so. Returns the recipients and how many inactive ones were dropped.
+fn recipients(c: &Candidate, rules: &Rules, with_team: bool) -> (Recipients, u64) {
     let mut r = Recipients::default();
     if let Some(p) = &c.createur {
         r.add(p, Role::Createur);
@@ -115,10 +117,12 @@ fn recipients(c: &Candidate, rules: &Rules, with_team: bool) -> Recipients {
             r.add(p, Role::Team);
         }
     }
+    let before = r.list.len();
     if rules.skip_inactive {
         r.list.retain(|(p, _)| p.active());
     }
-    r
+    let dropped = (before - r.list.len()) as u64;
+    (r, dropped)
 }
 
 struct Texts {
@@ -257,8 +261,8 @@ where
         match act {
             Action::Overdue(n) => {
                 let t = overdue_texts(&c.projet.nom, date_fin, n);
-                let recips = recipients(&c, rules, false);
-                count_inactive(&c, rules, false, &mut out);
+                let (recips, inactive) = recipients(&c, rules, false);
+                out.counters.skip_n("inactive_recipient", inactive);
                 for (p, role) in &recips.list {
                     let prefix = format!("{CHECK}:{}:{}:{}", t.alert_type, c.projet.id, p.id);
                     if seen.daily_in(
@@ -282,8 +286,8 @@ where
             } => {
                 let t = milestone_texts(&c.projet.nom, date_fin, emit, days_left);
                 let with_team = rules.team_milestones.contains(&emit);
-                let recips = recipients(&c, rules, with_team);
-                count_inactive(&c, rules, with_team, &mut out);
+                let (recips, inactive) = recipients(&c, rules, with_team);
+                out.counters.skip_n("inactive_recipient", inactive);
                 for (p, role) in &recips.list {
                     let prefix = format!("{CHECK}:{}:{}:{}", t.alert_type, c.projet.id, p.id);
                     let (key, dup) = if milestone_keys_by_due {
@@ -314,7 +318,7 @@ where
                 }
                 for m in supersede {
                     let typ = milestone_type(m);
-                    let recips = recipients(&c, rules, rules.team_milestones.contains(&m));
+                    let (recips, _) = recipients(&c, rules, rules.team_milestones.contains(&m));
                     for (p, _) in &recips.list {
                         let key = format!("{CHECK}:{typ}:{}:{}:due={date_fin}", c.projet.id, p.id);
                         if seen.keys.contains(&key)
@@ -346,25 +350,6 @@ where
     out
 }
 
-fn count_inactive(c: &Candidate, rules: &Rules, with_team: bool, out: &mut Decisions) {
-    if !rules.skip_inactive {
-        return;
-    }
-    let mut all = Recipients::default();
-    let loose = Rules {
-        skip_inactive: false,
-        ..rules.clone()
-    };
-    for (p, r) in recipients(c, &loose, with_team).list {
-        all.add(&p, r);
-    }
-    for (p, _) in all.list {
-        if !p.active() {
-            out.counters.skip("inactive_recipient");
-        }
-    }
-}
-
 fn alert(c: &Candidate, p: &Person, role: Role, t: &Texts, key: String) -> NewAlert {
     NewAlert {
         key,
@@ -385,8 +370,6 @@ fn alert(c: &Candidate, p: &Person, role: Role, t: &Texts, key: String) -> NewAl
         title_truncated: t.truncated,
     }
 }
-
-use chrono::Datelike;
 
 #[cfg(test)]
 mod tests {

@@ -124,10 +124,28 @@ pub struct Counters {
 
 impl Counters {
     pub fn skip(&mut self, reason: &str) {
-        *self.skipped.entry(reason.to_owned()).or_default() += 1;
+        self.skip_n(reason, 1);
+    }
+    pub fn skip_n(&mut self, reason: &str, n: u64) {
+        if n > 0 {
+            *self.skipped.entry(reason.to_owned()).or_default() += n;
+        }
     }
     pub fn skip_mail(&mut self, reason: &str) {
         *self.mails_skipped.entry(reason.to_owned()).or_default() += 1;
+    }
+
+    /// Counts one alert recorded (or, in a dry run, that would be), with its mail decision.
+    pub fn count_created(&mut self, a: &NewAlert, mail: Result<(), &str>) {
+        self.created += 1;
+        *self.by_type.entry(a.alert_type.clone()).or_default() += 1;
+        if a.title_truncated {
+            self.title_truncated += 1;
+        }
+        match mail {
+            Ok(()) => self.mails_queued += 1,
+            Err(reason) => self.skip_mail(reason),
+        }
     }
 }
 

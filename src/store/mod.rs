@@ -60,78 +60,70 @@ pub fn write(
     counters: &mut Counters,
 ) -> Result<Written> {
     let mut written = Written::default();
-    let mut alerts = alerts.into_iter();
-    let chunks = std::iter::from_fn(|| {
-        let c: Vec<NewAlert> = alerts.by_ref().take(BATCH).collect();
-        (!c.is_empty()).then_some(c)
-    });
-    for (n, chunk) in chunks.enumerate() {
+    for (n, batch) in batches(alerts).enumerate() {
         // Each batch gets its own creation instant, so its rows can be found again exactly.
         let at = clock.now_naive() + chrono::Duration::microseconds(n as i64);
-        let mut batch = chunk;
-        // A race can only lose keys, so this ends: each retry drops at least one row.
-        loop {
-            if batch.is_empty() {
-                break;
-            }
-            match db.transaction(|db| write_batch(db, clock, at, run_id, &batch)) {
-                Ok(ids) => {
-                    written.alerts.extend(ids.into_iter().zip(batch));
-                    break;
-                }
-                Err(e) if is_unique_violation(&e) => {
-                    let taken = existing_keys(db, batch.iter().map(|a| a.key.as_str()))?;
-                    let before = batch.len();
-                    batch.retain(|a| !taken.contains(&a.key));
-                    counters.duplicates += (before - batch.len()) as u64;
-                    log::info!(
-                        "{} alert(s) were recorded meanwhile by another run",
-                        before - batch.len()
-                    );
-                    if before == batch.len() {
-                        return Err(e);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let (batch, ids) = with_key_retry(
+            db,
+            batch,
+            |a| &a.key,
+            counters,
+            |db, b| write_batch(db, clock, at, run_id, b),
+        )?;
+        written.alerts.extend(ids.into_iter().zip(batch));
     }
     for (_, a) in &written.alerts {
-        counters.created += 1;
-        *counters.by_type.entry(a.alert_type.clone()).or_default() += 1;
-        if a.title_truncated {
-            counters.title_truncated += 1;
-        }
-        match mail_decision(a) {
-            Ok(()) => counters.mails_queued += 1,
-            Err(reason) => counters.skip_mail(reason),
-        }
+        counters.count_created(a, mail_decision(a));
     }
-    let mut sup = superseded.into_iter();
-    loop {
-        let mut batch: Vec<Superseded> = sup.by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            break;
-        }
-        loop {
-            if batch.is_empty() {
-                break;
-            }
-            match db.transaction(|db| insert_superseded(db, clock, run_id, &batch)) {
-                Ok(()) => break,
-                Err(e) if is_unique_violation(&e) => {
-                    let taken = existing_keys(db, batch.iter().map(|s| s.key.as_str()))?;
-                    let before = batch.len();
-                    batch.retain(|s| !taken.contains(&s.key));
-                    if before == batch.len() {
-                        return Err(e);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
+    let mut ignored = Counters::default();
+    for batch in batches(superseded) {
+        with_key_retry(
+            db,
+            batch,
+            |s| &s.key,
+            &mut ignored,
+            |db, b| insert_superseded(db, clock, run_id, b),
+        )?;
     }
     Ok(written)
+}
+
+/// Splits `items` into batches of at most `BATCH` (each batch owns only its own rows).
+fn batches<T>(items: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let mut it = items.into_iter();
+    std::iter::from_fn(move || {
+        let b: Vec<T> = it.by_ref().take(BATCH).collect();
+        (!b.is_empty()).then_some(b)
+    })
+}
+
+/// Runs `write` on `batch` in one transaction. When another run recorded some of the batch's
+/// ledger keys meanwhile, the transaction is rolled back, those rows are dropped (counted as
+/// duplicates) and the rest is retried. A race can only take keys away, so this ends.
+fn with_key_retry<T, R>(
+    db: &mut Db,
+    mut batch: Vec<T>,
+    key: impl Fn(&T) -> &String,
+    counters: &mut Counters,
+    write: impl Fn(&mut Db, &[T]) -> Result<R>,
+) -> Result<(Vec<T>, R)> {
+    loop {
+        match db.transaction(|db| write(db, &batch)) {
+            Ok(r) => return Ok((batch, r)),
+            Err(e) if is_unique_violation(&e) => {
+                let taken = existing_keys(db, batch.iter().map(|x| key(x).as_str()))?;
+                let before = batch.len();
+                batch.retain(|x| !taken.contains(key(x)));
+                let lost = (before - batch.len()) as u64;
+                if lost == 0 {
+                    return Err(e);
+                }
+                log::info!("{lost} key(s) were recorded meanwhile by another run");
+                counters.duplicates += lost;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result<HashSet<String>> {
@@ -156,6 +148,9 @@ fn write_batch(
     run_id: Option<i64>,
     batch: &[NewAlert],
 ) -> Result<Vec<i64>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = format_datetime(at);
     let today = clock.today.to_string();
     let mut ids = vec![0i64; batch.len()];

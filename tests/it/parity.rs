@@ -102,23 +102,7 @@ fn deadlines_match_the_golden_rows_and_rerun_creates_nothing() {
     );
     t.exec(std::str::from_utf8(&gen.stdout).expect("utf-8 SQL"));
     let before = t.count("SELECT COALESCE(MAX(id), 0) AS n FROM core_alerteprojet");
-    let run = || {
-        t.sigov()
-            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-            .args([
-                "check",
-                "deadlines",
-                "--profile",
-                "reference",
-                "--date",
-                "2026-11-22",
-                "--format",
-                "json",
-            ])
-            .run()
-            .ok()
-            .json()
-    };
+    let run = || t.check("reference", &[]);
     let r = run();
     assert_eq!(r["counters"]["ignored_entities"], 1, "{r:#}");
     assert_eq!(
