@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::ops::runs;
-use crate::rules::{deadlines, Counters, Decisions, NewAlert};
+use crate::rules::{budget, contracts, deadlines, stages, tasks, Counters, Decisions, NewAlert};
 use crate::source;
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
@@ -15,15 +15,78 @@ use std::str::FromStr;
 #[serde(rename_all = "lowercase")]
 pub enum CheckName {
     Deadlines,
+    Stages,
+    Tasks,
+    Budget,
+    Contracts,
 }
 
 impl CheckName {
     /// Every check, in the reference's order.
-    pub const ALL: &'static [CheckName] = &[CheckName::Deadlines];
+    pub const ALL: &'static [CheckName] = &[
+        CheckName::Deadlines,
+        CheckName::Stages,
+        CheckName::Tasks,
+        CheckName::Budget,
+        CheckName::Contracts,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CheckName::Deadlines => deadlines::CHECK,
+            CheckName::Stages => stages::CHECK,
+            CheckName::Tasks => tasks::CHECK,
+            CheckName::Budget => budget::CHECK,
+            CheckName::Contracts => contracts::CHECK,
+        }
+    }
+
+    /// The domain tables the check reads (a clear error names the first one missing).
+    fn tables(self) -> &'static [&'static str] {
+        match self {
+            CheckName::Deadlines => &[
+                "core_statutprojet",
+                "core_projet",
+                "core_affectation",
+                "core_utilisateur",
+                "core_alerteprojet",
+            ],
+            CheckName::Stages => &[
+                "core_statutprojet",
+                "core_projet",
+                "core_affectation",
+                "core_utilisateur",
+                "core_etapeprojet",
+                "core_typeetape",
+                "core_notificationetape",
+            ],
+            CheckName::Tasks => &[
+                "core_statutprojet",
+                "core_projet",
+                "core_affectation",
+                "core_utilisateur",
+                "core_etapeprojet",
+                "core_tacheetape",
+                "core_moduleprojet",
+                "core_tachemodule",
+                "core_alerteprojet",
+            ],
+            CheckName::Budget => &[
+                "core_statutprojet",
+                "core_projet",
+                "core_affectation",
+                "core_utilisateur",
+                "core_lignebudget",
+                "core_alerteprojet",
+            ],
+            CheckName::Contracts => &[
+                "core_statutprojet",
+                "core_projet",
+                "core_affectation",
+                "core_utilisateur",
+                "core_contratgarantie",
+                "core_alerteprojet",
+            ],
         }
     }
 }
@@ -31,10 +94,11 @@ impl CheckName {
 impl FromStr for CheckName {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "deadlines" => Ok(CheckName::Deadlines),
-            other => Err(anyhow!("unknown check `{other}`")),
-        }
+        CheckName::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| anyhow!("unknown check `{s}`"))
     }
 }
 
@@ -92,6 +156,45 @@ pub struct Report {
     pub error: Option<String>,
 }
 
+/// Runs every check in the reference's order. A failing check is reported (status `failed`,
+/// its error logged) and the next one still runs.
+pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<Report> {
+    CheckName::ALL
+        .iter()
+        .map(|c| match run(db, cfg, clock, *c, opts) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = crate::db::one_line(&format!("{e:#}"));
+                log::error!("check {} failed: {msg}", c.as_str());
+                Report {
+                    check: c.as_str(),
+                    profile: cfg.rules.profile.name(),
+                    business_date: clock.today,
+                    dry_run: opts.dry_run,
+                    run_id: None,
+                    status: "failed",
+                    counters: Counters::default(),
+                    alerts: Vec::new(),
+                    error: Some(msg),
+                }
+            }
+        })
+        .collect()
+}
+
+/// 0 when every check succeeded; 3 (partial) when some failed and others ran; 1 when all
+/// failed.
+pub fn exit_code(reports: &[Report]) -> u8 {
+    let failed = reports.iter().filter(|r| r.status != "success").count();
+    if failed == 0 {
+        crate::exit::OK
+    } else if failed < reports.len() {
+        crate::exit::PARTIAL
+    } else {
+        crate::exit::FAILURE
+    }
+}
+
 /// Runs one check and records it. Errors after the run record exists close it as `failed`.
 pub fn run(
     db: &mut Db,
@@ -100,16 +203,7 @@ pub fn run(
     check: CheckName,
     opts: Options,
 ) -> Result<Report> {
-    source::ensure_domain_tables(
-        db,
-        &[
-            "core_statutprojet",
-            "core_projet",
-            "core_affectation",
-            "core_utilisateur",
-            "core_alerteprojet",
-        ],
-    )?;
+    source::ensure_domain_tables(db, check.tables())?;
     let run_id = if opts.dry_run {
         None
     } else {
@@ -155,6 +249,12 @@ pub fn run(
     }
 }
 
+/// The candidate count the reference prints (all in-scope entities, not only the due ones).
+fn with_total(mut d: Decisions, total: i64) -> Decisions {
+    d.counters.candidates = total.max(0) as u64;
+    d
+}
+
 fn execute(
     db: &mut Db,
     cfg: &Config,
@@ -164,27 +264,68 @@ fn execute(
     run_id: Option<i64>,
 ) -> Result<(Counters, Vec<AlertLine>)> {
     let rules = &cfg.rules;
+    let today = clock.today;
+    let en_cours = |db: &mut Db| -> Result<i64> {
+        source::statut_id(db, "EN_COURS")?.ok_or_else(|| {
+            anyhow!("status `EN_COURS` not found in core_statutprojet: no project can be checked (the reference printed `❌ Statut EN_COURS non trouvé`)")
+        })
+    };
     let decisions: Decisions = match check {
         CheckName::Deadlines => {
-            let en_cours = source::statut_id(db, "EN_COURS")?.ok_or_else(|| {
-                anyhow!("status `EN_COURS` not found in core_statutprojet: no project can be checked (the reference printed `❌ Statut EN_COURS non trouvé`)")
-            })?;
-            let src =
-                source::deadline_candidates(db, en_cours, deadlines::horizon(rules, clock.today))?;
-            let since = clock
-                .today
-                .checked_sub_days(chrono::Days::new(deadlines::lookback_days(rules) as u64))
-                .unwrap_or(clock.today);
-            let seen = source::seen(
-                db,
-                clock,
-                deadlines::CHECK,
-                &deadlines::all_types(rules),
-                since,
-            )?;
-            let mut d = deadlines::evaluate(src.candidates, rules, clock.today, &seen);
-            d.counters.candidates = src.total_candidates.max(0) as u64;
+            let en_cours = en_cours(db)?;
+            let src = source::deadline_candidates(db, en_cours, deadlines::horizon(rules, today))?;
+            let seen = source::seen(db, clock, &deadlines::seen_spec(rules, today))?;
+            with_total(
+                deadlines::evaluate(src.candidates, rules, today, &seen),
+                src.total,
+            )
+        }
+        CheckName::Stages => {
+            let src = source::stage_candidates(db, today)?;
+            let seen = source::seen(db, clock, &stages::seen_spec(rules, today))?;
+            with_total(
+                stages::evaluate(src.candidates, rules, today, &seen),
+                src.total,
+            )
+        }
+        CheckName::Tasks => {
+            let src = source::task_candidates(db, today, rules.module_tasks)?;
+            let seen = source::seen(db, clock, &tasks::seen_spec(rules, today))?;
+            with_total(
+                tasks::evaluate(src.candidates, rules, today, &seen),
+                src.total,
+            )
+        }
+        CheckName::Budget => {
+            let en_cours = en_cours(db)?;
+            let src = source::budget_candidates(db, en_cours, budget::min_percent(rules))?;
+            let seen = source::seen(db, clock, &budget::seen_spec(rules, today))?;
+            let mut d = with_total(
+                budget::evaluate(src.loaded.candidates, rules, today, &seen),
+                src.loaded.total,
+            );
+            if src.not_positive > 0 {
+                log::info!(
+                    "budget: {} project(s) in progress have a planned budget ≤ 0; skipped",
+                    src.not_positive
+                );
+            }
+            d.counters
+                .skip_n("budget_not_positive", src.not_positive.max(0) as u64);
             d
+        }
+        CheckName::Contracts => {
+            let src = source::contract_candidates(
+                db,
+                today,
+                contracts::horizon(rules, today),
+                contracts::expired_since(rules, today),
+            )?;
+            let seen = source::seen(db, clock, &contracts::seen_spec(rules, today))?;
+            with_total(
+                contracts::evaluate(src.loaded.candidates, &src.superusers, rules, today, &seen),
+                src.loaded.total,
+            )
         }
     };
     let Decisions {

@@ -68,6 +68,16 @@ pub enum Command {
 pub enum CheckWhich {
     /// Project deadlines: J-7, J-3, J-1 (J-0 in the recommended profile) and overdue projects
     Deadlines,
+    /// Stages in progress past their planned end (core_notificationetape, RETARD_ETAPE)
+    Stages,
+    /// Open tasks past their due date (TACHES_EN_RETARD; module tasks in the recommended profile)
+    Tasks,
+    /// Spending above the planned budget (BUDGET_DEPASSE; 75 %/90 % thresholds in the recommended profile)
+    Budget,
+    /// Maintenance contracts 30 days before their end and expired (CONTRAT_EXPIRATION, CONTRAT_EXPIRE)
+    Contracts,
+    /// The five checks in the reference's order; one failing does not stop the others (exit 3)
+    All,
 }
 
 #[derive(Debug, Args)]

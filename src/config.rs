@@ -59,10 +59,30 @@ pub const KEYS: &[KeySpec] = &[
         help: "(recommended §3.2.3) overdue alerts repeat at most once per this many business days per (entity, recipient)" },
     KeySpec { key: "recommended.skip_inactive_recipients", env: None, default: "true", secret: false,
         help: "(recommended §3.2.4) accounts with is_active = 0 or statut_actif = 0 receive nothing" },
+    KeySpec { key: "recommended.module_tasks", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.5) overdue module tasks (core_tachemodule: A_FAIRE, EN_COURS, EN_PAUSE) alert like stage tasks" },
+    KeySpec { key: "recommended.skip_closed_project_tasks", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.5) tasks of TERMINE, ARCHIVE or SUSPENDU projects do not alert" },
+    KeySpec { key: "recommended.budget_thresholds", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.6) alert once per (project, threshold, planned budget) when consumption reaches budget.thresholds" },
+    KeySpec { key: "recommended.contract_active_superusers", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.7) the contract check's \"administrateur\" recipients are active superusers only" },
+    KeySpec { key: "recommended.contract_expired_lookback", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.7) an expired contract alerts once per (contract, end date), only within contracts.expired_lookback_days" },
+    KeySpec { key: "recommended.contract_renewal_covers", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.7) a contract followed by a newer contract of the same project and type is neither expiring nor expired" },
+    KeySpec { key: "recommended.stage_labels", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.8) stage-delay titles and messages name the stage type's label (Développement), not its code" },
     KeySpec { key: "deadlines.milestones", env: None, default: "[7, 3, 1]", secret: false,
         help: "(recommended) days before the project deadline that alert; 7, 3 and 1 keep the reference texts and types" },
     KeySpec { key: "deadlines.team_milestones", env: None, default: "[7]", secret: false,
         help: "(recommended) milestones whose alert also goes to the whole project team" },
+    KeySpec { key: "budget.thresholds", env: None, default: "[75, 90]", secret: false,
+        help: "(recommended) consumption percentages that alert once: the highest is BUDGET_CRITIQUE, the others BUDGET_ATTENTION (WARNING)" },
+    KeySpec { key: "contracts.milestones", env: None, default: "[30]", secret: false,
+        help: "(recommended) days before a contract's end that alert (CONTRAT_EXPIRATION), with catch-up" },
+    KeySpec { key: "contracts.expired_lookback_days", env: None, default: "30", secret: false,
+        help: "(recommended) an expired contract alerts only this many days after its end at most" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ];
@@ -124,6 +144,23 @@ pub struct Rules {
     /// Overdue alerts: at most one per this many business days per (entity, recipient).
     pub repeat_every_days: u32,
     pub skip_inactive: bool,
+    /// Stage texts name the stage type's label, not its code.
+    pub stage_labels: bool,
+    /// Module tasks are checked like stage tasks.
+    pub module_tasks: bool,
+    /// Tasks of TERMINE, ARCHIVE or SUSPENDU projects are skipped.
+    pub skip_closed_project_tasks: bool,
+    /// Budget consumption thresholds in percent, ascending (empty: none, as the reference).
+    pub budget_thresholds: Vec<u32>,
+    /// Contract milestones in days before the end, largest first.
+    pub contract_milestones: Vec<u32>,
+    /// The contract check's "administrateur" is an active superuser.
+    pub contract_active_superusers: bool,
+    /// Expired contracts alert once per end date within this many days; `None`: once ever,
+    /// whatever the age (the reference).
+    pub expired_lookback_days: Option<u32>,
+    /// A contract followed by a newer one of the same project and type is not reported.
+    pub renewal_covers: bool,
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -142,6 +179,14 @@ impl Rules {
             team_milestones: vec![7],
             repeat_every_days: 1,
             skip_inactive: false,
+            stage_labels: false,
+            module_tasks: false,
+            skip_closed_project_tasks: false,
+            budget_thresholds: Vec::new(),
+            contract_milestones: vec![30],
+            contract_active_superusers: false,
+            expired_lookback_days: None,
+            renewal_covers: false,
         }
     }
 }
@@ -418,6 +463,33 @@ impl Config {
             team_milestones: layers.uint_list("deadlines.team_milestones", 365)?,
             repeat_every_days: layers.uint("recommended.repeat_every_days", 1, 366)?,
             skip_inactive: layers.boolean("recommended.skip_inactive_recipients")?,
+            stage_labels: layers.boolean("recommended.stage_labels")?,
+            module_tasks: layers.boolean("recommended.module_tasks")?,
+            skip_closed_project_tasks: layers.boolean("recommended.skip_closed_project_tasks")?,
+            budget_thresholds: if layers.boolean("recommended.budget_thresholds")? {
+                let mut t = layers.uint_list("budget.thresholds", 99)?;
+                if t.contains(&0) {
+                    bail!("budget.thresholds: percentages must be between 1 and 99 (above 100 % is BUDGET_DEPASSE)");
+                }
+                t.sort_unstable();
+                t.dedup();
+                t
+            } else {
+                Vec::new()
+            },
+            contract_milestones: {
+                let mut m = layers.uint_list("contracts.milestones", 365)?;
+                m.sort_unstable_by(|a, b| b.cmp(a));
+                m.dedup();
+                m
+            },
+            contract_active_superusers: layers.boolean("recommended.contract_active_superusers")?,
+            expired_lookback_days: if layers.boolean("recommended.contract_expired_lookback")? {
+                Some(layers.uint("contracts.expired_lookback_days", 1, 3660)?)
+            } else {
+                None
+            },
+            renewal_covers: layers.boolean("recommended.contract_renewal_covers")?,
         };
         let rules = match profile {
             Profile::Recommended => recommended,

@@ -114,18 +114,23 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             let clock = make_clock(&cli, &cfg)?;
             let mut db = db::Db::connect(cfg.require_database_url()?)?;
             db::migrate::ensure_current(&mut db)?;
+            let opts = check::Options {
+                dry_run: args.dry_run,
+            };
             let which = match args.which {
                 cli::CheckWhich::Deadlines => check::CheckName::Deadlines,
+                cli::CheckWhich::Stages => check::CheckName::Stages,
+                cli::CheckWhich::Tasks => check::CheckName::Tasks,
+                cli::CheckWhich::Budget => check::CheckName::Budget,
+                cli::CheckWhich::Contracts => check::CheckName::Contracts,
+                cli::CheckWhich::All => {
+                    let reports = check::run_all(&mut db, &cfg, &clock, opts);
+                    let code = check::exit_code(&reports);
+                    out.reports(&reports, code);
+                    return Ok(code);
+                }
             };
-            let report = check::run(
-                &mut db,
-                &cfg,
-                &clock,
-                which,
-                check::Options {
-                    dry_run: args.dry_run,
-                },
-            )?;
+            let report = check::run(&mut db, &cfg, &clock, which, opts)?;
             out.report(&report);
             Ok(exit::OK)
         }
@@ -139,18 +144,9 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
                 return Ok(exit::OK);
             }
             let mut db = db::Db::connect_parsed(url)?;
-            let mut reports = Vec::new();
-            for which in check::CheckName::ALL.iter().copied() {
-                reports.push(check::run(
-                    &mut db,
-                    &cfg,
-                    &clock,
-                    which,
-                    check::Options::default(),
-                )?);
-            }
+            let reports = check::run_all(&mut db, &cfg, &clock, check::Options::default());
             out.demo_reports(&reports);
-            Ok(exit::OK)
+            Ok(check::exit_code(&reports))
         }
     }
 }

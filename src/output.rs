@@ -133,6 +133,31 @@ impl Out {
         print_report(r, self.verbose > 0 || r.dry_run);
     }
 
+    /// Reports of `check all`. Failures always reach stderr (through the log and a last line),
+    /// so cron mails them even when stdout stays silent.
+    pub fn reports(&self, reports: &[Report], code: u8) {
+        if self.format == Format::Json {
+            print_json(&json!({"exit_code": code, "checks": reports}));
+        } else if !self.quiet && (self.chatty() || reports.iter().any(|r| r.dry_run)) {
+            for r in reports {
+                print_report(r, self.verbose > 0 || r.dry_run);
+            }
+        }
+        let failed: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.status != "success")
+            .map(|r| r.check)
+            .collect();
+        if !failed.is_empty() {
+            eprintln!(
+                "sigov: {} of {} checks failed: {}",
+                failed.len(),
+                reports.len(),
+                failed.join(", ")
+            );
+        }
+    }
+
     pub fn demo_summary(&self, s: &Summary) {
         if self.format == Format::Json {
             print_json(&serde_json::to_value(s).unwrap_or_default());
@@ -162,6 +187,10 @@ impl Out {
 }
 
 fn print_report(r: &Report, list: bool) {
+    if let Some(e) = &r.error {
+        println!("{} — FAILED: {e}", r.check);
+        return;
+    }
     let c = &r.counters;
     let run = r
         .run_id

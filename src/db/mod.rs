@@ -267,6 +267,19 @@ impl Db {
         }
     }
 
+    /// SQL casting a numeric expression to a 64-bit integer.
+    pub fn int(&self, expr: &str) -> String {
+        match self.backend() {
+            Backend::Mysql => format!("CAST({expr} AS SIGNED)"),
+            Backend::Sqlite => format!("CAST({expr} AS INTEGER)"),
+        }
+    }
+
+    /// SQL reading a decimal(…,2) column as exact integer cents.
+    pub fn cents(&self, col: &str) -> String {
+        self.int(&format!("ROUND({col} * 100)"))
+    }
+
     /// SQL for a boolean column read as 0/1.
     pub fn flag(&self, col: &str) -> String {
         format!("(CASE WHEN {col} <> 0 THEN 1 ELSE 0 END)")

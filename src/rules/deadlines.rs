@@ -2,11 +2,11 @@
 //! profile) and the daily overdue alert.
 
 use super::{
-    fit_title, fr_date, jours, Decisions, NewAlert, Person, ProjectInfo, Recipients, Role, Seen,
-    Superseded, Target,
+    fit_title, fr_date, jours, json_str, milestone_at, Decisions, Dedup, Engine, Person,
+    ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::config::{Profile, Rules};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::json;
 
 pub const CHECK: &str = "deadlines";
@@ -24,11 +24,10 @@ pub struct Candidate {
     pub team: Vec<(bool, Person)>,
 }
 
-impl Candidate {
-    /// The responsable principal: the first active affectation flagged so, by affectation id.
-    pub fn responsable(&self) -> Option<&Person> {
-        self.team.iter().find(|(r, _)| *r).map(|(_, p)| p)
-    }
+/// The responsable principal among active affectations ordered by affectation id: the first
+/// flagged one (the reference's tie-break).
+pub fn responsable(team: &[(bool, Person)]) -> Option<&Person> {
+    team.iter().find(|(r, _)| *r).map(|(_, p)| p)
 }
 
 /// The type code of a milestone (`ECHEANCE_J7`, ..., `ECHEANCE_J0`).
@@ -66,50 +65,32 @@ pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
         .unwrap_or(today)
 }
 
-enum Action {
-    Overdue(i64),
-    Milestone {
-        emit: u32,
-        days_left: i64,
-        supersede: Vec<u32>,
-    },
+fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
+    json_str(ctx, "date_fin")
+        .and_then(crate::clock::parse_stored_date)
+        .map(|d| vec![format!("due={d}")])
+        .unwrap_or_default()
 }
 
-fn action(rules: &Rules, d: i64) -> Option<Action> {
-    if d < 0 {
-        return Some(Action::Overdue(-d));
+/// Existing rows that matter: this check's types in `core_alerteprojet`, by project.
+pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+    SeenSpec {
+        check: CHECK,
+        target: Target::Alerte,
+        types: all_types(rules),
+        since: today.checked_sub_days(chrono::Days::new(lookback_days(rules) as u64)),
+        entity: super::entity_column,
+        discriminators: due_discriminator,
     }
-    let du = u32::try_from(d).ok()?;
-    if rules.profile == Profile::Reference || !rules.catch_up {
-        return rules.milestones.contains(&du).then(|| Action::Milestone {
-            emit: du,
-            days_left: d,
-            supersede: vec![],
-        });
-    }
-    let reached: Vec<u32> = rules
-        .milestones
-        .iter()
-        .copied()
-        .filter(|m| *m >= du)
-        .collect();
-    let emit = reached.iter().copied().min()?;
-    let supersede = reached.into_iter().filter(|m| *m != emit).collect();
-    Some(Action::Milestone {
-        emit,
-        days_left: d,
-        supersede,
-    })
 }
 
-/// Createur, responsable and (at team milestones) the team; inactive accounts dropped when the
-/// rules say so. Returns the recipients and how many inactive ones were dropped.
-fn recipients(c: &Candidate, rules: &Rules, with_team: bool) -> (Recipients, u64) {
+/// Createur, responsable and (at team milestones) the team.
+fn recipients(c: &Candidate, with_team: bool) -> Recipients {
     let mut r = Recipients::default();
     if let Some(p) = &c.createur {
         r.add(p, Role::Createur);
     }
-    if let Some(p) = c.responsable() {
+    if let Some(p) = responsable(&c.team) {
         r.add(p, Role::Responsable);
     }
     if with_team {
@@ -117,29 +98,22 @@ fn recipients(c: &Candidate, rules: &Rules, with_team: bool) -> (Recipients, u64
             r.add(p, Role::Team);
         }
     }
-    let before = r.list.len();
-    if rules.skip_inactive {
-        r.list.retain(|(p, _)| p.active());
-    }
-    let dropped = (before - r.list.len()) as u64;
-    (r, dropped)
+    r
 }
 
-struct Texts {
-    alert_type: String,
-    niveau: &'static str,
-    titre: String,
-    truncated: bool,
-    fixed: String,
-    sentences: [&'static str; 3],
-    context: serde_json::Value,
+fn roles(s: [&str; 3]) -> Vec<(Role, String)> {
+    vec![
+        (Role::Responsable, s[0].to_owned()),
+        (Role::Createur, s[1].to_owned()),
+        (Role::Team, s[2].to_owned()),
+    ]
 }
 
 fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
     let (titre, truncated) = fit_title("🔴 Projet ", nom, " - EN RETARD");
     Texts {
         alert_type: OVERDUE.to_owned(),
-        niveau: "DANGER",
+        niveau: Some("DANGER"),
         titre,
         truncated,
         fixed: format!(
@@ -147,11 +121,11 @@ fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
             jours(n),
             fr_date(date_fin)
         ),
-        sentences: [
+        sentences: roles([
             "En tant que responsable, une action urgente est requise pour rattraper le retard.",
             "En tant qu'administrateur, veuillez prendre les mesures nécessaires pour résoudre cette situation.",
             "",
-        ],
+        ]),
         context: json!({"jours_retard": n, "date_fin": date_fin.to_string(), "type_alerte": "RETARD"}),
     }
 }
@@ -197,20 +171,12 @@ fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, d: i64) -> Texts {
     };
     Texts {
         alert_type: milestone_type(m),
-        niveau: if m <= 1 { "DANGER" } else { "WARNING" },
+        niveau: Some(if m <= 1 { "DANGER" } else { "WARNING" }),
         titre,
         truncated,
         fixed,
-        sentences,
+        sentences: roles(sentences),
         context: json!({"jours_restants": d, "date_fin": date_fin.to_string(), "type_alerte": format!("J-{m}")}),
-    }
-}
-
-fn sentence(t: &Texts, role: Role) -> &'static str {
-    match role {
-        Role::Responsable => t.sentences[0],
-        Role::Createur => t.sentences[1],
-        Role::Team => t.sentences[2],
     }
 }
 
@@ -219,156 +185,68 @@ pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> De
 where
     I: IntoIterator<Item = Candidate>,
 {
-    let mut out = Decisions::default();
-    let window_start = today
-        .checked_sub_days(chrono::Days::new(u64::from(
-            rules.repeat_every_days.saturating_sub(1),
-        )))
-        .unwrap_or(today);
-    let milestone_keys_by_due = rules.profile == Profile::Recommended;
+    let mut e = Engine::new(rules, today, seen);
+    let by_due = rules.profile == Profile::Recommended;
     for c in cands {
-        out.counters.candidates += 1;
-        let Some(date_fin) = crate::clock::parse_stored_date(&c.date_fin) else {
-            log::warn!(
-                "deadlines: project `{}` has an invalid date_fin `{}`; skipped",
-                c.projet.nom,
-                c.date_fin
-            );
-            out.counters.skip("invalid_date");
+        e.out.counters.candidates += 1;
+        let what = format!("project `{}`", c.projet.nom);
+        let Some(date_fin) = e.date(CHECK, &what, &c.date_fin) else {
             continue;
         };
-        if date_fin.year_ce().1 < 1970 {
-            log::warn!(
-                "deadlines: project `{}` has an implausible date_fin {date_fin}; skipped",
-                c.projet.nom
-            );
-            out.counters.skip("implausible_date");
-            continue;
-        }
-        let d = (date_fin - today).num_days();
-        let Some(act) = action(rules, d) else {
-            continue;
+        let d = e.days_until(date_fin);
+        let milestone = if d < 0 {
+            None
+        } else {
+            match milestone_at(&rules.milestones, d, rules.catch_up) {
+                Some(m) => Some(m),
+                None => continue,
+            }
         };
         if c.createur.is_none() {
             log::warn!(
-                "deadlines: project `{}` names a createur `{}` that does not exist",
+                "{CHECK}: project `{}` names a createur `{}` that does not exist",
                 c.projet.nom,
                 c.createur_id
             );
-            out.counters.skip("missing_createur");
+            e.out.counters.skip("missing_createur");
         }
-        let before = out.alerts.len();
-        match act {
-            Action::Overdue(n) => {
-                let t = overdue_texts(&c.projet.nom, date_fin, n);
-                let (recips, inactive) = recipients(&c, rules, false);
-                out.counters.skip_n("inactive_recipient", inactive);
-                for (p, role) in &recips.list {
-                    let prefix = format!("{CHECK}:{}:{}:{}", t.alert_type, c.projet.id, p.id);
-                    if seen.daily_in(
-                        &prefix,
-                        &p.id,
-                        &c.projet.id,
-                        &t.alert_type,
-                        (window_start, today),
-                    ) {
-                        out.counters.duplicates += 1;
-                        continue;
-                    }
-                    out.alerts
-                        .push(alert(&c, p, *role, &t, format!("{prefix}:{today}")));
-                }
+        let subject = Subject {
+            check: CHECK,
+            target: Target::Alerte,
+            entity: c.projet.id.clone(),
+            entity_id: &c.projet.id,
+            projet: &c.projet,
+            etape_id: None,
+        };
+        let created = match milestone {
+            None => {
+                let t = overdue_texts(&c.projet.nom, date_fin, -d);
+                let r = e.active_only(recipients(&c, false));
+                e.emit(&subject, &t, &r, Dedup::Daily)
             }
-            Action::Milestone {
-                emit,
-                days_left,
-                supersede,
-            } => {
-                let t = milestone_texts(&c.projet.nom, date_fin, emit, days_left);
-                let with_team = rules.team_milestones.contains(&emit);
-                let (recips, inactive) = recipients(&c, rules, with_team);
-                out.counters.skip_n("inactive_recipient", inactive);
-                for (p, role) in &recips.list {
-                    let prefix = format!("{CHECK}:{}:{}:{}", t.alert_type, c.projet.id, p.id);
-                    let (key, dup) = if milestone_keys_by_due {
-                        let key = format!("{prefix}:due={date_fin}");
-                        let dup = seen.keys.contains(&key)
-                            || seen.milestones.contains(&(
-                                p.id.clone(),
-                                c.projet.id.clone(),
-                                t.alert_type.clone(),
-                                date_fin,
-                            ));
-                        (key, dup)
-                    } else {
-                        let dup = seen.daily_in(
-                            &prefix,
-                            &p.id,
-                            &c.projet.id,
-                            &t.alert_type,
-                            (today, today),
-                        );
-                        (format!("{prefix}:{today}"), dup)
-                    };
-                    if dup {
-                        out.counters.duplicates += 1;
-                        continue;
+            Some((emit, passed)) => {
+                let t = milestone_texts(&c.projet.nom, date_fin, emit, d);
+                let r = e.active_only(recipients(&c, rules.team_milestones.contains(&emit)));
+                let disc = format!("due={date_fin}");
+                let dedup = if by_due {
+                    Dedup::Once(&disc)
+                } else {
+                    Dedup::Daily
+                };
+                let n = e.emit(&subject, &t, &r, dedup);
+                for m in passed {
+                    let mut r = recipients(&c, rules.team_milestones.contains(&m));
+                    if rules.skip_inactive {
+                        r.list.retain(|(p, _)| p.active());
                     }
-                    out.alerts.push(alert(&c, p, *role, &t, key));
+                    e.supersede(&subject, &milestone_type(m), &r, &disc);
                 }
-                for m in supersede {
-                    let typ = milestone_type(m);
-                    let (recips, _) = recipients(&c, rules, rules.team_milestones.contains(&m));
-                    for (p, _) in &recips.list {
-                        let key = format!("{CHECK}:{typ}:{}:{}:due={date_fin}", c.projet.id, p.id);
-                        if seen.keys.contains(&key)
-                            || seen.milestones.contains(&(
-                                p.id.clone(),
-                                c.projet.id.clone(),
-                                typ.clone(),
-                                date_fin,
-                            ))
-                        {
-                            continue;
-                        }
-                        out.superseded.push(Superseded {
-                            key,
-                            check: CHECK,
-                            alert_type: typ.clone(),
-                            entity_id: c.projet.id.clone(),
-                            recipient_id: p.id.clone(),
-                        });
-                    }
-                }
+                n
             }
-        }
-        if out.alerts.len() == before {
-            out.counters.ignored_entities += 1;
-        }
+        };
+        e.entity_done(created);
     }
-    out.counters.superseded = out.superseded.len() as u64;
-    out
-}
-
-fn alert(c: &Candidate, p: &Person, role: Role, t: &Texts, key: String) -> NewAlert {
-    NewAlert {
-        key,
-        check: CHECK,
-        target: Target::Alerte,
-        alert_type: t.alert_type.clone(),
-        niveau: Some(t.niveau),
-        recipient: p.clone(),
-        recipient_id: p.id.clone(),
-        recipient_name: p.full_name(),
-        recipient_username: p.username.clone(),
-        projet: c.projet.clone(),
-        entity_id: c.projet.id.clone(),
-        etape_id: None,
-        titre: t.titre.clone(),
-        message: format!("{}{}", t.fixed, sentence(t, role)),
-        context: t.context.clone(),
-        title_truncated: t.truncated,
-    }
+    e.finish()
 }
 
 #[cfg(test)]
@@ -414,16 +292,7 @@ mod tests {
     }
 
     fn recommended() -> Rules {
-        Rules {
-            profile: Profile::Recommended,
-            tz: chrono_tz::Europe::Paris,
-            utc_today: false,
-            catch_up: true,
-            milestones: vec![7, 3, 1, 0],
-            team_milestones: vec![7],
-            repeat_every_days: 1,
-            skip_inactive: true,
-        }
+        crate::rules::tests_support::recommended()
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! The pure rule engine: shared pieces (people and roles, day wording, texts, keys, the
 //! de-duplication memory, counters) and one file per check. No I/O here.
 
+pub mod budget;
+pub mod contracts;
 pub mod deadlines;
+pub mod stages;
+pub mod tasks;
 
-use chrono::NaiveDate;
+use crate::config::Rules;
+use chrono::{Datelike, NaiveDate};
 use std::collections::{BTreeMap, HashSet};
 
 /// The longest `titre` the web application's column accepts (varchar(200), strict mode).
@@ -36,11 +41,19 @@ impl Person {
     }
 }
 
-/// Why someone receives an alert; decides the role sentence.
+/// Why someone receives an alert; decides the role sentence. When one person holds several
+/// roles, the first in this order wins (the reference's `if` chains).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
+    /// The task's assignee (task check only).
+    Assignee,
+    /// The project's responsable principal.
     Responsable,
+    /// The project's createur ("administrateur" in four checks).
     Createur,
+    /// A superuser ("administrateur" in the contract check).
+    Admin,
+    /// Any other member of the project team.
     Team,
 }
 
@@ -162,10 +175,41 @@ pub struct Decisions {
 #[derive(Debug, Default)]
 pub struct Seen {
     pub keys: HashSet<String>,
-    /// (recipient, project or entity, type, business date of `date_creation`)
+    /// (recipient, entity, type, business date of `date_creation`)
     pub daily: HashSet<(String, String, String, NaiveDate)>,
-    /// (recipient, project, type, due date from the JSON context)
-    pub milestones: HashSet<(String, String, String, NaiveDate)>,
+    /// (recipient, entity, type, discriminator read from the row's JSON context: a due date
+    /// `due=YYYY-MM-DD`, an end date, or `""` for "once ever")
+    pub once: HashSet<(String, String, String, String)>,
+}
+
+/// How a check's existing alert rows are read back for de-duplication (the source layer runs
+/// it; the check supplies it).
+pub struct SeenSpec {
+    pub check: &'static str,
+    pub target: Target,
+    pub types: Vec<String>,
+    /// Rows and ledger keys from this business date on; `None`: the whole history.
+    pub since: Option<NaiveDate>,
+    /// The de-duplication entity of a stored row, from its entity column (`projet_id` or
+    /// `etape_id`) and its JSON context; `None` when the row cannot be one of ours.
+    pub entity: fn(&str, &serde_json::Value) -> Option<String>,
+    /// The "once" discriminators of a stored row, from its type and JSON context.
+    pub discriminators: fn(&str, &serde_json::Value) -> Vec<String>,
+}
+
+/// The entity column as it is (projects, stages).
+pub fn entity_column(col: &str, _: &serde_json::Value) -> Option<String> {
+    Some(col.to_owned())
+}
+
+/// No "once" discriminator (daily checks).
+pub fn no_discriminators(_: &str, _: &serde_json::Value) -> Vec<String> {
+    Vec::new()
+}
+
+/// The JSON string `field` of a context, if present.
+pub fn json_str<'a>(v: &'a serde_json::Value, field: &str) -> Option<&'a str> {
+    v.get(field).and_then(|x| x.as_str())
 }
 
 impl Seen {
@@ -208,6 +252,15 @@ pub fn jours(n: i64) -> String {
 /// `dd/mm/YYYY`.
 pub fn fr_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
+}
+
+/// Compact (column) form of a UUID: lower case, no hyphens; other ids as they are.
+pub fn unhyphenate(id: &str) -> String {
+    if id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4 {
+        id.replace('-', "").to_ascii_lowercase()
+    } else {
+        id.to_owned()
+    }
 }
 
 /// Hyphenated form of a char(32) UUID, as the reference writes inside JSON; other ids as they are.
@@ -284,6 +337,282 @@ impl Recipients {
                 }
             }
             None => self.list.push((p.clone(), role)),
+        }
+    }
+}
+
+/// What an alert is about, as its key and its row name it.
+pub struct Subject<'a> {
+    pub check: &'static str,
+    pub target: Target,
+    /// The de-duplication entity: a project, a stage, `project/task` or `project/contract`.
+    pub entity: String,
+    /// The entity's own id, recorded in the ledger (project, stage, task or contract).
+    pub entity_id: &'a str,
+    pub projet: &'a ProjectInfo,
+    pub etape_id: Option<&'a str>,
+}
+
+/// The texts of one alert for one entity. The message is `fixed` followed by the sentence of
+/// the recipient's role (none when the role has no sentence).
+pub struct Texts {
+    pub alert_type: String,
+    pub niveau: Option<&'static str>,
+    pub titre: String,
+    pub truncated: bool,
+    pub fixed: String,
+    pub sentences: Vec<(Role, String)>,
+    pub context: serde_json::Value,
+}
+
+impl Texts {
+    pub fn message(&self, role: Role) -> String {
+        let s = self
+            .sentences
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, s)| s.as_str())
+            .unwrap_or("");
+        format!("{}{}", self.fixed, s)
+    }
+}
+
+/// How often an alert may be recorded for one (entity, recipient).
+#[derive(Debug, Clone, Copy)]
+pub enum Dedup<'a> {
+    /// Once per window of `repeat_every_days` business days (one day in the reference).
+    Daily,
+    /// Once per discriminator: `due=YYYY-MM-DD` for milestones, `end=...` for an expiry,
+    /// `""` for once ever.
+    Once(&'a str),
+}
+
+/// The shared rule engine: dates, recipients, keys, de-duplication, counting. Each check is a
+/// small file that picks recipients and texts and calls `emit`.
+pub struct Engine<'a> {
+    pub rules: &'a Rules,
+    pub today: NaiveDate,
+    seen: &'a Seen,
+    pub out: Decisions,
+    window_start: NaiveDate,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(rules: &'a Rules, today: NaiveDate, seen: &'a Seen) -> Engine<'a> {
+        let window_start = today
+            .checked_sub_days(chrono::Days::new(u64::from(
+                rules.repeat_every_days.saturating_sub(1),
+            )))
+            .unwrap_or(today);
+        Engine {
+            rules,
+            today,
+            seen,
+            out: Decisions::default(),
+            window_start,
+        }
+    }
+
+    /// Parses a stored date; a zero, corrupt or pre-1970 value is logged and counted, and the
+    /// entity skipped.
+    pub fn date(&mut self, check: &str, what: &str, raw: &str) -> Option<NaiveDate> {
+        let Some(d) = crate::clock::parse_stored_date(raw) else {
+            log::warn!("{check}: {what} has an invalid date `{raw}`; skipped");
+            self.out.counters.skip("invalid_date");
+            return None;
+        };
+        if d.year_ce().1 < 1970 {
+            log::warn!("{check}: {what} has an implausible date {d}; skipped");
+            self.out.counters.skip("implausible_date");
+            return None;
+        }
+        Some(d)
+    }
+
+    /// Days from today to `d` (negative when `d` is past).
+    pub fn days_until(&self, d: NaiveDate) -> i64 {
+        (d - self.today).num_days()
+    }
+
+    /// Drops inactive accounts when the rules say so, counting them.
+    pub fn active_only(&mut self, mut r: Recipients) -> Recipients {
+        if self.rules.skip_inactive {
+            let before = r.list.len();
+            r.list.retain(|(p, _)| p.active());
+            self.out
+                .counters
+                .skip_n("inactive_recipient", (before - r.list.len()) as u64);
+        }
+        r
+    }
+
+    fn key(&self, s: &Subject, typ: &str, rec: &str, dedup: Dedup) -> (String, bool) {
+        let prefix = format!("{}:{typ}:{}:{rec}", s.check, s.entity);
+        match dedup {
+            Dedup::Daily => {
+                let dup = self.seen.daily_in(
+                    &prefix,
+                    rec,
+                    &s.entity,
+                    typ,
+                    (self.window_start, self.today),
+                );
+                (format!("{prefix}:{}", self.today), dup)
+            }
+            Dedup::Once(disc) => {
+                let key = if disc.is_empty() {
+                    prefix
+                } else {
+                    format!("{prefix}:{disc}")
+                };
+                let dup = self.seen.keys.contains(&key)
+                    || self.seen.once.contains(&(
+                        rec.to_owned(),
+                        s.entity.clone(),
+                        typ.to_owned(),
+                        disc.to_owned(),
+                    ));
+                (key, dup)
+            }
+        }
+    }
+
+    /// Records one alert per recipient that has not had it yet; returns how many.
+    pub fn emit(&mut self, s: &Subject, t: &Texts, recips: &Recipients, dedup: Dedup) -> usize {
+        let mut n = 0;
+        for (p, role) in &recips.list {
+            let (key, dup) = self.key(s, &t.alert_type, &p.id, dedup);
+            if dup {
+                self.out.counters.duplicates += 1;
+                continue;
+            }
+            n += 1;
+            self.out.alerts.push(NewAlert {
+                key,
+                check: s.check,
+                target: s.target,
+                alert_type: t.alert_type.clone(),
+                niveau: t.niveau,
+                recipient: p.clone(),
+                recipient_id: p.id.clone(),
+                recipient_name: p.full_name(),
+                recipient_username: p.username.clone(),
+                projet: s.projet.clone(),
+                entity_id: s.entity_id.to_owned(),
+                etape_id: s.etape_id.map(str::to_owned),
+                titre: t.titre.clone(),
+                message: t.message(*role),
+                context: t.context.clone(),
+                title_truncated: t.truncated,
+            });
+        }
+        n
+    }
+
+    /// Records milestones passed over by catch-up (ledger only: no alert, no mail).
+    pub fn supersede(&mut self, s: &Subject, typ: &str, recips: &Recipients, disc: &str) {
+        for (p, _) in &recips.list {
+            let (key, dup) = self.key(s, typ, &p.id, Dedup::Once(disc));
+            if dup {
+                continue;
+            }
+            self.out.superseded.push(Superseded {
+                key,
+                check: s.check,
+                alert_type: typ.to_owned(),
+                entity_id: s.entity_id.to_owned(),
+                recipient_id: p.id.clone(),
+            });
+        }
+    }
+
+    /// Closes one due entity: one that produced no row counts as "ignorée" (the reference's
+    /// counter, which counts entities, not duplicates).
+    pub fn entity_done(&mut self, created: usize) {
+        if created == 0 {
+            self.out.counters.ignored_entities += 1;
+        }
+    }
+
+    pub fn finish(mut self) -> Decisions {
+        self.out.counters.superseded = self.out.superseded.len() as u64;
+        self.out
+    }
+}
+
+/// Milestone catch-up shared by project deadlines and contract expiry: with `d` days left
+/// (0 ≤ d), the milestone to emit and the larger ones it passes over. Without catch-up (the
+/// reference), only exact-day equality fires and nothing is passed over.
+pub fn milestone_at(milestones: &[u32], d: i64, catch_up: bool) -> Option<(u32, Vec<u32>)> {
+    let du = u32::try_from(d).ok()?;
+    if !catch_up {
+        return milestones.contains(&du).then(|| (du, Vec::new()));
+    }
+    let reached: Vec<u32> = milestones.iter().copied().filter(|m| *m >= du).collect();
+    let emit = reached.iter().copied().min()?;
+    Some((emit, reached.into_iter().filter(|m| *m != emit).collect()))
+}
+
+/// A decimal amount held in cents, printed the reference's way: 2 decimals, `.`, no
+/// thousands separator.
+pub fn cents(v: i64) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// Shared fixtures of the rule tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{Person, ProjectInfo};
+    use crate::config::{Profile, Rules};
+    use chrono::NaiveDate;
+
+    pub fn person(id: &str, active: bool) -> Person {
+        Person {
+            id: id.into(),
+            username: id.into(),
+            first_name: format!("Prénom-{id}"),
+            last_name: "Test".into(),
+            email: format!("{id}@sigov.test"),
+            is_superuser: false,
+            is_active: active,
+            statut_actif: true,
+        }
+    }
+
+    pub fn projet() -> ProjectInfo {
+        ProjectInfo {
+            id: "p1".into(),
+            nom: "R&D <Alpha>".into(),
+            client: "C".into(),
+            statut: "En cours".into(),
+        }
+    }
+
+    pub fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    /// The recommended profile with its documented defaults.
+    pub fn recommended() -> Rules {
+        Rules {
+            profile: Profile::Recommended,
+            tz: chrono_tz::Europe::Paris,
+            utc_today: false,
+            catch_up: true,
+            milestones: vec![7, 3, 1, 0],
+            team_milestones: vec![7],
+            repeat_every_days: 1,
+            skip_inactive: true,
+            stage_labels: true,
+            module_tasks: true,
+            skip_closed_project_tasks: true,
+            budget_thresholds: vec![75, 90],
+            contract_milestones: vec![30],
+            contract_active_superusers: true,
+            expired_lookback_days: Some(30),
+            renewal_covers: true,
         }
     }
 }

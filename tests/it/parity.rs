@@ -48,21 +48,34 @@ struct Row {
     j: String,
 }
 
-fn export(t: &TestDb, since_id: i64) -> Vec<String> {
-    let rows: Vec<Row> = t
+/// Rows created after the given ids, in the golden format, sorted.
+fn export(t: &TestDb, since: (i64, i64)) -> Vec<String> {
+    let mut rows: Vec<(&str, Row)> = Vec::new();
+    let alerts: Vec<Row> = t
         .db()
         .load(
             "SELECT a.type_alerte AS t, a.niveau AS n, u.username AS u, p.nom AS p, a.titre AS ti, a.message AS m, \
              a.donnees_contexte AS j FROM core_alerteprojet a JOIN core_utilisateur u ON u.id = a.destinataire_id \
              JOIN core_projet p ON p.id = a.projet_id WHERE a.id > ?",
-            &[sigov::db::Val::Int(since_id)],
+            &[sigov::db::Val::Int(since.0)],
         )
-        .expect("export");
+        .expect("export alerts");
+    rows.extend(alerts.into_iter().map(|r| ("core_alerteprojet", r)));
+    let notes: Vec<Row> = t
+        .db()
+        .load(
+            "SELECT a.type_notification AS t, '' AS n, u.username AS u, p.nom AS p, a.titre AS ti, a.message AS m, \
+             a.donnees_contexte AS j FROM core_notificationetape a JOIN core_utilisateur u ON u.id = a.destinataire_id \
+             JOIN core_etapeprojet e ON e.id = a.etape_id JOIN core_projet p ON p.id = e.projet_id WHERE a.id > ?",
+            &[sigov::db::Val::Int(since.1)],
+        )
+        .expect("export notifications");
+    rows.extend(notes.into_iter().map(|r| ("core_notificationetape", r)));
     let mut out: Vec<String> = rows
         .into_iter()
-        .map(|r| {
+        .map(|(table, r)| {
             [
-                "core_alerteprojet".to_owned(),
+                table.to_owned(),
                 field(&r.t),
                 field(&r.n),
                 field(&r.u),
@@ -78,9 +91,7 @@ fn export(t: &TestDb, since_id: i64) -> Vec<String> {
     out
 }
 
-#[test]
-fn deadlines_match_the_golden_rows_and_rerun_creates_nothing() {
-    let t = TestDb::new(Backend::Mysql);
+fn load_generated(t: &TestDb) {
     let gen = Command::new("python3")
         .args([
             "../shared/tools/gen_pm_data.py",
@@ -101,33 +112,113 @@ fn deadlines_match_the_golden_rows_and_rerun_creates_nothing() {
         String::from_utf8_lossy(&gen.stderr)
     );
     t.exec(std::str::from_utf8(&gen.stdout).expect("utf-8 SQL"));
-    let before = t.count("SELECT COALESCE(MAX(id), 0) AS n FROM core_alerteprojet");
-    let run = || t.check("reference", &[]);
-    let r = run();
+}
+
+fn golden(filter: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut golden: Vec<String> = std::fs::read_to_string(GOLDEN)
+        .expect("golden file")
+        .lines()
+        .skip(1)
+        .filter(|l| l.split('\t').nth(1).is_some_and(&filter))
+        .map(str::to_owned)
+        .collect();
+    golden.sort();
+    golden
+}
+
+fn high_water(t: &TestDb) -> (i64, i64) {
+    (
+        t.count("SELECT COALESCE(MAX(id), 0) AS n FROM core_alerteprojet"),
+        t.count("SELECT COALESCE(MAX(id), 0) AS n FROM core_notificationetape"),
+    )
+}
+
+fn assert_same(got: &[String], want: &[String]) {
+    let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).collect();
+    let extra: Vec<&String> = got.iter().filter(|g| !want.contains(g)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} row(s) missing:\n{}\n{} row(s) not in the golden file:\n{}",
+        missing.len(),
+        missing
+            .iter()
+            .take(10)
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        extra.len(),
+        extra
+            .iter()
+            .take(10)
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn deadlines_alone_match_their_golden_rows() {
+    let t = TestDb::new(Backend::Mysql);
+    load_generated(&t);
+    let before = high_water(&t);
+    let r = t.check("reference", &[]);
     assert_eq!(r["counters"]["ignored_entities"], 1, "{r:#}");
     assert_eq!(
         r["counters"]["mails_queued"], 45,
         "the reference mailed 45 of these rows"
     );
-    let golden: Vec<String> = std::fs::read_to_string(GOLDEN)
-        .expect("golden file")
-        .lines()
-        .skip(1)
-        .filter(|l| {
-            l.split('\t')
-                .nth(1)
-                .is_some_and(|t| t.starts_with("ECHEANCE_"))
-        })
-        .map(str::to_owned)
-        .collect();
-    let mut golden = golden;
-    golden.sort();
+    assert_same(&export(&t, before), &golden(|t| t.starts_with("ECHEANCE_")));
+}
+
+/// The whole golden file: `check all --profile reference`, every table, every check; then a
+/// second run the same day creates nothing.
+#[test]
+fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
+    let t = TestDb::new(Backend::Mysql);
+    load_generated(&t);
+    let before = high_water(&t);
+    let run = || {
+        let r = t
+            .sigov()
+            .args([
+                "--profile",
+                "reference",
+                "--date",
+                "2026-11-22",
+                "--format",
+                "json",
+            ])
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args(["check", "all"])
+            .run();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    let r = run();
+    let want = golden(|_| true);
+    assert_eq!(want.len(), 350);
     let got = export(&t, before);
-    assert_eq!(got.len(), golden.len());
-    for (g, w) in got.iter().zip(&golden) {
-        assert_eq!(g, w);
-    }
+    assert_same(&got, &want);
+    let checks = r["checks"].as_array().expect("checks");
+    let names: Vec<&str> = checks.iter().filter_map(|c| c["check"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["deadlines", "stages", "tasks", "budget", "contracts"]
+    );
+    let counter = |check: &str, k: &str| {
+        checks
+            .iter()
+            .find(|c| c["check"] == check)
+            .map(|c| c["counters"][k].clone())
+            .unwrap_or_default()
+    };
+    // The reference's own console counters on this data set.
+    assert_eq!(counter("tasks", "skipped")["assignee_without_access"], 16);
+    assert_eq!(counter("tasks", "ignored_entities"), 5);
     let again = run();
-    assert_eq!(again["counters"]["created"], 0, "{again:#}");
-    assert_eq!(export(&t, before).len(), golden.len());
+    for c in again["checks"].as_array().expect("checks") {
+        assert_eq!(c["counters"]["created"], 0, "{c:#}");
+    }
+    assert_eq!(export(&t, before).len(), 350);
 }

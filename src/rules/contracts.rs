@@ -1,0 +1,356 @@
+//! Maintenance contracts: J-30 before the end (`CONTRAT_EXPIRATION`) and expired
+//! (`CONTRAT_EXPIRE`), to the superusers and the project's responsable. The reference alerts
+//! each once ever, whatever the age; the recommended profile keys them by end date, catches up
+//! missed milestones, bounds the expired look-back and lets a renewal silence them.
+
+use super::{
+    fr_date, hyphenate, jours, json_str, milestone_at, Decisions, Dedup, Engine, Person,
+    ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+};
+use crate::config::{Profile, Rules};
+use chrono::NaiveDate;
+use serde_json::json;
+
+pub const CHECK: &str = "contracts";
+pub const EXPIRING: &str = "CONTRAT_EXPIRATION";
+pub const EXPIRED: &str = "CONTRAT_EXPIRE";
+
+/// A contract whose end is near or past.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub contrat_id: String,
+    pub type_garantie: String,
+    pub date_debut: String,
+    pub date_fin: String,
+    pub projet: ProjectInfo,
+    pub responsable: Option<Person>,
+    /// A newer contract of the same project and type exists.
+    pub renewed: bool,
+}
+
+/// `get_type_garantie_display()`: the label, or the raw code when it is not a known choice.
+pub fn type_label(code: &str) -> &str {
+    match code {
+        "CORRECTIVE" => "Maintenance Corrective",
+        "EVOLUTIVE" => "Maintenance Évolutive",
+        other => other,
+    }
+}
+
+fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
+    json_str(ctx, "contrat_id").map(|c| format!("{projet_id}/{c}"))
+}
+
+fn discriminators(typ: &str, ctx: &serde_json::Value) -> Vec<String> {
+    let mut d = vec![String::new()];
+    if let Some(end) = json_str(ctx, "date_fin").and_then(crate::clock::parse_stored_date) {
+        if typ == EXPIRED {
+            d.push(format!("end={end}"));
+        } else if let Some(m) = ctx
+            .get("jalon")
+            .or_else(|| ctx.get("jours_restants"))
+            .and_then(|v| v.as_i64())
+        {
+            d.push(format!("J{m}:due={end}"));
+        }
+    }
+    d
+}
+
+/// The latest end date that can alert today (the last milestone).
+pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
+    let m = rules.contract_milestones.first().copied().unwrap_or(30);
+    today
+        .checked_add_days(chrono::Days::new(u64::from(m)))
+        .unwrap_or(today)
+}
+
+/// The earliest end date an expired contract can alert for; `None`: any age.
+pub fn expired_since(rules: &Rules, today: NaiveDate) -> Option<NaiveDate> {
+    rules
+        .expired_lookback_days
+        .and_then(|l| today.checked_sub_days(chrono::Days::new(u64::from(l))))
+}
+
+pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+    let since = match rules.profile {
+        // Once ever: the whole history, as the reference.
+        Profile::Reference => None,
+        Profile::Recommended => match rules.expired_lookback_days {
+            None => None,
+            Some(l) => {
+                let m = rules.contract_milestones.first().copied().unwrap_or(30);
+                today.checked_sub_days(chrono::Days::new(u64::from(l.max(m)) + 1))
+            }
+        },
+    };
+    SeenSpec {
+        check: CHECK,
+        target: Target::Alerte,
+        types: vec![EXPIRING.to_owned(), EXPIRED.to_owned()],
+        since,
+        entity,
+        discriminators,
+    }
+}
+
+fn expiring_texts(c: &Candidate, end: NaiveDate, d: i64, jalon: Option<u32>) -> Texts {
+    let when = if d == 0 {
+        "expire aujourd'hui".to_owned()
+    } else {
+        format!("expire dans {}", jours(d))
+    };
+    let mut context = json!({
+        "contrat_id": hyphenate(&c.contrat_id),
+        "type_garantie": c.type_garantie,
+        "date_fin": end.to_string(),
+        "jours_restants": d,
+        "type_alerte": EXPIRING,
+    });
+    if let Some(m) = jalon {
+        context["jalon"] = json!(m);
+    }
+    Texts {
+        alert_type: EXPIRING.to_owned(),
+        niveau: Some("WARNING"),
+        titre: "⚠️ Contrat de maintenance proche de l'expiration".to_owned(),
+        truncated: false,
+        fixed: format!(
+            "Le contrat de maintenance {} du projet '{}' {when} (date d'expiration : {}). Veuillez prévoir le renouvellement ou la clôture du contrat.",
+            type_label(&c.type_garantie),
+            c.projet.nom,
+            fr_date(end)
+        ),
+        sentences: Vec::new(),
+        context,
+    }
+}
+
+fn expired_texts(c: &Candidate, end: NaiveDate, n: i64) -> Texts {
+    Texts {
+        alert_type: EXPIRED.to_owned(),
+        niveau: Some("DANGER"),
+        titre: "🔴 Contrat de maintenance expiré".to_owned(),
+        truncated: false,
+        fixed: format!(
+            "Le contrat de maintenance {} du projet '{}' a expiré depuis {} (date d'expiration : {}). Action urgente requise : renouvellement ou clôture du contrat.",
+            type_label(&c.type_garantie),
+            c.projet.nom,
+            jours(n),
+            fr_date(end)
+        ),
+        sentences: Vec::new(),
+        context: json!({
+            "contrat_id": hyphenate(&c.contrat_id),
+            "type_garantie": c.type_garantie,
+            "date_fin": end.to_string(),
+            "jours_retard": n,
+            "type_alerte": EXPIRED,
+        }),
+    }
+}
+
+/// `superusers`: every user with `is_superuser = 1`.
+pub fn evaluate<I>(
+    cands: I,
+    superusers: &[Person],
+    rules: &Rules,
+    today: NaiveDate,
+    seen: &Seen,
+) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    let mut e = Engine::new(rules, today, seen);
+    let reference = rules.profile == Profile::Reference;
+    let oldest_expired = expired_since(rules, today);
+    for c in cands {
+        let what = format!("contract {} of project `{}`", c.contrat_id, c.projet.nom);
+        let (Some(start), Some(end)) = (
+            e.date(CHECK, &what, &c.date_debut),
+            e.date(CHECK, &what, &c.date_fin),
+        ) else {
+            continue;
+        };
+        let d = e.days_until(end);
+        // Future-start contracts are in neither pass (as the reference).
+        let active = start <= today && d >= 0;
+        let expired = d < 0;
+        let milestone = if active {
+            milestone_at(&rules.contract_milestones, d, rules.catch_up)
+        } else {
+            None
+        };
+        let due = match (milestone.is_some(), expired) {
+            (true, _) => true,
+            (false, true) => oldest_expired.is_none_or(|o| end >= o),
+            _ => false,
+        };
+        if !due {
+            continue;
+        }
+        if rules.renewal_covers && c.renewed {
+            e.out.counters.skip("renewed");
+            continue;
+        }
+        let mut r = Recipients::default();
+        for p in superusers {
+            if rules.contract_active_superusers && !p.active() {
+                continue;
+            }
+            r.add(p, Role::Admin);
+        }
+        if let Some(p) = &c.responsable {
+            r.add(p, Role::Responsable);
+        }
+        let r = e.active_only(r);
+        let subject = Subject {
+            check: CHECK,
+            target: Target::Alerte,
+            entity: format!("{}/{}", c.projet.id, hyphenate(&c.contrat_id)),
+            entity_id: &c.contrat_id,
+            projet: &c.projet,
+            etape_id: None,
+        };
+        let n = match milestone {
+            Some((m, passed)) => {
+                if reference {
+                    e.emit(
+                        &subject,
+                        &expiring_texts(&c, end, d, None),
+                        &r,
+                        Dedup::Once(""),
+                    )
+                } else {
+                    let disc = |m: u32| format!("J{m}:due={end}");
+                    let n = e.emit(
+                        &subject,
+                        &expiring_texts(&c, end, d, Some(m)),
+                        &r,
+                        Dedup::Once(&disc(m)),
+                    );
+                    for p in passed {
+                        e.supersede(&subject, EXPIRING, &r, &disc(p));
+                    }
+                    n
+                }
+            }
+            None => {
+                let disc = if reference {
+                    String::new()
+                } else {
+                    format!("end={end}")
+                };
+                e.emit(
+                    &subject,
+                    &expired_texts(&c, end, -d),
+                    &r,
+                    Dedup::Once(&disc),
+                )
+            }
+        };
+        e.entity_done(n);
+    }
+    e.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::tests_support::{person, projet, recommended, today};
+
+    fn cand(start: &str, end: &str) -> Candidate {
+        Candidate {
+            contrat_id: "0123456789abcdef0123456789abcdef".into(),
+            type_garantie: "EVOLUTIVE".into(),
+            date_debut: start.into(),
+            date_fin: end.into(),
+            projet: projet(),
+            responsable: Some(person("r1", true)),
+            renewed: false,
+        }
+    }
+
+    fn supers() -> Vec<Person> {
+        let mut a = person("admin", true);
+        a.is_superuser = true;
+        let mut b = person("sa.inactif", false);
+        b.is_superuser = true;
+        vec![a, b]
+    }
+
+    #[test]
+    fn reference_j30_and_expired_of_any_age_once_ever() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let d = evaluate(
+            [
+                cand("2025-01-01", "2026-12-22"),
+                cand("2025-01-01", "2026-12-21"),
+                cand("2020-01-01", "2021-01-01"),
+                cand("2026-12-01", "2027-01-01"),
+            ],
+            &supers(),
+            &rules,
+            today(),
+            &Seen::default(),
+        );
+        assert_eq!(d.alerts.len(), 6, "3 recipients × (J-30 + old expired)");
+        let j30 = &d.alerts[0];
+        assert_eq!(j30.message, "Le contrat de maintenance Maintenance Évolutive du projet 'R&D <Alpha>' expire dans 30 jours (date d'expiration : 22/12/2026). Veuillez prévoir le renouvellement ou la clôture du contrat.");
+        assert_eq!(
+            j30.context["contrat_id"],
+            "01234567-89ab-cdef-0123-456789abcdef"
+        );
+        let mut seen = Seen::default();
+        for a in &d.alerts {
+            seen.once.insert((
+                a.recipient_id.clone(),
+                format!("p1/{}", hyphenate(&a.entity_id)),
+                a.alert_type.clone(),
+                String::new(),
+            ));
+        }
+        let d = evaluate(
+            [cand("2020-01-01", "2021-01-01")],
+            &supers(),
+            &rules,
+            today(),
+            &seen,
+        );
+        assert!(d.alerts.is_empty());
+        assert_eq!(d.counters.ignored_entities, 1);
+    }
+
+    #[test]
+    fn recommended_lookback_catch_up_and_renewal() {
+        let rules = recommended();
+        let d = evaluate(
+            [
+                cand("2020-01-01", "2021-01-01"),
+                cand("2025-01-01", "2026-11-21"),
+                cand("2025-01-01", "2026-12-20"),
+            ],
+            &supers(),
+            &rules,
+            today(),
+            &Seen::default(),
+        );
+        assert_eq!(
+            d.alerts.len(),
+            4,
+            "old expiry out of the look-back; no inactive superuser"
+        );
+        assert!(d
+            .alerts
+            .iter()
+            .any(|a| a.message.contains("a expiré depuis 1 jour ")));
+        assert!(d.alerts.iter().any(|a| a
+            .message
+            .contains("expire dans 28 jours (date d'expiration : 20/12/2026)")));
+        let mut c = cand("2025-01-01", "2026-11-21");
+        c.renewed = true;
+        let d = evaluate([c], &supers(), &rules, today(), &Seen::default());
+        assert!(d.alerts.is_empty());
+        assert_eq!(d.counters.skipped.get("renewed"), Some(&1));
+    }
+}

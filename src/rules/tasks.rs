@@ -1,0 +1,283 @@
+//! Overdue tasks: an open task past its due date alerts its assignee (when they have access to
+//! the project) and the project's responsable, every day. The recommended profile adds module
+//! tasks and skips the tasks of closed projects.
+
+use super::{
+    fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Person, ProjectInfo,
+    Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+};
+use crate::config::Rules;
+use chrono::NaiveDate;
+use serde_json::json;
+use std::rc::Rc;
+
+pub const CHECK: &str = "tasks";
+pub const TYPE: &str = "TACHES_EN_RETARD";
+
+/// Stage-task statuses the reference checks.
+pub const STAGE_TASK_OPEN: &[&str] = &["A_FAIRE", "EN_COURS", "BLOQUEE"];
+/// Module-task statuses the recommended profile checks.
+pub const MODULE_TASK_OPEN: &[&str] = &["A_FAIRE", "EN_COURS", "EN_PAUSE"];
+/// Project statuses whose tasks the recommended profile skips.
+pub const CLOSED_PROJECT: &[&str] = &["TERMINE", "ARCHIVE", "SUSPENDU"];
+
+/// An open task past its due date.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// `core_tacheetape.id` (UUID), or `core_tachemodule.id` for a module task.
+    pub tache_id: String,
+    /// The module's name, for a module task.
+    pub module: Option<String>,
+    pub nom: String,
+    pub date_fin: String,
+    pub assignee_id: Option<String>,
+    pub assignee: Option<Person>,
+    pub projet: ProjectInfo,
+    /// The project's status code (`EN_COURS`, `TERMINE`, ...).
+    pub projet_statut: String,
+    /// Active affectations of the project, by affectation id: (is responsable, user); shared
+    /// by the project's tasks.
+    pub team: Rc<Vec<(bool, Person)>>,
+}
+
+impl Candidate {
+    fn entity(&self) -> String {
+        match &self.module {
+            Some(_) => format!("{}/module:{}", self.projet.id, self.tache_id),
+            None => format!("{}/{}", self.projet.id, hyphenate(&self.tache_id)),
+        }
+    }
+}
+
+/// The de-duplication entity of a stored row: its project and the task named in its JSON.
+fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
+    if let Some(m) = ctx.get("tache_module_id") {
+        let id = m
+            .as_i64()
+            .map(|i| i.to_string())
+            .or_else(|| m.as_str().map(str::to_owned))?;
+        return Some(format!("{projet_id}/module:{id}"));
+    }
+    super::json_str(ctx, "tache_id").map(|t| format!("{projet_id}/{t}"))
+}
+
+pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+    SeenSpec {
+        check: CHECK,
+        target: Target::Alerte,
+        types: vec![TYPE.to_owned()],
+        since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
+        entity,
+        discriminators: super::no_discriminators,
+    }
+}
+
+/// `a_acces_projet`: a superuser, or a user with an active affectation on the project.
+fn has_access(p: &Person, team: &[(bool, Person)]) -> bool {
+    p.is_superuser || team.iter().any(|(_, m)| m.id == p.id)
+}
+
+fn texts(c: &Candidate, date: NaiveDate, n: i64, assignee_name: &str) -> Texts {
+    let (titre, truncated) = fit_title("🔴 Tâche en retard - ", &c.nom, "");
+    let (jours, date_fr) = (jours(n), fr_date(date));
+    let (what, context) = match &c.module {
+        None => (
+            format!("La tâche '{}' du projet '{}'", c.nom, c.projet.nom),
+            json!({
+                "jours_retard": n,
+                "tache_id": hyphenate(&c.tache_id),
+                "tache_nom": c.nom,
+                "date_fin": date.to_string(),
+                "type_alerte": "TACHE_RETARD",
+            }),
+        ),
+        Some(module) => (
+            format!(
+                "La tâche '{}' du module '{module}' du projet '{}'",
+                c.nom, c.projet.nom
+            ),
+            json!({
+                "jours_retard": n,
+                "tache_module_id": c.tache_id.parse::<i64>().map(serde_json::Value::from)
+                    .unwrap_or_else(|_| serde_json::Value::from(c.tache_id.clone())),
+                "tache_nom": c.nom,
+                "module_nom": module,
+                "date_fin": date.to_string(),
+                "type_alerte": "TACHE_RETARD",
+            }),
+        ),
+    };
+    Texts {
+        alert_type: TYPE.to_owned(),
+        niveau: Some("DANGER"),
+        titre,
+        truncated,
+        fixed: String::new(),
+        sentences: vec![
+            (
+                Role::Assignee,
+                format!("{what} est en retard de {jours} (date limite : {date_fr}). Une action urgente est requise."),
+            ),
+            (
+                Role::Responsable,
+                format!("{what} (assignée à {assignee_name}) est en retard de {jours} (date limite : {date_fr})."),
+            ),
+        ],
+        context,
+    }
+}
+
+pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    let mut e = Engine::new(rules, today, seen);
+    for c in cands {
+        let what = format!("task `{}` of project `{}`", c.nom, c.projet.nom);
+        let Some(date) = e.date(CHECK, &what, &c.date_fin) else {
+            continue;
+        };
+        let d = e.days_until(date);
+        if d >= 0 {
+            continue;
+        }
+        if rules.skip_closed_project_tasks && CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
+            e.out.counters.skip("closed_project");
+            continue;
+        }
+        let mut r = Recipients::default();
+        let assignee_name = match (&c.assignee_id, &c.assignee) {
+            (None, _) => "Non assignée".to_owned(),
+            (Some(id), None) => {
+                log::warn!("{CHECK}: {what} is assigned to a user `{id}` that does not exist");
+                e.out.counters.skip("missing_assignee");
+                "Non assignée".to_owned()
+            }
+            (Some(_), Some(p)) => {
+                if has_access(p, &c.team) {
+                    r.add(p, Role::Assignee);
+                } else {
+                    log::info!(
+                        "{CHECK}: {what}: the assignee {} has no access to the project; not alerted",
+                        p.username
+                    );
+                    e.out.counters.skip("assignee_without_access");
+                }
+                p.full_name()
+            }
+        };
+        if let Some(p) = super::deadlines::responsable(&c.team) {
+            r.add(p, Role::Responsable);
+        }
+        let r = e.active_only(r);
+        let t = texts(&c, date, -d, &assignee_name);
+        let subject = Subject {
+            check: CHECK,
+            target: Target::Alerte,
+            entity: c.entity(),
+            entity_id: &c.tache_id,
+            projet: &c.projet,
+            etape_id: None,
+        };
+        let n = e.emit(&subject, &t, &r, Dedup::Daily);
+        e.entity_done(n);
+    }
+    e.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::tests_support::{person, projet, recommended, today};
+
+    fn cand(due: &str) -> Candidate {
+        Candidate {
+            tache_id: "0123456789abcdef0123456789abcdef".into(),
+            module: None,
+            nom: "Valider le plan".into(),
+            date_fin: due.into(),
+            assignee_id: Some("dev".into()),
+            assignee: Some(person("dev", true)),
+            projet: projet(),
+            projet_statut: "TERMINE".into(),
+            team: Rc::new(vec![
+                (false, person("dev", true)),
+                (true, person("r1", true)),
+            ]),
+        }
+    }
+
+    #[test]
+    fn assignee_and_responsable_get_their_sentence() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let d = evaluate([cand("2026-11-19")], &rules, today(), &Seen::default());
+        assert_eq!(d.alerts.len(), 2);
+        let by = |id: &str| d.alerts.iter().find(|a| a.recipient_id == id).unwrap();
+        assert_eq!(by("dev").message, "La tâche 'Valider le plan' du projet 'R&D <Alpha>' est en retard de 3 jours (date limite : 19/11/2026). Une action urgente est requise.");
+        assert_eq!(by("r1").message, "La tâche 'Valider le plan' du projet 'R&D <Alpha>' (assignée à Prénom-dev Test) est en retard de 3 jours (date limite : 19/11/2026).");
+        assert_eq!(by("r1").titre, "🔴 Tâche en retard - Valider le plan");
+        assert_eq!(
+            by("r1").context["tache_id"],
+            "01234567-89ab-cdef-0123-456789abcdef"
+        );
+    }
+
+    #[test]
+    fn assignee_without_access_is_named_but_not_alerted() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let mut c = cand("2026-11-21");
+        Rc::make_mut(&mut c.team).remove(0);
+        let d = evaluate([c.clone()], &rules, today(), &Seen::default());
+        assert_eq!(d.alerts.len(), 1);
+        assert!(d.alerts[0].message.contains("(assignée à Prénom-dev Test)"));
+        assert_eq!(d.counters.skipped.get("assignee_without_access"), Some(&1));
+        Rc::make_mut(&mut c.team).clear();
+        let d = evaluate([c], &rules, today(), &Seen::default());
+        assert!(d.alerts.is_empty());
+        assert_eq!(d.counters.ignored_entities, 1);
+    }
+
+    #[test]
+    fn unassigned_and_nameless() {
+        let rules = Rules::reference(chrono_tz::Europe::Paris);
+        let mut c = cand("2026-11-21");
+        c.assignee_id = None;
+        c.assignee = None;
+        let d = evaluate([c.clone()], &rules, today(), &Seen::default());
+        assert!(d.alerts[0].message.contains("(assignée à Non assignée)"));
+        let mut nameless = person("dev", true);
+        nameless.first_name.clear();
+        nameless.last_name.clear();
+        c.assignee_id = Some("dev".into());
+        c.assignee = Some(nameless);
+        c.team = Rc::new(vec![(true, person("r1", true))]);
+        let d = evaluate([c], &rules, today(), &Seen::default());
+        assert!(d.alerts[0].message.contains("(assignée à )"));
+    }
+
+    #[test]
+    fn recommended_skips_closed_projects_and_words_module_tasks() {
+        let d = evaluate(
+            [cand("2026-11-21")],
+            &recommended(),
+            today(),
+            &Seen::default(),
+        );
+        assert!(d.alerts.is_empty());
+        assert_eq!(d.counters.skipped.get("closed_project"), Some(&1));
+        let mut c = cand("2026-11-21");
+        c.projet_statut = "EN_COURS".into();
+        c.module = Some("Paiement".into());
+        c.tache_id = "42".into();
+        let d = evaluate([c], &recommended(), today(), &Seen::default());
+        assert_eq!(d.alerts.len(), 2);
+        assert!(d.alerts[0].message.starts_with(
+            "La tâche 'Valider le plan' du module 'Paiement' du projet 'R&D <Alpha>'"
+        ));
+        assert_eq!(d.alerts[0].context["tache_module_id"], 42);
+        assert_eq!(d.alerts[0].entity_id, "42");
+        assert!(d.alerts[0]
+            .key
+            .starts_with("tasks:TACHES_EN_RETARD:p1/module:42:"));
+    }
+}
