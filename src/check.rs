@@ -203,7 +203,6 @@ pub fn run(
     check: CheckName,
     opts: Options,
 ) -> Result<Report> {
-    source::ensure_domain_tables(db, check.tables())?;
     let run_id = if opts.dry_run {
         None
     } else {
@@ -263,6 +262,7 @@ fn execute(
     opts: Options,
     run_id: Option<i64>,
 ) -> Result<(Counters, Vec<AlertLine>)> {
+    source::ensure_domain_tables(db, check.tables())?;
     let rules = &cfg.rules;
     let today = clock.today;
     let en_cours = |db: &mut Db| -> Result<i64> {

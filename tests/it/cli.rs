@@ -124,6 +124,22 @@ backend_test!(demo_creates_data_runs_checks_and_refreshes, |t| {
     ] {
         assert!(demo.count(sql) > 0, "demo data lacks {what}");
     }
+    // Every check produced rows.
+    for typ in [
+        "ECHEANCE_DEPASSEE",
+        "TACHES_EN_RETARD",
+        "BUDGET_DEPASSE",
+        "CONTRAT_EXPIRATION",
+        "CONTRAT_EXPIRE",
+    ] {
+        assert!(
+            demo.count(&format!(
+                "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE type_alerte = '{typ}'"
+            )) > 0,
+            "the demo created no {typ}"
+        );
+    }
+    assert!(demo.count("SELECT COUNT(*) AS n FROM core_notificationetape") > 0);
     let over_budget = demo.count(
         "SELECT COUNT(*) AS n FROM core_projet p WHERE p.budget_previsionnel > 0 AND \
          (SELECT SUM(l.montant) FROM core_lignebudget l WHERE l.projet_id = p.id) > p.budget_previsionnel",
@@ -135,7 +151,11 @@ backend_test!(demo_creates_data_runs_checks_and_refreshes, |t| {
         demo.count("SELECT COUNT(*) AS n FROM core_alerteprojet"),
         created
     );
-    assert_eq!(demo.count("SELECT COUNT(*) AS n FROM sigov_run"), 1);
+    assert_eq!(
+        demo.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'success'"),
+        5,
+        "one run per check"
+    );
 });
 
 backend_test!(demo_refuses_a_database_it_did_not_create, |t| {

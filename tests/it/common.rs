@@ -125,6 +125,40 @@ impl TestDb {
             .json()
     }
 
+    /// `sigov check WHICH` as of 2026-11-22 10:00 UTC with `profile`; the JSON output and exit
+    /// code.
+    pub fn run_check(
+        &self,
+        which: &str,
+        profile: &str,
+        extra: &[&str],
+    ) -> (i32, serde_json::Value) {
+        let r = self
+            .sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args([
+                "check",
+                which,
+                "--profile",
+                profile,
+                "--date",
+                "2026-11-22",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .run();
+        let v = r.json();
+        (r.code, v)
+    }
+
+    /// Like `run_check`, requiring success.
+    pub fn check_ok(&self, which: &str, profile: &str) -> serde_json::Value {
+        let (code, v) = self.run_check(which, profile, &[]);
+        assert_eq!(code, 0, "{v:#}");
+        v
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         self.db().count(sql, &[]).expect(sql)
     }
@@ -235,6 +269,23 @@ impl Data {
                 vec![Val::Int(i as i64 + 10), (*code).into(), Val::Int(i as i64)],
             );
         }
+        for (i, code) in [
+            "PLANIFICATION",
+            "CONCEPTION",
+            "DEVELOPPEMENT",
+            "TESTS",
+            "DEPLOIEMENT",
+            "MAINTENANCE",
+        ]
+        .iter()
+        .enumerate()
+        {
+            d.exec(
+                "INSERT INTO core_typeetape (id, nom, description, ordre_standard, couleur, icone_emoji, date_creation) \
+                 VALUES (?, ?, '', ?, '#000000', '', '2025-01-01 00:00:00')",
+                vec![Val::Int(i as i64 + 1), (*code).into(), Val::Int(i as i64 + 1)],
+            );
+        }
         d.user(
             ADMIN,
             "admin",
@@ -323,8 +374,111 @@ impl Data {
     }
 }
 
+/// Stage type ids as `Data::new` creates them.
+pub const DEVELOPPEMENT: i64 = 3;
+pub const TERMINE: i64 = 13;
+
+impl Data {
+    /// A stage of `projet` (`statut` A_VENIR / EN_COURS / TERMINEE) planned to end on `fin`.
+    pub fn stage(&mut self, id: &str, projet: &str, type_id: i64, statut: &str, fin: Option<&str>) {
+        self.exec(
+            "INSERT INTO core_etapeprojet (id, ordre, statut, date_debut_prevue, date_fin_prevue, date_debut_reelle, \
+             date_fin_reelle, date_creation, date_modification, commentaires, createur_id, projet_id, type_etape_id) \
+             VALUES (?, ?, ?, NULL, ?, NULL, NULL, '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', ?, ?, ?)",
+            vec![id.into(), Val::Int(type_id), statut.into(), Val::OptText(fin.map(str::to_owned)), ADMIN.into(), projet.into(), Val::Int(type_id)],
+        );
+    }
+
+    /// A stage task.
+    pub fn task(
+        &mut self,
+        id: &str,
+        etape: &str,
+        nom: &str,
+        statut: &str,
+        fin: &str,
+        assignee: Option<&str>,
+    ) {
+        self.exec(
+            "INSERT INTO core_tacheetape (id, nom, description, duree_estimee, date_debut, date_fin, statut, priorite, \
+             date_creation, date_modification, commentaires, raison_blocage, createur_id, etape_id, responsable_id, \
+             date_debut_reelle, date_fin_reelle, etiquettes, pourcentage_completion, temps_passe, statut_personnalise_id, \
+             ajoutee_apres_cloture, justification_ajout_tardif, cas_test_id) \
+             VALUES (?, ?, '', NULL, NULL, ?, ?, 'HAUTE', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', '', ?, ?, ?, \
+             NULL, NULL, '', 0, NULL, NULL, 0, '', NULL)",
+            vec![id.into(), nom.into(), fin.into(), statut.into(), ADMIN.into(), etape.into(), Val::OptText(assignee.map(str::to_owned))],
+        );
+    }
+
+    /// A module of `projet` created at stage `etape`, with one task.
+    #[allow(clippy::too_many_arguments)]
+    pub fn module_task(
+        &mut self,
+        module_id: i64,
+        projet: &str,
+        etape: &str,
+        module: &str,
+        task_id: i64,
+        nom: &str,
+        statut: &str,
+        fin: &str,
+        assignee: Option<&str>,
+    ) {
+        self.exec(
+            "INSERT INTO core_moduleprojet (id, nom, description, date_creation, date_modification, couleur, icone_emoji, \
+             justification_creation_tardive, createur_id, etape_creation_id, projet_id, est_cloture, date_cloture, cloture_par_id) \
+             VALUES (?, ?, '', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '#000000', '', '', ?, ?, ?, 0, NULL, NULL)",
+            vec![Val::Int(module_id), module.into(), ADMIN.into(), etape.into(), projet.into()],
+        );
+        self.exec(
+            "INSERT INTO core_tachemodule (id, nom, description, duree_estimee, date_debut, date_fin, statut, date_creation, \
+             date_modification, commentaires, raison_blocage, createur_id, etape_execution_id, module_id, responsable_id, \
+             est_privee, pourcentage_completion) \
+             VALUES (?, ?, '', NULL, NULL, ?, ?, '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', '', ?, NULL, ?, ?, 0, 0)",
+            vec![Val::Int(task_id), nom.into(), fin.into(), statut.into(), ADMIN.into(), Val::Int(module_id), Val::OptText(assignee.map(str::to_owned))],
+        );
+    }
+
+    /// Sets the planned budget (decimal text) of a project.
+    pub fn budget(&mut self, projet: &str, amount: &str) {
+        self.exec(
+            "UPDATE core_projet SET budget_previsionnel = ? WHERE id = ?",
+            vec![amount.into(), projet.into()],
+        );
+    }
+
+    /// A budget line (decimal text).
+    pub fn line(&mut self, id: &str, projet: &str, montant: &str) {
+        self.exec(
+            "INSERT INTO core_lignebudget (id, type_ligne, montant, description, date_ajout, ajoute_par_id, projet_id) \
+             VALUES (?, 'SERVICE', ?, '', '2026-01-01 08:00:00', ?, ?)",
+            vec![id.into(), montant.into(), ADMIN.into(), projet.into()],
+        );
+    }
+
+    /// A maintenance contract.
+    pub fn contract(&mut self, id: &str, projet: &str, typ: &str, debut: &str, fin: &str) {
+        self.exec(
+            "INSERT INTO core_contratgarantie (id, type_garantie, date_debut, date_fin, sla_heures, description_couverture, \
+             exclusions, date_creation, cree_par_id, projet_id) VALUES (?, ?, ?, ?, 24, '', '', '2025-01-01 00:00:00', NULL, ?)",
+            vec![id.into(), typ.into(), debut.into(), fin.into(), projet.into()],
+        );
+    }
+}
+
+/// Rows of `core_notificationetape` as (type, recipient username, titre, message) sorted.
+pub fn notifications(t: &TestDb) -> Vec<(String, String, String, String)> {
+    rows_of(t, "SELECT a.type_notification AS t, u.username AS u, a.titre AS ti, a.message AS m FROM core_notificationetape a \
+         JOIN core_utilisateur u ON u.id = a.destinataire_id")
+}
+
 /// Alert rows as (type, recipient username, titre, message) sorted.
 pub fn alerts(t: &TestDb) -> Vec<(String, String, String, String)> {
+    rows_of(t, "SELECT a.type_alerte AS t, u.username AS u, a.titre AS ti, a.message AS m FROM core_alerteprojet a \
+         JOIN core_utilisateur u ON u.id = a.destinataire_id")
+}
+
+fn rows_of(t: &TestDb, sql: &str) -> Vec<(String, String, String, String)> {
     #[derive(diesel::QueryableByName)]
     struct R {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -336,14 +490,7 @@ pub fn alerts(t: &TestDb) -> Vec<(String, String, String, String)> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         m: String,
     }
-    let mut rows: Vec<R> = t
-        .db()
-        .load(
-            "SELECT a.type_alerte AS t, u.username AS u, a.titre AS ti, a.message AS m FROM core_alerteprojet a \
-             JOIN core_utilisateur u ON u.id = a.destinataire_id",
-            &[],
-        )
-        .expect("alerts");
+    let mut rows: Vec<R> = t.db().load(sql, &[]).expect(sql);
     rows.sort_by(|a, b| (&a.t, &a.u, &a.ti).cmp(&(&b.t, &b.u, &b.ti)));
     rows.into_iter().map(|r| (r.t, r.u, r.ti, r.m)).collect()
 }

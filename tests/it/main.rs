@@ -4,6 +4,7 @@
 mod common;
 
 mod bad_input;
+mod checks;
 mod cli;
 mod deadlines;
 mod parity;

@@ -1,0 +1,480 @@
+//! The stages, tasks, budget and contracts checks and `check all`, on hand-built data, in both
+//! profiles, on every backend: reference rows, each recommended-profile change, re-runs.
+
+use crate::backend_test;
+use crate::common::*;
+
+const P1: &str = "70000000000000000000000000000001";
+const P2: &str = "70000000000000000000000000000002";
+const P3: &str = "70000000000000000000000000000003";
+const SA_INACTIF: &str = "f0000000000000000000000000000007";
+
+/// P1 in progress with RESP as responsable and MEMBER in the team; P2 closed (TERMINE) with
+/// RESP as responsable.
+fn two_projects(t: &TestDb) -> Data {
+    let mut d = Data::new(t);
+    d.project(P1, "Refonte « Portail » & Co", Some("2027-06-30"));
+    d.member("a7000000000000000000000000000001", P1, RESP, true);
+    d.member("a7000000000000000000000000000002", P1, MEMBER, false);
+    d.project_with(P2, "Ancien Système", Some("2026-06-30"), TERMINE, ADMIN);
+    d.member("a7000000000000000000000000000003", P2, RESP, true);
+    d
+}
+
+fn created(v: &serde_json::Value) -> i64 {
+    v["counters"]["created"].as_i64().unwrap_or(-1)
+}
+
+fn titles(v: &serde_json::Value) -> Vec<String> {
+    let mut t: Vec<String> = v["alerts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    format!(
+                        "{} {}",
+                        x["recipient"].as_str().unwrap_or(""),
+                        x["titre"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    t.sort();
+    t
+}
+
+backend_test!(stage_delays_in_both_profiles, |t| {
+    let mut d = two_projects(&t);
+    d.stage(
+        "e7000000000000000000000000000001",
+        P1,
+        DEVELOPPEMENT,
+        "EN_COURS",
+        Some("2026-11-06"),
+    );
+    d.stage(
+        "e7000000000000000000000000000002",
+        P1,
+        4,
+        "A_VENIR",
+        Some("2026-11-01"),
+    );
+    d.stage(
+        "e7000000000000000000000000000003",
+        P2,
+        5,
+        "EN_COURS",
+        Some("2026-11-21"),
+    );
+    d.stage("e7000000000000000000000000000004", P2, 6, "EN_COURS", None);
+    let rec = t.run_check("stages", "recommended", &["--dry-run"]).1;
+    assert_eq!(
+        titles(&rec),
+        [
+            "admin 🔴 Étape Déploiement - EN RETARD",
+            "admin 🔴 Étape Développement - EN RETARD",
+            "resp 🔴 Étape Déploiement - EN RETARD",
+            "resp 🔴 Étape Développement - EN RETARD",
+        ],
+        "labels, and a closed project's stage still alerts"
+    );
+    let r = t.check_ok("stages", "reference");
+    assert_eq!(created(&r), 4, "{r:#}");
+    assert_eq!(
+        r["counters"]["candidates"], 2,
+        "EN_COURS stages with a planned end"
+    );
+    let rows = notifications(&t);
+    assert_eq!(rows.len(), 4);
+    assert!(
+        alerts(&t).is_empty(),
+        "stage delays are notifications, not alerts"
+    );
+    let admin = rows
+        .iter()
+        .find(|r| r.1 == "admin" && r.2.contains("DEVELOPPEMENT"))
+        .expect("admin row");
+    assert_eq!(admin.3, "L'étape 'DEVELOPPEMENT' du projet 'Refonte « Portail » & Co' est en retard de 16 jours (date de fin prévue : 06/11/2026). En tant qu'administrateur, veuillez prendre les mesures nécessaires pour résoudre cette situation.");
+    let resp = rows
+        .iter()
+        .find(|r| r.1 == "resp" && r.2.contains("DEPLOIEMENT"))
+        .expect("resp row");
+    assert!(resp.3.contains("en retard de 1 jour (date"), "{resp:?}");
+    assert!(resp
+        .3
+        .ends_with("une action urgente est requise pour rattraper le retard."));
+    let again = t.check_ok("stages", "reference");
+    assert_eq!(created(&again), 0);
+    assert_eq!(again["counters"]["ignored_entities"], 2);
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE kind = 'stage'"),
+        4
+    );
+});
+
+backend_test!(overdue_tasks_access_closed_projects_and_module_tasks, |t| {
+    let mut d = two_projects(&t);
+    let e1 = "e7000000000000000000000000000011";
+    let e2 = "e7000000000000000000000000000012";
+    d.stage(e1, P1, DEVELOPPEMENT, "EN_COURS", None);
+    d.stage(e2, P2, DEVELOPPEMENT, "TERMINEE", None);
+    d.task(
+        "f7000000000000000000000000000001",
+        e1,
+        "Valider l'écran <Synthèse>",
+        "EN_COURS",
+        "2026-11-19",
+        Some(MEMBER),
+    );
+    d.task(
+        "f7000000000000000000000000000002",
+        e1,
+        "Sans accès",
+        "BLOQUEE",
+        "2026-11-21",
+        Some(INACTIVE),
+    );
+    d.task(
+        "f7000000000000000000000000000003",
+        e1,
+        "Pas encore due",
+        "A_FAIRE",
+        "2026-11-30",
+        Some(MEMBER),
+    );
+    d.task(
+        "f7000000000000000000000000000004",
+        e1,
+        "Déjà terminée",
+        "TERMINEE",
+        "2026-11-01",
+        Some(MEMBER),
+    );
+    d.task(
+        "f7000000000000000000000000000005",
+        e2,
+        "Projet clos",
+        "A_FAIRE",
+        "2026-09-28",
+        None,
+    );
+    d.module_task(
+        1,
+        P1,
+        e1,
+        "Paiement",
+        1,
+        "Brancher le PSP",
+        "EN_PAUSE",
+        "2026-11-20",
+        Some(MEMBER),
+    );
+
+    let rec = t.run_check("tasks", "recommended", &["--dry-run"]).1;
+    assert_eq!(
+        titles(&rec),
+        [
+            "membre 🔴 Tâche en retard - Brancher le PSP",
+            "membre 🔴 Tâche en retard - Valider l'écran <Synthèse>",
+            "resp 🔴 Tâche en retard - Brancher le PSP",
+            "resp 🔴 Tâche en retard - Sans accès",
+            "resp 🔴 Tâche en retard - Valider l'écran <Synthèse>",
+        ],
+        "{rec:#}"
+    );
+    assert_eq!(rec["counters"]["skipped"]["closed_project"], 1, "{rec:#}");
+    let module_msg = rec["alerts"]
+        .as_array()
+        .and_then(|a| {
+            a.iter().find(|x| {
+                x["recipient"] == "resp" && x["titre"].as_str().is_some_and(|s| s.contains("PSP"))
+            })
+        })
+        .map(|x| x["message"].as_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    assert_eq!(module_msg, "La tâche 'Brancher le PSP' du module 'Paiement' du projet 'Refonte « Portail » & Co' (assignée à Zoé L'Hôte & <Fils>) est en retard de 2 jours (date limite : 20/11/2026).");
+
+    let r = t.check_ok("tasks", "reference");
+    assert_eq!(created(&r), 4, "{r:#}");
+    assert_eq!(
+        r["counters"]["candidates"], 4,
+        "open stage tasks with a due date"
+    );
+    assert_eq!(r["counters"]["skipped"]["assignee_without_access"], 1);
+    let rows = alerts(&t);
+    let msg = |who: &str, title: &str| {
+        rows.iter()
+            .find(|r| r.1 == who && r.2.contains(title))
+            .map(|r| r.3.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(msg("membre", "Valider"), "La tâche 'Valider l'écran <Synthèse>' du projet 'Refonte « Portail » & Co' est en retard de 3 jours (date limite : 19/11/2026). Une action urgente est requise.");
+    assert_eq!(msg("resp", "Sans accès"), "La tâche 'Sans accès' du projet 'Refonte « Portail » & Co' (assignée à In Actif) est en retard de 1 jour (date limite : 21/11/2026).");
+    assert_eq!(msg("resp", "Projet clos"), "La tâche 'Projet clos' du projet 'Ancien Système' (assignée à Non assignée) est en retard de 55 jours (date limite : 28/09/2026).");
+    let again = t.check_ok("tasks", "reference");
+    assert_eq!(created(&again), 0, "{again:#}");
+    // The recommended profile, later the same day: the same tasks are already alerted; only
+    // the module task is new.
+    let rec = t.check_ok("tasks", "recommended");
+    assert_eq!(created(&rec), 2, "{rec:#}");
+    assert_eq!(created(&t.check_ok("tasks", "recommended")), 0);
+});
+
+backend_test!(budget_exceeded_thresholds_and_web_app_rows, |t| {
+    let mut d = two_projects(&t);
+    d.budget(P1, "2000.00");
+    d.line("b7000000000000000000000000000001", P1, "1500.00");
+    d.line("b7000000000000000000000000000002", P1, "509.00");
+    d.project(P3, "Presque au plafond", None);
+    d.budget(P3, "1000.00");
+    d.line("b7000000000000000000000000000003", P3, "950.00");
+    let p4 = "70000000000000000000000000000004";
+    d.project(p4, "Budget nul", None);
+    d.budget(p4, "0.00");
+    d.line("b7000000000000000000000000000004", p4, "10.00");
+    // The web application's own producer alerted the createur this morning (niveau URGENT).
+    d.exec(
+        "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
+         donnees_contexte, destinataire_id, projet_id) VALUES ('BUDGET_DEPASSE', 'URGENT', 'Budget dépassé', \
+         'Dépassement de 9 $', 1, '2026-11-22 07:00:00', NULL, NULL, ?, ?)",
+        vec![ADMIN.into(), P1.into()],
+    );
+    let r = t.check_ok("budget", "reference");
+    assert_eq!(created(&r), 1, "{r:#}");
+    assert_eq!(r["counters"]["candidates"], 3, "projects in progress");
+    assert_eq!(r["counters"]["skipped"]["budget_not_positive"], 1);
+    assert_eq!(
+        r["counters"]["duplicates"], 1,
+        "the web app's row suppresses the createur's"
+    );
+    let rows = alerts(&t);
+    let resp = rows
+        .iter()
+        .find(|r| r.1 == "resp")
+        .expect("responsable row");
+    assert_eq!(resp.2, "🔴 Budget dépassé - Refonte « Portail » & Co");
+    assert_eq!(resp.3, "Le budget du projet 'Refonte « Portail » & Co' a été dépassé. Budget prévu : 2000.00 EUR, Budget consommé : 2009.00 EUR, Dépassement : 9.00 EUR (+0.4%). En tant que responsable, veuillez prendre des mesures pour contrôler les dépenses.");
+    let json = t.count(
+        "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE niveau = 'DANGER' AND donnees_contexte LIKE '%\"pourcentage_depassement\": 0.45%'",
+    );
+    assert_eq!(json, 1, "the stored percentage is the exact 0.45");
+    let rec = t.check_ok("budget", "recommended");
+    assert_eq!(created(&rec), 1, "{rec:#}");
+    assert_eq!(rec["alerts"][0]["type"], "BUDGET_CRITIQUE");
+    assert_eq!(
+        rec["alerts"][0]["titre"],
+        "🟠 Budget consommé à 90% - Presque au plafond"
+    );
+    assert_eq!(rec["counters"]["superseded"], 1, "75 % passed over");
+    assert_eq!(created(&t.check_ok("budget", "recommended")), 0);
+    d.budget(P3, "1200.00");
+    let rearmed = t.check_ok("budget", "recommended");
+    assert_eq!(
+        created(&rearmed),
+        1,
+        "a new planned budget re-arms: {rearmed:#}"
+    );
+    assert_eq!(rearmed["alerts"][0]["type"], "BUDGET_ATTENTION");
+});
+
+backend_test!(contracts_in_both_profiles, |t| {
+    let mut d = two_projects(&t);
+    d.user(
+        SA_INACTIF,
+        "sa.inactif",
+        "Super",
+        "Inactif",
+        "sa.inactif@sigov.test",
+        true,
+        false,
+    );
+    d.contract(
+        "c7000000000000000000000000000001",
+        P1,
+        "EVOLUTIVE",
+        "2025-01-01",
+        "2026-12-22",
+    );
+    d.contract(
+        "c7000000000000000000000000000002",
+        P1,
+        "CORRECTIVE",
+        "2024-01-01",
+        "2025-12-21",
+    );
+    d.contract(
+        "c7000000000000000000000000000003",
+        P1,
+        "CORRECTIVE",
+        "2026-01-01",
+        "2026-11-20",
+    );
+    d.contract(
+        "c7000000000000000000000000000004",
+        P1,
+        "CORRECTIVE",
+        "2026-11-21",
+        "2027-11-20",
+    );
+    d.contract(
+        "c7000000000000000000000000000005",
+        P2,
+        "EVOLUTIVE",
+        "2025-02-01",
+        "2026-12-20",
+    );
+    d.contract(
+        "c7000000000000000000000000000006",
+        P2,
+        "CORRECTIVE",
+        "2027-01-01",
+        "2027-12-31",
+    );
+
+    let rec = t.run_check("contracts", "recommended", &["--dry-run"]).1;
+    assert_eq!(
+        titles(&rec),
+        [
+            "admin ⚠️ Contrat de maintenance proche de l'expiration",
+            "admin ⚠️ Contrat de maintenance proche de l'expiration",
+            "resp ⚠️ Contrat de maintenance proche de l'expiration",
+            "resp ⚠️ Contrat de maintenance proche de l'expiration",
+        ],
+        "J-30 and a caught-up J-28; no old expiry, no renewed one, no inactive superuser: {rec:#}"
+    );
+    assert_eq!(rec["counters"]["skipped"]["renewed"], 1, "{rec:#}");
+    let caught_up = rec["alerts"]
+        .as_array()
+        .and_then(|a| {
+            a.iter().find(|x| {
+                x["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("28 jours"))
+            })
+        })
+        .map(|x| x["message"].as_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    assert_eq!(caught_up, "Le contrat de maintenance Maintenance Évolutive du projet 'Ancien Système' expire dans 28 jours (date d'expiration : 20/12/2026). Veuillez prévoir le renouvellement ou la clôture du contrat.");
+
+    let r = t.check_ok("contracts", "reference");
+    assert_eq!(
+        created(&r),
+        9,
+        "J-30, an old expiry and a renewed expiry, 3 recipients each: {r:#}"
+    );
+    assert_eq!(
+        r["counters"]["candidates"], 5,
+        "3 active + 2 expired; the future one is neither"
+    );
+    let rows = alerts(&t);
+    assert!(
+        rows.iter().any(|r| r.1 == "sa.inactif"),
+        "the reference ignores is_active"
+    );
+    assert!(rows.iter().any(|r| r.3 == "Le contrat de maintenance Maintenance Corrective du projet 'Refonte « Portail » & Co' a expiré depuis 336 jours (date d'expiration : 21/12/2025). Action urgente requise : renouvellement ou clôture du contrat."));
+    let again = t.check_ok("contracts", "reference");
+    assert_eq!(created(&again), 0, "once ever");
+    assert_eq!(again["counters"]["ignored_entities"], 3);
+    // The recommended profile recognises the reference's J-30 rows (JSON contrat_id and
+    // date_fin) and does not repeat them; the caught-up J-28 is new.
+    let rec = t.check_ok("contracts", "recommended");
+    assert_eq!(created(&rec), 2, "{rec:#}");
+});
+
+backend_test!(check_all_runs_every_check_and_reports_a_failing_one, |t| {
+    let mut d = two_projects(&t);
+    d.project(P3, "En retard", Some("2026-11-20"));
+    d.stage(
+        "e7000000000000000000000000000021",
+        P3,
+        DEVELOPPEMENT,
+        "EN_COURS",
+        Some("2026-11-20"),
+    );
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["--format", "json", "check", "all", "--profile", "reference"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let v = r.json();
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["checks"].as_array().map(|a| a.len()), Some(5));
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'success'"),
+        5,
+        "one run record per check"
+    );
+    t.exec("DROP TABLE core_lignebudget");
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-23T10:00:00Z")
+        .args(["--format", "json", "check", "all", "--profile", "reference"])
+        .run();
+    assert_eq!(r.code, 3, "partial: {r:#?}");
+    let v = r.json();
+    let status: Vec<&str> = v["checks"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["status"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        status,
+        ["success", "success", "success", "failed", "success"]
+    );
+    assert!(v["checks"][3]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("core_lignebudget")));
+    assert!(r.stderr.contains("1 of 5 checks failed: budget"), "{r:#?}");
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'failed' AND check_name = 'budget'"
+        ),
+        1,
+        "the failed check has its run record"
+    );
+    assert!(
+        created(&v["checks"][0]) > 0,
+        "the next day's overdue alert was still written"
+    );
+});
+
+backend_test!(missing_en_cours_fails_the_project_checks_only, |t| {
+    let mut d = two_projects(&t);
+    d.stage(
+        "e7000000000000000000000000000031",
+        P2,
+        DEVELOPPEMENT,
+        "EN_COURS",
+        Some("2026-11-20"),
+    );
+    t.exec("DELETE FROM core_affectation WHERE projet_id = '70000000000000000000000000000001'");
+    t.exec("DELETE FROM core_projet WHERE id = '70000000000000000000000000000001'");
+    t.exec("DELETE FROM core_statutprojet WHERE nom = 'EN_COURS'");
+    let r = t.sigov().args(["check", "budget"]).run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("status `EN_COURS` not found"),
+        "{r:#?}"
+    );
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["--format", "json", "check", "all", "--profile", "reference"])
+        .run();
+    assert_eq!(r.code, 3, "{r:#?}");
+    let v = r.json();
+    let status: Vec<&str> = v["checks"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["status"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        status,
+        ["failed", "success", "success", "failed", "success"]
+    );
+    assert_eq!(
+        created(&v["checks"][1]),
+        2,
+        "the stage check does not need EN_COURS"
+    );
+});
