@@ -1,11 +1,15 @@
 # Sourced by test-it.sh and bench.sh: start_throwaway_mariadb starts mariadbd on a free loopback
 # port with a scratch data directory, creates user sigov/sigov-test, sets THROWAWAY_MYSQL_URL and
 # THROWAWAY_MYSQL_SOCKET, and stops and removes everything when the calling shell exits.
+# THROWAWAY_MARIADB_DEFAULTS=1 keeps the server's default durability and buffer pool (as the
+# reference was measured); otherwise the scratch server trades durability for speed.
 
 start_throwaway_mariadb() {
   THROWAWAY_DIR=$(mktemp -d /tmp/sigov-mariadb.XXXXXX)
   trap 'stop_throwaway_mariadb' EXIT
-  local mariadbd port
+  local mariadbd port tuning
+  tuning="--innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G"
+  [ "${THROWAWAY_MARIADB_DEFAULTS:-0}" = 1 ] && tuning=""
   mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   echo "[mariadb] starting a throwaway MariaDB on 127.0.0.1:$port ($THROWAWAY_DIR)" >&2
@@ -15,7 +19,7 @@ start_throwaway_mariadb() {
   "$mariadbd" --no-defaults --user=root --datadir="$THROWAWAY_DIR/data" --socket="$THROWAWAY_DIR/mysqld.sock" \
     --bind-address=127.0.0.1 --port="$port" --pid-file="$THROWAWAY_DIR/mysqld.pid" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G --skip-log-bin \
+    $tuning --skip-log-bin \
     --max-connections=200 --log-error="$THROWAWAY_DIR/error.log" &
   THROWAWAY_PID=$!
   local i

@@ -100,6 +100,15 @@ where
 {
     let mut e = Engine::new(rules, today, seen);
     for c in cands {
+        if c.type_code.is_empty() {
+            log::warn!(
+                "{CHECK}: stage {} of project `{}` has no stage type (dangling type_etape_id); skipped",
+                c.etape_id,
+                c.projet.nom
+            );
+            e.out.counters.skip("missing_stage_type");
+            continue;
+        }
         let what = format!("stage {} of project `{}`", c.type_code, c.projet.nom);
         let Some(date) = e.date(CHECK, &what, &c.date_fin_prevue) else {
             continue;

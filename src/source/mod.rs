@@ -135,13 +135,14 @@ struct MemberRow {
 type Teams = HashMap<String, Vec<(bool, Person)>>;
 
 /// Active affectations (`date_fin IS NULL`) of the projects that `projects` (a SELECT of
-/// project ids) returns, in affectation-id order; only the responsables when `only_resp`.
-/// One statement.
+/// distinct project ids named `id`) returns, in affectation-id order; only the responsables
+/// when `only_resp`. One statement; the projects are a derived table joined once (MariaDB
+/// plans `IN (subquery)` over the task table three times slower).
 fn teams(db: &mut Db, projects: &str, vals: &[Val], only_resp: bool) -> Result<Teams> {
     let sql = format!(
         "SELECT a.projet_id AS projet_id, {resp} AS resp, {pc} \
-         FROM core_affectation a JOIN core_utilisateur u ON u.id = a.utilisateur_id \
-         WHERE a.date_fin IS NULL {only} AND a.projet_id IN ({projects}) \
+         FROM ({projects}) x JOIN core_affectation a ON a.projet_id = x.id \
+         JOIN core_utilisateur u ON u.id = a.utilisateur_id WHERE a.date_fin IS NULL {only} \
          ORDER BY a.projet_id, a.id",
         resp = db.flag("a.est_responsable_principal"),
         pc = person_cols(db, "u"),
@@ -208,7 +209,7 @@ pub fn deadline_candidates(
         .context("cannot read deadline candidates")?;
     let mut teams = teams(
         db,
-        &format!("SELECT p.id FROM core_projet p WHERE {filter}"),
+        &format!("SELECT p.id AS id FROM core_projet p WHERE {filter}"),
         &vals,
         false,
     )?;
@@ -268,7 +269,7 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate) -> Result<Loaded<stages::
     let teams = teams(
         db,
         &format!(
-            "SELECT e.projet_id FROM core_etapeprojet e WHERE {open} AND e.date_fin_prevue < ?"
+            "SELECT DISTINCT e.projet_id AS id FROM core_etapeprojet e WHERE {open} AND e.date_fin_prevue < ?"
         ),
         &vals,
         true,
@@ -352,19 +353,22 @@ pub fn task_candidates(
     }
     let vals = [Val::Text(today.to_string())];
     let mut candidates = Vec::new();
-    let kinds: &[(&str, &str, String)] = &[
+    // (tables with the project as p, module name, open filter, the distinct project ids)
+    let kinds: &[(&str, &str, String, &str)] = &[
         (
             "core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id JOIN core_projet p ON p.id = e.projet_id",
             "NULL",
             stage_open,
+            "SELECT DISTINCT e.projet_id AS id FROM core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id",
         ),
         (
             "core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id JOIN core_projet p ON p.id = m.projet_id",
             "m.nom",
             module_open,
+            "SELECT DISTINCT m.projet_id AS id FROM core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id",
         ),
     ];
-    for (i, (from, module, open)) in kinds.iter().enumerate() {
+    for (i, (from, module, open, projects)) in kinds.iter().enumerate() {
         if i == 1 && !modules {
             break;
         }
@@ -384,7 +388,7 @@ pub fn task_candidates(
             .context("cannot read task candidates")?;
         let mut teams = teams(
             db,
-            &format!("SELECT p.id FROM {from} WHERE {open} AND t.date_fin < ?"),
+            &format!("{projects} WHERE {open} AND t.date_fin < ?"),
             &vals,
             false,
         )?;
@@ -481,7 +485,7 @@ pub fn budget_candidates(db: &mut Db, en_cours: i64, min_percent: u32) -> Result
         .context("cannot read budget candidates")?;
     let teams = teams(
         db,
-        &format!("SELECT p.id FROM core_projet p LEFT JOIN {spent} b ON b.projet_id = p.id WHERE {filter}"),
+        &format!("SELECT p.id AS id FROM core_projet p LEFT JOIN {spent} b ON b.projet_id = p.id WHERE {filter}"),
         &vals,
         true,
     )?;
@@ -603,7 +607,7 @@ pub fn contract_candidates(
         .context("cannot read contract candidates")?;
     let teams = teams(
         db,
-        &format!("SELECT c.projet_id FROM core_contratgarantie c WHERE {filter}"),
+        &format!("SELECT DISTINCT c.projet_id AS id FROM core_contratgarantie c WHERE {filter}"),
         &vals,
         true,
     )?;

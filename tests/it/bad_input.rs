@@ -308,3 +308,113 @@ fn migration_folders_match_across_backends() {
         }
     }
 }
+
+/// Zero dates, dangling references and hostile names in the stage, task, budget and contract
+/// checks: counted skips or verbatim texts, never a crash and never a lost row.
+backend_test!(bad_rows_in_the_other_checks_are_counted_skips, |t| {
+    let mut d = Data::new(&t);
+    let p = "80000000000000000000000000000001";
+    d.project(p, "Projet \"cité\" <b>&amp;", None);
+    d.member("a8000000000000000000000000000001", p, RESP, true);
+    d.member("a8000000000000000000000000000002", p, MEMBER, false);
+    d.budget(p, "-5.00");
+    let e = "e8000000000000000000000000000001";
+    d.stage(e, p, DEVELOPPEMENT, "EN_COURS", Some("2026-11-21"));
+    let hostile = "Tâche 'citée' <script>alert(1)</script> &\nligne 2 🚀";
+    d.task(
+        "f8000000000000000000000000000001",
+        e,
+        hostile,
+        "EN_COURS",
+        "2026-11-20",
+        Some(MEMBER),
+    );
+    match t.backend {
+        Backend::Mysql => {
+            d.exec("SET SESSION sql_mode = ''", vec![]);
+            d.exec("SET FOREIGN_KEY_CHECKS = 0", vec![]);
+        }
+        Backend::Sqlite => d.exec("PRAGMA foreign_keys = OFF", vec![]),
+    }
+    d.stage(
+        "e8000000000000000000000000000002",
+        p,
+        4,
+        "EN_COURS",
+        Some("0000-00-00"),
+    );
+    d.stage(
+        "e8000000000000000000000000000003",
+        p,
+        99,
+        "EN_COURS",
+        Some("2026-11-01"),
+    );
+    d.task(
+        "f8000000000000000000000000000002",
+        e,
+        "Date zéro",
+        "A_FAIRE",
+        "0000-00-00",
+        None,
+    );
+    d.task(
+        "f8000000000000000000000000000003",
+        e,
+        "Fantôme",
+        "A_FAIRE",
+        "2026-11-21",
+        Some("99999999999999999999999999999999"),
+    );
+    d.contract(
+        "c8000000000000000000000000000001",
+        p,
+        "CORRECTIVE",
+        "2020-01-01",
+        "0000-00-00",
+    );
+    d.contract(
+        "c8000000000000000000000000000002",
+        p,
+        "INCONNU",
+        "2020-01-01",
+        "2026-11-21",
+    );
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["--format", "json", "check", "all", "--profile", "reference"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let v = r.json();
+    let c = |i: usize| v["checks"][i]["counters"].clone();
+    assert_eq!(c(1)["skipped"]["invalid_date"], 1, "{v:#}");
+    assert_eq!(c(1)["skipped"]["missing_stage_type"], 1, "{v:#}");
+    assert_eq!(c(1)["created"], 2, "the sound stage still alerts: {v:#}");
+    assert_eq!(c(2)["skipped"]["invalid_date"], 1, "{v:#}");
+    assert_eq!(c(2)["skipped"]["missing_assignee"], 1, "{v:#}");
+    assert_eq!(c(3)["skipped"]["budget_not_positive"], 1, "{v:#}");
+    assert_eq!(c(4)["skipped"]["invalid_date"], 1, "{v:#}");
+    let rows = alerts(&t);
+    let find = |needle: &str| {
+        rows.iter()
+            .find(|r| r.3.contains(needle))
+            .map(|r| r.3.clone())
+    };
+    assert_eq!(
+        find("Fantôme").as_deref(),
+        Some("La tâche 'Fantôme' du projet 'Projet \"cité\" <b>&amp;' (assignée à Non assignée) est en retard de 1 jour (date limite : 21/11/2026).")
+    );
+    let hostile_row = rows
+        .iter()
+        .find(|r| r.1 == "membre")
+        .expect("the assignee's row");
+    assert_eq!(hostile_row.2, format!("🔴 Tâche en retard - {hostile}"));
+    assert!(hostile_row
+        .3
+        .starts_with(&format!("La tâche '{hostile}' du projet")));
+    assert!(
+        find("Le contrat de maintenance INCONNU du projet").is_some(),
+        "an unknown contract type is shown as stored: {rows:#?}"
+    );
+});

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmark against the reference's own measurements (spec/reference/peer-figures.md): the
+# generator's data (gen_pm_data.py --seed 42 --today 2026-11-22 --history) at several scales,
+# loaded into a throwaway MariaDB with default server settings (128 MiB buffer pool,
+# innodb_flush_log_at_trx_commit=1, as the reference was measured) over the real fixture schema;
+# then `sigov check all --date 2026-11-22` twice per profile on fresh data: run 1 creates, run 2
+# is the steady state. Wall time and peak RSS of the sigov process, rows created, and sigov's own
+# statement count (sum of counters.queries). Prints a Markdown table.
+#   SIGOV_BENCH_SCALES="50 500 5000" bash scripts/bench-reference.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scales="${SIGOV_BENCH_SCALES:-50 500 5000}"
+shared="${SIGOV_SHARED:-../shared}"
+
+cargo build --release --locked >&2
+sigov="$PWD/target/release/sigov"
+export THROWAWAY_MARIADB_DEFAULTS=1
+# shellcheck source=scripts/mariadb-throwaway.sh
+. scripts/mariadb-throwaway.sh
+start_throwaway_mariadb
+work=$(mktemp -d /tmp/sigov-bench.XXXXXX)
+trap 'stop_throwaway_mariadb; rm -rf "$work"' EXIT
+mysql() { mariadb --no-defaults -uroot --socket="$THROWAWAY_MYSQL_SOCKET" --default-character-set=utf8mb4 "$@"; }
+
+# measure OUTFILE CMD...: runs CMD, stdout to OUTFILE, prints "wall_seconds max_rss_MB exit".
+measure() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+out = open(sys.argv[1], "wb")
+t = time.monotonic()
+p = subprocess.run(sys.argv[2:], stdout=out)
+wall = time.monotonic() - t
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print("%.2f %.0f %d" % (wall, rss, p.returncode))
+PY
+}
+
+# total FILE COUNTER: sum of a counter over the checks of a `check all` JSON report.
+total() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(c["counters"][sys.argv[2]] for c in d["checks"]))' "$1" "$2"; }
+
+echo "| profile | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 rows | run 1 statements | run 2 s | run 2 peak RSS MB | run 2 rows | run 2 statements |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for scale in $scales; do
+  python3 "$shared/tools/gen_pm_data.py" --scale "$scale" --seed 42 --today 2026-11-22 --history --quiet >"$work/data.sql"
+  for profile in reference recommended; do
+    db="ref_${scale}_$profile"
+    mysql -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    t0=$(date +%s.%N)
+    mysql "$db" <"$shared/fixtures/si-gouvernance-mysql.sql"
+    mysql "$db" <"$work/data.sql"
+    load_s=$(python3 -c "import time,sys; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0")
+    url="${THROWAWAY_MYSQL_URL}$db"
+    "$sigov" --database-url "$url" db migrate >/dev/null
+    run() { SIGOV_NOW=2026-11-22T10:40:00Z measure "$1" "$sigov" --database-url "$url" --profile "$profile" --date 2026-11-22 --format json check all 2>/dev/null || true; }
+    read -r r1_s r1_mb r1_code < <(run "$work/r1.json")
+    read -r r2_s r2_mb r2_code < <(run "$work/r2.json")
+    if [ "$r1_code" != 0 ] || [ "$r2_code" != 0 ]; then
+      echo "check all failed (exit $r1_code / $r2_code) at scale $scale, profile $profile" >&2
+      exit 1
+    fi
+    echo "| $profile | $scale | $load_s | $r1_s | $r1_mb | $(total "$work/r1.json" created) | $(total "$work/r1.json" queries) | $r2_s | $r2_mb | $(total "$work/r2.json" created) | $(total "$work/r2.json" queries) |"
+  done
+done
