@@ -309,8 +309,8 @@ fn migration_folders_match_across_backends() {
     }
 }
 
-/// Zero dates, dangling references and hostile names in the stage, task, budget and contract
-/// checks: counted skips or verbatim texts, never a crash and never a lost row.
+// Zero dates, dangling references and hostile names in the stage, task, budget and contract
+// checks: counted skips or verbatim texts, never a crash and never a lost row.
 backend_test!(bad_rows_in_the_other_checks_are_counted_skips, |t| {
     let mut d = Data::new(&t);
     let p = "80000000000000000000000000000001";
