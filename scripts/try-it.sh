@@ -26,8 +26,8 @@ echo "== sigov demo: demo database and a first run of every check"
 "$sigov" demo --db "$db" "$@"
 
 echo
-echo "== a second run the same day records nothing twice (dry run of the same check)"
-"$sigov" --database-url "$db" check deadlines --dry-run
+echo "== a second run the same day records nothing twice (dry run of every check)"
+"$sigov" --database-url "$db" check all --dry-run
 
 echo
 echo "== the rows the web application shows (core_alerteprojet), newest first"
@@ -36,10 +36,14 @@ sqlite_rows() {
     sqlite3 -header -column ./sigov-demo.db \
       "SELECT a.id, a.type_alerte, a.niveau, u.username AS destinataire, substr(a.titre, 1, 60) AS titre
        FROM core_alerteprojet a JOIN core_utilisateur u ON u.id = a.destinataire_id ORDER BY a.id DESC LIMIT 10"
+    echo
+    sqlite3 -header -column ./sigov-demo.db \
+      "SELECT 'core_alerteprojet' AS tab, type_alerte AS type, COUNT(*) AS n FROM core_alerteprojet GROUP BY type_alerte
+       UNION ALL SELECT 'core_notificationetape', type_notification, COUNT(*) FROM core_notificationetape GROUP BY type_notification"
   else
     echo "(install sqlite3 to browse ./sigov-demo.db)"
   fi
 }
 sqlite_rows
 echo
-echo "Demo database: ./sigov-demo.db — try: $sigov --database-url $db check deadlines --dry-run -v"
+echo "Demo database: ./sigov-demo.db — try: $sigov --database-url $db check all --dry-run -v"

@@ -248,12 +248,6 @@ pub fn run(
     }
 }
 
-/// The candidate count the reference prints (all in-scope entities, not only the due ones).
-fn with_total(mut d: Decisions, total: i64) -> Decisions {
-    d.counters.candidates = total.max(0) as u64;
-    d
-}
-
 fn execute(
     db: &mut Db,
     cfg: &Config,
@@ -270,49 +264,55 @@ fn execute(
             anyhow!("status `EN_COURS` not found in core_statutprojet: no project can be checked (the reference printed `❌ Statut EN_COURS non trouvé`)")
         })
     };
-    let decisions: Decisions = match check {
+    let mut acc = Acc {
+        clock,
+        opts,
+        run_id,
+        counters: Counters::default(),
+        lines: Vec::new(),
+    };
+    let total = match check {
         CheckName::Deadlines => {
             let en_cours = en_cours(db)?;
             let src = source::deadline_candidates(db, en_cours, deadlines::horizon(rules, today))?;
             let seen = source::seen(db, clock, &deadlines::seen_spec(rules, today))?;
-            with_total(
-                deadlines::evaluate(src.candidates, rules, today, &seen),
-                src.total,
-            )
+            acc.chunks(db, src.candidates, |c| {
+                deadlines::evaluate(c, rules, today, &seen)
+            })?;
+            src.total
         }
         CheckName::Stages => {
             let src = source::stage_candidates(db, today)?;
             let seen = source::seen(db, clock, &stages::seen_spec(rules, today))?;
-            with_total(
-                stages::evaluate(src.candidates, rules, today, &seen),
-                src.total,
-            )
+            acc.chunks(db, src.candidates, |c| {
+                stages::evaluate(c, rules, today, &seen)
+            })?;
+            src.total
         }
         CheckName::Tasks => {
             let src = source::task_candidates(db, today, rules.module_tasks)?;
             let seen = source::seen(db, clock, &tasks::seen_spec(rules, today))?;
-            with_total(
-                tasks::evaluate(src.candidates, rules, today, &seen),
-                src.total,
-            )
+            acc.chunks(db, src.candidates, |c| {
+                tasks::evaluate(c, rules, today, &seen)
+            })?;
+            src.total
         }
         CheckName::Budget => {
             let en_cours = en_cours(db)?;
             let src = source::budget_candidates(db, en_cours, budget::min_percent(rules))?;
             let seen = source::seen(db, clock, &budget::seen_spec(rules, today))?;
-            let mut d = with_total(
-                budget::evaluate(src.loaded.candidates, rules, today, &seen),
-                src.loaded.total,
-            );
+            acc.chunks(db, src.loaded.candidates, |c| {
+                budget::evaluate(c, rules, today, &seen)
+            })?;
             if src.not_positive > 0 {
                 log::info!(
                     "budget: {} project(s) in progress have a planned budget ≤ 0; skipped",
                     src.not_positive
                 );
             }
-            d.counters
+            acc.counters
                 .skip_n("budget_not_positive", src.not_positive.max(0) as u64);
-            d
+            src.loaded.total
         }
         CheckName::Contracts => {
             let src = source::contract_candidates(
@@ -322,30 +322,76 @@ fn execute(
                 contracts::expired_since(rules, today),
             )?;
             let seen = source::seen(db, clock, &contracts::seen_spec(rules, today))?;
-            with_total(
-                contracts::evaluate(src.loaded.candidates, &src.superusers, rules, today, &seen),
-                src.loaded.total,
-            )
+            let supers = &src.superusers;
+            acc.chunks(db, src.loaded.candidates, |c| {
+                contracts::evaluate(c, supers, rules, today, &seen)
+            })?;
+            src.loaded.total
         }
     };
-    let Decisions {
-        alerts,
-        superseded,
-        mut counters,
-    } = decisions;
-    if opts.dry_run {
-        let lines = alerts.iter().map(|a| AlertLine::new(None, a)).collect();
-        for a in &alerts {
-            counters.count_created(a, crate::store::mail_decision(a));
+    acc.counters.candidates = total.max(0) as u64;
+    Ok((acc.counters, acc.lines))
+}
+
+/// Candidates evaluated per step: the alerts of one step are written (or, in a dry run,
+/// listed) before the next step is evaluated, so a run holds at most one step's alerts.
+const CHUNK: usize = 2_000;
+
+/// What a run accumulates across steps.
+struct Acc<'a> {
+    clock: &'a Clock,
+    opts: Options,
+    run_id: Option<i64>,
+    counters: Counters,
+    lines: Vec<AlertLine>,
+}
+
+impl Acc<'_> {
+    fn chunks<C>(
+        &mut self,
+        db: &mut Db,
+        cands: Vec<C>,
+        eval: impl Fn(Vec<C>) -> Decisions,
+    ) -> Result<()> {
+        let mut it = cands.into_iter();
+        loop {
+            let chunk: Vec<C> = it.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            self.absorb(db, eval(chunk))?;
         }
-        counters.superseded = superseded.len() as u64;
-        return Ok((counters, lines));
     }
-    let written = crate::store::write(db, clock, run_id, alerts, superseded, &mut counters)?;
-    let lines = written
-        .alerts
-        .iter()
-        .map(|(id, a)| AlertLine::new(Some(*id), a))
-        .collect();
-    Ok((counters, lines))
+
+    fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<()> {
+        let Decisions {
+            alerts,
+            superseded,
+            mut counters,
+        } = d;
+        if self.opts.dry_run {
+            self.lines
+                .extend(alerts.iter().map(|a| AlertLine::new(None, a)));
+            for a in &alerts {
+                counters.count_created(a, crate::store::mail_decision(a));
+            }
+        } else {
+            let written = crate::store::write(
+                db,
+                self.clock,
+                self.run_id,
+                alerts,
+                superseded,
+                &mut counters,
+            )?;
+            self.lines.extend(
+                written
+                    .alerts
+                    .iter()
+                    .map(|(id, a)| AlertLine::new(Some(*id), a)),
+            );
+        }
+        self.counters.absorb(counters);
+        Ok(())
+    }
 }

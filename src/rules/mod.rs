@@ -148,6 +148,27 @@ impl Counters {
         *self.mails_skipped.entry(reason.to_owned()).or_default() += 1;
     }
 
+    /// Adds the counters of another step of the same run.
+    pub fn absorb(&mut self, o: Counters) {
+        self.candidates += o.candidates;
+        self.created += o.created;
+        self.duplicates += o.duplicates;
+        self.superseded += o.superseded;
+        self.ignored_entities += o.ignored_entities;
+        for (k, v) in o.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        for (k, v) in o.by_type {
+            *self.by_type.entry(k).or_default() += v;
+        }
+        self.mails_queued += o.mails_queued;
+        for (k, v) in o.mails_skipped {
+            *self.mails_skipped.entry(k).or_default() += v;
+        }
+        self.title_truncated += o.title_truncated;
+        self.queries += o.queries;
+    }
+
     /// Counts one alert recorded (or, in a dry run, that would be), with its mail decision.
     pub fn count_created(&mut self, a: &NewAlert, mail: Result<(), &str>) {
         self.created += 1;
