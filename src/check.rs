@@ -151,6 +151,8 @@ pub struct Report {
     pub dry_run: bool,
     pub run_id: Option<i64>,
     pub status: &'static str,
+    /// Wall time of the check, in milliseconds.
+    pub duration_ms: u64,
     pub counters: Counters,
     pub alerts: Vec<AlertLine>,
     pub error: Option<String>,
@@ -173,6 +175,7 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
                     dry_run: opts.dry_run,
                     run_id: None,
                     status: "failed",
+                    duration_ms: 0,
                     counters: Counters::default(),
                     alerts: Vec::new(),
                     error: Some(msg),
@@ -214,7 +217,9 @@ pub fn run(
         )?)
     };
     let start_statements = db.statements();
+    let started = std::time::Instant::now();
     let outcome = execute(db, cfg, clock, check, opts, run_id);
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut report = Report {
         check: check.as_str(),
         profile: cfg.rules.profile.name(),
@@ -222,6 +227,7 @@ pub fn run(
         dry_run: opts.dry_run,
         run_id,
         status: "success",
+        duration_ms,
         counters: Counters::default(),
         alerts: Vec::new(),
         error: None,

@@ -16,9 +16,20 @@ pub struct Out {
 }
 
 fn print_json(v: &serde_json::Value) {
-    match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("sigov: cannot encode output: {e}"),
+    write_json(v);
+}
+
+/// Serializes straight to stdout (a report with many alerts is never held twice in memory).
+fn write_json<T: serde::Serialize + ?Sized>(v: &T) {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let done = serde_json::to_writer_pretty(&mut w, v)
+        .map_err(|e| e.to_string())
+        .and_then(|()| writeln!(w).map_err(|e| e.to_string()))
+        .and_then(|()| w.flush().map_err(|e| e.to_string()));
+    if let Err(e) = done {
+        eprintln!("sigov: cannot write output: {e}");
     }
 }
 
@@ -124,7 +135,7 @@ impl Out {
 
     pub fn report(&self, r: &Report) {
         if self.format == Format::Json {
-            print_json(&serde_json::to_value(r).unwrap_or_default());
+            write_json(r);
             return;
         }
         if self.quiet || !(self.chatty() || r.dry_run) {
@@ -137,7 +148,15 @@ impl Out {
     /// so cron mails them even when stdout stays silent.
     pub fn reports(&self, reports: &[Report], code: u8) {
         if self.format == Format::Json {
-            print_json(&json!({"exit_code": code, "checks": reports}));
+            #[derive(serde::Serialize)]
+            struct All<'a> {
+                exit_code: u8,
+                checks: &'a [Report],
+            }
+            write_json(&All {
+                exit_code: code,
+                checks: reports,
+            });
         } else if !self.quiet && (self.chatty() || reports.iter().any(|r| r.dry_run)) {
             for r in reports {
                 print_report(r, self.verbose > 0 || r.dry_run);
@@ -174,7 +193,7 @@ impl Out {
 
     pub fn demo_reports(&self, reports: &[Report]) {
         if self.format == Format::Json {
-            print_json(&serde_json::to_value(reports).unwrap_or_default());
+            write_json(reports);
             return;
         }
         if self.quiet {
@@ -202,8 +221,11 @@ fn print_report(r: &Report, list: bool) {
         ""
     };
     println!(
-        "{} — profile {}, business date {}{run}{dry}",
-        r.check, r.profile, r.business_date
+        "{} — profile {}, business date {}{run}{dry}, {:.2} s",
+        r.check,
+        r.profile,
+        r.business_date,
+        r.duration_ms as f64 / 1000.0
     );
     if list {
         for a in &r.alerts {
