@@ -303,14 +303,10 @@ where
         if !exceeded && reached.is_empty() {
             continue;
         }
-        let mut r = Recipients::default();
-        if let Some(p) = &c.createur {
-            r.add(p, Role::Createur);
-        }
-        if let Some(p) = &c.responsable {
-            r.add(p, Role::Responsable);
-        }
-        let r = e.active_only(r);
+        let r = e.active_only(Recipients::createur_and_responsable(
+            c.createur.as_ref(),
+            c.responsable.as_ref(),
+        ));
         let subject = Subject {
             check: CHECK,
             target: Target::Alerte,

@@ -86,13 +86,7 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
 
 /// Createur, responsable and (at team milestones) the team.
 fn recipients(c: &Candidate, with_team: bool) -> Recipients {
-    let mut r = Recipients::default();
-    if let Some(p) = &c.createur {
-        r.add(p, Role::Createur);
-    }
-    if let Some(p) = responsable(&c.team) {
-        r.add(p, Role::Responsable);
-    }
+    let mut r = Recipients::createur_and_responsable(c.createur.as_ref(), responsable(&c.team));
     if with_team {
         for (_, p) in &c.team {
             r.add(p, Role::Team);

@@ -350,6 +350,21 @@ pub struct Recipients {
 }
 
 impl Recipients {
+    /// The project's createur and responsable principal (when they exist).
+    pub fn createur_and_responsable(
+        createur: Option<&Person>,
+        responsable: Option<&Person>,
+    ) -> Recipients {
+        let mut r = Recipients::default();
+        if let Some(p) = createur {
+            r.add(p, Role::Createur);
+        }
+        if let Some(p) = responsable {
+            r.add(p, Role::Responsable);
+        }
+        r
+    }
+
     pub fn add(&mut self, p: &Person, role: Role) {
         match self.list.iter_mut().find(|(q, _)| q.id == p.id) {
             Some((_, r)) => {

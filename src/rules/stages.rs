@@ -117,14 +117,10 @@ where
         if d >= 0 {
             continue;
         }
-        let mut r = Recipients::default();
-        if let Some(p) = &c.createur {
-            r.add(p, Role::Createur);
-        }
-        if let Some(p) = &c.responsable {
-            r.add(p, Role::Responsable);
-        }
-        let r = e.active_only(r);
+        let r = e.active_only(Recipients::createur_and_responsable(
+            c.createur.as_ref(),
+            c.responsable.as_ref(),
+        ));
         let t = texts(&c, rules, date, -d);
         let subject = Subject {
             check: CHECK,

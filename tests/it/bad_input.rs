@@ -380,11 +380,7 @@ backend_test!(bad_rows_in_the_other_checks_are_counted_skips, |t| {
         "2020-01-01",
         "2026-11-21",
     );
-    let r = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-        .args(["--format", "json", "check", "all", "--profile", "reference"])
-        .run();
+    let r = t.check_all("2026-11-22T10:00:00Z");
     assert_eq!(r.code, 0, "{r:#?}");
     let v = r.json();
     let c = |i: usize| v["checks"][i]["counters"].clone();

@@ -392,11 +392,7 @@ backend_test!(check_all_runs_every_check_and_reports_a_failing_one, |t| {
         "EN_COURS",
         Some("2026-11-20"),
     );
-    let r = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-        .args(["--format", "json", "check", "all", "--profile", "reference"])
-        .run();
+    let r = t.check_all("2026-11-22T10:00:00Z");
     assert_eq!(r.code, 0, "{r:#?}");
     let v = r.json();
     assert_eq!(v["exit_code"], 0);
@@ -407,11 +403,7 @@ backend_test!(check_all_runs_every_check_and_reports_a_failing_one, |t| {
         "one run record per check"
     );
     t.exec("DROP TABLE core_lignebudget");
-    let r = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-11-23T10:00:00Z")
-        .args(["--format", "json", "check", "all", "--profile", "reference"])
-        .run();
+    let r = t.check_all("2026-11-23T10:00:00Z");
     assert_eq!(r.code, 3, "partial: {r:#?}");
     let v = r.json();
     let status: Vec<&str> = v["checks"]
@@ -457,11 +449,7 @@ backend_test!(missing_en_cours_fails_the_project_checks_only, |t| {
         r.error_line().contains("status `EN_COURS` not found"),
         "{r:#?}"
     );
-    let r = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-        .args(["--format", "json", "check", "all", "--profile", "reference"])
-        .run();
+    let r = t.check_all("2026-11-22T10:00:00Z");
     assert_eq!(r.code, 3, "{r:#?}");
     let v = r.json();
     let status: Vec<&str> = v["checks"]

@@ -107,22 +107,17 @@ impl TestDb {
 
     /// `sigov check deadlines` as of 2026-11-22 10:00 UTC; the JSON report (exit 0 required).
     pub fn check(&self, profile: &str, extra: &[&str]) -> serde_json::Value {
+        let (code, v) = self.run_check("deadlines", profile, extra);
+        assert_eq!(code, 0, "{v:#}");
+        v
+    }
+
+    /// `sigov check all --profile reference --format json` at `now` (RFC 3339, UTC); the run.
+    pub fn check_all(&self, now: &str) -> Run {
         self.sigov()
-            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-            .args([
-                "check",
-                "deadlines",
-                "--profile",
-                profile,
-                "--date",
-                "2026-11-22",
-                "--format",
-                "json",
-            ])
-            .args(extra)
+            .env("SIGOV_NOW", now)
+            .args(["--format", "json", "check", "all", "--profile", "reference"])
             .run()
-            .ok()
-            .json()
     }
 
     /// `sigov check WHICH` as of 2026-11-22 10:00 UTC with `profile`; the JSON output and exit
