@@ -22,21 +22,8 @@ work=$(mktemp -d /tmp/sigov-bench.XXXXXX)
 trap 'stop_throwaway_mariadb; rm -rf "$work"' EXIT
 mysql() { mariadb --no-defaults -uroot --socket="$THROWAWAY_MYSQL_SOCKET" --default-character-set=utf8mb4 "$@"; }
 
-# measure OUTFILE CMD...: runs CMD, stdout to OUTFILE, prints "wall_seconds max_rss_MB exit".
-measure() {
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-out = open(sys.argv[1], "wb")
-t = time.monotonic()
-p = subprocess.run(sys.argv[2:], stdout=out)
-wall = time.monotonic() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print("%.2f %.0f %d" % (wall, rss, p.returncode))
-PY
-}
-
-# total FILE COUNTER: sum of a counter over the checks of a `check all` JSON report.
-total() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(c["counters"][sys.argv[2]] for c in d["checks"]))' "$1" "$2"; }
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 echo "| profile | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 rows | run 1 statements | run 2 s | run 2 peak RSS MB | run 2 rows | run 2 statements |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -54,10 +41,7 @@ for scale in $scales; do
     run() { SIGOV_NOW=2026-11-22T10:40:00Z measure "$1" "$sigov" --database-url "$url" --profile "$profile" --date 2026-11-22 --format json check all 2>/dev/null || true; }
     read -r r1_s r1_mb r1_code < <(run "$work/r1.json")
     read -r r2_s r2_mb r2_code < <(run "$work/r2.json")
-    if [ "$r1_code" != 0 ] || [ "$r2_code" != 0 ]; then
-      echo "check all failed (exit $r1_code / $r2_code) at scale $scale, profile $profile" >&2
-      exit 1
-    fi
+    succeeded "check all at $scale projects, profile $profile" "$r1_code" "$r2_code"
     echo "| $profile | $scale | $load_s | $r1_s | $r1_mb | $(total "$work/r1.json" created) | $(total "$work/r1.json" queries) | $r2_s | $r2_mb | $(total "$work/r2.json" created) | $(total "$work/r2.json" queries) |"
   done
 done

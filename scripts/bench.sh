@@ -18,22 +18,8 @@ start_throwaway_mariadb
 work=$(mktemp -d /tmp/sigov-bench.XXXXXX)
 trap 'stop_throwaway_mariadb; rm -rf "$work"' EXIT
 
-# measure OUTFILE CMD...: runs CMD, stdout to OUTFILE, prints "wall_seconds max_rss_MB".
-measure() {
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-out = open(sys.argv[1], "wb")
-t = time.monotonic()
-p = subprocess.run(sys.argv[2:], stdout=out)
-wall = time.monotonic() - t
-if p.returncode != 0:
-    sys.exit("command failed (%d): %s" % (p.returncode, " ".join(sys.argv[2:])))
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print("%.2f %.0f" % (wall, rss))
-PY
-}
-
-field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(c["counters"][sys.argv[2]] for c in d["checks"]))' "$1" "$2"; }
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 echo "| backend | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 alerts | run 1 statements | run 2 s | run 2 peak RSS MB | run 2 alerts | run 2 statements |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -46,10 +32,11 @@ for scale in $scales; do
         "DROP DATABASE IF EXISTS bench_$scale; CREATE DATABASE bench_$scale CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
       url="${THROWAWAY_MYSQL_URL}bench_$scale"
     fi
-    read -r load_s _ < <(measure "$work/demo.json" "$sigov" demo --db "$url" --scale "$scale" --date "$date_arg" --no-check --format json)
-    read -r r1_s r1_mb < <(measure "$work/r1.json" "$sigov" --database-url "$url" check all --date "$date_arg" --format json)
-    read -r r2_s r2_mb < <(measure "$work/r2.json" "$sigov" --database-url "$url" check all --date "$date_arg" --format json)
-    echo "| $backend | $scale | $load_s | $r1_s | $r1_mb | $(field "$work/r1.json" created) | $(field "$work/r1.json" queries) | $r2_s | $r2_mb | $(field "$work/r2.json" created) | $(field "$work/r2.json" queries) |"
+    read -r load_s _ load_code < <(measure "$work/demo.json" "$sigov" demo --db "$url" --scale "$scale" --date "$date_arg" --no-check --format json)
+    read -r r1_s r1_mb r1_code < <(measure "$work/r1.json" "$sigov" --database-url "$url" check all --date "$date_arg" --format json)
+    read -r r2_s r2_mb r2_code < <(measure "$work/r2.json" "$sigov" --database-url "$url" check all --date "$date_arg" --format json)
+    succeeded "$backend at $scale projects" "$load_code" "$r1_code" "$r2_code"
+    echo "| $backend | $scale | $load_s | $r1_s | $r1_mb | $(total "$work/r1.json" created) | $(total "$work/r1.json" queries) | $r2_s | $r2_mb | $(total "$work/r2.json" created) | $(total "$work/r2.json" queries) |"
     rm -f "$work"/bench-*.db*
   done
 done

@@ -44,6 +44,16 @@ fn titles(v: &serde_json::Value) -> Vec<String> {
     t
 }
 
+/// The message of the first reported alert matching `pred` (empty when none does).
+fn message_where(v: &serde_json::Value, pred: impl Fn(&serde_json::Value) -> bool) -> String {
+    v["alerts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| pred(x)))
+        .and_then(|x| x["message"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 backend_test!(stage_delays_in_both_profiles, |t| {
     let mut d = two_projects(&t);
     d.stage(
@@ -184,15 +194,9 @@ backend_test!(overdue_tasks_access_closed_projects_and_module_tasks, |t| {
         "{rec:#}"
     );
     assert_eq!(rec["counters"]["skipped"]["closed_project"], 1, "{rec:#}");
-    let module_msg = rec["alerts"]
-        .as_array()
-        .and_then(|a| {
-            a.iter().find(|x| {
-                x["recipient"] == "resp" && x["titre"].as_str().is_some_and(|s| s.contains("PSP"))
-            })
-        })
-        .map(|x| x["message"].as_str().unwrap_or("").to_owned())
-        .unwrap_or_default();
+    let module_msg = message_where(&rec, |x| {
+        x["recipient"] == "resp" && x["titre"].as_str().is_some_and(|s| s.contains("PSP"))
+    });
     assert_eq!(module_msg, "La tâche 'Brancher le PSP' du module 'Paiement' du projet 'Refonte « Portail » & Co' (assignée à Zoé L'Hôte & <Fils>) est en retard de 2 jours (date limite : 20/11/2026).");
 
     let r = t.check_ok("tasks", "reference");
@@ -344,17 +348,11 @@ backend_test!(contracts_in_both_profiles, |t| {
         "J-30 and a caught-up J-28; no old expiry, no renewed one, no inactive superuser: {rec:#}"
     );
     assert_eq!(rec["counters"]["skipped"]["renewed"], 1, "{rec:#}");
-    let caught_up = rec["alerts"]
-        .as_array()
-        .and_then(|a| {
-            a.iter().find(|x| {
-                x["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("28 jours"))
-            })
-        })
-        .map(|x| x["message"].as_str().unwrap_or("").to_owned())
-        .unwrap_or_default();
+    let caught_up = message_where(&rec, |x| {
+        x["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("28 jours"))
+    });
     assert_eq!(caught_up, "Le contrat de maintenance Maintenance Évolutive du projet 'Ancien Système' expire dans 28 jours (date d'expiration : 20/12/2026). Veuillez prévoir le renouvellement ou la clôture du contrat.");
 
     let r = t.check_ok("contracts", "reference");
