@@ -102,9 +102,20 @@ impl FromStr for CheckName {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub dry_run: bool,
+    /// Deliver due mail at the end of the run (`--no-mail` turns it off).
+    pub deliver: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dry_run: false,
+            deliver: true,
+        }
+    }
 }
 
 /// A created (or, in a dry run, would-be) alert, as reports show it.
@@ -154,8 +165,17 @@ pub struct Report {
     /// Wall time of the check, in milliseconds.
     pub duration_ms: u64,
     pub counters: Counters,
+    /// The delivery at the end of the run, when there was one.
+    pub mail: Option<crate::mail::FlushStats>,
     pub alerts: Vec<AlertLine>,
     pub error: Option<String>,
+}
+
+impl Report {
+    /// Alerts were recorded but some mail could not be delivered now.
+    pub fn mail_incomplete(&self) -> bool {
+        self.mail.as_ref().is_some_and(|m| m.incomplete())
+    }
 }
 
 /// Runs every check in the reference's order. A failing check is reported (status `failed`,
@@ -177,6 +197,7 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
                     status: "failed",
                     duration_ms: 0,
                     counters: Counters::default(),
+                    mail: None,
                     alerts: Vec::new(),
                     error: Some(msg),
                 }
@@ -185,11 +206,11 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
         .collect()
 }
 
-/// 0 when every check succeeded; 3 (partial) when some failed and others ran; 1 when all
-/// failed.
+/// 0 when every check succeeded and its mail went; 3 (partial) when some failed and others
+/// ran, or when alerts were recorded but some mail is deferred; 1 when all failed.
 pub fn exit_code(reports: &[Report]) -> u8 {
     let failed = reports.iter().filter(|r| r.status != "success").count();
-    if failed == 0 {
+    if failed == 0 && !reports.iter().any(Report::mail_incomplete) {
         crate::exit::OK
     } else if failed < reports.len() {
         crate::exit::PARTIAL
@@ -229,12 +250,22 @@ pub fn run(
         status: "success",
         duration_ms,
         counters: Counters::default(),
+        mail: None,
         alerts: Vec::new(),
         error: None,
     };
     match outcome {
         Ok((mut counters, alerts)) => {
             counters.queries = db.statements() - start_statements;
+            if opts.deliver && !opts.dry_run {
+                report.mail = deliver(db, cfg, clock, check, counters.mails_queued);
+                if let Some(m) = &report.mail {
+                    counters.mails_sent = m.sent;
+                    counters.mails_failed = m.failed;
+                    counters.mails_dead = m.dead;
+                    counters.mails_deferred = m.deferred;
+                }
+            }
             report.counters = counters;
             report.alerts = alerts;
             if let Some(id) = run_id {
@@ -252,6 +283,37 @@ pub fn run(
             Err(e)
         }
     }
+}
+
+/// Delivers due mail after a check. No transport configured: mail waits in the outbox (said
+/// once when this run queued some). A delivery that cannot start (template, configuration) is
+/// reported like a relay that cannot be reached: the alerts are recorded, the mail waits.
+fn deliver(
+    db: &mut Db,
+    cfg: &Config,
+    clock: &Clock,
+    check: CheckName,
+    queued: u64,
+) -> Option<crate::mail::FlushStats> {
+    if cfg.mail.transport.is_empty() {
+        if queued > 0 {
+            log::warn!(
+                "{}: mail.transport is not set; {queued} new mail(s) wait in the outbox (set SIGOV_MAIL_TRANSPORT, or run with --no-mail)",
+                check.as_str()
+            );
+        }
+        return None;
+    }
+    Some(
+        crate::mail::flush(db, &cfg.mail, clock, None).unwrap_or_else(|e| {
+            let msg = crate::db::one_line(&format!("{e:#}"));
+            log::error!("{}: mail delivery failed: {msg}", check.as_str());
+            crate::mail::FlushStats {
+                error: Some(msg),
+                ..Default::default()
+            }
+        }),
+    )
 }
 
 fn execute(

@@ -57,6 +57,9 @@ pub enum Command {
     /// sigov's own tables: apply or list migrations
     #[command(subcommand)]
     Db(DbCommand),
+    /// Mail: deliver the outbox, list or requeue it, send a test message, preview a mail
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Create (or refresh) a demo database with realistic SI-Gouvernance data, then run the checks
     Demo(DemoArgs),
     /// Show or validate the effective configuration
@@ -88,6 +91,54 @@ pub struct CheckArgs {
     /// Evaluate and print what would be created; write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Record alerts and queue their mail, but deliver nothing now (`sigov mail flush` will)
+    #[arg(long)]
+    pub no_mail: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Deliver due mail from the outbox now (exit 3 when some could not go)
+    Flush {
+        /// Send at most this many messages
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// List queued mail (pending, sending, failed, dead by default), oldest first
+    Queue {
+        /// Only rows in this state (repeatable): pending, sending, failed, dead, sent
+        #[arg(long, value_name = "STATE")]
+        state: Vec<String>,
+        /// At most this many rows
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u64,
+    },
+    /// Put dead mail back in the queue: every dead row, or only the given outbox ids
+    Retry {
+        /// Outbox ids (as `sigov mail queue` shows them)
+        #[arg(value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Send a test message through the configured transport and print the relay's answer
+    Test {
+        /// Recipient address
+        #[arg(long, value_name = "ADDR")]
+        to: String,
+    },
+    /// Render a queued mail (--id) or a sample of each kind: subject and text on stdout, or
+    /// the HTML part (--html), or files (--output: FILE.eml or FILE.html; a directory for samples)
+    Preview {
+        /// Outbox id of the mail to render
+        #[arg(long, value_name = "ID")]
+        id: Option<i64>,
+        /// Print the HTML part instead of the text part
+        #[arg(long)]
+        html: bool,
+        /// Write to this file (.eml: the whole message; .html: the HTML part) or, for the
+        /// samples, into this directory
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +163,9 @@ pub struct DemoArgs {
     /// Only create the data; run no check
     #[arg(long)]
     pub no_check: bool,
+    /// Where the demo writes its mails as .eml files (when mail.transport is not set)
+    #[arg(long, value_name = "DIR", default_value = "./sigov-demo-mail")]
+    pub mail_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

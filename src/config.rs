@@ -83,6 +83,34 @@ pub const KEYS: &[KeySpec] = &[
         help: "(recommended) days before a contract's end that alert (CONTRAT_EXPIRATION), with catch-up" },
     KeySpec { key: "contracts.expired_lookback_days", env: None, default: "30", secret: false,
         help: "(recommended) an expired contract alerts only this many days after its end at most" },
+    KeySpec { key: "mail.transport", env: Some("SIGOV_MAIL_TRANSPORT"), default: "\"\"", secret: false,
+        help: "where mail goes: smtp://host:587 (STARTTLS), smtps://host:465 (implicit TLS), smtp://127.0.0.1:25?tls=none (loopback only), sendmail, sendmail:///path, file:///dir (.eml files); empty: mail waits in the outbox" },
+    KeySpec { key: "mail.from", env: Some("SIGOV_MAIL_FROM"), default: "\"SI-Gouvernance <noreply@si-gouvernance.com>\"", secret: false,
+        help: "sender (From and envelope) of every mail" },
+    KeySpec { key: "mail.smtp_user", env: Some("SIGOV_SMTP_USER"), default: "\"\"", secret: false,
+        help: "SMTP AUTH user; empty: no AUTH" },
+    KeySpec { key: "mail.smtp_password", env: Some("SIGOV_SMTP_PASSWORD"), default: "\"\"", secret: true,
+        help: "SMTP AUTH password (prefer the environment or mail.smtp_password_file)" },
+    KeySpec { key: "mail.smtp_password_file", env: Some("SIGOV_SMTP_PASSWORD_FILE"), default: "\"\"", secret: false,
+        help: "file holding the SMTP password (systemd LoadCredential=); used when mail.smtp_password is empty" },
+    KeySpec { key: "mail.tls_ca_file", env: Some("SIGOV_SMTP_CA_FILE"), default: "\"\"", secret: false,
+        help: "PEM file of a CA trusted for the relay's certificate, in addition to the system's" },
+    KeySpec { key: "mail.timeout_secs", env: Some("SIGOV_SMTP_TIMEOUT"), default: "30", secret: false,
+        help: "seconds to wait for the relay to connect or answer a command" },
+    KeySpec { key: "mail.max_attempts", env: None, default: "8", secret: false,
+        help: "a mail the relay refuses for now (4xx) is retried with exponential backoff; after this many attempts it is dead" },
+    KeySpec { key: "mail.retry_base_secs", env: None, default: "300", secret: false,
+        help: "first retry delay; it doubles at each attempt, up to 6 hours" },
+    KeySpec { key: "mail.sending_lease_secs", env: None, default: "900", secret: false,
+        help: "a mail claimed by a sender that died is due again after this many seconds" },
+    KeySpec { key: "mail.mode", env: Some("SIGOV_MAIL_MODE"), default: "\"per_alert\"", secret: false,
+        help: "per_alert: one mail per alert (the reference); digest: one mail per recipient per delivery" },
+    KeySpec { key: "mail.site_name", env: None, default: "\"SI-Gouvernance\"", secret: false,
+        help: "site name in subjects and mail bodies" },
+    KeySpec { key: "mail.base_url", env: Some("SIGOV_BASE_URL"), default: "\"http://localhost:8000\"", secret: false,
+        help: "web application address, for the links and the logo in mails" },
+    KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
+        help: "directory whose files override the embedded mail templates, file by file (same names)" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ];
@@ -219,6 +247,29 @@ pub struct Config {
     pub database_url: String,
     pub rules: Rules,
     pub format: Format,
+    pub mail: Mail,
+}
+
+/// How mail is rendered and delivered.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// `mail.transport` as given; empty: mail waits in the outbox.
+    pub transport: String,
+    pub from: String,
+    pub smtp_user: String,
+    /// Read from `mail.smtp_password` or `mail.smtp_password_file`; never shown.
+    pub smtp_password: String,
+    pub tls_ca_file: Option<PathBuf>,
+    pub timeout: std::time::Duration,
+    pub max_attempts: u32,
+    pub retry_base_secs: u32,
+    pub sending_lease_secs: u32,
+    pub digest: bool,
+    pub site_name: String,
+    pub base_url: String,
+    pub templates_dir: Option<PathBuf>,
+    /// Business time zone: times in mails are shown in it.
+    pub tz: Tz,
 }
 
 fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -495,12 +546,28 @@ impl Config {
             Profile::Recommended => recommended,
             Profile::Reference => Rules::reference(tz),
         };
+        let mail = Mail::from_layers(&layers, tz)?;
         Ok(Config {
             layers,
             database_url,
             rules,
             format,
+            mail,
         })
+    }
+
+    /// Overrides one key (for example `sigov demo` pointing mail at its directory) as if given
+    /// by a flag, keeping every derived value consistent.
+    pub fn with_value(&self, key: &'static str, value: &str) -> Result<Config> {
+        let mut layers = self.layers.clone();
+        layers.entries.insert(
+            key,
+            Entry {
+                value: toml::Value::String(value.to_owned()),
+                source: Source::Flag,
+            },
+        );
+        Config::from_layers(layers)
     }
 
     pub fn require_database_url(&self) -> Result<&str> {
@@ -511,6 +578,58 @@ impl Config {
             );
         }
         Ok(&self.database_url)
+    }
+}
+
+impl Mail {
+    fn from_layers(layers: &Layers, tz: Tz) -> Result<Mail> {
+        let opt_path = |key: &str| -> Result<Option<PathBuf>> {
+            let v = layers.string(key)?;
+            Ok((!v.is_empty()).then(|| PathBuf::from(v)))
+        };
+        let mut smtp_password = layers.string("mail.smtp_password")?;
+        if smtp_password.is_empty() {
+            if let Some(f) = opt_path("mail.smtp_password_file")? {
+                smtp_password = std::fs::read_to_string(&f)
+                    .with_context(|| {
+                        format!("cannot read mail.smtp_password_file `{}`", f.display())
+                    })?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned();
+            }
+        }
+        let digest = match layers.string("mail.mode")?.trim() {
+            "per_alert" => false,
+            "digest" => true,
+            other => bail!("mail.mode: unknown mode `{other}` (expected per_alert or digest)"),
+        };
+        let base_url = layers
+            .string("mail.base_url")?
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("mail.base_url: `{base_url}` must start with http:// or https://");
+        }
+        Ok(Mail {
+            transport: layers.string("mail.transport")?.trim().to_owned(),
+            from: layers.string("mail.from")?,
+            smtp_user: layers.string("mail.smtp_user")?,
+            smtp_password,
+            tls_ca_file: opt_path("mail.tls_ca_file")?,
+            timeout: std::time::Duration::from_secs(u64::from(layers.uint(
+                "mail.timeout_secs",
+                1,
+                3600,
+            )?)),
+            max_attempts: layers.uint("mail.max_attempts", 1, 100)?,
+            retry_base_secs: layers.uint("mail.retry_base_secs", 1, 86_400)?,
+            sending_lease_secs: layers.uint("mail.sending_lease_secs", 60, 86_400)?,
+            digest,
+            site_name: layers.string("mail.site_name")?,
+            base_url,
+            templates_dir: opt_path("mail.templates_dir")?,
+            tz,
+        })
     }
 }
 

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod mail;
 pub mod ops;
 pub mod output;
 pub mod rules;
@@ -16,7 +17,7 @@ pub mod store;
 use anyhow::{Context, Result};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
-use cli::{Cli, Command, ConfigCommand, DbCommand};
+use cli::{Cli, Command, ConfigCommand, DbCommand, MailCommand};
 use config::{Config, FlagValues, Layers, Source};
 use std::io::IsTerminal;
 
@@ -116,6 +117,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             db::migrate::ensure_current(&mut db)?;
             let opts = check::Options {
                 dry_run: args.dry_run,
+                deliver: !args.no_mail,
             };
             let which = match args.which {
                 cli::CheckWhich::Deadlines => check::CheckName::Deadlines,
@@ -127,15 +129,28 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
                     let reports = check::run_all(&mut db, &cfg, &clock, opts);
                     let code = check::exit_code(&reports);
                     out.reports(&reports, code);
+                    out.mail_problems(&reports);
                     return Ok(code);
                 }
             };
             let report = check::run(&mut db, &cfg, &clock, which, opts)?;
             out.report(&report);
-            Ok(exit::OK)
+            let reports = [report];
+            out.mail_problems(&reports);
+            Ok(check::exit_code(&reports))
         }
+        Command::Mail(cmd) => mail_command(&cli, &cfg, &out, cmd),
         Command::Demo(args) => {
             let clock = make_clock(&cli, &cfg)?;
+            // The demo writes its mails as .eml files unless a transport is configured.
+            let cfg = if cfg.mail.transport.is_empty() {
+                cfg.with_value(
+                    "mail.transport",
+                    &format!("file://{}", args.mail_dir.display()),
+                )?
+            } else {
+                cfg
+            };
             let url = db::DbUrl::parse(&args.db)?;
             let summary = demo::create(&url, args.scale, args.seed, clock.today)
                 .with_context(|| format!("cannot create the demo database `{}`", url.redacted()))?;
@@ -146,7 +161,93 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             let mut db = db::Db::connect_parsed(url)?;
             let reports = check::run_all(&mut db, &cfg, &clock, check::Options::default());
             out.demo_reports(&reports);
+            out.mail_problems(&reports);
             Ok(check::exit_code(&reports))
+        }
+    }
+}
+
+/// `sigov mail …`.
+fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -> Result<u8> {
+    let clock = make_clock(cli, cfg)?;
+    let open = || -> Result<db::Db> {
+        let mut db = db::Db::connect(cfg.require_database_url()?)?;
+        db::migrate::ensure_current(&mut db)?;
+        Ok(db)
+    };
+    match cmd {
+        MailCommand::Flush { limit } => {
+            let mut db = open()?;
+            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit)?;
+            out.flushed(&stats);
+            Ok(if stats.incomplete() {
+                exit::PARTIAL
+            } else {
+                exit::OK
+            })
+        }
+        MailCommand::Queue { state, limit } => {
+            let states: Vec<&str> = if state.is_empty() {
+                vec![
+                    mail::outbox::PENDING,
+                    mail::outbox::SENDING,
+                    mail::outbox::FAILED,
+                    mail::outbox::DEAD,
+                ]
+            } else {
+                state
+                    .iter()
+                    .map(|s| {
+                        mail::outbox::STATES
+                            .iter()
+                            .copied()
+                            .find(|k| *k == s.as_str())
+                            .ok_or_else(|| {
+                                anyhow::anyhow!(
+                                    "unknown mail state `{s}` (expected {})",
+                                    mail::outbox::STATES.join(", ")
+                                )
+                            })
+                    })
+                    .collect::<Result<_>>()?
+            };
+            let mut db = open()?;
+            let counts = mail::outbox::counts(&mut db)?;
+            let rows = mail::outbox::list(&mut db, &states, *limit)?;
+            out.mail_queue(&counts, &rows);
+            Ok(exit::OK)
+        }
+        MailCommand::Retry { ids } => {
+            let mut db = open()?;
+            let n = mail::outbox::requeue_dead(&mut db, ids, clock.now_naive())?;
+            out.requeued(n);
+            Ok(exit::OK)
+        }
+        MailCommand::Test { to } => {
+            let (transport, answer) = mail::send_test(&cfg.mail, &clock, to)?;
+            out.mail_tested(to, &transport, &answer);
+            Ok(exit::OK)
+        }
+        MailCommand::Preview { id, html, output } => {
+            let items = match id {
+                Some(id) => {
+                    let mut db = open()?;
+                    let row = mail::outbox::get(&mut db, *id)?
+                        .ok_or_else(|| anyhow::anyhow!("no mail with id {id} in the outbox"))?;
+                    let p = mail::render::Payload::parse(&row.payload)?;
+                    let (r, eml) = mail::preview(
+                        &cfg.mail,
+                        &[p],
+                        &[row.id],
+                        &row.alert_key,
+                        clock.now_naive(),
+                    )?;
+                    vec![(format!("outbox-{id}"), r, eml)]
+                }
+                None => mail::samples::all(&cfg.mail, clock.now_naive())?,
+            };
+            out.previews(&items, *html, output.as_deref(), id.is_some())?;
+            Ok(exit::OK)
         }
     }
 }

@@ -6,6 +6,8 @@ use crate::config::{Config, Format, KEYS};
 use crate::db::migrate::MigrationState;
 use crate::db::Db;
 use crate::demo::Summary;
+use crate::mail::render::Rendered;
+use crate::mail::{outbox, FlushStats};
 use serde_json::json;
 
 pub struct Out {
@@ -177,6 +179,152 @@ impl Out {
         }
     }
 
+    /// Mail that could not be delivered after a check reaches stderr, even when stdout stays
+    /// silent (cron mails stderr): the run exits 3.
+    pub fn mail_problems(&self, reports: &[Report]) {
+        for r in reports {
+            if let Some(m) = r.mail.as_ref().filter(|m| m.incomplete()) {
+                eprintln!("sigov: {}: {}", r.check, mail_line(m));
+            }
+        }
+    }
+
+    pub fn flushed(&self, s: &FlushStats) {
+        if self.format == Format::Json {
+            write_json(s);
+        } else if s.incomplete() {
+            // Printed whatever the terminal: cron mails it.
+            eprintln!("sigov: {}", mail_line(s));
+        } else if self.chatty() {
+            println!("{}", mail_line(s));
+        }
+    }
+
+    pub fn mail_queue(&self, counts: &[(String, i64, Option<String>)], rows: &[outbox::Row]) {
+        if self.format == Format::Json {
+            let counts: Vec<_> = counts
+                .iter()
+                .map(|(s, n, o)| json!({"state": s, "count": n, "oldest": o}))
+                .collect();
+            print_json(&json!({"counts": counts, "rows": rows}));
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let summary: Vec<String> = counts.iter().map(|(s, n, _)| format!("{s} {n}")).collect();
+        println!(
+            "outbox: {}",
+            if summary.is_empty() {
+                "empty".to_owned()
+            } else {
+                summary.join(", ")
+            }
+        );
+        if rows.is_empty() {
+            return;
+        }
+        println!(
+            "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  last error",
+            "id", "state", "try", "created (UTC)", "next attempt (UTC)", "to"
+        );
+        for r in rows {
+            println!(
+                "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  {}",
+                r.id,
+                r.state,
+                r.attempts,
+                r.created_at,
+                r.next_attempt_at,
+                r.recipient_email,
+                r.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+
+    pub fn requeued(&self, n: usize) {
+        if self.format == Format::Json {
+            print_json(&json!({"requeued": n}));
+        } else if !self.quiet {
+            println!("requeued {n} dead mail(s); `sigov mail flush` delivers them");
+        }
+    }
+
+    pub fn mail_tested(&self, to: &str, transport: &str, answer: &str) {
+        if self.format == Format::Json {
+            print_json(&json!({"to": to, "transport": transport, "answer": answer}));
+        } else if !self.quiet {
+            println!("test mail to {to} through {transport}: {answer}");
+        }
+    }
+
+    /// Rendered mails: text (or HTML) on stdout, or files.
+    pub fn previews(
+        &self,
+        items: &[(String, Rendered, Vec<u8>)],
+        html: bool,
+        output: Option<&std::path::Path>,
+        single: bool,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        if let Some(path) = output {
+            let mut written = Vec::new();
+            if single {
+                let (_, r, eml) = &items[0];
+                let html_file = path.extension().is_some_and(|e| e == "html" || e == "htm");
+                let bytes = if html_file {
+                    r.html.as_bytes()
+                } else {
+                    eml.as_slice()
+                };
+                std::fs::write(path, bytes)
+                    .with_context(|| format!("cannot write `{}`", path.display()))?;
+                written.push(path.to_path_buf());
+            } else {
+                std::fs::create_dir_all(path)
+                    .with_context(|| format!("cannot create `{}`", path.display()))?;
+                for (name, r, eml) in items {
+                    for (ext, bytes) in [("eml", eml.as_slice()), ("html", r.html.as_bytes())] {
+                        let f = path.join(format!("{name}.{ext}"));
+                        std::fs::write(&f, bytes)
+                            .with_context(|| format!("cannot write `{}`", f.display()))?;
+                        written.push(f);
+                    }
+                }
+            }
+            if self.format == Format::Json {
+                print_json(&json!({"written": written}));
+            } else if !self.quiet {
+                for f in written {
+                    println!("wrote {}", f.display());
+                }
+            }
+            return Ok(());
+        }
+        if self.format == Format::Json {
+            let v: Vec<_> = items
+                .iter()
+                .map(|(n, r, _)| json!({"name": n, "subject": r.subject, "text": r.text, "html": r.html}))
+                .collect();
+            print_json(&json!(v));
+            return Ok(());
+        }
+        for (i, (name, r, _)) in items.iter().enumerate() {
+            if items.len() > 1 {
+                if i > 0 {
+                    println!();
+                }
+                println!("===== {name}");
+            }
+            if html {
+                println!("{}", r.html);
+            } else {
+                println!("Subject: {}\n\n{}", r.subject, r.text);
+            }
+        }
+        Ok(())
+    }
+
     pub fn demo_summary(&self, s: &Summary) {
         if self.format == Format::Json {
             print_json(&serde_json::to_value(s).unwrap_or_default());
@@ -270,4 +418,31 @@ fn print_report(r: &Report, list: bool) {
         "  mails queued {}{ms}; {} statement(s)",
         c.mails_queued, c.queries
     );
+    if let Some(m) = &r.mail {
+        println!("  {}", mail_line(m));
+    }
+}
+
+/// One line about a delivery.
+pub fn mail_line(m: &FlushStats) -> String {
+    let mut s = format!("mail: {} sent in {} message(s)", m.sent, m.messages);
+    if !m.transport.is_empty() {
+        s.push_str(&format!(" via {}", m.transport));
+    }
+    if m.failed > 0 {
+        s.push_str(&format!(", {} failed (retried later)", m.failed));
+    }
+    if m.dead > 0 {
+        s.push_str(&format!(
+            ", {} dead (see `sigov mail queue --state dead`)",
+            m.dead
+        ));
+    }
+    if m.deferred > 0 {
+        s.push_str(&format!(", {} deferred", m.deferred));
+    }
+    if let Some(e) = &m.error {
+        s.push_str(&format!(": {e}"));
+    }
+    s
 }

@@ -314,6 +314,7 @@ where
             entity_id: &c.projet.id,
             projet: &c.projet,
             etape_id: None,
+            etape_ordre: None,
         };
         let typ = |t: u32| {
             if Some(t) == highest && rules.budget_thresholds.len() > 1 {

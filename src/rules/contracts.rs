@@ -211,6 +211,7 @@ where
             entity_id: &c.contrat_id,
             projet: &c.projet,
             etape_id: None,
+            etape_ordre: None,
         };
         let n = match milestone {
             Some((m, passed)) => {

@@ -211,6 +211,7 @@ where
             entity_id: &c.projet.id,
             projet: &c.projet,
             etape_id: None,
+            etape_ordre: None,
         };
         let created = match milestone {
             None => {

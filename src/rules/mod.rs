@@ -100,8 +100,9 @@ pub struct NewAlert {
     pub projet: ProjectInfo,
     /// The entity the alert is about (project, stage, task or contract id).
     pub entity_id: String,
-    /// For `core_notificationetape`: the stage.
+    /// For `core_notificationetape`: the stage, and its order in the project (mails show it).
     pub etape_id: Option<String>,
+    pub etape_ordre: Option<i64>,
     pub titre: String,
     pub message: String,
     pub context: serde_json::Value,
@@ -132,7 +133,14 @@ pub struct Counters {
     pub mails_queued: u64,
     pub mails_skipped: BTreeMap<String, u64>,
     pub title_truncated: u64,
+    /// Statements of the check itself (mail delivery excluded: it is one per message).
     pub queries: u64,
+    /// Delivery at the end of the run (all due mail, this run's and earlier): outbox rows sent,
+    /// failed (retried later), dead, and left queued because the relay could not be reached.
+    pub mails_sent: u64,
+    pub mails_failed: u64,
+    pub mails_dead: u64,
+    pub mails_deferred: u64,
 }
 
 impl Counters {
@@ -167,6 +175,10 @@ impl Counters {
         }
         self.title_truncated += o.title_truncated;
         self.queries += o.queries;
+        self.mails_sent += o.mails_sent;
+        self.mails_failed += o.mails_failed;
+        self.mails_dead += o.mails_dead;
+        self.mails_deferred += o.mails_deferred;
     }
 
     /// Counts one alert recorded (or, in a dry run, that would be), with its mail decision.
@@ -387,6 +399,7 @@ pub struct Subject<'a> {
     pub entity_id: &'a str,
     pub projet: &'a ProjectInfo,
     pub etape_id: Option<&'a str>,
+    pub etape_ordre: Option<i64>,
 }
 
 /// The texts of one alert for one entity. The message is `fixed` followed by the sentence of
@@ -536,6 +549,7 @@ impl<'a> Engine<'a> {
                 projet: s.projet.clone(),
                 entity_id: s.entity_id.to_owned(),
                 etape_id: s.etape_id.map(str::to_owned),
+                etape_ordre: s.etape_ordre,
                 titre: t.titre.clone(),
                 message: t.message(*role),
                 context: t.context.clone(),

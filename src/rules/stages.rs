@@ -16,6 +16,8 @@ pub const TYPE: &str = "RETARD_ETAPE";
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub etape_id: String,
+    /// The stage's place in the project (`core_etapeprojet.ordre`).
+    pub ordre: i64,
     /// `core_typeetape.nom` (the code, e.g. `DEVELOPPEMENT`).
     pub type_code: String,
     pub date_fin_prevue: String,
@@ -129,6 +131,7 @@ where
             entity_id: &c.etape_id,
             projet: &c.projet,
             etape_id: Some(&c.etape_id),
+            etape_ordre: Some(c.ordre),
         };
         let n = e.emit(&subject, &t, &r, Dedup::Daily);
         e.entity_done(n);
@@ -144,6 +147,7 @@ mod tests {
     fn cand(due: &str) -> Candidate {
         Candidate {
             etape_id: "e1".into(),
+            ordre: 3,
             type_code: "DEVELOPPEMENT".into(),
             date_fin_prevue: due.into(),
             projet: projet(),

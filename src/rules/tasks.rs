@@ -178,6 +178,7 @@ where
             entity_id: &c.tache_id,
             projet: &c.projet,
             etape_id: None,
+            etape_ordre: None,
         };
         let n = e.emit(&subject, &t, &r, Dedup::Daily);
         e.entity_done(n);

@@ -232,6 +232,8 @@ struct StageRow {
     proj: ProjectCols,
     #[diesel(sql_type = Text)]
     etape_id: String,
+    #[diesel(sql_type = BigInt)]
+    ordre: i64,
     #[diesel(sql_type = Text)]
     type_code: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -253,13 +255,14 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate) -> Result<Loaded<stages::
         .context("cannot count stages in progress")?;
     let vals = [Val::Text(today.to_string())];
     let sql = format!(
-        "SELECT {proj}, e.id AS etape_id, COALESCE(t.nom, '') AS type_code, {df} AS date_fin, {pc} \
+        "SELECT {proj}, e.id AS etape_id, {ordre} AS ordre, COALESCE(t.nom, '') AS type_code, {df} AS date_fin, {pc} \
          FROM core_etapeprojet e JOIN core_projet p ON p.id = e.projet_id \
          LEFT JOIN core_typeetape t ON t.id = e.type_etape_id \
          LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
          LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
          WHERE {open} AND e.date_fin_prevue < ? ORDER BY p.id, e.ordre",
         proj = project_cols(),
+        ordre = db.int("e.ordre"),
         df = db.text("e.date_fin_prevue"),
         pc = person_cols(db, "u"),
     );
@@ -280,6 +283,7 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate) -> Result<Loaded<stages::
             responsable: first(&teams, &r.proj.projet_id),
             projet: r.proj.info(),
             etape_id: r.etape_id,
+            ordre: r.ordre,
             type_code: r.type_code,
             date_fin_prevue: r.date_fin.unwrap_or_default(),
             createur: r.createur.person(),

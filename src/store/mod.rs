@@ -289,6 +289,7 @@ fn write_batch(
             "recipient": {"id": a.recipient_id, "name": a.recipient_name, "email": a.recipient.email.trim()},
             "projet": a.projet,
             "etape_id": a.etape_id,
+            "etape_ordre": a.etape_ordre,
             "created_at": now,
         });
         vals.extend([

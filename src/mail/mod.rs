@@ -1,0 +1,398 @@
+//! Mail delivery from the outbox: claim due rows, render them (one mail per alert, or one digest
+//! per recipient), hand them to the transport over one connection, and record each outcome
+//! right after it happens, so a crash resends at most the one message in flight.
+
+pub mod outbox;
+pub mod render;
+pub mod samples;
+pub mod transport;
+
+use crate::clock::Clock;
+use crate::config::Mail as MailCfg;
+use crate::db::Db;
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::NaiveDateTime;
+use lettre::address::Envelope;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Address, Message};
+use render::{Payload, Rendered, Renderer};
+use transport::{SendError, Sender};
+
+/// Rows (or, in digest mode, recipients) claimed at a time.
+const CLAIM: u64 = 100;
+/// Longest wait between two attempts.
+const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+
+/// What one delivery did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FlushStats {
+    pub transport: String,
+    /// Messages handed to the transport (a digest is one).
+    pub messages: u64,
+    /// Outbox rows sent, failed (retried later), dead, and given back untried because the relay
+    /// could not be reached.
+    pub sent: u64,
+    pub failed: u64,
+    pub dead: u64,
+    pub deferred: u64,
+    pub connections: u32,
+    /// Why the delivery stopped early (relay unreachable, TLS, authentication).
+    pub error: Option<String>,
+}
+
+impl FlushStats {
+    /// Some mail was not delivered this time.
+    pub fn incomplete(&self) -> bool {
+        self.failed + self.dead + self.deferred > 0 || self.error.is_some()
+    }
+}
+
+/// Delay before attempt `attempts + 1` after `attempts` failures: base, doubling, capped.
+pub fn backoff_secs(base: u32, attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 20) - 1;
+    (i64::from(base).saturating_mul(1_i64 << exp)).min(MAX_BACKOFF_SECS)
+}
+
+/// The sender's mailbox and the domain of Message-IDs.
+pub fn sender_mailbox(cfg: &MailCfg) -> Result<Mailbox> {
+    cfg.from
+        .parse::<Mailbox>()
+        .map_err(|e| anyhow!("mail.from `{}` is not a valid address: {e}", cfg.from))
+}
+
+/// A stable, RFC 5322 Message-ID for one outbox row (or a digest of rows).
+pub fn message_id(from: &Mailbox, ids: &[i64], key: &str) -> String {
+    // FNV-1a: a short, stable tag of the alert key, so the id differs across databases too.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let first = ids.first().copied().unwrap_or(0);
+    let part = if ids.len() > 1 {
+        format!("digest.{first}-{}", ids.len())
+    } else {
+        first.to_string()
+    };
+    format!("<sigov.{part}.{h:016x}@{}>", from.email.domain())
+}
+
+/// Display names come from user data: no control character reaches a header.
+fn clean_name(s: &str) -> String {
+    render::one_line_subject(s)
+}
+
+/// Builds the MIME message: multipart/alternative (text, then HTML), stable Message-ID, Date,
+/// and the headers that keep auto-responders quiet.
+pub fn build_message(
+    from: &Mailbox,
+    to_name: &str,
+    to_email: &str,
+    r: &Rendered,
+    message_id: &str,
+    date: NaiveDateTime,
+) -> Result<(Envelope, Vec<u8>), String> {
+    let addr: Address = to_email
+        .trim()
+        .parse()
+        .map_err(|e| format!("invalid recipient address `{to_email}`: {e}"))?;
+    let name = clean_name(to_name);
+    let to = Mailbox::new((!name.is_empty()).then_some(name), addr);
+    let msg = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(render::one_line_subject(&r.subject))
+        .message_id(Some(message_id.to_owned()))
+        .date(std::time::SystemTime::from(date.and_utc()))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+            "All".to_owned(),
+        ))
+        .multipart(MultiPart::alternative_plain_html(
+            r.text.clone(),
+            r.html.clone(),
+        ))
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    Ok((msg.envelope().clone(), msg.formatted()))
+}
+
+/// One message to send: the outbox rows it covers and their payloads.
+struct Unit {
+    ids: Vec<i64>,
+    key: String,
+    email: String,
+    payloads: Vec<Result<Payload>>,
+    attempts: i64,
+}
+
+fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
+    for r in rows {
+        let p = Payload::parse(&r.payload);
+        match out.last_mut() {
+            Some(u) if digest && u.email == r.recipient_email => {
+                u.ids.push(r.id);
+                u.payloads.push(p);
+                u.attempts = u.attempts.max(r.attempts);
+            }
+            _ => out.push(Unit {
+                ids: vec![r.id],
+                key: r.alert_key,
+                email: r.recipient_email,
+                payloads: vec![p],
+                attempts: r.attempts,
+            }),
+        }
+    }
+    out
+}
+
+/// Delivers due mail until none is left, `limit` messages were sent, or the relay cannot be
+/// reached. Errors are for what no retry fixes (templates, configuration, database).
+pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> Result<FlushStats> {
+    if cfg.transport.is_empty() {
+        bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
+    }
+    let from = sender_mailbox(cfg)?;
+    let renderer = Renderer::new(cfg)?;
+    let mut sender = Sender::open(cfg)?;
+    let mut stats = FlushStats {
+        transport: sender.spec.describe(),
+        ..FlushStats::default()
+    };
+    let token = format!(
+        "{}:{}:{}",
+        crate::ops::runs::hostname(),
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    'claims: loop {
+        let now = clock.now_naive();
+        let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
+        let rows = outbox::claim(db, &token, now, lease, CLAIM, cfg.digest)?;
+        if rows.is_empty() {
+            break;
+        }
+        for unit in units(rows, cfg.digest) {
+            if limit.is_some_and(|l| stats.messages >= l) {
+                outbox::release(db, &token, now, "")?;
+                break 'claims;
+            }
+            let now = clock.now_naive();
+            let outcome = prepare(&renderer, &from, &unit, now)
+                .map_err(SendError::Permanent)
+                .and_then(|(env, bytes, mid)| {
+                    let stem = mid.trim_matches(['<', '>']).replace('@', "_at_");
+                    sender.send(&env, &bytes, &stem).map(|resp| (mid, resp))
+                });
+            stats.messages += 1;
+            let n = unit.ids.len() as u64;
+            match outcome {
+                Ok((mid, resp)) => {
+                    outbox::mark_sent(db, &token, &unit.ids, now, &mid, &resp)?;
+                    stats.sent += n;
+                }
+                Err(SendError::Transient(e)) => {
+                    let retry = now
+                        + chrono::Duration::seconds(backoff_secs(
+                            cfg.retry_base_secs,
+                            unit.attempts + 1,
+                        ));
+                    log::warn!("mail to {} deferred: {e}", unit.email);
+                    outbox::mark_failed(
+                        db,
+                        &token,
+                        &unit.ids,
+                        now,
+                        retry,
+                        cfg.max_attempts,
+                        false,
+                        &e,
+                    )?;
+                    if unit.attempts + 1 >= i64::from(cfg.max_attempts) {
+                        stats.dead += n;
+                    } else {
+                        stats.failed += n;
+                    }
+                }
+                Err(SendError::Permanent(e)) => {
+                    log::warn!("mail to {} refused for good: {e}", unit.email);
+                    outbox::mark_failed(db, &token, &unit.ids, now, now, 0, true, &e)?;
+                    stats.dead += n;
+                }
+                Err(SendError::Connection(e)) => {
+                    stats.messages -= 1;
+                    log::error!("mail delivery stopped: {e}");
+                    stats.deferred += outbox::release(db, &token, now, &e)? as u64;
+                    stats.error = Some(e);
+                    break 'claims;
+                }
+            }
+        }
+    }
+    sender.close();
+    stats.connections = sender.connections;
+    Ok(stats)
+}
+
+fn prepare(
+    renderer: &Renderer,
+    from: &Mailbox,
+    unit: &Unit,
+    now: NaiveDateTime,
+) -> Result<(Envelope, Vec<u8>, String), String> {
+    let payloads: Vec<Payload> = unit
+        .payloads
+        .iter()
+        .map(|p| p.as_ref().cloned().map_err(|e| format!("{e:#}")))
+        .collect::<Result<_, _>>()?;
+    let first = payloads.first().ok_or_else(|| "no payload".to_owned())?;
+    let rendered = if payloads.len() == 1 {
+        renderer.alert(first, now)
+    } else {
+        renderer.digest(&payloads, now)
+    }
+    .map_err(|e| format!("{e:#}"))?;
+    let mid = message_id(from, &unit.ids, &unit.key);
+    let (env, bytes) = build_message(
+        from,
+        &first.recipient.name,
+        &unit.email,
+        &rendered,
+        &mid,
+        now,
+    )?;
+    Ok((env, bytes, mid))
+}
+
+/// Sends the test message to `to`; returns the transport's answer.
+pub fn send_test(cfg: &MailCfg, clock: &Clock, to: &str) -> Result<(String, String)> {
+    let from = sender_mailbox(cfg)?;
+    let renderer = Renderer::new(cfg)?;
+    let mut sender = Sender::open(cfg)?;
+    let now = clock.now_naive();
+    let r = renderer.test(to, now)?;
+    let stamp = now.and_utc().timestamp_micros();
+    let mid = message_id(&from, &[stamp], to).replace("<sigov.", "<sigov.test.");
+    let (env, bytes) = build_message(&from, "", to, &r, &mid, now).map_err(|e| anyhow!(e))?;
+    let stem = mid.trim_matches(['<', '>']).replace('@', "_at_");
+    let answer = sender
+        .send(&env, &bytes, &stem)
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| {
+            format!(
+                "test mail to {to} through {} failed",
+                sender.spec.describe()
+            )
+        })?;
+    sender.close();
+    Ok((sender.spec.describe(), answer))
+}
+
+/// The full message of one outbox row (or a built-in sample), as it would be sent now.
+pub fn preview(
+    cfg: &MailCfg,
+    payloads: &[Payload],
+    ids: &[i64],
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<(Rendered, Vec<u8>)> {
+    let from = sender_mailbox(cfg)?;
+    let renderer = Renderer::new(cfg)?;
+    let first = payloads
+        .first()
+        .ok_or_else(|| anyhow!("nothing to preview"))?;
+    let r = if payloads.len() == 1 {
+        renderer.alert(first, now)?
+    } else {
+        renderer.digest(payloads, now)?
+    };
+    let mid = message_id(&from, ids, key);
+    let (_, bytes) = build_message(
+        &from,
+        &first.recipient.name,
+        &first.recipient.email,
+        &r,
+        &mid,
+        now,
+    )
+    .map_err(|e| anyhow!(e))?;
+    Ok((r, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff_secs(300, 1), 300);
+        assert_eq!(backoff_secs(300, 2), 600);
+        assert_eq!(backoff_secs(300, 4), 2400);
+        assert_eq!(backoff_secs(300, 12), 6 * 3600);
+        assert_eq!(backoff_secs(300, 0), 300);
+    }
+
+    #[test]
+    fn message_ids_are_stable_and_scoped() {
+        let from: Mailbox = "SI-Gouvernance <noreply@si-gouvernance.com>"
+            .parse()
+            .unwrap();
+        let a = message_id(&from, &[42], "deadlines:ECHEANCE_J7:p:u:due=2026-11-29");
+        assert_eq!(
+            a,
+            message_id(&from, &[42], "deadlines:ECHEANCE_J7:p:u:due=2026-11-29")
+        );
+        assert!(
+            a.starts_with("<sigov.42.") && a.ends_with("@si-gouvernance.com>"),
+            "{a}"
+        );
+        assert_ne!(
+            a,
+            message_id(&from, &[43], "deadlines:ECHEANCE_J7:p:u:due=2026-11-29")
+        );
+        let d = message_id(&from, &[42, 43, 44], "k");
+        assert!(d.starts_with("<sigov.digest.42-3."), "{d}");
+    }
+
+    #[test]
+    fn headers_cannot_be_injected_through_names() {
+        let from: Mailbox = "SI-Gouvernance <noreply@si-gouvernance.com>"
+            .parse()
+            .unwrap();
+        let r = Rendered {
+            subject: "[S] a\r\nBcc: evil@x.test".into(),
+            text: "t".into(),
+            html: "<p>h</p>".into(),
+        };
+        let now = crate::clock::parse_stored_datetime("2026-11-22 10:00:00.000000").unwrap();
+        let (env, bytes) = build_message(
+            &from,
+            "Eve\r\nBcc: evil@x.test",
+            "eve@sigov.test",
+            &r,
+            "<sigov.1.0@si-gouvernance.com>",
+            now,
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap();
+        assert!(!head.lines().any(|l| l.starts_with("Bcc:")), "{head}");
+        assert_eq!(env.to().len(), 1);
+        assert!(head.contains("Auto-Submitted: auto-generated"));
+        assert!(head.contains("X-Auto-Response-Suppress: All"));
+        assert!(head.contains("Message-ID: <sigov.1.0@si-gouvernance.com>"));
+        assert!(
+            head.contains("Date: Sun, 22 Nov 2026 10:00:00 +0000"),
+            "{head}"
+        );
+        assert!(head.contains("multipart/alternative"));
+        let e = build_message(&from, "x", "not an address", &r, "<a@b>", now).unwrap_err();
+        assert!(e.contains("invalid recipient address"), "{e}");
+    }
+}

@@ -1,0 +1,283 @@
+//! The outbox table's life cycle: pending → sending (claimed with a token and a lease) → sent;
+//! or failed (retried at `next_attempt_at`) → … → dead. A claim is one UPDATE guarded by the
+//! row's state, so two senders on two hosts never take the same row, and a sender that died
+//! leaves rows that become due again when its lease ends.
+
+use crate::clock::format_datetime;
+use crate::db::{Db, Val};
+use anyhow::{Context, Result};
+use chrono::NaiveDateTime;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::QueryableByName;
+
+/// States as stored in `sigov_outbox.state`.
+pub const PENDING: &str = "pending";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const DEAD: &str = "dead";
+pub const STATES: &[&str] = &[PENDING, SENDING, FAILED, DEAD, SENT];
+
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct Row {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub alert_key: String,
+    #[diesel(sql_type = Text)]
+    pub recipient_email: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    #[serde(skip)]
+    pub payload: String,
+    #[diesel(sql_type = Text)]
+    pub state: String,
+    #[diesel(sql_type = BigInt)]
+    pub attempts: i64,
+    #[diesel(sql_type = Text)]
+    pub created_at: String,
+    #[diesel(sql_type = Text)]
+    pub next_attempt_at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub sent_at: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub message_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_error: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_response: Option<String>,
+}
+
+fn columns(db: &Db) -> String {
+    format!(
+        "id, alert_key, recipient_email, kind, payload, state, {} AS attempts, {} AS created_at, \
+         {} AS next_attempt_at, {} AS sent_at, message_id, last_error, last_response",
+        db.int("attempts"),
+        db.text("created_at"),
+        db.text("next_attempt_at"),
+        db.text("sent_at"),
+    )
+}
+
+/// Rows a sender may take at `now`: due pending or failed rows, and rows whose sender's lease
+/// ended before `lease_cutoff`. Two binds: now, lease_cutoff.
+const DUE: &str = "((state IN ('pending', 'failed') AND next_attempt_at <= ?) OR (state = 'sending' AND claimed_at < ?))";
+
+fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
+    [Val::from(now), Val::from(cutoff)]
+}
+
+/// Claims up to `limit` due rows (digest: every due row of up to `limit` recipients) under
+/// `token`, and returns them ordered by recipient then id.
+pub fn claim(
+    db: &mut Db,
+    token: &str,
+    now: NaiveDateTime,
+    lease_cutoff: NaiveDateTime,
+    limit: u64,
+    digest: bool,
+) -> Result<Vec<Row>> {
+    let now_s = format_datetime(now);
+    let cut = format_datetime(lease_cutoff);
+    // The LIMIT sits in a derived table: MySQL refuses LIMIT inside IN (…) and refuses to read
+    // the updated table in a plain subquery; a materialized derived table is accepted by both
+    // backends. The outer state test is what makes the claim exclusive under concurrency.
+    let pick = if digest {
+        format!(
+            "recipient_email IN (SELECT recipient_email FROM (SELECT DISTINCT recipient_email FROM sigov_outbox \
+             WHERE {DUE} ORDER BY recipient_email LIMIT {limit}) AS due_recipients)"
+        )
+    } else {
+        format!(
+            "id IN (SELECT id FROM (SELECT id FROM sigov_outbox WHERE {DUE} ORDER BY id LIMIT {limit}) AS due_ids)"
+        )
+    };
+    let mut vals = vec![
+        Val::from(token),
+        Val::from(now_s.as_str()),
+        Val::from(now_s.as_str()),
+    ];
+    vals.extend(due_vals(&now_s, &cut));
+    vals.extend(due_vals(&now_s, &cut));
+    db.execute(
+        &format!(
+            "UPDATE sigov_outbox SET state = 'sending', claim_token = ?, claimed_at = ?, updated_at = ? \
+             WHERE {pick} AND {DUE}"
+        ),
+        &vals,
+    )
+    .context("cannot claim mail from the outbox")?;
+    let rows: Vec<Row> = db
+        .load(
+            &format!(
+                "SELECT {} FROM sigov_outbox WHERE claim_token = ? AND state = 'sending' \
+                 ORDER BY recipient_email, id",
+                columns(db)
+            ),
+            &[Val::from(token)],
+        )
+        .context("cannot read claimed mail")?;
+    Ok(rows)
+}
+
+fn id_list(ids: &[i64]) -> (String, Vec<Val>) {
+    (
+        vec!["?"; ids.len()].join(", "),
+        ids.iter().map(|i| Val::Int(*i)).collect(),
+    )
+}
+
+/// The relay took the message: these rows are sent.
+pub fn mark_sent(
+    db: &mut Db,
+    token: &str,
+    ids: &[i64],
+    now: NaiveDateTime,
+    message_id: &str,
+    response: &str,
+) -> Result<()> {
+    let (marks, idv) = id_list(ids);
+    let now = format_datetime(now);
+    let mut vals = vec![
+        Val::from(now.as_str()),
+        Val::from(now.as_str()),
+        Val::from(message_id),
+        Val::from(response),
+    ];
+    vals.extend(idv);
+    vals.push(Val::from(token));
+    db.execute(
+        &format!(
+            "UPDATE sigov_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, \
+             message_id = ?, last_response = ?, last_error = NULL, claim_token = NULL \
+             WHERE id IN ({marks}) AND claim_token = ?"
+        ),
+        &vals,
+    )
+    .context("cannot record sent mail")?;
+    Ok(())
+}
+
+/// The relay refused for now: one more attempt, retried at `retry_at`, or dead once
+/// `max_attempts` is reached. `dead_now`: refused for good.
+#[allow(clippy::too_many_arguments)]
+pub fn mark_failed(
+    db: &mut Db,
+    token: &str,
+    ids: &[i64],
+    now: NaiveDateTime,
+    retry_at: NaiveDateTime,
+    max_attempts: u32,
+    dead_now: bool,
+    error: &str,
+) -> Result<()> {
+    let (marks, idv) = id_list(ids);
+    let now = format_datetime(now);
+    let max = if dead_now { 0 } else { i64::from(max_attempts) };
+    let mut vals = vec![
+        Val::Int(max),
+        Val::Text(format_datetime(retry_at)),
+        Val::from(now.as_str()),
+        Val::from(error),
+    ];
+    vals.extend(idv);
+    vals.push(Val::from(token));
+    db.execute(
+        &format!(
+            "UPDATE sigov_outbox SET state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'failed' END, \
+             attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_error = ?, claim_token = NULL \
+             WHERE id IN ({marks}) AND claim_token = ?"
+        ),
+        &vals,
+    )
+    .context("cannot record failed mail")?;
+    Ok(())
+}
+
+/// Gives back every row still claimed under `token`, untouched but for the reason (the relay
+/// could not be reached): they are due again at once, no attempt counted.
+pub fn release(db: &mut Db, token: &str, now: NaiveDateTime, error: &str) -> Result<usize> {
+    db.execute(
+        "UPDATE sigov_outbox SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, \
+         claim_token = NULL, claimed_at = NULL, updated_at = ?, last_error = ? \
+         WHERE claim_token = ? AND state = 'sending'",
+        &[
+            Val::Text(format_datetime(now)),
+            Val::from(error),
+            Val::from(token),
+        ],
+    )
+    .context("cannot give mail back to the outbox")
+}
+
+/// Rows in `states`, oldest first, at most `limit`.
+pub fn list(db: &mut Db, states: &[&str], limit: u64) -> Result<Vec<Row>> {
+    let marks = vec!["?"; states.len()].join(", ");
+    let vals: Vec<Val> = states.iter().map(|s| Val::from(*s)).collect();
+    db.load(
+        &format!(
+            "SELECT {} FROM sigov_outbox WHERE state IN ({marks}) ORDER BY id LIMIT {limit}",
+            columns(db)
+        ),
+        &vals,
+    )
+    .context("cannot read the outbox")
+}
+
+/// One row by id.
+pub fn get(db: &mut Db, id: i64) -> Result<Option<Row>> {
+    let rows: Vec<Row> = db
+        .load(
+            &format!("SELECT {} FROM sigov_outbox WHERE id = ?", columns(db)),
+            &[Val::Int(id)],
+        )
+        .context("cannot read the outbox")?;
+    Ok(rows.into_iter().next())
+}
+
+#[derive(QueryableByName)]
+struct StateCount {
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    oldest: Option<String>,
+}
+
+/// Number of rows per state, with the creation time of the oldest of each.
+pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<String>)>> {
+    let rows: Vec<StateCount> = db
+        .load(
+            &format!(
+                "SELECT state, COUNT(*) AS n, MIN({}) AS oldest FROM sigov_outbox GROUP BY state ORDER BY state",
+                db.text("created_at")
+            ),
+            &[],
+        )
+        .context("cannot count the outbox")?;
+    Ok(rows.into_iter().map(|r| (r.state, r.n, r.oldest)).collect())
+}
+
+/// Puts dead rows (all, or those of `ids`) back in the queue, due now, with a fresh count of
+/// attempts. Returns how many were requeued.
+pub fn requeue_dead(db: &mut Db, ids: &[i64], now: NaiveDateTime) -> Result<usize> {
+    let now = format_datetime(now);
+    let mut vals = vec![Val::from(now.as_str()), Val::from(now.as_str())];
+    let filter = if ids.is_empty() {
+        String::new()
+    } else {
+        let (marks, idv) = id_list(ids);
+        vals.extend(idv);
+        format!(" AND id IN ({marks})")
+    };
+    db.execute(
+        &format!(
+            "UPDATE sigov_outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?, \
+             claim_token = NULL WHERE state = 'dead'{filter}"
+        ),
+        &vals,
+    )
+    .context("cannot requeue dead mail")
+}

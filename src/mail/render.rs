@@ -1,0 +1,581 @@
+//! Mail rendering: MiniJinja templates embedded from `templates/` (overridable file by file from
+//! `mail.templates_dir`), the view an outbox payload becomes, and the subject/text/HTML parts.
+
+use crate::config::Mail as MailCfg;
+use crate::rules::{fr_date, hyphenate, jours, stages};
+use anyhow::{anyhow, Context, Result};
+use chrono::{NaiveDate, NaiveDateTime};
+use minijinja::{AutoEscape, Environment, Output, State, Value};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The templates compiled into the binary; a file of the same name in `mail.templates_dir`
+/// replaces one.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    (
+        "_alert_body.html",
+        include_str!("../../templates/_alert_body.html"),
+    ),
+    (
+        "_alert_details.txt",
+        include_str!("../../templates/_alert_details.txt"),
+    ),
+    ("alert.html", include_str!("../../templates/alert.html")),
+    ("alert.txt", include_str!("../../templates/alert.txt")),
+    (
+        "alert.subject.txt",
+        include_str!("../../templates/alert.subject.txt"),
+    ),
+    (
+        "stage.subject.txt",
+        include_str!("../../templates/stage.subject.txt"),
+    ),
+    ("digest.html", include_str!("../../templates/digest.html")),
+    ("digest.txt", include_str!("../../templates/digest.txt")),
+    (
+        "digest.subject.txt",
+        include_str!("../../templates/digest.subject.txt"),
+    ),
+    ("test.html", include_str!("../../templates/test.html")),
+    ("test.txt", include_str!("../../templates/test.txt")),
+    (
+        "test.subject.txt",
+        include_str!("../../templates/test.subject.txt"),
+    ),
+];
+
+/// What the check wrote into `sigov_outbox.payload` for one alert.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Payload {
+    pub alert_id: i64,
+    pub table: String,
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    pub niveau: Option<String>,
+    pub titre: String,
+    pub message: String,
+    #[serde(default)]
+    pub context: serde_json::Value,
+    pub recipient: PayloadRecipient,
+    pub projet: PayloadProjet,
+    #[serde(default)]
+    pub etape_ordre: Option<i64>,
+    /// UTC, `YYYY-MM-DD HH:MM:SS.ffffff`.
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PayloadRecipient {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PayloadProjet {
+    pub id: String,
+    pub nom: String,
+    pub client: String,
+    /// The status label ("En cours").
+    pub statut: String,
+}
+
+impl Payload {
+    pub fn parse(text: &str) -> Result<Payload> {
+        serde_json::from_str(text).context("outbox payload is not what sigov writes")
+    }
+    fn is_stage(&self) -> bool {
+        self.table == "core_notificationetape"
+    }
+}
+
+/// The facts of one alert that templates show (`a` in the templates).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertView {
+    /// `alert` or `stage`.
+    pub kind: &'static str,
+    pub titre: String,
+    pub message: String,
+    pub type_code: String,
+    pub type_label: String,
+    pub niveau: String,
+    pub niveau_label: String,
+    /// `danger`, `warning` or `info`: the color of the alert box.
+    pub level: &'static str,
+    pub box_icon: &'static str,
+    pub box_title: String,
+    pub projet_nom: String,
+    pub projet_client: String,
+    pub projet_statut: String,
+    pub projet_url: String,
+    pub etape_label: Option<String>,
+    pub etape_ordre: Option<i64>,
+    pub date_limite: Option<String>,
+    pub jours_restants: Option<i64>,
+    pub jours_restants_text: Option<String>,
+    pub jours_retard: Option<i64>,
+    pub jours_retard_text: Option<String>,
+    pub date_notification: String,
+    pub actions: Vec<&'static str>,
+}
+
+/// Label of an alert type, as the web application shows it (`ECHEANCE_J<n>` for configured
+/// milestones).
+pub fn type_label(code: &str) -> String {
+    match code {
+        "ECHEANCE_J0" => "Échéance aujourd'hui".to_owned(),
+        "ECHEANCE_J1" => "Échéance dans 1 jour".to_owned(),
+        "ECHEANCE_DEPASSEE" => "Échéance dépassée".to_owned(),
+        "BUDGET_DEPASSE" => "Budget dépassé".to_owned(),
+        "BUDGET_ATTENTION" => "Seuil budgétaire atteint".to_owned(),
+        "BUDGET_CRITIQUE" => "Seuil budgétaire critique".to_owned(),
+        "TACHES_EN_RETARD" => "Tâches en retard".to_owned(),
+        "CONTRAT_EXPIRATION" => "Contrat proche expiration".to_owned(),
+        "CONTRAT_EXPIRE" => "Contrat expiré".to_owned(),
+        "RETARD_ETAPE" => "Retard d'étape".to_owned(),
+        other => match other
+            .strip_prefix("ECHEANCE_J")
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            Some(n) => format!("Échéance dans {n} jours"),
+            None => other.to_owned(),
+        },
+    }
+}
+
+/// Label of a level; a value outside the choices (the web application's `URGENT`) as is.
+pub fn niveau_label(code: &str) -> String {
+    match code {
+        "INFO" => "Information",
+        "WARNING" => "Avertissement",
+        "DANGER" => "Critique",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn level(niveau: Option<&str>) -> &'static str {
+    match niveau {
+        Some("INFO") => "info",
+        Some("WARNING") => "warning",
+        // Stage delays carry no level; they are overdue, like DANGER alerts.
+        Some("DANGER") | Some("URGENT") | None => "danger",
+        Some(_) => "warning",
+    }
+}
+
+/// What to do about an alert of this type (the reference showed project-progress advice for
+/// every alert, budget and contracts included).
+fn actions(code: &str) -> Vec<&'static str> {
+    if code.starts_with("ECHEANCE") || code == "RETARD_ETAPE" {
+        vec![
+            "Vérifiez l'état d'avancement du projet",
+            "Identifiez les blocages éventuels",
+            "Communiquez avec votre équipe",
+            "Ajustez le planning si nécessaire",
+            "Informez les parties prenantes",
+        ]
+    } else if code.starts_with("BUDGET") {
+        vec![
+            "Analysez les dernières dépenses enregistrées",
+            "Identifiez les postes qui dépassent les prévisions",
+            "Révisez le budget prévisionnel si nécessaire",
+            "Informez le client et les parties prenantes",
+        ]
+    } else if code == "TACHES_EN_RETARD" {
+        vec![
+            "Mettez à jour le statut de la tâche",
+            "Signalez un blocage éventuel",
+            "Replanifiez la tâche avec votre équipe",
+        ]
+    } else if code.starts_with("CONTRAT") {
+        vec![
+            "Vérifiez les conditions du contrat",
+            "Préparez son renouvellement avec le client",
+            "Informez l'équipe de maintenance",
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+fn context_date(ctx: &serde_json::Value) -> Option<String> {
+    ["date_echeance", "date_fin", "date_fin_prevue"]
+        .iter()
+        .find_map(|k| ctx.get(*k).and_then(|v| v.as_str()))
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .map(fr_date)
+}
+
+/// `dd/mm/YYYY à HH:MM` in the business time zone.
+pub fn local_time(cfg: &MailCfg, utc: NaiveDateTime) -> String {
+    utc.and_utc()
+        .with_timezone(&cfg.tz)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
+impl AlertView {
+    pub fn new(p: &Payload, cfg: &MailCfg) -> AlertView {
+        let stage = p.is_stage();
+        let ctx = &p.context;
+        let int = |k: &str| ctx.get(k).and_then(|v| v.as_i64());
+        let created = crate::clock::parse_stored_datetime(&p.created_at)
+            .map(|t| local_time(cfg, t))
+            .unwrap_or_else(|| p.created_at.clone());
+        let etape_label = stage.then(|| {
+            ctx.get("etape_label")
+                .or_else(|| ctx.get("etape_nom"))
+                .and_then(|v| v.as_str())
+                .map(|c| stages::type_label(c).to_owned())
+                .unwrap_or_default()
+        });
+        let niveau = p.niveau.clone().unwrap_or_default();
+        let type_label = type_label(&p.alert_type);
+        let jours_restants = int("jours_restants");
+        let jours_retard = int("jours_retard");
+        AlertView {
+            kind: if stage { "stage" } else { "alert" },
+            titre: p.titre.clone(),
+            message: p.message.clone(),
+            type_code: p.alert_type.clone(),
+            niveau_label: niveau_label(&niveau),
+            niveau,
+            level: level(p.niveau.as_deref()),
+            box_icon: if stage { "🔴" } else { "⚠️" },
+            box_title: match &etape_label {
+                Some(l) => format!("{type_label} : {l}"),
+                None => type_label.clone(),
+            },
+            type_label,
+            projet_nom: p.projet.nom.clone(),
+            projet_client: p.projet.client.clone(),
+            projet_statut: p.projet.statut.clone(),
+            projet_url: format!("{}/projets/{}/", cfg.base_url, hyphenate(&p.projet.id)),
+            etape_label,
+            etape_ordre: p.etape_ordre,
+            date_limite: context_date(ctx),
+            jours_restants,
+            jours_restants_text: jours_restants.map(|n| match n {
+                0 => "aujourd'hui".to_owned(),
+                n => jours(n),
+            }),
+            jours_retard,
+            jours_retard_text: jours_retard.map(jours),
+            date_notification: created,
+            actions: actions(&p.alert_type),
+        }
+    }
+}
+
+/// A rendered mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The compiled templates and the settings they show.
+pub struct Renderer {
+    env: Environment<'static>,
+    cfg: MailCfg,
+}
+
+/// Escapes exactly what Django escapes (`& < > " '`); MiniJinja would also escape `/`,
+/// which garbles every URL in an attribute for no gain.
+fn django_escape(out: &mut Output, state: &State, value: &Value) -> Result<(), minijinja::Error> {
+    if state.auto_escape() == AutoEscape::Html && !value.is_safe() {
+        if let Some(s) = value.as_str() {
+            let mut buf = String::with_capacity(s.len());
+            for c in s.chars() {
+                match c {
+                    '&' => buf.push_str("&amp;"),
+                    '<' => buf.push_str("&lt;"),
+                    '>' => buf.push_str("&gt;"),
+                    '"' => buf.push_str("&quot;"),
+                    '\'' => buf.push_str("&#x27;"),
+                    c => buf.push(c),
+                }
+            }
+            return out.write_str(&buf).map_err(minijinja::Error::from);
+        }
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+impl Renderer {
+    /// Compiles every template (overrides included): a template error shows here, once, before
+    /// any mail is claimed.
+    pub fn new(cfg: &MailCfg) -> Result<Renderer> {
+        let mut env = Environment::new();
+        env.set_formatter(django_escape);
+        env.set_keep_trailing_newline(false);
+        for (name, embedded) in EMBEDDED {
+            let text = match override_path(cfg, name) {
+                Some(p) => std::fs::read_to_string(&p)
+                    .with_context(|| format!("cannot read mail template `{}`", p.display()))?,
+                None => (*embedded).to_owned(),
+            };
+            env.add_template_owned(*name, text)
+                .map_err(|e| anyhow!("mail template `{name}`: {e}"))?;
+        }
+        Ok(Renderer {
+            env,
+            cfg: cfg.clone(),
+        })
+    }
+
+    fn base(
+        &self,
+        heading: &str,
+        subheading: &str,
+        destinataire: &str,
+        now: NaiveDateTime,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "site_name": self.cfg.site_name,
+            "base_url": self.cfg.base_url,
+            "logo_url": format!("{}/media/logos/jconsult_logo.png", self.cfg.base_url),
+            "heading": heading,
+            "subheading": subheading,
+            "destinataire_nom": destinataire,
+            "generated_at": local_time(&self.cfg, now),
+            "version": env!("CARGO_PKG_VERSION"),
+            "host": crate::ops::runs::hostname(),
+        })
+    }
+
+    fn render(&self, stem: &str, subject: &str, ctx: serde_json::Value) -> Result<Rendered> {
+        let ctx = Value::from_serialize(&ctx);
+        let one = |name: &str| -> Result<String> {
+            self.env
+                .get_template(name)
+                .and_then(|t| t.render(&ctx))
+                .map_err(|e| anyhow!("mail template `{name}`: {e:#}"))
+        };
+        Ok(Rendered {
+            subject: one_line_subject(&one(subject)?),
+            text: one(&format!("{stem}.txt"))?,
+            html: one(&format!("{stem}.html"))?,
+        })
+    }
+
+    /// One alert's mail.
+    pub fn alert(&self, p: &Payload, now: NaiveDateTime) -> Result<Rendered> {
+        let a = AlertView::new(p, &self.cfg);
+        let (heading, sub) = headings(&a);
+        let mut ctx = self.base(heading, sub, &p.recipient.name, now);
+        ctx["a"] = serde_json::to_value(&a)?;
+        let subject = if a.kind == "stage" {
+            "stage.subject.txt"
+        } else {
+            "alert.subject.txt"
+        };
+        self.render("alert", subject, ctx)
+    }
+
+    /// One mail listing several alerts of one recipient.
+    pub fn digest(&self, ps: &[Payload], now: NaiveDateTime) -> Result<Rendered> {
+        let first = ps.first().ok_or_else(|| anyhow!("empty digest"))?;
+        let views: Vec<AlertView> = ps.iter().map(|p| AlertView::new(p, &self.cfg)).collect();
+        let mut ctx = self.base(
+            "🔔 Vos alertes",
+            "Le point sur vos projets",
+            &first.recipient.name,
+            now,
+        );
+        ctx["alerts"] = serde_json::to_value(&views)?;
+        self.render("digest", "digest.subject.txt", ctx)
+    }
+
+    /// The message `sigov mail test` sends.
+    pub fn test(&self, to: &str, now: NaiveDateTime) -> Result<Rendered> {
+        let ctx = self.base(
+            "✅ Message de test",
+            "La configuration de l'envoi fonctionne",
+            to,
+            now,
+        );
+        self.render("test", "test.subject.txt", ctx)
+    }
+}
+
+/// The header and subtitle of an alert's HTML part.
+fn headings(a: &AlertView) -> (&'static str, &'static str) {
+    match (a.kind, a.level) {
+        ("stage", _) => (
+            "🔴 Retard d'étape",
+            "Une étape de votre projet est en retard",
+        ),
+        (_, "danger") => ("⚠️ Alerte projet", "Action requise sur votre projet"),
+        (_, "info") => ("ℹ️ Information projet", "Pour information"),
+        _ => ("⚠️ Alerte projet", "Point d'attention sur votre projet"),
+    }
+}
+
+/// A subject is one line: control characters (a CR/LF in a project name) become spaces, so no
+/// header can be injected whatever the template or the data.
+pub fn one_line_subject(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn override_path(cfg: &MailCfg, name: &str) -> Option<PathBuf> {
+    let p = cfg.templates_dir.as_ref()?.join(name);
+    p.is_file().then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn cfg() -> MailCfg {
+        crate::config::Config::from_layers(
+            crate::config::Layers::load(&Default::default(), &|_| None).unwrap(),
+        )
+        .unwrap()
+        .mail
+    }
+
+    fn payload(table: &str, typ: &str, niveau: Option<&str>, ctx: serde_json::Value) -> Payload {
+        Payload {
+            alert_id: 7,
+            table: table.into(),
+            alert_type: typ.into(),
+            niveau: niveau.map(str::to_owned),
+            titre: "🔴 Projet R&D <Alpha> - EN RETARD".into(),
+            message: "Le projet 'R&D <Alpha>' a dépassé sa date de fin.\nDeuxième ligne".into(),
+            context: ctx,
+            recipient: PayloadRecipient {
+                id: "u1".into(),
+                name: "Zoé L'Hôte".into(),
+                email: "zoe@sigov.test".into(),
+            },
+            projet: PayloadProjet {
+                id: "3ee9d7cd426d4cd0bd94d0c09878c2cf".into(),
+                nom: "R&D <Alpha>".into(),
+                client: "L'Été \"indien\"".into(),
+                statut: "En cours".into(),
+            },
+            etape_ordre: None,
+            created_at: "2026-11-22 10:41:00.000000".into(),
+        }
+    }
+
+    fn now() -> NaiveDateTime {
+        crate::clock::parse_stored_datetime("2026-11-22 10:41:00.000000").unwrap()
+    }
+
+    #[test]
+    fn alert_mail_text_html_and_subject() {
+        let r = Renderer::new(&cfg()).unwrap();
+        let p = payload(
+            "core_alerteprojet",
+            "ECHEANCE_DEPASSEE",
+            Some("DANGER"),
+            serde_json::json!({"jours_retard": 2, "date_fin": "2026-11-20", "type_alerte": "RETARD"}),
+        );
+        let m = r.alert(&p, now()).unwrap();
+        assert_eq!(
+            m.subject,
+            "[SI-Gouvernance] ⚠️ Alerte: 🔴 Projet R&D <Alpha> - EN RETARD"
+        );
+        // Text: the reference's layout, business time (11:41 in Paris), no trailing newline.
+        assert!(
+            m.text
+                .starts_with("Bonjour Zoé L'Hôte,\n\nLe projet 'R&D <Alpha>'"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("- Type: Échéance dépassée\n- Niveau: Critique\n- Projet: R&D <Alpha>\n- Client: L'Été \"indien\"\n- Date limite: 20/11/2026\n- Jours de retard: 2\n\nDate de notification: 22/11/2026 à 11:41"), "{}", m.text);
+        assert!(!m.text.ends_with('\n'));
+        // HTML: the five characters Django escapes, the red box, the filled deadline row.
+        assert!(
+            m.html.contains("<strong>R&amp;D &lt;Alpha&gt;</strong>"),
+            "{}",
+            m.html
+        );
+        assert!(m.html.contains("L&#x27;Été &quot;indien&quot;"));
+        assert!(m.html.contains("Bonjour Zoé L&#x27;Hôte,"));
+        assert!(m.html.contains("box box-danger"));
+        assert!(m
+            .html
+            .contains("Date limite :</span><span class=\"value\">20/11/2026"));
+        assert!(m.html.contains(
+            "href=\"http://localhost:8000/projets/3ee9d7cd-426d-4cd0-bd94-d0c09878c2cf/\""
+        ));
+        assert!(!m.html.contains("<Alpha>"));
+    }
+
+    #[test]
+    fn warning_box_stage_mail_and_digest() {
+        let r = Renderer::new(&cfg()).unwrap();
+        let w = payload(
+            "core_alerteprojet",
+            "ECHEANCE_J1",
+            Some("WARNING"),
+            serde_json::json!({"jours_restants": 1, "date_fin": "2026-11-23"}),
+        );
+        let m = r.alert(&w, now()).unwrap();
+        assert!(m.html.contains("box box-warning"));
+        assert!(m.html.contains("<strong>1 jour</strong>"), "no `1 jours`");
+        let mut s = payload(
+            "core_notificationetape",
+            "RETARD_ETAPE",
+            None,
+            serde_json::json!({"jours_retard": 16, "etape_nom": "DEVELOPPEMENT", "date_fin_prevue": "2026-11-06"}),
+        );
+        s.titre = "🔴 Étape DEVELOPPEMENT - EN RETARD".into();
+        s.etape_ordre = Some(3);
+        let m = r.alert(&s, now()).unwrap();
+        assert_eq!(
+            m.subject,
+            "[SI-Gouvernance] Étape: 🔴 Étape DEVELOPPEMENT - EN RETARD"
+        );
+        assert!(m.text.contains("Détails de l'étape:\n- Étape: Développement\n- Projet: R&D <Alpha>\n- Client: L'Été \"indien\"\n- Ordre: Étape 3\n- Date limite: 06/11/2026\n- Jours de retard: 16"), "{}", m.text);
+        assert!(m.html.contains("Retard d&#x27;étape : Développement"));
+        let d = r.digest(&[w, s], now()).unwrap();
+        assert_eq!(
+            d.subject,
+            "[SI-Gouvernance] 2 alertes: 🔴 Projet R&D <Alpha> - EN RETARD (et 1 autre)"
+        );
+        assert_eq!(d.html.matches("class=\"item\"").count(), 2);
+        assert!(d.text.contains("2 alertes concernent vos projets."));
+    }
+
+    #[test]
+    fn subject_is_one_line_whatever_the_title() {
+        assert_eq!(
+            one_line_subject("[S] a\r\nBcc: x@evil.test\n b"),
+            "[S] a Bcc: x@evil.test b"
+        );
+    }
+
+    #[test]
+    fn override_directory_replaces_one_template() {
+        let dir = std::env::temp_dir().join(format!("sigov-tpl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("alert.subject.txt"), "Alerte {{ a.type_label }}").unwrap();
+        let mut c = cfg();
+        c.templates_dir = Some(dir.clone());
+        let r = Renderer::new(&c).unwrap();
+        let p = payload(
+            "core_alerteprojet",
+            "BUDGET_DEPASSE",
+            Some("WARNING"),
+            serde_json::json!({}),
+        );
+        let m = r.alert(&p, now()).unwrap();
+        assert_eq!(m.subject, "Alerte Budget dépassé");
+        assert!(m.text.contains("- Type: Budget dépassé"));
+        std::fs::write(dir.join("alert.html"), "{% if %}").unwrap();
+        let e = Renderer::new(&c).err().unwrap().to_string();
+        assert!(e.contains("mail template `alert.html`"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

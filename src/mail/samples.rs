@@ -1,0 +1,80 @@
+//! Sample alerts for `sigov mail preview` without an id: one mail of each kind (a warning, an
+//! overdue project, a stage delay, a budget overrun) and a digest of them, no database needed.
+
+use super::render::{Payload, PayloadProjet, PayloadRecipient, Rendered};
+use crate::config::Mail as MailCfg;
+use anyhow::Result;
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+fn sample(
+    n: i64,
+    table: &str,
+    typ: &str,
+    niveau: Option<&str>,
+    titre: &str,
+    message: &str,
+    context: serde_json::Value,
+    created: NaiveDateTime,
+) -> Payload {
+    Payload {
+        alert_id: n,
+        table: table.to_owned(),
+        alert_type: typ.to_owned(),
+        niveau: niveau.map(str::to_owned),
+        titre: titre.to_owned(),
+        message: message.to_owned(),
+        context,
+        recipient: PayloadRecipient {
+            id: "sample".to_owned(),
+            name: "Zoé L'Hôte".to_owned(),
+            email: "zoe.lhote@example.org".to_owned(),
+        },
+        projet: PayloadProjet {
+            id: "3ee9d7cd426d4cd0bd94d0c09878c2cf".to_owned(),
+            nom: "R&D <Alpha> — Portail Été".to_owned(),
+            client: "L'Été indien & Cie".to_owned(),
+            statut: "En cours".to_owned(),
+        },
+        etape_ordre: (table == "core_notificationetape").then_some(3),
+        created_at: crate::clock::format_datetime(created),
+    }
+}
+
+/// The sample payloads, named.
+pub fn payloads(now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
+    let d = |days: i64| (now.date() + chrono::Duration::days(days)).to_string();
+    vec![
+        ("echeance-j3", sample(1, "core_alerteprojet", "ECHEANCE_J3", Some("WARNING"),
+            "⏰ Projet R&D <Alpha> — Portail Été - Échéance dans 3 jours",
+            "Le projet 'R&D <Alpha> — Portail Été' se termine dans 3 jours. En tant que responsable du projet, assurez-vous que toutes les tâches seront terminées à temps.",
+            json!({"jours_restants": 3, "date_fin": d(3), "type_alerte": "J-3"}), now)),
+        ("echeance-depassee", sample(2, "core_alerteprojet", "ECHEANCE_DEPASSEE", Some("DANGER"),
+            "🔴 Projet R&D <Alpha> — Portail Été - EN RETARD",
+            "Le projet 'R&D <Alpha> — Portail Été' a dépassé sa date de fin de 4 jours. En tant que responsable du projet, une action immédiate est requise.",
+            json!({"jours_retard": 4, "date_fin": d(-4), "type_alerte": "RETARD"}), now)),
+        ("retard-etape", sample(3, "core_notificationetape", "RETARD_ETAPE", None,
+            "🔴 Étape Développement - EN RETARD",
+            "L'étape 'Développement' du projet 'R&D <Alpha> — Portail Été' est en retard de 16 jours. En tant que responsable, une action urgente est requise pour rattraper le retard.",
+            json!({"jours_retard": 16, "date_fin_prevue": d(-16), "etape_nom": "DEVELOPPEMENT", "etape_label": "Développement", "type_alerte": "RETARD_ETAPE"}), now)),
+        ("budget-depasse", sample(4, "core_alerteprojet", "BUDGET_DEPASSE", Some("WARNING"),
+            "💰 Budget dépassé - R&D <Alpha> — Portail Été",
+            "Le budget du projet 'R&D <Alpha> — Portail Été' est dépassé de 1 250,00 EUR (+6.3%).",
+            json!({"budget_previsionnel": 20000.0, "budget_consomme": 21250.0, "depassement": 1250.0, "pourcentage_depassement": 6.25, "devise": "EUR", "type_alerte": "BUDGET_DEPASSE"}), now)),
+    ]
+}
+
+/// Every sample rendered, and the digest of all of them: (name, parts, whole message).
+pub fn all(cfg: &MailCfg, now: NaiveDateTime) -> Result<Vec<(String, Rendered, Vec<u8>)>> {
+    let samples = payloads(now);
+    let mut out = Vec::new();
+    for (name, p) in &samples {
+        let (r, eml) = super::preview(cfg, std::slice::from_ref(p), &[p.alert_id], name, now)?;
+        out.push((format!("sample-{name}"), r, eml));
+    }
+    let ps: Vec<Payload> = samples.into_iter().map(|(_, p)| p).collect();
+    let ids: Vec<i64> = ps.iter().map(|p| p.alert_id).collect();
+    let (r, eml) = super::preview(cfg, &ps, &ids, "digest", now)?;
+    out.push(("sample-digest".to_owned(), r, eml));
+    Ok(out)
+}

@@ -1,0 +1,460 @@
+//! Where mail goes, chosen by one setting (`mail.transport`): an SMTP relay (STARTTLS, implicit
+//! TLS, or plain to a loopback relay; AUTH; one connection reused for a whole delivery), the
+//! local `sendmail`, or a directory of `.eml` files. Failures are sorted into what stops a
+//! delivery (the relay cannot be reached or refuses us) and what concerns one message.
+
+use crate::config::Mail as MailCfg;
+use anyhow::{anyhow, bail, Context, Result};
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::Transport;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// Plain connection upgraded with STARTTLS (required).
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    Implicit,
+    /// No TLS: only to a relay on this machine.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spec {
+    Smtp { host: String, port: u16, tls: Tls },
+    Sendmail { command: PathBuf },
+    File { dir: PathBuf },
+}
+
+pub const ACCEPTED: &str = "smtp://host:587, smtps://host:465, smtp://127.0.0.1:25?tls=none, sendmail, sendmail:///path/to/sendmail, file:///path/to/dir";
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+impl Spec {
+    /// Parses `mail.transport`.
+    pub fn parse(raw: &str) -> Result<Spec> {
+        let raw = raw.trim();
+        if raw == "sendmail" {
+            return Ok(Spec::Sendmail {
+                command: PathBuf::from("/usr/sbin/sendmail"),
+            });
+        }
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            bail!("mail.transport `{raw}` is not a transport URL (accepted: {ACCEPTED})");
+        };
+        match scheme {
+            "sendmail" => Ok(Spec::Sendmail {
+                command: PathBuf::from(if rest.is_empty() {
+                    "/usr/sbin/sendmail"
+                } else {
+                    rest
+                }),
+            }),
+            "file" => {
+                if rest.is_empty() {
+                    bail!("mail.transport `{raw}`: no directory");
+                }
+                Ok(Spec::File {
+                    dir: PathBuf::from(rest),
+                })
+            }
+            "smtp" | "smtps" => {
+                let (authority, query) = match rest.split_once('?') {
+                    Some((a, q)) => (a, Some(q)),
+                    None => (rest, None),
+                };
+                let authority = authority.trim_end_matches('/');
+                if authority.contains('@') {
+                    bail!("mail.transport: no credentials in the URL; set SIGOV_SMTP_USER and SIGOV_SMTP_PASSWORD (or SIGOV_SMTP_PASSWORD_FILE)");
+                }
+                let (host, port) = split_host_port(authority)
+                    .with_context(|| format!("mail.transport `{raw}`"))?;
+                if host.is_empty() {
+                    bail!("mail.transport `{raw}`: no host");
+                }
+                let mut tls = if scheme == "smtps" {
+                    Tls::Implicit
+                } else {
+                    Tls::StartTls
+                };
+                for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+                    match pair {
+                        "tls=none" if scheme == "smtp" => tls = Tls::None,
+                        "tls=starttls" if scheme == "smtp" => tls = Tls::StartTls,
+                        other => bail!(
+                            "mail.transport `{raw}`: unknown option `{other}` (smtp:// accepts tls=starttls or tls=none)"
+                        ),
+                    }
+                }
+                if tls == Tls::None && !is_loopback(&host) {
+                    bail!("mail.transport `{raw}`: tls=none is only allowed to a relay on this machine (127.0.0.1, ::1, localhost); use STARTTLS or smtps://");
+                }
+                let port = port.unwrap_or(if tls == Tls::Implicit { 465 } else { 587 });
+                Ok(Spec::Smtp { host, port, tls })
+            }
+            other => bail!("mail.transport: unknown scheme `{other}://` (accepted: {ACCEPTED})"),
+        }
+    }
+
+    /// A short description for logs and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Spec::Smtp { host, port, tls } => format!(
+                "smtp {host}:{port} ({})",
+                match tls {
+                    Tls::StartTls => "STARTTLS",
+                    Tls::Implicit => "TLS",
+                    Tls::None => "no TLS, loopback",
+                }
+            ),
+            Spec::Sendmail { command } => format!("sendmail {}", command.display()),
+            Spec::File { dir } => format!("files in {}", dir.display()),
+        }
+    }
+}
+
+fn split_host_port(a: &str) -> Result<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = a.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| anyhow!("unclosed `[` in the host"))?;
+        (h.to_owned(), after.strip_prefix(':'))
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (a.to_owned(), None),
+        }
+    };
+    let port = port
+        .map(|p| {
+            p.parse::<u16>()
+                .map_err(|_| anyhow!("port `{p}` is not a number from 1 to 65535"))
+        })
+        .transpose()?;
+    Ok((host, port))
+}
+
+/// Why a message was not handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The relay cannot be reached, TLS or AUTH failed, or it stopped answering: no message can
+    /// go now. The delivery stops; its mail stays due.
+    Connection(String),
+    /// The relay refused this message for now (4xx): retried later.
+    Transient(String),
+    /// The relay refused this message for good (5xx), or it cannot be sent as it is.
+    Permanent(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Connection(m) | SendError::Transient(m) | SendError::Permanent(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+/// An open transport. SMTP connects on first use and keeps the connection for the next
+/// message; a message refused by the relay leaves lettre's connection closed, so the next one
+/// reconnects.
+pub struct Sender {
+    pub spec: Spec,
+    timeout: std::time::Duration,
+    credentials: Option<Credentials>,
+    tls: Option<TlsParameters>,
+    conn: Option<SmtpConnection>,
+    /// Connections opened (one for a whole delivery unless the relay dropped us).
+    pub connections: u32,
+}
+
+fn lettre_error(what: &str, e: &lettre::transport::smtp::Error) -> String {
+    let mut msg = format!("{what}: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        src = s.source();
+    }
+    crate::db::one_line(&msg)
+}
+
+impl Sender {
+    pub fn open(cfg: &MailCfg) -> Result<Sender> {
+        let spec = Spec::parse(&cfg.transport)?;
+        let mut tls = None;
+        let mut credentials = None;
+        match &spec {
+            Spec::Smtp {
+                host, tls: mode, ..
+            } => {
+                if *mode != Tls::None {
+                    let mut b = TlsParameters::builder(host.trim_matches(['[', ']']).to_owned());
+                    if let Some(ca) = &cfg.tls_ca_file {
+                        let pem = std::fs::read(ca).with_context(|| {
+                            format!("cannot read mail.tls_ca_file `{}`", ca.display())
+                        })?;
+                        let cert = Certificate::from_pem(&pem)
+                            .map_err(|e| anyhow!("mail.tls_ca_file `{}`: {e}", ca.display()))?;
+                        b = b.add_root_certificate(cert);
+                    }
+                    tls = Some(b.build().map_err(|e| anyhow!("TLS setup: {e}"))?);
+                }
+                if !cfg.smtp_user.is_empty() {
+                    credentials = Some(Credentials::new(
+                        cfg.smtp_user.clone(),
+                        cfg.smtp_password.clone(),
+                    ));
+                }
+            }
+            Spec::Sendmail { command } => {
+                if !command.is_file() {
+                    bail!(
+                        "mail.transport: sendmail command `{}` not found",
+                        command.display()
+                    );
+                }
+            }
+            Spec::File { dir } => {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the mail directory `{}`", dir.display())
+                })?;
+            }
+        }
+        Ok(Sender {
+            spec,
+            timeout: cfg.timeout,
+            credentials,
+            tls,
+            conn: None,
+            connections: 0,
+        })
+    }
+
+    fn connect(&mut self) -> Result<&mut SmtpConnection, SendError> {
+        let Spec::Smtp { host, port, tls } = &self.spec else {
+            return Err(SendError::Connection("not an SMTP transport".into()));
+        };
+        if let Some(c) = &self.conn {
+            if c.has_broken() {
+                self.conn = None;
+            }
+        }
+        if self.conn.is_none() {
+            let relay = format!("{host}:{port}");
+            let hello = ClientId::Domain(crate::ops::runs::hostname());
+            let bare = host.trim_matches(['[', ']']);
+            let implicit = if *tls == Tls::Implicit {
+                self.tls.as_ref()
+            } else {
+                None
+            };
+            let mut c =
+                SmtpConnection::connect((bare, *port), Some(self.timeout), &hello, implicit, None)
+                    .map_err(|e| {
+                        SendError::Connection(lettre_error(
+                            &format!("cannot connect to the relay {relay}"),
+                            &e,
+                        ))
+                    })?;
+            if *tls == Tls::StartTls {
+                if !c.can_starttls() {
+                    c.abort();
+                    return Err(SendError::Connection(format!(
+                        "the relay {relay} does not offer STARTTLS (use smtps:// or, on this machine only, ?tls=none)"
+                    )));
+                }
+                let params = self
+                    .tls
+                    .as_ref()
+                    .ok_or_else(|| SendError::Connection("no TLS parameters".into()))?;
+                c.starttls(params, &hello).map_err(|e| {
+                    SendError::Connection(lettre_error(
+                        &format!("STARTTLS with {relay} failed"),
+                        &e,
+                    ))
+                })?;
+            }
+            if let Some(cr) = &self.credentials {
+                c.auth(&[Mechanism::Plain, Mechanism::Login], cr)
+                    .map_err(|e| {
+                        SendError::Connection(lettre_error(
+                            &format!("the relay {relay} refused authentication"),
+                            &e,
+                        ))
+                    })?;
+            }
+            self.connections += 1;
+            self.conn = Some(c);
+        }
+        self.conn
+            .as_mut()
+            .ok_or_else(|| SendError::Connection("no connection".into()))
+    }
+
+    /// Hands one message over; returns the relay's answer (or where the file went).
+    pub fn send(
+        &mut self,
+        envelope: &Envelope,
+        bytes: &[u8],
+        file_stem: &str,
+    ) -> Result<String, SendError> {
+        match self.spec.clone() {
+            Spec::Smtp { .. } => {
+                let conn = self.connect()?;
+                match conn.send(envelope, bytes) {
+                    Ok(r) => Ok(response_text(&r)),
+                    Err(e) if e.is_permanent() => Err(SendError::Permanent(lettre_error(
+                        "the relay refused the message",
+                        &e,
+                    ))),
+                    Err(e) if e.is_transient() => Err(SendError::Transient(lettre_error(
+                        "the relay deferred the message",
+                        &e,
+                    ))),
+                    Err(e) if e.is_client() => Err(SendError::Permanent(lettre_error(
+                        "cannot send the message",
+                        &e,
+                    ))),
+                    Err(e) => {
+                        self.conn = None;
+                        Err(SendError::Connection(lettre_error(
+                            "the relay connection failed",
+                            &e,
+                        )))
+                    }
+                }
+            }
+            Spec::Sendmail { command } => {
+                let t = lettre::SendmailTransport::new_with_command(command.as_os_str());
+                t.send_raw(envelope, bytes)
+                    .map(|()| format!("accepted by {}", command.display()))
+                    .map_err(|e| {
+                        SendError::Transient(crate::db::one_line(&format!(
+                            "{} failed: {e}",
+                            command.display()
+                        )))
+                    })
+            }
+            Spec::File { dir } => {
+                let path = dir.join(format!("{file_stem}.eml"));
+                let tmp = dir.join(format!(".{file_stem}.eml.tmp"));
+                std::fs::write(&tmp, bytes)
+                    .and_then(|()| std::fs::rename(&tmp, &path))
+                    .map(|()| format!("written to {}", path.display()))
+                    .map_err(|e| {
+                        SendError::Connection(format!("cannot write `{}`: {e}", path.display()))
+                    })
+            }
+        }
+    }
+
+    /// Says goodbye to the relay (QUIT); nothing to do for the other transports.
+    pub fn close(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            if !c.has_broken() {
+                let _ = c.quit();
+            }
+        }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn response_text(r: &lettre::transport::smtp::response::Response) -> String {
+    let lines: Vec<&str> = r.message().collect();
+    crate::db::one_line(&format!("{} {}", r.code(), lines.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_urls() {
+        assert_eq!(
+            Spec::parse("smtp://mail.example.org").unwrap(),
+            Spec::Smtp {
+                host: "mail.example.org".into(),
+                port: 587,
+                tls: Tls::StartTls
+            }
+        );
+        assert_eq!(
+            Spec::parse("smtps://mail.example.org").unwrap(),
+            Spec::Smtp {
+                host: "mail.example.org".into(),
+                port: 465,
+                tls: Tls::Implicit
+            }
+        );
+        assert_eq!(
+            Spec::parse("smtp://127.0.0.1:2525?tls=none").unwrap(),
+            Spec::Smtp {
+                host: "127.0.0.1".into(),
+                port: 2525,
+                tls: Tls::None
+            }
+        );
+        assert_eq!(
+            Spec::parse("smtp://[::1]:25?tls=none").unwrap(),
+            Spec::Smtp {
+                host: "::1".into(),
+                port: 25,
+                tls: Tls::None
+            }
+        );
+        assert_eq!(
+            Spec::parse("sendmail").unwrap(),
+            Spec::Sendmail {
+                command: "/usr/sbin/sendmail".into()
+            }
+        );
+        assert_eq!(
+            Spec::parse("file:///var/spool/sigov").unwrap(),
+            Spec::File {
+                dir: "/var/spool/sigov".into()
+            }
+        );
+        assert_eq!(
+            Spec::parse("file://./mail").unwrap(),
+            Spec::File {
+                dir: "./mail".into()
+            }
+        );
+        for (bad, why) in [
+            (
+                "smtp://mail.example.org?tls=none",
+                "only allowed to a relay on this machine",
+            ),
+            ("smtp://u:p@mail.example.org", "no credentials in the URL"),
+            ("smtp://mail.example.org:99999", "not a number"),
+            ("imap://mail.example.org", "unknown scheme"),
+            ("mail.example.org", "not a transport URL"),
+            ("smtps://h?tls=none", "unknown option"),
+        ] {
+            let e = Spec::parse(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+}
