@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Test it: installs what the suite needs when missing (Rust build deps, MariaDB server, Python),
-# starts a throwaway MariaDB on loopback, runs the whole suite against it, stops it.
+# Test it: installs what the suite needs when missing (Rust build deps, MariaDB server, Python
+# with aiosmtpd for the SMTP relay, openssl for its throwaway certificates), starts a throwaway
+# MariaDB on loopback, runs the whole suite against it and the relays the tests start, stops it.
 # SIGOV_TEST_MYSQL_URL=mysql://user:pass@host:port/ uses an existing server instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,11 @@ need_pkgs=()
 command -v cc >/dev/null || need_pkgs+=(build-essential)
 command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || need_pkgs+=(libmariadb-dev libmariadb-dev-compat)
+pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
+# The SMTP relay the mail tests start: Debian's Python with Debian's aiosmtpd.
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need_pkgs+=(python3 python3-aiosmtpd)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(mariadb-server)
 fi
@@ -30,6 +35,8 @@ if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   export SIGOV_TEST_MYSQL_URL="$THROWAWAY_MYSQL_URL"
   export SIGOV_TEST_MYSQL_SOCKET="$THROWAWAY_MYSQL_SOCKET"
 fi
+export SIGOV_TEST_PYTHON=/usr/bin/python3
+/usr/bin/python3 -c 'import aiosmtpd' || { log "python3-aiosmtpd is missing: the mail tests cannot start their relay"; exit 1; }
 log "MySQL under test: ${SIGOV_TEST_MYSQL_URL%%:*}://…@${SIGOV_TEST_MYSQL_URL##*@}"
 
 cargo build --all-targets --locked

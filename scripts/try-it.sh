@@ -9,6 +9,7 @@ need_pkgs=()
 command -v cc >/dev/null || need_pkgs+=(build-essential)
 command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || need_pkgs+=(libmariadb-dev libmariadb-dev-compat)
+pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 command -v cargo >/dev/null || need_pkgs+=(cargo)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "[try-it] installing: ${need_pkgs[*]}" >&2

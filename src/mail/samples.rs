@@ -8,17 +8,15 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 fn sample(
-    n: i64,
     table: &str,
     typ: &str,
     niveau: Option<&str>,
     titre: &str,
     message: &str,
     context: serde_json::Value,
-    created: NaiveDateTime,
 ) -> Payload {
     Payload {
-        alert_id: n,
+        alert_id: 0,
         table: table.to_owned(),
         alert_type: typ.to_owned(),
         niveau: niveau.map(str::to_owned),
@@ -37,31 +35,36 @@ fn sample(
             statut: "En cours".to_owned(),
         },
         etape_ordre: (table == "core_notificationetape").then_some(3),
-        created_at: crate::clock::format_datetime(created),
+        created_at: String::new(),
     }
 }
 
 /// The sample payloads, named.
 pub fn payloads(now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
     let d = |days: i64| (now.date() + chrono::Duration::days(days)).to_string();
-    vec![
-        ("echeance-j3", sample(1, "core_alerteprojet", "ECHEANCE_J3", Some("WARNING"),
+    let mut v = vec![
+        ("echeance-j3", sample("core_alerteprojet", "ECHEANCE_J3", Some("WARNING"),
             "⏰ Projet R&D <Alpha> — Portail Été - Échéance dans 3 jours",
             "Le projet 'R&D <Alpha> — Portail Été' se termine dans 3 jours. En tant que responsable du projet, assurez-vous que toutes les tâches seront terminées à temps.",
-            json!({"jours_restants": 3, "date_fin": d(3), "type_alerte": "J-3"}), now)),
-        ("echeance-depassee", sample(2, "core_alerteprojet", "ECHEANCE_DEPASSEE", Some("DANGER"),
+            json!({"jours_restants": 3, "date_fin": d(3), "type_alerte": "J-3"}))),
+        ("echeance-depassee", sample("core_alerteprojet", "ECHEANCE_DEPASSEE", Some("DANGER"),
             "🔴 Projet R&D <Alpha> — Portail Été - EN RETARD",
             "Le projet 'R&D <Alpha> — Portail Été' a dépassé sa date de fin de 4 jours. En tant que responsable du projet, une action immédiate est requise.",
-            json!({"jours_retard": 4, "date_fin": d(-4), "type_alerte": "RETARD"}), now)),
-        ("retard-etape", sample(3, "core_notificationetape", "RETARD_ETAPE", None,
+            json!({"jours_retard": 4, "date_fin": d(-4), "type_alerte": "RETARD"}))),
+        ("retard-etape", sample("core_notificationetape", "RETARD_ETAPE", None,
             "🔴 Étape Développement - EN RETARD",
             "L'étape 'Développement' du projet 'R&D <Alpha> — Portail Été' est en retard de 16 jours. En tant que responsable, une action urgente est requise pour rattraper le retard.",
-            json!({"jours_retard": 16, "date_fin_prevue": d(-16), "etape_nom": "DEVELOPPEMENT", "etape_label": "Développement", "type_alerte": "RETARD_ETAPE"}), now)),
-        ("budget-depasse", sample(4, "core_alerteprojet", "BUDGET_DEPASSE", Some("WARNING"),
+            json!({"jours_retard": 16, "date_fin_prevue": d(-16), "etape_nom": "DEVELOPPEMENT", "etape_label": "Développement", "type_alerte": "RETARD_ETAPE"}))),
+        ("budget-depasse", sample("core_alerteprojet", "BUDGET_DEPASSE", Some("WARNING"),
             "💰 Budget dépassé - R&D <Alpha> — Portail Été",
             "Le budget du projet 'R&D <Alpha> — Portail Été' est dépassé de 1 250,00 EUR (+6.3%).",
-            json!({"budget_previsionnel": 20000.0, "budget_consomme": 21250.0, "depassement": 1250.0, "pourcentage_depassement": 6.25, "devise": "EUR", "type_alerte": "BUDGET_DEPASSE"}), now)),
-    ]
+            json!({"budget_previsionnel": 20000.0, "budget_consomme": 21250.0, "depassement": 1250.0, "pourcentage_depassement": 6.25, "devise": "EUR", "type_alerte": "BUDGET_DEPASSE"}))),
+    ];
+    for (n, (_, p)) in v.iter_mut().enumerate() {
+        p.alert_id = n as i64 + 1;
+        p.created_at = crate::clock::format_datetime(now);
+    }
+    v
 }
 
 /// Every sample rendered, and the digest of all of them: (name, parts, whole message).

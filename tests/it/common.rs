@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A number no other caller in this test binary gets.
+pub fn unique() -> u32 {
+    COUNTER.fetch_add(1, Ordering::SeqCst)
+}
+
 pub const FIXTURE_SCHEMA: &str = "../shared/fixtures/si-gouvernance-mysql.sql";
 
 /// Runs the body once per backend: `mod name { fn sqlite(); fn mysql(); }`.
@@ -50,7 +55,7 @@ pub struct TestDb {
 impl TestDb {
     /// An empty database (no tables).
     pub fn empty(backend: Backend) -> TestDb {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let n = unique();
         let name = format!("sigov_t_{}_{n}", std::process::id());
         match backend {
             Backend::Sqlite => {

@@ -7,4 +7,6 @@ mod bad_input;
 mod checks;
 mod cli;
 mod deadlines;
+mod mail;
 mod parity;
+mod relay;

@@ -178,9 +178,11 @@ fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
     let t = TestDb::new(Backend::Mysql);
     load_generated(&t);
     let before = high_water(&t);
+    let relay = crate::relay::Relay::start();
     let run = || {
         let r = t
             .sigov()
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
             .args([
                 "--profile",
                 "reference",
@@ -216,9 +218,52 @@ fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
     // The reference's own console counters on this data set.
     assert_eq!(counter("tasks", "skipped")["assignee_without_access"], 16);
     assert_eq!(counter("tasks", "ignored_entities"), 5);
+    // The mails: the reference's, recipient and subject, less its second copy of each budget
+    // mail; every one with an HTML part (the reference sent stage mails as text only).
+    let mut want_mail = golden_emails();
+    let budget_twice = want_mail.len();
+    want_mail.dedup_by(|a, b| a == b && a.1.contains("Budget"));
+    // 21 budget rows, one of them for a recipient without address: 20 mails sent twice.
+    assert_eq!(
+        budget_twice - want_mail.len(),
+        20,
+        "the reference's duplicate budget mails"
+    );
+    assert_eq!(want_mail.len(), 305);
+    let mut got_mail: Vec<(String, String)> = relay
+        .received()
+        .into_iter()
+        .map(|m| {
+            assert!(m.parts.iter().any(|p| p.content_type == "text/html"));
+            (m.rcpt_tos.join(","), m.subject)
+        })
+        .collect();
+    got_mail.sort();
+    assert_eq!(got_mail, want_mail);
     let again = run();
     for c in again["checks"].as_array().expect("checks") {
         assert_eq!(c["counters"]["created"], 0, "{c:#}");
     }
     assert_eq!(export(&t, before).len(), 350);
+    assert_eq!(relay.received().len(), want_mail.len(), "no mail twice");
+}
+
+const GOLDEN_EMAILS: &str = "../shared/fixtures/golden/scale50-seed42-2026-11-22.emails.tsv";
+
+/// (to, subject) of the reference's mails, sorted.
+fn golden_emails() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(GOLDEN_EMAILS).expect("golden emails");
+    let mut v: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[0].to_owned(),
+                f[1].replace("\\t", "\t").replace("\\n", "\n"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
 }

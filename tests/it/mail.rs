@@ -1,0 +1,544 @@
+//! Mail: the outbox delivered to a real SMTP relay (aiosmtpd: STARTTLS + AUTH, implicit TLS,
+//! plain loopback), on every backend: structure and headers, escaping, exactly one mail per
+//! alert across runs, and the relay down, refusing one recipient, deferring, rejecting the
+//! password, presenting an untrusted certificate, or too slow.
+
+use crate::backend_test;
+use crate::common::*;
+use crate::relay::{self, Relay};
+
+const P7: &str = "20000000000000000000000000000007";
+const PLATE: &str = "2000000000000000000000000000000f";
+const EVIL: &str = "Evil\r\nBcc: evil@x.test <script>alert(1)</script>";
+
+/// A J-7 project (createur admin, responsable resp, members membre and sansmail) and an overdue
+/// one with a hostile name: 6 alerts in the reference profile, 5 mails (sansmail has none).
+fn seed(t: &TestDb) {
+    let mut d = Data::new(t);
+    d.project(P7, "R&D <Alpha>", Some("2026-11-29"));
+    d.project(PLATE, EVIL, Some("2026-11-20"));
+    d.member("f0000000000000000000000000000001", P7, RESP, true);
+    d.member("f0000000000000000000000000000002", P7, MEMBER, false);
+    d.member("f0000000000000000000000000000003", P7, NOMAIL, false);
+    d.member("f0000000000000000000000000000004", PLATE, RESP, true);
+}
+
+/// `sigov check deadlines --profile reference` as of 2026-11-22 10:00 UTC, JSON report.
+fn check(s: Sigov, extra: &[&str]) -> Run {
+    s.env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args([
+            "check",
+            "deadlines",
+            "--profile",
+            "reference",
+            "--date",
+            "2026-11-22",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .run()
+}
+
+fn states(t: &TestDb, state: &str) -> i64 {
+    t.count(&format!(
+        "SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = '{state}'"
+    ))
+}
+
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn sorted_rcpts(relay: &Relay) -> Vec<String> {
+    let mut v: Vec<String> = relay
+        .received()
+        .into_iter()
+        .flat_map(|m| m.rcpt_tos)
+        .collect();
+    v.sort();
+    v
+}
+
+backend_test!(starttls_auth_delivers_one_mail_per_alert_across_runs, |t| {
+    seed(&t);
+    let relay = Relay::start();
+    let r = check(relay::starttls(t.sigov(), &relay), &[]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    let v = r.json();
+    assert_eq!(v["counters"]["created"], 6, "{v:#}");
+    assert_eq!(v["counters"]["mails_queued"], 5);
+    assert_eq!(v["counters"]["mails_sent"], 5);
+    assert_eq!(v["mail"]["connections"], 1, "one connection for the run");
+    let got = relay.received();
+    assert_eq!(got.len(), 5);
+    assert_eq!(
+        sorted_rcpts(&relay),
+        [
+            "admin@sigov.test",
+            "admin@sigov.test",
+            "membre@sigov.test",
+            "resp@sigov.test",
+            "resp@sigov.test"
+        ]
+    );
+    let mut ids = Vec::new();
+    for m in &got {
+        assert!(m.tls && m.auth && m.listener == "starttls", "{m:#?}");
+        assert_eq!(m.mail_from, "noreply@si-gouvernance.com");
+        assert_eq!(m.rcpt_tos.len(), 1);
+        let types: Vec<&str> = m.parts.iter().map(|p| p.content_type.as_str()).collect();
+        assert_eq!(types, ["multipart/alternative", "text/plain", "text/html"]);
+        assert_eq!(m.header("Auto-Submitted"), Some("auto-generated"));
+        assert_eq!(m.header("X-Auto-Response-Suppress"), Some("All"));
+        assert!(m
+            .header("Date")
+            .is_some_and(|d| d.contains("22 Nov 2026 10:00:00")));
+        let id = m.header("Message-ID").expect("Message-ID").to_owned();
+        assert!(
+            id.starts_with("<sigov.") && id.ends_with("@si-gouvernance.com>"),
+            "{id}"
+        );
+        ids.push(id);
+        assert!(
+            m.subject.starts_with("[SI-Gouvernance] ⚠️ Alerte: "),
+            "{}",
+            m.subject
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "one Message-ID per mail");
+    // The Message-ID is the outbox row's, recorded when the relay took it.
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'sent' AND message_id LIKE '<sigov.%' AND last_response LIKE '250%'"),
+        5
+    );
+    // A hostile project name cannot add a header or a recipient, and is escaped in HTML.
+    let evil = got
+        .iter()
+        .find(|m| m.subject.contains("Evil"))
+        .expect("overdue mail");
+    assert!(
+        evil.subject
+            .contains("Evil Bcc: evil@x.test <script>alert(1)</script>"),
+        "{}",
+        evil.subject
+    );
+    assert!(
+        !evil
+            .raw_headers
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+        "{}",
+        evil.raw_headers
+    );
+    let html = evil.part("text/html");
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("box box-danger"));
+    assert!(evil
+        .part("text/plain")
+        .contains("- Date limite: 20/11/2026"));
+    let member = got
+        .iter()
+        .find(|m| m.rcpt_tos[0] == "membre@sigov.test")
+        .expect("member mail");
+    assert!(member
+        .part("text/html")
+        .contains("Bonjour Zoé L&#x27;Hôte &amp; &lt;Fils&gt;,"));
+    assert!(member.part("text/html").contains("box box-warning"));
+    assert!(member
+        .part("text/plain")
+        .starts_with("Bonjour Zoé L'Hôte & <Fils>,\n\n"));
+    // The next run records nothing and sends nothing.
+    let again = check(relay::starttls(t.sigov(), &relay), &[]);
+    assert_eq!(again.code, 0, "{again:#?}");
+    assert_eq!(again.json()["counters"]["created"], 0);
+    assert_eq!(relay.received().len(), 5);
+});
+
+backend_test!(
+    relay_down_keeps_mail_and_a_later_run_delivers_it_once,
+    |t| {
+        seed(&t);
+        let down = format!("smtp://127.0.0.1:{}?tls=none", closed_port());
+        let r = check(t.sigov().env("SIGOV_MAIL_TRANSPORT", &down), &[]);
+        assert_eq!(r.code, 3, "alerts recorded, mail deferred: {r:#?}");
+        assert!(
+            r.stderr.contains("sigov: deadlines: mail: 0 sent"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("5 deferred: cannot connect to the relay"),
+            "{}",
+            r.stderr
+        );
+        let v = r.json();
+        assert_eq!(v["counters"]["created"], 6);
+        assert_eq!(v["counters"]["mails_deferred"], 5);
+        assert_eq!(states(&t, "pending"), 5);
+        assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE attempts = 0 AND last_error LIKE 'cannot connect%'"),
+        5
+    );
+        assert_eq!(
+            t.count(
+                "SELECT COUNT(*) AS n FROM sigov_run WHERE counters LIKE '%\"mails_deferred\":5%'"
+            ),
+            1
+        );
+        let relay = Relay::start();
+        // Wrong password: nothing goes, nothing is lost.
+        let bad = relay::starttls(t.sigov(), &relay)
+            .env("SIGOV_SMTP_PASSWORD", "wrong")
+            .args(["mail", "flush"])
+            .run();
+        assert_eq!(bad.code, 3, "{bad:#?}");
+        assert!(
+            bad.stderr.contains("refused authentication"),
+            "{}",
+            bad.stderr
+        );
+        assert_eq!(states(&t, "pending"), 5);
+        assert!(relay.received().is_empty());
+        // The next check run creates nothing and delivers the waiting mail, once.
+        let next = check(relay::starttls(t.sigov(), &relay), &[]);
+        assert_eq!(next.code, 0, "{next:#?}");
+        assert_eq!(next.json()["counters"]["created"], 0);
+        assert_eq!(next.json()["counters"]["mails_sent"], 5);
+        assert_eq!(relay.received().len(), 5);
+        let flush = relay::starttls(t.sigov(), &relay)
+            .args(["--format", "json", "mail", "flush"])
+            .run();
+        assert_eq!(flush.code, 0, "{flush:#?}");
+        assert_eq!(flush.json()["messages"], 0);
+        assert_eq!(relay.received().len(), 5);
+        assert_eq!(states(&t, "sent"), 5);
+    }
+);
+
+backend_test!(a_rejected_recipient_is_dead_and_the_others_go, |t| {
+    seed(&t);
+    t.exec(&format!(
+        "UPDATE core_utilisateur SET email = 'reject.membre@sigov.test' WHERE id = '{MEMBER}'"
+    ));
+    let relay = Relay::start();
+    let r = check(
+        t.sigov().env("SIGOV_MAIL_TRANSPORT", &relay.plain_url()),
+        &[],
+    );
+    assert_eq!(r.code, 3, "{r:#?}");
+    let v = r.json();
+    assert_eq!(v["counters"]["mails_sent"], 4);
+    assert_eq!(v["counters"]["mails_dead"], 1);
+    assert_eq!(relay.received().len(), 4);
+    let q = t
+        .sigov()
+        .args(["--format", "json", "mail", "queue", "--state", "dead"])
+        .run()
+        .ok()
+        .json();
+    let rows = q["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{q:#}");
+    assert_eq!(rows[0]["recipient_email"], "reject.membre@sigov.test");
+    assert!(
+        rows[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("550")),
+        "{q:#}"
+    );
+    // Fixed address, requeued: delivered once.
+    t.exec("UPDATE sigov_outbox SET recipient_email = 'membre@sigov.test' WHERE state = 'dead'");
+    let rq = t.sigov().args(["mail", "retry"]).run().ok();
+    assert!(rq.stdout.contains("requeued 1"), "{rq:#?}");
+    let f = t
+        .sigov()
+        .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+        .args(["mail", "flush"])
+        .run();
+    assert_eq!(f.code, 0, "{f:#?}");
+    assert_eq!(relay.received().len(), 5);
+    assert_eq!(states(&t, "sent"), 5);
+});
+
+backend_test!(a_deferred_mail_backs_off_then_dies, |t| {
+    seed(&t);
+    t.exec(&format!(
+        "UPDATE core_utilisateur SET email = 'tempfail.membre@sigov.test' WHERE id = '{MEMBER}'"
+    ));
+    let relay = Relay::start();
+    let cfg = std::env::temp_dir().join(format!("sigov-backoff-{}.toml", unique()));
+    std::fs::write(&cfg, "[mail]\nmax_attempts = 2\nretry_base_secs = 600\n").expect("config");
+    let sigov = || {
+        t.sigov()
+            .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+    };
+    let r = check(sigov(), &[]);
+    assert_eq!(r.code, 3, "{r:#?}");
+    assert_eq!(r.json()["counters"]["mails_failed"], 1);
+    assert_eq!(states(&t, "failed"), 1);
+    // Not due before its next attempt (10 minutes later).
+    let early = sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:05:00Z")
+        .args(["--format", "json", "mail", "flush"])
+        .run();
+    assert_eq!(early.code, 0, "{early:#?}");
+    assert_eq!(early.json()["messages"], 0);
+    let late = sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:11:00Z")
+        .args(["--format", "json", "mail", "flush"])
+        .run();
+    assert_eq!(late.code, 3, "{late:#?}");
+    assert_eq!(late.json()["dead"], 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'dead' AND attempts = 2 AND last_error LIKE '%451%'"),
+        1
+    );
+    assert_eq!(relay.received().len(), 4);
+    let _ = std::fs::remove_file(&cfg);
+});
+
+backend_test!(digest_mode_sends_one_mail_per_recipient, |t| {
+    seed(&t);
+    let relay = Relay::start();
+    let r = check(
+        t.sigov()
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .env("SIGOV_MAIL_MODE", "digest"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(r.json()["counters"]["mails_sent"], 5);
+    assert_eq!(
+        sorted_rcpts(&relay),
+        ["admin@sigov.test", "membre@sigov.test", "resp@sigov.test"]
+    );
+    let admin = relay
+        .received()
+        .into_iter()
+        .find(|m| m.rcpt_tos[0] == "admin@sigov.test")
+        .expect("admin digest");
+    assert!(
+        admin.subject.starts_with("[SI-Gouvernance] 2 alertes: "),
+        "{}",
+        admin.subject
+    );
+    assert_eq!(admin.part("text/html").matches("class=\"item\"").count(), 2);
+    assert_eq!(
+        t.count("SELECT COUNT(DISTINCT message_id) AS n FROM sigov_outbox WHERE state = 'sent'"),
+        3
+    );
+});
+
+backend_test!(a_crashed_senders_claim_expires_with_its_lease, |t| {
+    seed(&t);
+    let r = check(t.sigov(), &["--no-mail"]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(states(&t, "pending"), 5);
+    // A sender died at 09:59 holding two rows.
+    t.exec(
+        "UPDATE sigov_outbox SET state = 'sending', claim_token = 'dead-host:1:1', claimed_at = '2026-11-22 09:59:00' \
+         WHERE id IN (SELECT id FROM (SELECT id FROM sigov_outbox ORDER BY id LIMIT 2) AS two)",
+    );
+    let relay = Relay::start();
+    let flush = |now: &str| {
+        t.sigov()
+            .env("SIGOV_NOW", now)
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .args(["--format", "json", "mail", "flush"])
+            .run()
+    };
+    assert_eq!(flush("2026-11-22T10:00:00Z").json()["sent"], 3);
+    assert_eq!(
+        states(&t, "sending"),
+        2,
+        "still under the dead sender's lease"
+    );
+    assert_eq!(flush("2026-11-22T10:20:00Z").json()["sent"], 2);
+    assert_eq!(relay.received().len(), 5);
+    assert_eq!(states(&t, "sent"), 5);
+});
+
+#[test]
+fn transports_tls_auth_and_their_failures() {
+    let relay = Relay::start();
+    let test = |s: Sigov| s.args(["mail", "test", "--to", "ops@sigov.test"]).run();
+    let ok = test(relay::starttls(Sigov::new(), &relay)).ok();
+    assert!(
+        ok.stdout.contains("(STARTTLS): 250 2.0.0 Ok: queued"),
+        "{ok:#?}"
+    );
+    let implicit = test(relay::starttls(Sigov::new(), &relay).env(
+        "SIGOV_MAIL_TRANSPORT",
+        &format!("smtps://localhost:{}", relay.tls),
+    ))
+    .ok();
+    assert!(implicit.stdout.contains("(TLS): 250"), "{implicit:#?}");
+    let got = relay.received();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|m| m.tls && m.auth));
+    assert_eq!(got[0].subject, "[SI-Gouvernance] Message de test de sigov");
+    // Wrong password.
+    let r = test(relay::starttls(Sigov::new(), &relay).env("SIGOV_SMTP_PASSWORD", "wrong"));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("refused authentication") && r.error_line().contains("535"),
+        "{r:#?}"
+    );
+    // Password from a file (systemd LoadCredential=).
+    let pw = std::env::temp_dir().join(format!("sigov-pw-{}", unique()));
+    std::fs::write(&pw, format!("{}\n", relay::PASSWORD)).expect("pw");
+    test(
+        relay::starttls(Sigov::new(), &relay)
+            .env("SIGOV_SMTP_PASSWORD", "")
+            .env("SIGOV_SMTP_PASSWORD_FILE", pw.to_str().expect("utf-8")),
+    )
+    .ok();
+    let _ = std::fs::remove_file(&pw);
+    // A certificate nobody vouches for.
+    let r = test(relay::starttls(Sigov::new(), &relay).env("SIGOV_SMTP_CA_FILE", ""));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line().contains("certificate verify failed"),
+        "{r:#?}"
+    );
+    // Plain SMTP is for a relay on this machine only.
+    let r = test(Sigov::new().env("SIGOV_MAIL_TRANSPORT", "smtp://mail.example.org?tls=none"));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line()
+            .contains("only allowed to a relay on this machine"),
+        "{r:#?}"
+    );
+    let r = test(Sigov::new().env("SIGOV_MAIL_TRANSPORT", "imap://mail.example.org"));
+    assert!(
+        r.code == 1 && r.error_line().contains("unknown scheme"),
+        "{r:#?}"
+    );
+    let r = test(Sigov::new().env("SIGOV_MAIL_TRANSPORT", "smtp://127.0.0.1:1?tls=none"));
+    assert!(
+        r.code == 1 && r.error_line().contains("Connection refused"),
+        "{r:#?}"
+    );
+    let r = test(Sigov::new().env("SIGOV_MAIL_MODE", "weekly"));
+    assert!(
+        r.code == 1 && r.error_line().contains("mail.mode"),
+        "{r:#?}"
+    );
+    assert_eq!(relay.received().len(), 3);
+}
+
+#[test]
+fn a_slow_relay_times_out() {
+    let relay = Relay::start_with(&["--slow-data", "6"]);
+    let started = std::time::Instant::now();
+    let r = Sigov::new()
+        .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+        .env("SIGOV_SMTP_TIMEOUT", "1")
+        .args(["mail", "test", "--to", "ops@sigov.test"])
+        .run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.error_line().contains("the relay connection failed"),
+        "{r:#?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "no timeout"
+    );
+}
+
+#[test]
+fn preview_renders_samples_and_queued_mail_and_uses_overrides() {
+    let p = Sigov::new().args(["mail", "preview"]).run().ok();
+    for name in [
+        "echeance-j3",
+        "echeance-depassee",
+        "retard-etape",
+        "budget-depasse",
+        "digest",
+    ] {
+        assert!(
+            p.stdout.contains(&format!("===== sample-{name}")),
+            "{}",
+            p.stdout
+        );
+    }
+    assert!(p
+        .stdout
+        .contains("Subject: [SI-Gouvernance] Étape: 🔴 Étape Développement - EN RETARD"));
+    let dir = std::env::temp_dir().join(format!("sigov-preview-{}", unique()));
+    Sigov::new()
+        .args(["mail", "preview", "--output", dir.to_str().expect("utf-8")])
+        .run()
+        .ok();
+    let html = std::fs::read_to_string(dir.join("sample-echeance-j3.html")).expect("html");
+    assert!(html.contains("box box-warning") && html.contains("R&amp;D &lt;Alpha&gt;"));
+    let eml = std::fs::read_to_string(dir.join("sample-digest.eml")).expect("eml");
+    assert!(eml.contains("Content-Type: multipart/alternative"));
+    // A template directory replaces one file.
+    std::fs::write(
+        dir.join("alert.subject.txt"),
+        "Alerte {{ a.type_label }} — {{ a.projet_nom }}",
+    )
+    .expect("tpl");
+    let o = Sigov::new()
+        .env("SIGOV_MAIL_TEMPLATES", dir.to_str().expect("utf-8"))
+        .args(["mail", "preview"])
+        .run()
+        .ok();
+    assert!(
+        o.stdout
+            .contains("Subject: Alerte Échéance dépassée — R&D <Alpha> — Portail Été"),
+        "{}",
+        o.stdout
+    );
+    std::fs::write(dir.join("alert.html"), "{% if %}").expect("tpl");
+    let bad = Sigov::new()
+        .env("SIGOV_MAIL_TEMPLATES", dir.to_str().expect("utf-8"))
+        .args(["mail", "preview"])
+        .run();
+    assert!(
+        bad.code == 1 && bad.error_line().contains("mail template `alert.html`"),
+        "{bad:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+backend_test!(preview_of_a_queued_mail_and_demo_style_file_delivery, |t| {
+    seed(&t);
+    let dir = std::env::temp_dir().join(format!("sigov-files-{}", unique()));
+    let r = check(
+        t.sigov()
+            .env("SIGOV_MAIL_TRANSPORT", &format!("file://{}", dir.display())),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:#?}");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("mail dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(files.len(), 5);
+    let out = dir.join("one.eml");
+    t.sigov()
+        .args([
+            "mail",
+            "preview",
+            "--id",
+            "1",
+            "--output",
+            out.to_str().expect("utf-8"),
+        ])
+        .run()
+        .ok();
+    let eml = std::fs::read_to_string(&out).expect("eml");
+    assert!(eml.contains("Message-ID: <sigov.1."), "{eml}");
+    let missing = t.sigov().args(["mail", "preview", "--id", "999"]).run();
+    assert!(missing.code == 1 && missing.error_line().contains("no mail with id 999"));
+    let _ = std::fs::remove_dir_all(&dir);
+});
