@@ -80,7 +80,7 @@ impl Spec {
                     bail!("mail.transport: no credentials in the URL; set SIGOV_SMTP_USER and SIGOV_SMTP_PASSWORD (or SIGOV_SMTP_PASSWORD_FILE)");
                 }
                 let (host, port) = split_host_port(authority)
-                    .with_context(|| format!("mail.transport `{raw}`"))?;
+                    .map_err(|e| anyhow!("mail.transport `{raw}`: {e}"))?;
                 if host.is_empty() {
                     bail!("mail.transport `{raw}`: no host");
                 }
