@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Try it: builds sigov, creates the embedded SQLite demo database with realistic SI-Gouvernance
-# data (./sigov-demo.db), runs every check, and prints what happened. Installs missing build
+# data (./sigov-demo.db), runs every check, writes their mails as .eml files
+# (./sigov-demo-mail/), and prints what happened. Installs missing build
 # packages on Debian (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,5 +47,17 @@ sqlite_rows() {
   fi
 }
 sqlite_rows
+
 echo
-echo "Demo database: ./sigov-demo.db — try: $sigov --database-url $db check all --dry-run -v"
+echo "== the mails, one .eml file per alert in ./sigov-demo-mail/ (sent through the file transport)"
+"$sigov" --database-url "$db" mail queue --state sent --limit 5
+first=$(ls ./sigov-demo-mail/*.eml 2>/dev/null | head -n 1)
+if [ -n "$first" ]; then
+  echo
+  echo "== the first one's headers ($first)"
+  sed -n '1,/^$/p' "$first"
+fi
+echo
+echo "Demo database: ./sigov-demo.db, mails: ./sigov-demo-mail/ ($(ls ./sigov-demo-mail/*.eml | wc -l) files)"
+echo "Try: $sigov --database-url $db check all --dry-run -v"
+echo "     $sigov mail preview --output ./sigov-preview   (a sample of each mail, .eml and .html)"

@@ -542,3 +542,87 @@ backend_test!(preview_of_a_queued_mail_and_demo_style_file_delivery, |t| {
     assert!(missing.code == 1 && missing.error_line().contains("no mail with id 999"));
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+/// The rendered samples (subject, text, HTML) against `tests/snapshots/mail/`. After a deliberate
+/// template change: `SIGOV_UPDATE_SNAPSHOTS=1 cargo test snapshots`, then review the diff.
+#[test]
+fn template_snapshots() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/mail");
+    let v = Sigov::new()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["--format", "json", "mail", "preview"])
+        .run()
+        .ok()
+        .json();
+    let update = std::env::var_os("SIGOV_UPDATE_SNAPSHOTS").is_some();
+    let mut stale = Vec::new();
+    for item in v.as_array().expect("previews") {
+        let name = item["name"].as_str().expect("name");
+        for (ext, body) in [
+            (
+                "subject.txt",
+                format!("{}\n", item["subject"].as_str().expect("subject")),
+            ),
+            ("txt", item["text"].as_str().expect("text").to_owned()),
+            ("html", item["html"].as_str().expect("html").to_owned()),
+        ] {
+            let path = dir.join(format!("{name}.{ext}"));
+            if update {
+                std::fs::create_dir_all(&dir).expect("snapshot dir");
+                std::fs::write(&path, &body).expect("write snapshot");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(body.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "rendered mail differs from its snapshot (SIGOV_UPDATE_SNAPSHOTS=1 to accept): {stale:#?}"
+    );
+}
+
+#[test]
+fn sendmail_transport_pipes_the_message() {
+    let dir = std::env::temp_dir().join(format!("sigov-sendmail-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("sendmail");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {0}/args\ncat > {0}/message\n",
+            dir.display()
+        ),
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let r = Sigov::new()
+        .env(
+            "SIGOV_MAIL_TRANSPORT",
+            &format!("sendmail://{}", script.display()),
+        )
+        .args(["mail", "test", "--to", "ops@sigov.test"])
+        .run()
+        .ok();
+    assert!(r.stdout.contains("accepted by"), "{r:#?}");
+    let args = std::fs::read_to_string(dir.join("args")).expect("args");
+    assert!(args.lines().any(|l| l == "ops@sigov.test"), "{args}");
+    assert!(
+        args.lines().any(|l| l == "noreply@si-gouvernance.com"),
+        "{args}"
+    );
+    let msg = std::fs::read_to_string(dir.join("message")).expect("message");
+    assert!(msg.contains("Auto-Submitted: auto-generated"), "{msg}");
+    let missing = Sigov::new()
+        .env("SIGOV_MAIL_TRANSPORT", "sendmail:///nonexistent/sendmail")
+        .args(["mail", "test", "--to", "ops@sigov.test"])
+        .run();
+    assert!(
+        missing.code == 1
+            && missing
+                .error_line()
+                .contains("sendmail command `/nonexistent/sendmail` not found"),
+        "{missing:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
