@@ -180,7 +180,7 @@ pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> R
         }
         for unit in units(rows, cfg.digest) {
             if limit.is_some_and(|l| stats.messages >= l) {
-                outbox::release(db, &token, now, "")?;
+                outbox::release(db, &token, now, None)?;
                 break 'claims;
             }
             let now = clock.now_naive();
@@ -228,7 +228,7 @@ pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> R
                 Err(SendError::Connection(e)) => {
                     stats.messages -= 1;
                     log::error!("mail delivery stopped: {e}");
-                    stats.deferred += outbox::release(db, &token, now, &e)? as u64;
+                    stats.deferred += outbox::release(db, &token, now, Some(&e))? as u64;
                     stats.error = Some(e);
                     break 'claims;
                 }

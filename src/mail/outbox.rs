@@ -196,15 +196,16 @@ pub fn mark_failed(
 }
 
 /// Gives back every row still claimed under `token`, untouched but for the reason (the relay
-/// could not be reached): they are due again at once, no attempt counted.
-pub fn release(db: &mut Db, token: &str, now: NaiveDateTime, error: &str) -> Result<usize> {
+/// could not be reached; `None`: the delivery's limit was reached, the last reason stays): they
+/// are due again at once, no attempt counted.
+pub fn release(db: &mut Db, token: &str, now: NaiveDateTime, error: Option<&str>) -> Result<usize> {
     db.execute(
         "UPDATE sigov_outbox SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, \
-         claim_token = NULL, claimed_at = NULL, updated_at = ?, last_error = ? \
+         claim_token = NULL, claimed_at = NULL, updated_at = ?, last_error = COALESCE(?, last_error) \
          WHERE claim_token = ? AND state = 'sending'",
         &[
             Val::Text(format_datetime(now)),
-            Val::from(error),
+            Val::OptText(error.map(str::to_owned)),
             Val::from(token),
         ],
     )

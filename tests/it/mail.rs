@@ -345,20 +345,27 @@ backend_test!(a_crashed_senders_claim_expires_with_its_lease, |t| {
          WHERE id IN (SELECT id FROM (SELECT id FROM sigov_outbox ORDER BY id LIMIT 2) AS two)",
     );
     let relay = Relay::start();
-    let flush = |now: &str| {
+    let flush = |now: &str, extra: &[&str]| {
         t.sigov()
             .env("SIGOV_NOW", now)
             .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
             .args(["--format", "json", "mail", "flush"])
+            .args(extra)
             .run()
     };
-    assert_eq!(flush("2026-11-22T10:00:00Z").json()["sent"], 3);
+    // --limit sends that many and gives the rest back untouched.
+    assert_eq!(
+        flush("2026-11-22T10:00:00Z", &["--limit", "1"]).json()["sent"],
+        1
+    );
+    assert_eq!(states(&t, "pending"), 2);
+    assert_eq!(flush("2026-11-22T10:00:00Z", &[]).json()["sent"], 2);
     assert_eq!(
         states(&t, "sending"),
         2,
         "still under the dead sender's lease"
     );
-    assert_eq!(flush("2026-11-22T10:20:00Z").json()["sent"], 2);
+    assert_eq!(flush("2026-11-22T10:20:00Z", &[]).json()["sent"], 2);
     assert_eq!(relay.received().len(), 5);
     assert_eq!(states(&t, "sent"), 5);
 });
