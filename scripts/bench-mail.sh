@@ -68,7 +68,9 @@ for backend in sqlite mysql; do
   for case in "smtp://127.0.0.1:$plain?tls=none per_alert" "smtp://localhost:$starttls per_alert" "file://$work/eml per_alert" "smtp://127.0.0.1:$plain?tls=none digest"; do
     read -r transport mode <<<"$case"
     requeue "$url"
-    read -r s mb code < <(SIGOV_MAIL_TRANSPORT="$transport" SIGOV_MAIL_MODE="$mode" SIGOV_SMTP_USER=sigov \
+    user=""
+    [ "$transport" = "smtp://localhost:$starttls" ] && user=sigov
+    read -r s mb code < <(SIGOV_MAIL_TRANSPORT="$transport" SIGOV_MAIL_MODE="$mode" SIGOV_SMTP_USER="$user" \
       SIGOV_SMTP_PASSWORD=s3cret SIGOV_SMTP_CA_FILE="$work/ca.pem" \
       measure "$work/flush.json" "$sigov" --database-url "$url" --format json mail flush --limit "$mails")
     succeeded "flush $backend $transport $mode" "$code"
