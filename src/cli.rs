@@ -3,13 +3,27 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The exit codes, shown by `sigov --help` and in the man page.
+pub const EXIT_CODES: &str = "Exit codes:
+  0   success
+  1   failure: configuration, database, template, missing table or EN_COURS status, pending migrations
+  2   usage error (unknown command, option or value)
+  3   partial: alerts recorded but some mail deferred, failed or dead; some checks of `check all`
+      failed while others ran; `mail flush` could not deliver everything due
+
+Environment: SIGOV_DATABASE_URL, SIGOV_CONFIG, SIGOV_PROFILE, SIGOV_FORMAT, SIGOV_TIMEZONE,
+SIGOV_MAIL_TRANSPORT, SIGOV_MAIL_FROM, SIGOV_SMTP_USER, SIGOV_SMTP_PASSWORD(_FILE),
+SIGOV_SMTP_CA_FILE, SIGOV_SMTP_TIMEOUT, SIGOV_MAIL_MODE, SIGOV_BASE_URL, SIGOV_MAIL_TEMPLATES,
+SIGOV_NOW (RFC 3339: fixes the clock), RUST_LOG. Every key: sigov.example.toml.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sigov",
     version,
     about = "Cron-driven alerting for SI-Gouvernance: deadline, stage, task, budget and contract alerts, recorded once and mailed once",
     long_about = None,
-    propagate_version = true
+    propagate_version = true,
+    after_long_help = EXIT_CODES
 )]
 pub struct Cli {
     /// Configuration file (TOML). Default: /etc/sigov/sigov.toml when it exists
@@ -65,6 +79,12 @@ pub enum Command {
     /// Show or validate the effective configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// Shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

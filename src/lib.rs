@@ -72,6 +72,12 @@ pub fn make_clock(cli: &Cli, cfg: &Config) -> Result<clock::Clock> {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
+    // Needs no configuration: works before /etc/sigov/sigov.toml exists, or when it is broken.
+    if let Command::Completions { shell } = &cli.command {
+        use clap::CommandFactory;
+        clap_complete::generate(*shell, &mut Cli::command(), "sigov", &mut std::io::stdout());
+        return Ok(exit::OK);
+    }
     let cfg = load_config(&cli, m)?;
     let out = output::Out::new(
         cfg.format,
@@ -140,6 +146,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             Ok(check::exit_code(&reports))
         }
         Command::Mail(cmd) => mail_command(&cli, &cfg, &out, cmd),
+        Command::Completions { .. } => Ok(exit::OK),
         Command::Demo(args) => {
             let clock = make_clock(&cli, &cfg)?;
             // The demo writes its mails as .eml files unless a transport is configured.

@@ -204,3 +204,74 @@ fn example_configuration_parses_and_documents_every_key() {
         .json();
     assert_eq!(v["rules"]["profile"], "recommended");
 }
+
+/// `man/` holds one page per command, generated from the clap definitions. After a CLI change:
+/// `SIGOV_UPDATE_SNAPSHOTS=1 cargo test man_pages`, then commit `man/`.
+#[test]
+fn man_pages_are_current() {
+    use clap::CommandFactory;
+    let tmp = std::env::temp_dir().join(format!("sigov-man-{}", unique()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    clap_mangen::generate_to(sigov::cli::Cli::command(), &tmp).unwrap();
+    let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let names = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    if std::env::var_os("SIGOV_UPDATE_SNAPSHOTS").is_some() {
+        let _ = std::fs::remove_dir_all(&man);
+        std::fs::create_dir_all(&man).unwrap();
+        for n in names(&tmp) {
+            std::fs::copy(tmp.join(&n), man.join(&n)).unwrap();
+        }
+    }
+    assert_eq!(
+        names(&man),
+        names(&tmp),
+        "man/ lists other pages than the CLI has"
+    );
+    for n in names(&tmp) {
+        assert_eq!(
+            std::fs::read_to_string(man.join(&n)).unwrap(),
+            std::fs::read_to_string(tmp.join(&n)).unwrap(),
+            "man/{n} is stale: SIGOV_UPDATE_SNAPSHOTS=1 cargo test man_pages"
+        );
+    }
+    assert!(names(&man).contains(&"sigov-mail-flush.1".to_owned()));
+    let root = std::fs::read_to_string(man.join("sigov.1")).unwrap();
+    assert!(root.contains("Exit codes") && root.contains("SIGOV_MAIL_TRANSPORT"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_sigov()"),
+        ("zsh", "#compdef sigov"),
+        ("fish", "complete -c sigov"),
+    ] {
+        let r = Sigov::new()
+            .env("SIGOV_CONFIG", "/nonexistent/sigov.toml")
+            .args(["completions", shell])
+            .run()
+            .ok();
+        assert!(
+            r.stdout.contains(marker),
+            "{shell}: {}",
+            &r.stdout[..r.stdout.len().min(200)]
+        );
+        assert!(
+            r.stdout.contains("flush"),
+            "{shell} completes the mail subcommands"
+        );
+    }
+    let r = Sigov::new().args(["completions", "tcsh"]).run();
+    assert_eq!(r.code, 2);
+}

@@ -234,7 +234,10 @@ backend_test!(a_rejected_recipient_is_dead_and_the_others_go, |t| {
     let v = r.json();
     assert_eq!(v["counters"]["mails_sent"], 4);
     assert_eq!(v["counters"]["mails_dead"], 1);
-    assert_eq!(v["mail"]["connections"], 1, "RSET after the refusal keeps the session");
+    assert_eq!(
+        v["mail"]["connections"], 1,
+        "RSET after the refusal keeps the session"
+    );
     assert_eq!(relay.received().len(), 4);
     let q = t
         .sigov()
