@@ -94,12 +94,15 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             let url = cfg.require_database_url()?;
             let mut db = db::Db::connect(url)?;
             let pending = db::migrate::pending(&mut db)?;
-            out.config_check(&cfg, &db, &pending);
-            Ok(if pending.is_empty() {
-                exit::OK
-            } else {
-                exit::FAILURE
-            })
+            let mail = mail::check_setup(&cfg.mail);
+            out.config_check(&cfg, &db, &pending, mail.as_ref());
+            Ok(
+                if pending.is_empty() && mail.as_ref().is_none_or(|m| m.is_ok()) {
+                    exit::OK
+                } else {
+                    exit::FAILURE
+                },
+            )
         }
         Command::Db(DbCommand::Migrate) => {
             let mut db = db::Db::connect(cfg.require_database_url()?)?;

@@ -75,16 +75,34 @@ impl Out {
         );
     }
 
-    pub fn config_check(&self, cfg: &Config, db: &Db, pending: &[String]) {
+    pub fn config_check(
+        &self,
+        cfg: &Config,
+        db: &Db,
+        pending: &[String],
+        mail: Option<&anyhow::Result<String>>,
+    ) {
+        let mail_text = match mail {
+            None => {
+                "not configured: mail waits in the outbox (set SIGOV_MAIL_TRANSPORT)".to_owned()
+            }
+            Some(Ok(s)) => s.clone(),
+            Some(Err(e)) => format!("FAILED: {}", crate::db::one_line(&format!("{e:#}"))),
+        };
+        let mail_ok = mail.is_none_or(|m| m.is_ok());
         if self.format == Format::Json {
             print_json(&json!({
-                "ok": pending.is_empty(),
+                "ok": pending.is_empty() && mail_ok,
                 "database": db.url().redacted(),
                 "backend": db.backend().name(),
                 "pending_migrations": pending,
                 "profile": cfg.rules.profile,
+                "mail": {"ok": mail_ok, "configured": mail.is_some(), "detail": mail_text},
             }));
             return;
+        }
+        if !mail_ok {
+            eprintln!("sigov: mail: {mail_text}");
         }
         if self.quiet {
             return;
@@ -104,6 +122,7 @@ impl Out {
                 pending.join(", ")
             );
         }
+        println!("mail: {mail_text}");
     }
 
     pub fn migrated(&self, db: &Db, applied: &[String]) {

@@ -270,6 +270,20 @@ fn prepare(
     Ok((env, bytes, mid))
 }
 
+/// For `sigov config check`: the sender address parses, the templates compile, the transport
+/// answers (nothing is sent). `None` when no transport is set.
+pub fn check_setup(cfg: &MailCfg) -> Option<Result<String>> {
+    if cfg.transport.is_empty() {
+        return None;
+    }
+    Some((|| {
+        sender_mailbox(cfg)?;
+        Renderer::new(cfg)?;
+        let mut sender = Sender::open(cfg)?;
+        sender.probe().map_err(|e| anyhow!("{e}"))
+    })())
+}
+
 /// Sends the test message to `to`; returns the transport's answer.
 pub fn send_test(cfg: &MailCfg, clock: &Clock, to: &str) -> Result<(String, String)> {
     let from = sender_mailbox(cfg)?;

@@ -371,6 +371,33 @@ impl Sender {
         }
     }
 
+    /// Checks that the transport would take mail, sending none: the relay connects, TLS and AUTH
+    /// pass, QUIT; the directory takes a file; the sendmail command exists (checked by `open`).
+    pub fn probe(&mut self) -> Result<String, SendError> {
+        let what = self.spec.describe();
+        match self.spec.clone() {
+            Spec::Smtp { .. } => {
+                let authenticated = self.credentials.is_some();
+                self.connect()?;
+                self.close();
+                Ok(format!(
+                    "{what} answers{}",
+                    if authenticated { ", authenticated" } else { "" }
+                ))
+            }
+            Spec::File { dir } => {
+                let f = dir.join(".sigov-probe");
+                std::fs::write(&f, b"")
+                    .and_then(|()| std::fs::remove_file(&f))
+                    .map(|()| format!("{what}: writable"))
+                    .map_err(|e| {
+                        SendError::Connection(format!("cannot write in `{}`: {e}", dir.display()))
+                    })
+            }
+            Spec::Sendmail { .. } => Ok(format!("{what}: found")),
+        }
+    }
+
     /// Says goodbye to the relay (QUIT); nothing to do for the other transports.
     pub fn close(&mut self) {
         if let Some(mut c) = self.conn.take() {

@@ -637,3 +637,31 @@ fn sendmail_transport_pipes_the_message() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+backend_test!(config_check_probes_the_relay_without_sending, |t| {
+    let relay = Relay::start();
+    let v = relay::starttls(t.sigov(), &relay)
+        .args(["--format", "json", "config", "check"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(v["mail"]["ok"], true, "{v:#}");
+    assert!(
+        v["mail"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("(STARTTLS) answers, authenticated")),
+        "{v:#}"
+    );
+    let bad = relay::starttls(t.sigov(), &relay)
+        .env("SIGOV_SMTP_PASSWORD", "wrong")
+        .args(["config", "check"])
+        .run();
+    assert_eq!(bad.code, 1, "{bad:#?}");
+    assert!(
+        bad.error_line().contains("refused authentication"),
+        "{bad:#?}"
+    );
+    assert!(relay.received().is_empty(), "a probe sends nothing");
+    let none = t.sigov().args(["config", "check"]).run().ok();
+    assert!(none.stdout.contains("mail: not configured"), "{none:#?}");
+});
