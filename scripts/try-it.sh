@@ -51,13 +51,14 @@ sqlite_rows
 echo
 echo "== the mails, one .eml file per alert in ./sigov-demo-mail/ (sent through the file transport)"
 "$sigov" --database-url "$db" mail queue --state sent --limit 5
-first=$(ls ./sigov-demo-mail/*.eml 2>/dev/null | head -n 1)
-if [ -n "$first" ]; then
+shopt -s nullglob
+emls=(./sigov-demo-mail/*.eml)
+if [ ${#emls[@]} -gt 0 ]; then
   echo
-  echo "== the first one's headers ($first)"
-  sed -n '1,/^$/p' "$first"
+  echo "== the first one's headers (${emls[0]})"
+  awk '/^\r?$/ { exit } { print }' "${emls[0]}"
 fi
 echo
-echo "Demo database: ./sigov-demo.db, mails: ./sigov-demo-mail/ ($(ls ./sigov-demo-mail/*.eml | wc -l) files)"
+echo "Demo database: ./sigov-demo.db, mails: ./sigov-demo-mail/ (${#emls[@]} files)"
 echo "Try: $sigov --database-url $db check all --dry-run -v"
 echo "     $sigov mail preview --output ./sigov-preview   (a sample of each mail, .eml and .html)"
