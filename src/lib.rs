@@ -245,8 +245,9 @@ fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -
                     let row = mail::outbox::get(&mut db, *id)?
                         .ok_or_else(|| anyhow::anyhow!("no mail with id {id} in the outbox"))?;
                     let p = mail::render::Payload::parse(&row.payload)?;
+                    let composer = mail::Composer::new(&cfg.mail)?;
                     let (r, eml) = mail::preview(
-                        &cfg.mail,
+                        &composer,
                         &[p],
                         &[row.id],
                         &row.alert_key,

@@ -158,8 +158,7 @@ pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> R
     if cfg.transport.is_empty() {
         bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
     }
-    let from = sender_mailbox(cfg)?;
-    let renderer = Renderer::new(cfg)?;
+    let composer = Composer::new(cfg)?;
     let mut sender = Sender::open(cfg)?;
     let mut stats = FlushStats {
         transport: sender.spec.describe(),
@@ -184,11 +183,12 @@ pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> R
                 break 'claims;
             }
             let now = clock.now_naive();
-            let outcome = prepare(&renderer, &from, &unit, now)
+            let outcome = prepare(&composer, &unit, now)
                 .map_err(SendError::Permanent)
-                .and_then(|(env, bytes, mid)| {
-                    let stem = mid.trim_matches(['<', '>']).replace('@', "_at_");
-                    sender.send(&env, &bytes, &stem).map(|resp| (mid, resp))
+                .and_then(|c| {
+                    sender
+                        .send(&c.envelope, &c.bytes, &file_stem(&c.message_id))
+                        .map(|resp| (c.message_id, resp))
                 });
             stats.messages += 1;
             let n = unit.ids.len() as u64;
@@ -240,34 +240,76 @@ pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> R
     Ok(stats)
 }
 
-fn prepare(
-    renderer: &Renderer,
-    from: &Mailbox,
-    unit: &Unit,
-    now: NaiveDateTime,
-) -> Result<(Envelope, Vec<u8>, String), String> {
+/// Turns payloads into a message: the compiled templates and the sender.
+pub struct Composer {
+    renderer: Renderer,
+    pub from: Mailbox,
+}
+
+/// One message ready for a transport.
+pub struct Composed {
+    pub rendered: Rendered,
+    pub envelope: Envelope,
+    pub bytes: Vec<u8>,
+    pub message_id: String,
+}
+
+impl Composer {
+    /// Parses the sender and compiles every template: errors show once, before any mail is
+    /// claimed.
+    pub fn new(cfg: &MailCfg) -> Result<Composer> {
+        Ok(Composer {
+            from: sender_mailbox(cfg)?,
+            renderer: Renderer::new(cfg)?,
+        })
+    }
+
+    /// One alert's mail, or a digest when there are several, for outbox rows `ids`.
+    pub fn compose(
+        &self,
+        payloads: &[Payload],
+        ids: &[i64],
+        key: &str,
+        to_email: &str,
+        now: NaiveDateTime,
+    ) -> Result<Composed, String> {
+        let first = payloads.first().ok_or_else(|| "no payload".to_owned())?;
+        let rendered = if payloads.len() == 1 {
+            self.renderer.alert(first, now)
+        } else {
+            self.renderer.digest(payloads, now)
+        }
+        .map_err(|e| format!("{e:#}"))?;
+        let message_id = message_id(&self.from, ids, key);
+        let (envelope, bytes) = build_message(
+            &self.from,
+            &first.recipient.name,
+            to_email,
+            &rendered,
+            &message_id,
+            now,
+        )?;
+        Ok(Composed {
+            rendered,
+            envelope,
+            bytes,
+            message_id,
+        })
+    }
+}
+
+/// The file name (without `.eml`) of a message in the file transport.
+fn file_stem(message_id: &str) -> String {
+    message_id.trim_matches(['<', '>']).replace('@', "_at_")
+}
+
+fn prepare(composer: &Composer, unit: &Unit, now: NaiveDateTime) -> Result<Composed, String> {
     let payloads: Vec<Payload> = unit
         .payloads
         .iter()
         .map(|p| p.as_ref().cloned().map_err(|e| format!("{e:#}")))
         .collect::<Result<_, _>>()?;
-    let first = payloads.first().ok_or_else(|| "no payload".to_owned())?;
-    let rendered = if payloads.len() == 1 {
-        renderer.alert(first, now)
-    } else {
-        renderer.digest(&payloads, now)
-    }
-    .map_err(|e| format!("{e:#}"))?;
-    let mid = message_id(from, &unit.ids, &unit.key);
-    let (env, bytes) = build_message(
-        from,
-        &first.recipient.name,
-        &unit.email,
-        &rendered,
-        &mid,
-        now,
-    )?;
-    Ok((env, bytes, mid))
+    composer.compose(&payloads, &unit.ids, &unit.key, &unit.email, now)
 }
 
 /// For `sigov config check`: the sender address parses, the templates compile, the transport
@@ -277,8 +319,7 @@ pub fn check_setup(cfg: &MailCfg) -> Option<Result<String>> {
         return None;
     }
     Some((|| {
-        sender_mailbox(cfg)?;
-        Renderer::new(cfg)?;
+        Composer::new(cfg)?;
         let mut sender = Sender::open(cfg)?;
         sender.probe().map_err(|e| anyhow!("{e}"))
     })())
@@ -286,17 +327,16 @@ pub fn check_setup(cfg: &MailCfg) -> Option<Result<String>> {
 
 /// Sends the test message to `to`; returns the transport's answer.
 pub fn send_test(cfg: &MailCfg, clock: &Clock, to: &str) -> Result<(String, String)> {
-    let from = sender_mailbox(cfg)?;
-    let renderer = Renderer::new(cfg)?;
+    let composer = Composer::new(cfg)?;
     let mut sender = Sender::open(cfg)?;
     let now = clock.now_naive();
-    let r = renderer.test(to, now)?;
+    let r = composer.renderer.test(to, now)?;
     let stamp = now.and_utc().timestamp_micros();
-    let mid = message_id(&from, &[stamp], to).replace("<sigov.", "<sigov.test.");
-    let (env, bytes) = build_message(&from, "", to, &r, &mid, now).map_err(|e| anyhow!(e))?;
-    let stem = mid.trim_matches(['<', '>']).replace('@', "_at_");
+    let mid = message_id(&composer.from, &[stamp], to).replace("<sigov.", "<sigov.test.");
+    let (env, bytes) =
+        build_message(&composer.from, "", to, &r, &mid, now).map_err(|e| anyhow!(e))?;
     let answer = sender
-        .send(&env, &bytes, &stem)
+        .send(&env, &bytes, &file_stem(&mid))
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| {
             format!(
@@ -310,33 +350,20 @@ pub fn send_test(cfg: &MailCfg, clock: &Clock, to: &str) -> Result<(String, Stri
 
 /// The full message of one outbox row (or a built-in sample), as it would be sent now.
 pub fn preview(
-    cfg: &MailCfg,
+    composer: &Composer,
     payloads: &[Payload],
     ids: &[i64],
     key: &str,
     now: NaiveDateTime,
 ) -> Result<(Rendered, Vec<u8>)> {
-    let from = sender_mailbox(cfg)?;
-    let renderer = Renderer::new(cfg)?;
-    let first = payloads
+    let to = payloads
         .first()
+        .map(|p| p.recipient.email.clone())
         .ok_or_else(|| anyhow!("nothing to preview"))?;
-    let r = if payloads.len() == 1 {
-        renderer.alert(first, now)?
-    } else {
-        renderer.digest(payloads, now)?
-    };
-    let mid = message_id(&from, ids, key);
-    let (_, bytes) = build_message(
-        &from,
-        &first.recipient.name,
-        &first.recipient.email,
-        &r,
-        &mid,
-        now,
-    )
-    .map_err(|e| anyhow!(e))?;
-    Ok((r, bytes))
+    let c = composer
+        .compose(payloads, ids, key, &to, now)
+        .map_err(|e| anyhow!(e))?;
+    Ok((c.rendered, c.bytes))
 }
 
 #[cfg(test)]

@@ -69,15 +69,17 @@ pub fn payloads(now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
 
 /// Every sample rendered, and the digest of all of them: (name, parts, whole message).
 pub fn all(cfg: &MailCfg, now: NaiveDateTime) -> Result<Vec<(String, Rendered, Vec<u8>)>> {
+    let composer = super::Composer::new(cfg)?;
     let samples = payloads(now);
     let mut out = Vec::new();
     for (name, p) in &samples {
-        let (r, eml) = super::preview(cfg, std::slice::from_ref(p), &[p.alert_id], name, now)?;
+        let (r, eml) =
+            super::preview(&composer, std::slice::from_ref(p), &[p.alert_id], name, now)?;
         out.push((format!("sample-{name}"), r, eml));
     }
     let ps: Vec<Payload> = samples.into_iter().map(|(_, p)| p).collect();
     let ids: Vec<i64> = ps.iter().map(|p| p.alert_id).collect();
-    let (r, eml) = super::preview(cfg, &ps, &ids, "digest", now)?;
+    let (r, eml) = super::preview(&composer, &ps, &ids, "digest", now)?;
     out.push(("sample-digest".to_owned(), r, eml));
     Ok(out)
 }
