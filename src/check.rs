@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::ops::lock::{self, Acquired, Lease};
 use crate::ops::runs;
 use crate::rules::{budget, contracts, deadlines, stages, tasks, Counters, Decisions, NewAlert};
 use crate::source;
@@ -172,6 +173,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// Another run of the same check held the lock: this one did nothing.
+    pub fn locked(&self) -> bool {
+        self.status == LOCKED
+    }
+
     /// Alerts were recorded but some mail could not be delivered now.
     pub fn mail_incomplete(&self) -> bool {
         self.mail.as_ref().is_some_and(|m| m.incomplete())
@@ -206,10 +212,21 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
         .collect()
 }
 
+/// Status of a run that found its check's lock held by another run.
+pub const LOCKED: &str = "locked";
+
 /// 0 when every check succeeded and its mail went; 3 (partial) when some failed and others
-/// ran, or when alerts were recorded but some mail is deferred; 1 when all failed.
+/// ran, or when alerts were recorded but some mail is deferred; 1 when all failed; 75 when
+/// every check was locked by another run. A locked check beside checks that ran is no failure:
+/// the other run does its work.
 pub fn exit_code(reports: &[Report]) -> u8 {
-    let failed = reports.iter().filter(|r| r.status != "success").count();
+    if !reports.is_empty() && reports.iter().all(Report::locked) {
+        return crate::exit::LOCKED;
+    }
+    let failed = reports
+        .iter()
+        .filter(|r| r.status != "success" && !r.locked())
+        .count();
     if failed == 0 && !reports.iter().any(Report::mail_incomplete) {
         crate::exit::OK
     } else if failed < reports.len() {
@@ -219,7 +236,9 @@ pub fn exit_code(reports: &[Report]) -> u8 {
     }
 }
 
-/// Runs one check and records it. Errors after the run record exists close it as `failed`.
+/// Runs one check and records it: takes the check's lock (a dry run takes none), opens the run
+/// record, evaluates and writes, delivers mail, closes the record, frees the lock. Errors after
+/// the run record exists close it as `failed`.
 pub fn run(
     db: &mut Db,
     cfg: &Config,
@@ -227,38 +246,76 @@ pub fn run(
     check: CheckName,
     opts: Options,
 ) -> Result<Report> {
-    let run_id = if opts.dry_run {
-        None
-    } else {
-        Some(runs::start(
-            db,
-            clock,
-            check.as_str(),
-            cfg.rules.profile.name(),
-        )?)
-    };
-    let start_statements = db.statements();
-    let started = std::time::Instant::now();
-    let outcome = execute(db, cfg, clock, check, opts, run_id);
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut report = Report {
         check: check.as_str(),
         profile: cfg.rules.profile.name(),
         business_date: clock.today,
         dry_run: opts.dry_run,
-        run_id,
+        run_id: None,
         status: "success",
-        duration_ms,
+        duration_ms: 0,
         counters: Counters::default(),
         mail: None,
         alerts: Vec::new(),
         error: None,
     };
+    if opts.dry_run {
+        let started = std::time::Instant::now();
+        let (counters, alerts) = execute(db, cfg, clock, check, opts, None, None)?;
+        report.duration_ms = elapsed_ms(started);
+        report.counters = counters;
+        report.alerts = alerts;
+        return Ok(report);
+    }
+    let mut lease = match lock::acquire(db, &lock::check_lock(check.as_str()), cfg.lock_lease_secs)?
+    {
+        Acquired::Held(l) => l,
+        Acquired::Busy(holder) => {
+            report.status = LOCKED;
+            report.error = Some(format!("another run holds the lock: {}", holder.describe()));
+            return Ok(report);
+        }
+    };
+    let out = run_locked(db, cfg, clock, check, opts, &mut lease, report);
+    if let Err(e) = lease.release(db) {
+        log::warn!("{e:#}");
+    }
+    out
+}
+
+fn elapsed_ms(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn run_locked(
+    db: &mut Db,
+    cfg: &Config,
+    clock: &Clock,
+    check: CheckName,
+    opts: Options,
+    lease: &mut Lease,
+    mut report: Report,
+) -> Result<Report> {
+    let run_id = runs::start(db, clock, check.as_str(), cfg.rules.profile.name())?;
+    report.run_id = Some(run_id);
+    lease.attach_run(db, run_id)?;
+    // This run holds the lock: any other run of the check still marked running is dead.
+    let stale = runs::mark_interrupted(db, check.as_str(), run_id)?;
+    if stale > 0 {
+        log::warn!(
+            "{}: {stale} earlier run(s) never finished (killed or lost); marked interrupted",
+            check.as_str()
+        );
+    }
+    let start_statements = db.statements();
+    let started = std::time::Instant::now();
+    let outcome = execute(db, cfg, clock, check, opts, Some(run_id), Some(&mut *lease));
+    report.duration_ms = elapsed_ms(started);
     match outcome {
         Ok((mut counters, alerts)) => {
             counters.queries = db.statements() - start_statements;
-            if opts.deliver && !opts.dry_run {
-                report.mail = deliver(db, cfg, clock, check, counters.mails_queued);
+            if opts.deliver {
+                report.mail = deliver(db, cfg, clock, check, counters.mails_queued, lease);
                 if let Some(m) = &report.mail {
                     counters.mails_sent = m.sent;
                     counters.mails_failed = m.failed;
@@ -266,19 +323,16 @@ pub fn run(
                     counters.mails_deferred = m.deferred;
                 }
             }
+            report.duration_ms = elapsed_ms(started);
             report.counters = counters;
             report.alerts = alerts;
-            if let Some(id) = run_id {
-                runs::finish(db, id, "success", 0, &report.counters, None)?;
-            }
+            runs::finish(db, run_id, "success", 0, &report.counters, None)?;
             Ok(report)
         }
         Err(e) => {
-            if let Some(id) = run_id {
-                let msg = format!("{e:#}");
-                if let Err(e2) = runs::finish(db, id, "failed", 1, &report.counters, Some(&msg)) {
-                    log::warn!("cannot close run {id}: {e2:#}");
-                }
+            let msg = format!("{e:#}");
+            if let Err(e2) = runs::finish(db, run_id, "failed", 1, &report.counters, Some(&msg)) {
+                log::warn!("cannot close run {run_id}: {e2:#}");
             }
             Err(e)
         }
@@ -294,6 +348,7 @@ fn deliver(
     clock: &Clock,
     check: CheckName,
     queued: u64,
+    lease: &mut Lease,
 ) -> Option<crate::mail::FlushStats> {
     if cfg.mail.transport.is_empty() {
         if queued > 0 {
@@ -305,7 +360,7 @@ fn deliver(
         return None;
     }
     Some(
-        crate::mail::flush(db, &cfg.mail, clock, None).unwrap_or_else(|e| {
+        crate::mail::flush(db, &cfg.mail, clock, None, Some(lease)).unwrap_or_else(|e| {
             let msg = crate::db::one_line(&format!("{e:#}"));
             log::error!("{}: mail delivery failed: {msg}", check.as_str());
             crate::mail::FlushStats {
@@ -323,6 +378,7 @@ fn execute(
     check: CheckName,
     opts: Options,
     run_id: Option<i64>,
+    lease: Option<&mut Lease>,
 ) -> Result<(Counters, Vec<AlertLine>)> {
     source::ensure_domain_tables(db, check.tables())?;
     let rules = &cfg.rules;
@@ -336,6 +392,7 @@ fn execute(
         clock,
         opts,
         run_id,
+        lease,
         counters: Counters::default(),
         lines: Vec::new(),
     };
@@ -410,6 +467,7 @@ struct Acc<'a> {
     clock: &'a Clock,
     opts: Options,
     run_id: Option<i64>,
+    lease: Option<&'a mut Lease>,
     counters: Counters,
     lines: Vec<AlertLine>,
 }
@@ -432,6 +490,9 @@ impl Acc<'_> {
     }
 
     fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<()> {
+        if let Some(l) = self.lease.as_deref_mut() {
+            l.keep_alive(db)?;
+        }
         let Decisions {
             alerts,
             superseded,

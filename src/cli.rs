@@ -10,6 +10,8 @@ pub const EXIT_CODES: &str = "Exit codes:
   2   usage error (unknown command, option or value)
   3   partial: alerts recorded but some mail deferred, failed or dead; some checks of `check all`
       failed while others ran; `mail flush` could not deliver everything due
+  75  another run of the same check holds its lock (on any host using the database); nothing
+      was written. `check all` exits 75 only when every check was locked
 
 Environment: SIGOV_DATABASE_URL, SIGOV_CONFIG, SIGOV_PROFILE, SIGOV_FORMAT, SIGOV_TIMEZONE,
 SIGOV_MAIL_TRANSPORT, SIGOV_MAIL_FROM, SIGOV_SMTP_USER, SIGOV_SMTP_PASSWORD(_FILE),
@@ -68,6 +70,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a check: evaluate the rules, record new alerts once, queue their mail
     Check(CheckArgs),
+    /// Run history: what ran, where, how it ended, and its counters
+    #[command(subcommand)]
+    Runs(RunsCommand),
     /// sigov's own tables: apply or list migrations
     #[command(subcommand)]
     Db(DbCommand),
@@ -158,6 +163,31 @@ pub enum MailCommand {
         /// samples, into this directory
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Recent runs, newest first
+    List {
+        /// Only this check (deadlines, stages, tasks, budget, contracts)
+        #[arg(long, value_name = "CHECK")]
+        check: Option<String>,
+        /// Only runs in this status: running, success, failed, interrupted
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Only runs started since: a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// At most this many runs (0: all)
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: u64,
+    },
+    /// One run in full: times, host, version, profile, business date, status and every counter
+    Show {
+        /// Run id (as `sigov runs list` shows it)
+        #[arg(value_name = "ID")]
+        id: i64,
     },
 }
 

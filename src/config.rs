@@ -111,6 +111,8 @@ pub const KEYS: &[KeySpec] = &[
         help: "web application address, for the links and the logo in mails" },
     KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
+    KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
+        help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ];
@@ -248,6 +250,8 @@ pub struct Config {
     pub rules: Rules,
     pub format: Format,
     pub mail: Mail,
+    /// Lease of a check's lock, in seconds.
+    pub lock_lease_secs: u32,
 }
 
 /// How mail is rendered and delivered.
@@ -547,12 +551,14 @@ impl Config {
             Profile::Reference => Rules::reference(tz),
         };
         let mail = Mail::from_layers(&layers, tz)?;
+        let lock_lease_secs = layers.uint("lock.lease_secs", 30, 86_400)?;
         Ok(Config {
             layers,
             database_url,
             rules,
             format,
             mail,
+            lock_lease_secs,
         })
     }
 

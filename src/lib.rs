@@ -17,7 +17,7 @@ pub mod store;
 use anyhow::{Context, Result};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
-use cli::{Cli, Command, ConfigCommand, DbCommand, MailCommand};
+use cli::{Cli, Command, ConfigCommand, DbCommand, MailCommand, RunsCommand};
 use config::{Config, FlagValues, Layers, Source};
 use std::io::IsTerminal;
 
@@ -149,6 +149,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             Ok(check::exit_code(&reports))
         }
         Command::Mail(cmd) => mail_command(&cli, &cfg, &out, cmd),
+        Command::Runs(cmd) => runs_command(&cfg, &out, cmd),
         Command::Completions { .. } => Ok(exit::OK),
         Command::Demo(args) => {
             let clock = make_clock(&cli, &cfg)?;
@@ -177,6 +178,58 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
     }
 }
 
+/// `sigov runs …`.
+fn runs_command(cfg: &Config, out: &output::Out, cmd: &RunsCommand) -> Result<u8> {
+    use ops::runs;
+    let mut db = db::Db::connect(cfg.require_database_url()?)?;
+    db::migrate::ensure_current(&mut db)?;
+    match cmd {
+        RunsCommand::List {
+            check,
+            status,
+            since,
+            limit,
+        } => {
+            if let Some(c) = check {
+                c.parse::<check::CheckName>()?;
+            }
+            if let Some(s) = status {
+                anyhow::ensure!(
+                    runs::STATUSES.contains(&s.as_str()),
+                    "unknown run status `{s}` (expected {})",
+                    runs::STATUSES.join(", ")
+                );
+            }
+            let since = since
+                .as_deref()
+                .map(|s| runs::parse_since(s, chrono::Utc::now().naive_utc()))
+                .transpose()?;
+            let filter = runs::Filter {
+                check: check.clone(),
+                status: status.clone(),
+                since: since.map(clock::format_datetime),
+                id: None,
+                limit: *limit,
+            };
+            let rows = runs::list(&mut db, &filter)?;
+            out.runs(&rows);
+            Ok(exit::OK)
+        }
+        RunsCommand::Show { id } => {
+            let filter = runs::Filter {
+                id: Some(*id),
+                ..Default::default()
+            };
+            let row = runs::list(&mut db, &filter)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("no run with id {id}"))?;
+            out.run_detail(&row);
+            Ok(exit::OK)
+        }
+    }
+}
+
 /// `sigov mail …`.
 fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -> Result<u8> {
     let clock = make_clock(cli, cfg)?;
@@ -188,7 +241,7 @@ fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -
     match cmd {
         MailCommand::Flush { limit } => {
             let mut db = open()?;
-            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit)?;
+            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, None)?;
             out.flushed(&stats);
             Ok(if stats.incomplete() {
                 exit::PARTIAL

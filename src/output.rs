@@ -8,6 +8,7 @@ use crate::db::Db;
 use crate::demo::Summary;
 use crate::mail::render::Rendered;
 use crate::mail::{outbox, FlushStats};
+use crate::ops::runs::RunRow;
 use serde_json::json;
 
 pub struct Out {
@@ -155,11 +156,12 @@ impl Out {
     }
 
     pub fn report(&self, r: &Report) {
+        self.locked(std::slice::from_ref(r));
         if self.format == Format::Json {
             write_json(r);
             return;
         }
-        if self.quiet || !(self.chatty() || r.dry_run) {
+        if self.quiet || r.locked() || !(self.chatty() || r.dry_run) {
             return;
         }
         print_report(r, self.verbose > 0 || r.dry_run);
@@ -168,6 +170,7 @@ impl Out {
     /// Reports of `check all`. Failures always reach stderr (through the log and a last line),
     /// so cron mails them even when stdout stays silent.
     pub fn reports(&self, reports: &[Report], code: u8) {
+        self.locked(reports);
         if self.format == Format::Json {
             #[derive(serde::Serialize)]
             struct All<'a> {
@@ -185,7 +188,7 @@ impl Out {
         }
         let failed: Vec<&str> = reports
             .iter()
-            .filter(|r| r.status != "success")
+            .filter(|r| r.status != "success" && !r.locked())
             .map(|r| r.check)
             .collect();
         if !failed.is_empty() {
@@ -195,6 +198,19 @@ impl Out {
                 reports.len(),
                 failed.join(", ")
             );
+        }
+    }
+
+    /// A check whose lock another run holds: one line on stderr (cron mails it: runs that
+    /// overlap mean a schedule too tight or a run stuck), unless `-q`.
+    fn locked(&self, reports: &[Report]) {
+        if self.quiet {
+            return;
+        }
+        for r in reports.iter().filter(|r| r.locked()) {
+            if let Some(e) = &r.error {
+                eprintln!("sigov: check {}: {e}", r.check);
+            }
         }
     }
 
@@ -216,6 +232,96 @@ impl Out {
             eprintln!("sigov: {}", mail_line(s));
         } else if self.chatty() {
             println!("{}", mail_line(s));
+        }
+    }
+
+    pub fn runs(&self, rows: &[RunRow]) {
+        if self.format == Format::Json {
+            let items: Vec<_> = rows.iter().map(run_json).collect();
+            write_json(&items);
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        if rows.is_empty() {
+            println!("no run recorded");
+            return;
+        }
+        println!(
+            "{:>6}  {:<9}  {:<11}  {:<19}  {:>9}  {:<16}  {:>7}  {:>5}  {:>5}",
+            "id",
+            "check",
+            "status",
+            "started (UTC)",
+            "duration",
+            "host",
+            "created",
+            "mails",
+            "exit"
+        );
+        for r in rows {
+            println!(
+                "{:>6}  {:<9}  {:<11}  {:<19}  {:>9}  {:<16}  {:>7}  {:>5}  {:>5}",
+                r.id,
+                r.check_name,
+                r.status,
+                seconds_only(&r.started_at),
+                r.duration_secs()
+                    .map(|d| format!("{d:.2} s"))
+                    .unwrap_or_default(),
+                r.host,
+                r.counter("created"),
+                r.counter("mails_sent"),
+                r.exit_code.map(|c| c.to_string()).unwrap_or_default()
+            );
+        }
+    }
+
+    pub fn run_detail(&self, r: &RunRow) {
+        if self.format == Format::Json {
+            write_json(&run_json(r));
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let opt = |v: Option<&str>| v.map(seconds_only).unwrap_or("-").to_owned();
+        println!("run #{}: {} — {}", r.id, r.check_name, r.status);
+        println!("  started (UTC)    {}", seconds_only(&r.started_at));
+        println!("  finished (UTC)   {}", opt(r.finished_at.as_deref()));
+        println!("  last heartbeat   {}", seconds_only(&r.heartbeat_at));
+        if let Some(d) = r.duration_secs() {
+            println!("  duration         {d:.3} s");
+        }
+        println!("  host             {} (pid {})", r.host, r.pid);
+        println!("  version          sigov {}", r.version);
+        println!("  profile          {}", r.profile);
+        println!("  business date    {}", r.business_date);
+        println!(
+            "  exit code        {}",
+            r.exit_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into())
+        );
+        if let Some(e) = &r.error {
+            println!("  error            {}", crate::db::one_line(e));
+        }
+        let c = r.counters();
+        let Some(obj) = c.as_object().filter(|o| !o.is_empty()) else {
+            println!("  counters         none recorded (the run never closed)");
+            return;
+        };
+        println!("  counters");
+        for (k, v) in obj {
+            match v {
+                serde_json::Value::Object(m) if m.is_empty() => println!("    {k:<20} -"),
+                serde_json::Value::Object(m) => {
+                    let parts: Vec<String> = m.iter().map(|(a, b)| format!("{a} {b}")).collect();
+                    println!("    {k:<20} {}", parts.join(", "));
+                }
+                other => println!("    {k:<20} {other}"),
+            }
         }
     }
 
@@ -372,9 +478,27 @@ impl Out {
     }
 }
 
+/// `2026-11-23 02:10:01.123456` → `2026-11-23 02:10:01`.
+fn seconds_only(t: &str) -> &str {
+    t.split('.').next().unwrap_or(t)
+}
+
+fn run_json(r: &RunRow) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("duration_secs".into(), json!(r.duration_secs()));
+        o.insert("counters".into(), r.counters());
+    }
+    v
+}
+
 fn print_report(r: &Report, list: bool) {
     if let Some(e) = &r.error {
-        println!("{} — FAILED: {e}", r.check);
+        if r.locked() {
+            println!("{} — skipped: {e}", r.check);
+        } else {
+            println!("{} — FAILED: {e}", r.check);
+        }
         return;
     }
     let c = &r.counters;

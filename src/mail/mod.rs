@@ -154,7 +154,13 @@ fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
 
 /// Delivers due mail until none is left, `limit` messages were sent, or the relay cannot be
 /// reached. Errors are for what no retry fixes (templates, configuration, database).
-pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> Result<FlushStats> {
+pub fn flush(
+    db: &mut Db,
+    cfg: &MailCfg,
+    clock: &Clock,
+    limit: Option<u64>,
+    mut check_lock: Option<&mut crate::ops::lock::Lease>,
+) -> Result<FlushStats> {
     if cfg.transport.is_empty() {
         bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
     }
@@ -181,6 +187,12 @@ pub fn flush(db: &mut Db, cfg: &MailCfg, clock: &Clock, limit: Option<u64>) -> R
             if limit.is_some_and(|l| stats.messages >= l) {
                 outbox::release(db, &token, now, None)?;
                 break 'claims;
+            }
+            if let Some(l) = check_lock.as_deref_mut() {
+                // The claims protect every row; a lost check lock only needs saying.
+                if let Err(e) = l.keep_alive(db) {
+                    log::warn!("{e:#}");
+                }
             }
             let now = clock.now_naive();
             let outcome = prepare(&composer, &unit, now)

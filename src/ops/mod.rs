@@ -1,3 +1,4 @@
-//! Operations around the checks: run records.
+//! Operations around the checks: locks and run records.
 
+pub mod lock;
 pub mod runs;

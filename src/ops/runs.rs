@@ -1,10 +1,10 @@
 //! Run history: one `sigov_run` row per check run, opened at start and closed with its counters.
 
-use crate::clock::{format_datetime, Clock};
+use crate::clock::{format_datetime, parse_stored_datetime, Clock};
 use crate::db::{Backend, Db, Val};
 use crate::rules::Counters;
 use anyhow::{Context, Result};
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
 #[derive(QueryableByName)]
@@ -74,4 +74,181 @@ pub fn finish(
     )
     .context("cannot close the run record")?;
     Ok(())
+}
+
+/// Closes the other runs of `check` still marked `running` as `interrupted`. Called by the run
+/// that holds the check's lock: no other run of the check can be alive then.
+pub fn mark_interrupted(db: &mut Db, check: &str, current: i64) -> Result<usize> {
+    db.execute(
+        "UPDATE sigov_run SET status = 'interrupted', finished_at = heartbeat_at, \
+         error = 'the process stopped before closing its run (killed, crashed, or its host went down)' \
+         WHERE check_name = ? AND status = 'running' AND id <> ?",
+        &[check.into(), Val::Int(current)],
+    )
+    .context("cannot close interrupted runs")
+}
+
+/// A `sigov_run` row as `sigov runs` shows it.
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct RunRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    #[serde(rename = "check")]
+    pub check_name: String,
+    /// `running` only while the run holds its check's lock; a run whose process died shows
+    /// `interrupted` even before the next run closes its record.
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub profile: String,
+    #[diesel(sql_type = Text)]
+    pub business_date: String,
+    #[diesel(sql_type = Text)]
+    pub host: String,
+    #[diesel(sql_type = BigInt)]
+    pub pid: i64,
+    #[diesel(sql_type = Text)]
+    pub version: String,
+    #[diesel(sql_type = Text)]
+    pub started_at: String,
+    #[diesel(sql_type = Text)]
+    pub heartbeat_at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub finished_at: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub exit_code: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    #[serde(skip)]
+    pub counters_json: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+}
+
+impl RunRow {
+    /// Seconds from start to end (or to the last heartbeat of an unfinished run).
+    pub fn duration_secs(&self) -> Option<f64> {
+        let start = parse_stored_datetime(&self.started_at)?;
+        let end = parse_stored_datetime(self.finished_at.as_deref().unwrap_or(&self.heartbeat_at))?;
+        Some((end - start).num_microseconds()? as f64 / 1e6)
+    }
+
+    /// The counters as recorded (an empty object for a run that never closed).
+    pub fn counters(&self) -> serde_json::Value {
+        self.counters_json
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_else(|| serde_json::json!({}))
+    }
+
+    /// A counter of the recorded counters, 0 when absent.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters()[name].as_u64().unwrap_or(0)
+    }
+}
+
+/// What `sigov runs list` selects.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub check: Option<String>,
+    pub status: Option<String>,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub since: Option<String>,
+    pub id: Option<i64>,
+    pub limit: u64,
+}
+
+/// Run statuses, as stored and as shown.
+pub const STATUSES: &[&str] = &["running", "success", "failed", "interrupted"];
+
+/// Runs matching `f`, newest first. A `running` row whose check lock is not held by it is shown
+/// (and filtered) as `interrupted`.
+pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
+    let mut sql = format!(
+        "SELECT id, check_name, status, profile, {bd} AS business_date, host, pid, version, \
+         {st} AS started_at, {hb} AS heartbeat_at, {fi} AS finished_at, \
+         {ec} AS exit_code, counters AS counters_json, error FROM sigov_run WHERE 1 = 1",
+        bd = db.text("business_date"),
+        st = db.text("started_at"),
+        hb = db.text("heartbeat_at"),
+        fi = db.text("finished_at"),
+        ec = db.int("exit_code"),
+    );
+    let mut vals: Vec<Val> = Vec::new();
+    if let Some(c) = &f.check {
+        sql.push_str(" AND check_name = ?");
+        vals.push(c.clone().into());
+    }
+    // `interrupted` includes rows still marked running whose process is gone: filter after.
+    if let Some(s) = f
+        .status
+        .as_deref()
+        .filter(|s| !matches!(*s, "running" | "interrupted"))
+    {
+        sql.push_str(" AND status = ?");
+        vals.push(s.into());
+    } else if f.status.is_some() {
+        sql.push_str(" AND status IN ('running', 'interrupted')");
+    }
+    if let Some(s) = &f.since {
+        sql.push_str(" AND started_at >= ?");
+        vals.push(s.clone().into());
+    }
+    if let Some(id) = f.id {
+        sql.push_str(" AND id = ?");
+        vals.push(Val::Int(id));
+    }
+    sql.push_str(" ORDER BY id DESC");
+    if f.limit > 0 && f.status.is_none() {
+        sql.push_str(&format!(" LIMIT {}", f.limit));
+    }
+    let mut rows: Vec<RunRow> = db
+        .load(&sql, &vals)
+        .context("cannot read the run history")?;
+    if rows.iter().any(|r| r.status == "running") {
+        let live: Vec<i64> = super::lock::held(db)?
+            .into_iter()
+            .filter_map(|(_, h)| h.run_id)
+            .collect();
+        for r in rows.iter_mut().filter(|r| r.status == "running") {
+            if !live.contains(&r.id) {
+                r.status = "interrupted".to_owned();
+            }
+        }
+    }
+    if let Some(s) = &f.status {
+        rows.retain(|r| &r.status == s);
+        if f.limit > 0 {
+            rows.truncate(usize::try_from(f.limit).unwrap_or(usize::MAX));
+        }
+    }
+    Ok(rows)
+}
+
+/// Parses `--since`: a date (`2026-11-20`, midnight UTC), an RFC 3339 instant, or an age
+/// (`90m`, `36h`, `7d`) counted back from `now`.
+pub fn parse_since(s: &str, now: chrono::NaiveDateTime) -> Result<chrono::NaiveDateTime> {
+    let s = s.trim();
+    let age = |n: &str, unit: i64| -> Option<chrono::NaiveDateTime> {
+        let n: i64 = n.parse().ok()?;
+        now.checked_sub_signed(chrono::Duration::seconds(n.checked_mul(unit)?))
+    };
+    let parsed = if let Some(n) = s.strip_suffix('d') {
+        age(n, 86_400)
+    } else if let Some(n) = s.strip_suffix('h') {
+        age(n, 3_600)
+    } else if let Some(n) = s.strip_suffix('m') {
+        age(n, 60)
+    } else if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0)
+    } else {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.naive_utc())
+    };
+    parsed.ok_or_else(|| {
+        anyhow::anyhow!(
+            "--since `{s}`: expected a date (2026-11-20), an instant (2026-11-20T08:00:00Z) or an age (90m, 36h, 7d)"
+        )
+    })
 }

@@ -209,8 +209,35 @@ impl Sigov {
         self.cmd.args(a);
         self
     }
+    /// Starts the binary without waiting (stdout and stderr captured); see [`Running::wait`].
+    pub fn spawn(mut self) -> Running {
+        use std::process::Stdio;
+        let child = self
+            .cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sigov");
+        Running { child }
+    }
     pub fn run(mut self) -> Run {
         let out: Output = self.cmd.output().expect("run sigov");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// A `sigov` process started by [`Sigov::spawn`].
+pub struct Running {
+    pub child: std::process::Child,
+}
+
+impl Running {
+    pub fn wait(self) -> Run {
+        let out = self.child.wait_with_output().expect("wait for sigov");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

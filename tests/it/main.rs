@@ -8,5 +8,6 @@ mod checks;
 mod cli;
 mod deadlines;
 mod mail;
+mod ops;
 mod parity;
 mod relay;

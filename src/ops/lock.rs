@@ -1,0 +1,404 @@
+//! Per-check locks shared by every host on the same database: a lease row in `sigov_lock`.
+//!
+//! Taking the lock is one conditional `UPDATE … WHERE expires_at < now`, atomic on MySQL/MariaDB
+//! (row lock) and SQLite (database write lock), so two runs started at the same instant on two
+//! hosts cannot both win. The holder renews the lease as it makes progress; a run killed with
+//! SIGKILL stops renewing and its lease ends. A holder on this very host whose process is gone
+//! is recognised at once and its lock taken over without waiting for the lease.
+//!
+//! On MySQL the lease is measured with the database server's clock, so hosts with skewed clocks
+//! still agree; on SQLite every process shares the host's clock anyway.
+
+use crate::db::{Backend, Db, Val};
+use anyhow::{Context, Result};
+use diesel::sql_types::{Nullable, Text};
+use diesel::QueryableByName;
+use std::time::{Duration, Instant};
+
+/// Who holds (or held) a lock, as stored in `sigov_lock.holder`:
+/// `host:pid:boot:pidns:nonce`. `boot` and `pidns` tell whether the holder's pid can be looked
+/// up in this host's `/proc` (same kernel boot, same pid namespace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub host: String,
+    pub pid: u32,
+    pub boot: String,
+    pub pidns: String,
+    pub nonce: String,
+}
+
+impl Ident {
+    pub fn current() -> Ident {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .map(|s| s.trim().chars().filter(|c| *c != '-').take(12).collect())
+            .unwrap_or_default();
+        let pidns = std::fs::read_link("/proc/self/ns/pid")
+            .ok()
+            .map(|p| {
+                p.to_string_lossy()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let nonce = chrono::Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_string();
+        Ident {
+            host: super::runs::hostname().replace(':', "_"),
+            pid: std::process::id(),
+            boot,
+            pidns,
+            nonce,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let s = format!(
+            "{}:{}:{}:{}:{}",
+            self.host, self.pid, self.boot, self.pidns, self.nonce
+        );
+        s.chars().take(255).collect()
+    }
+
+    pub fn parse(s: &str) -> Option<Ident> {
+        let mut it = s.splitn(5, ':');
+        Some(Ident {
+            host: it.next()?.to_owned(),
+            pid: it.next()?.parse().ok()?,
+            boot: it.next()?.to_owned(),
+            pidns: it.next()?.to_owned(),
+            nonce: it.next()?.to_owned(),
+        })
+    }
+
+    /// True only when the holder certainly ran on this host, in this boot and pid namespace,
+    /// and its process no longer exists.
+    fn is_dead_local(&self, me: &Ident) -> bool {
+        !self.boot.is_empty()
+            && !self.pidns.is_empty()
+            && self.host == me.host
+            && self.boot == me.boot
+            && self.pidns == me.pidns
+            && self.pid != me.pid
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+}
+
+/// The current holder of a lock that could not be taken.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Holder {
+    #[diesel(sql_type = Text)]
+    pub holder: String,
+    #[diesel(sql_type = Nullable<diesel::sql_types::BigInt>)]
+    pub run_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    pub acquired_at: String,
+    #[diesel(sql_type = Text)]
+    pub expires_at: String,
+}
+
+impl Holder {
+    /// The holder ran on this host and its process is gone: it will never renew.
+    pub fn is_dead(&self) -> bool {
+        Ident::parse(&self.holder).is_some_and(|i| i.is_dead_local(&Ident::current()))
+    }
+
+    /// One line for operators: where the other run is and until when its lease holds.
+    pub fn describe(&self) -> String {
+        let who = match Ident::parse(&self.holder) {
+            Some(i) => format!("host {} pid {}", i.host, i.pid),
+            None => format!("`{}`", self.holder),
+        };
+        let run = self
+            .run_id
+            .map(|r| format!(", run {r}"))
+            .unwrap_or_default();
+        format!(
+            "{who}{run}, since {} UTC, lease until {} UTC",
+            trim_fraction(&self.acquired_at),
+            trim_fraction(&self.expires_at)
+        )
+    }
+}
+
+fn trim_fraction(s: &str) -> &str {
+    s.split('.').next().unwrap_or(s)
+}
+
+/// A lock this process holds. Release it with [`Lease::release`]; if the process dies, the
+/// lease runs out by itself.
+#[derive(Debug)]
+pub struct Lease {
+    pub name: String,
+    token: String,
+    secs: u32,
+    renewed: Instant,
+    run_id: Option<i64>,
+    lost: bool,
+}
+
+pub enum Acquired {
+    Held(Lease),
+    Busy(Holder),
+}
+
+/// SQL for "now" and "now + secs" (UTC) on the database's clock.
+fn now_sql(db: &Db) -> &'static str {
+    match db.backend() {
+        Backend::Mysql => "UTC_TIMESTAMP(6)",
+        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    }
+}
+
+fn later_sql(db: &Db, secs: u32) -> String {
+    match db.backend() {
+        Backend::Mysql => format!("(UTC_TIMESTAMP(6) + INTERVAL {secs} SECOND)"),
+        Backend::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds')"),
+    }
+}
+
+/// The lock name of a check.
+pub fn check_lock(check: &str) -> String {
+    format!("check:{check}")
+}
+
+/// Tries once to take `name` for `secs` seconds. Never waits for another holder.
+pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
+    let me = Ident::current();
+    let token = me.encode();
+    let ignore = match db.backend() {
+        Backend::Mysql => "INSERT IGNORE",
+        Backend::Sqlite => "INSERT OR IGNORE",
+    };
+    // The row exists once, free; taking it is then always the same conditional UPDATE.
+    db.execute(
+        &format!(
+            "{ignore} INTO sigov_lock (name, holder, run_id, acquired_at, expires_at) \
+             VALUES (?, '', NULL, '1970-01-01 00:00:00', '1970-01-01 00:00:00')"
+        ),
+        &[name.into()],
+    )
+    .with_context(|| format!("cannot create lock `{name}`"))?;
+    let take = format!(
+        "UPDATE sigov_lock SET holder = ?, run_id = NULL, acquired_at = {now}, expires_at = {later} \
+         WHERE name = ? AND expires_at < {now}",
+        now = now_sql(db),
+        later = later_sql(db, secs)
+    );
+    let n = db
+        .execute(&take, &[token.clone().into(), name.into()])
+        .with_context(|| format!("cannot take lock `{name}`"))?;
+    let lease = |token: String| Lease {
+        name: name.to_owned(),
+        token,
+        secs,
+        renewed: Instant::now(),
+        run_id: None,
+        lost: false,
+    };
+    if n == 1 {
+        return Ok(Acquired::Held(lease(token)));
+    }
+    let holder = current_holder(db, name)?;
+    // A holder on this host whose process is gone cannot renew: take over without waiting.
+    if let Some(h) = &holder {
+        if Ident::parse(&h.holder).is_some_and(|i| i.is_dead_local(&me)) {
+            let steal = format!(
+                "UPDATE sigov_lock SET holder = ?, run_id = NULL, acquired_at = {now}, expires_at = {later} \
+                 WHERE name = ? AND holder = ?",
+                now = now_sql(db),
+                later = later_sql(db, secs)
+            );
+            let n = db
+                .execute(
+                    &steal,
+                    &[token.clone().into(), name.into(), h.holder.clone().into()],
+                )
+                .with_context(|| format!("cannot take over lock `{name}`"))?;
+            if n == 1 {
+                log::info!(
+                    "lock {name}: its holder ({}) is gone; taken over",
+                    h.describe()
+                );
+                return Ok(Acquired::Held(lease(token)));
+            }
+        }
+    }
+    match holder.or(current_holder(db, name)?) {
+        Some(h) => Ok(Acquired::Busy(h)),
+        // Released between the two statements: one more try settles it.
+        None => acquire_once_more(db, name, secs, &take, token),
+    }
+}
+
+fn acquire_once_more(
+    db: &mut Db,
+    name: &str,
+    secs: u32,
+    take: &str,
+    token: String,
+) -> Result<Acquired> {
+    let n = db
+        .execute(take, &[token.clone().into(), name.into()])
+        .with_context(|| format!("cannot take lock `{name}`"))?;
+    if n == 1 {
+        return Ok(Acquired::Held(Lease {
+            name: name.to_owned(),
+            token,
+            secs,
+            renewed: Instant::now(),
+            run_id: None,
+            lost: false,
+        }));
+    }
+    match current_holder(db, name)? {
+        Some(h) => Ok(Acquired::Busy(h)),
+        None => anyhow::bail!("lock `{name}` is neither free nor held"),
+    }
+}
+
+/// The live holder of `name`, if its lease has not ended.
+pub fn current_holder(db: &mut Db, name: &str) -> Result<Option<Holder>> {
+    let sql = format!(
+        "SELECT holder, run_id, {a} AS acquired_at, {e} AS expires_at FROM sigov_lock \
+         WHERE name = ? AND expires_at >= {now}",
+        a = db.text("acquired_at"),
+        e = db.text("expires_at"),
+        now = now_sql(db)
+    );
+    let rows: Vec<Holder> = db
+        .load(&sql, &[name.into()])
+        .with_context(|| format!("cannot read lock `{name}`"))?;
+    Ok(rows.into_iter().next())
+}
+
+/// Every lock whose lease has not ended and whose holder may be alive (for `sigov health` and
+/// `sigov runs list`).
+pub fn held(db: &mut Db) -> Result<Vec<(String, Holder)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(embed)]
+        holder: Holder,
+    }
+    let sql = format!(
+        "SELECT name, holder, run_id, {a} AS acquired_at, {e} AS expires_at FROM sigov_lock \
+         WHERE expires_at >= {now} ORDER BY name",
+        a = db.text("acquired_at"),
+        e = db.text("expires_at"),
+        now = now_sql(db)
+    );
+    let rows: Vec<Row> = db.load(&sql, &[]).context("cannot read locks")?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| !r.holder.is_dead())
+        .map(|r| (r.name, r.holder))
+        .collect())
+}
+
+impl Lease {
+    /// Ties the lease to a run record (shown to a run that finds the lock taken).
+    pub fn attach_run(&mut self, db: &mut Db, run_id: i64) -> Result<()> {
+        self.run_id = Some(run_id);
+        self.renew(db)
+    }
+
+    /// Renews the lease when a third of it has passed; also stamps the run's heartbeat.
+    /// Cheap to call often: it sends nothing until then.
+    pub fn keep_alive(&mut self, db: &mut Db) -> Result<()> {
+        if !self.lost
+            && self.renewed.elapsed() >= Duration::from_secs(u64::from(self.secs / 3).max(1))
+        {
+            self.renew(db)?;
+        }
+        Ok(())
+    }
+
+    /// Extends the lease now. Fails when another process took the lock (this run's lease
+    /// ended while it was stalled).
+    pub fn renew(&mut self, db: &mut Db) -> Result<()> {
+        let sql = format!(
+            "UPDATE sigov_lock SET expires_at = {later}, run_id = ? WHERE name = ? AND holder = ?",
+            later = later_sql(db, self.secs)
+        );
+        let n = db
+            .execute(
+                &sql,
+                &[
+                    Val::OptInt(self.run_id),
+                    self.name.clone().into(),
+                    self.token.clone().into(),
+                ],
+            )
+            .with_context(|| format!("cannot renew lock `{}`", self.name))?;
+        self.renewed = Instant::now();
+        if n != 1 {
+            self.lost = true;
+            anyhow::bail!(
+                "lock `{}` was lost: this run stalled past its lease of {} s and another run took over",
+                self.name,
+                self.secs
+            );
+        }
+        if let Some(run) = self.run_id {
+            db.execute(
+                "UPDATE sigov_run SET heartbeat_at = ? WHERE id = ?",
+                &[
+                    Val::Text(crate::clock::format_datetime(
+                        chrono::Utc::now().naive_utc(),
+                    )),
+                    Val::Int(run),
+                ],
+            )
+            .context("cannot stamp the run's heartbeat")?;
+        }
+        Ok(())
+    }
+
+    /// Frees the lock at once (the next run need not wait for the lease).
+    pub fn release(self, db: &mut Db) -> Result<()> {
+        if self.lost {
+            return Ok(());
+        }
+        db.execute(
+            "UPDATE sigov_lock SET expires_at = '1970-01-01 00:00:00' WHERE name = ? AND holder = ?",
+            &[self.name.clone().into(), self.token.clone().into()],
+        )
+        .with_context(|| format!("cannot release lock `{}`", self.name))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ident_round_trips() {
+        let i = Ident::current();
+        assert_eq!(Ident::parse(&i.encode()), Some(i.clone()));
+        assert!(!i.is_dead_local(&i), "this process is alive");
+        let gone = Ident {
+            pid: u32::MAX - 1,
+            ..i.clone()
+        };
+        assert!(gone.is_dead_local(&i));
+        let elsewhere = Ident {
+            host: format!("{}-other", i.host),
+            ..gone.clone()
+        };
+        assert!(
+            !elsewhere.is_dead_local(&i),
+            "another host's pid says nothing"
+        );
+        let other_ns = Ident {
+            pidns: "1".into(),
+            ..gone
+        };
+        assert!(!other_ns.is_dead_local(&i), "another pid namespace");
+        assert_eq!(Ident::parse("garbage"), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Operations on every backend: the per-check lock (two runs at once, a killed run, a lock
+//! held from another host), run history, health, metrics and pings.
+
+use crate::backend_test;
+use crate::common::*;
+use crate::relay::Relay;
+
+const P7: &str = "30000000000000000000000000000007";
+const LATE: &str = "3000000000000000000000000000000f";
+
+/// A J-7 project with a team and an overdue one: 6 alerts, 5 mails in the reference profile.
+fn seed(t: &TestDb) {
+    let mut d = Data::new(t);
+    d.project(P7, "Portail RH", Some("2026-11-29"));
+    d.project(LATE, "Migration ERP", Some("2026-11-20"));
+    d.member("f1000000000000000000000000000001", P7, RESP, true);
+    d.member("f1000000000000000000000000000002", P7, MEMBER, false);
+    d.member("f1000000000000000000000000000003", P7, NOMAIL, false);
+    d.member("f1000000000000000000000000000004", LATE, RESP, true);
+}
+
+/// `sigov check WHICH --profile reference` as of 2026-11-22 10:00 UTC, JSON, mail to `relay`.
+fn check(t: &TestDb, which: &str, relay: &Relay) -> Sigov {
+    t.sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+        .args([
+            "check",
+            which,
+            "--profile",
+            "reference",
+            "--date",
+            "2026-11-22",
+            "--format",
+            "json",
+        ])
+}
+
+/// Waits until some run holds `lock` (its lease row is live).
+fn wait_for_lock(t: &TestDb, lock: &str) {
+    let live = match t.backend {
+        sigov::db::Backend::Mysql => "UTC_TIMESTAMP(6)",
+        sigov::db::Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM sigov_lock WHERE name = '{lock}' AND expires_at > {live}"
+    );
+    let start = std::time::Instant::now();
+    while t.count(&sql) == 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "nobody took {lock}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+backend_test!(two_runs_at_once_one_works_the_other_exits_75, |t| {
+    seed(&t);
+    // A slow relay keeps the first run inside its lock while the second starts.
+    let relay = Relay::start_with(&["--slow-data", "0.6"]);
+    let a = check(&t, "deadlines", &relay).spawn();
+    let b = check(&t, "deadlines", &relay).spawn();
+    let (a, b) = (a.wait(), b.wait());
+    let mut codes = [a.code, b.code];
+    codes.sort();
+    assert_eq!(codes, [0, 75], "{a:#?}\n{b:#?}");
+    let (winner, loser) = if a.code == 0 { (a, b) } else { (b, a) };
+    assert_eq!(winner.json()["counters"]["created"], 6, "{winner:#?}");
+    assert_eq!(loser.json()["status"], "locked", "{loser:#?}");
+    assert!(loser.json()["run_id"].is_null());
+    let line = loser.error_line();
+    assert!(
+        line.contains("check deadlines: another run holds the lock: host ")
+            && line.contains("lease until"),
+        "{line}"
+    );
+    // Each alert once; one run record; each mail once.
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet"), 6);
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger"), 6);
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_run"), 1);
+    assert_eq!(relay.received().len(), 5);
+    // The lock is free again: the next run goes, and finds everything recorded.
+    let r = check(&t, "deadlines", &relay).run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(r.json()["counters"]["created"], 0);
+});
+
+backend_test!(different_checks_run_side_by_side, |t| {
+    seed(&t);
+    let relay = Relay::start_with(&["--slow-data", "0.6"]);
+    let a = check(&t, "deadlines", &relay).spawn();
+    wait_for_lock(&t, "check:deadlines");
+    let b = check(&t, "budget", &relay).run();
+    assert_eq!(b.code, 0, "{b:#?}");
+    let a = a.wait();
+    assert_eq!(a.code, 0, "{a:#?}");
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'success'"),
+        2
+    );
+});
+
+backend_test!(
+    a_killed_run_does_not_block_the_next_and_shows_interrupted,
+    |t| {
+        seed(&t);
+        let relay = Relay::start_with(&["--slow-data", "2"]);
+        let mut a = check(&t, "deadlines", &relay).spawn();
+        wait_for_lock(&t, "check:deadlines");
+        // Killed while it delivers: its alerts are recorded, its lease still runs.
+        while t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger") < 6 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        a.child.kill().expect("SIGKILL");
+        let _ = a.child.wait();
+        // Still marked running in the table, but nobody holds its lease: shown interrupted.
+        let before = t
+            .sigov()
+            .args([
+                "runs",
+                "list",
+                "--status",
+                "interrupted",
+                "--format",
+                "json",
+            ])
+            .run()
+            .ok()
+            .json();
+        assert_eq!(before.as_array().map(Vec::len), Some(1), "{before:#}");
+        assert_eq!(
+            t.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status = 'running'"),
+            1
+        );
+        // Same host, process gone: the lock is taken over at once, not after the lease.
+        let r = check(&t, "deadlines", &relay).run();
+        assert_eq!(r.code, 0, "{r:#?}");
+        assert_eq!(r.json()["counters"]["created"], 0);
+        assert_eq!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet"), 6);
+        let list = t
+            .sigov()
+            .args(["runs", "list", "--format", "json"])
+            .run()
+            .ok();
+        let runs = list.json();
+        let statuses: Vec<&str> = runs
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|r| r["status"].as_str().expect("status"))
+            .collect();
+        assert_eq!(statuses, ["success", "interrupted"], "{runs:#}");
+    }
+);
+
+backend_test!(
+    a_lock_held_on_another_host_blocks_until_its_lease_ends,
+    |t| {
+        seed(&t);
+        let relay = Relay::start();
+        t.exec(
+        "INSERT INTO sigov_lock (name, holder, run_id, acquired_at, expires_at) VALUES \
+         ('check:deadlines', 'elsewhere:4242:abcdef:123:1', 77, '2026-01-01 00:00:00', '2999-01-01 00:00:00')",
+    );
+        let r = check(&t, "deadlines", &relay).run();
+        assert_eq!(r.code, 75, "{r:#?}");
+        assert!(
+            r.error_line()
+                .contains("host elsewhere pid 4242, run 77, since 2026-01-01 00:00:00 UTC"),
+            "{r:#?}"
+        );
+        assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_run"), 0);
+        assert_eq!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet"), 0);
+        // `check all`: the locked check is skipped, the others run; not a failure.
+        let all = t
+            .sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .args(["check", "all", "--profile", "reference", "--format", "json"])
+            .run();
+        assert_eq!(all.code, 0, "{all:#?}");
+        let checks = all.json()["checks"].clone();
+        assert_eq!(checks[0]["status"], "locked");
+        assert_eq!(checks[1]["status"], "success");
+        // A dry run takes no lock.
+        let dry = check(&t, "deadlines", &relay).args(["--dry-run"]).run();
+        assert_eq!(dry.code, 0, "{dry:#?}");
+        // The lease ends: the next run goes.
+        t.exec("UPDATE sigov_lock SET expires_at = '2000-01-01 00:00:00'");
+        let r = check(&t, "deadlines", &relay).run();
+        assert_eq!(r.code, 0, "{r:#?}");
+        assert_eq!(r.json()["counters"]["created"], 6);
+    }
+);
