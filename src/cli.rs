@@ -73,6 +73,9 @@ pub enum Command {
     /// Run history: what ran, where, how it ended, and its counters
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Is alerting alive? Last success per check against its maximum age, outbox backlog and
+    /// dead mail, database reachable and migrated (exit 0 healthy, 1 not; --nagios: 0/1/2/3)
+    Health(HealthArgs),
     /// sigov's own tables: apply or list migrations
     #[command(subcommand)]
     Db(DbCommand),
@@ -164,6 +167,14 @@ pub enum MailCommand {
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Nagios plugin output: one status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN (configuration unusable)
+    #[arg(long)]
+    pub nagios: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -113,6 +113,14 @@ pub const KEYS: &[KeySpec] = &[
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
     KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
         help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
+    KeySpec { key: "health.checks", env: None, default: "[\"deadlines\", \"stages\", \"tasks\", \"budget\", \"contracts\"]", secret: false,
+        help: "the checks `sigov health` expects to succeed regularly" },
+    KeySpec { key: "health.max_age_minutes", env: None, default: "540", secret: false,
+        help: "a check whose last success is older is WARNING (default 9 h: two 4-hourly runs missed)" },
+    KeySpec { key: "health.critical_age_minutes", env: None, default: "1500", secret: false,
+        help: "a check whose last success is older is CRITICAL (default 25 h)" },
+    KeySpec { key: "health.mail_delay_minutes", env: None, default: "60", secret: false,
+        help: "pending mail older than this is WARNING (the relay is unreachable or nothing delivers)" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ];
@@ -252,6 +260,16 @@ pub struct Config {
     pub mail: Mail,
     /// Lease of a check's lock, in seconds.
     pub lock_lease_secs: u32,
+    pub health: Health,
+}
+
+/// What `sigov health` expects.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub checks: Vec<crate::check::CheckName>,
+    pub max_age_minutes: u32,
+    pub critical_age_minutes: u32,
+    pub mail_delay_minutes: u32,
 }
 
 /// How mail is rendered and delivered.
@@ -447,6 +465,19 @@ impl Layers {
         }
     }
 
+    fn str_list(&self, key: &str) -> Result<Vec<String>> {
+        let toml::Value::Array(items) = &self.get(key)?.value else {
+            bail!("`{key}` must be a list of strings");
+        };
+        items
+            .iter()
+            .map(|it| match it {
+                toml::Value::String(s) => Ok(s.clone()),
+                other => bail!("`{key}`: `{other}` is not a string"),
+            })
+            .collect()
+    }
+
     fn uint_list(&self, key: &str, max: i64) -> Result<Vec<u32>> {
         let e = self.get(key)?;
         let toml::Value::Array(items) = &e.value else {
@@ -552,6 +583,16 @@ impl Config {
         };
         let mail = Mail::from_layers(&layers, tz)?;
         let lock_lease_secs = layers.uint("lock.lease_secs", 30, 86_400)?;
+        let health = Health {
+            checks: crate::ops::health::parse_checks(&layers.str_list("health.checks")?)
+                .context("health.checks")?,
+            max_age_minutes: layers.uint("health.max_age_minutes", 1, 527_040)?,
+            critical_age_minutes: layers.uint("health.critical_age_minutes", 1, 527_040)?,
+            mail_delay_minutes: layers.uint("health.mail_delay_minutes", 1, 527_040)?,
+        };
+        if health.critical_age_minutes < health.max_age_minutes {
+            bail!("health.critical_age_minutes must not be below health.max_age_minutes");
+        }
         Ok(Config {
             layers,
             database_url,
@@ -559,6 +600,7 @@ impl Config {
             format,
             mail,
             lock_lease_secs,
+            health,
         })
     }
 

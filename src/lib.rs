@@ -78,6 +78,9 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
         clap_complete::generate(*shell, &mut Cli::command(), "sigov", &mut std::io::stdout());
         return Ok(exit::OK);
     }
+    if let Command::Health(args) = &cli.command {
+        return Ok(health_command(&cli, m, args.nagios));
+    }
     let cfg = load_config(&cli, m)?;
     let out = output::Out::new(
         cfg.format,
@@ -150,7 +153,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
         }
         Command::Mail(cmd) => mail_command(&cli, &cfg, &out, cmd),
         Command::Runs(cmd) => runs_command(&cfg, &out, cmd),
-        Command::Completions { .. } => Ok(exit::OK),
+        Command::Completions { .. } | Command::Health(_) => Ok(exit::OK),
         Command::Demo(args) => {
             let clock = make_clock(&cli, &cfg)?;
             // The demo writes its mails as .eml files unless a transport is configured.
@@ -175,6 +178,50 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             out.mail_problems(&reports);
             Ok(check::exit_code(&reports))
         }
+    }
+}
+
+/// `sigov health`. Never an error: what cannot be read is the finding. With `--nagios` a
+/// configuration that cannot be used is UNKNOWN (3), as plugins do.
+fn health_command(cli: &Cli, m: &ArgMatches, nagios: bool) -> u8 {
+    use ops::health::{self, Level};
+    let cfg = load_config(cli, m).and_then(|c| {
+        c.require_database_url()?;
+        Ok(c)
+    });
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = db::one_line(&format!("{e:#}"));
+            return if nagios {
+                println!("SIGOV UNKNOWN - {msg}");
+                Level::Unknown as u8
+            } else {
+                eprintln!("sigov: {msg}");
+                exit::FAILURE
+            };
+        }
+    };
+    let h = health::gather(
+        &cfg.database_url,
+        &cfg.health,
+        chrono::Utc::now().naive_utc(),
+    );
+    if nagios {
+        println!("{}", h.nagios_line());
+        return h.status as u8;
+    }
+    let out = output::Out::new(
+        cfg.format,
+        cli.verbose,
+        cli.quiet,
+        std::io::stdout().is_terminal(),
+    );
+    out.health(&h);
+    if h.status == Level::Ok {
+        exit::OK
+    } else {
+        exit::FAILURE
     }
 }
 

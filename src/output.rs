@@ -8,6 +8,7 @@ use crate::db::Db;
 use crate::demo::Summary;
 use crate::mail::render::Rendered;
 use crate::mail::{outbox, FlushStats};
+use crate::ops::health::{human_age, Health, Level};
 use crate::ops::runs::RunRow;
 use serde_json::json;
 
@@ -232,6 +233,65 @@ impl Out {
             eprintln!("sigov: {}", mail_line(s));
         } else if self.chatty() {
             println!("{}", mail_line(s));
+        }
+    }
+
+    pub fn health(&self, h: &Health) {
+        if self.format == Format::Json {
+            write_json(h);
+            return;
+        }
+        if self.quiet && h.status == Level::Ok {
+            return;
+        }
+        println!("health: {} — {}", h.status.word(), h.summary);
+        let d = &h.database;
+        match (&d.error, d.reachable) {
+            (Some(e), false) => println!("database: {} UNREACHABLE: {e}", d.url),
+            (Some(e), true) => println!("database: {} reachable, but: {e}", d.url),
+            (None, _) if !d.pending_migrations.is_empty() => println!(
+                "database: {} reachable; pending migrations: {}",
+                d.url,
+                d.pending_migrations.join(", ")
+            ),
+            (None, _) => println!("database: {} reachable, migrations up to date", d.url),
+        }
+        for c in &h.checks {
+            let success = match (&c.last_success, c.age_secs) {
+                (Some(t), Some(a)) => {
+                    format!(
+                        "last success {} UTC ({} ago)",
+                        seconds_only(t),
+                        human_age(a)
+                    )
+                }
+                _ => "never succeeded".to_owned(),
+            };
+            let last = c
+                .last_run
+                .as_ref()
+                .map(|r| format!(", last run #{} {}", r.id, r.status))
+                .unwrap_or_default();
+            let running = if c.running { ", running now" } else { "" };
+            println!(
+                "  {:<9}  {:<8}  {success}{last}{running}",
+                c.check,
+                c.status.word()
+            );
+        }
+        if let Some(o) = &h.outbox {
+            let oldest = match (&o.oldest_pending, o.oldest_pending_age_secs) {
+                (Some(t), Some(a)) => format!(
+                    "; oldest pending {} UTC ({} ago)",
+                    seconds_only(t),
+                    human_age(a)
+                ),
+                _ => String::new(),
+            };
+            println!(
+                "outbox: {} pending, {} sending, {} failed (retried later), {} dead, {} sent{oldest}",
+                o.pending, o.sending, o.failed, o.dead, o.sent
+            );
         }
     }
 

@@ -1,4 +1,5 @@
-//! Operations around the checks: locks and run records.
+//! Operations around the checks: locks, run records, health.
 
+pub mod health;
 pub mod lock;
 pub mod runs;

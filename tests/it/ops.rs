@@ -193,3 +193,125 @@ backend_test!(
         assert_eq!(r.json()["counters"]["created"], 6);
     }
 );
+
+/// `sigov health --nagios`: exit code and the status line.
+fn nagios(t: &TestDb, config: Option<&std::path::Path>) -> (i32, String) {
+    let mut s = t.sigov();
+    if let Some(c) = config {
+        s = s.env("SIGOV_CONFIG", c.to_str().expect("utf-8"));
+    }
+    let r = s.args(["health", "--nagios"]).run();
+    assert_eq!(r.stdout.lines().count(), 1, "{r:#?}");
+    (r.code, r.stdout.trim_end().to_owned())
+}
+
+backend_test!(health_follows_runs_ages_and_dead_mail, |t| {
+    seed(&t);
+    // Nothing ran yet: every check is WARNING.
+    let (code, line) = nagios(&t, None);
+    assert_eq!(code, 1, "{line}");
+    assert!(
+        line.starts_with("SIGOV WARNING - deadlines: never succeeded; stages: never succeeded"),
+        "{line}"
+    );
+    assert!(line.contains("| deadlines_age=U;32400;90000;0"), "{line}");
+    let relay = Relay::start();
+    let all = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+        .args(["check", "all", "--profile", "reference"])
+        .run();
+    assert_eq!(all.code, 0, "{all:#?}");
+    let (code, line) = nagios(&t, None);
+    assert_eq!(code, 0, "{line}");
+    assert!(
+        line.starts_with("SIGOV OK - 5 check(s) succeeded"),
+        "{line}"
+    );
+    assert!(line.contains("outbox_dead=0;1;;0"), "{line}");
+    // The last success of `stages` ages past the maximum: WARNING, then CRITICAL.
+    let three_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(3))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    t.exec(&format!(
+        "UPDATE sigov_run SET finished_at = '{three_hours_ago}' WHERE check_name = 'stages'"
+    ));
+    let dir = std::env::temp_dir().join(format!("sigov-health-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("sigov.toml");
+    std::fs::write(&cfg, "[health]\nmax_age_minutes = 60\n").expect("config");
+    let (code, line) = nagios(&t, Some(&cfg));
+    assert_eq!(code, 1, "{line}");
+    assert!(
+        line.starts_with("SIGOV WARNING - stages: last success "),
+        "{line}"
+    );
+    assert!(line.contains("(max 1h 00m)"), "{line}");
+    let (code, line) = nagios(&t, None);
+    assert_eq!(code, 0, "3 h is within the default 9 h: {line}");
+    t.exec("UPDATE sigov_run SET finished_at = '2000-01-01 00:00:00' WHERE check_name = 'stages'");
+    let (code, line) = nagios(&t, None);
+    assert_eq!(code, 2, "{line}");
+    assert!(
+        line.starts_with("SIGOV CRITICAL - stages: last success "),
+        "{line}"
+    );
+    // Only the watched checks count.
+    std::fs::write(&cfg, "[health]\nchecks = [\"deadlines\", \"budget\"]\n").expect("config");
+    let (code, line) = nagios(&t, Some(&cfg));
+    assert_eq!(code, 0, "{line}");
+    // A dead mail and a failed last run: WARNING, both named; JSON tells the same.
+    t.exec("UPDATE sigov_outbox SET state = 'dead' WHERE id = (SELECT MIN(id) FROM (SELECT id FROM sigov_outbox) x)");
+    t.exec("UPDATE sigov_run SET status = 'failed', error = 'boom' WHERE check_name = 'budget'");
+    let (code, line) = nagios(&t, Some(&cfg));
+    assert_eq!(code, 1, "{line}");
+    assert!(line.contains("budget: last run #4 failed: boom"), "{line}");
+    assert!(line.contains("1 dead mail(s)"), "{line}");
+    let j = t
+        .sigov()
+        .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+        .args(["health", "--format", "json"])
+        .run();
+    assert_eq!(j.code, 1, "{j:#?}");
+    let v = j.json();
+    assert_eq!(v["status"], "warning");
+    assert_eq!(v["outbox"]["dead"], 1);
+    assert_eq!(v["outbox"]["sent"], 4);
+    assert_eq!(v["checks"][1]["check"], "budget");
+    assert_eq!(v["checks"][1]["last_run"]["status"], "failed");
+    assert_eq!(v["database"]["reachable"], true);
+    let _ = std::fs::remove_dir_all(&dir);
+});
+
+backend_test!(health_is_critical_with_pending_migrations, |t| {
+    let t2 = TestDb::empty(t.backend);
+    let (code, line) = nagios(&t2, None);
+    assert_eq!(code, 2, "{line}");
+    assert!(line.starts_with("SIGOV CRITICAL - "), "{line}");
+    assert!(line.contains("pending migration(s)"), "{line}");
+});
+
+#[test]
+fn health_unreachable_is_critical_and_unusable_configuration_unknown() {
+    let r = Sigov::new()
+        .env("SIGOV_DATABASE_URL", "mysql://nobody@127.0.0.1:1/x")
+        .args(["health", "--nagios"])
+        .run();
+    assert_eq!(r.code, 2, "{r:#?}");
+    assert!(
+        r.stdout
+            .starts_with("SIGOV CRITICAL - cannot connect to database"),
+        "{r:#?}"
+    );
+    let r = Sigov::new().args(["health", "--nagios"]).run();
+    assert_eq!(r.code, 3, "{r:#?}");
+    assert!(
+        r.stdout.starts_with("SIGOV UNKNOWN - no database URL"),
+        "{r:#?}"
+    );
+    // Without --nagios: one error line, exit 1.
+    let r = Sigov::new().args(["health"]).run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(r.error_line().contains("no database URL"), "{r:#?}");
+}
