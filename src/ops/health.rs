@@ -305,7 +305,7 @@ fn finish(
     } else {
         // Worst first.
         let mut p = problems.clone();
-        p.sort_by(|a, b| b.0.cmp(&a.0));
+        p.sort_by_key(|x| std::cmp::Reverse(x.0));
         p.iter()
             .map(|(_, m)| m.as_str())
             .collect::<Vec<_>>()
