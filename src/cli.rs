@@ -54,6 +54,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "SIGOV_FORMAT", value_name = "FORMAT")]
     pub format: Option<String>,
 
+    /// After a check or a mail flush, write Prometheus metrics to this file atomically (for
+    /// node_exporter's textfile collector)
+    #[arg(long, global = true, env = "SIGOV_METRICS_FILE", value_name = "PATH")]
+    pub metrics_file: Option<String>,
+
     /// More output (repeat for debug logs)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -121,6 +121,12 @@ pub const KEYS: &[KeySpec] = &[
         help: "a check whose last success is older is CRITICAL (default 25 h)" },
     KeySpec { key: "health.mail_delay_minutes", env: None, default: "60", secret: false,
         help: "pending mail older than this is WARNING (the relay is unreachable or nothing delivers)" },
+    KeySpec { key: "metrics.file", env: Some("SIGOV_METRICS_FILE"), default: "\"\"", secret: false,
+        help: "after each check and mail flush, write Prometheus metrics here atomically (node_exporter textfile collector: a .prom file in its directory); empty: none" },
+    KeySpec { key: "ping.url", env: Some("SIGOV_PING_URL"), default: "\"\"", secret: true,
+        help: "healthchecks-style URL pinged at URL/start when a check command begins and URL/EXIT_CODE when it ends ({check} is replaced by the check's name, `all` for check all); empty: no pings" },
+    KeySpec { key: "ping.timeout_secs", env: None, default: "5", secret: false,
+        help: "a ping waits at most this long; a failed ping is logged and never fails the run" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ];
@@ -249,6 +255,7 @@ pub struct FlagValues {
     pub database_url: Option<(String, Source)>,
     pub profile: Option<(String, Source)>,
     pub format: Option<(String, Source)>,
+    pub metrics_file: Option<(String, Source)>,
 }
 
 #[derive(Debug, Clone)]
@@ -261,6 +268,10 @@ pub struct Config {
     /// Lease of a check's lock, in seconds.
     pub lock_lease_secs: u32,
     pub health: Health,
+    /// `metrics.file` (or `--metrics-file`); `None`: no metrics.
+    pub metrics_file: Option<PathBuf>,
+    pub ping_url: String,
+    pub ping_timeout: std::time::Duration,
 }
 
 /// What `sigov health` expects.
@@ -391,6 +402,7 @@ impl Layers {
         set_flag("database.url", &flags.database_url);
         set_flag("rules.profile", &flags.profile);
         set_flag("output.format", &flags.format);
+        set_flag("metrics.file", &flags.metrics_file);
         Ok(layers)
     }
 
@@ -501,6 +513,11 @@ impl Layers {
             .filter_map(|k| {
                 let e = self.entries.get(k.key)?;
                 let v = match &e.value {
+                    // A ping URL's path is its key: only the scheme and host are shown.
+                    toml::Value::String(s) if k.key == "ping.url" && !s.is_empty() => {
+                        let host: Vec<&str> = s.splitn(4, '/').take(3).collect();
+                        toml::Value::String(format!("{}/***", host.join("/"))).to_string()
+                    }
                     toml::Value::String(s) if k.secret && !s.is_empty() => {
                         toml::Value::String(crate::db::url::redact(s)).to_string()
                     }
@@ -593,6 +610,12 @@ impl Config {
         if health.critical_age_minutes < health.max_age_minutes {
             bail!("health.critical_age_minutes must not be below health.max_age_minutes");
         }
+        let metrics_file = Some(layers.string("metrics.file")?)
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from);
+        let ping_url = layers.string("ping.url")?;
+        let ping_timeout =
+            std::time::Duration::from_secs(u64::from(layers.uint("ping.timeout_secs", 1, 300)?));
         Ok(Config {
             layers,
             database_url,
@@ -601,6 +624,9 @@ impl Config {
             mail,
             lock_lease_secs,
             health,
+            metrics_file,
+            ping_url,
+            ping_timeout,
         })
     }
 

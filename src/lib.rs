@@ -47,6 +47,10 @@ pub fn flag_values(cli: &Cli, m: &ArgMatches) -> FlagValues {
             .map(|v| (v, source_of(m, "database_url"))),
         profile: cli.profile.clone().map(|v| (v, source_of(m, "profile"))),
         format: cli.format.clone().map(|v| (v, source_of(m, "format"))),
+        metrics_file: cli
+            .metrics_file
+            .clone()
+            .map(|v| (v, source_of(m, "metrics_file"))),
     }
 }
 
@@ -124,32 +128,41 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             })
         }
         Command::Check(args) => {
-            let clock = make_clock(&cli, &cfg)?;
-            let mut db = db::Db::connect(cfg.require_database_url()?)?;
-            db::migrate::ensure_current(&mut db)?;
-            let opts = check::Options {
-                dry_run: args.dry_run,
-                deliver: !args.no_mail,
+            let name = match args.which {
+                cli::CheckWhich::Deadlines => Some(check::CheckName::Deadlines),
+                cli::CheckWhich::Stages => Some(check::CheckName::Stages),
+                cli::CheckWhich::Tasks => Some(check::CheckName::Tasks),
+                cli::CheckWhich::Budget => Some(check::CheckName::Budget),
+                cli::CheckWhich::Contracts => Some(check::CheckName::Contracts),
+                cli::CheckWhich::All => None,
             };
-            let which = match args.which {
-                cli::CheckWhich::Deadlines => check::CheckName::Deadlines,
-                cli::CheckWhich::Stages => check::CheckName::Stages,
-                cli::CheckWhich::Tasks => check::CheckName::Tasks,
-                cli::CheckWhich::Budget => check::CheckName::Budget,
-                cli::CheckWhich::Contracts => check::CheckName::Contracts,
-                cli::CheckWhich::All => {
-                    let reports = check::run_all(&mut db, &cfg, &clock, opts);
-                    let code = check::exit_code(&reports);
-                    out.reports(&reports, code);
-                    out.mail_problems(&reports);
-                    return Ok(code);
+            // A dry run is not a run: no ping, no metrics.
+            let pinger = if args.dry_run {
+                None
+            } else {
+                ops::metrics::Pinger::new(
+                    &cfg.ping_url,
+                    cfg.ping_timeout,
+                    name.map_or("all", check::CheckName::as_str),
+                )?
+            };
+            if let Some(p) = &pinger {
+                p.start();
+            }
+            let code = check_command(&cli, &cfg, &out, args, name);
+            let code = match code {
+                Ok(c) => c,
+                Err(e) => {
+                    if let Some(p) = &pinger {
+                        p.finish(exit::FAILURE);
+                    }
+                    return Err(e);
                 }
             };
-            let report = check::run(&mut db, &cfg, &clock, which, opts)?;
-            out.report(&report);
-            let reports = [report];
-            out.mail_problems(&reports);
-            Ok(check::exit_code(&reports))
+            if let Some(p) = &pinger {
+                p.finish(code);
+            }
+            Ok(code)
         }
         Command::Mail(cmd) => mail_command(&cli, &cfg, &out, cmd),
         Command::Runs(cmd) => runs_command(&cfg, &out, cmd),
@@ -179,6 +192,50 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             Ok(check::exit_code(&reports))
         }
     }
+}
+
+/// `sigov check …`: runs, prints, writes the metrics file.
+fn check_command(
+    cli: &Cli,
+    cfg: &Config,
+    out: &output::Out,
+    args: &cli::CheckArgs,
+    name: Option<check::CheckName>,
+) -> Result<u8> {
+    let clock = make_clock(cli, cfg)?;
+    let mut db = db::Db::connect(cfg.require_database_url()?)?;
+    db::migrate::ensure_current(&mut db)?;
+    let opts = check::Options {
+        dry_run: args.dry_run,
+        deliver: !args.no_mail,
+    };
+    let reports = match name {
+        None => {
+            let reports = check::run_all(&mut db, cfg, &clock, opts);
+            out.reports(&reports, check::exit_code(&reports));
+            reports
+        }
+        Some(which) => {
+            let report = check::run(&mut db, cfg, &clock, which, opts);
+            // The run record is closed; the metrics say how it ended even when it failed.
+            let report = match report {
+                Ok(r) => r,
+                Err(e) => {
+                    if let (Some(path), false) = (&cfg.metrics_file, args.dry_run) {
+                        ops::metrics::export(&mut db, path);
+                    }
+                    return Err(e);
+                }
+            };
+            out.report(&report);
+            vec![report]
+        }
+    };
+    out.mail_problems(&reports);
+    if let (Some(path), false) = (&cfg.metrics_file, args.dry_run) {
+        ops::metrics::export(&mut db, path);
+    }
+    Ok(check::exit_code(&reports))
 }
 
 /// `sigov health`. Never an error: what cannot be read is the finding. With `--nagios` a
@@ -288,7 +345,11 @@ fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -
     match cmd {
         MailCommand::Flush { limit } => {
             let mut db = open()?;
-            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, None)?;
+            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, None);
+            if let Some(path) = &cfg.metrics_file {
+                ops::metrics::export(&mut db, path);
+            }
+            let stats = stats?;
             out.flushed(&stats);
             Ok(if stats.incomplete() {
                 exit::PARTIAL

@@ -1,5 +1,6 @@
-//! Operations around the checks: locks, run records, health.
+//! Operations around the checks: locks, run records, health, metrics and pings.
 
 pub mod health;
 pub mod lock;
+pub mod metrics;
 pub mod runs;

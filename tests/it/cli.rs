@@ -19,10 +19,12 @@ fn config_show_reports_sources_and_redacts_secrets() {
             "SIGOV_DATABASE_URL",
             "mysql://sigov:hunter2@db.example:3306/pm",
         )
+        .env("SIGOV_PING_URL", "https://hc.example/ping/uuid-hunter3/x")
         .args(["config", "show", "--format", "json"])
         .run()
         .ok();
     assert!(!r.stdout.contains("hunter2"), "{}", r.stdout);
+    assert!(!r.stdout.contains("hunter3"), "{}", r.stdout);
     let v = r.json();
     let key = |k: &str| {
         v["keys"]
@@ -38,6 +40,7 @@ fn config_show_reports_sources_and_redacts_secrets() {
         key("database.url")["value"],
         "\"mysql://sigov:***@db.example:3306/pm\""
     );
+    assert_eq!(key("ping.url")["value"], "\"https://hc.example/***\"");
     assert_eq!(key("rules.profile")["source"], "file");
     assert_eq!(key("recommended.repeat_every_days")["value"], "2");
     assert_eq!(key("output.format")["source"], "flag");

@@ -315,3 +315,166 @@ fn health_unreachable_is_critical_and_unusable_configuration_unknown() {
     assert_eq!(r.code, 1, "{r:#?}");
     assert!(r.error_line().contains("no database URL"), "{r:#?}");
 }
+
+/// A loopback HTTP server that answers 200 to every request and records request lines.
+struct PingServer {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl PingServer {
+    fn start() -> PingServer {
+        use std::io::{BufRead, BufReader, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        std::thread::spawn(move || {
+            for stream in l.incoming().take(50) {
+                let Ok(mut stream) = stream else { continue };
+                let mut r = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                let _ = r.read_line(&mut line);
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                        break;
+                    }
+                }
+                s2.lock().expect("lock").push(line.trim_end().to_owned());
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK",
+                );
+            }
+        });
+        PingServer { port, seen }
+    }
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+backend_test!(metrics_file_and_pings_follow_each_run, |t| {
+    seed(&t);
+    let relay = Relay::start();
+    let pings = PingServer::start();
+    let dir = std::env::temp_dir().join(format!("sigov-metrics-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let prom = dir.join("sigov.prom");
+    let url = format!("http://127.0.0.1:{}/ping/KEY/sigov-{{check}}", pings.port);
+    let r = check(&t, "deadlines", &relay)
+        .env("SIGOV_PING_URL", &url)
+        .args(["--metrics-file", prom.to_str().expect("utf-8")])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let text = std::fs::read_to_string(&prom).expect("metrics written");
+    for want in [
+        "# TYPE sigov_last_run_timestamp_seconds gauge",
+        "sigov_last_run_success{check=\"deadlines\"} 1",
+        "sigov_last_run_alerts_created{check=\"deadlines\",type=\"ECHEANCE_J7\"} 4",
+        "sigov_last_run_alerts_created{check=\"deadlines\",type=\"ECHEANCE_DEPASSEE\"} 2",
+        "sigov_last_run_mails{check=\"deadlines\",outcome=\"queued\"} 5",
+        "sigov_last_run_mails{check=\"deadlines\",outcome=\"sent\"} 5",
+        "sigov_outbox_mails{state=\"sent\"} 5",
+        "sigov_outbox_mails{state=\"dead\"} 0",
+        "sigov_outbox_oldest_pending_age_seconds 0",
+    ] {
+        assert!(text.contains(want), "missing `{want}` in:\n{text}");
+    }
+    assert!(text.contains("sigov_last_run_duration_seconds{check=\"deadlines\"} "));
+    // Another check rewrites the whole file: both checks are in it; no temporary file is left.
+    let r = check(&t, "budget", &relay)
+        .env("SIGOV_PING_URL", &url)
+        .env("SIGOV_METRICS_FILE", prom.to_str().expect("utf-8"))
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let text = std::fs::read_to_string(&prom).expect("metrics written");
+    assert!(
+        text.contains("sigov_last_run_success{check=\"deadlines\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sigov_last_run_success{check=\"budget\"} 1"),
+        "{text}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+    assert_eq!(left.len(), 1, "a temporary file was left: {left:?}");
+    // A failed run: success 0, the failure pinged with exit 1.
+    t.exec("UPDATE core_statutprojet SET nom = 'XEN_COURS' WHERE nom = 'EN_COURS'");
+    let r = check(&t, "deadlines", &relay)
+        .env("SIGOV_PING_URL", &url)
+        .env("SIGOV_METRICS_FILE", prom.to_str().expect("utf-8"))
+        .run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    let text = std::fs::read_to_string(&prom).expect("metrics written");
+    assert!(
+        text.contains("sigov_last_run_success{check=\"deadlines\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sigov_last_success_timestamp_seconds{check=\"deadlines\"} "),
+        "{text}"
+    );
+    // A dry run pings nothing.
+    let r = check(&t, "stages", &relay)
+        .env("SIGOV_PING_URL", &url)
+        .args(["--dry-run"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(
+        pings.seen(),
+        [
+            "GET /ping/KEY/sigov-deadlines/start HTTP/1.1",
+            "GET /ping/KEY/sigov-deadlines/0 HTTP/1.1",
+            "GET /ping/KEY/sigov-budget/start HTTP/1.1",
+            "GET /ping/KEY/sigov-budget/0 HTTP/1.1",
+            "GET /ping/KEY/sigov-deadlines/start HTTP/1.1",
+            "GET /ping/KEY/sigov-deadlines/1 HTTP/1.1",
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+});
+
+#[test]
+fn a_ping_that_cannot_go_never_fails_the_run() {
+    let t = TestDb::new(sigov::db::Backend::Sqlite);
+    seed(&t);
+    // A port nobody listens on, and an unwritable metrics file: the run still succeeds.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env(
+            "SIGOV_PING_URL",
+            &format!("http://127.0.0.1:{port}/secret-uuid"),
+        )
+        .args(["-v", "check", "budget", "--no-mail"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(r.stderr.contains("ping http://127.0.0.1:"), "{r:#?}");
+    assert!(
+        !r.stderr.contains("secret-uuid"),
+        "the ping URL's path leaked: {r:#?}"
+    );
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args([
+            "check",
+            "budget",
+            "--no-mail",
+            "--metrics-file",
+            "/nonexistent/dir/sigov.prom",
+        ])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(
+        r.error_line()
+            .contains("cannot write metrics file `/nonexistent/dir/sigov.prom`"),
+        "{r:#?}"
+    );
+}

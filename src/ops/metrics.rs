@@ -1,0 +1,302 @@
+//! Monitoring hooks around a run: Prometheus text-format metrics for node_exporter's textfile
+//! collector, and healthchecks-style ping URLs.
+//!
+//! The metrics are read back from the database after the run (last run of every check, outbox
+//! by state), so each run rewrites a complete file: checks scheduled apart, on one host or
+//! several, never erase each other's figures.
+
+use crate::clock::parse_stored_datetime;
+use crate::db::Db;
+use anyhow::{Context, Result};
+use chrono::NaiveDateTime;
+use diesel::sql_types::{Nullable, Text};
+use diesel::QueryableByName;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(QueryableByName)]
+struct LastRow {
+    #[diesel(sql_type = Text)]
+    check_name: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    started_at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    finished_at: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    counters: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_success: Option<String>,
+}
+
+fn epoch(t: &str) -> Option<f64> {
+    parse_stored_datetime(t).map(|t| t.and_utc().timestamp_micros() as f64 / 1e6)
+}
+
+/// A label value escaped for the text format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+struct Family<'a> {
+    out: &'a mut String,
+}
+
+impl Family<'_> {
+    fn head(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}");
+        let _ = writeln!(self.out, "# TYPE {name} {kind}");
+    }
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], v: f64) {
+        let l: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
+            .collect();
+        if l.is_empty() {
+            let _ = writeln!(self.out, "{name} {v}");
+        } else {
+            let _ = writeln!(self.out, "{name}{{{}}} {v}", l.join(","));
+        }
+    }
+}
+
+/// The metrics text, read from the database (two queries).
+pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
+    let sql = format!(
+        "SELECT r.check_name, r.status, {st} AS started_at, {fi} AS finished_at, r.counters, m.last_success \
+         FROM (SELECT check_name, MAX(id) AS last_id, \
+                      MAX(CASE WHEN status = 'success' THEN {fin} END) AS last_success \
+               FROM sigov_run WHERE status <> 'running' GROUP BY check_name) m \
+         JOIN sigov_run r ON r.id = m.last_id ORDER BY r.check_name",
+        st = db.text("r.started_at"),
+        fi = db.text("r.finished_at"),
+        fin = db.text("finished_at"),
+    );
+    let rows: Vec<LastRow> = db.load(&sql, &[]).context("cannot read the run history")?;
+    let outbox = crate::mail::outbox::counts(db)?;
+    let mut text = String::new();
+    let mut f = Family { out: &mut text };
+    let counters: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            r.counters
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok())
+                .unwrap_or_else(|| serde_json::json!({}))
+        })
+        .collect();
+    f.head(
+        "sigov_last_run_timestamp_seconds",
+        "gauge",
+        "End of the last finished run of the check (Unix time).",
+    );
+    for r in &rows {
+        let end = r.finished_at.as_deref().unwrap_or(&r.started_at);
+        if let Some(t) = epoch(end) {
+            f.sample(
+                "sigov_last_run_timestamp_seconds",
+                &[("check", &r.check_name)],
+                t,
+            );
+        }
+    }
+    f.head(
+        "sigov_last_run_duration_seconds",
+        "gauge",
+        "Wall time of the last finished run of the check, mail delivery included.",
+    );
+    for r in &rows {
+        let d = r
+            .finished_at
+            .as_deref()
+            .and_then(epoch)
+            .zip(epoch(&r.started_at))
+            .map(|(e, s)| (e - s).max(0.0));
+        if let Some(d) = d {
+            f.sample(
+                "sigov_last_run_duration_seconds",
+                &[("check", &r.check_name)],
+                d,
+            );
+        }
+    }
+    f.head(
+        "sigov_last_run_success",
+        "gauge",
+        "1 when the last finished run of the check succeeded, else 0.",
+    );
+    for r in &rows {
+        let ok = if r.status == "success" { 1.0 } else { 0.0 };
+        f.sample("sigov_last_run_success", &[("check", &r.check_name)], ok);
+    }
+    f.head(
+        "sigov_last_success_timestamp_seconds",
+        "gauge",
+        "End of the last successful run of the check (Unix time).",
+    );
+    for r in &rows {
+        if let Some(t) = r.last_success.as_deref().and_then(epoch) {
+            f.sample(
+                "sigov_last_success_timestamp_seconds",
+                &[("check", &r.check_name)],
+                t,
+            );
+        }
+    }
+    f.head(
+        "sigov_last_run_alerts_created",
+        "gauge",
+        "Alerts created by the last finished run of the check, by alert type.",
+    );
+    for (r, c) in rows.iter().zip(&counters) {
+        if let Some(by_type) = c["by_type"].as_object() {
+            for (ty, n) in by_type {
+                f.sample(
+                    "sigov_last_run_alerts_created",
+                    &[("check", &r.check_name), ("type", ty)],
+                    n.as_f64().unwrap_or(0.0),
+                );
+            }
+        }
+    }
+    f.head(
+        "sigov_last_run_mails",
+        "gauge",
+        "Mail of the last finished run of the check: queued, and delivered at its end (sent, failed for a later retry, dead, deferred because the relay could not be used).",
+    );
+    for (r, c) in rows.iter().zip(&counters) {
+        for outcome in ["queued", "sent", "failed", "dead", "deferred"] {
+            f.sample(
+                "sigov_last_run_mails",
+                &[("check", &r.check_name), ("outcome", outcome)],
+                c[format!("mails_{outcome}")].as_f64().unwrap_or(0.0),
+            );
+        }
+    }
+    f.head(
+        "sigov_outbox_mails",
+        "gauge",
+        "Outbox rows by state (pending, sending, failed, dead, sent).",
+    );
+    let mut oldest_pending = None;
+    for state in crate::mail::outbox::STATES {
+        let found = outbox.iter().find(|(s, _, _)| s == state);
+        let n = found.map(|(_, n, _)| *n).unwrap_or(0);
+        if *state == crate::mail::outbox::PENDING {
+            oldest_pending =
+                found.and_then(|(_, _, o)| o.as_deref().and_then(parse_stored_datetime));
+        }
+        f.sample("sigov_outbox_mails", &[("state", state)], n as f64);
+    }
+    f.head(
+        "sigov_outbox_oldest_pending_age_seconds",
+        "gauge",
+        "Age of the oldest pending mail (0 when none).",
+    );
+    let age = oldest_pending
+        .map(|t| (now - t).num_seconds().max(0) as f64)
+        .unwrap_or(0.0);
+    f.sample("sigov_outbox_oldest_pending_age_seconds", &[], age);
+    Ok(text)
+}
+
+/// Writes `text` to `path` atomically: a temporary file beside it, flushed to disk, then
+/// renamed over the old file, so the collector never reads half a file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("metrics file `{}` has no file name", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write metrics file `{}`", path.display()));
+    }
+    Ok(())
+}
+
+/// Renders and writes the metrics file; a failure is reported, never fatal to the run.
+pub fn export(db: &mut Db, path: &Path) {
+    let done = render(db, chrono::Utc::now().naive_utc()).and_then(|t| write_atomic(path, &t));
+    if let Err(e) = done {
+        eprintln!("sigov: {}", crate::db::one_line(&format!("{e:#}")));
+    }
+}
+
+/// healthchecks-style pings: `URL/start` when a run begins, `URL/EXIT_CODE` when it ends.
+/// `{check}` in the URL is replaced by the check's name (`all` for `check all`). A ping that
+/// fails or times out is logged and never changes the run's outcome.
+pub struct Pinger {
+    base: String,
+    /// Scheme and host only: the path of a ping URL is its secret.
+    shown: String,
+    agent: ureq::Agent,
+}
+
+impl Pinger {
+    pub fn new(url: &str, timeout: Duration, check: &str) -> Result<Option<Pinger>> {
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let base = url
+            .replace("{check}", check)
+            .trim_end_matches('/')
+            .to_owned();
+        anyhow::ensure!(
+            base.starts_with("http://") || base.starts_with("https://"),
+            "ping.url `{base}`: expected an http:// or https:// URL"
+        );
+        let shown = base.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        let tls = native_tls::TlsConnector::new().context("cannot set up TLS for pings")?;
+        let agent = ureq::AgentBuilder::new()
+            .timeout(timeout)
+            .tls_connector(std::sync::Arc::new(tls))
+            .try_proxy_from_env(true)
+            .user_agent(concat!("sigov/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Some(Pinger { base, shown, agent }))
+    }
+
+    fn ping(&self, suffix: &str) {
+        let url = format!("{}/{suffix}", self.base);
+        let shown = format!("{}/…/{suffix}", self.shown);
+        match self.agent.get(&url).call() {
+            Ok(_) => log::debug!("ping {shown}: ok"),
+            Err(ureq::Error::Status(code, _)) => log::warn!("ping {shown}: HTTP {code}"),
+            Err(ureq::Error::Transport(t)) => log::warn!(
+                "ping {shown}: {}",
+                crate::db::one_line(&t.to_string().replace(&self.base, &self.shown))
+            ),
+        }
+    }
+
+    pub fn start(&self) {
+        self.ping("start");
+    }
+
+    /// Reports the exit code. Exit 75 (another run holds the lock) sends nothing: the run
+    /// that holds it reports for the check.
+    pub fn finish(&self, exit_code: u8) {
+        if exit_code != crate::exit::LOCKED {
+            self.ping(&exit_code.to_string());
+        }
+    }
+}
