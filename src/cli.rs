@@ -81,6 +81,13 @@ pub enum Command {
     /// Is alerting alive? Last success per check against its maximum age, outbox backlog and
     /// dead mail, database reachable and migrated (exit 0 healthy, 1 not; --nagios: 0/1/2/3)
     Health(HealthArgs),
+    /// Apply the retention (purge.*): old finished runs, delivered and dead mail; ledger keys
+    /// and read alerts only when configured
+    Purge {
+        /// Count what would be deleted; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// sigov's own tables: apply or list migrations
     #[command(subcommand)]
     Db(DbCommand),

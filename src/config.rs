@@ -127,6 +127,16 @@ pub const KEYS: &[KeySpec] = &[
         help: "healthchecks-style URL pinged at URL/start when a check command begins and URL/EXIT_CODE when it ends ({check} is replaced by the check's name, `all` for check all); empty: no pings" },
     KeySpec { key: "ping.timeout_secs", env: None, default: "5", secret: false,
         help: "a ping waits at most this long; a failed ping is logged and never fails the run" },
+    KeySpec { key: "purge.runs_days", env: None, default: "180", secret: false,
+        help: "`sigov purge` deletes finished runs started more than this many days ago; 0 keeps them" },
+    KeySpec { key: "purge.sent_mail_days", env: None, default: "90", secret: false,
+        help: "`sigov purge` deletes delivered mail (outbox rows `sent`) older than this; 0 keeps it" },
+    KeySpec { key: "purge.dead_mail_days", env: None, default: "365", secret: false,
+        help: "`sigov purge` deletes dead mail older than this; 0 keeps it" },
+    KeySpec { key: "purge.ledger_days", env: None, default: "0", secret: false,
+        help: "`sigov purge` deletes ledger keys of business dates older than this (at least 400; budget keys are always kept); 0 keeps them" },
+    KeySpec { key: "purge.read_alerts_days", env: None, default: "0", secret: false,
+        help: "`sigov purge` deletes READ alerts and stage notifications older than this from the web application's tables; 0 (default) never touches them" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ];
@@ -268,10 +278,21 @@ pub struct Config {
     /// Lease of a check's lock, in seconds.
     pub lock_lease_secs: u32,
     pub health: Health,
+    pub purge: Purge,
     /// `metrics.file` (or `--metrics-file`); `None`: no metrics.
     pub metrics_file: Option<PathBuf>,
     pub ping_url: String,
     pub ping_timeout: std::time::Duration,
+}
+
+/// Retention of `sigov purge`, in days; 0 keeps.
+#[derive(Debug, Clone)]
+pub struct Purge {
+    pub runs_days: u32,
+    pub sent_mail_days: u32,
+    pub dead_mail_days: u32,
+    pub ledger_days: u32,
+    pub read_alerts_days: u32,
 }
 
 /// What `sigov health` expects.
@@ -610,6 +631,21 @@ impl Config {
         if health.critical_age_minutes < health.max_age_minutes {
             bail!("health.critical_age_minutes must not be below health.max_age_minutes");
         }
+        let days = |k: &str| layers.uint(k, 0, 36_600);
+        let purge = Purge {
+            runs_days: days("purge.runs_days")?,
+            sent_mail_days: days("purge.sent_mail_days")?,
+            dead_mail_days: days("purge.dead_mail_days")?,
+            ledger_days: days("purge.ledger_days")?,
+            read_alerts_days: days("purge.read_alerts_days")?,
+        };
+        let min_ledger = crate::ops::purge::MIN_LEDGER_DAYS;
+        if purge.ledger_days > 0 && purge.ledger_days < min_ledger {
+            bail!(
+                "purge.ledger_days = {}: at least {min_ledger} (a milestone can be 365 days before its due date; a forgotten key would alert again), or 0 to keep",
+                purge.ledger_days
+            );
+        }
         let metrics_file = Some(layers.string("metrics.file")?)
             .filter(|f| !f.is_empty())
             .map(PathBuf::from);
@@ -624,6 +660,7 @@ impl Config {
             mail,
             lock_lease_secs,
             health,
+            purge,
             metrics_file,
             ping_url,
             ping_timeout,

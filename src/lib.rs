@@ -166,6 +166,30 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
         }
         Command::Mail(cmd) => mail_command(&cli, &cfg, &out, cmd),
         Command::Runs(cmd) => runs_command(&cfg, &out, cmd),
+        Command::Purge { dry_run } => {
+            let mut db = db::Db::connect(cfg.require_database_url()?)?;
+            db::migrate::ensure_current(&mut db)?;
+            let now = chrono::Utc::now().naive_utc();
+            if *dry_run {
+                out.purged(&ops::purge::run(&mut db, &cfg.purge, now, true)?);
+                return Ok(exit::OK);
+            }
+            let lease = match ops::lock::acquire(&mut db, "purge", cfg.lock_lease_secs)? {
+                ops::lock::Acquired::Held(l) => l,
+                ops::lock::Acquired::Busy(h) => {
+                    if !cli.quiet {
+                        eprintln!("sigov: purge: another run holds the lock: {}", h.describe());
+                    }
+                    return Ok(exit::LOCKED);
+                }
+            };
+            let done = ops::purge::run(&mut db, &cfg.purge, now, false);
+            if let Err(e) = lease.release(&mut db) {
+                log::warn!("{e:#}");
+            }
+            out.purged(&done?);
+            Ok(exit::OK)
+        }
         Command::Completions { .. } | Command::Health(_) => Ok(exit::OK),
         Command::Demo(args) => {
             let clock = make_clock(&cli, &cfg)?;

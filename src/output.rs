@@ -9,6 +9,7 @@ use crate::demo::Summary;
 use crate::mail::render::Rendered;
 use crate::mail::{outbox, FlushStats};
 use crate::ops::health::{human_age, Health, Level};
+use crate::ops::purge::Purged;
 use crate::ops::runs::RunRow;
 use serde_json::json;
 
@@ -292,6 +293,24 @@ impl Out {
                 "outbox: {} pending, {} sending, {} failed (retried later), {} dead, {} sent{oldest}",
                 o.pending, o.sending, o.failed, o.dead, o.sent
             );
+        }
+    }
+
+    pub fn purged(&self, p: &Purged) {
+        if self.format == Format::Json {
+            write_json(p);
+            return;
+        }
+        if self.quiet || !(self.chatty() || p.dry_run) {
+            return;
+        }
+        let verb = if p.dry_run { "would delete" } else { "deleted" };
+        for i in &p.items {
+            let what = i.what.replace('_', " ");
+            match i.days {
+                Some(d) => println!("purge: {what}: {verb} {} (older than {d} days)", i.rows),
+                None => println!("purge: {what}: kept (retention not set)"),
+            }
         }
     }
 

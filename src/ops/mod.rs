@@ -3,4 +3,5 @@
 pub mod health;
 pub mod lock;
 pub mod metrics;
+pub mod purge;
 pub mod runs;

@@ -478,3 +478,96 @@ fn a_ping_that_cannot_go_never_fails_the_run() {
         "{r:#?}"
     );
 }
+
+backend_test!(
+    purge_applies_retention_and_touches_alerts_only_when_asked,
+    |t| {
+        seed(&t);
+        let relay = Relay::start();
+        assert_eq!(check(&t, "deadlines", &relay).run().code, 0);
+        assert_eq!(check(&t, "budget", &relay).run().code, 0);
+        // Age some history: one run, two delivered mails, every ledger key, one read alert.
+        t.exec("UPDATE sigov_run SET started_at = '2020-01-01 00:00:00' WHERE check_name = 'deadlines'");
+        t.exec("UPDATE sigov_outbox SET updated_at = '2020-01-01 00:00:00' WHERE id IN (SELECT id FROM (SELECT id FROM sigov_outbox ORDER BY id LIMIT 2) x)");
+        t.exec("UPDATE sigov_alert_ledger SET business_date = '2020-01-01'");
+        t.exec(
+        "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, entity_id, recipient_id, business_date, created_at) \
+         VALUES ('budget|test', 'budget', 'BUDGET_CRITIQUE', 'created', 'p', 'r', '2020-01-01', '2020-01-01 00:00:00')",
+    );
+        t.exec("UPDATE core_alerteprojet SET lue = 1, date_creation = '2020-01-01 00:00:00' WHERE id = (SELECT id FROM (SELECT MIN(id) AS id FROM core_alerteprojet) x)");
+        // A run still running is never purged.
+        t.exec(
+        "INSERT INTO sigov_run (check_name, status, profile, business_date, host, pid, version, started_at, heartbeat_at) \
+         VALUES ('tasks', 'running', 'reference', '2020-01-01', 'h', 1, '0', '2020-01-01 00:00:00', '2020-01-01 00:00:00')",
+    );
+        let counts = |t: &TestDb| {
+            [
+                "SELECT COUNT(*) AS n FROM sigov_run",
+                "SELECT COUNT(*) AS n FROM sigov_outbox",
+                "SELECT COUNT(*) AS n FROM sigov_alert_ledger",
+                "SELECT COUNT(*) AS n FROM core_alerteprojet",
+            ]
+            .map(|q| t.count(q))
+        };
+        let before = counts(&t);
+        assert_eq!(before, [3, 5, 7, 6]);
+        let dry = t
+            .sigov()
+            .args(["purge", "--dry-run", "--format", "json"])
+            .run()
+            .ok();
+        let rows = |v: &serde_json::Value, what: &str| {
+            v["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|i| i["what"] == what)
+                .expect(what)["rows"]
+                .as_u64()
+                .expect("rows")
+        };
+        let v = dry.json();
+        assert_eq!(v["dry_run"], true);
+        assert_eq!(rows(&v, "runs"), 1);
+        assert_eq!(rows(&v, "sent_mail"), 2);
+        assert_eq!(rows(&v, "ledger_keys"), 0, "kept unless configured");
+        assert_eq!(counts(&t), before, "a dry run deletes nothing");
+        // Defaults: runs and sent mail go; ledger and the web application's alerts stay.
+        let r = t.sigov().args(["purge"]).run().ok();
+        assert_eq!(r.stdout, "", "silent when not on a terminal");
+        assert_eq!(counts(&t), [2, 3, 7, 6]);
+        // Configured: old ledger keys (never budget's) and read alerts go too.
+        let dir = std::env::temp_dir().join(format!("sigov-purge-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let cfg = dir.join("sigov.toml");
+        std::fs::write(&cfg, "[purge]\nledger_days = 400\nread_alerts_days = 30\n").expect("cfg");
+        let r = t
+            .sigov()
+            .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+            .args(["purge", "--format", "json"])
+            .run()
+            .ok();
+        let v = r.json();
+        assert_eq!(rows(&v, "ledger_keys"), 6);
+        assert_eq!(rows(&v, "read_alerts"), 1);
+        assert_eq!(counts(&t), [2, 3, 1, 5]);
+        assert_eq!(
+            t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE check_name = 'budget'"),
+            1
+        );
+        // A retention that could forget a pending milestone is refused.
+        std::fs::write(&cfg, "[purge]\nledger_days = 100\n").expect("cfg");
+        let r = t
+            .sigov()
+            .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+            .args(["purge"])
+            .run();
+        assert_eq!(r.code, 1, "{r:#?}");
+        assert!(
+            r.error_line()
+                .contains("purge.ledger_days = 100: at least 400"),
+            "{r:#?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);
