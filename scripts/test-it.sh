@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test it: installs what the suite needs when missing (Rust build deps, MariaDB server, Python
-# with aiosmtpd for the SMTP relay, openssl for its throwaway certificates), starts a throwaway
+# with aiosmtpd for the SMTP relay, openssl for its throwaway certificates, PyYAML and
+# systemd-analyze for the scheduling files), starts a throwaway
 # MariaDB on loopback, runs the whole suite against it and the relays the tests start, stops it.
 # SIGOV_TEST_MYSQL_URL=mysql://user:pass@host:port/ uses an existing server instead.
 set -euo pipefail
@@ -17,6 +18,10 @@ command -v python3 >/dev/null || need_pkgs+=(python3)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 # The SMTP relay the mail tests start: Debian's Python with Debian's aiosmtpd.
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need_pkgs+=(python3 python3-aiosmtpd)
+# The scheduling files' checks: PyYAML reads the Kubernetes manifests, systemd-analyze verifies
+# the units.
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)
+command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(mariadb-server)
 fi

@@ -11,3 +11,4 @@ mod mail;
 mod ops;
 mod parity;
 mod relay;
+mod scheduling;

@@ -11,7 +11,7 @@ pub const USER: &str = "sigov";
 pub const PASSWORD: &str = "s3cret";
 
 /// The Python that has aiosmtpd (the test command sets it; Debian's by default).
-fn python() -> String {
+pub fn python() -> String {
     std::env::var("SIGOV_TEST_PYTHON").unwrap_or_else(|_| {
         if Path::new("/usr/bin/python3").exists() {
             "/usr/bin/python3".to_owned()
