@@ -389,6 +389,7 @@ fn execute(
         })
     };
     let mut acc = Acc {
+        check: check.as_str(),
         clock,
         opts,
         run_id,
@@ -464,6 +465,7 @@ const CHUNK: usize = 2_000;
 
 /// What a run accumulates across steps.
 struct Acc<'a> {
+    check: &'static str,
     clock: &'a Clock,
     opts: Options,
     run_id: Option<i64>,
@@ -479,13 +481,18 @@ impl Acc<'_> {
         cands: Vec<C>,
         eval: impl Fn(Vec<C>) -> Decisions,
     ) -> Result<()> {
+        let bar = crate::output::progress(cands.len() as u64, self.check);
+        bar.set_message("candidates");
         let mut it = cands.into_iter();
         loop {
             let chunk: Vec<C> = it.by_ref().take(CHUNK).collect();
             if chunk.is_empty() {
+                bar.finish_and_clear();
                 return Ok(());
             }
+            let n = chunk.len() as u64;
             self.absorb(db, eval(chunk))?;
+            bar.inc(n);
         }
     }
 

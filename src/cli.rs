@@ -10,13 +10,17 @@ pub const EXIT_CODES: &str = "Exit codes:
   2   usage error (unknown command, option or value)
   3   partial: alerts recorded but some mail deferred, failed or dead; some checks of `check all`
       failed while others ran; `mail flush` could not deliver everything due
-  75  another run of the same check holds its lock (on any host using the database); nothing
+  75  another run of the same check (or purge) holds its lock (on any host using the database); nothing
       was written. `check all` exits 75 only when every check was locked
+`sigov health` exits 0 healthy, 1 not; `sigov health --nagios` 0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN.
 
-Environment: SIGOV_DATABASE_URL, SIGOV_CONFIG, SIGOV_PROFILE, SIGOV_FORMAT, SIGOV_TIMEZONE,
+Environment: SIGOV_DATABASE_URL(_FILE), SIGOV_CONFIG, SIGOV_PROFILE, SIGOV_FORMAT, SIGOV_TIMEZONE,
 SIGOV_MAIL_TRANSPORT, SIGOV_MAIL_FROM, SIGOV_SMTP_USER, SIGOV_SMTP_PASSWORD(_FILE),
 SIGOV_SMTP_CA_FILE, SIGOV_SMTP_TIMEOUT, SIGOV_MAIL_MODE, SIGOV_BASE_URL, SIGOV_MAIL_TEMPLATES,
-SIGOV_NOW (RFC 3339: fixes the clock), RUST_LOG. Every key: sigov.example.toml.";
+SIGOV_METRICS_FILE, SIGOV_PING_URL, SIGOV_NOW (RFC 3339: fixes the clock), RUST_LOG, NO_COLOR.
+Output: nothing on success when stdout is not a terminal; progress bars only on a terminal; logs
+on stderr, without timestamps under journald (JOURNAL_STREAM). Every key: sigov.example.toml.";
 
 #[derive(Debug, Parser)]
 #[command(

@@ -86,6 +86,12 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
         return Ok(health_command(&cli, m, args.nagios));
     }
     let cfg = load_config(&cli, m)?;
+    output::enable_progress(
+        std::io::stderr().is_terminal()
+            && !cli.quiet
+            && cfg.format == config::Format::Text
+            && std::env::var_os("JOURNAL_STREAM").is_none(),
+    );
     let out = output::Out::new(
         cfg.format,
         cli.verbose,

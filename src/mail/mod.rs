@@ -176,6 +176,8 @@ pub fn flush(
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
+    let bar = crate::output::counter("mail");
+    bar.set_message("sent");
     'claims: loop {
         let now = clock.now_naive();
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
@@ -203,6 +205,7 @@ pub fn flush(
                         .map(|resp| (c.message_id, resp))
                 });
             stats.messages += 1;
+            bar.inc(1);
             let n = unit.ids.len() as u64;
             match outcome {
                 Ok((mid, resp)) => {
@@ -247,6 +250,7 @@ pub fn flush(
             }
         }
     }
+    bar.finish_and_clear();
     sender.close();
     stats.connections = sender.connections;
     Ok(stats)

@@ -571,3 +571,45 @@ backend_test!(
         let _ = std::fs::remove_dir_all(&dir);
     }
 );
+
+#[test]
+fn progress_bars_only_on_a_terminal() {
+    let t = TestDb::new(sigov::db::Backend::Sqlite);
+    seed(&t);
+    let dir = std::env::temp_dir().join(format!("sigov-tty-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Piped (as under cron): no bar.
+    let piped = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_MAIL_TRANSPORT", &format!("file://{}", dir.display()))
+        .args(["check", "deadlines", "--dry-run"])
+        .run()
+        .ok();
+    assert!(!piped.stderr.contains("candidates"), "{piped:#?}");
+    // On a terminal (util-linux `script` gives the run a pty): the bar is drawn on stderr.
+    let typescript = dir.join("typescript");
+    let cmd = format!(
+        "{} check deadlines --no-mail >/dev/null",
+        env!("CARGO_BIN_EXE_sigov")
+    );
+    let st = std::process::Command::new("script")
+        .args(["-qec", &cmd])
+        .arg(&typescript)
+        .env("SIGOV_CONFIG", "/dev/null")
+        .env("SIGOV_DATABASE_URL", &t.url)
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run script(1) from util-linux");
+    assert!(st.success());
+    let drawn =
+        String::from_utf8_lossy(&std::fs::read(&typescript).expect("typescript")).into_owned();
+    assert!(
+        drawn.contains("deadlines [") && drawn.contains("candidates"),
+        "{drawn}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
