@@ -613,3 +613,99 @@ fn progress_bars_only_on_a_terminal() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
+    seed(&t);
+    let relay = Relay::start();
+    assert_eq!(check(&t, "deadlines", &relay).run().code, 0);
+    assert_eq!(check(&t, "budget", &relay).run().code, 0);
+    t.exec("UPDATE core_statutprojet SET nom = 'XEN_COURS' WHERE nom = 'EN_COURS'");
+    assert_eq!(check(&t, "deadlines", &relay).run().code, 1);
+    t.exec("UPDATE sigov_run SET started_at = '2020-01-01 00:00:00' WHERE id = 2");
+    let list = |args: &[&str]| -> Vec<(i64, String, String)> {
+        let r = t
+            .sigov()
+            .args(["runs", "list", "--format", "json"])
+            .args(args)
+            .run()
+            .ok();
+        r.json()
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|x| {
+                (
+                    x["id"].as_i64().expect("id"),
+                    x["check"].as_str().expect("check").to_owned(),
+                    x["status"].as_str().expect("status").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = list(&[]);
+    assert_eq!(
+        all,
+        [
+            (3, "deadlines".into(), "failed".into()),
+            (2, "budget".into(), "success".into()),
+            (1, "deadlines".into(), "success".into()),
+        ]
+    );
+    assert_eq!(list(&["--check", "deadlines"]).len(), 2);
+    assert_eq!(
+        list(&["--status", "failed"]),
+        [(3, "deadlines".into(), "failed".into())]
+    );
+    assert_eq!(list(&["--since", "7d"]).len(), 2, "run 2 started in 2020");
+    assert_eq!(list(&["--since", "2019-12-31"]).len(), 3);
+    assert_eq!(list(&["--limit", "1"]).len(), 1);
+    let show = t.sigov().args(["runs", "show", "1"]).run().ok();
+    for want in [
+        "run #1: deadlines — success",
+        "business date    2026-11-22",
+        "profile          reference",
+        "candidates           ",
+        "created              6",
+        "by_type              ECHEANCE_DEPASSEE 2, ECHEANCE_J7 4",
+        "mails_queued         5",
+        "mails_sent           5",
+        "mails_skipped        no_email 1",
+    ] {
+        assert!(
+            show.stdout.contains(want),
+            "missing `{want}`:\n{}",
+            show.stdout
+        );
+    }
+    let failed = t
+        .sigov()
+        .args(["runs", "show", "3", "--format", "json"])
+        .run()
+        .ok();
+    let v = failed.json();
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["exit_code"], 1);
+    assert!(
+        v["error"].as_str().expect("error").contains("EN_COURS"),
+        "{v:#}"
+    );
+    for (args, msg) in [
+        (vec!["runs", "show", "99"], "no run with id 99"),
+        (
+            vec!["runs", "list", "--status", "done"],
+            "unknown run status `done`",
+        ),
+        (
+            vec!["runs", "list", "--check", "nope"],
+            "unknown check `nope`",
+        ),
+        (
+            vec!["runs", "list", "--since", "yesterday"],
+            "--since `yesterday`",
+        ),
+    ] {
+        let r = t.sigov().args(&args).run();
+        assert_eq!(r.code, 1, "{r:#?}");
+        assert!(r.error_line().contains(msg), "{r:#?}");
+    }
+});
