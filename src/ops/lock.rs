@@ -190,16 +190,8 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     let n = db
         .execute(&take, &[token.clone().into(), name.into()])
         .with_context(|| format!("cannot take lock `{name}`"))?;
-    let lease = |token: String| Lease {
-        name: name.to_owned(),
-        token,
-        secs,
-        renewed: Instant::now(),
-        run_id: None,
-        lost: false,
-    };
     if n == 1 {
-        return Ok(Acquired::Held(lease(token)));
+        return Ok(Acquired::Held(Lease::new(name, token, secs)));
     }
     let holder = current_holder(db, name)?;
     // A holder on this host whose process is gone cannot renew: take over without waiting.
@@ -222,7 +214,7 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
                     "lock {name}: its holder ({}) is gone; taken over",
                     h.describe()
                 );
-                return Ok(Acquired::Held(lease(token)));
+                return Ok(Acquired::Held(Lease::new(name, token, secs)));
             }
         }
     }
@@ -244,14 +236,7 @@ fn acquire_once_more(
         .execute(take, &[token.clone().into(), name.into()])
         .with_context(|| format!("cannot take lock `{name}`"))?;
     if n == 1 {
-        return Ok(Acquired::Held(Lease {
-            name: name.to_owned(),
-            token,
-            secs,
-            renewed: Instant::now(),
-            run_id: None,
-            lost: false,
-        }));
+        return Ok(Acquired::Held(Lease::new(name, token, secs)));
     }
     match current_holder(db, name)? {
         Some(h) => Ok(Acquired::Busy(h)),
@@ -300,6 +285,17 @@ pub fn held(db: &mut Db) -> Result<Vec<(String, Holder)>> {
 }
 
 impl Lease {
+    fn new(name: &str, token: String, secs: u32) -> Lease {
+        Lease {
+            name: name.to_owned(),
+            token,
+            secs,
+            renewed: Instant::now(),
+            run_id: None,
+            lost: false,
+        }
+    }
+
     /// Ties the lease to a run record (shown to a run that finds the lock taken).
     pub fn attach_run(&mut self, db: &mut Db, run_id: i64) -> Result<()> {
         self.run_id = Some(run_id);
