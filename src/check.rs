@@ -397,39 +397,59 @@ fn execute(
         counters: Counters::default(),
         lines: Vec::new(),
     };
+    let size = cfg.page_size;
     let total = match check {
         CheckName::Deadlines => {
             let en_cours = en_cours(db)?;
-            let src = source::deadline_candidates(db, en_cours, deadlines::horizon(rules, today))?;
-            let seen = source::seen(db, clock, &deadlines::seen_spec(rules, today))?;
-            acc.chunks(db, src.candidates, |c| {
-                deadlines::evaluate(c, rules, today, &seen)
-            })?;
-            src.total
+            let (total, pager) =
+                source::deadline_candidates(db, en_cours, deadlines::horizon(rules, today), size)?;
+            let spec = deadlines::seen_spec(rules, today);
+            acc.pages(
+                db,
+                pager,
+                &spec,
+                PROJECTS,
+                source::deadline_page,
+                |c, seen| deadlines::evaluate(c, rules, today, seen),
+            )?;
+            total
         }
         CheckName::Stages => {
-            let src = source::stage_candidates(db, today)?;
-            let seen = source::seen(db, clock, &stages::seen_spec(rules, today))?;
-            acc.chunks(db, src.candidates, |c| {
-                stages::evaluate(c, rules, today, &seen)
+            let (total, pager) = source::stage_candidates(db, today, size)?;
+            let spec = stages::seen_spec(rules, today);
+            let cols = ("etape_id", "etape_id");
+            acc.pages(db, pager, &spec, cols, source::stage_page, |c, seen| {
+                stages::evaluate(c, rules, today, seen)
             })?;
-            src.total
+            total
         }
         CheckName::Tasks => {
-            let src = source::task_candidates(db, today, rules.module_tasks)?;
-            let seen = source::seen(db, clock, &tasks::seen_spec(rules, today))?;
-            acc.chunks(db, src.candidates, |c| {
-                tasks::evaluate(c, rules, today, &seen)
-            })?;
-            src.total
+            let total = source::task_total(db, rules.module_tasks)?;
+            let spec = tasks::seen_spec(rules, today);
+            for kind in [source::TaskKind::Stage, source::TaskKind::Module] {
+                if kind == source::TaskKind::Module && !rules.module_tasks {
+                    break;
+                }
+                let pager = source::task_candidates(db, today, kind, size)?;
+                let cols = ("projet_id", "tache_id");
+                acc.pages(db, pager, &spec, cols, source::task_page, |c, seen| {
+                    tasks::evaluate(c, rules, today, seen)
+                })?;
+            }
+            total
         }
         CheckName::Budget => {
             let en_cours = en_cours(db)?;
-            let src = source::budget_candidates(db, en_cours, budget::min_percent(rules))?;
-            let seen = source::seen(db, clock, &budget::seen_spec(rules, today))?;
-            acc.chunks(db, src.loaded.candidates, |c| {
-                budget::evaluate(c, rules, today, &seen)
-            })?;
+            let src = source::budget_candidates(db, en_cours, budget::min_percent(rules), size)?;
+            let spec = budget::seen_spec(rules, today);
+            acc.pages(
+                db,
+                src.pager,
+                &spec,
+                PROJECTS,
+                source::budget_page,
+                |c, seen| budget::evaluate(c, rules, today, seen),
+            )?;
             if src.not_positive > 0 {
                 log::info!(
                     "budget: {} project(s) in progress have a planned budget ≤ 0; skipped",
@@ -438,7 +458,7 @@ fn execute(
             }
             acc.counters
                 .skip_n("budget_not_positive", src.not_positive.max(0) as u64);
-            src.loaded.total
+            src.total
         }
         CheckName::Contracts => {
             let src = source::contract_candidates(
@@ -446,24 +466,32 @@ fn execute(
                 today,
                 contracts::horizon(rules, today),
                 contracts::expired_since(rules, today),
+                size,
             )?;
-            let seen = source::seen(db, clock, &contracts::seen_spec(rules, today))?;
+            let spec = contracts::seen_spec(rules, today);
             let supers = &src.superusers;
-            acc.chunks(db, src.loaded.candidates, |c| {
-                contracts::evaluate(c, supers, rules, today, &seen)
-            })?;
-            src.loaded.total
+            let cols = ("projet_id", "contrat_id");
+            acc.pages(
+                db,
+                src.pager,
+                &spec,
+                cols,
+                source::contract_page,
+                |c, seen| contracts::evaluate(c, supers, rules, today, seen),
+            )?;
+            src.active + src.expired
         }
     };
+    source::drop_candidates(db)?;
     acc.counters.candidates = total.max(0) as u64;
     Ok((acc.counters, acc.lines))
 }
 
-/// Candidates evaluated per step: the alerts of one step are written (or, in a dry run,
-/// listed) before the next step is evaluated, so a run holds at most one step's alerts.
-const CHUNK: usize = 2_000;
+/// The `sigov_cand` columns of a project-level check: the alert rows' entity column and the
+/// ledger's entity are both the project.
+const PROJECTS: (&str, &str) = ("projet_id", "projet_id");
 
-/// What a run accumulates across steps.
+/// What a run accumulates across pages.
 struct Acc<'a> {
     check: &'static str,
     clock: &'a Clock,
@@ -475,25 +503,34 @@ struct Acc<'a> {
 }
 
 impl Acc<'_> {
-    fn chunks<C>(
+    /// Evaluates the candidates page by page: each page is loaded with what was already
+    /// recorded for its entities (including by earlier pages), evaluated, and written before
+    /// the next page is read, so a run holds one page whatever the data size.
+    fn pages<C>(
         &mut self,
         db: &mut Db,
-        cands: Vec<C>,
-        eval: impl Fn(Vec<C>) -> Decisions,
+        mut pager: source::Pager,
+        spec: &crate::rules::SeenSpec,
+        (rows_col, ledger_col): (&'static str, &'static str),
+        load: fn(&mut Db, (i64, i64)) -> Result<Vec<C>>,
+        eval: impl Fn(Vec<C>, &crate::rules::Seen) -> Decisions,
     ) -> Result<()> {
-        let bar = crate::output::progress(cands.len() as u64, self.check);
+        let bar = crate::output::progress(pager.rows.max(0) as u64, self.check);
         bar.set_message("candidates");
-        let mut it = cands.into_iter();
-        loop {
-            let chunk: Vec<C> = it.by_ref().take(CHUNK).collect();
-            if chunk.is_empty() {
-                bar.finish_and_clear();
-                return Ok(());
-            }
-            let n = chunk.len() as u64;
-            self.absorb(db, eval(chunk))?;
+        while let Some(page) = pager.next_page() {
+            let cands = load(db, page)?;
+            let scope = source::Scope {
+                page,
+                rows_col,
+                ledger_col,
+            };
+            let seen = source::seen(db, self.clock, spec, Some(scope))?;
+            let n = cands.len() as u64;
+            self.absorb(db, eval(cands, &seen))?;
             bar.inc(n);
         }
+        bar.finish_and_clear();
+        Ok(())
     }
 
     fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<()> {

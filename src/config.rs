@@ -111,6 +111,8 @@ pub const KEYS: &[KeySpec] = &[
         help: "web application address, for the links and the logo in mails" },
     KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
+    KeySpec { key: "check.page_size", env: None, default: "2000", secret: false,
+        help: "candidates evaluated per page: a check holds one page (with what was recorded for its entities) in memory at a time, whatever the data size" },
     KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
         help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
     KeySpec { key: "health.checks", env: None, default: "[\"deadlines\", \"stages\", \"tasks\", \"budget\", \"contracts\"]", secret: false,
@@ -277,6 +279,8 @@ pub struct Config {
     pub mail: Mail,
     /// Lease of a check's lock, in seconds.
     pub lock_lease_secs: u32,
+    /// Candidates per page.
+    pub page_size: u32,
     pub health: Health,
     pub purge: Purge,
     /// `metrics.file` (or `--metrics-file`); `None`: no metrics.
@@ -621,6 +625,7 @@ impl Config {
         };
         let mail = Mail::from_layers(&layers, tz)?;
         let lock_lease_secs = layers.uint("lock.lease_secs", 30, 86_400)?;
+        let page_size = layers.uint("check.page_size", 1, 100_000)?;
         let health = Health {
             checks: crate::ops::health::parse_checks(&layers.str_list("health.checks")?)
                 .context("health.checks")?,
@@ -659,6 +664,7 @@ impl Config {
             format,
             mail,
             lock_lease_secs,
+            page_size,
             health,
             purge,
             metrics_file,

@@ -155,9 +155,10 @@ impl Db {
                 c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
                 c.batch_execute(
                     // A 32 MiB page cache (default 2 MiB): a check over a large database reads its
-                    // candidates and alert indexes once instead of re-reading pages.
+                    // candidates and alert indexes once instead of re-reading pages. Temporary tables
+                    // (a check's candidates) go to a file, not to sigov's memory.
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;",
                 )
                 .map_err(|e| anyhow::anyhow!("cannot open database `{shown}`: {}", one_line(&e.to_string())))?;
                 Conn::Sqlite(c)

@@ -162,10 +162,104 @@ fn teams(db: &mut Db, projects: &str, vals: &[Val], only_resp: bool) -> Result<T
     Ok(teams)
 }
 
-/// Candidates with the number the reference's `📊` line shows.
-pub struct Loaded<C> {
-    pub total: i64,
-    pub candidates: Vec<C>,
+/// The temporary table that holds a check's candidates, numbered `n` in the check's order.
+/// It lives in the connection (MySQL: the server; SQLite: a temporary file), so sigov holds
+/// one page at a time whatever the data size.
+const CAND: &str = "sigov_cand";
+
+/// A check's candidates, materialized once (a consistent snapshot), read page by page.
+#[derive(Debug, Clone, Copy)]
+pub struct Pager {
+    /// Candidates in the table.
+    pub rows: i64,
+    size: i64,
+    next: i64,
+}
+
+impl Pager {
+    /// The next page as `(after, upto)` row numbers, or `None` when every page was read.
+    pub fn next_page(&mut self) -> Option<(i64, i64)> {
+        if self.next >= self.rows {
+            return None;
+        }
+        let r = (self.next, (self.next + self.size).min(self.rows));
+        self.next = r.1;
+        Some(r)
+    }
+}
+
+/// The rows of one page, and which of their columns name the entities the check's
+/// de-duplication reads back (see [`seen`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub page: (i64, i64),
+    /// The `sigov_cand` column matching the alert table's entity column (`projet_id` for
+    /// core_alerteprojet, `etape_id` for core_notificationetape).
+    pub rows_col: &'static str,
+    /// The `sigov_cand` column matching `sigov_alert_ledger.entity_id`.
+    pub ledger_col: &'static str,
+}
+
+/// Drops the candidate table (a no-op when there is none).
+pub fn drop_candidates(db: &mut Db) -> Result<()> {
+    let sql = match db.backend() {
+        crate::db::Backend::Mysql => format!("DROP TEMPORARY TABLE IF EXISTS {CAND}"),
+        crate::db::Backend::Sqlite => format!("DROP TABLE IF EXISTS temp.{CAND}"),
+    };
+    db.batch(&sql).context("cannot drop the candidate table")?;
+    Ok(())
+}
+
+/// Materializes `SELECT cols FROM … WHERE …` (`from_where`) in `sigov_cand`, numbered by
+/// `order`, indexed by number. Four statements.
+fn materialize(
+    db: &mut Db,
+    cols: &str,
+    from_where: &str,
+    order: &str,
+    vals: &[Val],
+    size: u32,
+) -> Result<Pager> {
+    drop_candidates(db)?;
+    db.execute(
+        &format!(
+            "CREATE TEMPORARY TABLE {CAND} AS SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS n, {cols} {from_where}"
+        ),
+        vals,
+    )
+    .context("cannot select the candidates (MySQL: the user needs CREATE TEMPORARY TABLES)")?;
+    let index = match db.backend() {
+        crate::db::Backend::Mysql => format!("ALTER TABLE {CAND} ADD PRIMARY KEY (n)"),
+        crate::db::Backend::Sqlite => format!("CREATE UNIQUE INDEX temp.{CAND}_n ON {CAND} (n)"),
+    };
+    db.batch(&index).context("cannot index the candidates")?;
+    let rows = db
+        .count(&format!("SELECT COUNT(*) AS n FROM {CAND}"), &[])
+        .context("cannot count the candidates")?;
+    Ok(Pager {
+        rows,
+        size: i64::from(size.max(1)),
+        next: 0,
+    })
+}
+
+/// The rows of one page, in order.
+fn page_rows<R: crate::db::LoadRow>(db: &mut Db, page: (i64, i64), what: &str) -> Result<Vec<R>> {
+    db.load(
+        &format!("SELECT * FROM {CAND} WHERE n > ? AND n <= ? ORDER BY n"),
+        &[Val::Int(page.0), Val::Int(page.1)],
+    )
+    .with_context(|| format!("cannot read {what}"))
+}
+
+/// The active teams of the projects of one page (see [`teams`]).
+fn page_teams(db: &mut Db, page: (i64, i64), only_resp: bool) -> Result<Teams> {
+    teams(
+        db,
+        &format!("SELECT DISTINCT projet_id AS id FROM {CAND} WHERE n > ? AND n <= ?"),
+        &[Val::Int(page.0), Val::Int(page.1)],
+        only_resp,
+    )
 }
 
 #[derive(QueryableByName)]
@@ -181,39 +275,43 @@ struct DeadlineRow {
 }
 
 /// Deadline candidates: projects in progress with a `date_fin` up to `horizon` (overdue ones
-/// included), with their createur and active team. Three statements whatever the data size.
+/// included). Returns the reference's count of projects in progress with a date, and the pages.
 pub fn deadline_candidates(
     db: &mut Db,
     en_cours: i64,
     horizon: NaiveDate,
-) -> Result<Loaded<deadlines::Candidate>> {
+    size: u32,
+) -> Result<(i64, Pager)> {
     let total = db
         .count(
             "SELECT COUNT(*) AS n FROM core_projet WHERE statut_id = ? AND date_fin IS NOT NULL",
             &[Val::Int(en_cours)],
         )
         .context("cannot count projects in progress")?;
-    let vals = [Val::Int(en_cours), Val::Text(horizon.to_string())];
-    let filter = "p.statut_id = ? AND p.date_fin IS NOT NULL AND p.date_fin <= ?";
-    let sql = format!(
-        "SELECT {proj}, {df} AS date_fin, p.createur_id AS createur_id, {pc} \
-         FROM core_projet p LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-         LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
-         WHERE {filter} ORDER BY p.date_creation DESC, p.id",
+    let cols = format!(
+        "{proj}, {df} AS date_fin, p.createur_id AS createur_id, {pc}",
         proj = project_cols(),
         df = db.text("p.date_fin"),
         pc = person_cols(db, "u"),
     );
-    let rows: Vec<DeadlineRow> = db
-        .load(&sql, &vals)
-        .context("cannot read deadline candidates")?;
-    let mut teams = teams(
+    let pager = materialize(
         db,
-        &format!("SELECT p.id AS id FROM core_projet p WHERE {filter}"),
-        &vals,
-        false,
+        &cols,
+        "FROM core_projet p LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+         LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
+         WHERE p.statut_id = ? AND p.date_fin IS NOT NULL AND p.date_fin <= ?",
+        "p.date_creation DESC, p.id",
+        &[Val::Int(en_cours), Val::Text(horizon.to_string())],
+        size,
     )?;
-    let candidates = rows
+    Ok((total, pager))
+}
+
+/// One page of deadline candidates with their createur and active team. Two statements.
+pub fn deadline_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<deadlines::Candidate>> {
+    let rows: Vec<DeadlineRow> = page_rows(db, page, "deadline candidates")?;
+    let mut teams = page_teams(db, page, false)?;
+    Ok(rows
         .into_iter()
         .map(|r| deadlines::Candidate {
             team: teams.remove(&r.proj.projet_id).unwrap_or_default(),
@@ -222,8 +320,7 @@ pub fn deadline_candidates(
             createur_id: r.createur_id,
             createur: r.createur.person(),
         })
-        .collect();
-    Ok(Loaded { total, candidates })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -243,8 +340,8 @@ struct StageRow {
 }
 
 /// Stages in progress, unfinished, planned to end before `today`, whatever the project's
-/// status, with the project's createur and responsable. Three statements.
-pub fn stage_candidates(db: &mut Db, today: NaiveDate) -> Result<Loaded<stages::Candidate>> {
+/// status. Returns the reference's count of stages in progress, and the pages.
+pub fn stage_candidates(db: &mut Db, today: NaiveDate, size: u32) -> Result<(i64, Pager)> {
     let open =
         "e.statut = 'EN_COURS' AND e.date_fin_reelle IS NULL AND e.date_fin_prevue IS NOT NULL";
     let total = db
@@ -253,31 +350,35 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate) -> Result<Loaded<stages::
             &[],
         )
         .context("cannot count stages in progress")?;
-    let vals = [Val::Text(today.to_string())];
-    let sql = format!(
-        "SELECT {proj}, e.id AS etape_id, {ordre} AS ordre, COALESCE(t.nom, '') AS type_code, {df} AS date_fin, {pc} \
-         FROM core_etapeprojet e JOIN core_projet p ON p.id = e.projet_id \
-         LEFT JOIN core_typeetape t ON t.id = e.type_etape_id \
-         LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-         LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
-         WHERE {open} AND e.date_fin_prevue < ? ORDER BY p.id, e.ordre",
+    let cols = format!(
+        "{proj}, e.id AS etape_id, {ordre} AS ordre, COALESCE(t.nom, '') AS type_code, {df} AS date_fin, {pc}",
         proj = project_cols(),
         ordre = db.int("e.ordre"),
         df = db.text("e.date_fin_prevue"),
         pc = person_cols(db, "u"),
     );
-    let rows: Vec<StageRow> = db
-        .load(&sql, &vals)
-        .context("cannot read stage candidates")?;
-    let teams = teams(
+    let pager = materialize(
         db,
+        &cols,
         &format!(
-            "SELECT DISTINCT e.projet_id AS id FROM core_etapeprojet e WHERE {open} AND e.date_fin_prevue < ?"
+            "FROM core_etapeprojet e JOIN core_projet p ON p.id = e.projet_id \
+             LEFT JOIN core_typeetape t ON t.id = e.type_etape_id \
+             LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+             LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
+             WHERE {open} AND e.date_fin_prevue < ?"
         ),
-        &vals,
-        true,
+        "p.id, e.ordre, e.id",
+        &[Val::Text(today.to_string())],
+        size,
     )?;
-    let candidates = rows
+    Ok((total, pager))
+}
+
+/// One page of stage candidates with the project's createur and responsable. Two statements.
+pub fn stage_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<stages::Candidate>> {
+    let rows: Vec<StageRow> = page_rows(db, page, "stage candidates")?;
+    let teams = page_teams(db, page, true)?;
+    Ok(rows
         .into_iter()
         .map(|r| stages::Candidate {
             responsable: first(&teams, &r.proj.projet_id),
@@ -288,8 +389,7 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate) -> Result<Loaded<stages::
             date_fin_prevue: r.date_fin.unwrap_or_default(),
             createur: r.createur.person(),
         })
-        .collect();
-    Ok(Loaded { total, candidates })
+        .collect())
 }
 
 /// The responsable principal of a project from a responsables-only team map.
@@ -325,87 +425,97 @@ fn in_list(vals: &[&str]) -> String {
         .join(", ")
 }
 
-/// Open tasks past their due date (stage tasks; module tasks too when `modules`), whatever the
-/// project's status (the rule decides), with the project's active team. Three statements for
-/// stage tasks, three more for module tasks.
-pub fn task_candidates(
-    db: &mut Db,
-    today: NaiveDate,
-    modules: bool,
-) -> Result<Loaded<tasks::Candidate>> {
-    let stage_open = format!(
-        "t.statut IN ({}) AND t.date_fin IS NOT NULL",
-        in_list(tasks::STAGE_TASK_OPEN)
-    );
-    let module_open = format!(
-        "t.statut IN ({}) AND t.date_fin IS NOT NULL",
-        in_list(tasks::MODULE_TASK_OPEN)
-    );
-    let mut total = db
-        .count(
-            &format!("SELECT COUNT(*) AS n FROM core_tacheetape t WHERE {stage_open}"),
-            &[],
-        )
-        .context("cannot count open tasks")?;
-    if modules {
-        total += db
-            .count(
-                &format!("SELECT COUNT(*) AS n FROM core_tachemodule t WHERE {module_open}"),
-                &[],
-            )
-            .context("cannot count open module tasks")?;
+/// The two kinds of tasks: those of stages, those of modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Stage,
+    Module,
+}
+
+impl TaskKind {
+    /// (tables with the project as `p`, module name, open filter)
+    fn parts(self) -> (&'static str, &'static str, String) {
+        match self {
+            TaskKind::Stage => (
+                "core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id JOIN core_projet p ON p.id = e.projet_id",
+                "NULL",
+                format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(tasks::STAGE_TASK_OPEN)),
+            ),
+            TaskKind::Module => (
+                "core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id JOIN core_projet p ON p.id = m.projet_id",
+                "m.nom",
+                format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(tasks::MODULE_TASK_OPEN)),
+            ),
+        }
     }
-    let vals = [Val::Text(today.to_string())];
-    let mut candidates = Vec::new();
-    // (tables with the project as p, module name, open filter, the distinct project ids)
-    let kinds: &[(&str, &str, String, &str)] = &[
-        (
-            "core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id JOIN core_projet p ON p.id = e.projet_id",
-            "NULL",
-            stage_open,
-            "SELECT DISTINCT e.projet_id AS id FROM core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id",
-        ),
-        (
-            "core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id JOIN core_projet p ON p.id = m.projet_id",
-            "m.nom",
-            module_open,
-            "SELECT DISTINCT m.projet_id AS id FROM core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id",
-        ),
-    ];
-    for (i, (from, module, open, projects)) in kinds.iter().enumerate() {
-        if i == 1 && !modules {
+
+    fn table(self) -> &'static str {
+        match self {
+            TaskKind::Stage => "core_tacheetape",
+            TaskKind::Module => "core_tachemodule",
+        }
+    }
+}
+
+/// The reference's count of open tasks (stage tasks; module tasks too when `modules`).
+pub fn task_total(db: &mut Db, modules: bool) -> Result<i64> {
+    let mut total = 0;
+    for kind in [TaskKind::Stage, TaskKind::Module] {
+        if kind == TaskKind::Module && !modules {
             break;
         }
-        let sql = format!(
-            "SELECT {proj}, {tid} AS tache_id, {module} AS module_nom, t.nom AS nom, {df} AS date_fin, \
-             t.responsable_id AS assignee_id, {pc} \
-             FROM {from} LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+        let (_, _, open) = kind.parts();
+        total += db
+            .count(
+                &format!("SELECT COUNT(*) AS n FROM {} t WHERE {open}", kind.table()),
+                &[],
+            )
+            .context("cannot count open tasks")?;
+    }
+    Ok(total)
+}
+
+/// Open tasks of `kind` past their due date, whatever the project's status (the rule decides).
+pub fn task_candidates(db: &mut Db, today: NaiveDate, kind: TaskKind, size: u32) -> Result<Pager> {
+    let (from, module, open) = kind.parts();
+    let cols = format!(
+        "{proj}, {tid} AS tache_id, {module} AS module_nom, t.nom AS nom, {df} AS date_fin, \
+         t.responsable_id AS assignee_id, {pc}",
+        proj = project_cols(),
+        tid = db.text("t.id"),
+        df = db.text("t.date_fin"),
+        pc = person_cols(db, "u"),
+    );
+    materialize(
+        db,
+        &cols,
+        &format!(
+            "FROM {from} LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
              LEFT JOIN core_utilisateur u ON u.id = t.responsable_id \
-             WHERE {open} AND t.date_fin < ? ORDER BY t.date_creation DESC, t.id",
-            proj = project_cols(),
-            tid = db.text("t.id"),
-            df = db.text("t.date_fin"),
-            pc = person_cols(db, "u"),
-        );
-        let rows: Vec<TaskRow> = db
-            .load(&sql, &vals)
-            .context("cannot read task candidates")?;
-        let mut teams = teams(
-            db,
-            &format!("{projects} WHERE {open} AND t.date_fin < ?"),
-            &vals,
-            false,
-        )?;
-        // Teams are shared by the tasks of one project.
-        let mut shared: HashMap<String, std::rc::Rc<Vec<(bool, Person)>>> = HashMap::new();
-        for r in rows {
+             WHERE {open} AND t.date_fin < ?"
+        ),
+        "t.date_creation DESC, t.id",
+        &[Val::Text(today.to_string())],
+        size,
+    )
+}
+
+/// One page of task candidates with their project's active team (shared by the tasks of one
+/// project). Two statements.
+pub fn task_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<tasks::Candidate>> {
+    let rows: Vec<TaskRow> = page_rows(db, page, "task candidates")?;
+    let mut teams = page_teams(db, page, false)?;
+    let mut shared: HashMap<String, std::rc::Rc<Vec<(bool, Person)>>> = HashMap::new();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
             let team = shared
                 .entry(r.proj.projet_id.clone())
                 .or_insert_with(|| {
                     std::rc::Rc::new(teams.remove(&r.proj.projet_id).unwrap_or_default())
                 })
                 .clone();
-            candidates.push(tasks::Candidate {
+            tasks::Candidate {
                 projet: r.proj.info(),
                 projet_statut: r.proj.projet_statut,
                 tache_id: r.tache_id,
@@ -415,10 +525,9 @@ pub fn task_candidates(
                 assignee_id: r.assignee_id,
                 assignee: r.assignee.person(),
                 team,
-            });
-        }
-    }
-    Ok(Loaded { total, candidates })
+            }
+        })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -444,14 +553,20 @@ struct BudgetCounts {
 }
 
 /// Budget candidates: projects in progress whose lines add up to at least `min_percent` % of
-/// a positive planned budget, summed exactly in cents by the database. Three statements.
+/// a positive planned budget, summed exactly in cents by the database.
 pub struct BudgetSource {
-    pub loaded: Loaded<budget::Candidate>,
+    pub total: i64,
+    pub pager: Pager,
     /// Projects in progress with a planned budget ≤ 0 (skipped, counted).
     pub not_positive: i64,
 }
 
-pub fn budget_candidates(db: &mut Db, en_cours: i64, min_percent: u32) -> Result<BudgetSource> {
+pub fn budget_candidates(
+    db: &mut Db,
+    en_cours: i64,
+    min_percent: u32,
+    size: u32,
+) -> Result<BudgetSource> {
     let counts: Vec<BudgetCounts> = db
         .load(
             &format!(
@@ -470,30 +585,37 @@ pub fn budget_candidates(db: &mut Db, en_cours: i64, min_percent: u32) -> Result
         db.int("SUM(ROUND(l.montant * 100))")
     );
     let budget = db.cents("p.budget_previsionnel");
-    let filter = format!(
-        "p.statut_id = ? AND p.budget_previsionnel > 0 AND COALESCE(b.spent, 0) * 100 >= ? * {budget}"
-    );
-    let vals = [Val::Int(en_cours), Val::Int(i64::from(min_percent))];
-    let sql = format!(
-        "SELECT {proj}, p.devise AS devise, {budget} AS budget_cents, {sp} AS spent_cents, {pc} \
-         FROM core_projet p LEFT JOIN {spent} b ON b.projet_id = p.id \
-         LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-         LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
-         WHERE {filter} ORDER BY p.date_creation DESC, p.id",
+    let cols = format!(
+        "{proj}, p.devise AS devise, {budget} AS budget_cents, {sp} AS spent_cents, {pc}",
         proj = project_cols(),
         sp = db.int("COALESCE(b.spent, 0)"),
         pc = person_cols(db, "u"),
     );
-    let rows: Vec<BudgetRow> = db
-        .load(&sql, &vals)
-        .context("cannot read budget candidates")?;
-    let teams = teams(
+    let pager = materialize(
         db,
-        &format!("SELECT p.id AS id FROM core_projet p LEFT JOIN {spent} b ON b.projet_id = p.id WHERE {filter}"),
-        &vals,
-        true,
+        &cols,
+        &format!(
+            "FROM core_projet p LEFT JOIN {spent} b ON b.projet_id = p.id \
+             LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+             LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
+             WHERE p.statut_id = ? AND p.budget_previsionnel > 0 AND COALESCE(b.spent, 0) * 100 >= ? * {budget}"
+        ),
+        "p.date_creation DESC, p.id",
+        &[Val::Int(en_cours), Val::Int(i64::from(min_percent))],
+        size,
     )?;
-    let candidates = rows
+    Ok(BudgetSource {
+        total,
+        pager,
+        not_positive,
+    })
+}
+
+/// One page of budget candidates with the project's createur and responsable. Two statements.
+pub fn budget_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<budget::Candidate>> {
+    let rows: Vec<BudgetRow> = page_rows(db, page, "budget candidates")?;
+    let teams = page_teams(db, page, true)?;
+    Ok(rows
         .into_iter()
         .map(|r| budget::Candidate {
             responsable: first(&teams, &r.proj.projet_id),
@@ -503,11 +625,7 @@ pub fn budget_candidates(db: &mut Db, en_cours: i64, min_percent: u32) -> Result
             spent_cents: r.spent_cents,
             createur: r.createur.person(),
         })
-        .collect();
-    Ok(BudgetSource {
-        loaded: Loaded { total, candidates },
-        not_positive,
-    })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -540,9 +658,9 @@ struct PersonRow {
     person: OptPerson,
 }
 
-/// Contract candidates and every superuser. Four statements.
+/// Contract candidates and every superuser.
 pub struct ContractSource {
-    pub loaded: Loaded<contracts::Candidate>,
+    pub pager: Pager,
     pub active: i64,
     pub expired: i64,
     pub superusers: Vec<Person>,
@@ -555,6 +673,7 @@ pub fn contract_candidates(
     today: NaiveDate,
     horizon: NaiveDate,
     expired_since: Option<NaiveDate>,
+    size: u32,
 ) -> Result<ContractSource> {
     let t = Val::Text(today.to_string());
     let counts: Vec<ContractCounts> = db
@@ -583,6 +702,7 @@ pub fn contract_candidates(
     let mut vals = vec![
         t.clone(),
         t.clone(),
+        t.clone(),
         Val::Text(horizon.to_string()),
         t.clone(),
     ];
@@ -594,26 +714,24 @@ pub fn contract_candidates(
           AND n.type_garantie = c.type_garantie AND n.id <> c.id AND n.date_fin > c.date_fin \
           AND n.date_debut >= c.date_debut)",
     );
-    let sql = format!(
-        "SELECT {proj}, c.id AS contrat_id, c.type_garantie AS type_garantie, {dd} AS date_debut, \
-         {df} AS date_fin, {renewed} AS renewed, (CASE WHEN c.date_fin < ? THEN 1 ELSE 0 END) AS expired \
-         FROM core_contratgarantie c JOIN core_projet p ON p.id = c.projet_id \
-         LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-         WHERE {filter} ORDER BY expired, c.date_debut DESC, c.id",
+    let cols = format!(
+        "{proj}, {cid} AS contrat_id, c.type_garantie AS type_garantie, {dd} AS date_debut, \
+         {df} AS date_fin, {renewed} AS renewed",
         proj = project_cols(),
+        cid = db.text("c.id"),
         dd = db.text("c.date_debut"),
         df = db.text("c.date_fin"),
     );
-    let mut all = vec![t];
-    all.extend(vals.iter().cloned());
-    let rows: Vec<ContractRow> = db
-        .load(&sql, &all)
-        .context("cannot read contract candidates")?;
-    let teams = teams(
+    let pager = materialize(
         db,
-        &format!("SELECT DISTINCT c.projet_id AS id FROM core_contratgarantie c WHERE {filter}"),
+        &cols,
+        &format!(
+            "FROM core_contratgarantie c JOIN core_projet p ON p.id = c.projet_id \
+             LEFT JOIN core_statutprojet s ON s.id = p.statut_id WHERE {filter}"
+        ),
+        "(CASE WHEN c.date_fin < ? THEN 1 ELSE 0 END), c.date_debut DESC, c.id",
         &vals,
-        true,
+        size,
     )?;
     let supers: Vec<PersonRow> = db
         .load(
@@ -624,7 +742,22 @@ pub fn contract_candidates(
             &[],
         )
         .context("cannot read superusers")?;
-    let candidates = rows
+    Ok(ContractSource {
+        pager,
+        active,
+        expired,
+        superusers: supers
+            .into_iter()
+            .filter_map(|p| p.person.person())
+            .collect(),
+    })
+}
+
+/// One page of contract candidates with the project's responsable. Two statements.
+pub fn contract_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<contracts::Candidate>> {
+    let rows: Vec<ContractRow> = page_rows(db, page, "contract candidates")?;
+    let teams = page_teams(db, page, true)?;
+    Ok(rows
         .into_iter()
         .map(|r| contracts::Candidate {
             responsable: first(&teams, &r.proj.projet_id),
@@ -635,19 +768,7 @@ pub fn contract_candidates(
             date_fin: r.date_fin.unwrap_or_default(),
             renewed: r.renewed != 0,
         })
-        .collect();
-    Ok(ContractSource {
-        loaded: Loaded {
-            total: active + expired,
-            candidates,
-        },
-        active,
-        expired,
-        superusers: supers
-            .into_iter()
-            .filter_map(|p| p.person.person())
-            .collect(),
-    })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -671,9 +792,21 @@ struct KeyRow {
 }
 
 /// What was already recorded for a check: alert rows of its types since `spec.since` (any
-/// writer: Django, the web application or sigov), and the check's ledger keys since then.
-/// Two statements.
-pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec) -> Result<Seen> {
+/// writer: Django, the web application or sigov), and the check's ledger keys since then;
+/// with a `scope`, only those of the entities of one page of candidates. Two statements.
+pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Option<Scope>) -> Result<Seen> {
+    // Only the page's entities: a derived table of their ids joined once.
+    let only = |col: &str, table_col: &str| {
+        match scope {
+        Some(sc) => (
+            format!(
+                " JOIN (SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg ON pg.id = {table_col}"
+            ),
+            vec![Val::Int(sc.page.0), Val::Int(sc.page.1)],
+        ),
+        None => (String::new(), Vec::new()),
+    }
+    };
     let mut seen = Seen::default();
     if !spec.types.is_empty() {
         let marks = vec!["?"; spec.types.len()].join(", ");
@@ -681,15 +814,17 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec) -> Result<Seen> {
             Target::Alerte => ("type_alerte", "projet_id"),
             Target::NotificationEtape => ("type_notification", "etape_id"),
         };
+        let (join, mut vals) = only(scope.map_or("", |s| s.rows_col), &format!("a.{entity}"));
         let mut sql = format!(
-            "SELECT destinataire_id, {entity} AS entity_id, {typ} AS typ, {dc} AS date_creation, \
-             donnees_contexte FROM {table} WHERE {typ} IN ({marks})",
-            dc = db.text("date_creation"),
+            "SELECT a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
+             {dc} AS date_creation, a.donnees_contexte AS donnees_contexte FROM {table} a{join} \
+             WHERE a.{typ} IN ({marks})",
+            dc = db.text("a.date_creation"),
             table = spec.target.table(),
         );
-        let mut vals: Vec<Val> = spec.types.iter().map(|t| Val::Text(t.clone())).collect();
+        vals.extend(spec.types.iter().map(|t| Val::Text(t.clone())));
         if let Some(since) = spec.since {
-            sql.push_str(" AND date_creation >= ?");
+            sql.push_str(" AND a.date_creation >= ?");
             vals.push(Val::Text(crate::clock::format_datetime(
                 clock.local_day_start_utc(since),
             )));
@@ -720,17 +855,18 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec) -> Result<Seen> {
             }
         }
     }
-    let keys: Vec<KeyRow> = match spec.since {
-        Some(since) => db.load(
-            "SELECT alert_key FROM sigov_alert_ledger WHERE check_name = ? AND business_date >= ?",
-            &[spec.check.into(), Val::Text(since.to_string())],
-        ),
-        None => db.load(
-            "SELECT alert_key FROM sigov_alert_ledger WHERE check_name = ?",
-            &[spec.check.into()],
-        ),
+    let (join, mut vals) = only(scope.map_or("", |s| s.ledger_col), "k.entity_id");
+    let mut sql = format!(
+        "SELECT k.alert_key AS alert_key FROM sigov_alert_ledger k{join} WHERE k.check_name = ?"
+    );
+    vals.push(spec.check.into());
+    if let Some(since) = spec.since {
+        sql.push_str(" AND k.business_date >= ?");
+        vals.push(Val::Text(since.to_string()));
     }
-    .context("cannot read the alert ledger")?;
+    let keys: Vec<KeyRow> = db
+        .load(&sql, &vals)
+        .context("cannot read the alert ledger")?;
     seen.keys = keys.into_iter().map(|k| k.alert_key).collect();
     Ok(seen)
 }

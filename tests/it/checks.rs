@@ -464,3 +464,64 @@ backend_test!(missing_en_cours_fails_the_project_checks_only, |t| {
         "the stage check does not need EN_COURS"
     );
 });
+
+backend_test!(pages_of_any_size_decide_the_same, |t| {
+    let _ = &t;
+    // Two copies of the same demo data (recommended profile: catch-up, repeats, thresholds),
+    // one checked in pages of 2,000, the other four candidates at a time.
+    let dir = std::env::temp_dir().join(format!("sigov-pages-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let small = dir.join("small.toml");
+    std::fs::write(&small, "[check]\npage_size = 4\n").expect("config");
+    let mut results = Vec::new();
+    for config in [None, Some(&small)] {
+        let demo = TestDb::empty(t.backend);
+        Sigov::new()
+            .args([
+                "demo",
+                "--db",
+                &demo.url,
+                "--scale",
+                "40",
+                "--date",
+                "2026-11-22",
+                "--no-check",
+            ])
+            .run()
+            .ok();
+        let mut s = demo.sigov().env("SIGOV_NOW", "2026-11-22T10:00:00Z");
+        if let Some(c) = config {
+            s = s.env("SIGOV_CONFIG", c.to_str().expect("utf-8"));
+        }
+        let r = s
+            .args(["--format", "json", "check", "all", "--no-mail"])
+            .run()
+            .ok();
+        let counters: Vec<serde_json::Value> = r.json()["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .map(|c| {
+                let k = &c["counters"];
+                serde_json::json!([
+                    k["candidates"],
+                    k["created"],
+                    k["duplicates"],
+                    k["superseded"],
+                    k["ignored_entities"],
+                    k["skipped"],
+                    k["by_type"],
+                    k["mails_queued"]
+                ])
+            })
+            .collect();
+        let mut rows = alerts(&demo);
+        rows.extend(notifications(&demo));
+        rows.sort();
+        assert!(rows.len() > 50, "{}", rows.len());
+        results.push((counters, rows));
+    }
+    assert_eq!(results[0].0, results[1].0);
+    assert_eq!(results[0].1, results[1].1);
+    let _ = std::fs::remove_dir_all(&dir);
+});

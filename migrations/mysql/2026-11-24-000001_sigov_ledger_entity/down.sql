@@ -1,0 +1,1 @@
+ALTER TABLE sigov_alert_ledger DROP KEY sigov_ledger_entity;
