@@ -13,8 +13,8 @@ print("%.2f %.0f %d" % (wall, rss, p.returncode))
 PY
 }
 
-# total FILE COUNTER: a counter summed over the checks of a `check all` JSON report.
-total() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(c["counters"][sys.argv[2]] for c in d["checks"]))' "$1" "$2"; }
+# runs_total FILE COUNTER: a counter summed over the runs of a `sigov runs list --format json`.
+runs_total() { python3 -c 'import json,sys; print(sum(r["counters"].get(sys.argv[2], 0) for r in json.load(open(sys.argv[1]))))' "$1" "$2"; }
 
 # succeeded WHAT CODE...: stops the benchmark when a measured command did not exit 0.
 succeeded() {

@@ -3,9 +3,10 @@
 # generator's data (gen_pm_data.py --seed 42 --today 2026-11-22 --history) at several scales,
 # loaded into a throwaway MariaDB with default server settings (128 MiB buffer pool,
 # innodb_flush_log_at_trx_commit=1, as the reference was measured) over the real fixture schema;
-# then `sigov check all --date 2026-11-22` twice per profile on fresh data: run 1 creates, run 2
-# is the steady state. Wall time and peak RSS of the sigov process, rows created, and sigov's own
-# statement count (sum of counters.queries). Prints a Markdown table.
+# then `sigov check all --date 2026-11-22` twice per profile on fresh data, as cron runs it (text
+# output, stdout not a terminal): run 1 creates, run 2 is the steady state. Wall time and peak RSS
+# of the sigov process, rows created, and sigov's own statement count (sum of counters.queries,
+# read back with `sigov runs list`). Prints a Markdown table.
 #   SIGOV_BENCH_SCALES="50 500 5000" bash scripts/bench-reference.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,10 +39,13 @@ for scale in $scales; do
     load_s=$(python3 -c "import time,sys; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0")
     url="${THROWAWAY_MYSQL_URL}$db"
     "$sigov" --database-url "$url" db migrate >/dev/null
-    run() { SIGOV_NOW=2026-11-22T10:40:00Z measure "$1" "$sigov" --database-url "$url" --profile "$profile" --date 2026-11-22 --format json check all 2>/dev/null || true; }
-    read -r r1_s r1_mb r1_code < <(run "$work/r1.json")
-    read -r r2_s r2_mb r2_code < <(run "$work/r2.json")
+    run() { SIGOV_NOW=2026-11-22T10:40:00Z measure "$1.txt" "$sigov" --database-url "$url" --profile "$profile" --date 2026-11-22 check all --no-mail 2>/dev/null || true; }
+    runs() { "$sigov" --database-url "$url" runs list --limit 5 --format json >"$1"; }
+    read -r r1_s r1_mb r1_code < <(run "$work/r1")
+    runs "$work/r1.json"
+    read -r r2_s r2_mb r2_code < <(run "$work/r2")
+    runs "$work/r2.json"
     succeeded "check all at $scale projects, profile $profile" "$r1_code" "$r2_code"
-    echo "| $profile | $scale | $load_s | $r1_s | $r1_mb | $(total "$work/r1.json" created) | $(total "$work/r1.json" queries) | $r2_s | $r2_mb | $(total "$work/r2.json" created) | $(total "$work/r2.json" queries) |"
+    echo "| $profile | $scale | $load_s | $r1_s | $r1_mb | $(runs_total "$work/r1.json" created) | $(runs_total "$work/r1.json" queries) | $r2_s | $r2_mb | $(runs_total "$work/r2.json" created) | $(runs_total "$work/r2.json" queries) |"
   done
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: generated demo data at several scales, on SQLite and on a throwaway MariaDB.
 # For each (backend, scale): time to generate and load the data, then `sigov check all` twice
-# (first run creates, second is the steady state): wall time, peak RSS, rows created and
-# statements sent (sums over the five checks). Prints a Markdown table (paste it into
+# as cron runs it (text output, stdout not a terminal; first run creates, second is the steady
+# state): wall time, peak RSS, rows created and statements sent (sums over the five checks,
+# read back with `sigov runs list`). Prints a Markdown table (paste it into
 # BENCHMARKS.md). The reference's own data set: scripts/bench-reference.sh.
 #   SIGOV_BENCH_SCALES="500 5000 50000" bash scripts/bench.sh
 set -euo pipefail
@@ -33,10 +34,12 @@ for scale in $scales; do
       url="${THROWAWAY_MYSQL_URL}bench_$scale"
     fi
     read -r load_s _ load_code < <(measure "$work/demo.json" "$sigov" demo --db "$url" --scale "$scale" --date "$date_arg" --no-check --format json)
-    read -r r1_s r1_mb r1_code < <(measure "$work/r1.json" "$sigov" --database-url "$url" check all --date "$date_arg" --format json)
-    read -r r2_s r2_mb r2_code < <(measure "$work/r2.json" "$sigov" --database-url "$url" check all --date "$date_arg" --format json)
+    read -r r1_s r1_mb r1_code < <(measure "$work/r1.txt" "$sigov" --database-url "$url" check all --date "$date_arg" --no-mail)
+    "$sigov" --database-url "$url" runs list --limit 5 --format json > "$work/r1.json"
+    read -r r2_s r2_mb r2_code < <(measure "$work/r2.txt" "$sigov" --database-url "$url" check all --date "$date_arg" --no-mail)
+    "$sigov" --database-url "$url" runs list --limit 5 --format json > "$work/r2.json"
     succeeded "$backend at $scale projects" "$load_code" "$r1_code" "$r2_code"
-    echo "| $backend | $scale | $load_s | $r1_s | $r1_mb | $(total "$work/r1.json" created) | $(total "$work/r1.json" queries) | $r2_s | $r2_mb | $(total "$work/r2.json" created) | $(total "$work/r2.json" queries) |"
+    echo "| $backend | $scale | $load_s | $r1_s | $r1_mb | $(runs_total "$work/r1.json" created) | $(runs_total "$work/r1.json" queries) | $r2_s | $r2_mb | $(runs_total "$work/r2.json" created) | $(runs_total "$work/r2.json" queries) |"
     rm -f "$work"/bench-*.db*
   done
 done

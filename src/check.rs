@@ -108,6 +108,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Deliver due mail at the end of the run (`--no-mail` turns it off).
     pub deliver: bool,
+    /// Keep a line per created alert for the report (it lists them: JSON, `-v`, dry runs,
+    /// the demo). Off under cron, so a run's memory does not grow with what it creates.
+    pub list_alerts: bool,
 }
 
 impl Default for Options {
@@ -115,6 +118,7 @@ impl Default for Options {
         Options {
             dry_run: false,
             deliver: true,
+            list_alerts: true,
         }
     }
 }
@@ -524,7 +528,7 @@ impl Acc<'_> {
                 rows_col,
                 ledger_col,
             };
-            let seen = source::seen(db, self.clock, spec, Some(scope))?;
+            let seen = source::seen(db, self.clock, spec, scope)?;
             let n = cands.len() as u64;
             self.absorb(db, eval(cands, &seen))?;
             bar.inc(n);
@@ -557,12 +561,14 @@ impl Acc<'_> {
                 superseded,
                 &mut counters,
             )?;
-            self.lines.extend(
-                written
-                    .alerts
-                    .iter()
-                    .map(|(id, a)| AlertLine::new(Some(*id), a)),
-            );
+            if self.opts.list_alerts {
+                self.lines.extend(
+                    written
+                        .alerts
+                        .iter()
+                        .map(|(id, a)| AlertLine::new(Some(*id), a)),
+                );
+            }
         }
         self.counters.absorb(counters);
         Ok(())

@@ -238,6 +238,7 @@ fn check_command(
     let opts = check::Options {
         dry_run: args.dry_run,
         deliver: !args.no_mail,
+        list_alerts: args.dry_run || cli.verbose > 0 || cfg.format == config::Format::Json,
     };
     let reports = match name {
         None => {

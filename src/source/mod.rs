@@ -792,21 +792,17 @@ struct KeyRow {
 }
 
 /// What was already recorded for a check: alert rows of its types since `spec.since` (any
-/// writer: Django, the web application or sigov), and the check's ledger keys since then;
-/// with a `scope`, only those of the entities of one page of candidates. Two statements.
-pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Option<Scope>) -> Result<Seen> {
-    // Only the page's entities: a derived table of their ids joined once.
-    let only = |col: &str, table_col: &str| {
-        match scope {
-        Some(sc) => (
-            format!(
-                " JOIN (SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg ON pg.id = {table_col}"
-            ),
-            vec![Val::Int(sc.page.0), Val::Int(sc.page.1)],
-        ),
-        None => (String::new(), Vec::new()),
-    }
+/// writer: Django, the web application or sigov), and the check's ledger keys since then, of
+/// the entities of one page of candidates. Two statements.
+pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result<Seen> {
+    // The page's entities first, then the table through its entity index: `CROSS JOIN` fixes
+    // that order on SQLite (which has no statistics), and the unary `+` keeps SQLite from
+    // walking the type or date index instead (MySQL ignores it). Otherwise each page would
+    // read every recent row of the check.
+    let page = |col: &str| {
+        format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg CROSS JOIN")
     };
+    let page_vals = || vec![Val::Int(scope.page.0), Val::Int(scope.page.1)];
     let mut seen = Seen::default();
     if !spec.types.is_empty() {
         let marks = vec!["?"; spec.types.len()].join(", ");
@@ -814,12 +810,13 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Option<Scope>) -
             Target::Alerte => ("type_alerte", "projet_id"),
             Target::NotificationEtape => ("type_notification", "etape_id"),
         };
-        let (join, mut vals) = only(scope.map_or("", |s| s.rows_col), &format!("a.{entity}"));
+        let mut vals = page_vals();
         let mut sql = format!(
             "SELECT a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
-             {dc} AS date_creation, a.donnees_contexte AS donnees_contexte FROM {table} a{join} \
-             WHERE a.{typ} IN ({marks})",
+             {dc} AS date_creation, a.donnees_contexte AS donnees_contexte \
+             FROM {pg} {table} a ON a.{entity} = pg.id WHERE +a.{typ} IN ({marks})",
             dc = db.text("a.date_creation"),
+            pg = page(scope.rows_col),
             table = spec.target.table(),
         );
         vals.extend(spec.types.iter().map(|t| Val::Text(t.clone())));
@@ -855,13 +852,15 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Option<Scope>) -
             }
         }
     }
-    let (join, mut vals) = only(scope.map_or("", |s| s.ledger_col), "k.entity_id");
+    let mut vals = page_vals();
     let mut sql = format!(
-        "SELECT k.alert_key AS alert_key FROM sigov_alert_ledger k{join} WHERE k.check_name = ?"
+        "SELECT k.alert_key AS alert_key FROM {pg} sigov_alert_ledger k ON k.entity_id = pg.id \
+         WHERE k.check_name = ?",
+        pg = page(scope.ledger_col)
     );
     vals.push(spec.check.into());
     if let Some(since) = spec.since {
-        sql.push_str(" AND k.business_date >= ?");
+        sql.push_str(" AND +k.business_date >= ?");
         vals.push(Val::Text(since.to_string()));
     }
     let keys: Vec<KeyRow> = db
