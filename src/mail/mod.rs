@@ -153,7 +153,8 @@ fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
 }
 
 /// Delivers due mail until none is left, `limit` messages were sent, or the relay cannot be
-/// reached. Errors are for what no retry fixes (templates, configuration, database).
+/// reached. Errors are for what no retry fixes (templates, configuration, database). A check's
+/// delivery passes its lock (`check_lock`), renewed between messages so a long delivery keeps it.
 pub fn flush(
     db: &mut Db,
     cfg: &MailCfg,
