@@ -177,6 +177,23 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of a run of `check` that has not started yet.
+    fn new(check: CheckName, cfg: &Config, clock: &Clock, opts: Options) -> Report {
+        Report {
+            check: check.as_str(),
+            profile: cfg.rules.profile.name(),
+            business_date: clock.today,
+            dry_run: opts.dry_run,
+            run_id: None,
+            status: "success",
+            duration_ms: 0,
+            counters: Counters::default(),
+            mail: None,
+            alerts: Vec::new(),
+            error: None,
+        }
+    }
+
     /// Another run of the same check held the lock: this one did nothing.
     pub fn locked(&self) -> bool {
         self.status == LOCKED
@@ -199,17 +216,9 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
                 let msg = crate::db::one_line(&format!("{e:#}"));
                 log::error!("check {} failed: {msg}", c.as_str());
                 Report {
-                    check: c.as_str(),
-                    profile: cfg.rules.profile.name(),
-                    business_date: clock.today,
-                    dry_run: opts.dry_run,
-                    run_id: None,
                     status: "failed",
-                    duration_ms: 0,
-                    counters: Counters::default(),
-                    mail: None,
-                    alerts: Vec::new(),
                     error: Some(msg),
+                    ..Report::new(*c, cfg, clock, opts)
                 }
             }
         })
@@ -250,19 +259,7 @@ pub fn run(
     check: CheckName,
     opts: Options,
 ) -> Result<Report> {
-    let mut report = Report {
-        check: check.as_str(),
-        profile: cfg.rules.profile.name(),
-        business_date: clock.today,
-        dry_run: opts.dry_run,
-        run_id: None,
-        status: "success",
-        duration_ms: 0,
-        counters: Counters::default(),
-        mail: None,
-        alerts: Vec::new(),
-        error: None,
-    };
+    let mut report = Report::new(check, cfg, clock, opts);
     if opts.dry_run {
         let started = std::time::Instant::now();
         let (counters, alerts) = execute(db, cfg, clock, check, opts, None, None)?;

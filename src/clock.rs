@@ -78,6 +78,12 @@ pub fn format_datetime(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
 }
 
+/// A stored DATETIME read as text, shown to the second: `2026-11-23 02:10:01.123456` →
+/// `2026-11-23 02:10:01`.
+pub fn to_seconds(t: &str) -> &str {
+    t.split('.').next().unwrap_or(t)
+}
+
 /// Parses a stored DATETIME read as text; `None` for zero or garbage values.
 pub fn parse_stored_datetime(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();

@@ -241,32 +241,21 @@ fn check_command(
         list_alerts: args.dry_run || cli.verbose > 0 || cfg.format == config::Format::Json,
     };
     let reports = match name {
-        None => {
-            let reports = check::run_all(&mut db, cfg, &clock, opts);
-            out.reports(&reports, check::exit_code(&reports));
-            reports
-        }
-        Some(which) => {
-            let report = check::run(&mut db, cfg, &clock, which, opts);
-            // The run record is closed; the metrics say how it ended even when it failed.
-            let report = match report {
-                Ok(r) => r,
-                Err(e) => {
-                    if let (Some(path), false) = (&cfg.metrics_file, args.dry_run) {
-                        ops::metrics::export(&mut db, path);
-                    }
-                    return Err(e);
-                }
-            };
-            out.report(&report);
-            vec![report]
-        }
+        None => Ok(check::run_all(&mut db, cfg, &clock, opts)),
+        Some(which) => check::run(&mut db, cfg, &clock, which, opts).map(|r| vec![r]),
     };
-    out.mail_problems(&reports);
+    // After the run record is closed: the metrics say how it ended, even when it failed.
     if let (Some(path), false) = (&cfg.metrics_file, args.dry_run) {
         ops::metrics::export(&mut db, path);
     }
-    Ok(check::exit_code(&reports))
+    let reports = reports?;
+    let code = check::exit_code(&reports);
+    match name {
+        None => out.reports(&reports, code),
+        Some(_) => reports.iter().for_each(|r| out.report(r)),
+    }
+    out.mail_problems(&reports);
+    Ok(code)
 }
 
 /// `sigov health`. Never an error: what cannot be read is the finding. With `--nagios` a

@@ -2,6 +2,7 @@
 //! a terminal (cron mails any output), JSON with `--format json`.
 
 use crate::check::Report;
+use crate::clock::to_seconds;
 use crate::config::{Config, Format, KEYS};
 use crate::db::migrate::MigrationState;
 use crate::db::Db;
@@ -297,11 +298,7 @@ impl Out {
         for c in &h.checks {
             let success = match (&c.last_success, c.age_secs) {
                 (Some(t), Some(a)) => {
-                    format!(
-                        "last success {} UTC ({} ago)",
-                        seconds_only(t),
-                        human_age(a)
-                    )
+                    format!("last success {} UTC ({} ago)", to_seconds(t), human_age(a))
                 }
                 _ => "never succeeded".to_owned(),
             };
@@ -321,7 +318,7 @@ impl Out {
             let oldest = match (&o.oldest_pending, o.oldest_pending_age_secs) {
                 (Some(t), Some(a)) => format!(
                     "; oldest pending {} UTC ({} ago)",
-                    seconds_only(t),
+                    to_seconds(t),
                     human_age(a)
                 ),
                 _ => String::new(),
@@ -382,7 +379,7 @@ impl Out {
                 r.id,
                 r.check_name,
                 r.status,
-                seconds_only(&r.started_at),
+                to_seconds(&r.started_at),
                 r.duration_secs()
                     .map(|d| format!("{d:.2} s"))
                     .unwrap_or_default(),
@@ -402,11 +399,11 @@ impl Out {
         if self.quiet {
             return;
         }
-        let opt = |v: Option<&str>| v.map(seconds_only).unwrap_or("-").to_owned();
+        let opt = |v: Option<&str>| v.map(to_seconds).unwrap_or("-").to_owned();
         println!("run #{}: {} — {}", r.id, r.check_name, r.status);
-        println!("  started (UTC)    {}", seconds_only(&r.started_at));
+        println!("  started (UTC)    {}", to_seconds(&r.started_at));
         println!("  finished (UTC)   {}", opt(r.finished_at.as_deref()));
-        println!("  last heartbeat   {}", seconds_only(&r.heartbeat_at));
+        println!("  last heartbeat   {}", to_seconds(&r.heartbeat_at));
         if let Some(d) = r.duration_secs() {
             println!("  duration         {d:.3} s");
         }
@@ -592,11 +589,6 @@ impl Out {
             print_report(r, true);
         }
     }
-}
-
-/// `2026-11-23 02:10:01.123456` → `2026-11-23 02:10:01`.
-fn seconds_only(t: &str) -> &str {
-    t.split('.').next().unwrap_or(t)
 }
 
 fn run_json(r: &RunRow) -> serde_json::Value {

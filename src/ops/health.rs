@@ -6,10 +6,8 @@ use crate::check::CheckName;
 use crate::clock::parse_stored_datetime;
 use crate::config::Health as HealthCfg;
 use crate::db::Db;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDateTime;
-use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::QueryableByName;
 
 /// Nagios levels; the discriminant is the plugin exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -84,20 +82,6 @@ pub struct Health {
     pub outbox: Option<Outbox>,
 }
 
-#[derive(QueryableByName)]
-struct CheckRow {
-    #[diesel(sql_type = Text)]
-    check_name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_success: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    last_id: i64,
-    #[diesel(sql_type = Text)]
-    last_status: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_error: Option<String>,
-}
-
 /// "3h 05m", "12m", "40s".
 pub fn human_age(secs: i64) -> String {
     let s = secs.max(0);
@@ -161,15 +145,7 @@ pub fn gather(url: &str, cfg: &HealthCfg, now: NaiveDateTime) -> Health {
 type Findings = (Vec<CheckHealth>, Outbox, Vec<(Level, String)>);
 
 fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
-    let sql = format!(
-        "SELECT m.check_name, m.last_success, m.last_id, r.status AS last_status, r.error AS last_error \
-         FROM (SELECT check_name, MAX(id) AS last_id, \
-                      MAX(CASE WHEN status = 'success' THEN {fin} END) AS last_success \
-               FROM sigov_run GROUP BY check_name) m \
-         JOIN sigov_run r ON r.id = m.last_id",
-        fin = db.text("finished_at")
-    );
-    let rows: Vec<CheckRow> = db.load(&sql, &[]).context("cannot read the run history")?;
+    let rows = super::runs::last_per_check(db)?;
     let running: Vec<String> = super::lock::held(db)?
         .into_iter()
         .map(|(name, _)| name)
@@ -186,9 +162,9 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             .and_then(parse_stored_datetime)
             .map(|t| (now - t).num_seconds());
         let last_run = row.map(|r| LastRun {
-            id: r.last_id,
-            status: r.last_status.clone(),
-            error: r.last_error.as_deref().map(crate::db::one_line),
+            id: r.id,
+            status: r.status.clone(),
+            error: r.error.as_deref().map(crate::db::one_line),
         });
         let is_running = running.contains(&super::lock::check_lock(name.as_str()));
         let mut level = Level::Ok;

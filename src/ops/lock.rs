@@ -117,14 +117,10 @@ impl Holder {
             .unwrap_or_default();
         format!(
             "{who}{run}, since {} UTC, lease until {} UTC",
-            trim_fraction(&self.acquired_at),
-            trim_fraction(&self.expires_at)
+            crate::clock::to_seconds(&self.acquired_at),
+            crate::clock::to_seconds(&self.expires_at)
         )
     }
-}
-
-fn trim_fraction(s: &str) -> &str {
-    s.split('.').next().unwrap_or(s)
 }
 
 /// A lock this process holds. Release it with [`Lease::release`]; if the process dies, the

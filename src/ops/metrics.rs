@@ -9,28 +9,10 @@ use crate::clock::parse_stored_datetime;
 use crate::db::Db;
 use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
-use diesel::sql_types::{Nullable, Text};
-use diesel::QueryableByName;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
-
-#[derive(QueryableByName)]
-struct LastRow {
-    #[diesel(sql_type = Text)]
-    check_name: String,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = Text)]
-    started_at: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    finished_at: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    counters: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_success: Option<String>,
-}
 
 fn epoch(t: &str) -> Option<f64> {
     parse_stored_datetime(t).map(|t| t.and_utc().timestamp_micros() as f64 / 1e6)
@@ -65,19 +47,9 @@ impl Family<'_> {
     }
 }
 
-/// The metrics text, read from the database (two queries).
+/// The metrics text, read from the database (two statements).
 pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
-    let sql = format!(
-        "SELECT r.check_name, r.status, {st} AS started_at, {fi} AS finished_at, r.counters, m.last_success \
-         FROM (SELECT check_name, MAX(id) AS last_id, \
-                      MAX(CASE WHEN status = 'success' THEN {fin} END) AS last_success \
-               FROM sigov_run WHERE status <> 'running' GROUP BY check_name) m \
-         JOIN sigov_run r ON r.id = m.last_id ORDER BY r.check_name",
-        st = db.text("r.started_at"),
-        fi = db.text("r.finished_at"),
-        fin = db.text("finished_at"),
-    );
-    let rows: Vec<LastRow> = db.load(&sql, &[]).context("cannot read the run history")?;
+    let rows = super::runs::last_per_check(db)?;
     let outbox = crate::mail::outbox::counts(db)?;
     let mut text = String::new();
     let mut f = Family { out: &mut text };

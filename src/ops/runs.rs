@@ -252,3 +252,41 @@ pub fn parse_since(s: &str, now: chrono::NaiveDateTime) -> Result<chrono::NaiveD
         )
     })
 }
+
+/// The last finished run of a check (runs still marked running are left out) and the end of
+/// its last successful run, as health and the metrics read them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct LastOfCheck {
+    #[diesel(sql_type = Text)]
+    pub check_name: String,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub started_at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub finished_at: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub counters: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_success: Option<String>,
+}
+
+/// One [`LastOfCheck`] per check that ever finished a run, by check name. One statement.
+pub fn last_per_check(db: &mut Db) -> Result<Vec<LastOfCheck>> {
+    let sql = format!(
+        "SELECT r.check_name AS check_name, r.id AS id, r.status AS status, {st} AS started_at, \
+         {fi} AS finished_at, r.counters AS counters, r.error AS error, m.last_success AS last_success \
+         FROM (SELECT check_name, MAX(id) AS last_id, \
+                      MAX(CASE WHEN status = 'success' THEN {fin} END) AS last_success \
+               FROM sigov_run WHERE status <> 'running' GROUP BY check_name) m \
+         JOIN sigov_run r ON r.id = m.last_id ORDER BY r.check_name",
+        st = db.text("r.started_at"),
+        fi = db.text("r.finished_at"),
+        fin = db.text("finished_at"),
+    );
+    db.load(&sql, &[]).context("cannot read the run history")
+}
