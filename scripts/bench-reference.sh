@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scales="${SIGOV_BENCH_SCALES:-50 500 5000}"
-shared="${SIGOV_SHARED:-../shared}"
+
 
 cargo build --release --locked >&2
 sigov="$PWD/target/release/sigov"
@@ -29,12 +29,12 @@ mysql() { mariadb --no-defaults -uroot --socket="$THROWAWAY_MYSQL_SOCKET" --defa
 echo "| profile | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 rows | run 1 statements | run 2 s | run 2 peak RSS MB | run 2 rows | run 2 statements |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for scale in $scales; do
-  python3 "$shared/tools/gen_pm_data.py" --scale "$scale" --seed 42 --today 2026-11-22 --history --quiet >"$work/data.sql"
+  python3 scripts/gen_pm_data.py --scale "$scale" --seed 42 --today 2026-11-22 --history --quiet >"$work/data.sql"
   for profile in reference recommended; do
     db="ref_${scale}_$profile"
     mysql -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     t0=$(date +%s.%N)
-    mysql "$db" <"$shared/fixtures/si-gouvernance-mysql.sql"
+    mysql "$db" <tests/fixtures/si-gouvernance-mysql.sql
     mysql "$db" <"$work/data.sql"
     load_s=$(python3 -c "import time,sys; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0")
     url="${THROWAWAY_MYSQL_URL}$db"

@@ -1,5 +1,5 @@
 -- The SI-Gouvernance tables sigov reads and writes, as the web application's migrations create
--- them on MariaDB (see ../shared/fixtures/si-gouvernance-mysql.sql). Used by `sigov demo` on an
+-- them on MariaDB (see tests/fixtures/si-gouvernance-mysql.sql). Used by `sigov demo` on an
 -- empty MySQL database only; a real deployment has them already.
 -- Foreign keys to tables the demo does not create (core_membre, core_castest, ...) are left out.
 CREATE TABLE IF NOT EXISTS `core_rolesysteme` (

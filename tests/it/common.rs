@@ -12,7 +12,7 @@ pub fn unique() -> u32 {
     COUNTER.fetch_add(1, Ordering::SeqCst)
 }
 
-pub const FIXTURE_SCHEMA: &str = "../shared/fixtures/si-gouvernance-mysql.sql";
+pub const FIXTURE_SCHEMA: &str = "tests/fixtures/si-gouvernance-mysql.sql";
 
 /// Runs the body once per backend: `mod name { fn sqlite(); fn mysql(); }`.
 #[macro_export]

@@ -5,7 +5,7 @@ use crate::common::*;
 use sigov::db::Backend;
 use std::process::Command;
 
-const GOLDEN: &str = "../shared/fixtures/golden/scale50-seed42-2026-11-22.alerts.tsv";
+const GOLDEN: &str = "tests/fixtures/golden/scale50-seed42-2026-11-22.alerts.tsv";
 
 fn field(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -94,7 +94,7 @@ fn export(t: &TestDb, since: (i64, i64)) -> Vec<String> {
 fn load_generated(t: &TestDb) {
     let gen = Command::new("python3")
         .args([
-            "../shared/tools/gen_pm_data.py",
+            "scripts/gen_pm_data.py",
             "--scale",
             "50",
             "--seed",
@@ -248,7 +248,7 @@ fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
     assert_eq!(relay.received().len(), want_mail.len(), "no mail twice");
 }
 
-const GOLDEN_EMAILS: &str = "../shared/fixtures/golden/scale50-seed42-2026-11-22.emails.tsv";
+const GOLDEN_EMAILS: &str = "tests/fixtures/golden/scale50-seed42-2026-11-22.emails.tsv";
 
 /// (to, subject) of the reference's mails, sorted.
 fn golden_emails() -> Vec<(String, String)> {
