@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Test it: installs what the suite needs when missing (Rust build deps, MariaDB server, Python
 # with aiosmtpd for the SMTP relay, openssl for its throwaway certificates, PyYAML and
-# systemd-analyze for the scheduling files), starts a throwaway
-# MariaDB on loopback, runs the whole suite against it and the relays the tests start, stops it.
+# systemd-analyze for the scheduling files), runs the lint gate (rustfmt, clippy with warnings
+# as errors, each backend feature built alone), starts a throwaway MariaDB on loopback, runs the
+# whole suite against it and the relays the tests start, stops it.
 # SIGOV_TEST_MYSQL_URL=mysql://user:pass@host:port/ uses an existing server instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,12 +27,31 @@ if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(mariadb-server)
 fi
 command -v cargo >/dev/null || need_pkgs+=(cargo)
+# The lint gate: rustup's components where rustup is there, Debian's packages otherwise.
+if ! cargo fmt --version >/dev/null 2>&1; then
+  if command -v rustup >/dev/null; then rustup component add rustfmt; else need_pkgs+=(rustfmt); fi
+fi
+if ! cargo clippy --version >/dev/null 2>&1; then
+  if command -v rustup >/dev/null; then rustup component add clippy; else need_pkgs+=(rust-clippy); fi
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+
+# The lint gate, before anything starts: formatting, clippy on every target with warnings as
+# errors, and each backend feature built alone (a site may build only the one it runs).
+log "lint: cargo fmt --check"
+cargo fmt --all -- --check
+log "lint: cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+for feature in sqlite mysql; do
+  log "lint: cargo build --no-default-features --features $feature (and clippy)"
+  cargo clippy --locked --no-default-features --features "$feature" -- -D warnings
+  cargo build --locked --no-default-features --features "$feature"
+done
 
 # shellcheck source=scripts/mariadb-throwaway.sh
 . scripts/mariadb-throwaway.sh
