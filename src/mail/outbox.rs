@@ -137,6 +137,9 @@ pub fn mark_sent(
     message_id: &str,
     response: &str,
 ) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let (marks, idv) = id_list(ids);
     let now = format_datetime(now);
     let mut vals = vec![
@@ -172,6 +175,9 @@ pub fn mark_failed(
     dead_now: bool,
     error: &str,
 ) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let (marks, idv) = id_list(ids);
     let now = format_datetime(now);
     let max = if dead_now { 0 } else { i64::from(max_attempts) };

@@ -187,6 +187,7 @@ pub fn all_types() -> Vec<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
+        keys_of_any_date: &[WARNING_TYPE, CRITICAL_TYPE],
         target: Target::Alerte,
         types: all_types(),
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),

@@ -86,6 +86,7 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     };
     SeenSpec {
         check: CHECK,
+        keys_of_any_date: &[],
         target: Target::Alerte,
         types: vec![EXPIRING.to_owned(), EXPIRED.to_owned()],
         since,

@@ -76,6 +76,7 @@ fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
+        keys_of_any_date: &[],
         target: Target::Alerte,
         types: all_types(rules),
         since: today.checked_sub_days(chrono::Days::new(lookback_days(rules) as u64)),

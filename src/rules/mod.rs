@@ -223,6 +223,9 @@ pub struct SeenSpec {
     pub types: Vec<String>,
     /// Rows and ledger keys from this business date on; `None`: the whole history.
     pub since: Option<NaiveDate>,
+    /// Alert types whose ledger keys are read whatever their business date: keys that stay
+    /// valid longer than `since` reaches back (budget thresholds: once per planned budget).
+    pub keys_of_any_date: &'static [&'static str],
     /// The de-duplication entity of a stored row, from its entity column (`projet_id` or
     /// `etape_id`) and its JSON context; `None` when the row cannot be one of ours.
     pub entity: fn(&str, &serde_json::Value) -> Option<String>,

@@ -43,6 +43,7 @@ pub fn type_label(code: &str) -> &str {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
+        keys_of_any_date: &[],
         target: Target::NotificationEtape,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),

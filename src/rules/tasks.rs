@@ -64,6 +64,7 @@ fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
+        keys_of_any_date: &[],
         target: Target::Alerte,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),

@@ -860,8 +860,14 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result
     );
     vals.push(spec.check.into());
     if let Some(since) = spec.since {
-        sql.push_str(" AND +k.business_date >= ?");
+        sql.push_str(" AND (+k.business_date >= ?");
         vals.push(Val::Text(since.to_string()));
+        if !spec.keys_of_any_date.is_empty() {
+            let marks = vec!["?"; spec.keys_of_any_date.len()].join(", ");
+            sql.push_str(&format!(" OR k.alert_type IN ({marks})"));
+            vals.extend(spec.keys_of_any_date.iter().map(|t| Val::from(*t)));
+        }
+        sql.push(')');
     }
     let keys: Vec<KeyRow> = db
         .load(&sql, &vals)

@@ -100,7 +100,7 @@ fn batches<T>(items: Vec<T>) -> impl Iterator<Item = Vec<T>> {
 /// Runs `write` on `batch` in one transaction. When another run recorded some of the batch's
 /// ledger keys meanwhile, the transaction is rolled back, those rows are dropped (counted as
 /// duplicates) and the rest is retried. A race can only take keys away, so this ends.
-fn with_key_retry<T, R>(
+fn with_key_retry<T, R: Default>(
     db: &mut Db,
     mut batch: Vec<T>,
     key: impl Fn(&T) -> &String,
@@ -108,6 +108,10 @@ fn with_key_retry<T, R>(
     write: impl Fn(&mut Db, &[T]) -> Result<R>,
 ) -> Result<(Vec<T>, R)> {
     loop {
+        if batch.is_empty() {
+            // Everything was recorded meanwhile (or there was nothing): no statement to send.
+            return Ok((batch, R::default()));
+        }
         match db.transaction(|db| write(db, &batch)) {
             Ok(r) => return Ok((batch, r)),
             Err(e) if is_unique_violation(&e) => {
@@ -325,6 +329,9 @@ fn insert_superseded(
     run_id: Option<i64>,
     batch: &[Superseded],
 ) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
     let now = format_datetime(clock.now_naive());
     let mut vals = Vec::new();
     for s in batch {

@@ -12,3 +12,4 @@ mod ops;
 mod parity;
 mod relay;
 mod scheduling;
+mod week;

@@ -1,0 +1,171 @@
+//! A week of daily runs, as cron runs sigov: `check all` with the default (recommended) profile
+//! once a day on the same demo database, mail delivered to a directory. Every day must succeed,
+//! no run may be recorded failed, no once-only alert may be created twice, and no mail may be
+//! left waiting.
+
+use crate::backend_test;
+use crate::common::*;
+use std::collections::HashMap;
+
+/// Alert types that happen once per (entity, due date or budget, milestone, recipient).
+const ONCE: &[&str] = &[
+    "ECHEANCE_J7",
+    "ECHEANCE_J3",
+    "ECHEANCE_J1",
+    "ECHEANCE_J0",
+    "BUDGET_ATTENTION",
+    "BUDGET_CRITIQUE",
+    "CONTRAT_EXPIRATION",
+    "CONTRAT_EXPIRE",
+];
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    t: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    p: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    d: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    j: Option<String>,
+}
+
+/// (type, project, recipient, what makes it once: due date, contract, jalon) -> rows.
+fn once_alerts(t: &TestDb) -> HashMap<String, usize> {
+    let rows: Vec<Row> = t
+        .db()
+        .load(
+            "SELECT type_alerte AS t, projet_id AS p, destinataire_id AS d, donnees_contexte AS j \
+             FROM core_alerteprojet",
+            &[],
+        )
+        .expect("read alerts");
+    let mut seen = HashMap::new();
+    for r in rows.into_iter().filter(|r| ONCE.contains(&r.t.as_str())) {
+        let ctx: serde_json::Value =
+            serde_json::from_str(r.j.as_deref().unwrap_or("{}")).expect("context JSON");
+        let part = |k: &str| ctx.get(k).map(|v| v.to_string()).unwrap_or_default();
+        let key = format!(
+            "{} {} {} {} {} {}",
+            r.t,
+            r.p,
+            r.d,
+            part("date_fin"),
+            part("contrat_id"),
+            part("jalon")
+        );
+        *seen.entry(key).or_insert(0) += 1;
+    }
+    seen
+}
+
+backend_test!(a_week_of_daily_runs_never_fails, |t| {
+    let _ = &t;
+    let demo = TestDb::empty(t.backend);
+    Sigov::new()
+        .args([
+            "demo",
+            "--db",
+            &demo.url,
+            "--scale",
+            "50",
+            "--date",
+            "2026-11-22",
+            "--no-check",
+        ])
+        .run()
+        .ok();
+    let mail = std::env::temp_dir().join(format!("sigov-week-{}-{}", std::process::id(), unique()));
+    std::fs::create_dir_all(&mail).expect("mail dir");
+    let transport = format!("file://{}", mail.display());
+    let mut created_by_day = Vec::new();
+    // Sunday 22 to Saturday 28 November 2026, 10:00 UTC, then the Sunday after.
+    for day in 22..=29 {
+        let now = format!("2026-11-{day}T10:00:00Z");
+        let r = demo
+            .sigov()
+            .env("SIGOV_NOW", &now)
+            .env("SIGOV_MAIL_TRANSPORT", &transport)
+            .args(["--format", "json", "check", "all"])
+            .run();
+        assert_eq!(r.code, 0, "day {day}: {r:#?}");
+        let v = r.json();
+        let created: i64 = v["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .map(|c| c["counters"]["created"].as_i64().unwrap_or(0))
+            .sum();
+        created_by_day.push(created);
+        let twice: Vec<(String, usize)> = once_alerts(&demo)
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .collect();
+        assert!(
+            twice.is_empty(),
+            "day {day}: once-only alerts twice: {twice:?}"
+        );
+        assert_eq!(
+            demo.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state <> 'sent'"),
+            0,
+            "day {day}: every queued mail was delivered"
+        );
+    }
+    assert_eq!(
+        demo.count("SELECT COUNT(*) AS n FROM sigov_run WHERE status <> 'success'"),
+        0,
+        "no failed run"
+    );
+    assert_eq!(
+        demo.count("SELECT COUNT(*) AS n FROM sigov_run"),
+        8 * 5,
+        "five checks a day"
+    );
+    assert!(created_by_day[0] > 100, "{created_by_day:?}");
+    assert!(
+        created_by_day[1..].iter().all(|n| *n < created_by_day[0]),
+        "later days only add what the day brings: {created_by_day:?}"
+    );
+    // The budget check's threshold keys stay valid: proposing them again must not fail.
+    assert!(
+        demo.count(
+            "SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE alert_type = 'BUDGET_ATTENTION' AND state = 'superseded'"
+        ) > 0,
+        "the data has a superseded threshold"
+    );
+    let _ = std::fs::remove_dir_all(&mail);
+});
+
+backend_test!(
+    a_batch_whose_keys_were_all_recorded_meanwhile_sends_nothing,
+    |t| {
+        // Another run recorded every key of this batch: the retry drops them all and must not send
+        // an INSERT with no rows (MariaDB "syntax error near ''", SQLite "incomplete input").
+        let superseded = |n: usize| sigov::rules::Superseded {
+            key: format!("budget:BUDGET_ATTENTION:p{n}:u{n}:seuil=75"),
+            check: "budget",
+            alert_type: "BUDGET_ATTENTION".into(),
+            entity_id: format!("p{n}"),
+            recipient_id: format!("u{n}"),
+        };
+        let clock = sigov::clock::Clock::new(None, None, chrono_tz::Europe::Paris, false);
+        let mut db = t.db();
+        let mut counters = sigov::rules::Counters::default();
+        let first: Vec<_> = (0..3).map(superseded).collect();
+        sigov::store::write(&mut db, &clock, None, Vec::new(), first, &mut counters)
+            .expect("first");
+        let again: Vec<_> = (0..3).map(superseded).collect();
+        sigov::store::write(&mut db, &clock, None, Vec::new(), again, &mut counters)
+            .expect("the same keys again: nothing to write, no error");
+        // Nothing at all: no statement either.
+        let before = db.statements();
+        sigov::store::write(&mut db, &clock, None, Vec::new(), Vec::new(), &mut counters)
+            .expect("empty");
+        assert_eq!(db.statements(), before);
+        assert_eq!(
+            t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE state = 'superseded'"),
+            3
+        );
+    }
+);
