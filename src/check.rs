@@ -12,7 +12,7 @@ use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckName {
     Deadlines,

@@ -22,6 +22,11 @@ SIGOV_METRICS_FILE, SIGOV_PING_URL, SIGOV_NOW (RFC 3339: fixes the clock), RUST_
 Output: nothing on success when stdout is not a terminal; progress bars only on a terminal; logs
 on stderr, without timestamps under journald (JOURNAL_STREAM). Every key: sigov.example.toml.";
 
+/// `--date`: a real calendar date (2026-02-30 is refused by clap, exit 2).
+fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::clock::parse_date(s).map_err(|e| format!("{e:#}"))
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sigov",
@@ -47,16 +52,28 @@ pub struct Cli {
     pub database_url: Option<String>,
 
     /// Rule profile: reference (the Django commands, row for row) or recommended
-    #[arg(long, global = true, env = "SIGOV_PROFILE", value_name = "PROFILE")]
-    pub profile: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "SIGOV_PROFILE",
+        value_name = "PROFILE",
+        value_enum
+    )]
+    pub profile: Option<crate::config::Profile>,
 
     /// Evaluate as of this business date (YYYY-MM-DD) instead of today
-    #[arg(long, global = true, value_name = "YYYY-MM-DD")]
-    pub date: Option<String>,
+    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
+    pub date: Option<chrono::NaiveDate>,
 
     /// Output of commands that print data: text or json
-    #[arg(long, global = true, env = "SIGOV_FORMAT", value_name = "FORMAT")]
-    pub format: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "SIGOV_FORMAT",
+        value_name = "FORMAT",
+        value_enum
+    )]
+    pub format: Option<crate::config::Format>,
 
     /// After a check or a mail flush, write Prometheus metrics to this file atomically (for
     /// node_exporter's textfile collector)
@@ -150,9 +167,9 @@ pub enum MailCommand {
     },
     /// List queued mail (pending, sending, failed, dead by default), oldest first
     Queue {
-        /// Only rows in this state (repeatable): pending, sending, failed, dead, sent
-        #[arg(long, value_name = "STATE")]
-        state: Vec<String>,
+        /// Only rows in this state (repeatable)
+        #[arg(long, value_name = "STATE", value_enum)]
+        state: Vec<crate::mail::outbox::State>,
         /// At most this many rows
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: u64,
@@ -197,15 +214,15 @@ pub struct HealthArgs {
 pub enum RunsCommand {
     /// Recent runs, newest first
     List {
-        /// Only this check (deadlines, stages, tasks, budget, contracts)
-        #[arg(long, value_name = "CHECK")]
-        check: Option<String>,
-        /// Only runs in this status: running, success, failed, interrupted
-        #[arg(long, value_name = "STATUS")]
-        status: Option<String>,
+        /// Only this check
+        #[arg(long, value_name = "CHECK", value_enum)]
+        check: Option<crate::check::CheckName>,
+        /// Only runs in this status
+        #[arg(long, value_name = "STATUS", value_enum)]
+        status: Option<crate::ops::runs::Status>,
         /// Only runs started since: a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
-        #[arg(long, value_name = "WHEN")]
-        since: Option<String>,
+        #[arg(long, value_name = "WHEN", value_parser = crate::ops::runs::parse_since_arg)]
+        since: Option<crate::ops::runs::Since>,
         /// At most this many runs (0: all)
         #[arg(long, default_value_t = 20, value_name = "N")]
         limit: u64,

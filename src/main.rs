@@ -10,7 +10,20 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     init_logs(cli.verbose, cli.quiet);
-    match sigov::run(cli, &matches) {
+    let result = sigov::run(cli, &matches);
+    // Standard output that could not be written: a reader that went away (`| head`) ends the
+    // command quietly, as for any Unix filter; anything else (a full disk) is one error line.
+    match sigov::output::finish() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            return ExitCode::from(sigov::exit::OK);
+        }
+        Err(e) => {
+            eprintln!("sigov: cannot write to standard output: {e}");
+            return ExitCode::from(sigov::exit::FAILURE);
+        }
+        Ok(()) => {}
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("sigov: {}", sigov::db::one_line(&format!("{e:#}")));

@@ -62,18 +62,67 @@ fn print_json(v: &serde_json::Value) {
     write_json(v);
 }
 
+/// The first error writing standard output (a closed pipe, a full disk). Once set, nothing more
+/// is written; `finish` hands it to `main`, which ends quietly on a closed pipe and with one
+/// error line otherwise. Nothing panics on a failed write, as `println!` would.
+static STDOUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+fn with_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
+    let mut failed = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if failed.is_some() {
+        return;
+    }
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    if let Err(e) = f(&mut lock) {
+        *failed = Some(e);
+    }
+}
+
+/// Writes to standard output (see [`outln!`]); a failure is kept for [`finish`].
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    with_stdout(|w| w.write_fmt(args));
+}
+
+/// Writes raw bytes to standard output (completion scripts, rendered mail).
+pub fn write_bytes(bytes: &[u8]) {
+    with_stdout(|w| w.write_all(bytes));
+}
+
+/// Flushes standard output; the first write error of the process, if any.
+pub fn finish() -> std::io::Result<()> {
+    with_stdout(|w| w.flush());
+    let mut failed = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match failed.take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// `println!` that never panics: a failed write is kept for [`finish`].
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::output::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// Serializes straight to stdout (a report with many alerts is never held twice in memory).
 fn write_json<T: serde::Serialize + ?Sized>(v: &T) {
-    use std::io::Write;
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
-    let done = serde_json::to_writer_pretty(&mut w, v)
-        .map_err(|e| e.to_string())
-        .and_then(|()| writeln!(w).map_err(|e| e.to_string()))
-        .and_then(|()| w.flush().map_err(|e| e.to_string()));
-    if let Err(e) = done {
-        eprintln!("sigov: cannot write output: {e}");
-    }
+    with_stdout(|w| {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(w);
+        serde_json::to_writer_pretty(&mut w, v)?;
+        writeln!(w)?;
+        w.flush()
+    });
 }
 
 impl Out {
@@ -101,15 +150,15 @@ impl Out {
             return;
         }
         match &cfg.layers.file {
-            Some(f) => println!("# configuration file: {}", f.display()),
-            None => println!("# configuration file: none"),
+            Some(f) => crate::outln!("# configuration file: {}", f.display()),
+            None => crate::outln!("# configuration file: none"),
         }
         for (k, v, s) in shown {
             let env = KEYS.iter().find(|x| x.key == k).and_then(|x| x.env);
             let env = env.map(|e| format!(", {e}")).unwrap_or_default();
-            println!("{k} = {v}    # {s}{env}");
+            crate::outln!("{k} = {v}    # {s}{env}");
         }
-        println!(
+        crate::outln!(
             "# profile {} in effect: {}",
             cfg.rules.profile.name(),
             serde_json::to_string(&cfg.rules).unwrap_or_default()
@@ -148,22 +197,22 @@ impl Out {
         if self.quiet {
             return;
         }
-        println!("configuration: ok (profile {})", cfg.rules.profile.name());
-        println!(
+        crate::outln!("configuration: ok (profile {})", cfg.rules.profile.name());
+        crate::outln!(
             "database: {} reachable ({})",
             db.url().redacted(),
             db.backend().name()
         );
         if pending.is_empty() {
-            println!("migrations: up to date");
+            crate::outln!("migrations: up to date");
         } else {
-            println!(
+            crate::outln!(
                 "migrations: {} pending ({}); run `sigov db migrate`",
                 pending.len(),
                 pending.join(", ")
             );
         }
-        println!("mail: {mail_text}");
+        crate::outln!("mail: {mail_text}");
     }
 
     pub fn migrated(&self, db: &Db, applied: &[String]) {
@@ -171,10 +220,10 @@ impl Out {
             print_json(&json!({"database": db.url().redacted(), "applied": applied}));
         } else if self.chatty() {
             if applied.is_empty() {
-                println!("{}: migrations already up to date", db.url().redacted());
+                crate::outln!("{}: migrations already up to date", db.url().redacted());
             }
             for a in applied {
-                println!("applied {a}");
+                crate::outln!("applied {a}");
             }
         }
     }
@@ -189,8 +238,8 @@ impl Out {
         }
         for m in st {
             match &m.applied_at {
-                Some(at) => println!("applied  {}  {}", m.name, at),
-                None => println!("pending  {}", m.name),
+                Some(at) => crate::outln!("applied  {}  {}", m.name, at),
+                None => crate::outln!("pending  {}", m.name),
             }
         }
     }
@@ -271,7 +320,7 @@ impl Out {
             // Printed whatever the terminal: cron mails it.
             eprintln!("sigov: {}", mail_line(s));
         } else if self.chatty() {
-            println!("{}", mail_line(s));
+            crate::outln!("{}", mail_line(s));
         }
     }
 
@@ -283,17 +332,17 @@ impl Out {
         if self.quiet && h.status == Level::Ok {
             return;
         }
-        println!("health: {} — {}", h.status.word(), h.summary);
+        crate::outln!("health: {} — {}", h.status.word(), h.summary);
         let d = &h.database;
         match (&d.error, d.reachable) {
-            (Some(e), false) => println!("database: {} UNREACHABLE: {e}", d.url),
-            (Some(e), true) => println!("database: {} reachable, but: {e}", d.url),
-            (None, _) if !d.pending_migrations.is_empty() => println!(
+            (Some(e), false) => crate::outln!("database: {} UNREACHABLE: {e}", d.url),
+            (Some(e), true) => crate::outln!("database: {} reachable, but: {e}", d.url),
+            (None, _) if !d.pending_migrations.is_empty() => crate::outln!(
                 "database: {} reachable; pending migrations: {}",
                 d.url,
                 d.pending_migrations.join(", ")
             ),
-            (None, _) => println!("database: {} reachable, migrations up to date", d.url),
+            (None, _) => crate::outln!("database: {} reachable, migrations up to date", d.url),
         }
         for c in &h.checks {
             let success = match (&c.last_success, c.age_secs) {
@@ -308,7 +357,7 @@ impl Out {
                 .map(|r| format!(", last run #{} {}", r.id, r.status))
                 .unwrap_or_default();
             let running = if c.running { ", running now" } else { "" };
-            println!(
+            crate::outln!(
                 "  {:<9}  {:<8}  {success}{last}{running}",
                 c.check,
                 c.status.word()
@@ -323,7 +372,7 @@ impl Out {
                 ),
                 _ => String::new(),
             };
-            println!(
+            crate::outln!(
                 "outbox: {} pending, {} sending, {} failed (retried later), {} dead, {} sent{oldest}",
                 o.pending, o.sending, o.failed, o.dead, o.sent
             );
@@ -342,8 +391,8 @@ impl Out {
         for i in &p.items {
             let what = i.what.replace('_', " ");
             match i.days {
-                Some(d) => println!("purge: {what}: {verb} {} (older than {d} days)", i.rows),
-                None => println!("purge: {what}: kept (retention not set)"),
+                Some(d) => crate::outln!("purge: {what}: {verb} {} (older than {d} days)", i.rows),
+                None => crate::outln!("purge: {what}: kept (retention not set)"),
             }
         }
     }
@@ -358,10 +407,10 @@ impl Out {
             return;
         }
         if rows.is_empty() {
-            println!("no run recorded");
+            crate::outln!("no run recorded");
             return;
         }
-        println!(
+        crate::outln!(
             "{:>6}  {:<9}  {:<11}  {:<19}  {:>9}  {:<16}  {:>7}  {:>5}  {:>5}",
             "id",
             "check",
@@ -374,7 +423,7 @@ impl Out {
             "exit"
         );
         for r in rows {
-            println!(
+            crate::outln!(
                 "{:>6}  {:<9}  {:<11}  {:<19}  {:>9}  {:<16}  {:>7}  {:>5}  {:>5}",
                 r.id,
                 r.check_name,
@@ -400,40 +449,40 @@ impl Out {
             return;
         }
         let opt = |v: Option<&str>| v.map(to_seconds).unwrap_or("-").to_owned();
-        println!("run #{}: {} — {}", r.id, r.check_name, r.status);
-        println!("  started (UTC)    {}", to_seconds(&r.started_at));
-        println!("  finished (UTC)   {}", opt(r.finished_at.as_deref()));
-        println!("  last heartbeat   {}", to_seconds(&r.heartbeat_at));
+        crate::outln!("run #{}: {} — {}", r.id, r.check_name, r.status);
+        crate::outln!("  started (UTC)    {}", to_seconds(&r.started_at));
+        crate::outln!("  finished (UTC)   {}", opt(r.finished_at.as_deref()));
+        crate::outln!("  last heartbeat   {}", to_seconds(&r.heartbeat_at));
         if let Some(d) = r.duration_secs() {
-            println!("  duration         {d:.3} s");
+            crate::outln!("  duration         {d:.3} s");
         }
-        println!("  host             {} (pid {})", r.host, r.pid);
-        println!("  version          sigov {}", r.version);
-        println!("  profile          {}", r.profile);
-        println!("  business date    {}", r.business_date);
-        println!(
+        crate::outln!("  host             {} (pid {})", r.host, r.pid);
+        crate::outln!("  version          sigov {}", r.version);
+        crate::outln!("  profile          {}", r.profile);
+        crate::outln!("  business date    {}", r.business_date);
+        crate::outln!(
             "  exit code        {}",
             r.exit_code
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "-".into())
         );
         if let Some(e) = &r.error {
-            println!("  error            {}", crate::db::one_line(e));
+            crate::outln!("  error            {}", crate::db::one_line(e));
         }
         let c = r.counters();
         let Some(obj) = c.as_object().filter(|o| !o.is_empty()) else {
-            println!("  counters         none recorded (the run never closed)");
+            crate::outln!("  counters         none recorded (the run never closed)");
             return;
         };
-        println!("  counters");
+        crate::outln!("  counters");
         for (k, v) in obj {
             match v {
-                serde_json::Value::Object(m) if m.is_empty() => println!("    {k:<20} -"),
+                serde_json::Value::Object(m) if m.is_empty() => crate::outln!("    {k:<20} -"),
                 serde_json::Value::Object(m) => {
                     let parts: Vec<String> = m.iter().map(|(a, b)| format!("{a} {b}")).collect();
-                    println!("    {k:<20} {}", parts.join(", "));
+                    crate::outln!("    {k:<20} {}", parts.join(", "));
                 }
-                other => println!("    {k:<20} {other}"),
+                other => crate::outln!("    {k:<20} {other}"),
             }
         }
     }
@@ -451,7 +500,7 @@ impl Out {
             return;
         }
         let summary: Vec<String> = counts.iter().map(|(s, n, _)| format!("{s} {n}")).collect();
-        println!(
+        crate::outln!(
             "outbox: {}",
             if summary.is_empty() {
                 "empty".to_owned()
@@ -462,12 +511,17 @@ impl Out {
         if rows.is_empty() {
             return;
         }
-        println!(
+        crate::outln!(
             "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  last error",
-            "id", "state", "try", "created (UTC)", "next attempt (UTC)", "to"
+            "id",
+            "state",
+            "try",
+            "created (UTC)",
+            "next attempt (UTC)",
+            "to"
         );
         for r in rows {
-            println!(
+            crate::outln!(
                 "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  {}",
                 r.id,
                 r.state,
@@ -484,7 +538,7 @@ impl Out {
         if self.format == Format::Json {
             print_json(&json!({"requeued": n}));
         } else if !self.quiet {
-            println!("requeued {n} dead mail(s); `sigov mail flush` delivers them");
+            crate::outln!("requeued {n} dead mail(s); `sigov mail flush` delivers them");
         }
     }
 
@@ -492,7 +546,7 @@ impl Out {
         if self.format == Format::Json {
             print_json(&json!({"to": to, "transport": transport, "answer": answer}));
         } else if !self.quiet {
-            println!("test mail to {to} through {transport}: {answer}");
+            crate::outln!("test mail to {to} through {transport}: {answer}");
         }
     }
 
@@ -534,7 +588,7 @@ impl Out {
                 print_json(&json!({"written": written}));
             } else if !self.quiet {
                 for f in written {
-                    println!("wrote {}", f.display());
+                    crate::outln!("wrote {}", f.display());
                 }
             }
             return Ok(());
@@ -550,14 +604,14 @@ impl Out {
         for (i, (name, r, _)) in items.iter().enumerate() {
             if items.len() > 1 {
                 if i > 0 {
-                    println!();
+                    crate::outln!();
                 }
-                println!("===== {name}");
+                crate::outln!("===== {name}");
             }
             if html {
-                println!("{}", r.html);
+                crate::outln!("{}", r.html);
             } else {
-                println!("Subject: {}\n\n{}", r.subject, r.text);
+                crate::outln!("Subject: {}\n\n{}", r.subject, r.text);
             }
         }
         Ok(())
@@ -571,7 +625,7 @@ impl Out {
         if self.quiet {
             return;
         }
-        println!(
+        crate::outln!(
             "demo database {} ready: {} projects, {} users, {} stages, {} tasks, {} contracts, {} budget lines (seed {}, today {}) in {:.2} s",
             s.database, s.projects, s.users, s.stages, s.tasks, s.contracts, s.budget_lines, s.seed, s.today, s.seconds
         );
@@ -603,9 +657,9 @@ fn run_json(r: &RunRow) -> serde_json::Value {
 fn print_report(r: &Report, list: bool) {
     if let Some(e) = &r.error {
         if r.locked() {
-            println!("{} — skipped: {e}", r.check);
+            crate::outln!("{} — skipped: {e}", r.check);
         } else {
-            println!("{} — FAILED: {e}", r.check);
+            crate::outln!("{} — FAILED: {e}", r.check);
         }
         return;
     }
@@ -619,7 +673,7 @@ fn print_report(r: &Report, list: bool) {
     } else {
         ""
     };
-    println!(
+    crate::outln!(
         "{} — profile {}, business date {}{run}{dry}, {:.2} s",
         r.check,
         r.profile,
@@ -633,7 +687,7 @@ fn print_report(r: &Report, list: bool) {
             } else {
                 format!("{} ({})", a.recipient_name, a.recipient)
             };
-            println!(
+            crate::outln!(
                 "  + {:<18} {:<7} → {who}: {}  [mail: {}]",
                 a.alert_type,
                 a.niveau.unwrap_or("-"),
@@ -643,17 +697,21 @@ fn print_report(r: &Report, list: bool) {
         }
     }
     let verb = if r.dry_run { "would create" } else { "created" };
-    println!(
+    crate::outln!(
         "  {} candidate(s), {verb} {}, already recorded {}, superseded {}, due with no new row {}",
-        c.candidates, c.created, c.duplicates, c.superseded, c.ignored_entities
+        c.candidates,
+        c.created,
+        c.duplicates,
+        c.superseded,
+        c.ignored_entities
     );
     if !c.by_type.is_empty() {
         let t: Vec<String> = c.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("  by type: {}", t.join(", "));
+        crate::outln!("  by type: {}", t.join(", "));
     }
     if !c.skipped.is_empty() {
         let t: Vec<String> = c.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("  skipped: {}", t.join(", "));
+        crate::outln!("  skipped: {}", t.join(", "));
     }
     let ms: Vec<String> = c
         .mails_skipped
@@ -665,12 +723,13 @@ fn print_report(r: &Report, list: bool) {
     } else {
         format!(" (no mail: {})", ms.join(", "))
     };
-    println!(
+    crate::outln!(
         "  mails queued {}{ms}; {} statement(s)",
-        c.mails_queued, c.queries
+        c.mails_queued,
+        c.queries
     );
     if let Some(m) = &r.mail {
-        println!("  {}", mail_line(m));
+        crate::outln!("  {}", mail_line(m));
     }
 }
 

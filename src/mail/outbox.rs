@@ -18,6 +18,28 @@ pub const FAILED: &str = "failed";
 pub const DEAD: &str = "dead";
 pub const STATES: &[&str] = &[PENDING, SENDING, FAILED, DEAD, SENT];
 
+/// An outbox state as `mail queue --state` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum State {
+    Pending,
+    Sending,
+    Failed,
+    Dead,
+    Sent,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => PENDING,
+            State::Sending => SENDING,
+            State::Failed => FAILED,
+            State::Dead => DEAD,
+            State::Sent => SENT,
+        }
+    }
+}
+
 #[derive(Debug, Clone, QueryableByName, serde::Serialize)]
 pub struct Row {
     #[diesel(sql_type = BigInt)]

@@ -78,16 +78,121 @@ fn config_show_reports_sources_and_redacts_secrets() {
 fn usage_errors_exit_2() {
     let r = Sigov::new().args(["check", "everything"]).run();
     assert_eq!(r.code, 2, "{r:#?}");
-    let r = Sigov::new()
-        .args(["check", "deadlines", "--date", "22/11/2026"])
-        .env("SIGOV_DATABASE_URL", "sqlite:///tmp/none.db")
-        .run();
-    assert_eq!(r.code, 1);
-    assert!(
-        r.error_line().contains("invalid date `22/11/2026`"),
-        "{r:#?}"
-    );
+    // Every bad option value is clap's: its message, exit 2, before anything runs.
+    for (args, env, msg) in [
+        (
+            vec!["--format", "xml", "config", "show"],
+            None,
+            "invalid value 'xml' for '--format",
+        ),
+        (
+            vec!["config", "show"],
+            Some(("SIGOV_FORMAT", "xml")),
+            "invalid value 'xml' for '--format",
+        ),
+        (
+            vec!["--profile", "strict", "config", "show"],
+            None,
+            "invalid value 'strict' for '--profile",
+        ),
+        (
+            vec!["check", "deadlines", "--date", "2026-02-30"],
+            None,
+            "invalid date `2026-02-30`",
+        ),
+        (
+            vec!["check", "deadlines", "--date", "22/11/2026"],
+            None,
+            "invalid date `22/11/2026`",
+        ),
+        (
+            vec!["runs", "list", "--status", "x"],
+            None,
+            "invalid value 'x' for '--status",
+        ),
+        (
+            vec!["mail", "queue", "--state", "x"],
+            None,
+            "invalid value 'x' for '--state",
+        ),
+        (
+            vec!["runs", "list", "--since", "106751991168d"],
+            None,
+            "invalid value '106751991168d'",
+        ),
+    ] {
+        let mut s = Sigov::new()
+            .env("SIGOV_DATABASE_URL", "sqlite:///tmp/sigov-none.db")
+            .args(&args);
+        if let Some((k, v)) = env {
+            s = s.env(k, v);
+        }
+        let r = s.run();
+        assert_eq!(r.code, 2, "{args:?}: {r:#?}");
+        assert!(r.stderr.contains(msg), "{args:?}: {r:#?}");
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {r:#?}");
+    }
 }
+
+/// Starts `sigov ARGS` with standard output going nowhere: the read end of its pipe is closed
+/// before sigov writes (`sigov … | head -1` once head has gone).
+fn with_closed_stdout(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    use std::process::Stdio;
+    let mut s = Sigov::new().args(args);
+    for (k, v) in env {
+        s = s.env(k, v);
+    }
+    let mut child = s
+        .cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sigov");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+backend_test!(a_closed_or_full_stdout_never_panics, |t| {
+    // Enough history that `runs list` writes something.
+    Data::new(&t);
+    t.check_ok("deadlines", "reference");
+    let url = t.url.clone();
+    let env = [("SIGOV_DATABASE_URL", url.as_str())];
+    for args in [
+        vec!["mail", "preview"],
+        vec!["config", "show"],
+        vec!["runs", "list"],
+        vec!["--format", "json", "runs", "list"],
+        vec!["completions", "bash"],
+        vec!["mail", "preview", "--html"],
+    ] {
+        // A reader that went away: quiet, exit 0 (as ripgrep, grep and cat do).
+        let (code, stderr) = with_closed_stdout(&args, &env);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        // A full disk: one error line, exit 1.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut s = Sigov::new().args(&args);
+        for (k, v) in env {
+            s = s.env(k, v);
+        }
+        let out = s.cmd.stdout(full).output().expect("run sigov");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.trim(),
+            "sigov: cannot write to standard output: No space left on device (os error 28)",
+            "{args:?}"
+        );
+    }
+});
 
 backend_test!(demo_creates_data_runs_checks_and_refreshes, |t| {
     let demo = TestDb::empty(t.backend);

@@ -187,7 +187,7 @@ impl Drop for TestDb {
 
 /// The real binary, with a clean environment of sigov variables.
 pub struct Sigov {
-    cmd: Command,
+    pub cmd: Command,
 }
 
 impl Sigov {

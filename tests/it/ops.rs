@@ -689,23 +689,35 @@ backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
         v["error"].as_str().expect("error").contains("EN_COURS"),
         "{v:#}"
     );
+    let r = t.sigov().args(["runs", "show", "99"]).run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(r.error_line().contains("no run with id 99"), "{r:#?}");
+    // Bad filter values are usage errors: clap's message, exit 2.
     for (args, msg) in [
-        (vec!["runs", "show", "99"], "no run with id 99"),
         (
             vec!["runs", "list", "--status", "done"],
-            "unknown run status `done`",
+            "invalid value 'done' for '--status",
         ),
         (
             vec!["runs", "list", "--check", "nope"],
-            "unknown check `nope`",
+            "invalid value 'nope' for '--check",
         ),
         (
             vec!["runs", "list", "--since", "yesterday"],
-            "--since `yesterday`",
+            "invalid value 'yesterday' for '--since",
+        ),
+        (
+            vec!["runs", "list", "--since", "106751991168d"],
+            "an age of at most 36500 days",
+        ),
+        (
+            vec!["runs", "list", "--since=-3d"],
+            "invalid value '-3d'",
         ),
     ] {
         let r = t.sigov().args(&args).run();
-        assert_eq!(r.code, 1, "{r:#?}");
-        assert!(r.error_line().contains(msg), "{r:#?}");
+        assert_eq!(r.code, 2, "{r:#?}");
+        assert!(r.stderr.contains(msg), "{r:#?}");
+        assert!(!r.stderr.contains("panicked"), "{r:#?}");
     }
 });
