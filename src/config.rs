@@ -45,6 +45,10 @@ pub const KEYS: &[KeySpec] = &[
         help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path) or sqlite:///path/file.db" },
     KeySpec { key: "database.url_file", env: Some("SIGOV_DATABASE_URL_FILE"), default: "\"\"", secret: false,
         help: "file holding the database URL (systemd LoadCredential=); used when database.url is empty" },
+    KeySpec { key: "database.connect_timeout_secs", env: Some("SIGOV_DB_CONNECT_TIMEOUT"), default: "10", secret: false,
+        help: "MySQL: a connection not established within this many seconds ends the command (exit 1, `health --nagios` CRITICAL)" },
+    KeySpec { key: "database.statement_timeout_secs", env: Some("SIGOV_DB_STATEMENT_TIMEOUT"), default: "300", secret: false,
+        help: "MySQL: a statement the server has not answered within this many seconds ends the command (a server or proxy that accepts and never answers); the heaviest statement at 50,000 projects takes a few seconds" },
     KeySpec { key: "rules.profile", env: Some("SIGOV_PROFILE"), default: "\"recommended\"", secret: false,
         help: "rule profile: reference (the Django commands, row for row) or recommended" },
     KeySpec { key: "rules.timezone", env: Some("SIGOV_TIMEZONE"), default: "\"Europe/Paris\"", secret: false,
@@ -294,6 +298,8 @@ pub struct Config {
     pub metrics_file: Option<PathBuf>,
     pub ping_url: String,
     pub ping_timeout: std::time::Duration,
+    /// Time limits on the database (MySQL).
+    pub db_limits: crate::db::watchdog::Limits,
 }
 
 /// Retention of `sigov purge`, in days; 0 keeps.
@@ -664,7 +670,17 @@ impl Config {
         let ping_url = layers.string("ping.url")?;
         let ping_timeout =
             std::time::Duration::from_secs(u64::from(layers.uint("ping.timeout_secs", 1, 300)?));
+        let secs = |k: &str| -> Result<std::time::Duration> {
+            Ok(std::time::Duration::from_secs(u64::from(
+                layers.uint(k, 1, 86_400)?,
+            )))
+        };
+        let db_limits = crate::db::watchdog::Limits {
+            connect: secs("database.connect_timeout_secs")?,
+            statement: secs("database.statement_timeout_secs")?,
+        };
         Ok(Config {
+            db_limits,
             layers,
             database_url,
             rules,

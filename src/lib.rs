@@ -92,6 +92,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
         return Ok(health_command(&cli, m, args.nagios));
     }
     let cfg = load_config(&cli, m)?;
+    db::watchdog::configure(cfg.db_limits, db::watchdog::OnTimeout::Fail);
     output::enable_progress(
         std::io::stderr().is_terminal()
             && !cli.quiet
@@ -273,7 +274,15 @@ fn health_command(cli: &Cli, m: &ArgMatches, nagios: bool) -> u8 {
         Ok(c)
     });
     let cfg = match cfg {
-        Ok(c) => c,
+        Ok(c) => {
+            let on_timeout = if nagios {
+                db::watchdog::OnTimeout::NagiosCritical
+            } else {
+                db::watchdog::OnTimeout::Fail
+            };
+            db::watchdog::configure(c.db_limits, on_timeout);
+            c
+        }
         Err(e) => {
             let msg = db::one_line(&format!("{e:#}"));
             return if nagios {

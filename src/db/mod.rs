@@ -3,6 +3,7 @@
 
 pub mod migrate;
 pub mod url;
+pub mod watchdog;
 
 use anyhow::{Context, Result};
 use diesel::connection::SimpleConnection;
@@ -119,6 +120,13 @@ impl Db {
         let conn = match url.backend() {
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
+                let limit = watchdog::limits().connect;
+                let _watch = watchdog::watch(limit, || {
+                    format!(
+                        "database `{shown}` timed out after {} while connecting (database.connect_timeout_secs)",
+                        watchdog::seconds(limit)
+                    )
+                });
                 let mut c = MysqlConnection::establish(url.connect_string()).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot connect to database `{shown}`: {}",
@@ -187,9 +195,26 @@ impl Db {
         self.statements
     }
 
+    /// Watches one statement against `database.statement_timeout_secs` (a server that never
+    /// answers ends the command; see `watchdog`). SQLite is a local file: not watched.
+    fn watch_statement(&self) -> Option<watchdog::Watch> {
+        if self.backend() == Backend::Sqlite {
+            return None;
+        }
+        let limit = watchdog::limits().statement;
+        Some(watchdog::watch(limit, || {
+            format!(
+                "database `{}` timed out after {} waiting for an answer (database.statement_timeout_secs)",
+                self.url.redacted(),
+                watchdog::seconds(limit)
+            )
+        }))
+    }
+
     /// Executes one statement with binds; returns the affected row count.
     pub fn execute(&mut self, sql: &str, vals: &[Val]) -> Result<usize, diesel::result::Error> {
         self.statements += 1;
+        let _watch = self.watch_statement();
         with_conn!(&mut self.conn, c, DB => {
             let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
             q.execute(c)
@@ -199,6 +224,7 @@ impl Db {
     /// Runs several statements without binds (DDL, pragmas).
     pub fn batch(&mut self, sql: &str) -> Result<(), diesel::result::Error> {
         self.statements += 1;
+        let _watch = self.watch_statement();
         with_conn!(&mut self.conn, c, DB => c.batch_execute(sql))
     }
 
@@ -208,6 +234,7 @@ impl Db {
         R: LoadRow,
     {
         self.statements += 1;
+        let _watch = self.watch_statement();
         with_conn!(&mut self.conn, c, DB => {
             let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
             q.load::<R>(c)

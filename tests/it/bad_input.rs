@@ -414,3 +414,81 @@ backend_test!(bad_rows_in_the_other_checks_are_counted_skips, |t| {
         "an unknown contract type is shown as stored: {rows:#?}"
     );
 });
+
+/// A server (or proxy) that accepts connections and never says a word.
+fn silent_server() -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < until && held.len() < 8 {
+            match listener.accept() {
+                Ok((c, _)) => held.push(c),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    });
+    (format!("mysql://sigov:s3cret@127.0.0.1:{port}/pm"), handle)
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let (url, _server) = silent_server();
+    for (args, code, stream) in [
+        (vec!["runs", "list"], 1, "stderr"),
+        (vec!["check", "deadlines"], 1, "stderr"),
+        (vec!["health"], 1, "stderr"),
+        (vec!["health", "--nagios"], 2, "stdout"),
+    ] {
+        let started = std::time::Instant::now();
+        let r = Sigov::new()
+            .env("SIGOV_DATABASE_URL", &url)
+            .env("SIGOV_DB_CONNECT_TIMEOUT", "1")
+            .args(&args)
+            .run();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?} did not end in time"
+        );
+        assert_eq!(r.code, code, "{args:?}: {r:#?}");
+        let out = if stream == "stdout" {
+            &r.stdout
+        } else {
+            &r.stderr
+        };
+        assert!(
+            out.contains("database `mysql://sigov:***@127.0.0.1:")
+                && out.contains("timed out after 1 s while connecting"),
+            "{args:?}: {r:#?}"
+        );
+        assert_eq!(out.lines().count(), 1, "{args:?}: one line: {r:#?}");
+        assert!(!format!("{r:?}").contains("s3cret"), "{r:#?}");
+    }
+}
+
+#[test]
+fn a_statement_the_server_never_answers_times_out() {
+    // A table locked by another session: sigov's read waits for it, and gives up in time.
+    let t = TestDb::new(Backend::Mysql);
+    let mut holder = t.db();
+    holder
+        .batch("LOCK TABLES sigov_run WRITE")
+        .expect("lock sigov_run");
+    let started = std::time::Instant::now();
+    let r = t
+        .sigov()
+        .env("SIGOV_DB_STATEMENT_TIMEOUT", "2")
+        .args(["runs", "list"])
+        .run();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.error_line().contains(
+            "timed out after 2 s waiting for an answer (database.statement_timeout_secs)"
+        ),
+        "{r:#?}"
+    );
+    holder.batch("UNLOCK TABLES").expect("unlock");
+}

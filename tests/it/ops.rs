@@ -710,10 +710,7 @@ backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
             vec!["runs", "list", "--since", "106751991168d"],
             "an age of at most 36500 days",
         ),
-        (
-            vec!["runs", "list", "--since=-3d"],
-            "invalid value '-3d'",
-        ),
+        (vec!["runs", "list", "--since=-3d"], "invalid value '-3d'"),
     ] {
         let r = t.sigov().args(&args).run();
         assert_eq!(r.code, 2, "{r:#?}");
