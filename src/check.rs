@@ -382,7 +382,20 @@ fn execute(
     lease: Option<&mut Lease>,
 ) -> Result<(Counters, Vec<AlertLine>)> {
     source::ensure_domain_tables(db, check.tables())?;
+    let repaired_before = crate::db::text::repaired();
+    let nulls_before = crate::db::text::nulls();
     let rules = &cfg.rules;
+    let mut lost = Counters::default();
+    for f in source::integrity(db, check.as_str())? {
+        log::warn!(
+            "{}: {} {} (first id {}): left out",
+            check.as_str(),
+            f.n,
+            f.what,
+            f.first_id.as_deref().unwrap_or("?")
+        );
+        lost.skip_n(f.reason, f.n.max(0) as u64);
+    }
     let today = clock.today;
     let en_cours = |db: &mut Db| -> Result<i64> {
         source::statut_id(db, "EN_COURS")?.ok_or_else(|| {
@@ -397,6 +410,7 @@ fn execute(
         lease,
         counters: Counters::default(),
         lines: Vec::new(),
+        unreadable: Default::default(),
     };
     let size = cfg.page_size;
     let total = match check {
@@ -484,7 +498,14 @@ fn execute(
         }
     };
     source::drop_candidates(db)?;
+    acc.counters.absorb(lost);
     acc.counters.candidates = total.max(0) as u64;
+    acc.counters.repair_n(
+        "invalid_utf8",
+        crate::db::text::repaired() - repaired_before,
+    );
+    acc.counters
+        .repair_n("null_text", crate::db::text::nulls() - nulls_before);
     Ok((acc.counters, acc.lines))
 }
 
@@ -501,6 +522,8 @@ struct Acc<'a> {
     lease: Option<&'a mut Lease>,
     counters: Counters,
     lines: Vec<AlertLine>,
+    /// Alert rows with an unreadable context already counted (a row can be read by two pages).
+    unreadable: std::collections::HashSet<i64>,
 }
 
 impl Acc<'_> {
@@ -526,6 +549,16 @@ impl Acc<'_> {
                 ledger_col,
             };
             let seen = source::seen(db, self.clock, spec, scope)?;
+            for id in &seen.unreadable_ids {
+                if self.unreadable.insert(*id) {
+                    log::warn!(
+                        "{}: {} row id {id}: donnees_contexte is not a JSON object; de-duplicated by recipient, project and type",
+                        self.check,
+                        spec.target.table()
+                    );
+                    self.counters.repair_n("unreadable_context", 1);
+                }
+            }
             let n = cands.len() as u64;
             self.absorb(db, eval(cands, &seen))?;
             bar.inc(n);

@@ -713,6 +713,10 @@ fn print_report(r: &Report, list: bool) {
         let t: Vec<String> = c.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
         crate::outln!("  skipped: {}", t.join(", "));
     }
+    if !c.repaired.is_empty() {
+        let t: Vec<String> = c.repaired.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        crate::outln!("  read despite a defect: {}", t.join(", "));
+    }
     let ms: Vec<String> = c
         .mails_skipped
         .iter()

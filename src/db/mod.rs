@@ -2,6 +2,7 @@
 //! backends (text SQL with typed binds), transactions, and a statement counter.
 
 pub mod migrate;
+pub mod text;
 pub mod url;
 pub mod watchdog;
 
@@ -235,10 +236,47 @@ impl Db {
     {
         self.statements += 1;
         let _watch = self.watch_statement();
-        with_conn!(&mut self.conn, c, DB => {
+        let repaired = text::repaired();
+        let nulls = text::nulls();
+        let rows = with_conn!(&mut self.conn, c, DB => {
             let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
             q.load::<R>(c)
-        })
+        });
+        let rows = rows.map_err(|e| match e {
+            // diesel does not say which column: name the table the statement reads.
+            diesel::result::Error::DeserializationError(d)
+                if d.is::<diesel::result::UnexpectedNullError>() =>
+            {
+                diesel::result::Error::DeserializationError(
+                    format!(
+                        "a NULL where a value is required, in the rows read from `{}`",
+                        main_table(sql)
+                    )
+                    .into(),
+                )
+            }
+            other => other,
+        });
+        let n = text::nulls() - nulls;
+        if n > 0 {
+            log::warn!(
+                "{n} NULL value(s) where text is expected, in the rows read from `{}`: read as empty",
+                main_table(sql)
+            );
+        }
+        let n = text::repaired() - repaired;
+        if n > 0 {
+            log::warn!(
+                "{n} text value(s) read from `{}` are not valid UTF-8; read with U+FFFD in place of the invalid bytes: {}",
+                main_table(sql),
+                text::take_samples()
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        rows
     }
 
     pub fn count(&mut self, sql: &str, vals: &[Val]) -> Result<i64, diesel::result::Error> {
@@ -334,6 +372,13 @@ impl<T: QueryableByName<Mysql> + 'static> LoadRow for T {}
 pub trait LoadRow: QueryableByName<Sqlite> + 'static {}
 #[cfg(all(feature = "sqlite", not(feature = "mysql")))]
 impl<T: QueryableByName<Sqlite> + 'static> LoadRow for T {}
+
+/// The web application's table a statement reads (for log lines): the first named.
+fn main_table(sql: &str) -> &str {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|w| w.starts_with("core_"))
+        .unwrap_or("sigov_cand (the check's candidates, copied from its tables)")
+}
 
 /// Is this error a unique-key violation (another writer recorded the same key)?
 pub fn is_unique_violation(e: &anyhow::Error) -> bool {

@@ -129,6 +129,11 @@ pub struct Counters {
     /// Entities that were due but produced no row (the reference's "ignorées").
     pub ignored_entities: u64,
     pub skipped: BTreeMap<String, u64>,
+    /// Values read in spite of a defect, by defect: `invalid_utf8` (text with bytes that are
+    /// not UTF-8, read with U+FFFD), `unreadable_context` (an alert row whose context is not a
+    /// JSON object, de-duplicated from its columns). Each is logged where it is found.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub repaired: BTreeMap<String, u64>,
     pub by_type: BTreeMap<String, u64>,
     pub mails_queued: u64,
     pub mails_skipped: BTreeMap<String, u64>,
@@ -152,6 +157,11 @@ impl Counters {
             *self.skipped.entry(reason.to_owned()).or_default() += n;
         }
     }
+    pub fn repair_n(&mut self, defect: &str, n: u64) {
+        if n > 0 {
+            *self.repaired.entry(defect.to_owned()).or_default() += n;
+        }
+    }
     pub fn skip_mail(&mut self, reason: &str) {
         *self.mails_skipped.entry(reason.to_owned()).or_default() += 1;
     }
@@ -168,6 +178,9 @@ impl Counters {
         }
         for (k, v) in o.by_type {
             *self.by_type.entry(k).or_default() += v;
+        }
+        for (k, v) in o.repaired {
+            *self.repaired.entry(k).or_default() += v;
         }
         self.mails_queued += o.mails_queued;
         for (k, v) in o.mails_skipped {
@@ -213,6 +226,14 @@ pub struct Seen {
     /// (recipient, entity, type, discriminator read from the row's JSON context: a due date
     /// `due=YYYY-MM-DD`, an end date, or `""` for "once ever")
     pub once: HashSet<(String, String, String, String)>,
+    /// Rows whose JSON context cannot be read (not JSON, or not an object): what can be read of
+    /// them, (recipient, entity column: project or stage, type, business date). A candidate of
+    /// the same recipient, project (or stage) and type is taken as already alerted, that day for
+    /// a daily alert, ever for a once-only one: a row that cannot be read never causes a
+    /// duplicate (it may, at worst, hold back an alert of another task of the same project).
+    pub unreadable: HashSet<(String, String, String, Option<NaiveDate>)>,
+    /// Ids of those rows (counted once per run as `unreadable_context`).
+    pub unreadable_ids: Vec<i64>,
 }
 
 /// How a check's existing alert rows are read back for de-duplication (the source layer runs
@@ -498,17 +519,47 @@ impl<'a> Engine<'a> {
         r
     }
 
+    /// Whether an unreadable row of this recipient, project (or stage) and type exists: within
+    /// `window` (a daily alert), or at all (a once-only one).
+    fn unreadable_match(
+        &self,
+        s: &Subject,
+        typ: &str,
+        rec: &str,
+        window: Option<(NaiveDate, NaiveDate)>,
+    ) -> bool {
+        if self.seen.unreadable.is_empty() {
+            return false;
+        }
+        let column = match s.target {
+            Target::Alerte => s.projet.id.as_str(),
+            Target::NotificationEtape => s.etape_id.unwrap_or_default(),
+        };
+        self.seen.unreadable.iter().any(|(r, e, t, day)| {
+            r == rec
+                && e == column
+                && t == typ
+                && match (window, day) {
+                    (None, _) => true,
+                    (Some((from, to)), Some(d)) => (from..=to).contains(d),
+                    // A daily row without a readable date: taken as today's.
+                    (Some(_), None) => true,
+                }
+        })
+    }
+
     fn key(&self, s: &Subject, typ: &str, rec: &str, dedup: Dedup) -> (String, bool) {
         let prefix = format!("{}:{typ}:{}:{rec}", s.check, s.entity);
         match dedup {
             Dedup::Daily => {
-                let dup = self.seen.daily_in(
-                    &prefix,
-                    rec,
-                    &s.entity,
-                    typ,
-                    (self.window_start, self.today),
-                );
+                let dup =
+                    self.seen.daily_in(
+                        &prefix,
+                        rec,
+                        &s.entity,
+                        typ,
+                        (self.window_start, self.today),
+                    ) || self.unreadable_match(s, typ, rec, Some((self.window_start, self.today)));
                 (format!("{prefix}:{}", self.today), dup)
             }
             Dedup::Once(disc) => {
@@ -523,7 +574,8 @@ impl<'a> Engine<'a> {
                         s.entity.clone(),
                         typ.to_owned(),
                         disc.to_owned(),
-                    ));
+                    ))
+                    || self.unreadable_match(s, typ, rec, None);
                 (key, dup)
             }
         }

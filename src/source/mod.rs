@@ -2,6 +2,7 @@
 //! Dates are read as text so that zero or corrupt values become counted skips, not errors.
 
 use crate::clock::Clock;
+use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Val};
 use crate::rules::{
     budget, contracts, deadlines, stages, statut_label, tasks, Person, ProjectInfo, Seen, SeenSpec,
@@ -40,7 +41,15 @@ pub fn statut_id(db: &mut Db, code: &str) -> Result<Option<i64>> {
             &[code.into()],
         )
         .context("cannot read core_statutprojet")?;
-    Ok(rows.first().map(|r| r.id))
+    match rows.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.id)),
+        many => anyhow::bail!(
+            "core_statutprojet has {} rows named `{code}` (ids {}): the web application keeps this name unique; remove the duplicate before checking (sigov will not guess which one the projects use)",
+            many.len(),
+            many.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
 
 /// Person columns, prefixed by `p_`, selected from alias `u`.
@@ -62,13 +71,13 @@ fn project_cols() -> &'static str {
 
 #[derive(QueryableByName)]
 struct ProjectCols {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     projet_id: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     projet_nom: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     projet_client: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     projet_statut: String,
 }
 
@@ -86,15 +95,15 @@ impl ProjectCols {
 /// A person from a LEFT JOIN: absent when the referenced user does not exist.
 #[derive(QueryableByName)]
 struct OptPerson {
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     p_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     p_username: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     p_first: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     p_last: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     p_email: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     p_super: Option<i64>,
@@ -124,7 +133,7 @@ impl OptPerson {
 
 #[derive(QueryableByName)]
 struct MemberRow {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     projet_id: String,
     #[diesel(sql_type = BigInt)]
     resp: i64,
@@ -266,9 +275,9 @@ fn page_teams(db: &mut Db, page: (i64, i64), only_resp: bool) -> Result<Teams> {
 struct DeadlineRow {
     #[diesel(embed)]
     proj: ProjectCols,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     date_fin: Option<String>,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     createur_id: String,
     #[diesel(embed)]
     createur: OptPerson,
@@ -327,13 +336,13 @@ pub fn deadline_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<deadlines::Can
 struct StageRow {
     #[diesel(embed)]
     proj: ProjectCols,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     etape_id: String,
     #[diesel(sql_type = BigInt)]
     ordre: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     type_code: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     date_fin: Option<String>,
     #[diesel(embed)]
     createur: OptPerson,
@@ -404,15 +413,15 @@ fn first(teams: &Teams, projet: &str) -> Option<Person> {
 struct TaskRow {
     #[diesel(embed)]
     proj: ProjectCols,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     tache_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     module_nom: Option<String>,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     nom: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     date_fin: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     assignee_id: Option<String>,
     #[diesel(embed)]
     assignee: OptPerson,
@@ -534,7 +543,7 @@ pub fn task_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<tasks::Candidate>>
 struct BudgetRow {
     #[diesel(embed)]
     proj: ProjectCols,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     devise: String,
     #[diesel(sql_type = BigInt)]
     budget_cents: i64,
@@ -632,13 +641,13 @@ pub fn budget_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<budget::Candidat
 struct ContractRow {
     #[diesel(embed)]
     proj: ProjectCols,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     contrat_id: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     type_garantie: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     date_debut: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     date_fin: Option<String>,
     #[diesel(sql_type = BigInt)]
     renewed: i64,
@@ -773,21 +782,23 @@ pub fn contract_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<contracts::Can
 
 #[derive(QueryableByName)]
 struct ExistingRow {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     destinataire_id: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     entity_id: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     typ: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     date_creation: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     donnees_contexte: Option<String>,
 }
 
 #[derive(QueryableByName)]
 struct KeyRow {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     alert_key: String,
 }
 
@@ -812,7 +823,7 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result
         };
         let mut vals = page_vals();
         let mut sql = format!(
-            "SELECT a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
+            "SELECT a.id AS id, a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
              {dc} AS date_creation, a.donnees_contexte AS donnees_contexte \
              FROM {pg} {table} a ON a.{entity} = pg.id WHERE +a.{typ} IN ({marks})",
             dc = db.text("a.date_creation"),
@@ -830,11 +841,23 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result
             .load(&sql, &vals)
             .with_context(|| format!("cannot read existing rows of {}", spec.target.table()))?;
         for r in rows {
+            let created = r
+                .date_creation
+                .as_deref()
+                .and_then(crate::clock::parse_stored_datetime)
+                .map(|c| clock.local_date(c));
             let ctx = r
                 .donnees_contexte
                 .as_deref()
                 .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-                .unwrap_or(serde_json::Value::Null);
+                .filter(serde_json::Value::is_object);
+            let Some(ctx) = ctx else {
+                // Decide from what can be read: recipient, project (or stage), type, day.
+                seen.unreadable
+                    .insert((r.destinataire_id, r.entity_id, r.typ, created));
+                seen.unreadable_ids.push(r.id);
+                continue;
+            };
             let Some(ent) = (spec.entity)(&r.entity_id, &ctx) else {
                 continue;
             };
@@ -842,13 +865,8 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result
                 seen.once
                     .insert((r.destinataire_id.clone(), ent.clone(), r.typ.clone(), d));
             }
-            if let Some(created) = r
-                .date_creation
-                .as_deref()
-                .and_then(crate::clock::parse_stored_datetime)
-            {
-                seen.daily
-                    .insert((r.destinataire_id, ent, r.typ, clock.local_date(created)));
+            if let Some(created) = created {
+                seen.daily.insert((r.destinataire_id, ent, r.typ, created));
             }
         }
     }
@@ -874,4 +892,168 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result
         .context("cannot read the alert ledger")?;
     seen.keys = keys.into_iter().map(|k| k.alert_key).collect();
     Ok(seen)
+}
+
+/// Rows that would drop out of a check's joins or filters without a trace: counted and
+/// logged with their table and the first id, instead of vanishing. One statement per check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The skip reason, as counted.
+    pub reason: &'static str,
+    /// What it means, for the log line (names the table).
+    pub what: &'static str,
+    pub n: i64,
+    pub first_id: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct FindingRow {
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    reason: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    first_id: Option<String>,
+}
+
+/// (reason, what, table alias `x` and its FROM, condition) of each kind of lost row.
+type Probe = (&'static str, &'static str, &'static str, String);
+
+fn malformed_date(db: &Db, col: &str) -> Option<String> {
+    // MySQL's DATE columns hold dates (zero dates are counted where they are read); SQLite
+    // holds whatever was stored: text in another format is left out by every date filter.
+    match db.backend() {
+        crate::db::Backend::Sqlite => Some(format!(
+            "{col} IS NOT NULL AND (typeof({col}) <> 'text' OR {col} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')"
+        )),
+        _ => None,
+    }
+}
+
+fn probes(db: &Db, check: &str) -> Vec<Probe> {
+    let status = (
+        "project_without_status",
+        "core_projet rows whose statut_id has no core_statutprojet row (never in progress)",
+        "core_projet x LEFT JOIN core_statutprojet s ON s.id = x.statut_id",
+        "s.id IS NULL".to_owned(),
+    );
+    let team = (
+        "assignment_without_user",
+        "active core_affectation rows whose utilisateur_id has no core_utilisateur row (not in the team)",
+        "core_affectation x LEFT JOIN core_utilisateur u ON u.id = x.utilisateur_id",
+        "x.date_fin IS NULL AND u.id IS NULL".to_owned(),
+    );
+    let mut out: Vec<Probe> = match check {
+        "deadlines" | "stages" => vec![status, team],
+        "tasks" => vec![
+            status,
+            team,
+            (
+                "task_without_stage",
+                "core_tacheetape rows whose etape_id has no core_etapeprojet row",
+                "core_tacheetape x LEFT JOIN core_etapeprojet e ON e.id = x.etape_id",
+                "e.id IS NULL".to_owned(),
+            ),
+        ],
+        "budget" => vec![
+            status,
+            (
+                "budget_line_bad_amount",
+                "core_lignebudget rows whose montant is NULL or not a number (not added up)",
+                "core_lignebudget x",
+                match db.backend() {
+                    crate::db::Backend::Sqlite => {
+                        "x.montant IS NULL OR typeof(x.montant) NOT IN ('integer', 'real')"
+                            .to_owned()
+                    }
+                    _ => "x.montant IS NULL".to_owned(),
+                },
+            ),
+        ],
+        "contracts" => vec![(
+            "contract_without_project",
+            "core_contratgarantie rows whose projet_id has no core_projet row",
+            "core_contratgarantie x LEFT JOIN core_projet p ON p.id = x.projet_id",
+            "p.id IS NULL".to_owned(),
+        )],
+        _ => Vec::new(),
+    };
+    let dates: &[(&str, &str, &str)] = match check {
+        "deadlines" => &[(
+            "core_projet",
+            "date_fin",
+            "core_projet rows whose date_fin is text that is not a date (YYYY-MM-DD)",
+        )],
+        "stages" => &[(
+            "core_etapeprojet",
+            "date_fin_prevue",
+            "core_etapeprojet rows whose date_fin_prevue is text that is not a date (YYYY-MM-DD)",
+        )],
+        "tasks" => &[
+            (
+                "core_tacheetape",
+                "date_fin",
+                "core_tacheetape rows whose date_fin is text that is not a date (YYYY-MM-DD)",
+            ),
+            (
+                "core_tachemodule",
+                "date_fin",
+                "core_tachemodule rows whose date_fin is text that is not a date (YYYY-MM-DD)",
+            ),
+        ],
+        "contracts" => &[(
+            "core_contratgarantie",
+            "date_fin",
+            "core_contratgarantie rows whose date_fin is text that is not a date (YYYY-MM-DD)",
+        )],
+        _ => &[],
+    };
+    for (table, col, what) in dates {
+        if let Some(cond) = malformed_date(db, &format!("x.{col}")) {
+            let from: &'static str = match *table {
+                "core_projet" => "core_projet x",
+                "core_etapeprojet" => "core_etapeprojet x",
+                "core_tacheetape" => "core_tacheetape x",
+                "core_tachemodule" => "core_tachemodule x",
+                _ => "core_contratgarantie x",
+            };
+            out.push(("date_not_a_date", what, from, cond));
+        }
+    }
+    out
+}
+
+/// What `check` would lose without a trace (see [`Finding`]); only kinds found.
+pub fn integrity(db: &mut Db, check: &str) -> Result<Vec<Finding>> {
+    let probes = probes(db, check);
+    if probes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = probes
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, from, cond))| {
+            format!(
+                "SELECT '{i}' AS reason, COUNT(*) AS n, MIN({}) AS first_id FROM {from} WHERE {cond}",
+                db.text("x.id")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let rows: Vec<FindingRow> = db
+        .load(&sql, &[])
+        .context("cannot check the integrity of the rows the check reads")?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.n > 0)
+        .filter_map(|r| {
+            let (reason, what, _, _) = probes.get(r.reason.parse::<usize>().ok()?)?;
+            Some(Finding {
+                reason,
+                what,
+                n: r.n,
+                first_id: r.first_id,
+            })
+        })
+        .collect())
 }

@@ -492,3 +492,233 @@ fn a_statement_the_server_never_answers_times_out() {
     );
     holder.batch("UNLOCK TABLES").expect("unlock");
 }
+
+const BP: &str = "f1000000000000000000000000000001";
+const BE: &str = "f2000000000000000000000000000001";
+
+/// One project overdue since 2026-11-10 with a stage, an overdue task and a responsable.
+fn overdue_project(t: &TestDb) -> Data {
+    let mut d = Data::new(t);
+    d.project(BP, "Projet témoin", Some("2026-11-10"));
+    d.member("f3000000000000000000000000000001", BP, RESP, true);
+    d.stage(BE, BP, DEVELOPPEMENT, "EN_COURS", Some("2026-11-15"));
+    d.task(
+        "f4000000000000000000000000000001",
+        BE,
+        "Tâche en retard",
+        "EN_COURS",
+        "2026-11-12",
+        Some(MEMBER),
+    );
+    d
+}
+
+#[test]
+fn text_that_is_not_utf8_is_read_lossily_and_counted() {
+    // SQLite stores any bytes in TEXT: one bad name must not stop the check for every project.
+    let t = TestDb::new(Backend::Sqlite);
+    let mut d = overdue_project(&t);
+    d.project(
+        "f1000000000000000000000000000002",
+        "Projet sain",
+        Some("2026-11-11"),
+    );
+    d.member(
+        "f3000000000000000000000000000002",
+        "f1000000000000000000000000000002",
+        RESP,
+        true,
+    );
+    t.exec(&format!(
+        "UPDATE core_projet SET nom = CAST(X'50726f6a6574ff20c3a9' AS TEXT) WHERE id = '{BP}'"
+    ));
+    for which in ["deadlines", "stages", "tasks", "budget", "contracts"] {
+        let (code, v) = t.run_check(which, "recommended", &["-v"]);
+        assert_eq!(code, 0, "{which}: {v:#}");
+    }
+    let (_, v) = t.run_check("deadlines", "recommended", &["--dry-run"]);
+    let _ = v;
+    let rows = alerts(&t);
+    assert!(
+        rows.iter().any(|r| r.2.contains("Projet\u{FFFD} é")),
+        "the bad bytes are shown as U+FFFD: {rows:#?}"
+    );
+    assert!(rows.iter().any(|r| r.2.contains("Projet sain")));
+    let runs = t
+        .sigov()
+        .args(["runs", "list", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert!(
+        runs.to_string().contains("\"invalid_utf8\""),
+        "counted in the run: {runs:#}"
+    );
+}
+
+backend_test!(an_unreadable_context_never_causes_a_duplicate, |t| {
+    let _d = overdue_project(&t);
+    // Rows of today (10:00 UTC) with a context that is JSON but not an object: the same alert
+    // for the same recipient and project is not created again.
+    t.exec(&format!(
+        "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
+         donnees_contexte, destinataire_id, projet_id) VALUES \
+         ('TACHES_EN_RETARD', 'WARNING', 't', 'm', 0, '2026-11-22 08:00:00', NULL, '[1, 2]', '{MEMBER}', '{BP}'), \
+         ('ECHEANCE_DEPASSEE', 'DANGER', 't', 'm', 0, '2026-11-22 08:00:00', NULL, '\"texte\"', '{RESP}', '{BP}')"
+    ));
+    let v = t.check_ok("tasks", "reference");
+    let to: Vec<&str> = v["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["recipient"].as_str())
+        .collect();
+    assert!(!to.contains(&"membre"), "no second task alert: {v:#}");
+    assert_eq!(v["counters"]["repaired"]["unreadable_context"], 1, "{v:#}");
+    let v = t.check_ok("deadlines", "reference");
+    let created: Vec<&str> = v["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["recipient"].as_str())
+        .collect();
+    assert!(!created.contains(&"resp"), "no second overdue alert: {v:#}");
+    assert_eq!(v["counters"]["repaired"]["unreadable_context"], 1, "{v:#}");
+});
+
+backend_test!(rows_that_would_drop_out_are_counted_and_logged, |t| {
+    let mut d = overdue_project(&t);
+    let off = match t.backend {
+        Backend::Sqlite => "PRAGMA foreign_keys = OFF",
+        Backend::Mysql => "SET FOREIGN_KEY_CHECKS = 0",
+    };
+    let on = match t.backend {
+        Backend::Sqlite => "PRAGMA foreign_keys = ON",
+        Backend::Mysql => "SET FOREIGN_KEY_CHECKS = 1",
+    };
+    let mut db = t.db();
+    db.batch(off).expect("fk off");
+    for sql in [
+        "INSERT INTO core_affectation (id, est_responsable_principal, pourcentage_temps, date_debut, date_fin, projet_id, \
+         utilisateur_id, notes) VALUES ('f5000000000000000000000000000001', 0, 100, '2025-06-01 08:00:00', NULL, \
+         'f1000000000000000000000000000001', '99999999999999999999999999999999', '')".to_owned(),
+        "INSERT INTO core_contratgarantie (id, type_garantie, date_debut, date_fin, sla_heures, description_couverture, \
+         exclusions, date_creation, cree_par_id, projet_id) VALUES ('f6000000000000000000000000000001', 'MAINTENANCE', \
+         '2025-01-01', '2026-12-01', 24, '', '', '2025-01-01 00:00:00', NULL, '99999999999999999999999999999998')".to_owned(),
+        "INSERT INTO core_projet (id, nom, description, client, budget_previsionnel, devise, priorite, date_creation, \
+         date_modification, commentaires, createur_id, statut_id, notifications_admin_activees, date_fin) VALUES \
+         ('f1000000000000000000000000000009', 'Statut perdu', '', '', 1000, 'EUR', 'HAUTE', '2025-06-01 08:00:00', \
+         '2025-06-01 08:00:00', '', 'a0000000000000000000000000000001', 999, 0, '2026-11-23')".to_owned(),
+    ] {
+        db.batch(&sql).expect("orphan row");
+    }
+    db.batch(on).expect("fk on");
+    d.task(
+        "f4000000000000000000000000000002",
+        BE,
+        "Orpheline",
+        "EN_COURS",
+        "2026-11-12",
+        Some(MEMBER),
+    );
+    let mut db = t.db();
+    db.batch(off).expect("fk off");
+    db.batch("UPDATE core_tacheetape SET etape_id = '99999999999999999999999999999997' WHERE id = 'f4000000000000000000000000000002'")
+        .expect("orphan task");
+    if t.backend == Backend::Sqlite {
+        d.line("f7000000000000000000000000000001", BP, "10.00");
+        db.batch(
+            "UPDATE core_lignebudget SET montant = 'douze euros' WHERE id = 'f7000000000000000000000000000001'; \
+             UPDATE core_projet SET date_fin = '30/11/2026' WHERE id = 'f1000000000000000000000000000001'",
+        )
+        .expect("bad values");
+    }
+    db.batch(on).expect("fk on");
+    let want: &[(&str, &[&str])] = &[
+        (
+            "deadlines",
+            &["project_without_status", "assignment_without_user"],
+        ),
+        ("tasks", &["task_without_stage"]),
+        ("contracts", &["contract_without_project"]),
+    ];
+    for (which, reasons) in want {
+        let r = t
+            .sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args([
+                "check",
+                which,
+                "--format",
+                "json",
+                "--date",
+                "2026-11-22",
+                "--no-mail",
+            ])
+            .run();
+        assert_eq!(r.code, 0, "{r:#?}");
+        let v = r.json();
+        for reason in *reasons {
+            assert_eq!(
+                v["counters"]["skipped"][reason], 1,
+                "{which} {reason}: {v:#}"
+            );
+            assert!(r.stderr.contains("left out"), "{which}: logged: {r:#?}");
+        }
+    }
+    if t.backend == Backend::Sqlite {
+        let v = t.check_ok("budget", "recommended");
+        assert_eq!(
+            v["counters"]["skipped"]["budget_line_bad_amount"], 1,
+            "{v:#}"
+        );
+        let v = t.check_ok("deadlines", "recommended");
+        assert_eq!(v["counters"]["skipped"]["date_not_a_date"], 1, "{v:#}");
+    }
+});
+
+#[test]
+fn a_null_where_text_is_expected_is_read_as_empty_and_counted() {
+    let t = TestDb::new(Backend::Mysql);
+    let _d = overdue_project(&t);
+    t.exec("ALTER TABLE core_projet MODIFY client varchar(200) NULL");
+    t.exec(&format!(
+        "UPDATE core_projet SET client = NULL WHERE id = '{BP}'"
+    ));
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args([
+            "check",
+            "deadlines",
+            "--format",
+            "json",
+            "--date",
+            "2026-11-22",
+            "--no-mail",
+        ])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(r.json()["counters"]["repaired"]["null_text"], 1, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("1 NULL value(s) where text is expected, in the rows read from `"),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn two_en_cours_rows_are_refused() {
+    // A site that dropped the unique index: sigov will not pick one silently.
+    let t = TestDb::new(Backend::Mysql);
+    let _d = overdue_project(&t);
+    t.exec("ALTER TABLE core_statutprojet DROP INDEX nom");
+    t.exec("INSERT INTO core_statutprojet (id, nom, description, couleur_affichage, ordre_affichage) VALUES (99, 'EN_COURS', '', '#000000', 9)");
+    let r = t.sigov().args(["check", "deadlines"]).run();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error_line()
+            .contains("core_statutprojet has 2 rows named `EN_COURS` (ids 12, 99)"),
+        "{r:#?}"
+    );
+}
