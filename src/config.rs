@@ -7,6 +7,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// The first `SIGOV_*` (or `RUST_LOG`) variable whose value is not UTF-8, by name.
+pub fn non_utf8_variable(
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Option<String> {
+    vars.filter(|(_, v)| v.to_str().is_none())
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .find(|k| k.starts_with("SIGOV_") || k == "RUST_LOG")
+}
+
 /// Where the file is looked for when neither `--config` nor `SIGOV_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/sigov/sigov.toml";
 

@@ -125,7 +125,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             )
         }
         Command::Db(DbCommand::Migrate) => {
-            let mut db = db::Db::connect(cfg.require_database_url()?)?;
+            let mut db = db::Db::create(cfg.require_database_url()?)?;
             let applied = db::migrate::run_pending(&mut db)?;
             out.migrated(&db, &applied);
             Ok(exit::OK)

@@ -4,6 +4,11 @@ use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A SIGOV_* variable that is not UTF-8 is a configuration error naming it, never "unset".
+    if let Some(name) = sigov::config::non_utf8_variable(std::env::vars_os()) {
+        eprintln!("sigov: environment variable {name} is not valid UTF-8");
+        return ExitCode::from(sigov::exit::FAILURE);
+    }
     let matches = sigov::cli::Cli::command().get_matches();
     let cli = match sigov::cli::Cli::from_arg_matches(&matches) {
         Ok(c) => c,

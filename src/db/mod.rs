@@ -117,6 +117,22 @@ impl Db {
     }
 
     pub fn connect_parsed(url: DbUrl) -> Result<Db> {
+        Self::open(url, false)
+    }
+
+    /// Like [`Db::connect`], creating a SQLite file that does not exist yet (`db migrate`,
+    /// `demo`); every other command refuses a missing file: a typo must not become an empty
+    /// database.
+    pub fn create(url: &str) -> Result<Db> {
+        Self::open(DbUrl::parse(url)?, true)
+    }
+
+    /// [`Db::create`] for a parsed URL.
+    pub fn create_parsed(url: DbUrl) -> Result<Db> {
+        Self::open(url, true)
+    }
+
+    fn open(url: DbUrl, create: bool) -> Result<Db> {
         let shown = url.redacted();
         let conn = match url.backend() {
             #[cfg(feature = "mysql")]
@@ -153,6 +169,11 @@ impl Db {
                                 dir.display()
                             );
                         }
+                    }
+                    if !create && !p.exists() {
+                        anyhow::bail!(
+                            "database `{shown}` does not exist; `sigov demo` creates a demo database, `sigov db migrate` sigov's tables"
+                        );
                     }
                 }
                 let mut c = SqliteConnection::establish(path).map_err(|e| {

@@ -90,7 +90,7 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
     if let Some(path) = url.sqlite_path() {
         let p = std::path::Path::new(path);
         if p.exists() {
-            let mut db = Db::connect_parsed(url.clone())?;
+            let mut db = Db::create_parsed(url.clone())?;
             if has_projects(&mut db)? && !is_demo(&mut db)? {
                 bail!("`{path}` holds projects that `sigov demo` did not create; refusing to overwrite it");
             }
@@ -103,7 +103,7 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
             }
         }
     }
-    let mut db = Db::connect_parsed(url.clone())?;
+    let mut db = Db::create_parsed(url.clone())?;
     if db.backend() == Backend::Mysql {
         if has_projects(&mut db)? && !is_demo(&mut db)? {
             bail!(

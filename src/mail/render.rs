@@ -309,6 +309,13 @@ impl Renderer {
     /// Compiles every template (overrides included): a template error shows here, once, before
     /// any mail is claimed.
     pub fn new(cfg: &MailCfg) -> Result<Renderer> {
+        if let Some(dir) = &cfg.templates_dir {
+            anyhow::ensure!(
+                dir.is_dir(),
+                "mail.templates_dir `{}` is not a directory (mail would go out without the site's templates)",
+                dir.display()
+            );
+        }
         let mut env = Environment::new();
         env.set_formatter(django_escape);
         env.set_keep_trailing_newline(false);

@@ -14,12 +14,22 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 use std::collections::HashMap;
 
-/// The domain tables every check needs; a clear error names the first one missing.
+/// The domain tables every check needs; a clear error names the first one missing, and tells a
+/// table that cannot be read (a missing SELECT grant: MySQL hides such tables from
+/// `information_schema`) from one that does not exist.
 pub fn ensure_domain_tables(db: &mut Db, tables: &[&str]) -> Result<()> {
     for t in tables {
-        if !db.table_exists(t)? {
+        if let Err(e) = db.count(&format!("SELECT COUNT(*) AS n FROM {t} WHERE 1 = 0"), &[]) {
+            let msg = crate::db::one_line(&e.to_string());
+            let missing = msg.contains("doesn't exist") || msg.contains("no such table");
+            if missing {
+                anyhow::bail!(
+                    "table `{t}` is missing in `{}`: is this the SI-Gouvernance database? (`sigov demo` creates a demo one)",
+                    db.url().redacted()
+                );
+            }
             anyhow::bail!(
-                "table `{t}` is missing in `{}`: is this the SI-Gouvernance database? (`sigov demo` creates a demo one)",
+                "cannot read table `{t}` in `{}`: {msg} (MySQL: GRANT SELECT ON {t}; see the README's least-privilege grants)",
                 db.url().redacted()
             );
         }

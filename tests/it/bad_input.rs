@@ -722,3 +722,67 @@ fn two_en_cours_rows_are_refused() {
         "{r:#?}"
     );
 }
+
+#[test]
+fn a_sqlite_file_that_does_not_exist_is_refused() {
+    let dir = std::env::temp_dir().join(format!("sigov-typo-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}", dir.join("typo.db").display());
+    for args in [
+        vec!["check", "deadlines"],
+        vec!["runs", "list"],
+        vec!["db", "status"],
+        vec!["health"],
+    ] {
+        let r = Sigov::new()
+            .env("SIGOV_DATABASE_URL", &url)
+            .args(&args)
+            .run();
+        assert_eq!(r.code, 1, "{args:?}: {r:#?}");
+        let want = "does not exist; `sigov demo` creates a demo database, `sigov db migrate` sigov's tables";
+        if args[0] == "health" {
+            assert!(r.stdout.contains(want), "{r:#?}");
+        } else {
+            assert!(r.error_line().contains(want), "{args:?}: {r:#?}");
+        }
+        assert!(!dir.join("typo.db").exists(), "{args:?} created the file");
+    }
+    // `db migrate` creates it.
+    Sigov::new()
+        .env("SIGOV_DATABASE_URL", &url)
+        .args(["db", "migrate"])
+        .run()
+        .ok();
+    assert!(dir.join("typo.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_templates_dir_that_does_not_exist_is_an_error() {
+    let r = Sigov::new()
+        .env("SIGOV_MAIL_TEMPLATES", "/nonexistent/sigov-templates")
+        .args(["mail", "preview"])
+        .run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.error_line()
+            .contains("mail.templates_dir `/nonexistent/sigov-templates` is not a directory"),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn a_sigov_variable_that_is_not_utf8_is_an_error_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut s = Sigov::new().args(["config", "show"]);
+    s.cmd.env(
+        "SIGOV_MAIL_FROM",
+        std::ffi::OsStr::from_bytes(b"Alerte \xff <a@b.c>"),
+    );
+    let r = s.run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert_eq!(
+        r.error_line(),
+        "sigov: environment variable SIGOV_MAIL_FROM is not valid UTF-8"
+    );
+}

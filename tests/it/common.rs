@@ -62,6 +62,8 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(&name);
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}", dir.join("test.db").display());
+                // An empty database is an existing file (sigov refuses a missing one).
+                Db::create(&url).expect("create the SQLite file");
                 TestDb {
                     backend,
                     url,
@@ -103,7 +105,7 @@ impl TestDb {
     }
 
     pub fn db(&self) -> Db {
-        Db::connect(&self.url).expect("connect to test database")
+        Db::create(&self.url).expect("connect to test database")
     }
 
     pub fn sigov(&self) -> Sigov {

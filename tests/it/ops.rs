@@ -718,3 +718,99 @@ backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
         assert!(!r.stderr.contains("panicked"), "{r:#?}");
     }
 });
+
+/// The README's least-privilege grants, for database `db` and user `user`@'%'.
+fn readme_grants(db: &str, user: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string("README.md").expect("README.md");
+    let section = readme
+        .split("### Least-privilege MySQL grants")
+        .nth(1)
+        .expect("the README documents the grants");
+    let block = section
+        .split("```sql")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("an sql block");
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("GRANT"))
+        .map(|l| {
+            l.trim_end_matches(';')
+                .replace(" pm.", &format!(" {db}."))
+                .replace("'sigov'@'%'", &format!("'{user}'@'%'"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_command_runs_under_the_readme_least_privilege_grants() {
+    let t = TestDb::new(sigov::db::Backend::Mysql);
+    let mut d = Data::new(&t);
+    d.project(
+        "f8000000000000000000000000000001",
+        "Droits minimaux",
+        Some("2026-11-10"),
+    );
+    d.member(
+        "f8100000000000000000000000000001",
+        "f8000000000000000000000000000001",
+        RESP,
+        true,
+    );
+    let user = format!("sigov_lp_{}", unique());
+    let mut root = t.db();
+    root.batch(&format!(
+        "CREATE USER '{user}'@'%' IDENTIFIED BY 'lp-secret'"
+    ))
+    .expect("create user");
+    let grants = readme_grants(&t.name, &user);
+    assert!(grants.len() > 15, "{grants:?}");
+    for g in &grants {
+        root.batch(g).unwrap_or_else(|e| panic!("{g}: {e}"));
+    }
+    let host = mysql_server();
+    let host = host.rsplit('@').next().expect("host");
+    let url = format!("mysql://{user}:lp-secret@{host}/{}", t.name);
+    let mail = std::env::temp_dir().join(format!("sigov-lp-{}", unique()));
+    std::fs::create_dir_all(&mail).expect("mail dir");
+    let run = |args: &[&str]| {
+        Sigov::new()
+            .env("SIGOV_DATABASE_URL", &url)
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env(
+                "SIGOV_MAIL_TRANSPORT",
+                &format!("file://{}", mail.display()),
+            )
+            .args(args)
+            .run()
+    };
+    for args in [
+        vec!["check", "all"],
+        vec!["check", "all"],
+        vec!["mail", "flush"],
+        vec!["mail", "queue"],
+        vec!["runs", "list"],
+        vec!["health"],
+        vec!["purge"],
+        vec!["db", "status"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?} under the README's grants: {r:#?}");
+    }
+    assert!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet") > 0);
+    // One grant less: the error says it cannot read, not that the table is missing.
+    root.batch(&format!(
+        "REVOKE SELECT ON {}.core_projet FROM '{user}'@'%'",
+        t.name
+    ))
+    .expect("revoke");
+    let r = run(&["check", "deadlines"]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let line = r.error_line();
+    assert!(line.contains("cannot read table `core_projet`"), "{line}");
+    assert!(!line.contains("is missing"), "{line}");
+    assert!(!line.contains("lp-secret"), "{line}");
+    let _ = root.batch(&format!("DROP USER '{user}'@'%'"));
+    let _ = std::fs::remove_dir_all(&mail);
+}
