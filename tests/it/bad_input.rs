@@ -566,24 +566,17 @@ backend_test!(an_unreadable_context_never_causes_a_duplicate, |t| {
          ('TACHES_EN_RETARD', 'WARNING', 't', 'm', 0, '2026-11-22 08:00:00', NULL, '[1, 2]', '{MEMBER}', '{BP}'), \
          ('ECHEANCE_DEPASSEE', 'DANGER', 't', 'm', 0, '2026-11-22 08:00:00', NULL, '\"texte\"', '{RESP}', '{BP}')"
     ));
-    let v = t.check_ok("tasks", "reference");
-    let to: Vec<&str> = v["alerts"]
-        .as_array()
-        .expect("alerts")
-        .iter()
-        .filter_map(|a| a["recipient"].as_str())
-        .collect();
-    assert!(!to.contains(&"membre"), "no second task alert: {v:#}");
-    assert_eq!(v["counters"]["repaired"]["unreadable_context"], 1, "{v:#}");
-    let v = t.check_ok("deadlines", "reference");
-    let created: Vec<&str> = v["alerts"]
-        .as_array()
-        .expect("alerts")
-        .iter()
-        .filter_map(|a| a["recipient"].as_str())
-        .collect();
-    assert!(!created.contains(&"resp"), "no second overdue alert: {v:#}");
-    assert_eq!(v["counters"]["repaired"]["unreadable_context"], 1, "{v:#}");
+    for (check, recipient) in [("tasks", "membre"), ("deadlines", "resp")] {
+        let v = t.check_ok(check, "reference");
+        let to: Vec<&str> = v["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter_map(|a| a["recipient"].as_str())
+            .collect();
+        assert!(!to.contains(&recipient), "{check}: no second alert: {v:#}");
+        assert_eq!(v["counters"]["repaired"]["unreadable_context"], 1, "{v:#}");
+    }
 });
 
 backend_test!(rows_that_would_drop_out_are_counted_and_logged, |t| {

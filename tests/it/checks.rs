@@ -475,20 +475,7 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     std::fs::write(&small, "[check]\npage_size = 4\n").expect("config");
     let mut results = Vec::new();
     for config in [None, Some(&small)] {
-        let demo = TestDb::empty(t.backend);
-        Sigov::new()
-            .args([
-                "demo",
-                "--db",
-                &demo.url,
-                "--scale",
-                "40",
-                "--date",
-                "2026-11-22",
-                "--no-check",
-            ])
-            .run()
-            .ok();
+        let demo = TestDb::demo(t.backend, 40);
         let mut s = demo.sigov().env("SIGOV_NOW", "2026-11-22T10:00:00Z");
         if let Some(c) = config {
             s = s.env("SIGOV_CONFIG", c.to_str().expect("utf-8"));

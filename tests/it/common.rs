@@ -104,6 +104,17 @@ impl TestDb {
         t
     }
 
+    /// An empty database filled by `sigov demo --scale SCALE --date 2026-11-22 --no-check`.
+    pub fn demo(backend: Backend, scale: u32) -> TestDb {
+        let demo = TestDb::empty(backend);
+        Sigov::new()
+            .args(["demo", "--db", &demo.url, "--scale", &scale.to_string()])
+            .args(["--date", "2026-11-22", "--no-check"])
+            .run()
+            .ok();
+        demo
+    }
+
     pub fn db(&self) -> Db {
         Db::create(&self.url).expect("connect to test database")
     }

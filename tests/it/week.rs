@@ -62,20 +62,7 @@ fn once_alerts(t: &TestDb) -> HashMap<String, usize> {
 
 backend_test!(a_week_of_daily_runs_never_fails, |t| {
     let _ = &t;
-    let demo = TestDb::empty(t.backend);
-    Sigov::new()
-        .args([
-            "demo",
-            "--db",
-            &demo.url,
-            "--scale",
-            "50",
-            "--date",
-            "2026-11-22",
-            "--no-check",
-        ])
-        .run()
-        .ok();
+    let demo = TestDb::demo(t.backend, 50);
     let mail = std::env::temp_dir().join(format!("sigov-week-{}-{}", std::process::id(), unique()));
     std::fs::create_dir_all(&mail).expect("mail dir");
     let transport = format!("file://{}", mail.display());
