@@ -7,8 +7,10 @@ use chrono_tz::Tz;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
-    /// Real (or injected) current instant, used for `date_creation` and run records.
+    /// Real (or injected) instant the process started at.
     pub now: DateTime<Utc>,
+    /// When `now` was read: [`Clock::current`] moves on from `now` as the run goes.
+    started: std::time::Instant,
     /// The date the rules evaluate against ("today").
     pub today: NaiveDate,
     /// Time zone used to tell which business day a stored UTC timestamp belongs to.
@@ -31,11 +33,25 @@ impl Clock {
                 now.with_timezone(&tz).date_naive()
             }
         });
-        Clock { now, today, tz }
+        Clock {
+            now,
+            started: std::time::Instant::now(),
+            today,
+            tz,
+        }
     }
 
+    /// The instant the run started (or `SIGOV_NOW`): for what is about the run as a whole.
     pub fn now_naive(&self) -> NaiveDateTime {
         self.now.naive_utc()
+    }
+
+    /// The current instant: `now` plus the time elapsed since the clock was made (so an
+    /// injected `SIGOV_NOW` moves on too). Every row a run writes is stamped with this: the
+    /// time it is written, never the time the process started.
+    pub fn current(&self) -> NaiveDateTime {
+        let elapsed = chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        (self.now + elapsed).naive_utc()
     }
 
     /// The business date (in `tz`) of a naive UTC timestamp as stored by Django.

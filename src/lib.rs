@@ -400,7 +400,7 @@ fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -
         }
         MailCommand::Retry { ids } => {
             let mut db = open()?;
-            let n = mail::outbox::requeue_dead(&mut db, ids, clock.now_naive())?;
+            let n = mail::outbox::requeue_dead(&mut db, ids, clock.current())?;
             out.requeued(n);
             Ok(exit::OK)
         }

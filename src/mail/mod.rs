@@ -180,7 +180,7 @@ pub fn flush(
     let bar = crate::output::counter("mail");
     bar.set_message("sent");
     'claims: loop {
-        let now = clock.now_naive();
+        let now = clock.current();
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
         let rows = outbox::claim(db, &token, now, lease, CLAIM, cfg.digest)?;
         if rows.is_empty() {
@@ -197,7 +197,7 @@ pub fn flush(
                     log::warn!("{e:#}");
                 }
             }
-            let now = clock.now_naive();
+            let now = clock.current();
             let outcome = prepare(&composer, &unit, now)
                 .map_err(SendError::Permanent)
                 .and_then(|c| {

@@ -60,9 +60,16 @@ pub fn write(
     counters: &mut Counters,
 ) -> Result<Written> {
     let mut written = Written::default();
-    for (n, batch) in batches(alerts).enumerate() {
-        // Each batch gets its own creation instant, so its rows can be found again exactly.
-        let at = clock.now_naive() + chrono::Duration::microseconds(n as i64);
+    let mut last: Option<chrono::NaiveDateTime> = None;
+    for batch in batches(alerts) {
+        // Each batch is stamped with the time it is written (never the process start: its
+        // mail is due at once, and a delivery later in the run takes it), distinct from the
+        // previous batch's so its rows can be found again exactly.
+        let mut at = clock.current();
+        if let Some(prev) = last.filter(|p| *p >= at) {
+            at = prev + chrono::Duration::microseconds(1);
+        }
+        last = Some(at);
         let (batch, ids) = with_key_retry(
             db,
             batch,
@@ -332,7 +339,7 @@ fn insert_superseded(
     if batch.is_empty() {
         return Ok(());
     }
-    let now = format_datetime(clock.now_naive());
+    let now = format_datetime(clock.current());
     let mut vals = Vec::new();
     for s in batch {
         vals.extend([

@@ -156,3 +156,40 @@ backend_test!(
         );
     }
 );
+
+backend_test!(
+    a_run_delivers_every_mail_it_queued_whatever_its_batch,
+    |t| {
+        let _ = &t;
+        // Enough alerts that one check writes several batches of 500: each batch's mail is due for
+        // the run's own delivery, not only the first batch's.
+        let demo = TestDb::demo(t.backend, 400);
+        let mail =
+            std::env::temp_dir().join(format!("sigov-batches-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&mail).expect("mail dir");
+        let r = demo
+            .sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env(
+                "SIGOV_MAIL_TRANSPORT",
+                &format!("file://{}", mail.display()),
+            )
+            .args(["--format", "json", "check", "all"])
+            .run();
+        assert_eq!(r.code, 0, "{r:#?}");
+        let most = r.json()["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .map(|c| c["counters"]["mails_queued"].as_i64().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        assert!(most > 500, "one check queues more than a batch: {most}");
+        assert_eq!(
+            demo.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state <> 'sent'"),
+            0,
+            "every mail the run queued was delivered by the run"
+        );
+        let _ = std::fs::remove_dir_all(&mail);
+    }
+);
