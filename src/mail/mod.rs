@@ -162,6 +162,7 @@ pub fn flush(
     limit: Option<u64>,
     mut check_lock: Option<&mut crate::ops::lock::Lease>,
 ) -> Result<FlushStats> {
+    // `check_lock` is renewed between messages by `deliver`.
     if cfg.transport.is_empty() {
         bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
     }
@@ -171,25 +172,76 @@ pub fn flush(
         transport: sender.spec.describe(),
         ..FlushStats::default()
     };
-    let token = format!(
-        "{}:{}:{}",
-        crate::ops::runs::hostname(),
-        std::process::id(),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    );
+    // Who claims: this host, boot, pid namespace and pid (a killed sender's rows are given
+    // back at once by the next delivery on this host), plus a nonce.
+    let token = crate::ops::lock::Ident::current().encode();
+    let freed = outbox::release_dead_senders(db, clock.current())?;
+    if freed > 0 {
+        log::warn!("{freed} mail(s) claimed by a killed sender on this host are due again");
+    }
     let bar = crate::output::counter("mail");
     bar.set_message("sent");
-    'claims: loop {
+    let result = deliver(
+        db,
+        cfg,
+        clock,
+        limit,
+        &mut check_lock,
+        &composer,
+        &mut sender,
+        &token,
+        &mut stats,
+        &bar,
+    );
+    bar.finish_and_clear();
+    sender.close();
+    stats.connections = sender.connections;
+    // Never leave a claim behind: whatever stopped the delivery, rows still claimed under this
+    // token go back to the queue at once (the database error, if any, is the one to report).
+    let now = clock.current();
+    match outbox::retrying(db, |db| outbox::release(db, &token, now, None)) {
+        Ok(n) if n > 0 && result.is_ok() => log::debug!("{n} claimed mail(s) given back"),
+        Ok(_) => {}
+        Err(e) => log::warn!("cannot give claimed mail back to the outbox: {e:#}"),
+    }
+    result?;
+    if stats.error.is_some() {
+        // Everything due waits: the rows this delivery gave back and those it never claimed.
+        let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
+        stats.deferred = outbox::count_due(db, now, lease)?;
+    }
+    Ok(stats)
+}
+
+/// Consecutive messages the relay took without confirming after which a delivery stops (the
+/// relay is not answering; what was not tried stays due).
+const AMBIGUOUS_IN_A_ROW: u32 = 3;
+
+/// The claim-and-send loop of [`flush`]; its caller releases what stays claimed.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    db: &mut Db,
+    cfg: &MailCfg,
+    clock: &Clock,
+    limit: Option<u64>,
+    check_lock: &mut Option<&mut crate::ops::lock::Lease>,
+    composer: &Composer,
+    sender: &mut Sender,
+    token: &str,
+    stats: &mut FlushStats,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let mut ambiguous_in_a_row = 0u32;
+    loop {
         let now = clock.current();
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
-        let rows = outbox::claim(db, &token, now, lease, CLAIM, cfg.digest)?;
+        let rows = outbox::claim(db, token, now, lease, CLAIM, cfg.digest)?;
         if rows.is_empty() {
-            break;
+            return Ok(());
         }
         for unit in units(rows, cfg.digest) {
             if limit.is_some_and(|l| stats.messages >= l) {
-                outbox::release(db, &token, now, None)?;
-                break 'claims;
+                return Ok(());
             }
             if let Some(l) = check_lock.as_deref_mut() {
                 // The claims protect every row; a lost check lock only needs saying.
@@ -198,7 +250,7 @@ pub fn flush(
                 }
             }
             let now = clock.current();
-            let outcome = prepare(&composer, &unit, now)
+            let outcome = prepare(composer, &unit, now)
                 .map_err(SendError::Permanent)
                 .and_then(|c| {
                     sender
@@ -208,53 +260,73 @@ pub fn flush(
             stats.messages += 1;
             bar.inc(1);
             let n = unit.ids.len() as u64;
+            let done = clock.current();
             match outcome {
                 Ok((mid, resp)) => {
-                    outbox::mark_sent(db, &token, &unit.ids, now, &mid, &resp)?;
+                    ambiguous_in_a_row = 0;
+                    outbox::retrying(db, |db| {
+                        outbox::mark_sent(db, token, &unit.ids, done, &mid, &resp)
+                    })?;
                     stats.sent += n;
                 }
-                Err(SendError::Transient(e)) => {
-                    let retry = now
+                Err(err @ (SendError::Transient(_) | SendError::Ambiguous(_))) => {
+                    let ambiguous = matches!(err, SendError::Ambiguous(_));
+                    let e = err.to_string();
+                    // Refused for now, or handed over without a confirmation: one attempt
+                    // more, retried later (to the back of the queue), dead after max_attempts.
+                    let retry = done
                         + chrono::Duration::seconds(backoff_secs(
                             cfg.retry_base_secs,
                             unit.attempts + 1,
                         ));
                     log::warn!("mail to {} deferred: {e}", unit.email);
-                    outbox::mark_failed(
-                        db,
-                        &token,
-                        &unit.ids,
-                        now,
-                        retry,
-                        cfg.max_attempts,
-                        false,
-                        &e,
-                    )?;
+                    outbox::retrying(db, |db| {
+                        outbox::mark_failed(
+                            db,
+                            token,
+                            &unit.ids,
+                            done,
+                            retry,
+                            cfg.max_attempts,
+                            false,
+                            &e,
+                        )
+                    })?;
                     if unit.attempts + 1 >= i64::from(cfg.max_attempts) {
                         stats.dead += n;
                     } else {
                         stats.failed += n;
                     }
+                    if ambiguous {
+                        ambiguous_in_a_row += 1;
+                        if ambiguous_in_a_row >= AMBIGUOUS_IN_A_ROW {
+                            let msg = format!(
+                                "mail delivery stopped: the relay confirmed none of the last {AMBIGUOUS_IN_A_ROW} messages ({e})"
+                            );
+                            log::error!("{msg}");
+                            stats.error = Some(msg);
+                            return Ok(());
+                        }
+                    }
                 }
                 Err(SendError::Permanent(e)) => {
+                    ambiguous_in_a_row = 0;
                     log::warn!("mail to {} refused for good: {e}", unit.email);
-                    outbox::mark_failed(db, &token, &unit.ids, now, now, 0, true, &e)?;
+                    outbox::retrying(db, |db| {
+                        outbox::mark_failed(db, token, &unit.ids, done, done, 0, true, &e)
+                    })?;
                     stats.dead += n;
                 }
                 Err(SendError::Connection(e)) => {
                     stats.messages -= 1;
                     log::error!("mail delivery stopped: {e}");
-                    stats.deferred += outbox::release(db, &token, now, Some(&e))? as u64;
+                    outbox::retrying(db, |db| outbox::release(db, token, done, Some(&e)))?;
                     stats.error = Some(e);
-                    break 'claims;
+                    return Ok(());
                 }
             }
         }
     }
-    bar.finish_and_clear();
-    sender.close();
-    stats.connections = sender.connections;
-    Ok(stats)
 }
 
 /// Turns payloads into a message: the compiled templates and the sender.

@@ -90,8 +90,48 @@ fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
     [Val::from(now), Val::from(cutoff)]
 }
 
+#[derive(QueryableByName)]
+struct PickRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    recipient_email: String,
+}
+
+/// Whether a database error is a lock conflict that a retry resolves (MySQL deadlock or lock
+/// wait timeout; SQLite busy).
+pub fn is_lock_conflict(e: &anyhow::Error) -> bool {
+    let m = format!("{e:#}");
+    m.contains("Deadlock found")
+        || m.contains("Lock wait timeout exceeded")
+        || m.contains("database is locked")
+}
+
+/// Runs `f`, again after a short pause while it meets a lock conflict (at most 8 times).
+pub fn retrying<T>(db: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T>) -> Result<T> {
+    let mut tries = 0u32;
+    loop {
+        match f(db) {
+            Err(e) if tries < 8 && is_lock_conflict(&e) => {
+                tries += 1;
+                log::info!(
+                    "outbox: lock conflict, retrying ({tries}): {}",
+                    crate::db::one_line(&format!("{e:#}"))
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(tries)));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Claims up to `limit` due rows (digest: every due row of up to `limit` recipients) under
 /// `token`, and returns them ordered by recipient then id.
+///
+/// MySQL: the due rows are picked with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction and
+/// updated by id, so concurrent senders take disjoint rows without the shared locks (and
+/// deadlocks) an `UPDATE … WHERE id IN (SELECT …)` takes; a lock conflict is retried. SQLite
+/// serializes writers (`BEGIN IMMEDIATE`): one guarded UPDATE is exclusive there.
 pub fn claim(
     db: &mut Db,
     token: &str,
@@ -102,45 +142,106 @@ pub fn claim(
 ) -> Result<Vec<Row>> {
     let now_s = format_datetime(now);
     let cut = format_datetime(lease_cutoff);
-    // The LIMIT sits in a derived table: MySQL refuses LIMIT inside IN (…) and refuses to read
-    // the updated table in a plain subquery; a materialized derived table is accepted by both
-    // backends. The outer state test is what makes the claim exclusive under concurrency.
-    let pick = if digest {
-        format!(
-            "recipient_email IN (SELECT recipient_email FROM (SELECT DISTINCT recipient_email FROM sigov_outbox \
-             WHERE {DUE} ORDER BY recipient_email LIMIT {limit}) AS due_recipients)"
+    retrying(db, |db| {
+        db.transaction(|db| {
+            let order = if digest { "recipient_email, id" } else { "id" };
+            // Digest: enough rows for `limit` recipients (a recipient's rows a concurrent
+            // sender holds are skipped; they go in its digest).
+            let take = if digest { limit * 50 } else { limit };
+            let lock = match db.backend() {
+                crate::db::Backend::Mysql => " FOR UPDATE SKIP LOCKED",
+                _ => "",
+            };
+            let picked: Vec<PickRow> = db
+                .load(
+                    &format!(
+                        "SELECT id, recipient_email FROM sigov_outbox WHERE {DUE} ORDER BY {order} LIMIT {take}{lock}"
+                    ),
+                    &due_vals(&now_s, &cut),
+                )
+                .context("cannot pick mail from the outbox")?;
+            let mut ids: Vec<i64> = Vec::with_capacity(picked.len());
+            let mut recipients = 0u64;
+            let mut last: Option<&str> = None;
+            for p in &picked {
+                if digest && last != Some(p.recipient_email.as_str()) {
+                    recipients += 1;
+                    if recipients > limit {
+                        break;
+                    }
+                    last = Some(p.recipient_email.as_str());
+                }
+                ids.push(p.id);
+            }
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (marks, idv) = id_list(&ids);
+            let mut vals = vec![
+                Val::from(token),
+                Val::from(now_s.as_str()),
+                Val::from(now_s.as_str()),
+            ];
+            vals.extend(idv);
+            vals.extend(due_vals(&now_s, &cut));
+            db.execute(
+                &format!(
+                    "UPDATE sigov_outbox SET state = 'sending', claim_token = ?, claimed_at = ?, updated_at = ? \
+                     WHERE id IN ({marks}) AND {DUE}"
+                ),
+                &vals,
+            )
+            .context("cannot claim mail from the outbox")?;
+            let rows: Vec<Row> = db
+                .load(
+                    &format!(
+                        "SELECT {} FROM sigov_outbox WHERE claim_token = ? AND state = 'sending' \
+                         ORDER BY recipient_email, id",
+                        columns(db)
+                    ),
+                    &[Val::from(token)],
+                )
+                .context("cannot read claimed mail")?;
+            Ok(rows)
+        })
+    })
+}
+
+/// Due rows waiting now (pending or failed and due, or claimed by a sender whose lease ended).
+pub fn count_due(db: &mut Db, now: NaiveDateTime, lease_cutoff: NaiveDateTime) -> Result<u64> {
+    let n = db
+        .count(
+            &format!("SELECT COUNT(*) AS n FROM sigov_outbox WHERE {DUE}"),
+            &due_vals(&format_datetime(now), &format_datetime(lease_cutoff)),
         )
-    } else {
-        format!(
-            "id IN (SELECT id FROM (SELECT id FROM sigov_outbox WHERE {DUE} ORDER BY id LIMIT {limit}) AS due_ids)"
-        )
-    };
-    let mut vals = vec![
-        Val::from(token),
-        Val::from(now_s.as_str()),
-        Val::from(now_s.as_str()),
-    ];
-    vals.extend(due_vals(&now_s, &cut));
-    vals.extend(due_vals(&now_s, &cut));
-    db.execute(
-        &format!(
-            "UPDATE sigov_outbox SET state = 'sending', claim_token = ?, claimed_at = ?, updated_at = ? \
-             WHERE {pick} AND {DUE}"
-        ),
-        &vals,
-    )
-    .context("cannot claim mail from the outbox")?;
-    let rows: Vec<Row> = db
+        .context("cannot count due mail")?;
+    Ok(n.max(0) as u64)
+}
+
+#[derive(QueryableByName)]
+struct TokenRow {
+    #[diesel(sql_type = Text)]
+    claim_token: String,
+}
+
+/// Gives back at once the rows claimed by senders that ran on this host and whose process is
+/// gone (killed): they need not wait out `mail.sending_lease_secs`. Returns how many.
+pub fn release_dead_senders(db: &mut Db, now: NaiveDateTime) -> Result<usize> {
+    let tokens: Vec<TokenRow> = db
         .load(
-            &format!(
-                "SELECT {} FROM sigov_outbox WHERE claim_token = ? AND state = 'sending' \
-                 ORDER BY recipient_email, id",
-                columns(db)
-            ),
-            &[Val::from(token)],
+            "SELECT DISTINCT claim_token FROM sigov_outbox WHERE state = 'sending' AND claim_token IS NOT NULL",
+            &[],
         )
-        .context("cannot read claimed mail")?;
-    Ok(rows)
+        .context("cannot read the outbox's claims")?;
+    let mut n = 0;
+    for t in tokens {
+        if crate::ops::lock::Ident::parse(&t.claim_token).is_some_and(|i| i.is_dead()) {
+            n += retrying(db, |db| {
+                release(db, &t.claim_token, now, Some("its sender was killed"))
+            })?;
+        }
+    }
+    Ok(n)
 }
 
 fn id_list(ids: &[i64]) -> (String, Vec<Val>) {

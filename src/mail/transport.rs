@@ -158,14 +158,19 @@ pub enum SendError {
     Transient(String),
     /// The relay refused this message for good (5xx), or it cannot be sent as it is.
     Permanent(String),
+    /// The whole message was handed over but the relay never confirmed it (a timeout, the
+    /// connection closed after the body): it may have been delivered. Counted as an attempt and
+    /// retried later (at most `mail.max_attempts` copies), never sent again at once.
+    Ambiguous(String),
 }
 
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendError::Connection(m) | SendError::Transient(m) | SendError::Permanent(m) => {
-                f.write_str(m)
-            }
+            SendError::Connection(m)
+            | SendError::Transient(m)
+            | SendError::Permanent(m)
+            | SendError::Ambiguous(m) => f.write_str(m),
         }
     }
 }
@@ -183,7 +188,28 @@ pub struct Sender {
     pub connections: u32,
 }
 
-fn lettre_error(what: &str, e: &lettre::transport::smtp::Error) -> String {
+/// One line for a lettre error and its causes; a read or write that timed out says so (the OS
+/// calls it "Resource temporarily unavailable").
+fn lettre_error(
+    what: &str,
+    e: &lettre::transport::smtp::Error,
+    timeout: std::time::Duration,
+) -> String {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                return crate::db::one_line(&format!(
+                    "{what}: no answer, timed out after {} s (mail.timeout_secs)",
+                    timeout.as_secs()
+                ));
+            }
+        }
+        src = s.source();
+    }
     let mut msg = format!("{what}: {e}");
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
@@ -250,6 +276,7 @@ impl Sender {
     }
 
     fn connect(&mut self) -> Result<&mut SmtpConnection, SendError> {
+        let timeout = self.timeout;
         let Spec::Smtp { host, port, tls } = &self.spec else {
             return Err(SendError::Connection("not an SMTP transport".into()));
         };
@@ -273,6 +300,7 @@ impl Sender {
                         SendError::Connection(lettre_error(
                             &format!("cannot connect to the relay {relay}"),
                             &e,
+                            timeout,
                         ))
                     })?;
             if *tls == Tls::StartTls {
@@ -290,6 +318,7 @@ impl Sender {
                     SendError::Connection(lettre_error(
                         &format!("STARTTLS with {relay} failed"),
                         &e,
+                        timeout,
                     ))
                 })?;
             }
@@ -299,6 +328,7 @@ impl Sender {
                         SendError::Connection(lettre_error(
                             &format!("the relay {relay} refused authentication"),
                             &e,
+                            timeout,
                         ))
                     })?;
             }
@@ -319,31 +349,51 @@ impl Sender {
     ) -> Result<String, SendError> {
         match self.spec.clone() {
             Spec::Smtp { .. } => {
+                let timeout = self.timeout;
                 let conn = self.connect()?;
                 match transaction(conn, envelope, bytes) {
                     Ok(r) => Ok(response_text(&r)),
                     // A refused message leaves the session usable once reset; if the reset
                     // fails, the next message reconnects.
-                    Err(e) if e.is_permanent() || e.is_transient() => {
+                    Err((e, _)) if e.is_permanent() || e.is_transient() => {
                         if conn.command(Rset).is_err() {
                             conn.abort();
                         }
                         Err(if e.is_permanent() {
-                            SendError::Permanent(lettre_error("the relay refused the message", &e))
+                            SendError::Permanent(lettre_error(
+                                "the relay refused the message",
+                                &e,
+                                timeout,
+                            ))
                         } else {
-                            SendError::Transient(lettre_error("the relay deferred the message", &e))
+                            SendError::Transient(lettre_error(
+                                "the relay deferred the message",
+                                &e,
+                                timeout,
+                            ))
                         })
                     }
-                    Err(e) if e.is_client() => Err(SendError::Permanent(lettre_error(
+                    Err((e, _)) if e.is_client() => Err(SendError::Permanent(lettre_error(
                         "cannot send the message",
                         &e,
+                        timeout,
                     ))),
-                    Err(e) => {
+                    Err((e, body_sent)) => {
+                        conn.abort();
                         self.conn = None;
-                        Err(SendError::Connection(lettre_error(
-                            "the relay connection failed",
-                            &e,
-                        )))
+                        if body_sent {
+                            Err(SendError::Ambiguous(lettre_error(
+                                "the relay did not confirm the message after its body was sent",
+                                &e,
+                                timeout,
+                            )))
+                        } else {
+                            Err(SendError::Connection(lettre_error(
+                                "the relay connection failed",
+                                &e,
+                                timeout,
+                            )))
+                        }
                     }
                 }
             }
@@ -443,11 +493,14 @@ pub fn dot_stuffed(message: &str) -> String {
 /// read. Messages sigov builds are ASCII (headers RFC 2047, parts quoted-printable or base64);
 /// anything else, or a non-ASCII address, goes through lettre's `send`, which negotiates
 /// SMTPUTF8 and 8BITMIME.
+/// One SMTP transaction. The error carries whether the whole message had been handed over
+/// (`true` once the body was being written): a failure then, without an answer from the relay,
+/// is ambiguous — the relay may have the message.
 fn transaction(
     conn: &mut SmtpConnection,
     envelope: &Envelope,
     bytes: &[u8],
-) -> Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error> {
+) -> Result<lettre::transport::smtp::response::Response, (lettre::transport::smtp::Error, bool)> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t)
             if t.is_ascii()
@@ -461,14 +514,20 @@ fn transaction(
         {
             t
         }
-        _ => return conn.send(envelope, bytes),
+        // lettre's own transaction (SMTPUTF8): which step failed is not told, so a failure
+        // without an answer counts as after the body (an attempt), never as "not sent".
+        _ => return conn.send(envelope, bytes).map_err(|e| (e, true)),
     };
-    conn.command(Mail::new(envelope.from().cloned(), vec![]))?;
+    let before = |e| (e, false);
+    conn.command(Mail::new(envelope.from().cloned(), vec![]))
+        .map_err(before)?;
     for to in envelope.to() {
-        conn.command(Rcpt::new(to.clone(), vec![]))?;
+        conn.command(Rcpt::new(to.clone(), vec![]))
+            .map_err(before)?;
     }
-    conn.command(Data)?;
+    conn.command(Data).map_err(before)?;
     conn.command(DataBody(dot_stuffed(text)))
+        .map_err(|e| (e, true))
 }
 
 fn response_text(r: &lettre::transport::smtp::response::Response) -> String {

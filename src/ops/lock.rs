@@ -73,6 +73,11 @@ impl Ident {
         })
     }
 
+    /// This host's process that this identifies is gone (see `is_dead_local`).
+    pub fn is_dead(&self) -> bool {
+        self.is_dead_local(&Ident::current())
+    }
+
     /// True only when the holder certainly ran on this host, in this boot and pid namespace,
     /// and its process no longer exists.
     fn is_dead_local(&self, me: &Ident) -> bool {

@@ -281,6 +281,7 @@ fn write_batch(
     db.execute(&sql, &vals)
         .context("cannot record alert keys")?;
     // Outbox rows, for recipients with a usable address.
+    let due_from = format_datetime(clock.now_naive().min(at));
     let mut vals = Vec::new();
     let mut n = 0;
     for (a, id) in batch.iter().zip(&ids) {
@@ -313,7 +314,9 @@ fn write_batch(
             }),
             Val::Text(payload.to_string()),
             Val::from("pending"),
-            Val::Text(now.clone()),
+            // Due since the run started (that is the point: any delivery from then on takes
+            // it, the run's own included, whatever the batch); created and updated now.
+            Val::Text(due_from.clone()),
             Val::Text(now.clone()),
             Val::Text(now.clone()),
             Val::OptInt(run_id),

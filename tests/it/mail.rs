@@ -454,7 +454,8 @@ fn a_slow_relay_times_out() {
         .run();
     assert_eq!(r.code, 1, "{r:#?}");
     assert!(
-        r.error_line().contains("the relay connection failed"),
+        r.error_line()
+            .contains("the relay did not confirm the message after its body was sent: no answer, timed out after 1 s"),
         "{r:#?}"
     );
     assert!(
