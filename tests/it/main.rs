@@ -7,6 +7,7 @@ mod bad_input;
 mod checks;
 mod cli;
 mod deadlines;
+mod faults;
 mod mail;
 mod ops;
 mod parity;

@@ -5,7 +5,9 @@ Listens on three ports: plain (no TLS, no AUTH), STARTTLS (TLS required before A
 required) and implicit TLS (AUTH required), with the certificate given. Every message it accepts
 is stored as N.eml (raw) and N.json (envelope, decoded headers and parts). Behaviors for tests:
 a recipient containing "reject" gets 550 at RCPT, one containing "tempfail" gets 451;
---slow-data delays the answer to DATA. Prints one JSON line with the ports, then serves until
+--slow-data delays the answer to DATA. Fault modes after the body: a message to a recipient
+containing "blackhole" is stored and never answered (the client times out); one to "hangup" is
+stored and the connection is closed without an answer. Prints one JSON line with the ports, then serves until
 killed (or stdin closes, so it never outlives the test that started it).
 """
 
@@ -75,6 +77,13 @@ class Handler:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(record, f, ensure_ascii=False)
         os.rename(tmp, os.path.join(self.directory, "%06d.json" % n))
+        if any("blackhole" in r for r in envelope.rcpt_tos):
+            # The relay has the message and never says so.
+            await asyncio.sleep(3600)
+        if any("hangup" in r for r in envelope.rcpt_tos):
+            # The relay has the message and hangs up before answering.
+            server.transport.close()
+            await asyncio.sleep(3600)
         return "250 2.0.0 Ok: queued as test-%d" % n
 
 

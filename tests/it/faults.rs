@@ -1,0 +1,320 @@
+//! The mail side under faults, on every backend: a relay that keeps the body and never answers
+//! (or hangs up), a sender killed while it sends, concurrent deliveries and concurrent runs,
+//! runs killed at many points. The promise: every alert once; every mail with an address
+//! delivered at least once and at most twice; nothing left `sending`.
+//!
+//! `SIGOV_FAULTS_LONG=1` runs the longer variants (more kill points, more data); RELIABILITY.md
+//! gives their figures.
+
+use crate::backend_test;
+use crate::common::*;
+use crate::relay::Relay;
+use std::collections::HashMap;
+use std::time::Duration;
+
+fn long() -> bool {
+    std::env::var("SIGOV_FAULTS_LONG").is_ok_and(|v| v == "1")
+}
+
+/// Copies the relay received of each Message-ID.
+fn copies(relay: &Relay) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for r in relay.received() {
+        let id = r.header("Message-ID").unwrap_or_default().to_owned();
+        *m.entry(id).or_insert(0) += 1;
+    }
+    m
+}
+
+fn state_count(t: &TestDb, state: &str) -> i64 {
+    t.count(&format!(
+        "SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = '{state}'"
+    ))
+}
+
+/// A configuration file in its own directory.
+fn config(body: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("sigov-faults-{}-{}", std::process::id(), unique()));
+    std::fs::create_dir_all(&dir).expect("config dir");
+    let f = dir.join("sigov.toml");
+    std::fs::write(&f, body).expect("config");
+    f
+}
+
+/// Deadline data (5 mails: admin ×2, resp ×2, membre ×1) with the member's address `email`.
+fn five_mails(t: &TestDb, email: &str) {
+    let mut d = Data::new(t);
+    d.project(
+        "f9000000000000000000000000000001",
+        "Alpha",
+        Some("2026-11-29"),
+    );
+    d.project(
+        "f9000000000000000000000000000002",
+        "Beta",
+        Some("2026-11-20"),
+    );
+    d.member(
+        "f9100000000000000000000000000001",
+        "f9000000000000000000000000000001",
+        RESP,
+        true,
+    );
+    d.member(
+        "f9100000000000000000000000000002",
+        "f9000000000000000000000000000001",
+        MEMBER,
+        false,
+    );
+    d.member(
+        "f9100000000000000000000000000003",
+        "f9000000000000000000000000000002",
+        RESP,
+        true,
+    );
+    t.exec(&format!(
+        "UPDATE core_utilisateur SET email = '{email}' WHERE id = '{MEMBER}'"
+    ));
+}
+
+fn relay_fault_after_the_body(t: &TestDb, mode: &str) {
+    five_mails(t, &format!("{mode}@sigov.test"));
+    let relay = Relay::start();
+    let cfg = config("[mail]\nmax_attempts = 2\nretry_base_secs = 300\n");
+    let run = |now: &str, args: &[&str]| {
+        t.sigov()
+            .env("SIGOV_NOW", now)
+            .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .env("SIGOV_SMTP_TIMEOUT", "1")
+            .args(["--format", "json", "--profile", "reference"])
+            .args(args)
+            .run()
+    };
+    // One `check all`: five checks deliver; the unconfirmed mail is tried once, not five times,
+    // and the mail after it still goes (a new connection).
+    let r = run("2026-11-22T10:00:00Z", &["check", "all"]);
+    assert_eq!(r.code, 3, "partial: one mail unconfirmed: {r:#?}");
+    let got = copies(&relay);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(got.values().all(|n| *n == 1), "{got:?}");
+    assert_eq!(state_count(t, "sent"), 4);
+    assert_eq!(state_count(t, "failed"), 1, "an attempt was counted");
+    assert_eq!(state_count(t, "sending"), 0);
+    // Not due again before its backoff; then its last attempt; then dead, never again.
+    let r = run("2026-11-22T10:02:00Z", &["mail", "flush"]);
+    assert_eq!(r.json()["messages"], 0, "{r:#?}");
+    let r = run("2026-11-22T10:06:00Z", &["mail", "flush"]);
+    assert_eq!(r.code, 3, "{r:#?}");
+    assert_eq!(r.json()["dead"], 1, "{r:#?}");
+    let r = run("2026-11-23T10:00:00Z", &["mail", "flush"]);
+    assert_eq!(r.json()["messages"], 0, "{r:#?}");
+    let got = copies(&relay);
+    assert_eq!(
+        got.values().max(),
+        Some(&2),
+        "at most max_attempts copies: {got:?}"
+    );
+    assert_eq!(state_count(t, "dead"), 1);
+    let _ = std::fs::remove_dir_all(cfg.parent().expect("dir"));
+}
+
+backend_test!(a_relay_that_keeps_the_body_and_never_answers, |t| {
+    relay_fault_after_the_body(&t, "blackhole");
+});
+
+backend_test!(a_relay_that_closes_after_the_body, |t| {
+    relay_fault_after_the_body(&t, "hangup");
+});
+
+/// Queues the demo data's mail (`--no-mail`) at `scale` projects; returns the rows queued.
+fn queued_demo(t: &TestDb) -> i64 {
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["check", "all", "--no-mail"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    state_count(t, "pending")
+}
+
+backend_test!(a_killed_sender_s_mail_is_due_again_at_once, |t| {
+    let demo = TestDb::demo(t.backend, 20);
+    let queued = queued_demo(&demo);
+    assert!(queued > 20, "{queued}");
+    // A relay slow enough that the kill lands in the middle of the delivery.
+    let relay = Relay::start_with(&["--slow-data", "0.05"]);
+    let flush = || {
+        demo.sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .args(["--format", "json", "mail", "flush"])
+    };
+    let mut first = flush().spawn();
+    let started = std::time::Instant::now();
+    while relay.received().len() < 5 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.child.kill().expect("SIGKILL the sender");
+    let _ = first.child.wait();
+    assert!(
+        state_count(&demo, "sending") > 0,
+        "the sender died holding claims"
+    );
+    // Same instant: the lease (15 min) has not ended, yet this host knows the sender is gone.
+    let r = flush().run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(state_count(&demo, "sending"), 0);
+    assert_eq!(state_count(&demo, "sent"), queued);
+    let got = copies(&relay);
+    assert_eq!(got.len() as i64, queued, "each mail delivered");
+    assert!(
+        got.values().all(|n| *n <= 2),
+        "at most the one in flight twice: {got:?}"
+    );
+    assert!(got.values().filter(|n| **n == 2).count() <= 1, "{got:?}");
+});
+
+backend_test!(concurrent_deliveries_send_each_mail_once, |t| {
+    let demo = TestDb::demo(t.backend, if long() { 200 } else { 40 });
+    let queued = queued_demo(&demo);
+    let relay = Relay::start();
+    let senders: Vec<Running> = (0..4)
+        .map(|_| {
+            demo.sigov()
+                .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+                .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+                .args(["--format", "json", "mail", "flush"])
+                .spawn()
+        })
+        .collect();
+    let mut sent = 0;
+    for s in senders {
+        let r = s.wait();
+        assert_eq!(r.code, 0, "{r:#?}");
+        sent += r.json()["sent"].as_i64().unwrap_or(0);
+    }
+    assert_eq!(sent, queued, "the four deliveries shared the queue");
+    let got = copies(&relay);
+    assert_eq!(got.len() as i64, queued);
+    assert!(
+        got.values().all(|n| *n == 1),
+        "zero duplicate mails: {got:?}"
+    );
+    assert_eq!(state_count(&demo, "sending"), 0);
+});
+
+/// The alert rows (type, recipient, title) of a database, sorted.
+fn rows(t: &TestDb) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = alerts(t)
+        .into_iter()
+        .map(|(a, b, c, _)| (a, b, c))
+        .chain(notifications(t).into_iter().map(|(a, b, c, _)| (a, b, c)))
+        .collect();
+    v.sort();
+    v
+}
+
+backend_test!(eight_concurrent_runs_record_and_send_each_alert_once, |t| {
+    let scale = if long() { 200 } else { 30 };
+    let clean = TestDb::demo(t.backend, scale);
+    let clean_queued = queued_demo(&clean);
+    let demo = TestDb::demo(t.backend, scale);
+    let relay = Relay::start();
+    let runs: Vec<Running> = (0..8)
+        .map(|_| {
+            demo.sigov()
+                .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+                .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+                .args(["check", "all"])
+                .spawn()
+        })
+        .collect();
+    for r in runs {
+        let r = r.wait();
+        // Each check runs once; the others find its lock (75 only when all five were locked).
+        assert!(r.code == 0 || r.code == 75, "{r:#?}");
+    }
+    // A last delivery for mail queued by a run whose own delivery found the queue taken.
+    demo.sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+        .args(["mail", "flush"])
+        .run()
+        .ok();
+    assert_eq!(rows(&demo), rows(&clean), "the alert rows of one clean run");
+    let got = copies(&relay);
+    assert_eq!(got.len() as i64, clean_queued);
+    assert!(
+        got.values().all(|n| *n == 1),
+        "zero duplicate mails: {got:?}"
+    );
+    assert_eq!(state_count(&demo, "sending"), 0);
+});
+
+backend_test!(runs_killed_at_many_points_then_rerun_lose_nothing, |t| {
+    let scale = if long() { 150 } else { 30 };
+    let points = if long() { 24 } else { 6 };
+    let clean = TestDb::demo(t.backend, scale);
+    let clean_queued = queued_demo(&clean);
+    let relay = Relay::start_with(&["--slow-data", "0.01"]);
+    let run = |db: &TestDb| {
+        db.sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .args(["check", "all"])
+    };
+    // How long an undisturbed run takes here: the kill points spread over it (reads, writes,
+    // delivery).
+    let timing = TestDb::demo(t.backend, scale);
+    let started = std::time::Instant::now();
+    run(&timing).run();
+    let full = started.elapsed();
+    let mut most = 0;
+    let mut killed = 0;
+    for i in 0..points {
+        let demo = TestDb::demo(t.backend, scale);
+        let before = relay.received().len();
+        let at = full.mul_f64((i as f64 + 0.5) / points as f64);
+        let mut r = run(&demo).spawn();
+        std::thread::sleep(at);
+        if r.child.try_wait().ok().flatten().is_none() {
+            killed += 1;
+        }
+        let _ = r.child.kill();
+        let _ = r.child.wait();
+        // The next run (cron's next tick) finishes the work.
+        let again = run(&demo).run();
+        assert_eq!(again.code, 0, "kill point {i}: {again:#?}");
+        assert_eq!(
+            rows(&demo),
+            rows(&clean),
+            "kill point {i}: the alert rows of a clean run"
+        );
+        assert_eq!(state_count(&demo, "sending"), 0, "kill point {i}");
+        assert_eq!(
+            state_count(&demo, "sent"),
+            clean_queued,
+            "kill point {i}: all delivered"
+        );
+        let mut per_id: HashMap<String, usize> = HashMap::new();
+        for m in relay.received().into_iter().skip(before) {
+            *per_id
+                .entry(m.header("Message-ID").unwrap_or_default().to_owned())
+                .or_insert(0) += 1;
+        }
+        assert_eq!(
+            per_id.len() as i64,
+            clean_queued,
+            "kill point {i}: each mail at least once"
+        );
+        let m = per_id.values().copied().max().unwrap_or(0);
+        assert!(m <= 2, "kill point {i}: at most twice: {per_id:?}");
+        most = most.max(m);
+    }
+    assert!(killed > 0, "some kill landed while the run was working");
+    eprintln!(
+        "kill points: {points}, killed mid-run: {killed}, most copies of one mail: {most}, run {full:?}"
+    );
+});
