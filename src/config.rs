@@ -562,8 +562,7 @@ impl Layers {
                 let v = match &e.value {
                     // A ping URL's path is its key: only the scheme and host are shown.
                     toml::Value::String(s) if k.key == "ping.url" && !s.is_empty() => {
-                        let host: Vec<&str> = s.splitn(4, '/').take(3).collect();
-                        toml::Value::String(format!("{}/***", host.join("/"))).to_string()
+                        toml::Value::String(crate::db::url::host_only(s)).to_string()
                     }
                     toml::Value::String(s) if k.secret && !s.is_empty() => {
                         toml::Value::String(crate::db::url::redact(s)).to_string()
@@ -582,10 +581,19 @@ impl Config {
         if database_url.is_empty() {
             let file = layers.string("database.url_file")?;
             if !file.is_empty() {
-                database_url = std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read database.url_file `{file}`"))?
-                    .trim()
-                    .to_owned();
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read database.url_file `{file}`"))?;
+                let lines: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                anyhow::ensure!(
+                    lines.len() == 1,
+                    "database.url_file `{file}` must hold the URL alone on one line ({} non-empty lines)",
+                    lines.len()
+                );
+                database_url = lines[0].to_owned();
             }
         }
         let profile = Profile::parse(&layers.string("rules.profile")?)?;

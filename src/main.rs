@@ -46,6 +46,11 @@ fn init_logs(verbose: u8, quiet: bool) {
     };
     let mut b =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default));
+    // Dependencies' debug logs print what sigov keeps secret (ureq: the ping URL with its
+    // token): whatever RUST_LOG says, they log warnings at most.
+    for module in ["ureq", "rustls", "native_tls", "lettre"] {
+        b.filter_module(module, log::LevelFilter::Warn);
+    }
     // journald stamps lines itself.
     if std::env::var_os("JOURNAL_STREAM").is_some() {
         b.format_timestamp(None);

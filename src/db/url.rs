@@ -111,19 +111,19 @@ impl DbUrl {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host` with `***`.
+/// Replaces the password of `scheme://user:password@host` with `***`. The user information
+/// ends at the last `@` (a password may hold a raw `/`, `?` or `@`); a value that is not a URL
+/// at all is shown as `***` (it may be a bare secret, or a URL whose scheme was forgotten).
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return "***".to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rfind('@') {
+    match rest.rfind('@') {
         Some(at) => {
-            let userinfo = &authority[..at];
-            let host = &authority[at + 1..];
+            let userinfo = &rest[..at];
+            let host = &rest[at + 1..];
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
                 None => url.to_owned(),
             }
         }
@@ -131,9 +131,50 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `scheme://host[:port]/…`: all a secret-bearing URL (a ping URL, whose path is its token)
+/// may show; no user information, path or query. Not a URL: `***`.
+pub fn host_only(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".to_owned();
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = match authority.rsplit_once('@') {
+        Some((_, host)) => host,
+        // An `@` further on: a password holding a raw `/`, or an `@` in the path; either way
+        // what stands before it may be secret.
+        None if rest.contains('@') => "***",
+        None => authority,
+    };
+    format!("{scheme}://{host}/…")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_never_survive_redaction() {
+        assert_eq!(redact("mysql://u:p@h:3306/db"), "mysql://u:***@h:3306/db");
+        assert_eq!(
+            redact("mysql://u:pa/ss?w@h:3306/db"),
+            "mysql://u:***@h:3306/db"
+        );
+        assert_eq!(redact("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("u:secret@h/db"), "***");
+        assert_eq!(redact("hunter2"), "***");
+        assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+        assert_eq!(
+            host_only("https://hc.example/ping/abc-token"),
+            "https://hc.example/…"
+        );
+        assert_eq!(
+            host_only("https://u:pw@hc.example:8443/t?x=1"),
+            "https://hc.example:8443/…"
+        );
+        assert_eq!(host_only("https://u:p/w@hc.example/t"), "https://***/…");
+        assert_eq!(host_only("https://hc.example/t@ken"), "https://***/…");
+        assert_eq!(host_only("hc.example/token"), "***");
+    }
 
     #[test]
     fn schemes_pick_backends() {

@@ -232,11 +232,11 @@ impl Pinger {
             .replace("{check}", check)
             .trim_end_matches('/')
             .to_owned();
+        let shown = crate::db::url::host_only(&base);
         anyhow::ensure!(
             base.starts_with("http://") || base.starts_with("https://"),
-            "ping.url `{base}`: expected an http:// or https:// URL"
+            "ping.url `{shown}`: expected an http:// or https:// URL"
         );
-        let shown = base.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
         let tls = native_tls::TlsConnector::new().context("cannot set up TLS for pings")?;
         let agent = ureq::AgentBuilder::new()
             .timeout(timeout)
@@ -249,14 +249,18 @@ impl Pinger {
 
     fn ping(&self, suffix: &str) {
         let url = format!("{}/{suffix}", self.base);
-        let shown = format!("{}/…/{suffix}", self.shown);
+        let shown = format!("{}/{suffix}", self.shown);
         match self.agent.get(&url).call() {
             Ok(_) => log::debug!("ping {shown}: ok"),
             Err(ureq::Error::Status(code, _)) => log::warn!("ping {shown}: HTTP {code}"),
-            Err(ureq::Error::Transport(t)) => log::warn!(
-                "ping {shown}: {}",
-                crate::db::one_line(&t.to_string().replace(&self.base, &self.shown))
-            ),
+            // ureq's own text names the URL (normalised: a textual replace would miss it):
+            // only the kind of failure and its cause are shown.
+            Err(ureq::Error::Transport(t)) => {
+                let cause = std::error::Error::source(&t)
+                    .map(|c| format!(": {}", crate::db::one_line(&c.to_string())))
+                    .unwrap_or_default();
+                log::warn!("ping {shown}: {}{cause}", t.kind())
+            }
         }
     }
 

@@ -13,4 +13,5 @@ mod ops;
 mod parity;
 mod relay;
 mod scheduling;
+mod secrets;
 mod week;

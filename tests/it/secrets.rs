@@ -1,0 +1,201 @@
+//! No secret in any output: three planted secrets (the database password, the SMTP password, the
+//! ping URL's credentials and token) are looked for in everything sigov prints (text, JSON,
+//! `-vv`, `RUST_LOG=trace`, failures of each kind), in the rows it stores and in its metrics.
+
+use crate::backend_test;
+use crate::common::*;
+use crate::relay::{self, Relay};
+use sigov::db::Backend;
+use std::io::{Read, Write};
+
+/// Every planted secret contains this.
+const MARK: &str = "S3cr3t";
+
+/// A loopback HTTP server answering 200 to every request (a healthchecks stand-in).
+fn ping_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten().take(200) {
+            let mut buf = [0u8; 2048];
+            let _ = c.read(&mut buf);
+            let _ =
+                c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+        }
+    });
+    port
+}
+
+backend_test!(no_secret_in_any_output_row_or_metric, |t| {
+    let mut d = Data::new(&t);
+    d.project(
+        "fa000000000000000000000000000001",
+        "Secrets",
+        Some("2026-11-20"),
+    );
+    d.member(
+        "fa100000000000000000000000000001",
+        "fa000000000000000000000000000001",
+        RESP,
+        true,
+    );
+    // The database URL with a password (MySQL: a user of its own; SQLite has none).
+    let (url, bad_url) = match t.backend {
+        Backend::Mysql => {
+            let user = format!("sigov_sec_{}", unique());
+            let mut root = t.db();
+            root.batch(&format!(
+                "CREATE USER '{user}'@'%' IDENTIFIED BY 'DbPw-{MARK}-1'"
+            ))
+            .expect("user");
+            root.batch(&format!("GRANT ALL ON {}.* TO '{user}'@'%'", t.name))
+                .expect("grant");
+            let server = mysql_server();
+            let host = server.rsplit('@').next().expect("host").to_owned();
+            (
+                format!("mysql://{user}:DbPw-{MARK}-1@{host}/{}", t.name),
+                format!("mysql://{user}:DbPw/{MARK}?-5@{host}/{}", t.name),
+            )
+        }
+        Backend::Sqlite => (
+            t.url.clone(),
+            format!("{user}:{MARK}@nowhere/db", user = "u"),
+        ),
+    };
+    let relay = Relay::start();
+    let port = ping_server();
+    let ping =
+        format!("http://pinger:PingPw-{MARK}-3@127.0.0.1:{port}/ping/Tok-{MARK}-4/{{check}}");
+    let refused = format!("http://pinger:PingPw-{MARK}-3@LOCALHOST:1/ping/Tok-{MARK}-4");
+    let dir = std::env::temp_dir().join(format!("sigov-secrets-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let metrics = dir.join("sigov.prom");
+    let url_file = dir.join("url");
+    std::fs::write(&url_file, format!("{url}\n{url}\n")).expect("url file");
+    let base = || {
+        Sigov::new()
+            .env("SIGOV_DATABASE_URL", &url)
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_METRICS_FILE", metrics.to_str().expect("utf-8"))
+    };
+    let mut outputs: Vec<(String, Run)> = Vec::new();
+    let mut run = |what: &str, s: Sigov| outputs.push((what.to_owned(), s.run()));
+    run("config show", base().args(["config", "show"]));
+    run(
+        "config show json",
+        base().args(["config", "show", "--format", "json"]),
+    );
+    run(
+        "config show smtp",
+        base()
+            .env("SIGOV_SMTP_PASSWORD", &format!("SmtpPw-{MARK}-2"))
+            .env("SIGOV_PING_URL", &ping)
+            .args(["config", "show", "--format", "json"]),
+    );
+    run(
+        "config check, wrong SMTP password",
+        relay::starttls(base(), &relay)
+            .env("SIGOV_SMTP_PASSWORD", &format!("SmtpPw-{MARK}-2"))
+            .args(["config", "check"]),
+    );
+    run(
+        "check all -vv trace, relay refuses the password, ping answered",
+        relay::starttls(base(), &relay)
+            .env("SIGOV_SMTP_PASSWORD", &format!("SmtpPw-{MARK}-2"))
+            .env("SIGOV_PING_URL", &ping)
+            .env("RUST_LOG", "trace")
+            .args(["-vv", "check", "all"]),
+    );
+    run(
+        "check all json, ping refused",
+        base()
+            .env("SIGOV_PING_URL", &refused)
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .args(["--format", "json", "-vv", "check", "all"]),
+    );
+    run(
+        "ping URL without a scheme",
+        base()
+            .env(
+                "SIGOV_PING_URL",
+                &format!("pinger:PingPw-{MARK}-3@host/Tok-{MARK}-4"),
+            )
+            .args(["check", "deadlines"]),
+    );
+    run(
+        "mail flush trace",
+        relay::starttls(base(), &relay)
+            .env("SIGOV_SMTP_PASSWORD", &format!("SmtpPw-{MARK}-2"))
+            .env("RUST_LOG", "trace")
+            .args(["--format", "json", "mail", "flush"]),
+    );
+    for args in [
+        vec!["mail", "queue"],
+        vec!["--format", "json", "mail", "queue", "--state", "pending"],
+        vec!["runs", "list"],
+        vec!["--format", "json", "runs", "show", "1"],
+        vec!["health"],
+        vec!["health", "--nagios"],
+        vec!["--format", "json", "health"],
+        vec!["purge", "--dry-run"],
+        vec!["db", "status"],
+    ] {
+        run(&args.join(" "), base().env("RUST_LOG", "trace").args(&args));
+    }
+    run(
+        "bad database URL",
+        base()
+            .env("SIGOV_DATABASE_URL", &bad_url)
+            .env("RUST_LOG", "trace")
+            .args(["-vv", "runs", "list"]),
+    );
+    run(
+        "bad database URL, health --nagios",
+        base()
+            .env("SIGOV_DATABASE_URL", &bad_url)
+            .args(["health", "--nagios"]),
+    );
+    run(
+        "database.url_file with two lines",
+        base()
+            .env("SIGOV_DATABASE_URL", "")
+            .env("SIGOV_DATABASE_URL_FILE", url_file.to_str().expect("utf-8"))
+            .args(["runs", "list"]),
+    );
+    for (what, r) in &outputs {
+        assert!(
+            !r.stdout.contains(MARK) && !r.stderr.contains(MARK),
+            "{what} printed a secret:\n{r:#?}"
+        );
+    }
+    // The delivery really met the wrong password, and the pings really happened.
+    assert!(
+        outputs
+            .iter()
+            .any(|(_, r)| r.stderr.contains("refused authentication")),
+        "{outputs:#?}"
+    );
+    // What sigov stored and exported.
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+    }
+    let mut stored: Vec<Text> = Vec::new();
+    for sql in [
+        "SELECT error AS v FROM sigov_run",
+        "SELECT host AS v FROM sigov_run",
+        "SELECT last_error AS v FROM sigov_outbox",
+        "SELECT last_response AS v FROM sigov_outbox",
+        "SELECT payload AS v FROM sigov_outbox",
+        "SELECT holder AS v FROM sigov_lock",
+    ] {
+        stored.extend(t.db().load::<Text>(sql, &[]).expect(sql));
+    }
+    for s in stored.iter().filter_map(|s| s.v.as_deref()) {
+        assert!(!s.contains(MARK), "stored: {s}");
+    }
+    let m = std::fs::read_to_string(&metrics).expect("metrics written");
+    assert!(!m.contains(MARK), "{m}");
+    let _ = std::fs::remove_dir_all(&dir);
+});
