@@ -457,14 +457,32 @@ impl Layers {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read configuration file `{}`", path.display()))?;
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            // The message and the line only: toml's own text quotes the line, which may hold a
+            // secret.
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
             anyhow!(
-                "configuration file `{}`: {}",
+                "configuration file `{}`, line {line}: {}",
                 path.display(),
-                crate::db::one_line(&e.to_string())
+                crate::db::one_line(e.message())
             )
         })?;
         let mut flat = Vec::new();
         flatten("", &table, &mut flat);
+        let holds_secret = flat.iter().any(|(key, v)| {
+            spec(key).is_some_and(|k| k.secret) && v.as_str().is_some_and(|s| !s.is_empty())
+        });
+        if holds_secret {
+            use std::os::unix::fs::PermissionsExt;
+            if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0) {
+                log::warn!(
+                    "configuration file `{}` holds a secret and every user can read it: chmod 640 it (or keep secrets in the environment or a *_file)",
+                    path.display()
+                );
+            }
+        }
         for (key, value) in flat {
             let Some(k) = spec(&key) else {
                 bail!(

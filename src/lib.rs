@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod fsutil;
 pub mod mail;
 pub mod ops;
 pub mod output;

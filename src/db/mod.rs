@@ -178,6 +178,17 @@ impl Db {
                             "database `{shown}` does not exist; `sigov demo` creates a demo database, `sigov db migrate` sigov's tables"
                         );
                     }
+                    if create && !p.exists() {
+                        // It will hold people's names and addresses: the owner's only (SQLite
+                        // gives its -wal and -shm files the same mode).
+                        use std::os::unix::fs::OpenOptionsExt;
+                        std::fs::OpenOptions::new()
+                            .write(true)
+                            .create_new(true)
+                            .mode(0o600)
+                            .open(p)
+                            .with_context(|| format!("cannot create database `{shown}`"))?;
+                    }
                 }
                 let mut c = SqliteConnection::establish(path).map_err(|e| {
                     anyhow::anyhow!(

@@ -320,7 +320,7 @@ impl Renderer {
         env.set_formatter(django_escape);
         env.set_keep_trailing_newline(false);
         for (name, embedded) in EMBEDDED {
-            let text = match override_path(cfg, name) {
+            let text = match override_path(cfg, name)? {
                 Some(p) => std::fs::read_to_string(&p)
                     .with_context(|| format!("cannot read mail template `{}`", p.display()))?,
                 None => (*embedded).to_owned(),
@@ -432,9 +432,29 @@ pub fn one_line_subject(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn override_path(cfg: &MailCfg, name: &str) -> Option<PathBuf> {
-    let p = cfg.templates_dir.as_ref()?.join(name);
-    p.is_file().then_some(p)
+fn override_path(cfg: &MailCfg, name: &str) -> Result<Option<PathBuf>> {
+    let Some(dir) = cfg.templates_dir.as_ref() else {
+        return Ok(None);
+    };
+    let p = dir.join(name);
+    if !p.is_file() {
+        return Ok(None);
+    }
+    // A template may be a link inside the directory, never one that leaves it.
+    if p.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        let target = std::fs::canonicalize(&p)
+            .with_context(|| format!("cannot resolve mail template `{}`", p.display()))?;
+        let root = std::fs::canonicalize(dir)
+            .with_context(|| format!("cannot resolve mail.templates_dir `{}`", dir.display()))?;
+        anyhow::ensure!(
+            target.starts_with(&root),
+            "mail template `{}` is a symbolic link out of mail.templates_dir; refused",
+            p.display()
+        );
+    }
+    Ok(Some(p))
 }
 
 #[cfg(test)]

@@ -260,7 +260,8 @@ impl Sender {
                 }
             }
             Spec::File { dir } => {
-                std::fs::create_dir_all(dir).with_context(|| {
+                // Mail holds people's names and addresses: the owner's only.
+                crate::fsutil::private_dir(dir).with_context(|| {
                     format!("cannot create the mail directory `{}`", dir.display())
                 })?;
             }
@@ -410,9 +411,7 @@ impl Sender {
             }
             Spec::File { dir } => {
                 let path = dir.join(format!("{file_stem}.eml"));
-                let tmp = dir.join(format!(".{file_stem}.eml.tmp"));
-                std::fs::write(&tmp, bytes)
-                    .and_then(|()| std::fs::rename(&tmp, &path))
+                crate::fsutil::write_atomic(&path, bytes, 0o600)
                     .map(|()| format!("written to {}", path.display()))
                     .map_err(|e| {
                         SendError::Connection(format!("cannot write `{}`: {e}", path.display()))

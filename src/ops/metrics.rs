@@ -10,7 +10,6 @@ use crate::db::Db;
 use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -180,29 +179,14 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
 /// Writes `text` to `path` atomically: a temporary file beside it, flushed to disk, then
 /// renamed over the old file, so the collector never reads half a file.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .with_context(|| format!("metrics file `{}` has no file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write metrics file `{}`", path.display()));
-    }
-    Ok(())
+    anyhow::ensure!(
+        path.file_name().is_some(),
+        "metrics file `{}` has no file name",
+        path.display()
+    );
+    // Readable by node_exporter (another user); written without following any planted link.
+    crate::fsutil::write_atomic(path, text.as_bytes(), 0o644)
+        .with_context(|| format!("cannot write metrics file `{}`", path.display()))
 }
 
 /// Renders and writes the metrics file; a failure is reported, never fatal to the run.

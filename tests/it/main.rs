@@ -8,6 +8,7 @@ mod checks;
 mod cli;
 mod deadlines;
 mod faults;
+mod files;
 mod mail;
 mod ops;
 mod parity;
