@@ -232,6 +232,9 @@ fn deliver(
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
     let mut ambiguous_in_a_row = 0u32;
+    // Claims are renewed at a third of their lease, so a long delivery keeps what it claimed.
+    let renew_every = std::time::Duration::from_secs(u64::from(cfg.sending_lease_secs) / 3);
+    let mut renewed = std::time::Instant::now();
     loop {
         let now = clock.current();
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
@@ -242,6 +245,10 @@ fn deliver(
         for unit in units(rows, cfg.digest) {
             if limit.is_some_and(|l| stats.messages >= l) {
                 return Ok(());
+            }
+            if renewed.elapsed() >= renew_every {
+                outbox::retrying(db, |db| outbox::renew(db, token, clock.current()))?;
+                renewed = std::time::Instant::now();
             }
             if let Some(l) = check_lock.as_deref_mut() {
                 // The claims protect every row; a lost check lock only needs saying.

@@ -207,6 +207,17 @@ pub fn claim(
     })
 }
 
+/// Renews the claims held under `token` (a delivery longer than `mail.sending_lease_secs`
+/// keeps its rows: no other sender takes them as abandoned). Returns how many rows it holds.
+pub fn renew(db: &mut Db, token: &str, now: NaiveDateTime) -> Result<usize> {
+    let now = format_datetime(now);
+    db.execute(
+        "UPDATE sigov_outbox SET claimed_at = ? WHERE claim_token = ? AND state = 'sending'",
+        &[Val::from(now.as_str()), Val::from(token)],
+    )
+    .context("cannot renew the claims on the outbox")
+}
+
 /// Due rows waiting now (pending or failed and due, or claimed by a sender whose lease ended).
 pub fn count_due(db: &mut Db, now: NaiveDateTime, lease_cutoff: NaiveDateTime) -> Result<u64> {
     let n = db

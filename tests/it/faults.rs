@@ -318,3 +318,37 @@ backend_test!(runs_killed_at_many_points_then_rerun_lose_nothing, |t| {
         "kill points: {points}, killed mid-run: {killed}, most copies of one mail: {most}, run {full:?}"
     );
 });
+
+backend_test!(
+    a_delivery_longer_than_the_sending_lease_keeps_its_mail,
+    |t| {
+        let demo = TestDb::demo(t.backend, 10);
+        let queued = queued_demo(&demo);
+        assert!(queued >= 12, "{queued}");
+        // 0.4 s a message: the first delivery lasts several leases of 3 s; a second delivery
+        // starts in the middle and must not take the rows the first one still holds.
+        let relay = Relay::start_with(&["--slow-data", "0.4"]);
+        let cfg = config("[mail]\nsending_lease_secs = 3\n");
+        // The real clock: both deliveries must see time pass (SIGOV_NOW would restart it).
+        let flush = || {
+            demo.sigov()
+                .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+                .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+                .args(["--format", "json", "mail", "flush"])
+        };
+        let first = flush().spawn();
+        std::thread::sleep(Duration::from_secs(4));
+        let second = flush().run();
+        assert_eq!(second.code, 0, "{second:#?}");
+        let first = first.wait();
+        assert_eq!(first.code, 0, "{first:#?}");
+        let got = copies(&relay);
+        assert_eq!(got.len() as i64, queued);
+        assert!(
+            got.values().all(|n| *n == 1),
+            "zero duplicate mails: {got:?}"
+        );
+        assert_eq!(state_count(&demo, "sending"), 0);
+        let _ = std::fs::remove_dir_all(cfg.parent().expect("dir"));
+    }
+);
