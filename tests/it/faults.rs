@@ -352,3 +352,37 @@ backend_test!(
         let _ = std::fs::remove_dir_all(cfg.parent().expect("dir"));
     }
 );
+
+backend_test!(
+    a_relay_that_is_down_defers_every_due_mail_and_says_so,
+    |t| {
+        let demo = TestDb::demo(t.backend, 40);
+        let queued = queued_demo(&demo);
+        assert!(queued > 100, "more than one claim of 100: {queued}");
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let r = demo
+            .sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env(
+                "SIGOV_MAIL_TRANSPORT",
+                &format!("smtp://127.0.0.1:{closed}?tls=none"),
+            )
+            .args(["--format", "json", "mail", "flush"])
+            .run();
+        assert_eq!(r.code, 3, "{r:#?}");
+        assert_eq!(
+            r.json()["deferred"],
+            queued,
+            "every waiting mail is counted: {r:#?}"
+        );
+        assert_eq!(
+            state_count(&demo, "pending"),
+            queued,
+            "nothing claimed is left behind"
+        );
+    }
+);
