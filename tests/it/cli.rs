@@ -40,7 +40,7 @@ fn config_show_reports_sources_and_redacts_secrets() {
         key("database.url")["value"],
         "\"mysql://sigov:***@db.example:3306/pm\""
     );
-    assert_eq!(key("ping.url")["value"], "\"https://hc.example/***\"");
+    assert_eq!(key("ping.url")["value"], "\"https://hc.example/…\"");
     assert_eq!(key("rules.profile")["source"], "file");
     assert_eq!(key("recommended.repeat_every_days")["value"], "2");
     assert_eq!(key("output.format")["source"], "flag");
