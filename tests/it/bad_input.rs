@@ -494,6 +494,22 @@ fn a_statement_the_server_never_answers_times_out() {
 }
 
 const BP: &str = "f1000000000000000000000000000001";
+
+/// `sigov check WHICH --no-mail` as of 2026-11-22 10:00 UTC, JSON report (stderr kept).
+fn check_no_mail(t: &TestDb, which: &str) -> Run {
+    t.sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args([
+            "check",
+            which,
+            "--format",
+            "json",
+            "--date",
+            "2026-11-22",
+            "--no-mail",
+        ])
+        .run()
+}
 const BE: &str = "f2000000000000000000000000000001";
 
 /// One project overdue since 2026-11-10 with a stage, an overdue task and a responsable.
@@ -636,19 +652,7 @@ backend_test!(rows_that_would_drop_out_are_counted_and_logged, |t| {
         ("contracts", &["contract_without_project"]),
     ];
     for (which, reasons) in want {
-        let r = t
-            .sigov()
-            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-            .args([
-                "check",
-                which,
-                "--format",
-                "json",
-                "--date",
-                "2026-11-22",
-                "--no-mail",
-            ])
-            .run();
+        let r = check_no_mail(&t, which);
         assert_eq!(r.code, 0, "{r:#?}");
         let v = r.json();
         for reason in *reasons {
@@ -678,19 +682,7 @@ fn a_null_where_text_is_expected_is_read_as_empty_and_counted() {
     t.exec(&format!(
         "UPDATE core_projet SET client = NULL WHERE id = '{BP}'"
     ));
-    let r = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
-        .args([
-            "check",
-            "deadlines",
-            "--format",
-            "json",
-            "--date",
-            "2026-11-22",
-            "--no-mail",
-        ])
-        .run();
+    let r = check_no_mail(&t, "deadlines");
     assert_eq!(r.code, 0, "{r:#?}");
     assert_eq!(r.json()["counters"]["repaired"]["null_text"], 1, "{r:#?}");
     assert!(

@@ -26,6 +26,17 @@ fn copies(relay: &Relay) -> HashMap<String, usize> {
     m
 }
 
+/// The relay received each of `queued` mails exactly once, and nothing is left claimed.
+fn each_mail_once(relay: &Relay, t: &TestDb, queued: i64) {
+    let got = copies(relay);
+    assert_eq!(got.len() as i64, queued, "each mail delivered");
+    assert!(
+        got.values().all(|n| *n == 1),
+        "zero duplicate mails: {got:?}"
+    );
+    assert_eq!(state_count(t, "sending"), 0, "nothing left claimed");
+}
+
 fn state_count(t: &TestDb, state: &str) -> i64 {
     t.count(&format!(
         "SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = '{state}'"
@@ -196,13 +207,7 @@ backend_test!(concurrent_deliveries_send_each_mail_once, |t| {
         sent += r.json()["sent"].as_i64().unwrap_or(0);
     }
     assert_eq!(sent, queued, "the four deliveries shared the queue");
-    let got = copies(&relay);
-    assert_eq!(got.len() as i64, queued);
-    assert!(
-        got.values().all(|n| *n == 1),
-        "zero duplicate mails: {got:?}"
-    );
-    assert_eq!(state_count(&demo, "sending"), 0);
+    each_mail_once(&relay, &demo, queued);
 });
 
 /// The alert rows (type, recipient, title) of a database, sorted.
@@ -244,13 +249,7 @@ backend_test!(eight_concurrent_runs_record_and_send_each_alert_once, |t| {
         .run()
         .ok();
     assert_eq!(rows(&demo), rows(&clean), "the alert rows of one clean run");
-    let got = copies(&relay);
-    assert_eq!(got.len() as i64, clean_queued);
-    assert!(
-        got.values().all(|n| *n == 1),
-        "zero duplicate mails: {got:?}"
-    );
-    assert_eq!(state_count(&demo, "sending"), 0);
+    each_mail_once(&relay, &demo, clean_queued);
 });
 
 backend_test!(runs_killed_at_many_points_then_rerun_lose_nothing, |t| {
@@ -342,13 +341,7 @@ backend_test!(
         assert_eq!(second.code, 0, "{second:#?}");
         let first = first.wait();
         assert_eq!(first.code, 0, "{first:#?}");
-        let got = copies(&relay);
-        assert_eq!(got.len() as i64, queued);
-        assert!(
-            got.values().all(|n| *n == 1),
-            "zero duplicate mails: {got:?}"
-        );
-        assert_eq!(state_count(&demo, "sending"), 0);
+        each_mail_once(&relay, &demo, queued);
         let _ = std::fs::remove_dir_all(cfg.parent().expect("dir"));
     }
 );
