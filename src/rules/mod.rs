@@ -363,20 +363,13 @@ pub fn statut_label(code: &str) -> String {
     .to_owned()
 }
 
-/// A syntactically plausible address: one `@`, both sides non-empty, no spaces or controls.
+/// An address mail can be sent to: lettre parses it, and its domain has a dot.
 pub fn plausible_email(e: &str) -> bool {
+    // The one validator, at queue time as at send time: what lettre (which builds and sends the
+    // message) accepts, and a domain with a dot (a bare host is a typo here, not a mail domain).
     let e = e.trim();
-    match e.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !e.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
-    }
+    e.parse::<lettre::Address>()
+        .is_ok_and(|a| a.domain().contains('.') && !a.domain().ends_with('.'))
 }
 
 /// Recipients of one entity: a set (one row per user), each with the strongest role.
@@ -761,6 +754,10 @@ mod tests {
         assert!(!plausible_email("a@b"));
         assert!(!plausible_email("a b@c.fr"));
         assert!(!plausible_email("a@c.fr\r\nBcc: x@y.z"));
+        // What the sender would refuse is refused when the alert is recorded, not at send time.
+        assert!(!plausible_email("a..b@sigov.test"));
+        assert!(!plausible_email("a@@sigov.test"));
+        assert!(!plausible_email("<a@sigov.test>"));
     }
 
     #[test]
