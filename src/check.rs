@@ -8,6 +8,7 @@ use crate::ops::lock::{self, Acquired, Lease};
 use crate::ops::runs;
 use crate::rules::{budget, contracts, deadlines, stages, tasks, Counters, Decisions, NewAlert};
 use crate::source;
+use crate::states::ReportStatus;
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
 use std::str::FromStr;
@@ -166,7 +167,7 @@ pub struct Report {
     pub business_date: NaiveDate,
     pub dry_run: bool,
     pub run_id: Option<i64>,
-    pub status: &'static str,
+    pub status: ReportStatus,
     /// Wall time of the check, in milliseconds.
     pub duration_ms: u64,
     pub counters: Counters,
@@ -185,7 +186,7 @@ impl Report {
             business_date: clock.today,
             dry_run: opts.dry_run,
             run_id: None,
-            status: "success",
+            status: ReportStatus::Success,
             duration_ms: 0,
             counters: Counters::default(),
             mail: None,
@@ -196,7 +197,7 @@ impl Report {
 
     /// Another run of the same check held the lock: this one did nothing.
     pub fn locked(&self) -> bool {
-        self.status == LOCKED
+        self.status == ReportStatus::Locked
     }
 
     /// Alerts were recorded but some mail could not be delivered now.
@@ -216,7 +217,7 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
                 let msg = crate::db::one_line(&format!("{e:#}"));
                 log::error!("check {} failed: {msg}", c.as_str());
                 Report {
-                    status: "failed",
+                    status: ReportStatus::Failed,
                     error: Some(msg),
                     ..Report::new(*c, cfg, clock, opts)
                 }
@@ -224,9 +225,6 @@ pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<R
         })
         .collect()
 }
-
-/// Status of a run that found its check's lock held by another run.
-pub const LOCKED: &str = "locked";
 
 /// 0 when every check succeeded and its mail went; 3 (partial) when some failed and others
 /// ran, or when alerts were recorded but some mail is deferred; 1 when all failed; 75 when
@@ -238,7 +236,7 @@ pub fn exit_code(reports: &[Report]) -> u8 {
     }
     let failed = reports
         .iter()
-        .filter(|r| r.status != "success" && !r.locked())
+        .filter(|r| r.status != ReportStatus::Success && !r.locked())
         .count();
     if failed == 0 && !reports.iter().any(Report::mail_incomplete) {
         crate::exit::OK
@@ -272,7 +270,7 @@ pub fn run(
     {
         Acquired::Held(l) => l,
         Acquired::Busy(holder) => {
-            report.status = LOCKED;
+            report.status = ReportStatus::Locked;
             report.error = Some(format!("another run holds the lock: {}", holder.describe()));
             return Ok(report);
         }
@@ -327,12 +325,26 @@ fn run_locked(
             report.duration_ms = elapsed_ms(started);
             report.counters = counters;
             report.alerts = alerts;
-            runs::finish(db, run_id, "success", 0, &report.counters, None)?;
+            runs::finish(
+                db,
+                run_id,
+                runs::RunStatus::Success,
+                0,
+                &report.counters,
+                None,
+            )?;
             Ok(report)
         }
         Err(e) => {
             let msg = format!("{e:#}");
-            if let Err(e2) = runs::finish(db, run_id, "failed", 1, &report.counters, Some(&msg)) {
+            if let Err(e2) = runs::finish(
+                db,
+                run_id,
+                runs::RunStatus::Failed,
+                1,
+                &report.counters,
+                Some(&msg),
+            ) {
                 log::warn!("cannot close run {run_id}: {e2:#}");
             }
             Err(e)

@@ -170,7 +170,7 @@ pub enum MailCommand {
     Queue {
         /// Only rows in this state (repeatable)
         #[arg(long, value_name = "STATE", value_enum)]
-        state: Vec<crate::mail::outbox::State>,
+        state: Vec<crate::states::MailState>,
         /// At most this many rows
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: u64,
@@ -220,7 +220,7 @@ pub enum RunsCommand {
         check: Option<crate::check::CheckName>,
         /// Only runs in this status
         #[arg(long, value_name = "STATUS", value_enum)]
-        status: Option<crate::ops::runs::Status>,
+        status: Option<crate::states::RunStatus>,
         /// Only runs started since: a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
         #[arg(long, value_name = "WHEN", value_parser = crate::ops::runs::parse_since_arg)]
         since: Option<crate::ops::runs::Since>,

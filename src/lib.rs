@@ -13,6 +13,7 @@ pub mod ops;
 pub mod output;
 pub mod rules;
 pub mod source;
+pub mod states;
 pub mod store;
 
 use anyhow::{Context, Result};
@@ -335,7 +336,7 @@ fn runs_command(cfg: &Config, out: &output::Out, cmd: &RunsCommand) -> Result<u8
                 .map(|s| s.resolve(chrono::Utc::now().naive_utc()));
             let filter = runs::Filter {
                 check: check.map(|c| c.as_str().to_owned()),
-                status: status.map(|s| s.as_str().to_owned()),
+                status: *status,
                 since: since.map(clock::format_datetime),
                 id: None,
                 limit: *limit,
@@ -383,15 +384,16 @@ fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -
             })
         }
         MailCommand::Queue { state, limit } => {
-            let states: Vec<&str> = if state.is_empty() {
+            use states::MailState;
+            let states: Vec<MailState> = if state.is_empty() {
                 vec![
-                    mail::outbox::PENDING,
-                    mail::outbox::SENDING,
-                    mail::outbox::FAILED,
-                    mail::outbox::DEAD,
+                    MailState::Pending,
+                    MailState::Sending,
+                    MailState::Failed,
+                    MailState::Dead,
                 ]
             } else {
-                state.iter().map(|s| s.as_str()).collect()
+                state.clone()
             };
             let mut db = open()?;
             let counts = mail::outbox::counts(&mut db)?;

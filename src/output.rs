@@ -277,7 +277,7 @@ impl Out {
         }
         let failed: Vec<&str> = reports
             .iter()
-            .filter(|r| r.status != "success" && !r.locked())
+            .filter(|r| r.status != crate::states::ReportStatus::Success && !r.locked())
             .map(|r| r.check)
             .collect();
         if !failed.is_empty() {

@@ -10,35 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
-/// States as stored in `sigov_outbox.state`.
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-pub const DEAD: &str = "dead";
-pub const STATES: &[&str] = &[PENDING, SENDING, FAILED, DEAD, SENT];
-
-/// An outbox state as `mail queue --state` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum State {
-    Pending,
-    Sending,
-    Failed,
-    Dead,
-    Sent,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Pending => PENDING,
-            State::Sending => SENDING,
-            State::Failed => FAILED,
-            State::Dead => DEAD,
-            State::Sent => SENT,
-        }
-    }
-}
+pub use crate::states::MailState;
 
 #[derive(Debug, Clone, QueryableByName, serde::Serialize)]
 pub struct Row {
@@ -54,7 +26,7 @@ pub struct Row {
     #[serde(skip)]
     pub payload: String,
     #[diesel(sql_type = Text)]
-    pub state: String,
+    pub state: MailState,
     #[diesel(sql_type = BigInt)]
     pub attempts: i64,
     #[diesel(sql_type = Text)]
@@ -353,7 +325,7 @@ pub fn release(db: &mut Db, token: &str, now: NaiveDateTime, error: Option<&str>
 }
 
 /// Rows in `states`, oldest first, at most `limit`.
-pub fn list(db: &mut Db, states: &[&str], limit: u64) -> Result<Vec<Row>> {
+pub fn list(db: &mut Db, states: &[MailState], limit: u64) -> Result<Vec<Row>> {
     let marks = vec!["?"; states.len()].join(", ");
     let vals: Vec<Val> = states.iter().map(|s| Val::from(*s)).collect();
     db.load(

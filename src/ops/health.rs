@@ -33,7 +33,7 @@ impl Level {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LastRun {
     pub id: i64,
-    pub status: String,
+    pub status: crate::states::RunStatus,
     pub error: Option<String>,
 }
 
@@ -163,7 +163,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             .map(|t| (now - t).num_seconds());
         let last_run = row.map(|r| LastRun {
             id: r.id,
-            status: r.status.clone(),
+            status: r.status,
             error: r.error.as_deref().map(crate::db::one_line),
         });
         let is_running = running.contains(&super::lock::check_lock(name.as_str()));
@@ -199,7 +199,10 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             }
             Some(_) => {}
         }
-        if let Some(r) = last_run.as_ref().filter(|r| r.status == "failed") {
+        if let Some(r) = last_run
+            .as_ref()
+            .filter(|r| r.status == crate::states::RunStatus::Failed)
+        {
             level = level.max(Level::Warning);
             problems.push((
                 Level::Warning,

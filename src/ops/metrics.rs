@@ -102,7 +102,11 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
         "1 when the last finished run of the check succeeded, else 0.",
     );
     for r in &rows {
-        let ok = if r.status == "success" { 1.0 } else { 0.0 };
+        let ok = if r.status == crate::states::RunStatus::Success {
+            1.0
+        } else {
+            0.0
+        };
         f.sample("sigov_last_run_success", &[("check", &r.check_name)], ok);
     }
     f.head(
@@ -155,14 +159,14 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
         "Outbox rows by state (pending, sending, failed, dead, sent).",
     );
     let mut oldest_pending = None;
-    for state in crate::mail::outbox::STATES {
-        let found = outbox.iter().find(|(s, _, _)| s == state);
+    for state in crate::states::MailState::ALL {
+        let found = outbox.iter().find(|(s, _, _)| s == state.as_str());
         let n = found.map(|(_, n, _)| *n).unwrap_or(0);
-        if *state == crate::mail::outbox::PENDING {
+        if *state == crate::states::MailState::Pending {
             oldest_pending =
                 found.and_then(|(_, _, o)| o.as_deref().and_then(parse_stored_datetime));
         }
-        f.sample("sigov_outbox_mails", &[("state", state)], n as f64);
+        f.sample("sigov_outbox_mails", &[("state", state.as_str())], n as f64);
     }
     f.head(
         "sigov_outbox_oldest_pending_age_seconds",

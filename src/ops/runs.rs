@@ -53,7 +53,7 @@ pub fn start(db: &mut Db, clock: &Clock, check: &str, profile: &str) -> Result<i
 pub fn finish(
     db: &mut Db,
     run_id: i64,
-    status: &str,
+    status: RunStatus,
     exit_code: i32,
     counters: &Counters,
     error: Option<&str>,
@@ -99,7 +99,7 @@ pub struct RunRow {
     /// `running` only while the run holds its check's lock; a run whose process died shows
     /// `interrupted` even before the next run closes its record.
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: RunStatus,
     #[diesel(sql_type = Text)]
     pub profile: String,
     #[diesel(sql_type = Text)]
@@ -151,7 +151,7 @@ impl RunRow {
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     pub check: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
     /// UTC, `YYYY-MM-DD HH:MM:SS`.
     pub since: Option<String>,
     pub id: Option<i64>,
@@ -159,27 +159,7 @@ pub struct Filter {
 }
 
 /// Run statuses, as stored and as shown.
-pub const STATUSES: &[&str] = &["running", "success", "failed", "interrupted"];
-
-/// A run status as `runs list --status` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Status {
-    Running,
-    Success,
-    Failed,
-    Interrupted,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Success => "success",
-            Status::Failed => "failed",
-            Status::Interrupted => "interrupted",
-        }
-    }
-}
+pub use crate::states::RunStatus;
 
 /// `--since` as given: an age or a point in time, resolved against the clock when used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,8 +237,7 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
     // `interrupted` includes rows still marked running whose process is gone: filter after.
     if let Some(s) = f
         .status
-        .as_deref()
-        .filter(|s| !matches!(*s, "running" | "interrupted"))
+        .filter(|s| !matches!(s, RunStatus::Running | RunStatus::Interrupted))
     {
         sql.push_str(" AND status = ?");
         vals.push(s.into());
@@ -280,19 +259,19 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
     let mut rows: Vec<RunRow> = db
         .load(&sql, &vals)
         .context("cannot read the run history")?;
-    if rows.iter().any(|r| r.status == "running") {
+    if rows.iter().any(|r| r.status == RunStatus::Running) {
         let live: Vec<i64> = super::lock::held(db)?
             .into_iter()
             .filter_map(|(_, h)| h.run_id)
             .collect();
-        for r in rows.iter_mut().filter(|r| r.status == "running") {
+        for r in rows.iter_mut().filter(|r| r.status == RunStatus::Running) {
             if !live.contains(&r.id) {
-                r.status = "interrupted".to_owned();
+                r.status = RunStatus::Interrupted;
             }
         }
     }
     if let Some(s) = &f.status {
-        rows.retain(|r| &r.status == s);
+        rows.retain(|r| r.status == *s);
         if f.limit > 0 {
             rows.truncate(usize::try_from(f.limit).unwrap_or(usize::MAX));
         }
@@ -309,7 +288,7 @@ pub struct LastOfCheck {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: RunStatus,
     #[diesel(sql_type = Text)]
     pub started_at: String,
     #[diesel(sql_type = Nullable<Text>)]

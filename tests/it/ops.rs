@@ -758,10 +758,10 @@ fn every_command_runs_under_the_readme_least_privilege_grants() {
         RESP,
         true,
     );
-    let user = format!("sigov_lp_{}", unique());
+    let user = format!("sigov_lp_{}_{}", std::process::id(), unique());
     let mut root = t.db();
     root.batch(&format!(
-        "CREATE USER '{user}'@'%' IDENTIFIED BY 'lp-secret'"
+        "DROP USER IF EXISTS '{user}'@'%'; CREATE USER '{user}'@'%' IDENTIFIED BY 'lp-secret'"
     ))
     .expect("create user");
     let grants = readme_grants(&t.name, &user);

@@ -42,10 +42,10 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
     // The database URL with a password (MySQL: a user of its own; SQLite has none).
     let (url, bad_url) = match t.backend {
         Backend::Mysql => {
-            let user = format!("sigov_sec_{}", unique());
+            let user = format!("sigov_sec_{}_{}", std::process::id(), unique());
             let mut root = t.db();
             root.batch(&format!(
-                "CREATE USER '{user}'@'%' IDENTIFIED BY 'DbPw-{MARK}-1'"
+                "DROP USER IF EXISTS '{user}'@'%'; CREATE USER '{user}'@'%' IDENTIFIED BY 'DbPw-{MARK}-1'"
             ))
             .expect("user");
             root.batch(&format!("GRANT ALL ON {}.* TO '{user}'@'%'", t.name))
@@ -197,5 +197,13 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
     }
     let m = std::fs::read_to_string(&metrics).expect("metrics written");
     assert!(!m.contains(MARK), "{m}");
+    if t.backend == Backend::Mysql {
+        let user = url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split(':').next())
+            .unwrap_or_default();
+        let _ = t.db().batch(&format!("DROP USER IF EXISTS '{user}'@'%'"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 });
