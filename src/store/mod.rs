@@ -114,6 +114,7 @@ fn with_key_retry<T, R: Default>(
     counters: &mut Counters,
     write: impl Fn(&mut Db, &[T]) -> Result<R>,
 ) -> Result<(Vec<T>, R)> {
+    let mut conflicts = 0u32;
     loop {
         if batch.is_empty() {
             // Everything was recorded meanwhile (or there was nothing): no statement to send.
@@ -121,6 +122,18 @@ fn with_key_retry<T, R: Default>(
         }
         match db.transaction(|db| write(db, &batch)) {
             Ok(r) => return Ok((batch, r)),
+            // InnoDB chose this transaction as a deadlock victim (concurrent checks and
+            // deliveries insert into and update the same indexes) or it waited too long: the
+            // whole transaction was rolled back, so the same batch is written again.
+            Err(e) if conflicts < 8 && crate::mail::outbox::is_lock_conflict(&e) => {
+                conflicts += 1;
+                log::info!(
+                    "write of {} alert(s) met a lock conflict, retrying ({conflicts}): {}",
+                    batch.len(),
+                    crate::db::one_line(&format!("{e:#}"))
+                );
+                std::thread::sleep(std::time::Duration::from_millis(25 * u64::from(conflicts)));
+            }
             Err(e) if is_unique_violation(&e) => {
                 let taken = existing_keys(db, batch.iter().map(|x| key(x).as_str()))?;
                 let before = batch.len();
