@@ -248,13 +248,31 @@ impl Db {
     }
 
     /// Executes one statement with binds; returns the affected row count.
+    ///
+    /// Outside a transaction, a statement InnoDB picked as a deadlock victim (or that waited
+    /// too long for a lock) was rolled back whole: it is sent again, a few times, after a short
+    /// pause. Inside a transaction the caller decides (the whole transaction was rolled back).
     pub fn execute(&mut self, sql: &str, vals: &[Val]) -> Result<usize, diesel::result::Error> {
-        self.statements += 1;
-        let _watch = self.watch_statement();
-        with_conn!(&mut self.conn, c, DB => {
-            let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
-            q.execute(c)
-        })
+        let mut tries = 0u32;
+        loop {
+            self.statements += 1;
+            let _watch = self.watch_statement();
+            let done = with_conn!(&mut self.conn, c, DB => {
+                let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
+                q.execute(c)
+            });
+            match done {
+                Err(e) if !self.in_tx && tries < 5 && is_lock_conflict(&e) => {
+                    tries += 1;
+                    log::info!(
+                        "statement met a lock conflict, retrying ({tries}): {}",
+                        one_line(&e.to_string())
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(tries)));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Runs several statements without binds (DDL, pragmas).
@@ -407,6 +425,12 @@ impl<T: QueryableByName<Mysql> + 'static> LoadRow for T {}
 pub trait LoadRow: QueryableByName<Sqlite> + 'static {}
 #[cfg(all(feature = "sqlite", not(feature = "mysql")))]
 impl<T: QueryableByName<Sqlite> + 'static> LoadRow for T {}
+
+/// A MySQL deadlock or lock wait timeout: the statement (or its transaction) was rolled back.
+fn is_lock_conflict(e: &diesel::result::Error) -> bool {
+    let m = e.to_string();
+    m.contains("Deadlock found") || m.contains("Lock wait timeout exceeded")
+}
 
 /// The web application's table a statement reads (for log lines): the first named.
 fn main_table(sql: &str) -> &str {
