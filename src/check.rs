@@ -8,6 +8,7 @@ use crate::ops::lock::{self, Acquired, Lease};
 use crate::ops::runs;
 use crate::rules::{budget, contracts, deadlines, stages, tasks, Counters, Decisions, NewAlert};
 use crate::source;
+use crate::states::Niveau;
 use crate::states::ReportStatus;
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
@@ -131,7 +132,7 @@ pub struct AlertLine {
     pub table: &'static str,
     #[serde(rename = "type")]
     pub alert_type: String,
-    pub niveau: Option<&'static str>,
+    pub niveau: Option<Niveau>,
     pub recipient: String,
     pub recipient_name: String,
     pub projet: String,

@@ -690,7 +690,7 @@ fn print_report(r: &Report, list: bool) {
             crate::outln!(
                 "  + {:<18} {:<7} → {who}: {}  [mail: {}]",
                 a.alert_type,
-                a.niveau.unwrap_or("-"),
+                a.niveau.map_or("-", |n| n.as_str()),
                 a.titre,
                 a.mail
             );

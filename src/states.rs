@@ -120,6 +120,25 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// An alert's level in `core_alerteprojet.niveau`, as the reference writes it.
+    Niveau {
+        Info => "INFO",
+        Warning => "WARNING",
+        Danger => "DANGER",
+    }
+);
+
+text_enum!(
+    /// What an outbox row's mail is about (`sigov_outbox.kind`).
+    MailKind {
+        /// An alert of `core_alerteprojet`.
+        Alert => "alert",
+        /// A stage notification of `core_notificationetape`.
+        Stage => "stage",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ pub struct Row {
     #[diesel(sql_type = Text)]
     pub recipient_email: String,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    pub kind: crate::states::MailKind,
     #[diesel(sql_type = Text)]
     #[serde(skip)]
     pub payload: String,

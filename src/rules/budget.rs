@@ -8,6 +8,7 @@ use super::{
     SeenSpec, Subject, Target, Texts,
 };
 use crate::config::Rules;
+use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -209,7 +210,7 @@ fn exceeded_texts(c: &Candidate) -> Texts {
     let (titre, truncated) = fit_title("🔴 Budget dépassé - ", nom, "");
     Texts {
         alert_type: EXCEEDED.to_owned(),
-        niveau: Some("DANGER"),
+        niveau: Some(Niveau::Danger),
         titre,
         truncated,
         fixed: format!(
@@ -249,7 +250,7 @@ fn threshold_texts(c: &Candidate, seuil: u32, typ: &str) -> Texts {
     let (titre, truncated) = fit_title(&format!("{emoji} Budget consommé à {seuil}% - "), nom, "");
     Texts {
         alert_type: typ.to_owned(),
-        niveau: Some("WARNING"),
+        niveau: Some(Niveau::Warning),
         titre,
         truncated,
         fixed: format!(
@@ -434,7 +435,7 @@ mod tests {
         );
         assert_eq!(d.alerts.len(), 2);
         assert_eq!(d.alerts[0].alert_type, CRITICAL_TYPE);
-        assert_eq!(d.alerts[0].niveau, Some("WARNING"));
+        assert_eq!(d.alerts[0].niveau, Some(Niveau::Warning));
         assert_eq!(d.superseded.len(), 2, "the 75 % alert is passed over");
         let mut seen = Seen::default();
         for k in d.alerts.iter().map(|a| a.key.clone()) {

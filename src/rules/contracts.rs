@@ -8,6 +8,7 @@ use super::{
     ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::config::{Profile, Rules};
+use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -113,7 +114,7 @@ fn expiring_texts(c: &Candidate, end: NaiveDate, d: i64, jalon: Option<u32>) -> 
     }
     Texts {
         alert_type: EXPIRING.to_owned(),
-        niveau: Some("WARNING"),
+        niveau: Some(Niveau::Warning),
         titre: "⚠️ Contrat de maintenance proche de l'expiration".to_owned(),
         truncated: false,
         fixed: format!(
@@ -130,7 +131,7 @@ fn expiring_texts(c: &Candidate, end: NaiveDate, d: i64, jalon: Option<u32>) -> 
 fn expired_texts(c: &Candidate, end: NaiveDate, n: i64) -> Texts {
     Texts {
         alert_type: EXPIRED.to_owned(),
-        niveau: Some("DANGER"),
+        niveau: Some(Niveau::Danger),
         titre: "🔴 Contrat de maintenance expiré".to_owned(),
         truncated: false,
         fixed: format!(

@@ -6,6 +6,7 @@ use super::{
     ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::config::{Profile, Rules};
+use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -108,7 +109,7 @@ fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
     let (titre, truncated) = fit_title("🔴 Projet ", nom, " - EN RETARD");
     Texts {
         alert_type: OVERDUE.to_owned(),
-        niveau: Some("DANGER"),
+        niveau: Some(Niveau::Danger),
         titre,
         truncated,
         fixed: format!(
@@ -166,7 +167,11 @@ fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, d: i64) -> Texts {
     };
     Texts {
         alert_type: milestone_type(m),
-        niveau: Some(if m <= 1 { "DANGER" } else { "WARNING" }),
+        niveau: Some(if m <= 1 {
+            Niveau::Danger
+        } else {
+            Niveau::Warning
+        }),
         titre,
         truncated,
         fixed,
@@ -316,7 +321,7 @@ mod tests {
             by("m1").context.to_string(),
             r#"{"jours_restants":7,"date_fin":"2026-11-29","type_alerte":"J-7"}"#
         );
-        assert_eq!(by("m1").niveau, Some("WARNING"));
+        assert_eq!(by("m1").niveau, Some(Niveau::Warning));
     }
 
     #[test]
@@ -335,7 +340,7 @@ mod tests {
         }
         let d = evaluate([cand("2026-11-23")], &rules, today(), &Seen::default());
         assert_eq!(d.alerts[0].titre, "🔴 Projet R&D <Alpha> - Fin DEMAIN");
-        assert_eq!(d.alerts[0].niveau, Some("DANGER"));
+        assert_eq!(d.alerts[0].niveau, Some(Niveau::Danger));
         let d = evaluate([cand("2026-11-21")], &rules, today(), &Seen::default());
         let a = d.alerts.iter().find(|a| a.recipient_id == "admin").unwrap();
         assert_eq!(a.message, "Le projet 'R&D <Alpha>' est en retard de 1 jour (date de fin prévue : 21/11/2026). En tant qu'administrateur, veuillez prendre les mesures nécessaires pour résoudre cette situation.");

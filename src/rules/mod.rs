@@ -8,6 +8,7 @@ pub mod stages;
 pub mod tasks;
 
 use crate::config::Rules;
+use crate::states::Niveau;
 use chrono::{Datelike, NaiveDate};
 use std::collections::{BTreeMap, HashSet};
 
@@ -91,7 +92,7 @@ pub struct NewAlert {
     pub check: &'static str,
     pub target: Target,
     pub alert_type: String,
-    pub niveau: Option<&'static str>,
+    pub niveau: Option<Niveau>,
     #[serde(skip)]
     pub recipient: Person,
     pub recipient_id: String,
@@ -423,7 +424,7 @@ pub struct Subject<'a> {
 /// the recipient's role (none when the role has no sentence).
 pub struct Texts {
     pub alert_type: String,
-    pub niveau: Option<&'static str>,
+    pub niveau: Option<Niveau>,
     pub titre: String,
     pub truncated: bool,
     pub fixed: String,

@@ -7,6 +7,7 @@ use super::{
     Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::config::Rules;
+use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 use std::rc::Rc;
@@ -110,7 +111,7 @@ fn texts(c: &Candidate, date: NaiveDate, n: i64, assignee_name: &str) -> Texts {
     };
     Texts {
         alert_type: TYPE.to_owned(),
-        niveau: Some("DANGER"),
+        niveau: Some(Niveau::Danger),
         titre,
         truncated,
         fixed: String::new(),

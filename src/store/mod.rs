@@ -202,7 +202,9 @@ fn write_batch(
             let a = &batch[*i];
             vals.push(Val::Text(a.alert_type.clone()));
             if target == Target::Alerte {
-                vals.push(Val::Text(a.niveau.unwrap_or("WARNING").to_owned()));
+                vals.push(Val::from(
+                    a.niveau.unwrap_or(crate::states::Niveau::Warning),
+                ));
             }
             vals.push(Val::Text(a.titre.clone()));
             vals.push(Val::Text(a.message.clone()));
@@ -322,8 +324,8 @@ fn write_batch(
             Val::Text(a.recipient_id.clone()),
             Val::Text(a.recipient.email.trim().to_owned()),
             Val::from(match a.target {
-                Target::Alerte => "alert",
-                Target::NotificationEtape => "stage",
+                Target::Alerte => crate::states::MailKind::Alert,
+                Target::NotificationEtape => crate::states::MailKind::Stage,
             }),
             Val::Text(payload.to_string()),
             Val::from("pending"),
