@@ -249,9 +249,10 @@ impl Db {
 
     /// Executes one statement with binds; returns the affected row count.
     ///
-    /// Outside a transaction, a statement InnoDB picked as a deadlock victim (or that waited
-    /// too long for a lock) was rolled back whole: it is sent again, a few times, after a short
-    /// pause. Inside a transaction the caller decides (the whole transaction was rolled back).
+    /// Outside a transaction, a statement met by a lock conflict (an InnoDB deadlock victim or
+    /// lock wait timeout, rolled back whole; SQLite busy) is sent again, a few times, after a
+    /// short pause. Inside one, the whole transaction is what is retried
+    /// ([`Db::transaction_retrying`]).
     pub fn execute(&mut self, sql: &str, vals: &[Val]) -> Result<usize, diesel::result::Error> {
         let mut tries = 0u32;
         loop {
@@ -262,13 +263,17 @@ impl Db {
                 q.execute(c)
             });
             match done {
-                Err(e) if !self.in_tx && tries < 5 && is_lock_conflict(&e) => {
+                Err(e)
+                    if !self.in_tx
+                        && tries < CONFLICT_RETRIES
+                        && is_lock_conflict(&e.to_string()) =>
+                {
                     tries += 1;
                     log::info!(
                         "statement met a lock conflict, retrying ({tries}): {}",
                         one_line(&e.to_string())
                     );
-                    std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(tries)));
+                    conflict_pause(tries);
                 }
                 other => return other,
             }
@@ -366,6 +371,29 @@ impl Db {
         }
     }
 
+    /// [`Db::transaction`], run again while it meets a lock conflict: the database rolled the
+    /// whole transaction back (a deadlock victim, a lock wait timeout, SQLite busy), so `f`
+    /// starts over from the same state. `f` must touch nothing but the database.
+    pub fn transaction_retrying<T, F>(&mut self, mut f: F) -> Result<T>
+    where
+        F: FnMut(&mut Db) -> Result<T>,
+    {
+        let mut tries = 0u32;
+        loop {
+            match self.transaction(&mut f) {
+                Err(e) if tries < CONFLICT_RETRIES && is_lock_conflict(&format!("{e:#}")) => {
+                    tries += 1;
+                    log::info!(
+                        "transaction met a lock conflict, retrying ({tries}): {}",
+                        one_line(&format!("{e:#}"))
+                    );
+                    conflict_pause(tries);
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Whether a table exists in the connected database.
     pub fn table_exists(&mut self, table: &str) -> Result<bool, diesel::result::Error> {
         let n = match self.backend() {
@@ -426,10 +454,19 @@ pub trait LoadRow: QueryableByName<Sqlite> + 'static {}
 #[cfg(all(feature = "sqlite", not(feature = "mysql")))]
 impl<T: QueryableByName<Sqlite> + 'static> LoadRow for T {}
 
-/// A MySQL deadlock or lock wait timeout: the statement (or its transaction) was rolled back.
-fn is_lock_conflict(e: &diesel::result::Error) -> bool {
-    let m = e.to_string();
-    m.contains("Deadlock found") || m.contains("Lock wait timeout exceeded")
+/// Whether an error's text is a lock conflict a retry resolves: a MySQL deadlock or lock wait
+/// timeout (the statement, or its transaction, was rolled back whole) or SQLite busy.
+pub fn is_lock_conflict(message: &str) -> bool {
+    message.contains("Deadlock found")
+        || message.contains("Lock wait timeout exceeded")
+        || message.contains("database is locked")
+}
+
+/// Lock conflicts a statement or a transaction is retried for, with a growing pause.
+const CONFLICT_RETRIES: u32 = 8;
+
+fn conflict_pause(tries: u32) {
+    std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(tries)));
 }
 
 /// The web application's table a statement reads (for log lines): the first named.

@@ -134,12 +134,7 @@ fn expire(on_timeout: OnTimeout, what: &str) -> ! {
     }
 }
 
-/// "after 10 s", "after 1.5 s".
+/// "10 s": the limits are whole seconds (configuration keys in seconds).
 pub fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s} s")
-    }
+    format!("{} s", d.as_secs())
 }

@@ -199,7 +199,7 @@ pub fn flush(
     // Never leave a claim behind: whatever stopped the delivery, rows still claimed under this
     // token go back to the queue at once (the database error, if any, is the one to report).
     let now = clock.current();
-    match outbox::retrying(db, |db| outbox::release(db, &token, now, None)) {
+    match outbox::release(db, &token, now, None) {
         Ok(n) if n > 0 && result.is_ok() => log::debug!("{n} claimed mail(s) given back"),
         Ok(_) => {}
         Err(e) => log::warn!("cannot give claimed mail back to the outbox: {e:#}"),
@@ -247,7 +247,7 @@ fn deliver(
                 return Ok(());
             }
             if renewed.elapsed() >= renew_every {
-                outbox::retrying(db, |db| outbox::renew(db, token, clock.current()))?;
+                outbox::renew(db, token, clock.current())?;
                 renewed = std::time::Instant::now();
             }
             if let Some(l) = check_lock.as_deref_mut() {
@@ -271,9 +271,7 @@ fn deliver(
             match outcome {
                 Ok((mid, resp)) => {
                     ambiguous_in_a_row = 0;
-                    outbox::retrying(db, |db| {
-                        outbox::mark_sent(db, token, &unit.ids, done, &mid, &resp)
-                    })?;
+                    outbox::mark_sent(db, token, &unit.ids, done, &mid, &resp)?;
                     stats.sent += n;
                 }
                 Err(err @ (SendError::Transient(_) | SendError::Ambiguous(_))) => {
@@ -287,18 +285,16 @@ fn deliver(
                             unit.attempts + 1,
                         ));
                     log::warn!("mail to {} deferred: {e}", unit.email);
-                    outbox::retrying(db, |db| {
-                        outbox::mark_failed(
-                            db,
-                            token,
-                            &unit.ids,
-                            done,
-                            retry,
-                            cfg.max_attempts,
-                            false,
-                            &e,
-                        )
-                    })?;
+                    outbox::mark_failed(
+                        db,
+                        token,
+                        &unit.ids,
+                        done,
+                        retry,
+                        cfg.max_attempts,
+                        false,
+                        &e,
+                    )?;
                     if unit.attempts + 1 >= i64::from(cfg.max_attempts) {
                         stats.dead += n;
                     } else {
@@ -319,15 +315,13 @@ fn deliver(
                 Err(SendError::Permanent(e)) => {
                     ambiguous_in_a_row = 0;
                     log::warn!("mail to {} refused for good: {e}", unit.email);
-                    outbox::retrying(db, |db| {
-                        outbox::mark_failed(db, token, &unit.ids, done, done, 0, true, &e)
-                    })?;
+                    outbox::mark_failed(db, token, &unit.ids, done, done, 0, true, &e)?;
                     stats.dead += n;
                 }
                 Err(SendError::Connection(e)) => {
                     stats.messages -= 1;
                     log::error!("mail delivery stopped: {e}");
-                    outbox::retrying(db, |db| outbox::release(db, token, done, Some(&e)))?;
+                    outbox::release(db, token, done, Some(&e))?;
                     stats.error = Some(e);
                     return Ok(());
                 }

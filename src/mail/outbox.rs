@@ -70,39 +70,12 @@ struct PickRow {
     recipient_email: String,
 }
 
-/// Whether a database error is a lock conflict that a retry resolves (MySQL deadlock or lock
-/// wait timeout; SQLite busy).
-pub fn is_lock_conflict(e: &anyhow::Error) -> bool {
-    let m = format!("{e:#}");
-    m.contains("Deadlock found")
-        || m.contains("Lock wait timeout exceeded")
-        || m.contains("database is locked")
-}
-
-/// Runs `f`, again after a short pause while it meets a lock conflict (at most 8 times).
-pub fn retrying<T>(db: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T>) -> Result<T> {
-    let mut tries = 0u32;
-    loop {
-        match f(db) {
-            Err(e) if tries < 8 && is_lock_conflict(&e) => {
-                tries += 1;
-                log::info!(
-                    "outbox: lock conflict, retrying ({tries}): {}",
-                    crate::db::one_line(&format!("{e:#}"))
-                );
-                std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(tries)));
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Claims up to `limit` due rows (digest: every due row of up to `limit` recipients) under
 /// `token`, and returns them ordered by recipient then id.
 ///
 /// MySQL: the due rows are picked with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction and
 /// updated by id, so concurrent senders take disjoint rows without the shared locks (and
-/// deadlocks) an `UPDATE … WHERE id IN (SELECT …)` takes; a lock conflict is retried. SQLite
+/// deadlocks) an `UPDATE … WHERE id IN (SELECT …)` takes; a lock conflict retries the claim. SQLite
 /// serializes writers (`BEGIN IMMEDIATE`): one guarded UPDATE is exclusive there.
 pub fn claim(
     db: &mut Db,
@@ -114,8 +87,7 @@ pub fn claim(
 ) -> Result<Vec<Row>> {
     let now_s = format_datetime(now);
     let cut = format_datetime(lease_cutoff);
-    retrying(db, |db| {
-        db.transaction(|db| {
+    db.transaction_retrying(|db| {
             let order = if digest { "recipient_email, id" } else { "id" };
             // Digest: enough rows for `limit` recipients (a recipient's rows a concurrent
             // sender holds are skipped; they go in its digest).
@@ -175,7 +147,6 @@ pub fn claim(
                 )
                 .context("cannot read claimed mail")?;
             Ok(rows)
-        })
     })
 }
 
@@ -219,9 +190,7 @@ pub fn release_dead_senders(db: &mut Db, now: NaiveDateTime) -> Result<usize> {
     let mut n = 0;
     for t in tokens {
         if crate::ops::lock::Ident::parse(&t.claim_token).is_some_and(|i| i.is_dead()) {
-            n += retrying(db, |db| {
-                release(db, &t.claim_token, now, Some("its sender was killed"))
-            })?;
+            n += release(db, &t.claim_token, now, Some("its sender was killed"))?;
         }
     }
     Ok(n)

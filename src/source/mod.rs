@@ -926,8 +926,8 @@ struct FindingRow {
     first_id: Option<String>,
 }
 
-/// (reason, what, table alias `x` and its FROM, condition) of each kind of lost row.
-type Probe = (&'static str, &'static str, &'static str, String);
+/// (reason, what, FROM with the table as alias `x`, condition) of each kind of lost row.
+type Probe = (&'static str, &'static str, String, String);
 
 fn malformed_date(db: &Db, col: &str) -> Option<String> {
     // MySQL's DATE columns hold dates (zero dates are counted where they are read); SQLite
@@ -944,13 +944,13 @@ fn probes(db: &Db, check: &str) -> Vec<Probe> {
     let status = (
         "project_without_status",
         "core_projet rows whose statut_id has no core_statutprojet row (never in progress)",
-        "core_projet x LEFT JOIN core_statutprojet s ON s.id = x.statut_id",
+        "core_projet x LEFT JOIN core_statutprojet s ON s.id = x.statut_id".to_owned(),
         "s.id IS NULL".to_owned(),
     );
     let team = (
         "assignment_without_user",
         "active core_affectation rows whose utilisateur_id has no core_utilisateur row (not in the team)",
-        "core_affectation x LEFT JOIN core_utilisateur u ON u.id = x.utilisateur_id",
+        "core_affectation x LEFT JOIN core_utilisateur u ON u.id = x.utilisateur_id".to_owned(),
         "x.date_fin IS NULL AND u.id IS NULL".to_owned(),
     );
     let mut out: Vec<Probe> = match check {
@@ -961,7 +961,7 @@ fn probes(db: &Db, check: &str) -> Vec<Probe> {
             (
                 "task_without_stage",
                 "core_tacheetape rows whose etape_id has no core_etapeprojet row",
-                "core_tacheetape x LEFT JOIN core_etapeprojet e ON e.id = x.etape_id",
+                "core_tacheetape x LEFT JOIN core_etapeprojet e ON e.id = x.etape_id".to_owned(),
                 "e.id IS NULL".to_owned(),
             ),
         ],
@@ -970,7 +970,7 @@ fn probes(db: &Db, check: &str) -> Vec<Probe> {
             (
                 "budget_line_bad_amount",
                 "core_lignebudget rows whose montant is NULL or not a number (not added up)",
-                "core_lignebudget x",
+                "core_lignebudget x".to_owned(),
                 match db.backend() {
                     crate::db::Backend::Sqlite => {
                         "x.montant IS NULL OR typeof(x.montant) NOT IN ('integer', 'real')"
@@ -983,7 +983,7 @@ fn probes(db: &Db, check: &str) -> Vec<Probe> {
         "contracts" => vec![(
             "contract_without_project",
             "core_contratgarantie rows whose projet_id has no core_projet row",
-            "core_contratgarantie x LEFT JOIN core_projet p ON p.id = x.projet_id",
+            "core_contratgarantie x LEFT JOIN core_projet p ON p.id = x.projet_id".to_owned(),
             "p.id IS NULL".to_owned(),
         )],
         _ => Vec::new(),
@@ -1020,14 +1020,7 @@ fn probes(db: &Db, check: &str) -> Vec<Probe> {
     };
     for (table, col, what) in dates {
         if let Some(cond) = malformed_date(db, &format!("x.{col}")) {
-            let from: &'static str = match *table {
-                "core_projet" => "core_projet x",
-                "core_etapeprojet" => "core_etapeprojet x",
-                "core_tacheetape" => "core_tacheetape x",
-                "core_tachemodule" => "core_tachemodule x",
-                _ => "core_contratgarantie x",
-            };
-            out.push(("date_not_a_date", what, from, cond));
+            out.push(("date_not_a_date", what, format!("{table} x"), cond));
         }
     }
     out

@@ -106,7 +106,8 @@ fn batches<T>(items: Vec<T>) -> impl Iterator<Item = Vec<T>> {
 
 /// Runs `write` on `batch` in one transaction. When another run recorded some of the batch's
 /// ledger keys meanwhile, the transaction is rolled back, those rows are dropped (counted as
-/// duplicates) and the rest is retried. A race can only take keys away, so this ends.
+/// duplicates) and the rest is retried. A race can only take keys away, so this ends. A lock
+/// conflict retries the same batch ([`Db::transaction_retrying`]).
 fn with_key_retry<T, R: Default>(
     db: &mut Db,
     mut batch: Vec<T>,
@@ -114,26 +115,15 @@ fn with_key_retry<T, R: Default>(
     counters: &mut Counters,
     write: impl Fn(&mut Db, &[T]) -> Result<R>,
 ) -> Result<(Vec<T>, R)> {
-    let mut conflicts = 0u32;
     loop {
         if batch.is_empty() {
             // Everything was recorded meanwhile (or there was nothing): no statement to send.
             return Ok((batch, R::default()));
         }
-        match db.transaction(|db| write(db, &batch)) {
+        // A deadlock victim (concurrent checks and deliveries write the same indexes) was
+        // rolled back whole: the same batch is written again.
+        match db.transaction_retrying(|db| write(db, &batch)) {
             Ok(r) => return Ok((batch, r)),
-            // InnoDB chose this transaction as a deadlock victim (concurrent checks and
-            // deliveries insert into and update the same indexes) or it waited too long: the
-            // whole transaction was rolled back, so the same batch is written again.
-            Err(e) if conflicts < 8 && crate::mail::outbox::is_lock_conflict(&e) => {
-                conflicts += 1;
-                log::info!(
-                    "write of {} alert(s) met a lock conflict, retrying ({conflicts}): {}",
-                    batch.len(),
-                    crate::db::one_line(&format!("{e:#}"))
-                );
-                std::thread::sleep(std::time::Duration::from_millis(25 * u64::from(conflicts)));
-            }
             Err(e) if is_unique_violation(&e) => {
                 let taken = existing_keys(db, batch.iter().map(|x| key(x).as_str()))?;
                 let before = batch.len();
@@ -296,7 +286,7 @@ fn write_batch(
     db.execute(&sql, &vals)
         .context("cannot record alert keys")?;
     // Outbox rows, for recipients with a usable address.
-    let due_from = format_datetime(clock.now_naive().min(at));
+    let due_from = format_datetime(clock.now_naive());
     let mut vals = Vec::new();
     let mut n = 0;
     for (a, id) in batch.iter().zip(&ids) {
