@@ -129,27 +129,49 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckWhich {
-    /// Project deadlines: J-7, J-3, J-1 (J-0 in the recommended profile) and overdue projects
-    Deadlines,
-    /// Stages in progress past their planned end (core_notificationetape, RETARD_ETAPE)
-    Stages,
-    /// Open tasks past their due date (TACHES_EN_RETARD; module tasks in the recommended profile)
-    Tasks,
-    /// Spending above the planned budget (BUDGET_DEPASSE; 75 %/90 % thresholds in the recommended profile)
-    Budget,
-    /// Maintenance contracts 30 days before their end and expired (CONTRAT_EXPIRATION, CONTRAT_EXPIRE)
-    Contracts,
-    /// The five checks in the reference's order; one failing does not stop the others (exit 3)
+/// What `sigov check` runs: one check, or `all` (the enabled checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    One(crate::checks::CheckName),
     All,
+}
+
+impl Which {
+    /// The check, or `None` for all.
+    pub fn one(self) -> Option<crate::checks::CheckName> {
+        match self {
+            Which::One(c) => Some(c),
+            Which::All => None,
+        }
+    }
+}
+
+impl ValueEnum for Which {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<Which>> = std::sync::LazyLock::new(|| {
+            crate::checks::CheckName::ALL
+                .iter()
+                .map(|c| Which::One(*c))
+                .chain([Which::All])
+                .collect()
+        });
+        &ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        match self {
+            Which::One(c) => c.to_possible_value(),
+            Which::All => Some(clap::builder::PossibleValue::new("all").help(
+                "The enabled checks (checks.enabled: the reference's five by default) in order; one failing does not stop the others (exit 3)",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Which check to run
     #[arg(value_enum)]
-    pub which: CheckWhich,
+    pub which: Which,
     /// Evaluate and print what would be created; write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -217,7 +239,7 @@ pub enum RunsCommand {
     List {
         /// Only this check
         #[arg(long, value_name = "CHECK", value_enum)]
-        check: Option<crate::check::CheckName>,
+        check: Option<crate::checks::CheckName>,
         /// Only runs in this status
         #[arg(long, value_name = "STATUS", value_enum)]
         status: Option<crate::states::RunStatus>,

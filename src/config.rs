@@ -7,6 +7,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::checks::CheckName;
+pub use crate::mail::Settings as Mail;
+pub use crate::ops::health::Settings as Health;
+pub use crate::ops::purge::Settings as Purge;
+pub use crate::rules::{Profile, Rules};
+
 /// The first `SIGOV_*` (or `RUST_LOG`) variable whose value is not UTF-8, by name.
 pub fn non_utf8_variable(
     vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
@@ -48,8 +54,18 @@ pub struct KeySpec {
     pub help: &'static str,
 }
 
+/// The reference's checks as a TOML list: the default of `checks.enabled` and `health.checks`.
+static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let names: Vec<String> = CheckName::reference()
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect();
+    format!("[{}]", names.join(", "))
+});
+
 /// Every key sigov reads. `default` is TOML syntax.
-pub const KEYS: &[KeySpec] = &[
+pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(|| {
+    vec![
     KeySpec { key: "database.url", env: Some("SIGOV_DATABASE_URL"), default: "\"\"", secret: true,
         help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path) or sqlite:///path/file.db" },
     KeySpec { key: "database.url_file", env: Some("SIGOV_DATABASE_URL_FILE"), default: "\"\"", secret: false,
@@ -124,12 +140,16 @@ pub const KEYS: &[KeySpec] = &[
         help: "web application address, for the links and the logo in mails" },
     KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
+    KeySpec { key: "checks.enabled", env: Some("SIGOV_CHECKS"), default: &REFERENCE_CHECKS, secret: false,
+        help: "the checks `sigov check all` runs, in the registry's order (the scheduling files run check all); task-reminders is off by default, and the reference profile runs only the reference's five" },
+    KeySpec { key: "task_reminders.milestones", env: None, default: "[1, 0]", secret: false,
+        help: "(recommended) days before an open task's due date that remind its assignee (1: due tomorrow, 0: due today), once per (task, due date, milestone), with catch-up; check task-reminders" },
     KeySpec { key: "check.page_size", env: None, default: "2000", secret: false,
         help: "candidates evaluated per page: a check holds one page (with what was recorded for its entities) in memory at a time, whatever the data size" },
     KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
         help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
-    KeySpec { key: "health.checks", env: None, default: "[\"deadlines\", \"stages\", \"tasks\", \"budget\", \"contracts\"]", secret: false,
-        help: "the checks `sigov health` expects to succeed regularly" },
+    KeySpec { key: "health.checks", env: None, default: &REFERENCE_CHECKS, secret: false,
+        help: "the checks `sigov health` expects to succeed regularly; not set: checks.enabled" },
     KeySpec { key: "health.max_age_minutes", env: None, default: "540", secret: false,
         help: "a check whose last success is older is WARNING (default 9 h: two 4-hourly runs missed)" },
     KeySpec { key: "health.critical_age_minutes", env: None, default: "1500", secret: false,
@@ -154,30 +174,8 @@ pub const KEYS: &[KeySpec] = &[
         help: "`sigov purge` deletes READ alerts and stage notifications older than this from the web application's tables; 0 (default) never touches them" },
     KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    Reference,
-    Recommended,
-}
-
-impl Profile {
-    pub fn parse(s: &str) -> Result<Profile> {
-        match s.trim() {
-            "reference" => Ok(Profile::Reference),
-            "recommended" => Ok(Profile::Recommended),
-            other => bail!("unknown profile `{other}` (expected reference or recommended)"),
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Reference => "reference",
-            Profile::Recommended => "recommended",
-        }
-    }
-}
+]
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -199,70 +197,6 @@ impl Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             other => bail!("unknown format `{other}` (expected text or json)"),
-        }
-    }
-}
-
-/// Rule settings after the profile is applied: what the rule engine reads.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Rules {
-    pub profile: Profile,
-    #[serde(serialize_with = "ser_tz")]
-    pub tz: Tz,
-    /// Today is the UTC date (reference) rather than the date in `tz`.
-    pub utc_today: bool,
-    /// Milestones fire once per (entity, due date, milestone, recipient), with catch-up.
-    pub catch_up: bool,
-    /// Project milestones, in days before the deadline, largest first (0 = the deadline day).
-    pub milestones: Vec<u32>,
-    /// Milestones whose alert also reaches the whole team.
-    pub team_milestones: Vec<u32>,
-    /// Overdue alerts: at most one per this many business days per (entity, recipient).
-    pub repeat_every_days: u32,
-    pub skip_inactive: bool,
-    /// Stage texts name the stage type's label, not its code.
-    pub stage_labels: bool,
-    /// Module tasks are checked like stage tasks.
-    pub module_tasks: bool,
-    /// Tasks of TERMINE, ARCHIVE or SUSPENDU projects are skipped.
-    pub skip_closed_project_tasks: bool,
-    /// Budget consumption thresholds in percent, ascending (empty: none, as the reference).
-    pub budget_thresholds: Vec<u32>,
-    /// Contract milestones in days before the end, largest first.
-    pub contract_milestones: Vec<u32>,
-    /// The contract check's "administrateur" is an active superuser.
-    pub contract_active_superusers: bool,
-    /// Expired contracts alert once per end date within this many days; `None`: once ever,
-    /// whatever the age (the reference).
-    pub expired_lookback_days: Option<u32>,
-    /// A contract followed by a newer one of the same project and type is not reported.
-    pub renewal_covers: bool,
-}
-
-fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(tz.name())
-}
-
-impl Rules {
-    /// The reference's fixed behavior.
-    pub fn reference(tz: Tz) -> Rules {
-        Rules {
-            profile: Profile::Reference,
-            tz,
-            utc_today: true,
-            catch_up: false,
-            milestones: vec![7, 3, 1],
-            team_milestones: vec![7],
-            repeat_every_days: 1,
-            skip_inactive: false,
-            stage_labels: false,
-            module_tasks: false,
-            skip_closed_project_tasks: false,
-            budget_thresholds: Vec::new(),
-            contract_milestones: vec![30],
-            contract_active_superusers: false,
-            expired_lookback_days: None,
-            renewal_covers: false,
         }
     }
 }
@@ -293,6 +227,9 @@ pub struct FlagValues {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub layers: Layers,
+    /// What `check all` runs (`checks.enabled`, less what the profile does not run), in the
+    /// registry's order.
+    pub checks_enabled: Vec<CheckName>,
     pub database_url: String,
     pub rules: Rules,
     pub format: Format,
@@ -309,47 +246,6 @@ pub struct Config {
     pub ping_timeout: std::time::Duration,
     /// Time limits on the database (MySQL).
     pub db_limits: crate::db::watchdog::Limits,
-}
-
-/// Retention of `sigov purge`, in days; 0 keeps.
-#[derive(Debug, Clone)]
-pub struct Purge {
-    pub runs_days: u32,
-    pub sent_mail_days: u32,
-    pub dead_mail_days: u32,
-    pub ledger_days: u32,
-    pub read_alerts_days: u32,
-}
-
-/// What `sigov health` expects.
-#[derive(Debug, Clone)]
-pub struct Health {
-    pub checks: Vec<crate::check::CheckName>,
-    pub max_age_minutes: u32,
-    pub critical_age_minutes: u32,
-    pub mail_delay_minutes: u32,
-}
-
-/// How mail is rendered and delivered.
-#[derive(Debug, Clone)]
-pub struct Mail {
-    /// `mail.transport` as given; empty: mail waits in the outbox.
-    pub transport: String,
-    pub from: String,
-    pub smtp_user: String,
-    /// Read from `mail.smtp_password` or `mail.smtp_password_file`; never shown.
-    pub smtp_password: String,
-    pub tls_ca_file: Option<PathBuf>,
-    pub timeout: std::time::Duration,
-    pub max_attempts: u32,
-    pub retry_base_secs: u32,
-    pub sending_lease_secs: u32,
-    pub digest: bool,
-    pub site_name: String,
-    pub base_url: String,
-    pub templates_dir: Option<PathBuf>,
-    /// Business time zone: times in mails are shown in it.
-    pub tz: Tz,
 }
 
 fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -369,6 +265,14 @@ fn parse_default(k: &KeySpec) -> toml::Value {
 fn env_value(k: &KeySpec, raw: &str) -> Result<toml::Value> {
     Ok(match parse_default(k) {
         toml::Value::String(_) => toml::Value::String(raw.to_owned()),
+        // A list of names may be given comma-separated: SIGOV_CHECKS=deadlines,task-reminders.
+        toml::Value::Array(_) if !raw.trim_start().starts_with('[') => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_owned()))
+                .collect(),
+        ),
         _ => {
             let doc = format!("v = {raw}");
             doc.parse::<toml::Table>()
@@ -403,7 +307,7 @@ impl Layers {
     /// Builds the layers from the defaults, the file, the environment and the flags.
     pub fn load(flags: &FlagValues, env: &dyn Fn(&str) -> Option<String>) -> Result<Layers> {
         let mut layers = Layers::default();
-        for k in KEYS {
+        for k in KEYS.iter() {
             layers.entries.insert(
                 k.key,
                 Entry {
@@ -421,7 +325,7 @@ impl Layers {
                 layers.read_file(&path)?;
             }
         }
-        for k in KEYS {
+        for k in KEYS.iter() {
             if let Some(var) = k.env {
                 if let Some(raw) = env(var).filter(|v| !v.is_empty()) {
                     let value = env_value(k, &raw)?;
@@ -466,7 +370,7 @@ impl Layers {
             anyhow!(
                 "configuration file `{}`, line {line}: {}",
                 path.display(),
-                crate::db::one_line(e.message())
+                crate::strings::one_line(e.message())
             )
         })?;
         let mut flat = Vec::new();
@@ -625,6 +529,7 @@ impl Config {
             tz,
             utc_today: !layers.boolean("recommended.business_date")?,
             catch_up: layers.boolean("recommended.milestone_catch_up")?,
+            keyed_by_due_date: true,
             milestones: {
                 let mut m = layers.uint_list("deadlines.milestones", 365)?;
                 m.retain(|d| *d > 0);
@@ -666,6 +571,16 @@ impl Config {
                 None
             },
             renewal_covers: layers.boolean("recommended.contract_renewal_covers")?,
+            task_reminder_milestones: {
+                let mut m = layers.uint_list("task_reminders.milestones", 30)?;
+                m.sort_unstable_by(|a, b| b.cmp(a));
+                m.dedup();
+                if m.is_empty() {
+                    bail!("task_reminders.milestones: at least one milestone is needed (0: the due day)");
+                }
+                m
+            },
+            beyond_reference: true,
         };
         let rules = match profile {
             Profile::Recommended => recommended,
@@ -674,9 +589,13 @@ impl Config {
         let mail = Mail::from_layers(&layers, tz)?;
         let lock_lease_secs = layers.uint("lock.lease_secs", 30, 86_400)?;
         let page_size = layers.uint("check.page_size", 1, 100_000)?;
+        let checks_enabled = enabled_checks(&layers, &rules)?;
+        let health_checks = match layers.get("health.checks")?.source {
+            Source::Default => checks_enabled.clone(),
+            _ => parse_checks(&layers.str_list("health.checks")?).context("health.checks")?,
+        };
         let health = Health {
-            checks: crate::ops::health::parse_checks(&layers.str_list("health.checks")?)
-                .context("health.checks")?,
+            checks: health_checks,
             max_age_minutes: layers.uint("health.max_age_minutes", 1, 527_040)?,
             critical_age_minutes: layers.uint("health.critical_age_minutes", 1, 527_040)?,
             mail_delay_minutes: layers.uint("health.mail_delay_minutes", 1, 527_040)?,
@@ -715,6 +634,7 @@ impl Config {
             statement: secs("database.statement_timeout_secs")?,
         };
         Ok(Config {
+            checks_enabled,
             db_limits,
             layers,
             database_url,
@@ -745,6 +665,17 @@ impl Config {
         Config::from_layers(layers)
     }
 
+    /// What a check run needs of this configuration.
+    pub fn checks(&self) -> crate::checks::Settings<'_> {
+        crate::checks::Settings {
+            rules: &self.rules,
+            page_size: self.page_size,
+            lock_lease_secs: self.lock_lease_secs,
+            mail: &self.mail,
+            enabled: &self.checks_enabled,
+        }
+    }
+
     pub fn require_database_url(&self) -> Result<&str> {
         if self.database_url.is_empty() {
             bail!(
@@ -754,6 +685,35 @@ impl Config {
         }
         Ok(&self.database_url)
     }
+}
+
+/// Check names from configuration; an unknown one is an error naming the known ones.
+fn parse_checks(names: &[String]) -> Result<Vec<CheckName>> {
+    names
+        .iter()
+        .map(|n| n.trim().parse::<CheckName>())
+        .collect()
+}
+
+/// `checks.enabled` in the registry's order, without duplicates; the checks the reference did
+/// not have are left out (and said so) when the profile runs only the reference's.
+fn enabled_checks(layers: &Layers, rules: &Rules) -> Result<Vec<CheckName>> {
+    let listed = parse_checks(&layers.str_list("checks.enabled")?).context("checks.enabled")?;
+    if listed.is_empty() {
+        bail!("checks.enabled: at least one check is needed");
+    }
+    let mut out = Vec::new();
+    for c in CheckName::ALL {
+        if !listed.contains(c) {
+            continue;
+        }
+        if !rules.beyond_reference && !c.check().in_reference() {
+            log::info!("checks.enabled: {c} is not one of the reference's checks; the reference profile does not run it");
+            continue;
+        }
+        out.push(*c);
+    }
+    Ok(out)
 }
 
 impl Mail {
@@ -804,6 +764,7 @@ impl Mail {
             base_url,
             templates_dir: opt_path("mail.templates_dir")?,
             tz,
+            labels: &crate::checks::Registry,
         })
     }
 }
@@ -818,7 +779,7 @@ mod tests {
 
     #[test]
     fn defaults_parse() {
-        for k in KEYS {
+        for k in KEYS.iter() {
             let doc = format!("v = {}", k.default);
             assert!(doc.parse::<toml::Table>().is_ok(), "{}", k.key);
         }

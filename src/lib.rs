@@ -1,20 +1,23 @@
 //! sigov: SI-Gouvernance's alert checks as one cron-started binary. `run` turns parsed
 //! arguments into an exit code; everything below it returns errors instead of exiting.
 
-pub mod check;
+pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod fsutil;
+pub mod host;
 pub mod mail;
 pub mod ops;
 pub mod output;
+pub mod progress;
 pub mod rules;
 pub mod source;
 pub mod states;
 pub mod store;
+pub mod strings;
 
 use anyhow::{Context, Result};
 use clap::parser::ValueSource;
@@ -95,7 +98,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
     }
     let cfg = load_config(&cli, m)?;
     db::watchdog::configure(cfg.db_limits, db::watchdog::OnTimeout::Fail);
-    output::enable_progress(
+    progress::enable(
         std::io::stderr().is_terminal()
             && !cli.quiet
             && cfg.format == config::Format::Text
@@ -143,14 +146,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
             })
         }
         Command::Check(args) => {
-            let name = match args.which {
-                cli::CheckWhich::Deadlines => Some(check::CheckName::Deadlines),
-                cli::CheckWhich::Stages => Some(check::CheckName::Stages),
-                cli::CheckWhich::Tasks => Some(check::CheckName::Tasks),
-                cli::CheckWhich::Budget => Some(check::CheckName::Budget),
-                cli::CheckWhich::Contracts => Some(check::CheckName::Contracts),
-                cli::CheckWhich::All => None,
-            };
+            let name = args.which.one();
             // A dry run is not a run: no ping, no metrics.
             let pinger = if args.dry_run {
                 None
@@ -158,7 +154,7 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
                 ops::metrics::Pinger::new(
                     &cfg.ping_url,
                     cfg.ping_timeout,
-                    name.map_or("all", check::CheckName::as_str),
+                    name.map_or("all", checks::CheckName::as_str),
                 )?
             };
             if let Some(p) = &pinger {
@@ -225,10 +221,11 @@ pub fn run(cli: Cli, m: &ArgMatches) -> Result<u8> {
                 return Ok(exit::OK);
             }
             let mut db = db::Db::connect_parsed(url)?;
-            let reports = check::run_all(&mut db, &cfg, &clock, check::Options::default());
+            let reports =
+                checks::run_all(&mut db, &cfg.checks(), &clock, checks::Options::default());
             out.demo_reports(&reports);
             out.mail_problems(&reports);
-            Ok(check::exit_code(&reports))
+            Ok(checks::exit_code(&reports))
         }
     }
 }
@@ -239,26 +236,26 @@ fn check_command(
     cfg: &Config,
     out: &output::Out,
     args: &cli::CheckArgs,
-    name: Option<check::CheckName>,
+    name: Option<checks::CheckName>,
 ) -> Result<u8> {
     let clock = make_clock(cli, cfg)?;
     let mut db = db::Db::connect(cfg.require_database_url()?)?;
     db::migrate::ensure_current(&mut db)?;
-    let opts = check::Options {
+    let opts = checks::Options {
         dry_run: args.dry_run,
         deliver: !args.no_mail,
         list_alerts: args.dry_run || cli.verbose > 0 || cfg.format == config::Format::Json,
     };
     let reports = match name {
-        None => Ok(check::run_all(&mut db, cfg, &clock, opts)),
-        Some(which) => check::run(&mut db, cfg, &clock, which, opts).map(|r| vec![r]),
+        None => Ok(checks::run_all(&mut db, &cfg.checks(), &clock, opts)),
+        Some(which) => checks::run(&mut db, &cfg.checks(), &clock, which, opts).map(|r| vec![r]),
     };
     // After the run record is closed: the metrics say how it ended, even when it failed.
     if let (Some(path), false) = (&cfg.metrics_file, args.dry_run) {
         ops::metrics::export(&mut db, path);
     }
     let reports = reports?;
-    let code = check::exit_code(&reports);
+    let code = checks::exit_code(&reports);
     match name {
         None => out.reports(&reports, code),
         Some(_) => reports.iter().for_each(|r| out.report(r)),
@@ -286,7 +283,7 @@ fn health_command(cli: &Cli, m: &ArgMatches, nagios: bool) -> u8 {
             c
         }
         Err(e) => {
-            let msg = db::one_line(&format!("{e:#}"));
+            let msg = strings::one_line(&format!("{e:#}"));
             return if nagios {
                 outln!("SIGOV UNKNOWN - {msg}");
                 Level::Unknown as u8
@@ -371,7 +368,7 @@ fn mail_command(cli: &Cli, cfg: &Config, out: &output::Out, cmd: &MailCommand) -
     match cmd {
         MailCommand::Flush { limit } => {
             let mut db = open()?;
-            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, None);
+            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, &mut |_| Ok(()));
             if let Some(path) = &cfg.metrics_file {
                 ops::metrics::export(&mut db, path);
             }

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("sigov: {}", sigov::db::one_line(&format!("{e:#}")));
+            eprintln!("sigov: {}", sigov::strings::one_line(&format!("{e:#}")));
             ExitCode::from(sigov::exit::FAILURE)
         }
     }

@@ -1,7 +1,7 @@
 //! What commands print: one human summary on a terminal, nothing on success when stdout is not
 //! a terminal (cron mails any output), JSON with `--format json`.
 
-use crate::check::Report;
+use crate::checks::Report;
 use crate::clock::to_seconds;
 use crate::config::{Config, Format, KEYS};
 use crate::db::migrate::MigrationState;
@@ -13,43 +13,6 @@ use crate::ops::health::{human_age, Health, Level};
 use crate::ops::purge::Purged;
 use crate::ops::runs::RunRow;
 use serde_json::json;
-
-/// Progress bars are drawn only when stderr is a terminal and the output is human text (set
-/// once by `run`); cron, journald, pipes and `--format json` never see one.
-static PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-pub fn enable_progress(on: bool) {
-    PROGRESS.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// A bar of `len` steps labelled `label`, or a hidden one when progress is off.
-pub fn progress(len: u64, label: &str) -> indicatif::ProgressBar {
-    if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_prefix(label.to_owned());
-    bar
-}
-
-/// A counter without a known end (mail delivery), or a hidden one when progress is off.
-pub fn counter(label: &str) -> indicatif::ProgressBar {
-    if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix:>10} {spinner} {pos} {msg}")
-    {
-        bar.set_style(style.tick_chars("-\\|/ "));
-    }
-    bar.set_prefix(label.to_owned());
-    bar
-}
 
 pub struct Out {
     pub format: Format,
@@ -177,7 +140,7 @@ impl Out {
                 "not configured: mail waits in the outbox (set SIGOV_MAIL_TRANSPORT)".to_owned()
             }
             Some(Ok(s)) => s.clone(),
-            Some(Err(e)) => format!("FAILED: {}", crate::db::one_line(&format!("{e:#}"))),
+            Some(Err(e)) => format!("FAILED: {}", crate::strings::one_line(&format!("{e:#}"))),
         };
         let mail_ok = mail.is_none_or(|m| m.is_ok());
         if self.format == Format::Json {
@@ -467,7 +430,7 @@ impl Out {
                 .unwrap_or_else(|| "-".into())
         );
         if let Some(e) = &r.error {
-            crate::outln!("  error            {}", crate::db::one_line(e));
+            crate::outln!("  error            {}", crate::strings::one_line(e));
         }
         let c = r.counters();
         let Some(obj) = c.as_object().filter(|o| !o.is_empty()) else {

@@ -6,6 +6,7 @@ pub mod text;
 pub mod url;
 pub mod watchdog;
 
+use crate::strings::one_line;
 use anyhow::{Context, Result};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -435,6 +436,122 @@ impl Db {
         format!("(CASE WHEN {col} <> 0 THEN 1 ELSE 0 END)")
     }
 
+    /// The statement that drops connection-local temporary table `name` (none: no-op).
+    pub fn drop_temp_table_sql(&self, name: &str) -> String {
+        match self.backend() {
+            Backend::Mysql => format!("DROP TEMPORARY TABLE IF EXISTS {name}"),
+            Backend::Sqlite => format!("DROP TABLE IF EXISTS temp.{name}"),
+        }
+    }
+
+    /// The statement that makes column `col` of temporary table `name` its unique key.
+    pub fn key_temp_table_sql(&self, name: &str, col: &str) -> String {
+        match self.backend() {
+            Backend::Mysql => format!("ALTER TABLE {name} ADD PRIMARY KEY ({col})"),
+            Backend::Sqlite => format!("CREATE UNIQUE INDEX temp.{name}_{col} ON {name} ({col})"),
+        }
+    }
+
+    /// A condition true for a value of date column `col` that every date filter leaves out
+    /// without a trace: SQLite holds whatever was stored (text in another format); MySQL's DATE
+    /// columns hold dates (zero dates are counted where they are read), so there is none.
+    pub fn not_a_date_sql(&self, col: &str) -> Option<String> {
+        match self.backend() {
+            Backend::Sqlite => Some(format!(
+                "{col} IS NOT NULL AND (typeof({col}) <> 'text' OR {col} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')"
+            )),
+            Backend::Mysql => None,
+        }
+    }
+
+    /// A condition true for a value of numeric column `col` that sums leave out: NULL, and on
+    /// SQLite text that is not a number.
+    pub fn not_a_number_sql(&self, col: &str) -> String {
+        match self.backend() {
+            Backend::Sqlite => format!("{col} IS NULL OR typeof({col}) NOT IN ('integer', 'real')"),
+            Backend::Mysql => format!("{col} IS NULL"),
+        }
+    }
+
+    /// SQL for the database's clock, now, in UTC with microseconds.
+    pub fn now_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql => "UTC_TIMESTAMP(6)",
+            Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        }
+    }
+
+    /// SQL for the database's clock `secs` seconds from now, in UTC.
+    pub fn later_sql(&self, secs: u32) -> String {
+        match self.backend() {
+            Backend::Mysql => format!("(UTC_TIMESTAMP(6) + INTERVAL {secs} SECOND)"),
+            Backend::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds')"),
+        }
+    }
+
+    /// The INSERT that skips a row whose key exists.
+    pub fn insert_ignore_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql => "INSERT IGNORE",
+            Backend::Sqlite => "INSERT OR IGNORE",
+        }
+    }
+
+    /// The statement that reads the id the connection's last INSERT generated (as `id`).
+    pub fn last_insert_id_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id",
+            Backend::Sqlite => "SELECT last_insert_rowid() AS id",
+        }
+    }
+
+    /// The suffix of a SELECT that locks the rows it picks and skips those another transaction
+    /// holds (MySQL); empty where the whole write is serialised anyway (SQLite `BEGIN IMMEDIATE`).
+    pub fn skip_locked_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// One of two values by backend, for what differs by backend outside SQL text (files that
+    /// hold a schema per backend): a new backend adds an argument, and the compiler finds every
+    /// such place.
+    pub fn per_backend<T>(&self, mysql: T, sqlite: T) -> T {
+        match self.backend() {
+            Backend::Mysql => mysql,
+            Backend::Sqlite => sqlite,
+        }
+    }
+
+    /// The statement that turns foreign-key (and, on MySQL, unique) checks off or on for this
+    /// connection, for a bulk load whose rows arrive out of parent-first order.
+    pub fn constraint_checks_sql(&self, on: bool) -> &'static str {
+        match (self.backend(), on) {
+            (Backend::Mysql, false) => "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0",
+            (Backend::Mysql, true) => "SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1",
+            (Backend::Sqlite, false) => "PRAGMA foreign_keys = OFF",
+            (Backend::Sqlite, true) => "PRAGMA foreign_keys = ON",
+        }
+    }
+
+    /// Settings for a bulk load into a database nobody else uses yet (SQLite: no fsync, a large
+    /// cache), and back to normal after it; `None`: nothing to change.
+    pub fn bulk_load_sql(&self, loading: bool) -> Option<&'static str> {
+        match (self.backend(), loading) {
+            (Backend::Sqlite, true) => {
+                Some("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144")
+            }
+            (Backend::Sqlite, false) => Some("PRAGMA synchronous = NORMAL"),
+            (Backend::Mysql, _) => None,
+        }
+    }
+
+    /// Whether a backslash in a string literal is an escape (MySQL's default SQL mode).
+    pub fn backslash_escapes(&self) -> bool {
+        self.per_backend(true, false)
+    }
+
     pub(crate) fn conn_mut(&mut self) -> &mut Conn {
         &mut self.conn
     }
@@ -487,9 +604,4 @@ pub fn is_unique_violation(e: &anyhow::Error) -> bool {
             ))
         )
     })
-}
-
-/// Error texts from the client libraries can span lines; operators get one.
-pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -5,7 +5,7 @@
 
 mod gen;
 
-use crate::db::{Backend, Db, DbUrl, Val};
+use crate::db::{Db, DbUrl, Val};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -59,10 +59,7 @@ pub struct Summary {
 
 /// Creates the domain tables where missing (never altering existing ones).
 pub fn create_domain_schema(db: &mut Db) -> Result<()> {
-    let ddl = match db.backend() {
-        Backend::Sqlite => SCHEMA_SQLITE,
-        Backend::Mysql => SCHEMA_MYSQL,
-    };
+    let ddl = db.per_backend(SCHEMA_MYSQL, SCHEMA_SQLITE);
     db.batch(ddl)
         .context("cannot create the SI-Gouvernance tables")?;
     Ok(())
@@ -103,26 +100,26 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
             }
         }
     }
+    // A SQLite file was removed above; a server database is emptied in place.
     let mut db = Db::create_parsed(url.clone())?;
-    if db.backend() == Backend::Mysql {
-        if has_projects(&mut db)? && !is_demo(&mut db)? {
-            bail!(
-                "`{}` holds projects that `sigov demo` did not create; refusing to overwrite it",
-                url.redacted()
-            );
-        }
-        create_domain_schema(&mut db)?;
-        crate::db::migrate::run_pending(&mut db)?;
-        db.batch("SET FOREIGN_KEY_CHECKS = 0")?;
+    if has_projects(&mut db)? && !is_demo(&mut db)? {
+        bail!(
+            "`{}` holds projects that `sigov demo` did not create; refusing to overwrite it",
+            url.redacted()
+        );
+    }
+    create_domain_schema(&mut db)?;
+    crate::db::migrate::run_pending(&mut db)?;
+    if url.sqlite_path().is_none() {
+        db.batch(db.constraint_checks_sql(false))?;
         for t in TABLES.iter().chain(SIGOV_TABLES) {
             db.batch(&format!("DELETE FROM {t}"))
                 .with_context(|| format!("cannot empty {t}"))?;
         }
-        db.batch("SET FOREIGN_KEY_CHECKS = 1")?;
-    } else {
-        create_domain_schema(&mut db)?;
-        crate::db::migrate::run_pending(&mut db)?;
-        db.batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144")?;
+        db.batch(db.constraint_checks_sql(true))?;
+    }
+    if let Some(sql) = db.bulk_load_sql(true) {
+        db.batch(sql)?;
     }
     let counts = load(&mut db, scale, seed, today)?;
     let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
@@ -133,8 +130,8 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
         "INSERT INTO sigov_meta (meta_key, meta_value, updated_at) VALUES ('demo', ?, ?)",
         &[Val::Text(meta), Val::Text(now)],
     )?;
-    if db.backend() == Backend::Sqlite {
-        db.batch("PRAGMA synchronous = NORMAL")?;
+    if let Some(sql) = db.bulk_load_sql(false) {
+        db.batch(sql)?;
     }
     Ok(Summary {
         database: url.redacted(),
@@ -155,12 +152,10 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
 /// are not enforced during the load: the generator emits consistent rows, but per-table
 /// buffers flush out of parent-first order.
 pub fn load(db: &mut Db, scale: u32, seed: u64, today: NaiveDate) -> Result<gen::Counts> {
-    let backslash = db.backend() == Backend::Mysql;
-    match db.backend() {
-        Backend::Mysql => db.batch("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")?,
-        // Deferred checks would make every parent insert look for waiting children.
-        Backend::Sqlite => db.batch("PRAGMA foreign_keys = OFF")?,
-    }
+    let backslash = db.backslash_escapes();
+    // Off rather than deferred: deferred checks would make every parent insert look for
+    // waiting children.
+    db.batch(db.constraint_checks_sql(false))?;
     let out = db.transaction(|db| {
         let mut buffers: BTreeMap<&'static str, Vec<Vec<Lit>>> = BTreeMap::new();
         let counts = gen::generate(scale, seed, today, &mut |t, row| {
@@ -181,10 +176,7 @@ pub fn load(db: &mut Db, scale: u32, seed: u64, today: NaiveDate) -> Result<gen:
         }
         Ok(counts)
     });
-    match db.backend() {
-        Backend::Mysql => db.batch("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")?,
-        Backend::Sqlite => db.batch("PRAGMA foreign_keys = ON")?,
-    }
+    db.batch(db.constraint_checks_sql(true))?;
     out
 }
 

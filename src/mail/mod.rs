@@ -8,7 +8,6 @@ pub mod samples;
 pub mod transport;
 
 use crate::clock::Clock;
-use crate::config::Mail as MailCfg;
 use crate::db::Db;
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDateTime;
@@ -17,7 +16,43 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, Message};
 use render::{Payload, Rendered, Renderer};
+use std::path::PathBuf;
 use transport::{SendError, Sender};
+
+/// The mail settings, as the rest of this module names them.
+use Settings as MailCfg;
+
+/// How mail is rendered and delivered (`mail.*`; `config` builds it).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `mail.transport` as given; empty: mail waits in the outbox.
+    pub transport: String,
+    pub from: String,
+    pub smtp_user: String,
+    /// Read from `mail.smtp_password` or `mail.smtp_password_file`; never shown.
+    pub smtp_password: String,
+    pub tls_ca_file: Option<PathBuf>,
+    pub timeout: std::time::Duration,
+    pub max_attempts: u32,
+    pub retry_base_secs: u32,
+    pub sending_lease_secs: u32,
+    pub digest: bool,
+    pub site_name: String,
+    pub base_url: String,
+    pub templates_dir: Option<PathBuf>,
+    /// Business time zone: times in mails are shown in it.
+    pub tz: chrono_tz::Tz,
+    /// How each check presents its alert types (labels, advice).
+    pub labels: &'static dyn Labels,
+}
+
+/// What the checks tell mail about their alerts: the label of a type, what to do about it, the
+/// label of a stage type. The renderer knows no check; the registry implements this.
+pub trait Labels: std::fmt::Debug + Sync {
+    fn type_label(&self, code: &str) -> Option<String>;
+    fn advice(&self, code: &str) -> &'static [&'static str];
+    fn stage_type_label(&self, code: &str) -> Option<String>;
+}
 
 /// Rows (or, in digest mode, recipients) claimed at a time.
 const CLAIM: u64 = 100;
@@ -153,16 +188,16 @@ fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
 }
 
 /// Delivers due mail until none is left, `limit` messages were sent, or the relay cannot be
-/// reached. Errors are for what no retry fixes (templates, configuration, database). A check's
-/// delivery passes its lock (`check_lock`), renewed between messages so a long delivery keeps it.
+/// reached. Errors are for what no retry fixes (templates, configuration, database).
+/// `keep_alive` runs between messages (a check's delivery renews its lock with it, so a long
+/// delivery keeps it); what it reports is logged, never fatal: the claims protect every row.
 pub fn flush(
     db: &mut Db,
     cfg: &MailCfg,
     clock: &Clock,
     limit: Option<u64>,
-    mut check_lock: Option<&mut crate::ops::lock::Lease>,
+    keep_alive: &mut dyn FnMut(&mut Db) -> Result<()>,
 ) -> Result<FlushStats> {
-    // `check_lock` is renewed between messages by `deliver`.
     if cfg.transport.is_empty() {
         bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
     }
@@ -174,19 +209,19 @@ pub fn flush(
     };
     // Who claims: this host, boot, pid namespace and pid (a killed sender's rows are given
     // back at once by the next delivery on this host), plus a nonce.
-    let token = crate::ops::lock::Ident::current().encode();
+    let token = crate::host::Ident::current().encode();
     let freed = outbox::release_dead_senders(db, clock.current())?;
     if freed > 0 {
         log::warn!("{freed} mail(s) claimed by a killed sender on this host are due again");
     }
-    let bar = crate::output::counter("mail");
+    let bar = crate::progress::counter("mail");
     bar.set_message("sent");
     let result = deliver(
         db,
         cfg,
         clock,
         limit,
-        &mut check_lock,
+        keep_alive,
         &composer,
         &mut sender,
         &token,
@@ -224,7 +259,7 @@ fn deliver(
     cfg: &MailCfg,
     clock: &Clock,
     limit: Option<u64>,
-    check_lock: &mut Option<&mut crate::ops::lock::Lease>,
+    keep_alive: &mut dyn FnMut(&mut Db) -> Result<()>,
     composer: &Composer,
     sender: &mut Sender,
     token: &str,
@@ -250,11 +285,9 @@ fn deliver(
                 outbox::renew(db, token, clock.current())?;
                 renewed = std::time::Instant::now();
             }
-            if let Some(l) = check_lock.as_deref_mut() {
-                // The claims protect every row; a lost check lock only needs saying.
-                if let Err(e) = l.keep_alive(db) {
-                    log::warn!("{e:#}");
-                }
+            // The claims protect every row; a lost check lock only needs saying.
+            if let Err(e) = keep_alive(db) {
+                log::warn!("{e:#}");
             }
             let now = clock.current();
             let outcome = prepare(composer, &unit, now)

@@ -92,10 +92,7 @@ pub fn claim(
             // Digest: enough rows for `limit` recipients (a recipient's rows a concurrent
             // sender holds are skipped; they go in its digest).
             let take = if digest { limit * 50 } else { limit };
-            let lock = match db.backend() {
-                crate::db::Backend::Mysql => " FOR UPDATE SKIP LOCKED",
-                _ => "",
-            };
+            let lock = db.skip_locked_sql();
             let picked: Vec<PickRow> = db
                 .load(
                     &format!(
@@ -189,7 +186,7 @@ pub fn release_dead_senders(db: &mut Db, now: NaiveDateTime) -> Result<usize> {
         .context("cannot read the outbox's claims")?;
     let mut n = 0;
     for t in tokens {
-        if crate::ops::lock::Ident::parse(&t.claim_token).is_some_and(|i| i.is_dead()) {
+        if crate::host::Ident::parse(&t.claim_token).is_some_and(|i| i.is_dead()) {
             n += release(db, &t.claim_token, now, Some("its sender was killed"))?;
         }
     }

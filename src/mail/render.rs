@@ -1,8 +1,8 @@
 //! Mail rendering: MiniJinja templates embedded from `templates/` (overridable file by file from
 //! `mail.templates_dir`), the view an outbox payload becomes, and the subject/text/HTML parts.
 
-use crate::config::Mail as MailCfg;
-use crate::rules::{fr_date, hyphenate, jours, stages};
+use super::MailCfg;
+use crate::rules::{fr_date, hyphenate, jours};
 use anyhow::{anyhow, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime};
 use minijinja::{AutoEscape, Environment, Output, State, Value};
@@ -120,30 +120,6 @@ pub struct AlertView {
     pub actions: Vec<&'static str>,
 }
 
-/// Label of an alert type, as the web application shows it (`ECHEANCE_J<n>` for configured
-/// milestones).
-pub fn type_label(code: &str) -> String {
-    match code {
-        "ECHEANCE_J0" => "Échéance aujourd'hui".to_owned(),
-        "ECHEANCE_J1" => "Échéance dans 1 jour".to_owned(),
-        "ECHEANCE_DEPASSEE" => "Échéance dépassée".to_owned(),
-        "BUDGET_DEPASSE" => "Budget dépassé".to_owned(),
-        "BUDGET_ATTENTION" => "Seuil budgétaire atteint".to_owned(),
-        "BUDGET_CRITIQUE" => "Seuil budgétaire critique".to_owned(),
-        "TACHES_EN_RETARD" => "Tâches en retard".to_owned(),
-        "CONTRAT_EXPIRATION" => "Contrat proche expiration".to_owned(),
-        "CONTRAT_EXPIRE" => "Contrat expiré".to_owned(),
-        "RETARD_ETAPE" => "Retard d'étape".to_owned(),
-        other => match other
-            .strip_prefix("ECHEANCE_J")
-            .and_then(|n| n.parse::<u32>().ok())
-        {
-            Some(n) => format!("Échéance dans {n} jours"),
-            None => other.to_owned(),
-        },
-    }
-}
-
 /// Label of a level; a value outside the choices (the web application's `URGENT`) as is.
 pub fn niveau_label(code: &str) -> String {
     match code {
@@ -162,41 +138,6 @@ fn level(niveau: Option<&str>) -> &'static str {
         // Stage delays carry no level; they are overdue, like DANGER alerts.
         Some("DANGER") | Some("URGENT") | None => "danger",
         Some(_) => "warning",
-    }
-}
-
-/// What to do about an alert of this type (the reference showed project-progress advice for
-/// every alert, budget and contracts included).
-fn actions(code: &str) -> Vec<&'static str> {
-    if code.starts_with("ECHEANCE") || code == "RETARD_ETAPE" {
-        vec![
-            "Vérifiez l'état d'avancement du projet",
-            "Identifiez les blocages éventuels",
-            "Communiquez avec votre équipe",
-            "Ajustez le planning si nécessaire",
-            "Informez les parties prenantes",
-        ]
-    } else if code.starts_with("BUDGET") {
-        vec![
-            "Analysez les dernières dépenses enregistrées",
-            "Identifiez les postes qui dépassent les prévisions",
-            "Révisez le budget prévisionnel si nécessaire",
-            "Informez le client et les parties prenantes",
-        ]
-    } else if code == "TACHES_EN_RETARD" {
-        vec![
-            "Mettez à jour le statut de la tâche",
-            "Signalez un blocage éventuel",
-            "Replanifiez la tâche avec votre équipe",
-        ]
-    } else if code.starts_with("CONTRAT") {
-        vec![
-            "Vérifiez les conditions du contrat",
-            "Préparez son renouvellement avec le client",
-            "Informez l'équipe de maintenance",
-        ]
-    } else {
-        Vec::new()
     }
 }
 
@@ -228,11 +169,18 @@ impl AlertView {
             ctx.get("etape_label")
                 .or_else(|| ctx.get("etape_nom"))
                 .and_then(|v| v.as_str())
-                .map(|c| stages::type_label(c).to_owned())
+                .map(|c| {
+                    cfg.labels
+                        .stage_type_label(c)
+                        .unwrap_or_else(|| c.to_owned())
+                })
                 .unwrap_or_default()
         });
         let niveau = p.niveau.clone().unwrap_or_default();
-        let type_label = type_label(&p.alert_type);
+        let type_label = cfg
+            .labels
+            .type_label(&p.alert_type)
+            .unwrap_or_else(|| p.alert_type.clone());
         let jours_restants = int("jours_restants");
         let jours_retard = int("jours_retard");
         AlertView {
@@ -264,7 +212,7 @@ impl AlertView {
             jours_retard,
             jours_retard_text: jours_retard.map(jours),
             date_notification: created,
-            actions: actions(&p.alert_type),
+            actions: cfg.labels.advice(&p.alert_type).to_vec(),
         }
     }
 }
@@ -350,7 +298,7 @@ impl Renderer {
             "destinataire_nom": destinataire,
             "generated_at": local_time(&self.cfg, now),
             "version": env!("CARGO_PKG_VERSION"),
-            "host": crate::ops::runs::hostname(),
+            "host": crate::host::hostname(),
         })
     }
 

@@ -2,7 +2,7 @@
 //! overdue project, a stage delay, a budget overrun) and a digest of them, no database needed.
 
 use super::render::{Payload, PayloadProjet, PayloadRecipient, Rendered};
-use crate::config::Mail as MailCfg;
+use super::MailCfg;
 use anyhow::Result;
 use chrono::NaiveDateTime;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! local `sendmail`, or a directory of `.eml` files. Failures are sorted into what stops a
 //! delivery (the relay cannot be reached or refuses us) and what concerns one message.
 
-use crate::config::Mail as MailCfg;
+use super::MailCfg;
 use anyhow::{anyhow, bail, Context, Result};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -202,7 +202,7 @@ fn lettre_error(
                 io.kind(),
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
             ) {
-                return crate::db::one_line(&format!(
+                return crate::strings::one_line(&format!(
                     "{what}: no answer, timed out after {} s (mail.timeout_secs)",
                     timeout.as_secs()
                 ));
@@ -220,7 +220,7 @@ fn lettre_error(
         }
         src = s.source();
     }
-    crate::db::one_line(&msg)
+    crate::strings::one_line(&msg)
 }
 
 impl Sender {
@@ -288,7 +288,7 @@ impl Sender {
         }
         if self.conn.is_none() {
             let relay = format!("{host}:{port}");
-            let hello = ClientId::Domain(crate::ops::runs::hostname());
+            let hello = ClientId::Domain(crate::host::hostname());
             let bare = host.trim_matches(['[', ']']);
             let implicit = if *tls == Tls::Implicit {
                 self.tls.as_ref()
@@ -403,7 +403,7 @@ impl Sender {
                 t.send_raw(envelope, bytes)
                     .map(|()| format!("accepted by {}", command.display()))
                     .map_err(|e| {
-                        SendError::Transient(crate::db::one_line(&format!(
+                        SendError::Transient(crate::strings::one_line(&format!(
                             "{} failed: {e}",
                             command.display()
                         )))
@@ -531,7 +531,7 @@ fn transaction(
 
 fn response_text(r: &lettre::transport::smtp::response::Response) -> String {
     let lines: Vec<&str> = r.message().collect();
-    crate::db::one_line(&format!("{} {}", r.code(), lines.join(" ")))
+    crate::strings::one_line(&format!("{} {}", r.code(), lines.join(" ")))
 }
 
 #[cfg(test)]

@@ -2,12 +2,21 @@
 //! against a maximum; the outbox backlog, its oldest pending mail and dead mail; the database
 //! reachable with no pending migration. Reported as text, JSON, or a Nagios plugin line.
 
-use crate::check::CheckName;
 use crate::clock::parse_stored_datetime;
-use crate::config::Health as HealthCfg;
 use crate::db::Db;
 use anyhow::Result;
 use chrono::NaiveDateTime;
+
+use Settings as HealthCfg;
+
+/// What `sigov health` expects (`health.*`; `config` builds it).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub checks: Vec<crate::checks::CheckName>,
+    pub max_age_minutes: u32,
+    pub critical_age_minutes: u32,
+    pub mail_delay_minutes: u32,
+}
 
 /// Nagios levels; the discriminant is the plugin exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -111,7 +120,7 @@ pub fn gather(url: &str, cfg: &HealthCfg, now: NaiveDateTime) -> Health {
     let mut db = match Db::connect(url) {
         Ok(db) => db,
         Err(e) => {
-            let msg = crate::db::one_line(&format!("{e:#}"));
+            let msg = crate::strings::one_line(&format!("{e:#}"));
             database.error = Some(msg.clone());
             return finish(database, Vec::new(), None, vec![(Level::Critical, msg)]);
         }
@@ -120,7 +129,7 @@ pub fn gather(url: &str, cfg: &HealthCfg, now: NaiveDateTime) -> Health {
     match crate::db::migrate::pending(&mut db) {
         Ok(p) => database.pending_migrations = p,
         Err(e) => {
-            let msg = crate::db::one_line(&format!("{e:#}"));
+            let msg = crate::strings::one_line(&format!("{e:#}"));
             database.error = Some(msg.clone());
             return finish(database, Vec::new(), None, vec![(Level::Critical, msg)]);
         }
@@ -135,7 +144,7 @@ pub fn gather(url: &str, cfg: &HealthCfg, now: NaiveDateTime) -> Health {
     match read(&mut db, cfg, now) {
         Ok((checks, outbox, problems)) => finish(database, checks, Some(outbox), problems),
         Err(e) => {
-            let msg = crate::db::one_line(&format!("{e:#}"));
+            let msg = crate::strings::one_line(&format!("{e:#}"));
             database.error = Some(msg.clone());
             finish(database, Vec::new(), None, vec![(Level::Critical, msg)])
         }
@@ -164,7 +173,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
         let last_run = row.map(|r| LastRun {
             id: r.id,
             status: r.status,
-            error: r.error.as_deref().map(crate::db::one_line),
+            error: r.error.as_deref().map(crate::strings::one_line),
         });
         let is_running = running.contains(&super::lock::check_lock(name.as_str()));
         let mut level = Level::Ok;
@@ -329,11 +338,6 @@ impl Health {
             format!("{line} | {}", perf.join(" "))
         }
     }
-}
-
-/// The checks health watches, parsed from `health.checks`.
-pub fn parse_checks(names: &[String]) -> Result<Vec<CheckName>> {
-    names.iter().map(|n| n.parse::<CheckName>()).collect()
 }
 
 #[cfg(test)]

@@ -9,87 +9,13 @@
 //! On MySQL the lease is measured with the database server's clock, so hosts with skewed clocks
 //! still agree; on SQLite every process shares the host's clock anyway.
 
-use crate::db::{Backend, Db, Val};
+use crate::db::{Db, Val};
 use anyhow::{Context, Result};
 use diesel::sql_types::{Nullable, Text};
 use diesel::QueryableByName;
 use std::time::{Duration, Instant};
 
-/// Who holds (or held) a lock, as stored in `sigov_lock.holder`:
-/// `host:pid:boot:pidns:nonce`. `boot` and `pidns` tell whether the holder's pid can be looked
-/// up in this host's `/proc` (same kernel boot, same pid namespace).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ident {
-    pub host: String,
-    pub pid: u32,
-    pub boot: String,
-    pub pidns: String,
-    pub nonce: String,
-}
-
-impl Ident {
-    pub fn current() -> Ident {
-        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-            .map(|s| s.trim().chars().filter(|c| *c != '-').take(12).collect())
-            .unwrap_or_default();
-        let pidns = std::fs::read_link("/proc/self/ns/pid")
-            .ok()
-            .map(|p| {
-                p.to_string_lossy()
-                    .chars()
-                    .filter(char::is_ascii_digit)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let nonce = chrono::Utc::now()
-            .timestamp_nanos_opt()
-            .unwrap_or_default()
-            .to_string();
-        Ident {
-            host: super::runs::hostname().replace(':', "_"),
-            pid: std::process::id(),
-            boot,
-            pidns,
-            nonce,
-        }
-    }
-
-    pub fn encode(&self) -> String {
-        let s = format!(
-            "{}:{}:{}:{}:{}",
-            self.host, self.pid, self.boot, self.pidns, self.nonce
-        );
-        s.chars().take(255).collect()
-    }
-
-    pub fn parse(s: &str) -> Option<Ident> {
-        let mut it = s.splitn(5, ':');
-        Some(Ident {
-            host: it.next()?.to_owned(),
-            pid: it.next()?.parse().ok()?,
-            boot: it.next()?.to_owned(),
-            pidns: it.next()?.to_owned(),
-            nonce: it.next()?.to_owned(),
-        })
-    }
-
-    /// This host's process that this identifies is gone (see `is_dead_local`).
-    pub fn is_dead(&self) -> bool {
-        self.is_dead_local(&Ident::current())
-    }
-
-    /// True only when the holder certainly ran on this host, in this boot and pid namespace,
-    /// and its process no longer exists.
-    fn is_dead_local(&self, me: &Ident) -> bool {
-        !self.boot.is_empty()
-            && !self.pidns.is_empty()
-            && self.host == me.host
-            && self.boot == me.boot
-            && self.pidns == me.pidns
-            && self.pid != me.pid
-            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
-    }
-}
+pub use crate::host::Ident;
 
 /// The current holder of a lock that could not be taken.
 #[derive(Debug, Clone, QueryableByName)]
@@ -145,21 +71,6 @@ pub enum Acquired {
     Busy(Holder),
 }
 
-/// SQL for "now" and "now + secs" (UTC) on the database's clock.
-fn now_sql(db: &Db) -> &'static str {
-    match db.backend() {
-        Backend::Mysql => "UTC_TIMESTAMP(6)",
-        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-    }
-}
-
-fn later_sql(db: &Db, secs: u32) -> String {
-    match db.backend() {
-        Backend::Mysql => format!("(UTC_TIMESTAMP(6) + INTERVAL {secs} SECOND)"),
-        Backend::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds')"),
-    }
-}
-
 /// The lock name of a check.
 pub fn check_lock(check: &str) -> String {
     format!("check:{check}")
@@ -169,10 +80,7 @@ pub fn check_lock(check: &str) -> String {
 pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     let me = Ident::current();
     let token = me.encode();
-    let ignore = match db.backend() {
-        Backend::Mysql => "INSERT IGNORE",
-        Backend::Sqlite => "INSERT OR IGNORE",
-    };
+    let ignore = db.insert_ignore_sql();
     // The row exists once, free; taking it is then always the same conditional UPDATE.
     db.execute(
         &format!(
@@ -185,8 +93,8 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     let take = format!(
         "UPDATE sigov_lock SET holder = ?, run_id = NULL, acquired_at = {now}, expires_at = {later} \
          WHERE name = ? AND expires_at < {now}",
-        now = now_sql(db),
-        later = later_sql(db, secs)
+        now = db.now_sql(),
+        later = db.later_sql(secs)
     );
     let n = db
         .execute(&take, &[token.clone().into(), name.into()])
@@ -201,8 +109,8 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
             let steal = format!(
                 "UPDATE sigov_lock SET holder = ?, run_id = NULL, acquired_at = {now}, expires_at = {later} \
                  WHERE name = ? AND holder = ?",
-                now = now_sql(db),
-                later = later_sql(db, secs)
+                now = db.now_sql(),
+                later = db.later_sql(secs)
             );
             let n = db
                 .execute(
@@ -252,7 +160,7 @@ pub fn current_holder(db: &mut Db, name: &str) -> Result<Option<Holder>> {
          WHERE name = ? AND expires_at >= {now}",
         a = db.text("acquired_at"),
         e = db.text("expires_at"),
-        now = now_sql(db)
+        now = db.now_sql()
     );
     let rows: Vec<Holder> = db
         .load(&sql, &[name.into()])
@@ -275,7 +183,7 @@ pub fn held(db: &mut Db) -> Result<Vec<(String, Holder)>> {
          WHERE expires_at >= {now} ORDER BY name",
         a = db.text("acquired_at"),
         e = db.text("expires_at"),
-        now = now_sql(db)
+        now = db.now_sql()
     );
     let rows: Vec<Row> = db.load(&sql, &[]).context("cannot read locks")?;
     Ok(rows
@@ -319,7 +227,7 @@ impl Lease {
     pub fn renew(&mut self, db: &mut Db) -> Result<()> {
         let sql = format!(
             "UPDATE sigov_lock SET expires_at = {later}, run_id = ? WHERE name = ? AND holder = ?",
-            later = later_sql(db, self.secs)
+            later = db.later_sql(self.secs)
         );
         let n = db
             .execute(

@@ -197,7 +197,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 pub fn export(db: &mut Db, path: &Path) {
     let done = render(db, chrono::Utc::now().naive_utc()).and_then(|t| write_atomic(path, &t));
     if let Err(e) = done {
-        eprintln!("sigov: {}", crate::db::one_line(&format!("{e:#}")));
+        eprintln!("sigov: {}", crate::strings::one_line(&format!("{e:#}")));
     }
 }
 
@@ -245,7 +245,7 @@ impl Pinger {
             // only the kind of failure and its cause are shown.
             Err(ureq::Error::Transport(t)) => {
                 let cause = std::error::Error::source(&t)
-                    .map(|c| format!(": {}", crate::db::one_line(&c.to_string())))
+                    .map(|c| format!(": {}", crate::strings::one_line(&c.to_string())))
                     .unwrap_or_default();
                 log::warn!("ping {shown}: {}{cause}", t.kind())
             }

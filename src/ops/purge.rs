@@ -3,17 +3,24 @@
 //! tables. Deletes in batches, so no statement holds locks for long on a large table.
 
 use crate::clock::format_datetime;
-use crate::config::Purge as PurgeCfg;
 use crate::db::{Db, Val};
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDateTime};
 
+use Settings as PurgeCfg;
+
+/// Retention of `sigov purge`, in days; 0 keeps (`purge.*`; `config` builds it).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub runs_days: u32,
+    pub sent_mail_days: u32,
+    pub dead_mail_days: u32,
+    pub ledger_days: u32,
+    pub read_alerts_days: u32,
+}
+
 /// Rows deleted per statement.
 const BATCH: u32 = 5_000;
-
-/// The ledger keys of these checks record "once for the life of the entity" decisions (a budget
-/// threshold for a given planned budget): deleting one would alert again, so they are kept.
-const LEDGER_KEPT_CHECKS: &[&str] = &["budget"];
 
 /// Ledger retention below this could forget a milestone whose due date is still ahead
 /// (milestones reach 365 days before a due date).
@@ -44,7 +51,9 @@ struct Target {
 }
 
 fn targets(cfg: &PurgeCfg) -> Vec<(Target, Option<u32>)> {
-    let kept = LEDGER_KEPT_CHECKS
+    // The ledger keys of these checks record "once for the life of the entity" decisions (a
+    // budget threshold for a given planned budget): deleting one would alert again.
+    let kept = crate::checks::CheckName::ledger_kept_forever()
         .iter()
         .map(|c| format!("'{c}'"))
         .collect::<Vec<_>>()

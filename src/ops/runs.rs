@@ -1,7 +1,7 @@
 //! Run history: one `sigov_run` row per check run, opened at start and closed with its counters.
 
 use crate::clock::{format_datetime, parse_stored_datetime, Clock};
-use crate::db::{Backend, Db, Val};
+use crate::db::{Db, Val};
 use crate::rules::Counters;
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -11,15 +11,6 @@ use diesel::QueryableByName;
 struct IdRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
-}
-
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Opens a run record (status `running`) and returns its id.
@@ -33,7 +24,7 @@ pub fn start(db: &mut Db, clock: &Clock, check: &str, profile: &str) -> Result<i
             check.into(),
             profile.into(),
             Val::Text(clock.today.to_string()),
-            Val::Text(hostname()),
+            Val::Text(crate::host::hostname()),
             Val::Int(i64::from(std::process::id())),
             Val::from(env!("CARGO_PKG_VERSION")),
             Val::Text(now.clone()),
@@ -41,10 +32,7 @@ pub fn start(db: &mut Db, clock: &Clock, check: &str, profile: &str) -> Result<i
         ],
     )
     .context("cannot record the run")?;
-    let sql = match db.backend() {
-        Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id",
-        Backend::Sqlite => "SELECT last_insert_rowid() AS id",
-    };
+    let sql = db.last_insert_id_sql();
     let rows: Vec<IdRow> = db.load(sql, &[]).context("cannot read the run id")?;
     rows.first().map(|r| r.id).context("no run id")
 }

@@ -9,6 +9,7 @@ mod cli;
 mod deadlines;
 mod faults;
 mod files;
+mod layout;
 mod mail;
 mod ops;
 mod parity;

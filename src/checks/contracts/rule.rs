@@ -3,16 +3,16 @@
 //! each once ever, whatever the age; the recommended profile keys them by end date, catches up
 //! missed milestones, bounds the expired look-back and lets a renewal silence them.
 
-use super::{
+use crate::rules::Rules;
+use crate::rules::{
     fr_date, hyphenate, jours, json_str, milestone_at, Decisions, Dedup, Engine, Person,
     ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
-use crate::config::{Profile, Rules};
 use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub const CHECK: &str = "contracts";
+pub use super::NAME as CHECK;
 pub const EXPIRING: &str = "CONTRAT_EXPIRATION";
 pub const EXPIRED: &str = "CONTRAT_EXPIRE";
 
@@ -74,16 +74,13 @@ pub fn expired_since(rules: &Rules, today: NaiveDate) -> Option<NaiveDate> {
 }
 
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
-    let since = match rules.profile {
-        // Once ever: the whole history, as the reference.
-        Profile::Reference => None,
-        Profile::Recommended => match rules.expired_lookback_days {
-            None => None,
-            Some(l) => {
-                let m = rules.contract_milestones.first().copied().unwrap_or(30);
-                today.checked_sub_days(chrono::Days::new(u64::from(l.max(m)) + 1))
-            }
-        },
+    // Once ever (the reference) or without a look-back bound: the whole history.
+    let since = match (rules.keyed_by_due_date, rules.expired_lookback_days) {
+        (true, Some(l)) => {
+            let m = rules.contract_milestones.first().copied().unwrap_or(30);
+            today.checked_sub_days(chrono::Days::new(u64::from(l.max(m)) + 1))
+        }
+        _ => None,
     };
     SeenSpec {
         check: CHECK,
@@ -164,7 +161,7 @@ where
     I: IntoIterator<Item = Candidate>,
 {
     let mut e = Engine::new(rules, today, seen);
-    let reference = rules.profile == Profile::Reference;
+    let once_ever = !rules.keyed_by_due_date;
     let oldest_expired = expired_since(rules, today);
     for c in cands {
         let what = format!("contract {} of project `{}`", c.contrat_id, c.projet.nom);
@@ -217,7 +214,7 @@ where
         };
         let n = match milestone {
             Some((m, passed)) => {
-                if reference {
+                if once_ever {
                     e.emit(
                         &subject,
                         &expiring_texts(&c, end, d, None),
@@ -239,7 +236,7 @@ where
                 }
             }
             None => {
-                let disc = if reference {
+                let disc = if once_ever {
                     String::new()
                 } else {
                     format!("end={end}")

@@ -2,17 +2,17 @@
 //! the project) and the project's responsable, every day. The recommended profile adds module
 //! tasks and skips the tasks of closed projects.
 
-use super::{
+use crate::rules::Rules;
+use crate::rules::{
     fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Person, ProjectInfo,
     Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
-use crate::config::Rules;
 use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 use std::rc::Rc;
 
-pub const CHECK: &str = "tasks";
+pub use super::NAME as CHECK;
 pub const TYPE: &str = "TACHES_EN_RETARD";
 
 /// Stage-task statuses the reference checks.
@@ -42,7 +42,8 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn entity(&self) -> String {
+    /// The de-duplication entity: the project and the task.
+    pub fn entity(&self) -> String {
         match &self.module {
             Some(_) => format!("{}/module:{}", self.projet.id, self.tache_id),
             None => format!("{}/{}", self.projet.id, hyphenate(&self.tache_id)),
@@ -51,7 +52,7 @@ impl Candidate {
 }
 
 /// The de-duplication entity of a stored row: its project and the task named in its JSON.
-fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
+pub fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
     if let Some(m) = ctx.get("tache_module_id") {
         let id = m
             .as_i64()
@@ -59,7 +60,7 @@ fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
             .or_else(|| m.as_str().map(str::to_owned))?;
         return Some(format!("{projet_id}/module:{id}"));
     }
-    super::json_str(ctx, "tache_id").map(|t| format!("{projet_id}/{t}"))
+    crate::rules::json_str(ctx, "tache_id").map(|t| format!("{projet_id}/{t}"))
 }
 
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
@@ -70,12 +71,12 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
         entity,
-        discriminators: super::no_discriminators,
+        discriminators: crate::rules::no_discriminators,
     }
 }
 
 /// `a_acces_projet`: a superuser, or a user with an active affectation on the project.
-fn has_access(p: &Person, team: &[(bool, Person)]) -> bool {
+pub fn has_access(p: &Person, team: &[(bool, Person)]) -> bool {
     p.is_superuser || team.iter().any(|(_, m)| m.id == p.id)
 }
 
@@ -168,7 +169,7 @@ where
                 p.full_name()
             }
         };
-        if let Some(p) = super::deadlines::responsable(&c.team) {
+        if let Some(p) = crate::rules::responsable(&c.team) {
             r.add(p, Role::Responsable);
         }
         let r = e.active_only(r);

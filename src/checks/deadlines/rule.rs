@@ -1,16 +1,16 @@
 //! Project deadlines: J-7 / J-3 / J-1 milestones (plus J-0 and catch-up in the recommended
 //! profile) and the daily overdue alert.
 
-use super::{
-    fit_title, fr_date, jours, json_str, milestone_at, Decisions, Dedup, Engine, Person,
-    ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+use crate::rules::Rules;
+use crate::rules::{
+    fit_title, fr_date, jours, json_str, milestone_at, responsable, Decisions, Dedup, Engine,
+    Person, ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
-use crate::config::{Profile, Rules};
 use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub const CHECK: &str = "deadlines";
+pub use super::NAME as CHECK;
 pub const OVERDUE: &str = "ECHEANCE_DEPASSEE";
 
 /// A project in progress with a deadline, and the people around it.
@@ -23,12 +23,6 @@ pub struct Candidate {
     pub createur: Option<Person>,
     /// Active affectations ordered by affectation id: (is responsable principal, user).
     pub team: Vec<(bool, Person)>,
-}
-
-/// The responsable principal among active affectations ordered by affectation id: the first
-/// flagged one (the reference's tie-break).
-pub fn responsable(team: &[(bool, Person)]) -> Option<&Person> {
-    team.iter().find(|(r, _)| *r).map(|(_, p)| p)
 }
 
 /// The type code of a milestone (`ECHEANCE_J7`, ..., `ECHEANCE_J0`).
@@ -81,7 +75,7 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         target: Target::Alerte,
         types: all_types(rules),
         since: today.checked_sub_days(chrono::Days::new(lookback_days(rules) as u64)),
-        entity: super::entity_column,
+        entity: crate::rules::entity_column,
         discriminators: due_discriminator,
     }
 }
@@ -186,7 +180,6 @@ where
     I: IntoIterator<Item = Candidate>,
 {
     let mut e = Engine::new(rules, today, seen);
-    let by_due = rules.profile == Profile::Recommended;
     for c in cands {
         e.out.counters.candidates += 1;
         let what = format!("project `{}`", c.projet.nom);
@@ -229,7 +222,7 @@ where
                 let t = milestone_texts(&c.projet.nom, date_fin, emit, d);
                 let r = e.active_only(recipients(&c, rules.team_milestones.contains(&emit)));
                 let disc = format!("due={date_fin}");
-                let dedup = if by_due {
+                let dedup = if rules.keyed_by_due_date {
                     Dedup::Once(&disc)
                 } else {
                     Dedup::Daily
@@ -253,7 +246,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Rules;
+    use crate::rules::Rules;
 
     fn person(id: &str, first: &str, active: bool) -> Person {
         Person {

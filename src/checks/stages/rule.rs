@@ -1,15 +1,15 @@
 //! Stage delays: a stage in progress past its planned end alerts the project's createur and
 //! responsable every day, in `core_notificationetape`.
 
-use super::{
+use crate::rules::Rules;
+use crate::rules::{
     fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Person, ProjectInfo,
     Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
-use crate::config::Rules;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub const CHECK: &str = "stages";
+pub use super::NAME as CHECK;
 pub const TYPE: &str = "RETARD_ETAPE";
 
 /// A stage in progress, not finished, with a planned end before today.
@@ -47,8 +47,8 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         target: Target::NotificationEtape,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
-        entity: super::entity_column,
-        discriminators: super::no_discriminators,
+        entity: crate::rules::entity_column,
+        discriminators: crate::rules::no_discriminators,
     }
 }
 

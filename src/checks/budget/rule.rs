@@ -3,16 +3,16 @@
 //! Amounts are exact cents; the percentage follows Python's `Decimal` (28 significant digits,
 //! half-even), as the reference prints and stores it.
 
-use super::{
+use crate::rules::Rules;
+use crate::rules::{
     cents, fit_title, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role, Seen,
     SeenSpec, Subject, Target, Texts,
 };
-use crate::config::Rules;
 use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub const CHECK: &str = "budget";
+pub use super::NAME as CHECK;
 pub const EXCEEDED: &str = "BUDGET_DEPASSE";
 pub const WARNING_TYPE: &str = "BUDGET_ATTENTION";
 pub const CRITICAL_TYPE: &str = "BUDGET_CRITIQUE";
@@ -192,8 +192,8 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         target: Target::Alerte,
         types: all_types(),
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
-        entity: super::entity_column,
-        discriminators: super::no_discriminators,
+        entity: crate::rules::entity_column,
+        discriminators: crate::rules::no_discriminators,
     }
 }
 

@@ -1,108 +1,32 @@
-//! One check run: source → rules → store, wrapped in a run record. A check is a value (its
-//! name and what it loads); the run mechanics are shared.
+//! One check run, whatever the check: the lock, the run record, the candidate pages (each
+//! de-duplicated against what was recorded, evaluated, written), the delivery, the report.
+//! A check supplies its SQL and rule through [`super::Check`]; the mechanics are here.
 
+use super::CheckName;
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::db::Db;
 use crate::ops::lock::{self, Acquired, Lease};
 use crate::ops::runs;
-use crate::rules::{budget, contracts, deadlines, stages, tasks, Counters, Decisions, NewAlert};
+use crate::rules::{Counters, Decisions, NewAlert, Rules, Seen, SeenSpec};
 use crate::source;
 use crate::states::Niveau;
 use crate::states::ReportStatus;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
-use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckName {
-    Deadlines,
-    Stages,
-    Tasks,
-    Budget,
-    Contracts,
-}
-
-impl CheckName {
-    /// Every check, in the reference's order.
-    pub const ALL: &'static [CheckName] = &[
-        CheckName::Deadlines,
-        CheckName::Stages,
-        CheckName::Tasks,
-        CheckName::Budget,
-        CheckName::Contracts,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckName::Deadlines => deadlines::CHECK,
-            CheckName::Stages => stages::CHECK,
-            CheckName::Tasks => tasks::CHECK,
-            CheckName::Budget => budget::CHECK,
-            CheckName::Contracts => contracts::CHECK,
-        }
-    }
-
-    /// The domain tables the check reads (a clear error names the first one missing).
-    fn tables(self) -> &'static [&'static str] {
-        match self {
-            CheckName::Deadlines => &[
-                "core_statutprojet",
-                "core_projet",
-                "core_affectation",
-                "core_utilisateur",
-                "core_alerteprojet",
-            ],
-            CheckName::Stages => &[
-                "core_statutprojet",
-                "core_projet",
-                "core_affectation",
-                "core_utilisateur",
-                "core_etapeprojet",
-                "core_typeetape",
-                "core_notificationetape",
-            ],
-            CheckName::Tasks => &[
-                "core_statutprojet",
-                "core_projet",
-                "core_affectation",
-                "core_utilisateur",
-                "core_etapeprojet",
-                "core_tacheetape",
-                "core_moduleprojet",
-                "core_tachemodule",
-                "core_alerteprojet",
-            ],
-            CheckName::Budget => &[
-                "core_statutprojet",
-                "core_projet",
-                "core_affectation",
-                "core_utilisateur",
-                "core_lignebudget",
-                "core_alerteprojet",
-            ],
-            CheckName::Contracts => &[
-                "core_statutprojet",
-                "core_projet",
-                "core_affectation",
-                "core_utilisateur",
-                "core_contratgarantie",
-                "core_alerteprojet",
-            ],
-        }
-    }
-}
-
-impl FromStr for CheckName {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> Result<Self> {
-        CheckName::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| anyhow!("unknown check `{s}`"))
-    }
+/// What a run needs of the configuration (`Config::checks` lends it).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// The rule settings (the profile applied).
+    pub rules: &'a Rules,
+    /// Candidates per page (`check.page_size`).
+    pub page_size: u32,
+    /// Lease of a check's lock, in seconds (`lock.lease_secs`).
+    pub lock_lease_secs: u32,
+    /// The delivery at the end of a run.
+    pub mail: &'a crate::mail::Settings,
+    /// What `check all` runs (`checks.enabled`).
+    pub enabled: &'a [CheckName],
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -180,7 +104,7 @@ pub struct Report {
 
 impl Report {
     /// The report of a run of `check` that has not started yet.
-    fn new(check: CheckName, cfg: &Config, clock: &Clock, opts: Options) -> Report {
+    fn new(check: CheckName, cfg: &Settings<'_>, clock: &Clock, opts: Options) -> Report {
         Report {
             check: check.as_str(),
             profile: cfg.rules.profile.name(),
@@ -207,15 +131,15 @@ impl Report {
     }
 }
 
-/// Runs every check in the reference's order. A failing check is reported (status `failed`,
+/// Runs the enabled checks (`checks.enabled`), in the registry's order. A failing check is reported (status `failed`,
 /// its error logged) and the next one still runs.
-pub fn run_all(db: &mut Db, cfg: &Config, clock: &Clock, opts: Options) -> Vec<Report> {
-    CheckName::ALL
+pub fn run_all(db: &mut Db, cfg: &Settings<'_>, clock: &Clock, opts: Options) -> Vec<Report> {
+    cfg.enabled
         .iter()
         .map(|c| match run(db, cfg, clock, *c, opts) {
             Ok(r) => r,
             Err(e) => {
-                let msg = crate::db::one_line(&format!("{e:#}"));
+                let msg = crate::strings::one_line(&format!("{e:#}"));
                 log::error!("check {} failed: {msg}", c.as_str());
                 Report {
                     status: ReportStatus::Failed,
@@ -253,11 +177,16 @@ pub fn exit_code(reports: &[Report]) -> u8 {
 /// the run record exists close it as `failed`.
 pub fn run(
     db: &mut Db,
-    cfg: &Config,
+    cfg: &Settings<'_>,
     clock: &Clock,
     check: CheckName,
     opts: Options,
 ) -> Result<Report> {
+    if !check.check().in_reference() && !cfg.rules.beyond_reference {
+        anyhow::bail!(
+            "check {check} is not one of the reference's checks: the reference profile never runs it (rules.profile = recommended does)"
+        );
+    }
     let mut report = Report::new(check, cfg, clock, opts);
     if opts.dry_run {
         let started = std::time::Instant::now();
@@ -289,7 +218,7 @@ fn elapsed_ms(started: std::time::Instant) -> u64 {
 
 fn run_locked(
     db: &mut Db,
-    cfg: &Config,
+    cfg: &Settings<'_>,
     clock: &Clock,
     check: CheckName,
     opts: Options,
@@ -358,7 +287,7 @@ fn run_locked(
 /// reported like a relay that cannot be reached: the alerts are recorded, the mail waits.
 fn deliver(
     db: &mut Db,
-    cfg: &Config,
+    cfg: &Settings<'_>,
     clock: &Clock,
     check: CheckName,
     queued: u64,
@@ -374,49 +303,44 @@ fn deliver(
         return None;
     }
     Some(
-        crate::mail::flush(db, &cfg.mail, clock, None, Some(lease)).unwrap_or_else(|e| {
-            let msg = crate::db::one_line(&format!("{e:#}"));
-            log::error!("{}: mail delivery failed: {msg}", check.as_str());
-            crate::mail::FlushStats {
-                error: Some(msg),
-                ..Default::default()
-            }
-        }),
+        crate::mail::flush(db, cfg.mail, clock, None, &mut |db| lease.keep_alive(db))
+            .unwrap_or_else(|e| {
+                let msg = crate::strings::one_line(&format!("{e:#}"));
+                log::error!("{}: mail delivery failed: {msg}", check.as_str());
+                crate::mail::FlushStats {
+                    error: Some(msg),
+                    ..Default::default()
+                }
+            }),
     )
 }
 
 fn execute(
     db: &mut Db,
-    cfg: &Config,
+    cfg: &Settings<'_>,
     clock: &Clock,
-    check: CheckName,
+    name: CheckName,
     opts: Options,
     run_id: Option<i64>,
     lease: Option<&mut Lease>,
 ) -> Result<(Counters, Vec<AlertLine>)> {
+    let check = name.check();
     source::ensure_domain_tables(db, check.tables())?;
     let repaired_before = crate::db::text::repaired();
     let nulls_before = crate::db::text::nulls();
-    let rules = &cfg.rules;
     let mut lost = Counters::default();
-    for f in source::integrity(db, check.as_str())? {
+    for f in source::integrity::run(db, &check.probes(db))? {
         log::warn!(
-            "{}: {} {} (first id {}): left out",
-            check.as_str(),
+            "{name}: {} {} (first id {}): left out",
             f.n,
             f.what,
             f.first_id.as_deref().unwrap_or("?")
         );
         lost.skip_n(f.reason, f.n.max(0) as u64);
     }
-    let today = clock.today;
-    let en_cours = |db: &mut Db| -> Result<i64> {
-        source::statut_id(db, "EN_COURS")?.ok_or_else(|| {
-            anyhow!("status `EN_COURS` not found in core_statutprojet: no project can be checked (the reference printed `❌ Statut EN_COURS non trouvé`)")
-        })
-    };
-    let mut acc = Acc {
-        check: check.as_str(),
+    let mut run = Run {
+        check: name.as_str(),
+        cfg: *cfg,
         clock,
         opts,
         run_id,
@@ -425,110 +349,28 @@ fn execute(
         lines: Vec::new(),
         unreadable: Default::default(),
     };
-    let size = cfg.page_size;
-    let total = match check {
-        CheckName::Deadlines => {
-            let en_cours = en_cours(db)?;
-            let (total, pager) =
-                source::deadline_candidates(db, en_cours, deadlines::horizon(rules, today), size)?;
-            let spec = deadlines::seen_spec(rules, today);
-            acc.pages(
-                db,
-                pager,
-                &spec,
-                PROJECTS,
-                source::deadline_page,
-                |c, seen| deadlines::evaluate(c, rules, today, seen),
-            )?;
-            total
-        }
-        CheckName::Stages => {
-            let (total, pager) = source::stage_candidates(db, today, size)?;
-            let spec = stages::seen_spec(rules, today);
-            let cols = ("etape_id", "etape_id");
-            acc.pages(db, pager, &spec, cols, source::stage_page, |c, seen| {
-                stages::evaluate(c, rules, today, seen)
-            })?;
-            total
-        }
-        CheckName::Tasks => {
-            let total = source::task_total(db, rules.module_tasks)?;
-            let spec = tasks::seen_spec(rules, today);
-            for kind in [source::TaskKind::Stage, source::TaskKind::Module] {
-                if kind == source::TaskKind::Module && !rules.module_tasks {
-                    break;
-                }
-                let pager = source::task_candidates(db, today, kind, size)?;
-                let cols = ("projet_id", "tache_id");
-                acc.pages(db, pager, &spec, cols, source::task_page, |c, seen| {
-                    tasks::evaluate(c, rules, today, seen)
-                })?;
-            }
-            total
-        }
-        CheckName::Budget => {
-            let en_cours = en_cours(db)?;
-            let src = source::budget_candidates(db, en_cours, budget::min_percent(rules), size)?;
-            let spec = budget::seen_spec(rules, today);
-            acc.pages(
-                db,
-                src.pager,
-                &spec,
-                PROJECTS,
-                source::budget_page,
-                |c, seen| budget::evaluate(c, rules, today, seen),
-            )?;
-            if src.not_positive > 0 {
-                log::info!(
-                    "budget: {} project(s) in progress have a planned budget ≤ 0; skipped",
-                    src.not_positive
-                );
-            }
-            acc.counters
-                .skip_n("budget_not_positive", src.not_positive.max(0) as u64);
-            src.total
-        }
-        CheckName::Contracts => {
-            let src = source::contract_candidates(
-                db,
-                today,
-                contracts::horizon(rules, today),
-                contracts::expired_since(rules, today),
-                size,
-            )?;
-            let spec = contracts::seen_spec(rules, today);
-            let supers = &src.superusers;
-            let cols = ("projet_id", "contrat_id");
-            acc.pages(
-                db,
-                src.pager,
-                &spec,
-                cols,
-                source::contract_page,
-                |c, seen| contracts::evaluate(c, supers, rules, today, seen),
-            )?;
-            src.active + src.expired
-        }
-    };
+    let total = check.execute(db, &mut run)?;
     source::drop_candidates(db)?;
-    acc.counters.absorb(lost);
-    acc.counters.candidates = total.max(0) as u64;
-    acc.counters.repair_n(
+    run.counters.absorb(lost);
+    run.counters.candidates = total.max(0) as u64;
+    run.counters.repair_n(
         "invalid_utf8",
         crate::db::text::repaired() - repaired_before,
     );
-    acc.counters
+    run.counters
         .repair_n("null_text", crate::db::text::nulls() - nulls_before);
-    Ok((acc.counters, acc.lines))
+    Ok((run.counters, run.lines))
 }
 
 /// The `sigov_cand` columns of a project-level check: the alert rows' entity column and the
 /// ledger's entity are both the project.
-const PROJECTS: (&str, &str) = ("projet_id", "projet_id");
+pub const PROJECTS: (&str, &str) = ("projet_id", "projet_id");
 
-/// What a run accumulates across pages.
-struct Acc<'a> {
+/// One run of a check as its `execute` sees it: the settings and the day, and the page loop
+/// that de-duplicates, evaluates, writes and counts.
+pub struct Run<'a> {
     check: &'static str,
+    cfg: Settings<'a>,
     clock: &'a Clock,
     opts: Options,
     run_id: Option<i64>,
@@ -539,20 +381,42 @@ struct Acc<'a> {
     unreadable: std::collections::HashSet<i64>,
 }
 
-impl Acc<'_> {
+impl<'a> Run<'a> {
+    /// The rule settings (the profile applied).
+    pub fn rules(&self) -> &'a Rules {
+        self.cfg.rules
+    }
+
+    /// The business date.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today
+    }
+
+    /// Candidates per page (`check.page_size`).
+    pub fn page_size(&self) -> u32 {
+        self.cfg.page_size
+    }
+
+    /// Counts `n` entities left out for `reason` (logged by the caller).
+    pub fn skip_n(&mut self, reason: &str, n: u64) {
+        self.counters.skip_n(reason, n);
+    }
+
     /// Evaluates the candidates page by page: each page is loaded with what was already
     /// recorded for its entities (including by earlier pages), evaluated, and written before
     /// the next page is read, so a run holds one page whatever the data size.
-    fn pages<C>(
+    /// `cols`: the `sigov_cand` columns matching the alert table's entity column and the
+    /// ledger's entity (see [`source::Scope`]).
+    pub fn pages<C>(
         &mut self,
         db: &mut Db,
         mut pager: source::Pager,
-        spec: &crate::rules::SeenSpec,
+        spec: &SeenSpec,
         (rows_col, ledger_col): (&'static str, &'static str),
         load: fn(&mut Db, (i64, i64)) -> Result<Vec<C>>,
-        eval: impl Fn(Vec<C>, &crate::rules::Seen) -> Decisions,
+        eval: impl Fn(Vec<C>, &Seen) -> Decisions,
     ) -> Result<()> {
-        let bar = crate::output::progress(pager.rows.max(0) as u64, self.check);
+        let bar = crate::progress::bar(pager.rows.max(0) as u64, self.check);
         bar.set_message("candidates");
         while let Some(page) = pager.next_page() {
             let cands = load(db, page)?;

@@ -1,0 +1,66 @@
+//! `sigov check deadlines`: projects in progress reaching a milestone before their deadline, or
+//! past it.
+
+mod query;
+pub mod rule;
+
+use super::runner::{Run, PROJECTS};
+use super::Check;
+use crate::db::Db;
+use crate::source::{self, Probe};
+use anyhow::Result;
+
+pub const NAME: &str = "deadlines";
+
+pub struct Deadlines;
+
+impl Check for Deadlines {
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "core_statutprojet",
+            "core_projet",
+            "core_affectation",
+            "core_utilisateur",
+            "core_alerteprojet",
+        ]
+    }
+
+    fn probes(&self, db: &Db) -> Vec<Probe> {
+        query::probes(db)
+    }
+
+    fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
+        let (rules, today) = (run.rules(), run.today());
+        let en_cours = source::en_cours(db)?;
+        let horizon = rule::horizon(rules, today);
+        let (total, pager) = query::deadline_candidates(db, en_cours, horizon, run.page_size())?;
+        let spec = rule::seen_spec(rules, today);
+        run.pages(
+            db,
+            pager,
+            &spec,
+            PROJECTS,
+            query::deadline_page,
+            |c, seen| rule::evaluate(c, rules, today, seen),
+        )?;
+        Ok(total)
+    }
+
+    fn type_label(&self, code: &str) -> Option<String> {
+        match code {
+            "ECHEANCE_J0" => Some("Échéance aujourd'hui".to_owned()),
+            "ECHEANCE_J1" => Some("Échéance dans 1 jour".to_owned()),
+            rule::OVERDUE => Some("Échéance dépassée".to_owned()),
+            // Configured milestones: ECHEANCE_J<n>.
+            _ => code
+                .strip_prefix("ECHEANCE_J")
+                .and_then(|n| n.parse::<u32>().ok())
+                .map(|n| format!("Échéance dans {n} jours")),
+        }
+    }
+
+    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
+        code.starts_with("ECHEANCE_")
+            .then_some(super::PROGRESS_ADVICE)
+    }
+}

@@ -1,0 +1,63 @@
+//! `sigov check task-reminders`: open tasks (stage and module tasks) whose due date is near,
+//! reminded to their assignee before they are late — "due tomorrow", "due today" by default.
+//! Not one of the reference's checks: off unless listed in `checks.enabled`, never run by the
+//! reference profile.
+
+mod query;
+pub mod rule;
+
+use super::runner::Run;
+use super::Check;
+use crate::db::Db;
+use crate::source::Probe;
+use anyhow::Result;
+
+pub const NAME: &str = "task-reminders";
+
+pub struct TaskReminders;
+
+impl Check for TaskReminders {
+    fn tables(&self) -> &'static [&'static str] {
+        super::tasks::TABLES
+    }
+
+    fn probes(&self, db: &Db) -> Vec<Probe> {
+        super::tasks::query::probes(db)
+    }
+
+    fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
+        let (rules, today) = (run.rules(), run.today());
+        let window = rule::window(rules, today);
+        let total = super::tasks::query::task_total(db, true)?;
+        let spec = rule::seen_spec(rules, today);
+        for kind in super::tasks::query::TaskKind::checked(true) {
+            let pager = query::candidates(db, *kind, window, run.page_size())?;
+            let cols = ("projet_id", "tache_id");
+            run.pages(
+                db,
+                pager,
+                &spec,
+                cols,
+                super::tasks::query::task_page,
+                |c, seen| rule::evaluate(c, rules, today, seen),
+            )?;
+        }
+        Ok(total)
+    }
+
+    fn type_label(&self, code: &str) -> Option<String> {
+        (code == rule::TYPE).then(|| "Tâche à échéance".to_owned())
+    }
+
+    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
+        (code == rule::TYPE).then_some(&[
+            "Terminez la tâche avant son échéance",
+            "Mettez à jour son statut dans l'application",
+            "Signalez un blocage éventuel à votre responsable",
+        ])
+    }
+
+    fn in_reference(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,28 @@
+//! The reminders' SQL: open tasks due within the reminder window, read like the overdue
+//! tasks (same columns, same pages: [`crate::checks::tasks::query`]).
+
+use crate::checks::tasks::query::{select, TaskKind};
+use crate::db::{Db, Val};
+use crate::source::Pager;
+use anyhow::Result;
+use chrono::NaiveDate;
+
+/// Open tasks of `kind` due from `window.0` to `window.1` (inclusive): today up to the largest
+/// reminder.
+pub fn candidates(
+    db: &mut Db,
+    kind: TaskKind,
+    window: (NaiveDate, NaiveDate),
+    size: u32,
+) -> Result<Pager> {
+    select(
+        db,
+        kind,
+        "t.date_fin >= ? AND t.date_fin <= ?",
+        &[
+            Val::Text(window.0.to_string()),
+            Val::Text(window.1.to_string()),
+        ],
+        size,
+    )
+}

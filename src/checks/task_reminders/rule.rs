@@ -1,0 +1,313 @@
+//! Task reminders: an open task whose due date is `m` days ahead, for each configured milestone
+//! `m` (`task_reminders.milestones`, default 1 and 0), alerts its assignee once per (task, due
+//! date, milestone), with catch-up: a reminder missed (no run that day) fires on the next run,
+//! and the larger milestones it passes over are recorded, not sent. Moving the due date arms the
+//! reminders again. Tasks of closed projects, unassigned tasks and assignees without access to
+//! the project get none.
+
+use crate::checks::tasks::rule::{entity, has_access, Candidate, CLOSED_PROJECT};
+use crate::rules::{
+    fit_title, fr_date, hyphenate, json_str, milestone_at, Decisions, Dedup, Engine, Recipients,
+    Role, Rules, Seen, SeenSpec, Subject, Target, Texts,
+};
+use crate::states::Niveau;
+use chrono::NaiveDate;
+use serde_json::json;
+
+pub use super::NAME as CHECK;
+pub const TYPE: &str = "TACHE_ECHEANCE";
+
+/// The largest reminder, in days before the due date.
+fn largest(rules: &Rules) -> u32 {
+    rules
+        .task_reminder_milestones
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+}
+
+/// The due dates that can be reminded today: from today to the largest milestone ahead.
+pub fn window(rules: &Rules, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let end = today
+        .checked_add_days(chrono::Days::new(u64::from(largest(rules))))
+        .unwrap_or(today);
+    (today, end)
+}
+
+/// The ledger discriminator of a reminder: its milestone and the due date it was for.
+fn discriminator(m: u32, due: NaiveDate) -> String {
+    format!("J{m}:due={due}")
+}
+
+fn discriminators(_: &str, ctx: &serde_json::Value) -> Vec<String> {
+    let due = json_str(ctx, "date_fin").and_then(crate::clock::parse_stored_date);
+    let m = ctx
+        .get("jalon")
+        .and_then(|v| v.as_u64())
+        .and_then(|m| u32::try_from(m).ok());
+    match (m, due) {
+        (Some(m), Some(due)) => vec![discriminator(m, due)],
+        _ => Vec::new(),
+    }
+}
+
+/// Earlier reminders of the tasks in the window were made at most the largest milestone ago.
+pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+    SeenSpec {
+        check: CHECK,
+        keys_of_any_date: &[],
+        target: Target::Alerte,
+        types: vec![TYPE.to_owned()],
+        since: today.checked_sub_days(chrono::Days::new(u64::from(largest(rules)) + 1)),
+        entity,
+        discriminators,
+    }
+}
+
+fn texts(c: &Candidate, due: NaiveDate, m: u32, d: i64) -> Texts {
+    let (emoji, when) = match d {
+        0 => ("⏰", "aujourd'hui".to_owned()),
+        1 => ("🔔", "demain".to_owned()),
+        n => ("🔔", format!("dans {n} jours")),
+    };
+    let (titre, truncated) = fit_title(&format!("{emoji} Tâche à rendre {when} - "), &c.nom, "");
+    let mut context = json!({
+        "jours_restants": d,
+        "jalon": m,
+        "tache_nom": c.nom,
+        "date_fin": due.to_string(),
+        "type_alerte": TYPE,
+    });
+    let what = match &c.module {
+        None => {
+            context["tache_id"] = json!(hyphenate(&c.tache_id));
+            format!("La tâche '{}' du projet '{}'", c.nom, c.projet.nom)
+        }
+        Some(module) => {
+            context["tache_module_id"] = c
+                .tache_id
+                .parse::<i64>()
+                .map(serde_json::Value::from)
+                .unwrap_or_else(|_| serde_json::Value::from(c.tache_id.clone()));
+            context["module_nom"] = json!(module);
+            format!(
+                "La tâche '{}' du module '{module}' du projet '{}'",
+                c.nom, c.projet.nom
+            )
+        }
+    };
+    let advice = if d == 0 {
+        "Terminez-la ou signalez un blocage avant la fin de la journée."
+    } else {
+        "Pensez à la terminer à temps ou à signaler un blocage."
+    };
+    Texts {
+        alert_type: TYPE.to_owned(),
+        niveau: Some(if d == 0 {
+            Niveau::Warning
+        } else {
+            Niveau::Info
+        }),
+        titre,
+        truncated,
+        fixed: format!(
+            "{what} est à rendre {when} (date limite : {}). {advice}",
+            fr_date(due)
+        ),
+        sentences: Vec::new(),
+        context,
+    }
+}
+
+pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    let mut e = Engine::new(rules, today, seen);
+    for c in cands {
+        let what = format!("task `{}` of project `{}`", c.nom, c.projet.nom);
+        let Some(due) = e.date(CHECK, &what, &c.date_fin) else {
+            continue;
+        };
+        let d = e.days_until(due);
+        let Some((m, passed)) = milestone_at(&rules.task_reminder_milestones, d, true) else {
+            continue;
+        };
+        if CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
+            e.out.counters.skip("closed_project");
+            continue;
+        }
+        let mut r = Recipients::default();
+        match (&c.assignee_id, &c.assignee) {
+            (None, _) => {
+                e.out.counters.skip("unassigned_task");
+                continue;
+            }
+            (Some(id), None) => {
+                log::warn!("{CHECK}: {what} is assigned to a user `{id}` that does not exist");
+                e.out.counters.skip("missing_assignee");
+                continue;
+            }
+            (Some(_), Some(p)) => {
+                if !has_access(p, &c.team) {
+                    log::info!(
+                        "{CHECK}: {what}: the assignee {} has no access to the project; not reminded",
+                        p.username
+                    );
+                    e.out.counters.skip("assignee_without_access");
+                    continue;
+                }
+                r.add(p, Role::Assignee);
+            }
+        }
+        let r = e.active_only(r);
+        let subject = Subject {
+            check: CHECK,
+            target: Target::Alerte,
+            entity: c.entity(),
+            entity_id: &c.tache_id,
+            projet: &c.projet,
+            etape_id: None,
+            etape_ordre: None,
+        };
+        let disc = discriminator(m, due);
+        let n = e.emit(&subject, &texts(&c, due, m, d), &r, Dedup::Once(&disc));
+        for p in passed {
+            e.supersede(&subject, TYPE, &r, &discriminator(p, due));
+        }
+        e.entity_done(n);
+    }
+    e.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::tests_support::{person, projet, recommended, today};
+    use std::rc::Rc;
+
+    fn cand(due: &str) -> Candidate {
+        Candidate {
+            tache_id: "0123456789abcdef0123456789abcdef".into(),
+            module: None,
+            nom: "Valider le plan".into(),
+            date_fin: due.into(),
+            assignee_id: Some("dev".into()),
+            assignee: Some(person("dev", true)),
+            projet: projet(),
+            projet_statut: "EN_COURS".into(),
+            team: Rc::new(vec![
+                (false, person("dev", true)),
+                (true, person("r1", true)),
+            ]),
+        }
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            task_reminder_milestones: vec![1, 0],
+            ..recommended()
+        }
+    }
+
+    #[test]
+    fn due_tomorrow_then_today_to_the_assignee_only() {
+        let d = evaluate([cand("2026-11-23")], &rules(), today(), &Seen::default());
+        assert_eq!(d.alerts.len(), 1);
+        let a = &d.alerts[0];
+        assert_eq!(a.recipient_id, "dev");
+        assert_eq!(a.alert_type, TYPE);
+        assert_eq!(a.niveau, Some(Niveau::Info));
+        assert_eq!(a.titre, "🔔 Tâche à rendre demain - Valider le plan");
+        assert_eq!(
+            a.message,
+            "La tâche 'Valider le plan' du projet 'R&D <Alpha>' est à rendre demain (date limite : 23/11/2026). Pensez à la terminer à temps ou à signaler un blocage."
+        );
+        assert_eq!(
+            a.key,
+            "task-reminders:TACHE_ECHEANCE:p1/01234567-89ab-cdef-0123-456789abcdef:dev:J1:due=2026-11-23"
+        );
+        assert_eq!(a.context["jalon"], 1);
+        let d = evaluate([cand("2026-11-22")], &rules(), today(), &Seen::default());
+        assert_eq!(d.alerts[0].niveau, Some(Niveau::Warning));
+        assert!(d.alerts[0]
+            .titre
+            .starts_with("⏰ Tâche à rendre aujourd'hui - "));
+        // J-1 was missed: recorded as passed over, not sent.
+        assert_eq!(d.superseded.len(), 1);
+        assert!(d.superseded[0].key.ends_with(":J1:due=2026-11-22"));
+    }
+
+    #[test]
+    fn outside_the_window_nothing() {
+        for due in ["2026-11-21", "2026-11-24"] {
+            let d = evaluate([cand(due)], &rules(), today(), &Seen::default());
+            assert!(d.alerts.is_empty(), "{due}");
+        }
+    }
+
+    #[test]
+    fn once_per_milestone_and_due_date() {
+        let first = evaluate([cand("2026-11-23")], &rules(), today(), &Seen::default());
+        let mut seen = Seen::default();
+        seen.keys.insert(first.alerts[0].key.clone());
+        let again = evaluate([cand("2026-11-23")], &rules(), today(), &seen);
+        assert!(again.alerts.is_empty());
+        assert_eq!(again.counters.duplicates, 1);
+        // A row written without a ledger key (another host's, restored) is read by its context.
+        let mut seen = Seen::default();
+        seen.once.insert((
+            "dev".into(),
+            "p1/01234567-89ab-cdef-0123-456789abcdef".into(),
+            TYPE.into(),
+            "J1:due=2026-11-23".into(),
+        ));
+        assert!(evaluate([cand("2026-11-23")], &rules(), today(), &seen)
+            .alerts
+            .is_empty());
+    }
+
+    #[test]
+    fn who_gets_none() {
+        let mut closed = cand("2026-11-23");
+        closed.projet_statut = "ARCHIVE".into();
+        let mut unassigned = cand("2026-11-23");
+        unassigned.assignee_id = None;
+        unassigned.assignee = None;
+        let mut outsider = cand("2026-11-23");
+        outsider.team = Rc::new(vec![(true, person("r1", true))]);
+        let mut inactive = cand("2026-11-23");
+        inactive.assignee = Some(person("dev", false));
+        inactive.team = Rc::new(vec![(false, person("dev", false))]);
+        let d = evaluate(
+            [closed, unassigned, outsider, inactive],
+            &rules(),
+            today(),
+            &Seen::default(),
+        );
+        assert!(d.alerts.is_empty());
+        let skipped = &d.counters.skipped;
+        assert_eq!(skipped.get("closed_project"), Some(&1));
+        assert_eq!(skipped.get("unassigned_task"), Some(&1));
+        assert_eq!(skipped.get("assignee_without_access"), Some(&1));
+        assert_eq!(skipped.get("inactive_recipient"), Some(&1));
+    }
+
+    #[test]
+    fn module_task_wording_and_key() {
+        let mut c = cand("2026-11-23");
+        c.module = Some("Paiement".into());
+        c.tache_id = "42".into();
+        let d = evaluate([c], &rules(), today(), &Seen::default());
+        let a = &d.alerts[0];
+        assert!(a
+            .message
+            .starts_with("La tâche 'Valider le plan' du module 'Paiement' du projet 'R&D <Alpha>' est à rendre demain"));
+        assert_eq!(a.context["tache_module_id"], 42);
+        assert_eq!(a.context["module_nom"], "Paiement");
+        assert!(a
+            .key
+            .starts_with("task-reminders:TACHE_ECHEANCE:p1/module:42:dev:"));
+    }
+}

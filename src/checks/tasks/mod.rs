@@ -1,0 +1,64 @@
+//! `sigov check tasks`: open stage tasks (and, in the recommended profile, module tasks) past
+//! their due date.
+
+pub mod query;
+pub mod rule;
+
+use super::runner::Run;
+use super::Check;
+use crate::db::Db;
+use crate::source::Probe;
+use anyhow::Result;
+
+pub const NAME: &str = "tasks";
+
+pub struct Tasks;
+
+/// The tables the task checks read (this one and the reminders).
+pub const TABLES: &[&str] = &[
+    "core_statutprojet",
+    "core_projet",
+    "core_affectation",
+    "core_utilisateur",
+    "core_etapeprojet",
+    "core_tacheetape",
+    "core_moduleprojet",
+    "core_tachemodule",
+    "core_alerteprojet",
+];
+
+impl Check for Tasks {
+    fn tables(&self) -> &'static [&'static str] {
+        TABLES
+    }
+
+    fn probes(&self, db: &Db) -> Vec<Probe> {
+        query::probes(db)
+    }
+
+    fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
+        let (rules, today) = (run.rules(), run.today());
+        let total = query::task_total(db, rules.module_tasks)?;
+        let spec = rule::seen_spec(rules, today);
+        for kind in query::TaskKind::checked(rules.module_tasks) {
+            let pager = query::task_candidates(db, today, *kind, run.page_size())?;
+            let cols = ("projet_id", "tache_id");
+            run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
+                rule::evaluate(c, rules, today, seen)
+            })?;
+        }
+        Ok(total)
+    }
+
+    fn type_label(&self, code: &str) -> Option<String> {
+        (code == rule::TYPE).then(|| "Tâches en retard".to_owned())
+    }
+
+    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
+        (code == rule::TYPE).then_some(&[
+            "Mettez à jour le statut de la tâche",
+            "Signalez un blocage éventuel",
+            "Replanifiez la tâche avec votre équipe",
+        ])
+    }
+}

@@ -1,0 +1,187 @@
+//! The task check's SQL: open stage and module tasks past their due date, page by page with their project's team.
+
+use super::rule::{Candidate, MODULE_TASK_OPEN, STAGE_TASK_OPEN};
+use crate::db::text::{Lossy, LossyOpt};
+use crate::db::{Db, Val};
+use crate::rules::Person;
+use crate::source::{self, OptPerson, Pager, Probe, ProjectCols};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use diesel::sql_types::{Nullable, Text};
+use diesel::QueryableByName;
+use std::collections::HashMap;
+
+#[derive(QueryableByName)]
+struct TaskRow {
+    #[diesel(embed)]
+    proj: ProjectCols,
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    tache_id: String,
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    module_nom: Option<String>,
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    nom: String,
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    date_fin: Option<String>,
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    assignee_id: Option<String>,
+    #[diesel(embed)]
+    assignee: OptPerson,
+}
+
+fn in_list(vals: &[&str]) -> String {
+    vals.iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The two kinds of tasks: those of stages, those of modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Stage,
+    Module,
+}
+
+impl TaskKind {
+    /// The kinds a run checks: stage tasks, and module tasks when `modules`.
+    pub fn checked(modules: bool) -> &'static [TaskKind] {
+        if modules {
+            &[TaskKind::Stage, TaskKind::Module]
+        } else {
+            &[TaskKind::Stage]
+        }
+    }
+
+    /// (tables with the project as `p`, module name, open filter)
+    fn parts(self) -> (&'static str, &'static str, String) {
+        match self {
+            TaskKind::Stage => (
+                "core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id JOIN core_projet p ON p.id = e.projet_id",
+                "NULL",
+                format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(STAGE_TASK_OPEN)),
+            ),
+            TaskKind::Module => (
+                "core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id JOIN core_projet p ON p.id = m.projet_id",
+                "m.nom",
+                format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(MODULE_TASK_OPEN)),
+            ),
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            TaskKind::Stage => "core_tacheetape",
+            TaskKind::Module => "core_tachemodule",
+        }
+    }
+}
+
+/// The reference's count of open tasks (stage tasks; module tasks too when `modules`).
+pub fn task_total(db: &mut Db, modules: bool) -> Result<i64> {
+    let mut total = 0;
+    for kind in TaskKind::checked(modules) {
+        let (_, _, open) = kind.parts();
+        total += db
+            .count(
+                &format!("SELECT COUNT(*) AS n FROM {} t WHERE {open}", kind.table()),
+                &[],
+            )
+            .context("cannot count open tasks")?;
+    }
+    Ok(total)
+}
+
+/// Open tasks of `kind` past their due date, whatever the project's status (the rule decides).
+pub fn task_candidates(db: &mut Db, today: NaiveDate, kind: TaskKind, size: u32) -> Result<Pager> {
+    select(
+        db,
+        kind,
+        "t.date_fin < ?",
+        &[Val::Text(today.to_string())],
+        size,
+    )
+}
+
+/// Open tasks of `kind` whose due date meets `due` (a condition on `t.date_fin` with `vals`),
+/// with their project and assignee, materialized for paging in creation order (newest first).
+pub fn select(db: &mut Db, kind: TaskKind, due: &str, vals: &[Val], size: u32) -> Result<Pager> {
+    let (from, module, open) = kind.parts();
+    let cols = format!(
+        "{proj}, {tid} AS tache_id, {module} AS module_nom, t.nom AS nom, {df} AS date_fin, \
+         t.responsable_id AS assignee_id, {pc}",
+        proj = source::project_cols(),
+        tid = db.text("t.id"),
+        df = db.text("t.date_fin"),
+        pc = source::person_cols(db, "u"),
+    );
+    source::materialize(
+        db,
+        &cols,
+        &format!(
+            "FROM {from} LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+             LEFT JOIN core_utilisateur u ON u.id = t.responsable_id \
+             WHERE {open} AND {due}"
+        ),
+        "t.date_creation DESC, t.id",
+        vals,
+        size,
+    )
+}
+
+/// One page of task candidates with their project's active team (shared by the tasks of one
+/// project). Two statements.
+pub fn task_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<Candidate>> {
+    let rows: Vec<TaskRow> = source::page_rows(db, page, "task candidates")?;
+    let mut teams = source::page_teams(db, page, false)?;
+    let mut shared: HashMap<String, std::rc::Rc<Vec<(bool, Person)>>> = HashMap::new();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let team = shared
+                .entry(r.proj.projet_id.clone())
+                .or_insert_with(|| {
+                    std::rc::Rc::new(teams.remove(&r.proj.projet_id).unwrap_or_default())
+                })
+                .clone();
+            Candidate {
+                projet: r.proj.info(),
+                projet_statut: r.proj.projet_statut,
+                tache_id: r.tache_id,
+                module: r.module_nom,
+                nom: r.nom,
+                date_fin: r.date_fin.unwrap_or_default(),
+                assignee_id: r.assignee_id,
+                assignee: r.assignee.person(),
+                team,
+            }
+        })
+        .collect())
+}
+/// Projects without a status, assignments without a user, tasks without a stage, due dates
+/// that are not dates.
+pub fn probes(db: &Db) -> Vec<Probe> {
+    let mut p = vec![
+        source::integrity::project_without_status(),
+        source::integrity::assignment_without_user(),
+        Probe {
+            reason: "task_without_stage",
+            what: "core_tacheetape rows whose etape_id has no core_etapeprojet row",
+            from: "core_tacheetape x LEFT JOIN core_etapeprojet e ON e.id = x.etape_id".to_owned(),
+            cond: "e.id IS NULL".to_owned(),
+        },
+    ];
+    p.extend(source::integrity::not_a_date(
+        db,
+        "core_tacheetape",
+        "date_fin",
+        "core_tacheetape rows whose date_fin is text that is not a date (YYYY-MM-DD)",
+    ));
+    p.extend(source::integrity::not_a_date(
+        db,
+        "core_tachemodule",
+        "date_fin",
+        "core_tachemodule rows whose date_fin is text that is not a date (YYYY-MM-DD)",
+    ));
+    p
+}

@@ -1,0 +1,105 @@
+//! What a rule produces: the alert rows to create (with their ledger key and mail facts), the
+//! milestones passed over, and the pieces a check assembles them from (subject, texts).
+
+use super::people::Person;
+use super::people::Role;
+use crate::states::Niveau;
+
+/// Which table an alert goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Target {
+    #[serde(rename = "core_alerteprojet")]
+    Alerte,
+    #[serde(rename = "core_notificationetape")]
+    NotificationEtape,
+}
+
+impl Target {
+    pub fn table(self) -> &'static str {
+        match self {
+            Target::Alerte => "core_alerteprojet",
+            Target::NotificationEtape => "core_notificationetape",
+        }
+    }
+}
+
+/// Project facts that mails show; carried into the outbox snapshot.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProjectInfo {
+    pub id: String,
+    pub nom: String,
+    pub client: String,
+    pub statut: String,
+}
+
+/// One alert row to create, with its ledger key and the facts its mail needs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewAlert {
+    pub key: String,
+    pub check: &'static str,
+    pub target: Target,
+    pub alert_type: String,
+    pub niveau: Option<Niveau>,
+    #[serde(skip)]
+    pub recipient: Person,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub recipient_username: String,
+    pub projet: ProjectInfo,
+    /// The entity the alert is about (project, stage, task or contract id).
+    pub entity_id: String,
+    /// For `core_notificationetape`: the stage, and its order in the project (mails show it).
+    pub etape_id: Option<String>,
+    pub etape_ordre: Option<i64>,
+    pub titre: String,
+    pub message: String,
+    pub context: serde_json::Value,
+    pub title_truncated: bool,
+}
+
+/// A milestone passed over by catch-up: recorded in the ledger, never alerted nor mailed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Superseded {
+    pub key: String,
+    pub check: &'static str,
+    pub alert_type: String,
+    pub entity_id: String,
+    pub recipient_id: String,
+}
+
+/// What an alert is about, as its key and its row name it.
+pub struct Subject<'a> {
+    pub check: &'static str,
+    pub target: Target,
+    /// The de-duplication entity: a project, a stage, `project/task` or `project/contract`.
+    pub entity: String,
+    /// The entity's own id, recorded in the ledger (project, stage, task or contract).
+    pub entity_id: &'a str,
+    pub projet: &'a ProjectInfo,
+    pub etape_id: Option<&'a str>,
+    pub etape_ordre: Option<i64>,
+}
+
+/// The texts of one alert for one entity. The message is `fixed` followed by the sentence of
+/// the recipient's role (none when the role has no sentence).
+pub struct Texts {
+    pub alert_type: String,
+    pub niveau: Option<Niveau>,
+    pub titre: String,
+    pub truncated: bool,
+    pub fixed: String,
+    pub sentences: Vec<(Role, String)>,
+    pub context: serde_json::Value,
+}
+
+impl Texts {
+    pub fn message(&self, role: Role) -> String {
+        let s = self
+            .sentences
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, s)| s.as_str())
+            .unwrap_or("");
+        format!("{}{}", self.fixed, s)
+    }
+}

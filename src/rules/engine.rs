@@ -1,0 +1,212 @@
+//! The shared rule engine: dates, recipients, keys, de-duplication, counting. Each check's rule
+//! picks recipients and texts and calls [`Engine::emit`].
+
+use super::alert::{NewAlert, Subject, Superseded, Target, Texts};
+use super::counters::Counters;
+use super::people::Recipients;
+use super::seen::Seen;
+use super::settings::Rules;
+use chrono::{Datelike, NaiveDate};
+
+/// What a rule decided for the run.
+#[derive(Debug, Default)]
+pub struct Decisions {
+    pub alerts: Vec<NewAlert>,
+    pub superseded: Vec<Superseded>,
+    pub counters: Counters,
+}
+
+/// How often an alert may be recorded for one (entity, recipient).
+#[derive(Debug, Clone, Copy)]
+pub enum Dedup<'a> {
+    /// Once per window of `repeat_every_days` business days (one day in the reference).
+    Daily,
+    /// Once per discriminator: `due=YYYY-MM-DD` for milestones, `end=...` for an expiry,
+    /// `""` for once ever.
+    Once(&'a str),
+}
+
+/// The shared rule engine: dates, recipients, keys, de-duplication, counting. Each check is a
+/// small file that picks recipients and texts and calls `emit`.
+pub struct Engine<'a> {
+    pub rules: &'a Rules,
+    pub today: NaiveDate,
+    seen: &'a Seen,
+    pub out: Decisions,
+    window_start: NaiveDate,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(rules: &'a Rules, today: NaiveDate, seen: &'a Seen) -> Engine<'a> {
+        let window_start = today
+            .checked_sub_days(chrono::Days::new(u64::from(
+                rules.repeat_every_days.saturating_sub(1),
+            )))
+            .unwrap_or(today);
+        Engine {
+            rules,
+            today,
+            seen,
+            out: Decisions::default(),
+            window_start,
+        }
+    }
+
+    /// Parses a stored date; a zero, corrupt or pre-1970 value is logged and counted, and the
+    /// entity skipped.
+    pub fn date(&mut self, check: &str, what: &str, raw: &str) -> Option<NaiveDate> {
+        let Some(d) = crate::clock::parse_stored_date(raw) else {
+            log::warn!("{check}: {what} has an invalid date `{raw}`; skipped");
+            self.out.counters.skip("invalid_date");
+            return None;
+        };
+        if d.year_ce().1 < 1970 {
+            log::warn!("{check}: {what} has an implausible date {d}; skipped");
+            self.out.counters.skip("implausible_date");
+            return None;
+        }
+        Some(d)
+    }
+
+    /// Days from today to `d` (negative when `d` is past).
+    pub fn days_until(&self, d: NaiveDate) -> i64 {
+        (d - self.today).num_days()
+    }
+
+    /// Drops inactive accounts when the rules say so, counting them.
+    pub fn active_only(&mut self, mut r: Recipients) -> Recipients {
+        if self.rules.skip_inactive {
+            let before = r.list.len();
+            r.list.retain(|(p, _)| p.active());
+            self.out
+                .counters
+                .skip_n("inactive_recipient", (before - r.list.len()) as u64);
+        }
+        r
+    }
+
+    /// Whether an unreadable row of this recipient, project (or stage) and type exists: within
+    /// `window` (a daily alert), or at all (a once-only one).
+    fn unreadable_match(
+        &self,
+        s: &Subject,
+        typ: &str,
+        rec: &str,
+        window: Option<(NaiveDate, NaiveDate)>,
+    ) -> bool {
+        if self.seen.unreadable.is_empty() {
+            return false;
+        }
+        let column = match s.target {
+            Target::Alerte => s.projet.id.as_str(),
+            Target::NotificationEtape => s.etape_id.unwrap_or_default(),
+        };
+        self.seen.unreadable.iter().any(|(r, e, t, day)| {
+            r == rec
+                && e == column
+                && t == typ
+                && match (window, day) {
+                    (None, _) => true,
+                    (Some((from, to)), Some(d)) => (from..=to).contains(d),
+                    // A daily row without a readable date: taken as today's.
+                    (Some(_), None) => true,
+                }
+        })
+    }
+
+    fn key(&self, s: &Subject, typ: &str, rec: &str, dedup: Dedup) -> (String, bool) {
+        let prefix = format!("{}:{typ}:{}:{rec}", s.check, s.entity);
+        match dedup {
+            Dedup::Daily => {
+                let dup =
+                    self.seen.daily_in(
+                        &prefix,
+                        rec,
+                        &s.entity,
+                        typ,
+                        (self.window_start, self.today),
+                    ) || self.unreadable_match(s, typ, rec, Some((self.window_start, self.today)));
+                (format!("{prefix}:{}", self.today), dup)
+            }
+            Dedup::Once(disc) => {
+                let key = if disc.is_empty() {
+                    prefix
+                } else {
+                    format!("{prefix}:{disc}")
+                };
+                let dup = self.seen.keys.contains(&key)
+                    || self.seen.once.contains(&(
+                        rec.to_owned(),
+                        s.entity.clone(),
+                        typ.to_owned(),
+                        disc.to_owned(),
+                    ))
+                    || self.unreadable_match(s, typ, rec, None);
+                (key, dup)
+            }
+        }
+    }
+
+    /// Records one alert per recipient that has not had it yet; returns how many.
+    pub fn emit(&mut self, s: &Subject, t: &Texts, recips: &Recipients, dedup: Dedup) -> usize {
+        let mut n = 0;
+        for (p, role) in &recips.list {
+            let (key, dup) = self.key(s, &t.alert_type, &p.id, dedup);
+            if dup {
+                self.out.counters.duplicates += 1;
+                continue;
+            }
+            n += 1;
+            self.out.alerts.push(NewAlert {
+                key,
+                check: s.check,
+                target: s.target,
+                alert_type: t.alert_type.clone(),
+                niveau: t.niveau,
+                recipient: p.clone(),
+                recipient_id: p.id.clone(),
+                recipient_name: p.full_name(),
+                recipient_username: p.username.clone(),
+                projet: s.projet.clone(),
+                entity_id: s.entity_id.to_owned(),
+                etape_id: s.etape_id.map(str::to_owned),
+                etape_ordre: s.etape_ordre,
+                titre: t.titre.clone(),
+                message: t.message(*role),
+                context: t.context.clone(),
+                title_truncated: t.truncated,
+            });
+        }
+        n
+    }
+
+    /// Records milestones passed over by catch-up (ledger only: no alert, no mail).
+    pub fn supersede(&mut self, s: &Subject, typ: &str, recips: &Recipients, disc: &str) {
+        for (p, _) in &recips.list {
+            let (key, dup) = self.key(s, typ, &p.id, Dedup::Once(disc));
+            if dup {
+                continue;
+            }
+            self.out.superseded.push(Superseded {
+                key,
+                check: s.check,
+                alert_type: typ.to_owned(),
+                entity_id: s.entity_id.to_owned(),
+                recipient_id: p.id.clone(),
+            });
+        }
+    }
+
+    /// Closes one due entity: one that produced no row counts as "ignorée" (the reference's
+    /// counter, which counts entities, not duplicates).
+    pub fn entity_done(&mut self, created: usize) {
+        if created == 0 {
+            self.out.counters.ignored_entities += 1;
+        }
+    }
+
+    pub fn finish(mut self) -> Decisions {
+        self.out.counters.superseded = self.out.superseded.len() as u64;
+        self.out
+    }
+}

@@ -1,0 +1,105 @@
+//! The candidate table: a check's candidates materialized once in `sigov_cand` (a consistent
+//! snapshot, numbered in the check's order), then read page by page, so a run holds one page
+//! whatever the data size.
+
+use super::Teams;
+use crate::db::{Db, Val};
+use anyhow::{Context, Result};
+
+/// The temporary table that holds a check's candidates, numbered `n` in the check's order.
+/// It lives in the connection (MySQL: the server; SQLite: a temporary file), so sigov holds
+/// one page at a time whatever the data size.
+pub const CAND: &str = "sigov_cand";
+
+/// A check's candidates, materialized once (a consistent snapshot), read page by page.
+#[derive(Debug, Clone, Copy)]
+pub struct Pager {
+    /// Candidates in the table.
+    pub rows: i64,
+    size: i64,
+    next: i64,
+}
+
+impl Pager {
+    /// The next page as `(after, upto)` row numbers, or `None` when every page was read.
+    pub fn next_page(&mut self) -> Option<(i64, i64)> {
+        if self.next >= self.rows {
+            return None;
+        }
+        let r = (self.next, (self.next + self.size).min(self.rows));
+        self.next = r.1;
+        Some(r)
+    }
+}
+
+/// The rows of one page, and which of their columns name the entities the check's
+/// de-duplication reads back (see [`seen`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub page: (i64, i64),
+    /// The `sigov_cand` column matching the alert table's entity column (`projet_id` for
+    /// core_alerteprojet, `etape_id` for core_notificationetape).
+    pub rows_col: &'static str,
+    /// The `sigov_cand` column matching `sigov_alert_ledger.entity_id`.
+    pub ledger_col: &'static str,
+}
+
+/// Drops the candidate table (a no-op when there is none).
+pub fn drop_candidates(db: &mut Db) -> Result<()> {
+    let sql = db.drop_temp_table_sql(CAND);
+    db.batch(&sql).context("cannot drop the candidate table")?;
+    Ok(())
+}
+
+/// Materializes `SELECT cols FROM … WHERE …` (`from_where`) in `sigov_cand`, numbered by
+/// `order`, indexed by number. Four statements.
+pub fn materialize(
+    db: &mut Db,
+    cols: &str,
+    from_where: &str,
+    order: &str,
+    vals: &[Val],
+    size: u32,
+) -> Result<Pager> {
+    drop_candidates(db)?;
+    db.execute(
+        &format!(
+            "CREATE TEMPORARY TABLE {CAND} AS SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS n, {cols} {from_where}"
+        ),
+        vals,
+    )
+    .context("cannot select the candidates (MySQL: the user needs CREATE TEMPORARY TABLES)")?;
+    let index = db.key_temp_table_sql(CAND, "n");
+    db.batch(&index).context("cannot index the candidates")?;
+    let rows = db
+        .count(&format!("SELECT COUNT(*) AS n FROM {CAND}"), &[])
+        .context("cannot count the candidates")?;
+    Ok(Pager {
+        rows,
+        size: i64::from(size.max(1)),
+        next: 0,
+    })
+}
+
+/// The rows of one page, in order.
+pub fn page_rows<R: crate::db::LoadRow>(
+    db: &mut Db,
+    page: (i64, i64),
+    what: &str,
+) -> Result<Vec<R>> {
+    db.load(
+        &format!("SELECT * FROM {CAND} WHERE n > ? AND n <= ? ORDER BY n"),
+        &[Val::Int(page.0), Val::Int(page.1)],
+    )
+    .with_context(|| format!("cannot read {what}"))
+}
+
+/// The active teams of the projects of one page (see [`teams`]).
+pub fn page_teams(db: &mut Db, page: (i64, i64), only_resp: bool) -> Result<Teams> {
+    super::teams(
+        db,
+        &format!("SELECT DISTINCT projet_id AS id FROM {CAND} WHERE n > ? AND n <= ?"),
+        &[Val::Int(page.0), Val::Int(page.1)],
+        only_resp,
+    )
+}
