@@ -14,6 +14,7 @@ mod mail;
 mod ops;
 mod parity;
 mod relay;
+mod reminders;
 mod scheduling;
 mod secrets;
 mod week;
