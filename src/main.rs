@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     // A SIGOV_* variable that is not UTF-8 is a configuration error naming it, never "unset".
     if let Some(name) = sigov::config::non_utf8_variable(std::env::vars_os()) {
         eprintln!("sigov: environment variable {name} is not valid UTF-8");
-        return ExitCode::from(sigov::exit::FAILURE);
+        return ExitCode::from(sigov::Exit::Failure.code());
     }
     let matches = sigov::cli::Cli::command().get_matches();
     let cli = match sigov::cli::Cli::from_arg_matches(&matches) {
@@ -15,25 +15,24 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     init_logs(cli.verbose, cli.quiet);
-    let result = sigov::run(cli, &matches);
-    // Standard output that could not be written: a reader that went away (`| head`) ends the
-    // command quietly, as for any Unix filter; anything else (a full disk) is one error line.
-    match sigov::output::finish() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            return ExitCode::from(sigov::exit::OK);
-        }
-        Err(e) => {
-            eprintln!("sigov: cannot write to standard output: {e}");
-            return ExitCode::from(sigov::exit::FAILURE);
-        }
-        Ok(()) => {}
-    }
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("sigov: {}", sigov::strings::one_line(&format!("{e:#}")));
-            ExitCode::from(sigov::exit::FAILURE)
-        }
+    let mut stdout = std::io::stdout();
+    match sigov::run(cli, &matches, &mut stdout) {
+        Ok(exit) => ExitCode::from(exit.code()),
+        // Standard output that could not be written: a reader that went away (`| head`) ends
+        // the command quietly, as for any Unix filter; anything else (a full disk) is one line.
+        Err(e) => match e.downcast_ref::<sigov::output::WriteFailed>() {
+            Some(w) if w.0.kind() == std::io::ErrorKind::BrokenPipe => {
+                ExitCode::from(sigov::Exit::Ok.code())
+            }
+            Some(w) => {
+                eprintln!("sigov: {w}");
+                ExitCode::from(sigov::Exit::Failure.code())
+            }
+            None => {
+                eprintln!("sigov: {}", sigov::strings::one_line(&format!("{e:#}")));
+                ExitCode::from(sigov::Exit::Failure.code())
+            }
+        },
     }
 }
 

@@ -155,20 +155,20 @@ pub fn run_all(db: &mut Db, cfg: &Settings<'_>, clock: &Clock, opts: Options) ->
 /// ran, or when alerts were recorded but some mail is deferred; 1 when all failed; 75 when
 /// every check was locked by another run. A locked check beside checks that ran is no failure:
 /// the other run does its work.
-pub fn exit_code(reports: &[Report]) -> u8 {
+pub fn exit_code(reports: &[Report]) -> crate::Exit {
     if !reports.is_empty() && reports.iter().all(Report::locked) {
-        return crate::exit::LOCKED;
+        return crate::Exit::Locked;
     }
     let failed = reports
         .iter()
         .filter(|r| r.status != ReportStatus::Success && !r.locked())
         .count();
     if failed == 0 && !reports.iter().any(Report::mail_incomplete) {
-        crate::exit::OK
+        crate::Exit::Ok
     } else if failed < reports.len() {
-        crate::exit::PARTIAL
+        crate::Exit::Partial
     } else {
-        crate::exit::FAILURE
+        crate::Exit::Failure
     }
 }
 

@@ -265,6 +265,9 @@ impl Renderer {
             );
         }
         let mut env = Environment::new();
+        // A misspelt variable in a site's template is an error naming the template, never a
+        // silently empty subject or link.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_formatter(django_escape);
         env.set_keep_trailing_newline(false);
         for (name, embedded) in EMBEDDED {
@@ -551,6 +554,31 @@ mod tests {
         std::fs::write(dir.join("alert.html"), "{% if %}").unwrap();
         let e = Renderer::new(&c).err().unwrap().to_string();
         assert!(e.contains("mail template `alert.html`"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_undefined_variable_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("sigov-tpl-u-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = cfg();
+        c.templates_dir = Some(dir.clone());
+        let p = payload(
+            "core_alerteprojet",
+            "BUDGET_DEPASSE",
+            Some("WARNING"),
+            serde_json::json!({}),
+        );
+        for text in [
+            "Alerte {{ a.type_lable }}",
+            "{{ site }}",
+            "{% if a.nope %}x{% endif %}",
+        ] {
+            std::fs::write(dir.join("alert.subject.txt"), text).unwrap();
+            let r = Renderer::new(&c).unwrap();
+            let e = format!("{:#}", r.alert(&p, now()).expect_err(text));
+            assert!(e.contains("undefined"), "{text}: {e}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -258,8 +258,9 @@ impl Pinger {
 
     /// Reports the exit code. Exit 75 (another run holds the lock) sends nothing: the run
     /// that holds it reports for the check.
-    pub fn finish(&self, exit_code: u8) {
-        if exit_code != crate::exit::LOCKED {
+    pub fn finish(&self, exit: crate::Exit) {
+        let exit_code = exit.code();
+        if exit != crate::Exit::Locked {
             self.ping(&exit_code.to_string());
         }
     }

@@ -1,0 +1,122 @@
+//! The command line: global options (each with its environment variable) and the subcommands.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The exit codes, shown by `sigov --help` and in the man page.
+pub const EXIT_CODES: &str = "Exit codes:
+  0   success
+  1   failure: configuration, database, template, missing table or EN_COURS status, pending migrations
+  2   usage error (unknown command, option or value)
+  3   partial: alerts recorded but some mail deferred, failed or dead; some checks of `check all`
+      failed while others ran; `mail flush` could not deliver everything due
+  75  another run of the same check (or purge) holds its lock (on any host using the database); nothing
+      was written. `check all` exits 75 only when every check was locked
+`sigov health` exits 0 healthy, 1 not; `sigov health --nagios` 0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN.
+
+Environment: SIGOV_DATABASE_URL(_FILE), SIGOV_CONFIG, SIGOV_PROFILE, SIGOV_FORMAT, SIGOV_TIMEZONE,
+SIGOV_MAIL_TRANSPORT, SIGOV_MAIL_FROM, SIGOV_SMTP_USER, SIGOV_SMTP_PASSWORD(_FILE),
+SIGOV_SMTP_CA_FILE, SIGOV_SMTP_TIMEOUT, SIGOV_CHECKS, SIGOV_MAIL_MODE, SIGOV_BASE_URL, SIGOV_MAIL_TEMPLATES,
+SIGOV_METRICS_FILE, SIGOV_PING_URL, SIGOV_DB_CONNECT_TIMEOUT, SIGOV_DB_STATEMENT_TIMEOUT,
+SIGOV_NOW (RFC 3339: fixes the clock), RUST_LOG, NO_COLOR.
+Output: nothing on success when stdout is not a terminal; progress bars only on a terminal; logs
+on stderr, without timestamps under journald (JOURNAL_STREAM). Every key: sigov.example.toml.";
+
+/// `--date`: a real calendar date (2026-02-30 is refused by clap, exit 2).
+pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::clock::parse_date(s).map_err(|e| format!("{e:#}"))
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sigov",
+    version,
+    about = "Cron-driven alerting for SI-Gouvernance: deadline, stage, task, budget and contract alerts, recorded once and mailed once",
+    long_about = None,
+    propagate_version = true,
+    after_long_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: /etc/sigov/sigov.toml when it exists
+    #[arg(long, global = true, env = "SIGOV_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL: mysql://user:pass@host:3306/db or sqlite:///path/file.db (prefer the environment: the URL holds a password)
+    #[arg(
+        long,
+        global = true,
+        env = "SIGOV_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Rule profile: reference (the Django commands, row for row) or recommended
+    #[arg(
+        long,
+        global = true,
+        env = "SIGOV_PROFILE",
+        value_name = "PROFILE",
+        value_enum
+    )]
+    pub profile: Option<crate::config::Profile>,
+
+    /// Evaluate as of this business date (YYYY-MM-DD) instead of today
+    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
+    pub date: Option<chrono::NaiveDate>,
+
+    /// Output of commands that print data: text or json
+    #[arg(
+        long,
+        global = true,
+        env = "SIGOV_FORMAT",
+        value_name = "FORMAT",
+        value_enum
+    )]
+    pub format: Option<crate::config::Format>,
+
+    /// After a check or a mail flush, write Prometheus metrics to this file atomically (for
+    /// node_exporter's textfile collector)
+    #[arg(long, global = true, env = "SIGOV_METRICS_FILE", value_name = "PATH")]
+    pub metrics_file: Option<String>,
+
+    /// More output (repeat for debug logs)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a check: evaluate the rules, record new alerts once, queue their mail
+    Check(crate::cmd::check::Args),
+    /// Run history: what ran, where, how it ended, and its counters
+    #[command(subcommand)]
+    Runs(crate::cmd::runs::Command),
+    /// Is alerting alive? Last success per check against its maximum age, outbox backlog and
+    /// dead mail, database reachable and migrated (exit 0 healthy, 1 not; --nagios: 0/1/2/3)
+    Health(crate::cmd::health::Args),
+    /// Apply the retention (purge.*): old finished runs, delivered and dead mail; ledger keys
+    /// and read alerts only when configured
+    Purge(crate::cmd::purge::Args),
+    /// sigov's own tables: apply or list migrations
+    #[command(subcommand)]
+    Db(crate::cmd::db::Command),
+    /// Mail: deliver the outbox, list or requeue it, send a test message, preview a mail
+    #[command(subcommand)]
+    Mail(crate::cmd::mail::Command),
+    /// Create (or refresh) a demo database with realistic SI-Gouvernance data, then run the checks
+    Demo(crate::cmd::demo::Args),
+    /// Show or validate the effective configuration
+    #[command(subcommand)]
+    Config(crate::cmd::config::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(crate::cmd::completions::Args),
+}

@@ -1,0 +1,137 @@
+//! `sigov health [--nagios]`: is alerting alive? Never an error: what cannot be read is the finding.
+
+use super::load_config;
+use crate::clock::to_seconds;
+use crate::cmd::cli::Cli;
+use crate::config::Format;
+use crate::ops::health::{self, human_age, Health, Level};
+use crate::output::Out;
+use crate::Exit;
+use clap::ArgMatches;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Nagios plugin output: one status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN (configuration unusable)
+    #[arg(long)]
+    pub nagios: bool,
+}
+
+/// With `--nagios` a configuration that cannot be used is UNKNOWN (3), as plugins do.
+pub fn run(
+    cli: &Cli,
+    m: &ArgMatches,
+    args: &Args,
+    stdout: &mut dyn std::io::Write,
+    tty: bool,
+) -> anyhow::Result<Exit> {
+    let nagios = args.nagios;
+    let cfg = load_config(cli, m).and_then(|c| {
+        c.require_database_url()?;
+        Ok(c)
+    });
+    let cfg = match cfg {
+        Ok(c) => {
+            let on_timeout = if nagios {
+                crate::db::watchdog::OnTimeout::NagiosCritical
+            } else {
+                crate::db::watchdog::OnTimeout::Fail
+            };
+            crate::db::watchdog::configure(c.db_limits, on_timeout);
+            c
+        }
+        Err(e) => {
+            let msg = crate::strings::one_line(&format!("{e:#}"));
+            return if nagios {
+                let out = Out::new(Format::Text, cli.verbose, cli.quiet, tty, stdout);
+                crate::outln!(out, "SIGOV UNKNOWN - {msg}");
+                out.finish()?;
+                Ok(Exit::Nagios(Level::Unknown as u8))
+            } else {
+                eprintln!("sigov: {msg}");
+                Ok(Exit::Failure)
+            };
+        }
+    };
+    let h = health::gather(
+        &cfg.database_url,
+        &cfg.health,
+        chrono::Utc::now().naive_utc(),
+    );
+    let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout);
+    let exit = if nagios {
+        crate::outln!(out, "{}", h.nagios_line());
+        Exit::Nagios(h.status as u8)
+    } else {
+        out.health(&h);
+        if h.status == Level::Ok {
+            Exit::Ok
+        } else {
+            Exit::Failure
+        }
+    };
+    out.finish()?;
+    Ok(exit)
+}
+
+impl Out<'_> {
+    pub fn health(&self, h: &Health) {
+        if self.format == Format::Json {
+            self.json(h);
+            return;
+        }
+        if self.quiet && h.status == Level::Ok {
+            return;
+        }
+        crate::outln!(self, "health: {} — {}", h.status.word(), h.summary);
+        let d = &h.database;
+        match (&d.error, d.reachable) {
+            (Some(e), false) => crate::outln!(self, "database: {} UNREACHABLE: {e}", d.url),
+            (Some(e), true) => crate::outln!(self, "database: {} reachable, but: {e}", d.url),
+            (None, _) if !d.pending_migrations.is_empty() => crate::outln!(
+                self,
+                "database: {} reachable; pending migrations: {}",
+                d.url,
+                d.pending_migrations.join(", ")
+            ),
+            (None, _) => {
+                crate::outln!(self, "database: {} reachable, migrations up to date", d.url)
+            }
+        }
+        for c in &h.checks {
+            let success = match (&c.last_success, c.age_secs) {
+                (Some(t), Some(a)) => {
+                    format!("last success {} UTC ({} ago)", to_seconds(t), human_age(a))
+                }
+                _ => "never succeeded".to_owned(),
+            };
+            let last = c
+                .last_run
+                .as_ref()
+                .map(|r| format!(", last run #{} {}", r.id, r.status))
+                .unwrap_or_default();
+            let running = if c.running { ", running now" } else { "" };
+            crate::outln!(
+                self,
+                "  {:<9}  {:<8}  {success}{last}{running}",
+                c.check,
+                c.status.word()
+            );
+        }
+        if let Some(o) = &h.outbox {
+            let oldest = match (&o.oldest_pending, o.oldest_pending_age_secs) {
+                (Some(t), Some(a)) => format!(
+                    "; oldest pending {} UTC ({} ago)",
+                    to_seconds(t),
+                    human_age(a)
+                ),
+                _ => String::new(),
+            };
+            crate::outln!(
+            self,
+                "outbox: {} pending, {} sending, {} failed (retried later), {} dead, {} sent{oldest}",
+                o.pending, o.sending, o.failed, o.dead, o.sent
+            );
+        }
+    }
+}

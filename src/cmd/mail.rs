@@ -1,0 +1,301 @@
+//! `sigov mail flush|queue|retry|test|preview`: the outbox from the command line.
+
+use super::{connect_migrated, make_clock};
+use crate::cmd::cli::Cli;
+use crate::config::{Config, Format};
+use crate::mail::render::Rendered;
+use crate::mail::{self, outbox, FlushStats};
+use crate::output::Out;
+use crate::Exit;
+use anyhow::Result;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Deliver due mail from the outbox now (exit 3 when some could not go)
+    Flush {
+        /// Send at most this many messages
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// List queued mail (pending, sending, failed, dead by default), oldest first
+    Queue {
+        /// Only rows in this state (repeatable)
+        #[arg(long, value_name = "STATE", value_enum)]
+        state: Vec<crate::states::MailState>,
+        /// At most this many rows
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u64,
+    },
+    /// Put dead mail back in the queue: every dead row, or only the given outbox ids
+    Retry {
+        /// Outbox ids (as `sigov mail queue` shows them)
+        #[arg(value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Send a test message through the configured transport and print the relay's answer
+    Test {
+        /// Recipient address
+        #[arg(long, value_name = "ADDR")]
+        to: String,
+    },
+    /// Render a queued mail (--id) or a sample of each kind: subject and text on stdout, or
+    /// the HTML part (--html), or files (--output: FILE.eml or FILE.html; a directory for samples)
+    Preview {
+        /// Outbox id of the mail to render
+        #[arg(long, value_name = "ID")]
+        id: Option<i64>,
+        /// Print the HTML part instead of the text part
+        #[arg(long)]
+        html: bool,
+        /// Write to this file (.eml: the whole message; .html: the HTML part) or, for the
+        /// samples, into this directory
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
+    let clock = make_clock(cli, cfg)?;
+    match cmd {
+        Command::Flush { limit } => {
+            let mut db = connect_migrated(cfg)?;
+            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, &mut |_| Ok(()));
+            if let Some(path) = &cfg.metrics_file {
+                crate::ops::metrics::export(&mut db, path);
+            }
+            let stats = stats?;
+            out.flushed(&stats);
+            Ok(if stats.incomplete() {
+                Exit::Partial
+            } else {
+                Exit::Ok
+            })
+        }
+        Command::Queue { state, limit } => {
+            use crate::states::MailState;
+            let states: Vec<MailState> = if state.is_empty() {
+                vec![
+                    MailState::Pending,
+                    MailState::Sending,
+                    MailState::Failed,
+                    MailState::Dead,
+                ]
+            } else {
+                state.clone()
+            };
+            let mut db = connect_migrated(cfg)?;
+            let counts = outbox::counts(&mut db)?;
+            let rows = outbox::list(&mut db, &states, *limit)?;
+            out.mail_queue(&counts, &rows);
+            Ok(Exit::Ok)
+        }
+        Command::Retry { ids } => {
+            let mut db = connect_migrated(cfg)?;
+            let n = outbox::requeue_dead(&mut db, ids, clock.current())?;
+            out.requeued(n);
+            Ok(Exit::Ok)
+        }
+        Command::Test { to } => {
+            let (transport, answer) = mail::send_test(&cfg.mail, &clock, to)?;
+            out.mail_tested(to, &transport, &answer);
+            Ok(Exit::Ok)
+        }
+        Command::Preview { id, html, output } => {
+            let items = match id {
+                Some(id) => {
+                    let mut db = connect_migrated(cfg)?;
+                    let row = outbox::get(&mut db, *id)?
+                        .ok_or_else(|| anyhow::anyhow!("no mail with id {id} in the outbox"))?;
+                    let p = mail::render::Payload::parse(&row.payload)?;
+                    let composer = mail::Composer::new(&cfg.mail)?;
+                    let (r, eml) = mail::preview(
+                        &composer,
+                        &[p],
+                        &[row.id],
+                        &row.alert_key,
+                        clock.now_naive(),
+                    )?;
+                    vec![(format!("outbox-{id}"), r, eml)]
+                }
+                None => mail::samples::all(&cfg.mail, clock.now_naive())?,
+            };
+            out.previews(&items, *html, output.as_deref(), id.is_some())?;
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+/// One line about a delivery.
+pub fn mail_line(m: &FlushStats) -> String {
+    let mut s = format!("mail: {} sent in {} message(s)", m.sent, m.messages);
+    if !m.transport.is_empty() {
+        s.push_str(&format!(" via {}", m.transport));
+    }
+    if m.failed > 0 {
+        s.push_str(&format!(", {} failed (retried later)", m.failed));
+    }
+    if m.dead > 0 {
+        s.push_str(&format!(
+            ", {} dead (see `sigov mail queue --state dead`)",
+            m.dead
+        ));
+    }
+    if m.deferred > 0 {
+        s.push_str(&format!(", {} deferred", m.deferred));
+    }
+    if let Some(e) = &m.error {
+        s.push_str(&format!(": {e}"));
+    }
+    s
+}
+
+impl Out<'_> {
+    pub fn flushed(&self, s: &FlushStats) {
+        if self.format == Format::Json {
+            self.json(s);
+        } else if s.incomplete() {
+            // Printed whatever the terminal: cron mails it.
+            eprintln!("sigov: {}", mail_line(s));
+        } else if self.chatty() {
+            crate::outln!(self, "{}", mail_line(s));
+        }
+    }
+
+    pub fn mail_queue(&self, counts: &[(String, i64, Option<String>)], rows: &[outbox::Row]) {
+        if self.format == Format::Json {
+            let counts: Vec<_> = counts
+                .iter()
+                .map(|(s, n, o)| json!({"state": s, "count": n, "oldest": o}))
+                .collect();
+            self.json(&json!({"counts": counts, "rows": rows}));
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let summary: Vec<String> = counts.iter().map(|(s, n, _)| format!("{s} {n}")).collect();
+        crate::outln!(
+            self,
+            "outbox: {}",
+            if summary.is_empty() {
+                "empty".to_owned()
+            } else {
+                summary.join(", ")
+            }
+        );
+        if rows.is_empty() {
+            return;
+        }
+        crate::outln!(
+            self,
+            "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  last error",
+            "id",
+            "state",
+            "try",
+            "created (UTC)",
+            "next attempt (UTC)",
+            "to"
+        );
+        for r in rows {
+            crate::outln!(
+                self,
+                "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  {}",
+                r.id,
+                r.state,
+                r.attempts,
+                r.created_at,
+                r.next_attempt_at,
+                r.recipient_email,
+                r.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+
+    pub fn requeued(&self, n: usize) {
+        if self.format == Format::Json {
+            self.json(&json!({"requeued": n}));
+        } else if !self.quiet {
+            crate::outln!(
+                self,
+                "requeued {n} dead mail(s); `sigov mail flush` delivers them"
+            );
+        }
+    }
+
+    pub fn mail_tested(&self, to: &str, transport: &str, answer: &str) {
+        if self.format == Format::Json {
+            self.json(&json!({"to": to, "transport": transport, "answer": answer}));
+        } else if !self.quiet {
+            crate::outln!(self, "test mail to {to} through {transport}: {answer}");
+        }
+    }
+
+    /// Rendered mails: text (or HTML) on stdout, or files.
+    pub fn previews(
+        &self,
+        items: &[(String, Rendered, Vec<u8>)],
+        html: bool,
+        output: Option<&std::path::Path>,
+        single: bool,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        if let Some(path) = output {
+            let mut written = Vec::new();
+            if single {
+                let (_, r, eml) = &items[0];
+                let html_file = path.extension().is_some_and(|e| e == "html" || e == "htm");
+                let bytes = if html_file {
+                    r.html.as_bytes()
+                } else {
+                    eml.as_slice()
+                };
+                std::fs::write(path, bytes)
+                    .with_context(|| format!("cannot write `{}`", path.display()))?;
+                written.push(path.to_path_buf());
+            } else {
+                std::fs::create_dir_all(path)
+                    .with_context(|| format!("cannot create `{}`", path.display()))?;
+                for (name, r, eml) in items {
+                    for (ext, bytes) in [("eml", eml.as_slice()), ("html", r.html.as_bytes())] {
+                        let f = path.join(format!("{name}.{ext}"));
+                        std::fs::write(&f, bytes)
+                            .with_context(|| format!("cannot write `{}`", f.display()))?;
+                        written.push(f);
+                    }
+                }
+            }
+            if self.format == Format::Json {
+                self.json(&json!({"written": written}));
+            } else if !self.quiet {
+                for f in written {
+                    crate::outln!(self, "wrote {}", f.display());
+                }
+            }
+            return Ok(());
+        }
+        if self.format == Format::Json {
+            let v: Vec<_> = items
+                .iter()
+                .map(|(n, r, _)| json!({"name": n, "subject": r.subject, "text": r.text, "html": r.html}))
+                .collect();
+            self.json(&json!(v));
+            return Ok(());
+        }
+        for (i, (name, r, _)) in items.iter().enumerate() {
+            if items.len() > 1 {
+                if i > 0 {
+                    crate::outln!(self);
+                }
+                crate::outln!(self, "===== {name}");
+            }
+            if html {
+                crate::outln!(self, "{}", r.html);
+            } else {
+                crate::outln!(self, "Subject: {}\n\n{}", r.subject, r.text);
+            }
+        }
+        Ok(())
+    }
+}
