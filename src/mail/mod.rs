@@ -201,8 +201,20 @@ pub fn flush(
     if cfg.transport.is_empty() {
         bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
     }
+    let sender = Sender::open(cfg)?;
+    flush_with(db, cfg, clock, limit, keep_alive, sender)
+}
+
+/// [`flush`] through an open transport.
+fn flush_with(
+    db: &mut Db,
+    cfg: &MailCfg,
+    clock: &Clock,
+    limit: Option<u64>,
+    keep_alive: &mut dyn FnMut(&mut Db) -> Result<()>,
+    mut sender: Sender,
+) -> Result<FlushStats> {
     let composer = Composer::new(cfg)?;
-    let mut sender = Sender::open(cfg)?;
     let mut stats = FlushStats {
         transport: sender.spec.describe(),
         ..FlushStats::default()
@@ -492,6 +504,126 @@ pub fn preview(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Delivery, backoff and dead mail through the in-memory transport, on a real SQLite
+    /// outbox filled by the checks: a relay that is down defers everything; a 4xx backs off and
+    /// dies after `max_attempts`; a 5xx dies at once; each accepted mail is handed over once.
+    #[test]
+    fn delivery_backoff_and_dead_mail_through_the_memory_transport() {
+        use crate::states::MailState;
+        use transport::memory::{Answer, Mailbox};
+        use transport::Spec;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        crate::demo::create(&crate::db::DbUrl::parse(&url).unwrap(), 8, 42, today).unwrap();
+        let mut db = Db::connect(&url).unwrap();
+        let mut cfg = crate::config::Config::from_layers(
+            crate::config::Layers::load(&Default::default(), &|_| None).unwrap(),
+        )
+        .unwrap();
+        let start = today.and_hms_opt(10, 0, 0).unwrap().and_utc();
+        let clock_at = |secs: i64| {
+            Clock::new(
+                Some(start + chrono::Duration::seconds(secs)),
+                Some(today),
+                cfg.rules.tz,
+                cfg.rules.utc_today,
+            )
+        };
+        let opts = crate::checks::Options {
+            dry_run: false,
+            deliver: false,
+            list_alerts: false,
+        };
+        crate::checks::run_all(&mut db, &cfg.checks(), &clock_at(0), opts);
+        let rows = outbox::list(&mut db, &[MailState::Pending], 10_000).unwrap();
+        let first = rows[0].recipient_email.clone();
+        let other = rows
+            .iter()
+            .map(|r| r.recipient_email.clone())
+            .find(|e| *e != first)
+            .unwrap();
+        let of = |e: &str| rows.iter().filter(|r| r.recipient_email == e).count() as u64;
+        let (queued, n_first, n_other) = (rows.len() as u64, of(&first), of(&other));
+        assert!(queued > n_first + n_other, "{queued} mails");
+        cfg.mail.max_attempts = 2;
+        cfg.mail.retry_base_secs = 300;
+        let mailbox = Mailbox::default();
+        let flush_at = |db: &mut Db, secs: i64| {
+            let sender = Sender::open_spec(&cfg.mail, Spec::Memory(mailbox.clone())).unwrap();
+            flush_with(
+                db,
+                &cfg.mail,
+                &clock_at(secs),
+                None,
+                &mut |_| Ok(()),
+                sender,
+            )
+            .unwrap()
+        };
+        // The relay is down: nothing sent, nothing counted as an attempt, everything deferred.
+        mailbox.state().default = Some(Answer::Down);
+        let s = flush_at(&mut db, 0);
+        assert!(s.error.is_some());
+        assert_eq!((s.sent, s.failed, s.dead, s.deferred), (0, 0, 0, queued));
+        assert!(mailbox.state().accepted.is_empty());
+        assert!(
+            outbox::list(&mut db, &[MailState::Failed, MailState::Dead], 10)
+                .unwrap()
+                .is_empty()
+        );
+        mailbox.state().default = None;
+        // Now it defers the first recipient's mail and refuses the other's.
+        mailbox.answer(&first, Answer::Defer);
+        mailbox.answer(&other, Answer::Refuse);
+        let s = flush_at(&mut db, 1);
+        assert_eq!(s.error, None);
+        assert_eq!(s.sent, queued - n_first - n_other);
+        assert_eq!((s.failed, s.dead), (n_first, n_other));
+        assert_eq!(mailbox.state().accepted.len() as u64, s.sent);
+        let failed = outbox::list(&mut db, &[MailState::Failed], 10_000).unwrap();
+        assert_eq!(failed.len() as u64, n_first);
+        for r in &failed {
+            assert_eq!(r.attempts, 1);
+            let next = crate::clock::parse_stored_datetime(&r.next_attempt_at).unwrap();
+            let wait = (next - (start + chrono::Duration::seconds(1)).naive_utc()).num_seconds();
+            assert!(
+                (300..305).contains(&wait),
+                "backs off retry_base_secs: {wait} s"
+            );
+        }
+        // Before the backoff ends nothing is due; after it, the second refusal kills the mail.
+        let s = flush_at(&mut db, 200);
+        assert_eq!(s.messages, 0);
+        let s = flush_at(&mut db, 400);
+        assert_eq!((s.sent, s.failed, s.dead), (0, 0, n_first));
+        let dead = outbox::list(&mut db, &[MailState::Dead], 10_000).unwrap();
+        assert_eq!(dead.len() as u64, n_first + n_other);
+        assert!(
+            outbox::list(&mut db, &[MailState::Pending, MailState::Failed], 10)
+                .unwrap()
+                .is_empty()
+        );
+        // Every accepted mail was handed over once: its Message-ID appears once.
+        let st = mailbox.state();
+        let ids: std::collections::HashSet<String> = st
+            .accepted
+            .iter()
+            .filter_map(|(_, b)| {
+                String::from_utf8_lossy(b)
+                    .lines()
+                    .find(|l| l.starts_with("Message-ID:"))
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(ids.len(), st.accepted.len());
+        assert_eq!(
+            st.tried.len() as u64,
+            1 + (queued - n_first) + 2 * n_first,
+            "one try while down, then each mail once, the deferred ones twice"
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -27,9 +27,92 @@ pub enum Tls {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Spec {
-    Smtp { host: String, port: u16, tls: Tls },
-    Sendmail { command: PathBuf },
-    File { dir: PathBuf },
+    Smtp {
+        host: String,
+        port: u16,
+        tls: Tls,
+    },
+    Sendmail {
+        command: PathBuf,
+    },
+    File {
+        dir: PathBuf,
+    },
+    /// Unit tests only (never reachable from `mail.transport`): messages kept in memory, each
+    /// recipient answered as the test scripted it.
+    #[cfg(test)]
+    Memory(memory::Mailbox),
+}
+
+/// The in-memory transport of the unit tests: what was handed over, and a scripted answer per
+/// recipient (accept by default), so delivery, backoff and dead mail are tested without a relay.
+#[cfg(test)]
+pub mod memory {
+    use super::SendError;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, MutexGuard};
+
+    /// How the memory relay answers a recipient.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Answer {
+        Accept,
+        /// 4xx: retried later.
+        Defer,
+        /// 5xx: dead at once.
+        Refuse,
+        /// The relay is down: the delivery stops.
+        Down,
+    }
+
+    #[derive(Debug, Default)]
+    pub struct State {
+        /// (recipients, message bytes) in the order they were accepted.
+        pub accepted: Vec<(Vec<String>, Vec<u8>)>,
+        pub answers: HashMap<String, Answer>,
+        /// The answer to recipients without one of their own (accept when unset).
+        pub default: Option<Answer>,
+        /// Every attempt, accepted or not, by recipient.
+        pub tried: Vec<String>,
+    }
+
+    /// A shared handle: the test keeps one, the sender another.
+    #[derive(Debug, Clone, Default)]
+    pub struct Mailbox(Arc<Mutex<State>>);
+
+    impl PartialEq for Mailbox {
+        fn eq(&self, o: &Self) -> bool {
+            Arc::ptr_eq(&self.0, &o.0)
+        }
+    }
+    impl Eq for Mailbox {}
+
+    impl Mailbox {
+        pub fn state(&self) -> MutexGuard<'_, State> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+
+        pub fn answer(&self, recipient: &str, a: Answer) {
+            self.state().answers.insert(recipient.to_owned(), a);
+        }
+
+        pub(super) fn take(&self, to: Vec<String>, bytes: &[u8]) -> Result<String, SendError> {
+            let mut st = self.state();
+            let first = to.first().cloned().unwrap_or_default();
+            st.tried.push(first.clone());
+            let answer = st.answers.get(&first).copied();
+            match answer.or(st.default).unwrap_or(Answer::Accept) {
+                Answer::Accept => {
+                    st.accepted.push((to, bytes.to_vec()));
+                    Ok(format!("250 kept in memory ({})", st.accepted.len()))
+                }
+                Answer::Defer => Err(SendError::Transient(format!("451 {first}: try later"))),
+                Answer::Refuse => Err(SendError::Permanent(format!("550 {first}: no such user"))),
+                Answer::Down => Err(SendError::Connection("the memory relay is down".into())),
+            }
+        }
+    }
 }
 
 pub const ACCEPTED: &str = "smtp://host:587, smtps://host:465, smtp://127.0.0.1:25?tls=none, sendmail, sendmail:///path/to/sendmail, file:///path/to/dir";
@@ -123,6 +206,8 @@ impl Spec {
             ),
             Spec::Sendmail { command } => format!("sendmail {}", command.display()),
             Spec::File { dir } => format!("files in {}", dir.display()),
+            #[cfg(test)]
+            Spec::Memory(_) => "memory".to_owned(),
         }
     }
 }
@@ -225,7 +310,11 @@ fn lettre_error(
 
 impl Sender {
     pub fn open(cfg: &MailCfg) -> Result<Sender> {
-        let spec = Spec::parse(&cfg.transport)?;
+        Sender::open_spec(cfg, Spec::parse(&cfg.transport)?)
+    }
+
+    /// A sender for `spec` with the rest of `cfg` (timeouts, TLS, credentials).
+    pub fn open_spec(cfg: &MailCfg, spec: Spec) -> Result<Sender> {
         let mut tls = None;
         let mut credentials = None;
         match &spec {
@@ -259,6 +348,8 @@ impl Sender {
                     );
                 }
             }
+            #[cfg(test)]
+            Spec::Memory(_) => {}
             Spec::File { dir } => {
                 // Mail holds people's names and addresses: the owner's only.
                 crate::fsutil::private_dir(dir).with_context(|| {
@@ -409,6 +500,8 @@ impl Sender {
                         )))
                     })
             }
+            #[cfg(test)]
+            Spec::Memory(m) => m.take(envelope.to().iter().map(|a| a.to_string()).collect(), bytes),
             Spec::File { dir } => {
                 let path = dir.join(format!("{file_stem}.eml"));
                 crate::fsutil::write_atomic(&path, bytes, 0o600)
@@ -444,6 +537,8 @@ impl Sender {
                     })
             }
             Spec::Sendmail { .. } => Ok(format!("{what}: found")),
+            #[cfg(test)]
+            Spec::Memory(_) => Ok(format!("{what}: ready")),
         }
     }
 
