@@ -22,6 +22,16 @@ pub fn non_utf8_variable(
         .find(|k| k.starts_with("SIGOV_") || k == "RUST_LOG")
 }
 
+/// The environment variables that are also global flags (clap reads them for `--help` and the
+/// flag's value; the layering reads them as the `SIGOV_*` layer): declared once, here.
+pub mod env {
+    pub const CONFIG: &str = "SIGOV_CONFIG";
+    pub const DATABASE_URL: &str = "SIGOV_DATABASE_URL";
+    pub const PROFILE: &str = "SIGOV_PROFILE";
+    pub const FORMAT: &str = "SIGOV_FORMAT";
+    pub const METRICS_FILE: &str = "SIGOV_METRICS_FILE";
+}
+
 /// Where the file is looked for when neither `--config` nor `SIGOV_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/sigov/sigov.toml";
 
@@ -66,7 +76,7 @@ static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(
 /// Every key sigov reads. `default` is TOML syntax.
 pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(|| {
     vec![
-    KeySpec { key: "database.url", env: Some("SIGOV_DATABASE_URL"), default: "\"\"", secret: true,
+    KeySpec { key: "database.url", env: Some(env::DATABASE_URL), default: "\"\"", secret: true,
         help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path) or sqlite:///path/file.db" },
     KeySpec { key: "database.url_file", env: Some("SIGOV_DATABASE_URL_FILE"), default: "\"\"", secret: false,
         help: "file holding the database URL (systemd LoadCredential=); used when database.url is empty" },
@@ -74,7 +84,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "MySQL: a connection not established within this many seconds ends the command (exit 1, `health --nagios` CRITICAL)" },
     KeySpec { key: "database.statement_timeout_secs", env: Some("SIGOV_DB_STATEMENT_TIMEOUT"), default: "300", secret: false,
         help: "MySQL: a statement the server has not answered within this many seconds ends the command (a server or proxy that accepts and never answers); the heaviest statement at 50,000 projects takes a few seconds" },
-    KeySpec { key: "rules.profile", env: Some("SIGOV_PROFILE"), default: "\"recommended\"", secret: false,
+    KeySpec { key: "rules.profile", env: Some(env::PROFILE), default: "\"recommended\"", secret: false,
         help: "rule profile: reference (the Django commands, row for row) or recommended" },
     KeySpec { key: "rules.timezone", env: Some("SIGOV_TIMEZONE"), default: "\"Europe/Paris\"", secret: false,
         help: "business time zone: the recommended profile's today, and the day of stored timestamps for the daily de-duplication" },
@@ -156,7 +166,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "a check whose last success is older is CRITICAL (default 25 h)" },
     KeySpec { key: "health.mail_delay_minutes", env: None, default: "60", secret: false,
         help: "pending mail older than this is WARNING (the relay is unreachable or nothing delivers)" },
-    KeySpec { key: "metrics.file", env: Some("SIGOV_METRICS_FILE"), default: "\"\"", secret: false,
+    KeySpec { key: "metrics.file", env: Some(env::METRICS_FILE), default: "\"\"", secret: false,
         help: "after each check and mail flush, write Prometheus metrics here atomically (node_exporter textfile collector: a .prom file in its directory); empty: none" },
     KeySpec { key: "ping.url", env: Some("SIGOV_PING_URL"), default: "\"\"", secret: true,
         help: "healthchecks-style URL pinged at URL/start when a check command begins and URL/EXIT_CODE when it ends ({check} is replaced by the check's name, `all` for check all); empty: no pings" },
@@ -172,7 +182,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "`sigov purge` deletes ledger keys of business dates older than this (at least 400; budget keys are always kept); 0 keeps them" },
     KeySpec { key: "purge.read_alerts_days", env: None, default: "0", secret: false,
         help: "`sigov purge` deletes READ alerts and stage notifications older than this from the web application's tables; 0 (default) never touches them" },
-    KeySpec { key: "output.format", env: Some("SIGOV_FORMAT"), default: "\"text\"", secret: false,
+    KeySpec { key: "output.format", env: Some(env::FORMAT), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ]
 });

@@ -39,14 +39,14 @@ pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
 )]
 pub struct Cli {
     /// Configuration file (TOML). Default: /etc/sigov/sigov.toml when it exists
-    #[arg(long, global = true, env = "SIGOV_CONFIG", value_name = "PATH")]
+    #[arg(long, global = true, env = crate::config::env::CONFIG, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// Database URL: mysql://user:pass@host:3306/db or sqlite:///path/file.db (prefer the environment: the URL holds a password)
     #[arg(
         long,
         global = true,
-        env = "SIGOV_DATABASE_URL",
+        env = crate::config::env::DATABASE_URL,
         value_name = "URL",
         hide_env_values = true
     )]
@@ -56,7 +56,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
-        env = "SIGOV_PROFILE",
+        env = crate::config::env::PROFILE,
         value_name = "PROFILE",
         value_enum
     )]
@@ -70,7 +70,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
-        env = "SIGOV_FORMAT",
+        env = crate::config::env::FORMAT,
         value_name = "FORMAT",
         value_enum
     )]
@@ -78,7 +78,7 @@ pub struct Cli {
 
     /// After a check or a mail flush, write Prometheus metrics to this file atomically (for
     /// node_exporter's textfile collector)
-    #[arg(long, global = true, env = "SIGOV_METRICS_FILE", value_name = "PATH")]
+    #[arg(long, global = true, env = crate::config::env::METRICS_FILE, value_name = "PATH")]
     pub metrics_file: Option<String>,
 
     /// More output (repeat for debug logs)
