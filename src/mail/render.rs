@@ -103,7 +103,6 @@ pub struct AlertView {
     pub niveau_label: String,
     /// `danger`, `warning` or `info`: the color of the alert box.
     pub level: &'static str,
-    pub box_icon: &'static str,
     pub box_title: String,
     pub projet_nom: String,
     pub projet_client: String,
@@ -191,7 +190,6 @@ impl AlertView {
             niveau_label: niveau_label(&niveau),
             niveau,
             level: level(p.niveau.as_deref()),
-            box_icon: if stage { "🔴" } else { "⚠️" },
             box_title: match &etape_label {
                 Some(l) => format!("{type_label} : {l}"),
                 None => type_label.clone(),
@@ -285,24 +283,28 @@ impl Renderer {
         })
     }
 
+    /// What base.html shows; `headings`: its heading and subheading, unless the template
+    /// says them.
     fn base(
         &self,
-        heading: &str,
-        subheading: &str,
+        headings: Option<(&str, &str)>,
         destinataire: &str,
         now: NaiveDateTime,
     ) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "site_name": self.cfg.site_name,
             "base_url": self.cfg.base_url,
             "logo_url": format!("{}/media/logos/jconsult_logo.png", self.cfg.base_url),
-            "heading": heading,
-            "subheading": subheading,
             "destinataire_nom": destinataire,
             "generated_at": local_time(&self.cfg, now),
             "version": env!("CARGO_PKG_VERSION"),
             "host": crate::host::hostname(),
-        })
+        });
+        if let Some((heading, subheading)) = headings {
+            v["heading"] = heading.into();
+            v["subheading"] = subheading.into();
+        }
+        v
     }
 
     fn render(&self, stem: &str, subject: &str, ctx: serde_json::Value) -> Result<Rendered> {
@@ -323,8 +325,8 @@ impl Renderer {
     /// One alert's mail.
     pub fn alert(&self, p: &Payload, now: NaiveDateTime) -> Result<Rendered> {
         let a = AlertView::new(p, &self.cfg);
-        let (heading, sub) = headings(&a);
-        let mut ctx = self.base(heading, sub, &p.recipient.name, now);
+        // The heading follows the alert's kind and level: alert.html says it.
+        let mut ctx = self.base(None, &p.recipient.name, now);
         ctx["a"] = serde_json::to_value(&a)?;
         let subject = if a.kind == "stage" {
             "stage.subject.txt"
@@ -339,8 +341,7 @@ impl Renderer {
         let first = ps.first().ok_or_else(|| anyhow!("empty digest"))?;
         let views: Vec<AlertView> = ps.iter().map(|p| AlertView::new(p, &self.cfg)).collect();
         let mut ctx = self.base(
-            "🔔 Vos alertes",
-            "Le point sur vos projets",
+            Some(("🔔 Vos alertes", "Le point sur vos projets")),
             &first.recipient.name,
             now,
         );
@@ -351,25 +352,14 @@ impl Renderer {
     /// The message `sigov mail test` sends.
     pub fn test(&self, to: &str, now: NaiveDateTime) -> Result<Rendered> {
         let ctx = self.base(
-            "✅ Message de test",
-            "La configuration de l'envoi fonctionne",
+            Some((
+                "✅ Message de test",
+                "La configuration de l'envoi fonctionne",
+            )),
             to,
             now,
         );
         self.render("test", "test.subject.txt", ctx)
-    }
-}
-
-/// The header and subtitle of an alert's HTML part.
-fn headings(a: &AlertView) -> (&'static str, &'static str) {
-    match (a.kind, a.level) {
-        ("stage", _) => (
-            "🔴 Retard d'étape",
-            "Une étape de votre projet est en retard",
-        ),
-        (_, "danger") => ("⚠️ Alerte projet", "Action requise sur votre projet"),
-        (_, "info") => ("ℹ️ Information projet", "Pour information"),
-        _ => ("⚠️ Alerte projet", "Point d'attention sur votre projet"),
     }
 }
 
