@@ -96,6 +96,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a check: evaluate the rules, record new alerts once, queue their mail
+    #[command(
+        after_long_help = "`check all` runs checks.enabled (SIGOV_CHECKS; default: deadlines, stages, tasks, budget, contracts) in the order listed above. task-reminders is not one of the reference's checks: it runs when named or listed in checks.enabled, under the recommended profile only (its milestones: task_reminders.milestones, default [1, 0])."
+    )]
     Check(crate::cmd::check::Args),
     /// Run history: what ran, where, how it ended, and its counters
     #[command(subcommand)]
