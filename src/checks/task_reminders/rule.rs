@@ -5,7 +5,9 @@
 //! reminders again. Tasks of closed projects, unassigned tasks and assignees without access to
 //! the project get none.
 
-use crate::checks::tasks::rule::{entity, has_access, Candidate, CLOSED_PROJECT};
+use crate::checks::tasks::rule::{
+    entity, has_access, module_task_id, phrase, Candidate, CLOSED_PROJECT,
+};
 use crate::rules::{
     fit_title, fr_date, hyphenate, json_str, milestone_at, Decisions, Dedup, Engine, Recipients,
     Role, Rules, Seen, SeenSpec, Subject, Target, Texts,
@@ -79,24 +81,14 @@ fn texts(c: &Candidate, due: NaiveDate, m: u32, d: i64) -> Texts {
         "date_fin": due.to_string(),
         "type_alerte": TYPE,
     });
-    let what = match &c.module {
-        None => {
-            context["tache_id"] = json!(hyphenate(&c.tache_id));
-            format!("La tâche '{}' du projet '{}'", c.nom, c.projet.nom)
-        }
+    match &c.module {
+        None => context["tache_id"] = json!(hyphenate(&c.tache_id)),
         Some(module) => {
-            context["tache_module_id"] = c
-                .tache_id
-                .parse::<i64>()
-                .map(serde_json::Value::from)
-                .unwrap_or_else(|_| serde_json::Value::from(c.tache_id.clone()));
+            context["tache_module_id"] = module_task_id(c);
             context["module_nom"] = json!(module);
-            format!(
-                "La tâche '{}' du module '{module}' du projet '{}'",
-                c.nom, c.projet.nom
-            )
         }
-    };
+    }
+    let what = phrase(c);
     let advice = if d == 0 {
         "Terminez-la ou signalez un blocage avant la fin de la journée."
     } else {
@@ -184,24 +176,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::tests_support::{person, projet, recommended, today};
+    use crate::rules::tests_support::{person, recommended, today};
     use std::rc::Rc;
 
     fn cand(due: &str) -> Candidate {
-        Candidate {
-            tache_id: "0123456789abcdef0123456789abcdef".into(),
-            module: None,
-            nom: "Valider le plan".into(),
-            date_fin: due.into(),
-            assignee_id: Some("dev".into()),
-            assignee: Some(person("dev", true)),
-            projet: projet(),
-            projet_statut: "EN_COURS".into(),
-            team: Rc::new(vec![
-                (false, person("dev", true)),
-                (true, person("r1", true)),
-            ]),
-        }
+        crate::checks::tasks::rule::tests::candidate(due, "EN_COURS")
     }
 
     fn rules() -> Rules {

@@ -75,6 +75,26 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     }
 }
 
+/// "La tâche '…' (du module '…') du projet '…'", as the task's texts begin.
+pub fn phrase(c: &Candidate) -> String {
+    match &c.module {
+        None => format!("La tâche '{}' du projet '{}'", c.nom, c.projet.nom),
+        Some(module) => format!(
+            "La tâche '{}' du module '{module}' du projet '{}'",
+            c.nom, c.projet.nom
+        ),
+    }
+}
+
+/// A module task's id in the JSON context: a number, as the web application's integer key (or
+/// the text as it is, should it not be one).
+pub fn module_task_id(c: &Candidate) -> serde_json::Value {
+    c.tache_id
+        .parse::<i64>()
+        .map(serde_json::Value::from)
+        .unwrap_or_else(|_| serde_json::Value::from(c.tache_id.clone()))
+}
+
 /// `a_acces_projet`: a superuser, or a user with an active affectation on the project.
 pub fn has_access(p: &Person, team: &[(bool, Person)]) -> bool {
     p.is_superuser || team.iter().any(|(_, m)| m.id == p.id)
@@ -85,7 +105,7 @@ fn texts(c: &Candidate, date: NaiveDate, n: i64, assignee_name: &str) -> Texts {
     let (jours, date_fr) = (jours(n), fr_date(date));
     let (what, context) = match &c.module {
         None => (
-            format!("La tâche '{}' du projet '{}'", c.nom, c.projet.nom),
+            phrase(c),
             json!({
                 "jours_retard": n,
                 "tache_id": hyphenate(&c.tache_id),
@@ -95,14 +115,10 @@ fn texts(c: &Candidate, date: NaiveDate, n: i64, assignee_name: &str) -> Texts {
             }),
         ),
         Some(module) => (
-            format!(
-                "La tâche '{}' du module '{module}' du projet '{}'",
-                c.nom, c.projet.nom
-            ),
+            phrase(c),
             json!({
                 "jours_retard": n,
-                "tache_module_id": c.tache_id.parse::<i64>().map(serde_json::Value::from)
-                    .unwrap_or_else(|_| serde_json::Value::from(c.tache_id.clone())),
+                "tache_module_id": module_task_id(c),
                 "tache_nom": c.nom,
                 "module_nom": module,
                 "date_fin": date.to_string(),
@@ -190,11 +206,13 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::tests_support::{person, projet, recommended, today};
 
-    fn cand(due: &str) -> Candidate {
+    /// A stage task due on `due`, assigned to `dev` (in the team), in a project of `statut`;
+    /// `r1` is the responsable. Shared with the reminders' tests.
+    pub(crate) fn candidate(due: &str, statut: &str) -> Candidate {
         Candidate {
             tache_id: "0123456789abcdef0123456789abcdef".into(),
             module: None,
@@ -203,12 +221,16 @@ mod tests {
             assignee_id: Some("dev".into()),
             assignee: Some(person("dev", true)),
             projet: projet(),
-            projet_statut: "TERMINE".into(),
+            projet_statut: statut.into(),
             team: Rc::new(vec![
                 (false, person("dev", true)),
                 (true, person("r1", true)),
             ]),
         }
+    }
+
+    fn cand(due: &str) -> Candidate {
+        candidate(due, "TERMINE")
     }
 
     #[test]
