@@ -12,6 +12,9 @@ use crate::relay::Relay;
 use std::collections::HashMap;
 use std::time::Duration;
 
+/// Every check, the task reminders too: the faults hold for all of them.
+const ALL_CHECKS: &str = "deadlines,stages,tasks,budget,contracts,task-reminders";
+
 fn long() -> bool {
     std::env::var("SIGOV_FAULTS_LONG").is_ok_and(|v| v == "1")
 }
@@ -96,6 +99,7 @@ fn relay_fault_after_the_body(t: &TestDb, mode: &str) {
     let run = |now: &str, args: &[&str]| {
         t.sigov()
             .env("SIGOV_NOW", now)
+            .env("SIGOV_CHECKS", ALL_CHECKS)
             .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
             .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
             .env("SIGOV_SMTP_TIMEOUT", "1")
@@ -144,6 +148,7 @@ fn queued_demo(t: &TestDb) -> i64 {
     let r = t
         .sigov()
         .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_CHECKS", ALL_CHECKS)
         .args(["check", "all", "--no-mail"])
         .run();
     assert_eq!(r.code, 0, "{r:#?}");
@@ -159,6 +164,7 @@ backend_test!(a_killed_sender_s_mail_is_due_again_at_once, |t| {
     let flush = || {
         demo.sigov()
             .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_CHECKS", ALL_CHECKS)
             .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
             .args(["--format", "json", "mail", "flush"])
     };
@@ -195,6 +201,7 @@ backend_test!(concurrent_deliveries_send_each_mail_once, |t| {
         .map(|_| {
             demo.sigov()
                 .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+                .env("SIGOV_CHECKS", ALL_CHECKS)
                 .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
                 .args(["--format", "json", "mail", "flush"])
                 .spawn()
@@ -231,6 +238,7 @@ backend_test!(eight_concurrent_runs_record_and_send_each_alert_once, |t| {
         .map(|_| {
             demo.sigov()
                 .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+                .env("SIGOV_CHECKS", ALL_CHECKS)
                 .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
                 .args(["check", "all"])
                 .spawn()
@@ -244,6 +252,7 @@ backend_test!(eight_concurrent_runs_record_and_send_each_alert_once, |t| {
     // A last delivery for mail queued by a run whose own delivery found the queue taken.
     demo.sigov()
         .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_CHECKS", ALL_CHECKS)
         .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
         .args(["mail", "flush"])
         .run()
@@ -261,6 +270,7 @@ backend_test!(runs_killed_at_many_points_then_rerun_lose_nothing, |t| {
     let run = |db: &TestDb| {
         db.sigov()
             .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_CHECKS", ALL_CHECKS)
             .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
             .args(["check", "all"])
     };
@@ -360,6 +370,7 @@ backend_test!(
         let r = demo
             .sigov()
             .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env("SIGOV_CHECKS", ALL_CHECKS)
             .env(
                 "SIGOV_MAIL_TRANSPORT",
                 &format!("smtp://127.0.0.1:{closed}?tls=none"),

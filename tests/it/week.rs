@@ -1,5 +1,6 @@
 //! A week of daily runs, as cron runs sigov: `check all` with the default (recommended) profile
-//! once a day on the same demo database, mail delivered to a directory. Every day must succeed,
+//! and every check enabled (the task reminders too) once a day on the same demo database, mail
+//! delivered to a directory. Every day must succeed,
 //! no run may be recorded failed, no once-only alert may be created twice, and no mail may be
 //! left waiting.
 
@@ -17,6 +18,7 @@ const ONCE: &[&str] = &[
     "BUDGET_CRITIQUE",
     "CONTRAT_EXPIRATION",
     "CONTRAT_EXPIRE",
+    "TACHE_ECHEANCE",
 ];
 
 #[derive(diesel::QueryableByName)]
@@ -47,13 +49,15 @@ fn once_alerts(t: &TestDb) -> HashMap<String, usize> {
             serde_json::from_str(r.j.as_deref().unwrap_or("{}")).expect("context JSON");
         let part = |k: &str| ctx.get(k).map(|v| v.to_string()).unwrap_or_default();
         let key = format!(
-            "{} {} {} {} {} {}",
+            "{} {} {} {} {} {} {}{}",
             r.t,
             r.p,
             r.d,
             part("date_fin"),
             part("contrat_id"),
-            part("jalon")
+            part("jalon"),
+            part("tache_id"),
+            part("tache_module_id")
         );
         *seen.entry(key).or_insert(0) += 1;
     }
@@ -74,6 +78,10 @@ backend_test!(a_week_of_daily_runs_never_fails, |t| {
             .sigov()
             .env("SIGOV_NOW", &now)
             .env("SIGOV_MAIL_TRANSPORT", &transport)
+            .env(
+                "SIGOV_CHECKS",
+                "deadlines,stages,tasks,budget,contracts,task-reminders",
+            )
             .args(["--format", "json", "check", "all"])
             .run();
         assert_eq!(r.code, 0, "day {day}: {r:#?}");
@@ -106,8 +114,14 @@ backend_test!(a_week_of_daily_runs_never_fails, |t| {
     );
     assert_eq!(
         demo.count("SELECT COUNT(*) AS n FROM sigov_run"),
-        8 * 5,
-        "five checks a day"
+        8 * 6,
+        "six checks a day"
+    );
+    assert!(
+        demo.count(
+            "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE type_alerte = 'TACHE_ECHEANCE'"
+        ) > 10,
+        "the week reminds tasks due soon"
     );
     assert!(created_by_day[0] > 100, "{created_by_day:?}");
     assert!(
