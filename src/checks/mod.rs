@@ -31,11 +31,10 @@ pub trait Check: Sync {
     /// reference reports (entities of the check's kind in scope, due or not).
     fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64>;
 
-    /// The label of one of its alert types, as the web application shows it.
-    fn type_label(&self, code: &str) -> Option<String>;
-
-    /// What to do about one of its alerts (a list in the mail); `None`: not one of its types.
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]>;
+    /// How mail presents its alerts: a template rendered with `code` (an alert type) that says
+    /// the type's label and what to do about it (`label: …`, `advice: …` lines), nothing for a
+    /// type that is not its own. Sites override it as `labels/NAME.txt` in mail.templates_dir.
+    fn mail_labels(&self) -> &'static str;
 
     /// The label of a stage type code, for checks that alert about stages.
     fn stage_type_label(&self, _code: &str) -> Option<String> {
@@ -162,22 +161,17 @@ impl clap::ValueEnum for CheckName {
     }
 }
 
-/// The checks' presentation of their alerts in mail, by alert type: what the mail renderer is
-/// given (it knows no check).
+/// The checks' presentation of their alerts in mail (their label templates): what the mail
+/// renderer is given (it knows no check).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Registry;
 
 impl crate::mail::Labels for Registry {
-    fn type_label(&self, code: &str) -> Option<String> {
+    fn label_templates(&self) -> Vec<(String, &'static str)> {
         CheckName::ALL
             .iter()
-            .find_map(|c| c.check().type_label(code))
-    }
-    fn advice(&self, code: &str) -> &'static [&'static str] {
-        CheckName::ALL
-            .iter()
-            .find_map(|c| c.check().advice(code))
-            .unwrap_or(&[])
+            .map(|c| (format!("labels/{c}.txt"), c.check().mail_labels()))
+            .collect()
     }
     fn stage_type_label(&self, code: &str) -> Option<String> {
         CheckName::ALL
@@ -185,15 +179,6 @@ impl crate::mail::Labels for Registry {
             .find_map(|c| c.check().stage_type_label(code))
     }
 }
-
-/// The advice of alerts about a project's progress (deadlines, stage delays).
-pub const PROGRESS_ADVICE: &[&str] = &[
-    "Vérifiez l'état d'avancement du projet",
-    "Identifiez les blocages éventuels",
-    "Communiquez avec votre équipe",
-    "Ajustez le planning si nécessaire",
-    "Informez les parties prenantes",
-];
 
 #[cfg(test)]
 mod tests {

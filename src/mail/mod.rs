@@ -46,11 +46,11 @@ pub struct Settings {
     pub labels: &'static dyn Labels,
 }
 
-/// What the checks tell mail about their alerts: the label of a type, what to do about it, the
-/// label of a stage type. The renderer knows no check; the registry implements this.
+/// What the checks tell mail about their alerts: one template each that gives a type's label
+/// and advice (name, embedded text; overridable like every template), and the label of a stage
+/// type. The renderer knows no check; the registry implements this.
 pub trait Labels: std::fmt::Debug + Sync {
-    fn type_label(&self, code: &str) -> Option<String>;
-    fn advice(&self, code: &str) -> &'static [&'static str];
+    fn label_templates(&self) -> Vec<(String, &'static str)>;
     fn stage_type_label(&self, code: &str) -> Option<String>;
 }
 

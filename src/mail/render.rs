@@ -116,7 +116,7 @@ pub struct AlertView {
     pub jours_retard: Option<i64>,
     pub jours_retard_text: Option<String>,
     pub date_notification: String,
-    pub actions: Vec<&'static str>,
+    pub actions: Vec<String>,
 }
 
 /// Label of a level; a value outside the choices (the web application's `URGENT`) as is.
@@ -157,7 +157,8 @@ pub fn local_time(cfg: &MailCfg, utc: NaiveDateTime) -> String {
 }
 
 impl AlertView {
-    pub fn new(p: &Payload, cfg: &MailCfg) -> AlertView {
+    /// `presented`: the type's label and advice, from its check's label template.
+    pub fn new(p: &Payload, cfg: &MailCfg, presented: Presented) -> AlertView {
         let stage = p.is_stage();
         let ctx = &p.context;
         let int = |k: &str| ctx.get(k).and_then(|v| v.as_i64());
@@ -176,10 +177,10 @@ impl AlertView {
                 .unwrap_or_default()
         });
         let niveau = p.niveau.clone().unwrap_or_default();
-        let type_label = cfg
-            .labels
-            .type_label(&p.alert_type)
-            .unwrap_or_else(|| p.alert_type.clone());
+        let Presented {
+            label: type_label,
+            advice,
+        } = presented;
         let jours_restants = int("jours_restants");
         let jours_retard = int("jours_retard");
         AlertView {
@@ -210,9 +211,16 @@ impl AlertView {
             jours_retard,
             jours_retard_text: jours_retard.map(jours),
             date_notification: created,
-            actions: cfg.labels.advice(&p.alert_type).to_vec(),
+            actions: advice,
         }
     }
+}
+
+/// How an alert type is presented: its label and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented {
+    pub label: String,
+    pub advice: Vec<String>,
 }
 
 /// A rendered mail.
@@ -227,6 +235,8 @@ pub struct Rendered {
 pub struct Renderer {
     env: Environment<'static>,
     cfg: MailCfg,
+    /// The checks' label templates, in the registry's order.
+    label_templates: Vec<String>,
 }
 
 /// Escapes exactly what Django escapes (`& < > " '`); MiniJinja would also escape `/`,
@@ -268,18 +278,56 @@ impl Renderer {
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_formatter(django_escape);
         env.set_keep_trailing_newline(false);
-        for (name, embedded) in EMBEDDED {
-            let text = match override_path(cfg, name)? {
+        let labels = cfg.labels.label_templates();
+        let all = EMBEDDED
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), *t))
+            .chain(labels.iter().cloned());
+        for (name, embedded) in all {
+            let text = match override_path(cfg, &name)? {
                 Some(p) => std::fs::read_to_string(&p)
                     .with_context(|| format!("cannot read mail template `{}`", p.display()))?,
-                None => (*embedded).to_owned(),
+                None => embedded.to_owned(),
             };
-            env.add_template_owned(*name, text)
+            env.add_template_owned(name.clone(), text)
                 .map_err(|e| anyhow!("mail template `{name}`: {e}"))?;
         }
         Ok(Renderer {
             env,
             cfg: cfg.clone(),
+            label_templates: labels.into_iter().map(|(n, _)| n).collect(),
+        })
+    }
+
+    /// The label and advice of an alert type: what the first check's label template that knows
+    /// the type says (`label: …`, `advice: …` lines); a type no check knows (the web
+    /// application's own) is shown by its code, without advice.
+    pub fn present(&self, code: &str) -> Result<Presented> {
+        for name in &self.label_templates {
+            let text = self
+                .env
+                .get_template(name)
+                .and_then(|t| t.render(minijinja::context! { code }))
+                .map_err(|e| anyhow!("mail template `{name}`: {e:#}"))?;
+            let mut label = None;
+            let mut advice = Vec::new();
+            for line in text.lines().map(str::trim) {
+                if let Some(l) = line.strip_prefix("label:") {
+                    label = Some(l.trim().to_owned());
+                } else if let Some(a) = line.strip_prefix("advice:") {
+                    advice.push(a.trim().to_owned());
+                }
+            }
+            if label.is_some() || !advice.is_empty() {
+                return Ok(Presented {
+                    label: label.unwrap_or_else(|| code.to_owned()),
+                    advice,
+                });
+            }
+        }
+        Ok(Presented {
+            label: code.to_owned(),
+            advice: Vec::new(),
         })
     }
 
@@ -324,7 +372,7 @@ impl Renderer {
 
     /// One alert's mail.
     pub fn alert(&self, p: &Payload, now: NaiveDateTime) -> Result<Rendered> {
-        let a = AlertView::new(p, &self.cfg);
+        let a = AlertView::new(p, &self.cfg, self.present(&p.alert_type)?);
         // The heading follows the alert's kind and level: alert.html says it.
         let mut ctx = self.base(None, &p.recipient.name, now);
         ctx["a"] = serde_json::to_value(&a)?;
@@ -339,7 +387,10 @@ impl Renderer {
     /// One mail listing several alerts of one recipient.
     pub fn digest(&self, ps: &[Payload], now: NaiveDateTime) -> Result<Rendered> {
         let first = ps.first().ok_or_else(|| anyhow!("empty digest"))?;
-        let views: Vec<AlertView> = ps.iter().map(|p| AlertView::new(p, &self.cfg)).collect();
+        let views = ps
+            .iter()
+            .map(|p| Ok(AlertView::new(p, &self.cfg, self.present(&p.alert_type)?)))
+            .collect::<Result<Vec<AlertView>>>()?;
         let mut ctx = self.base(
             Some(("🔔 Vos alertes", "Le point sur vos projets")),
             &first.recipient.name,
@@ -381,20 +432,17 @@ fn override_path(cfg: &MailCfg, name: &str) -> Result<Option<PathBuf>> {
     if !p.is_file() {
         return Ok(None);
     }
-    // A template may be a link inside the directory, never one that leaves it.
-    if p.symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_symlink())
-    {
-        let target = std::fs::canonicalize(&p)
-            .with_context(|| format!("cannot resolve mail template `{}`", p.display()))?;
-        let root = std::fs::canonicalize(dir)
-            .with_context(|| format!("cannot resolve mail.templates_dir `{}`", dir.display()))?;
-        anyhow::ensure!(
-            target.starts_with(&root),
-            "mail template `{}` is a symbolic link out of mail.templates_dir; refused",
-            p.display()
-        );
-    }
+    // A template may be a link inside the directory, never one that leaves it, whether the
+    // file itself or a folder on its way (labels/) is the link.
+    let target = std::fs::canonicalize(&p)
+        .with_context(|| format!("cannot resolve mail template `{}`", p.display()))?;
+    let root = std::fs::canonicalize(dir)
+        .with_context(|| format!("cannot resolve mail.templates_dir `{}`", dir.display()))?;
+    anyhow::ensure!(
+        target.starts_with(&root),
+        "mail template `{}` is a symbolic link out of mail.templates_dir; refused",
+        p.display()
+    );
     Ok(Some(p))
 }
 
@@ -545,6 +593,57 @@ mod tests {
         let e = Renderer::new(&c).err().unwrap().to_string();
         assert!(e.contains("mail template `alert.html`"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_check_s_labels_are_a_template_a_site_overrides() {
+        let p = payload(
+            "core_alerteprojet",
+            "BUDGET_DEPASSE",
+            Some("DANGER"),
+            serde_json::json!({}),
+        );
+        let r = Renderer::new(&cfg()).unwrap();
+        let shown = r.present("BUDGET_DEPASSE").unwrap();
+        assert_eq!(shown.label, "Budget dépassé");
+        assert_eq!(shown.advice.len(), 4);
+        assert_eq!(
+            r.present("ECHEANCE_J14").unwrap().label,
+            "Échéance dans 14 jours"
+        );
+        assert_eq!(
+            r.present("TACHE_ECHEANCE").unwrap().label,
+            "Tâche à échéance"
+        );
+        // The web application's own types: their code, no advice.
+        let own = r.present("URGENCE_CLIENT").unwrap();
+        assert_eq!(
+            (own.label.as_str(), own.advice.len()),
+            ("URGENCE_CLIENT", 0)
+        );
+        let dir = std::env::temp_dir().join(format!("sigov-tpl-l-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("labels")).unwrap();
+        std::fs::write(
+            dir.join("labels/budget.txt"),
+            "{% if code == \"BUDGET_DEPASSE\" %}label: Dépassement\nadvice: Appelez le DAF{% endif %}",
+        )
+        .unwrap();
+        let mut c = cfg();
+        c.templates_dir = Some(dir.clone());
+        let m = Renderer::new(&c).unwrap().alert(&p, now()).unwrap();
+        assert!(m.text.contains("- Type: Dépassement"), "{}", m.text);
+        assert!(m.html.contains("<li>Appelez le DAF</li>"), "{}", m.html);
+        assert!(!m.html.contains("Analysez"));
+        // A folder on the way that links out of the directory is refused like a file would be.
+        std::fs::remove_dir_all(dir.join("labels")).unwrap();
+        let outside = std::env::temp_dir().join(format!("sigov-tpl-out-{}", std::process::id()));
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("budget.txt"), "label: ailleurs").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("labels")).unwrap();
+        let e = Renderer::new(&c).err().unwrap().to_string();
+        assert!(e.contains("symbolic link out of mail.templates_dir"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&outside).unwrap();
     }
 
     #[test]

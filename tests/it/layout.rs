@@ -149,7 +149,7 @@ fn the_layout_test_sees_a_circle() {
 fn one_folder_per_check_with_its_query_and_pure_rule() {
     for c in sigov::checks::CheckName::ALL {
         let dir = Path::new("src/checks").join(c.as_str().replace('-', "_"));
-        for f in ["mod.rs", "query.rs", "rule.rs"] {
+        for f in ["mod.rs", "query.rs", "rule.rs", "labels.txt"] {
             assert!(dir.join(f).is_file(), "{} lacks {f}", dir.display());
         }
         // The rule is pure: the engine, its check's name and other checks' rules, no I/O.

@@ -54,22 +54,8 @@ impl Check for Budget {
         Ok(src.total)
     }
 
-    fn type_label(&self, code: &str) -> Option<String> {
-        match code {
-            rule::EXCEEDED => Some("Budget dépassé".to_owned()),
-            rule::WARNING_TYPE => Some("Seuil budgétaire atteint".to_owned()),
-            rule::CRITICAL_TYPE => Some("Seuil budgétaire critique".to_owned()),
-            _ => None,
-        }
-    }
-
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
-        code.starts_with("BUDGET_").then_some(&[
-            "Analysez les dernières dépenses enregistrées",
-            "Identifiez les postes qui dépassent les prévisions",
-            "Révisez le budget prévisionnel si nécessaire",
-            "Informez le client et les parties prenantes",
-        ])
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
     }
 
     /// A threshold alert is once per planned budget, however old.

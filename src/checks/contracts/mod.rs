@@ -52,19 +52,7 @@ impl Check for Contracts {
         Ok(src.active + src.expired)
     }
 
-    fn type_label(&self, code: &str) -> Option<String> {
-        match code {
-            rule::EXPIRING => Some("Contrat proche expiration".to_owned()),
-            rule::EXPIRED => Some("Contrat expiré".to_owned()),
-            _ => None,
-        }
-    }
-
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
-        code.starts_with("CONTRAT_").then_some(&[
-            "Vérifiez les conditions du contrat",
-            "Préparez son renouvellement avec le client",
-            "Informez l'équipe de maintenance",
-        ])
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
     }
 }

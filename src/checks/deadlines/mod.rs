@@ -46,21 +46,7 @@ impl Check for Deadlines {
         Ok(total)
     }
 
-    fn type_label(&self, code: &str) -> Option<String> {
-        match code {
-            "ECHEANCE_J0" => Some("Échéance aujourd'hui".to_owned()),
-            "ECHEANCE_J1" => Some("Échéance dans 1 jour".to_owned()),
-            rule::OVERDUE => Some("Échéance dépassée".to_owned()),
-            // Configured milestones: ECHEANCE_J<n>.
-            _ => code
-                .strip_prefix("ECHEANCE_J")
-                .and_then(|n| n.parse::<u32>().ok())
-                .map(|n| format!("Échéance dans {n} jours")),
-        }
-    }
-
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
-        code.starts_with("ECHEANCE_")
-            .then_some(super::PROGRESS_ADVICE)
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
     }
 }

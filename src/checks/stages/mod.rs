@@ -41,12 +41,8 @@ impl Check for Stages {
         Ok(total)
     }
 
-    fn type_label(&self, code: &str) -> Option<String> {
-        (code == rule::TYPE).then(|| "Retard d'étape".to_owned())
-    }
-
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
-        (code == rule::TYPE).then_some(super::PROGRESS_ADVICE)
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
     }
 
     fn stage_type_label(&self, code: &str) -> Option<String> {

@@ -45,16 +45,8 @@ impl Check for TaskReminders {
         Ok(total)
     }
 
-    fn type_label(&self, code: &str) -> Option<String> {
-        (code == rule::TYPE).then(|| "Tâche à échéance".to_owned())
-    }
-
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
-        (code == rule::TYPE).then_some(&[
-            "Terminez la tâche avant son échéance",
-            "Mettez à jour son statut dans l'application",
-            "Signalez un blocage éventuel à votre responsable",
-        ])
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
     }
 
     fn in_reference(&self) -> bool {

@@ -50,15 +50,7 @@ impl Check for Tasks {
         Ok(total)
     }
 
-    fn type_label(&self, code: &str) -> Option<String> {
-        (code == rule::TYPE).then(|| "Tâches en retard".to_owned())
-    }
-
-    fn advice(&self, code: &str) -> Option<&'static [&'static str]> {
-        (code == rule::TYPE).then_some(&[
-            "Mettez à jour le statut de la tâche",
-            "Signalez un blocage éventuel",
-            "Replanifiez la tâche avec votre équipe",
-        ])
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
     }
 }
