@@ -1,5 +1,6 @@
 //! Sample alerts for `sigov mail preview` without an id: one mail of each kind (a warning, an
-//! overdue project, a stage delay, a budget overrun) and a digest of them, no database needed.
+//! overdue project, a stage delay, a budget overrun, a task reminder) and a digest of them, no
+//! database needed.
 
 use super::render::{Payload, PayloadProjet, PayloadRecipient, Rendered};
 use super::MailCfg;
@@ -59,6 +60,11 @@ pub fn payloads(now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
             "💰 Budget dépassé - R&D <Alpha> — Portail Été",
             "Le budget du projet 'R&D <Alpha> — Portail Été' est dépassé de 1 250,00 EUR (+6.3%).",
             json!({"budget_previsionnel": 20000.0, "budget_consomme": 21250.0, "depassement": 1250.0, "pourcentage_depassement": 6.25, "devise": "EUR", "type_alerte": "BUDGET_DEPASSE"}))),
+        ("tache-echeance", sample("core_alerteprojet", "TACHE_ECHEANCE", Some("INFO"),
+            "🔔 Tâche à rendre demain - Valider la maquette « Été »",
+            &format!("La tâche 'Valider la maquette « Été »' du projet 'R&D <Alpha> — Portail Été' est à rendre demain (date limite : {}). Pensez à la terminer à temps ou à signaler un blocage.",
+                crate::rules::fr_date(now.date() + chrono::Duration::days(1))),
+            json!({"jours_restants": 1, "jalon": 1, "tache_nom": "Valider la maquette « Été »", "date_fin": d(1), "type_alerte": "TACHE_ECHEANCE", "tache_id": "5b0c7e2a-9f1d-4c3e-8a6b-2d4e6f8a0b1c"}))),
     ];
     for (n, (_, p)) in v.iter_mut().enumerate() {
         p.alert_id = n as i64 + 1;

@@ -472,6 +472,7 @@ fn preview_renders_samples_and_queued_mail_and_uses_overrides() {
         "echeance-depassee",
         "retard-etape",
         "budget-depasse",
+        "tache-echeance",
         "digest",
     ] {
         assert!(
