@@ -90,6 +90,13 @@ pub fn parse_now(s: &str) -> Result<DateTime<Utc>> {
 }
 
 /// Django's storage form of a naive UTC datetime.
+/// `t` to the microsecond, the precision sigov stores instants at on every backend.
+pub fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Timelike;
+    let micros = t.nanosecond() / 1_000 * 1_000;
+    t.with_nanosecond(micros).unwrap_or(t)
+}
+
 pub fn format_datetime(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
 }

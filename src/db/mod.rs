@@ -2,6 +2,7 @@
 //! backends (text SQL with typed binds), transactions, and a statement counter.
 
 pub mod migrate;
+pub mod schema;
 pub mod text;
 pub mod url;
 pub mod watchdog;
@@ -80,6 +81,22 @@ macro_rules! with_conn {
         }
     };
 }
+
+/// Runs a diesel query-builder statement (`$query`, an expression re-typed for each backend) on
+/// `$db`'s connection, counted and watched like [`Db::execute`], and sent again outside a
+/// transaction when it met a lock conflict. Returns the affected row count.
+macro_rules! dsl_execute {
+    ($db:expr, $query:expr) => {{
+        let db: &mut $crate::db::Db = $db;
+        db.counted(|conn| match conn {
+            #[cfg(feature = "mysql")]
+            $crate::db::Conn::Mysql(c) => diesel::RunQueryDsl::execute($query, c),
+            #[cfg(feature = "sqlite")]
+            $crate::db::Conn::Sqlite(c) => diesel::RunQueryDsl::execute($query, c),
+        })
+    }};
+}
+pub(crate) use dsl_execute;
 
 macro_rules! bind_vals {
     ($q:expr, $vals:expr) => {{
@@ -255,15 +272,25 @@ impl Db {
     /// short pause. Inside one, the whole transaction is what is retried
     /// ([`Db::transaction_retrying`]).
     pub fn execute(&mut self, sql: &str, vals: &[Val]) -> Result<usize, diesel::result::Error> {
+        self.counted(|conn| {
+            with_conn!(conn, c, DB => {
+                let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
+                q.execute(c)
+            })
+        })
+    }
+
+    /// Runs one statement that `run` sends on the connection (see [`dsl_execute!`]): counted,
+    /// watched, and retried outside a transaction on a lock conflict, as [`Db::execute`].
+    pub(crate) fn counted(
+        &mut self,
+        mut run: impl FnMut(&mut Conn) -> Result<usize, diesel::result::Error>,
+    ) -> Result<usize, diesel::result::Error> {
         let mut tries = 0u32;
         loop {
             self.statements += 1;
             let _watch = self.watch_statement();
-            let done = with_conn!(&mut self.conn, c, DB => {
-                let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
-                q.execute(c)
-            });
-            match done {
+            match run(&mut self.conn) {
                 Err(e)
                     if !self.in_tx
                         && tries < CONFLICT_RETRIES

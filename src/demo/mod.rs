@@ -5,7 +5,7 @@
 
 mod gen;
 
-use crate::db::{Db, DbUrl, Val};
+use crate::db::{Db, DbUrl};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -122,14 +122,25 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
         db.batch(sql)?;
     }
     let counts = load(&mut db, scale, seed, today)?;
-    let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
+    let now = crate::clock::to_micros(chrono::Utc::now().naive_utc());
     let meta =
         serde_json::json!({"scale": scale, "seed": seed, "today": today.to_string()}).to_string();
-    db.execute("DELETE FROM sigov_meta WHERE meta_key = 'demo'", &[])?;
-    db.execute(
-        "INSERT INTO sigov_meta (meta_key, meta_value, updated_at) VALUES ('demo', ?, ?)",
-        &[Val::Text(meta), Val::Text(now)],
-    )?;
+    {
+        use crate::db::schema::sigov_meta::dsl as m;
+        use diesel::{ExpressionMethods, QueryDsl};
+        crate::db::dsl_execute!(
+            &mut db,
+            diesel::delete(m::sigov_meta.filter(m::meta_key.eq("demo")))
+        )?;
+        crate::db::dsl_execute!(
+            &mut db,
+            diesel::insert_into(m::sigov_meta).values((
+                m::meta_key.eq("demo"),
+                m::meta_value.eq(&meta),
+                m::updated_at.eq(now),
+            ))
+        )?;
+    }
     if let Some(sql) = db.bulk_load_sql(false) {
         db.batch(sql)?;
     }

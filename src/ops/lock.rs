@@ -249,14 +249,12 @@ impl Lease {
             );
         }
         if let Some(run) = self.run_id {
-            db.execute(
-                "UPDATE sigov_run SET heartbeat_at = ? WHERE id = ?",
-                &[
-                    Val::Text(crate::clock::format_datetime(
-                        chrono::Utc::now().naive_utc(),
-                    )),
-                    Val::Int(run),
-                ],
+            use crate::db::schema::sigov_run::dsl as r;
+            use diesel::{ExpressionMethods, QueryDsl};
+            let now = crate::clock::to_micros(chrono::Utc::now().naive_utc());
+            crate::db::dsl_execute!(
+                db,
+                diesel::update(r::sigov_run.filter(r::id.eq(run))).set(r::heartbeat_at.eq(now))
             )
             .context("cannot stamp the run's heartbeat")?;
         }

@@ -1,6 +1,6 @@
 //! Run history: one `sigov_run` row per check run, opened at start and closed with its counters.
 
-use crate::clock::{format_datetime, parse_stored_datetime, Clock};
+use crate::clock::{parse_stored_datetime, Clock};
 use crate::db::{Db, Val};
 use crate::rules::Counters;
 use anyhow::{Context, Result};
@@ -15,21 +15,23 @@ struct IdRow {
 
 /// Opens a run record (status `running`) and returns its id.
 pub fn start(db: &mut Db, clock: &Clock, check: &str, profile: &str) -> Result<i64> {
+    use crate::db::schema::sigov_run::dsl as r;
+    use diesel::ExpressionMethods;
     // Run records keep real time, even when the rules run at an injected date or instant.
-    let now = format_datetime(chrono::Utc::now().naive_utc());
-    db.execute(
-        "INSERT INTO sigov_run (check_name, status, profile, business_date, host, pid, version, started_at, heartbeat_at) \
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            check.into(),
-            profile.into(),
-            Val::Text(clock.today.to_string()),
-            Val::Text(crate::host::hostname()),
-            Val::Int(i64::from(std::process::id())),
-            Val::from(env!("CARGO_PKG_VERSION")),
-            Val::Text(now.clone()),
-            Val::Text(now),
-        ],
+    let now = crate::clock::to_micros(chrono::Utc::now().naive_utc());
+    crate::db::dsl_execute!(
+        db,
+        diesel::insert_into(r::sigov_run).values((
+            r::check_name.eq(check),
+            r::status.eq(RunStatus::Running.as_str()),
+            r::profile.eq(profile),
+            r::business_date.eq(clock.today),
+            r::host.eq(crate::host::hostname()),
+            r::pid.eq(i64::from(std::process::id())),
+            r::version.eq(env!("CARGO_PKG_VERSION")),
+            r::started_at.eq(now),
+            r::heartbeat_at.eq(now),
+        ))
     )
     .context("cannot record the run")?;
     let sql = db.last_insert_id_sql();
@@ -46,19 +48,20 @@ pub fn finish(
     counters: &Counters,
     error: Option<&str>,
 ) -> Result<()> {
-    let now = format_datetime(chrono::Utc::now().naive_utc());
+    use crate::db::schema::sigov_run::dsl as r;
+    use diesel::{ExpressionMethods, QueryDsl};
+    let now = crate::clock::to_micros(chrono::Utc::now().naive_utc());
     let counters = serde_json::to_string(counters).context("cannot encode counters")?;
-    db.execute(
-        "UPDATE sigov_run SET status = ?, exit_code = ?, finished_at = ?, heartbeat_at = ?, counters = ?, error = ? WHERE id = ?",
-        &[
-            status.into(),
-            Val::Int(i64::from(exit_code)),
-            Val::Text(now.clone()),
-            Val::Text(now),
-            Val::Text(counters),
-            Val::OptText(error.map(str::to_owned)),
-            Val::Int(run_id),
-        ],
+    crate::db::dsl_execute!(
+        db,
+        diesel::update(r::sigov_run.filter(r::id.eq(run_id))).set((
+            r::status.eq(status.as_str()),
+            r::exit_code.eq(Some(exit_code)),
+            r::finished_at.eq(Some(now)),
+            r::heartbeat_at.eq(now),
+            r::counters.eq(Some(&counters)),
+            r::error.eq(error),
+        ))
     )
     .context("cannot close the run record")?;
     Ok(())
@@ -67,11 +70,23 @@ pub fn finish(
 /// Closes the other runs of `check` still marked `running` as `interrupted`. Called by the run
 /// that holds the check's lock: no other run of the check can be alive then.
 pub fn mark_interrupted(db: &mut Db, check: &str, current: i64) -> Result<usize> {
-    db.execute(
-        "UPDATE sigov_run SET status = 'interrupted', finished_at = heartbeat_at, \
-         error = 'the process stopped before closing its run (killed, crashed, or its host went down)' \
-         WHERE check_name = ? AND status = 'running' AND id <> ?",
-        &[check.into(), Val::Int(current)],
+    use crate::db::schema::sigov_run::dsl as r;
+    use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl};
+    crate::db::dsl_execute!(
+        db,
+        diesel::update(
+            r::sigov_run
+                .filter(r::check_name.eq(check))
+                .filter(r::status.eq(RunStatus::Running.as_str()))
+                .filter(r::id.ne(current)),
+        )
+        .set((
+            r::status.eq(RunStatus::Interrupted.as_str()),
+            r::finished_at.eq(r::heartbeat_at.nullable()),
+            r::error.eq(Some(
+                "the process stopped before closing its run (killed, crashed, or its host went down)",
+            )),
+        ))
     )
     .context("cannot close interrupted runs")
 }

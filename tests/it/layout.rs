@@ -192,3 +192,25 @@ fn backend_differences_live_in_db() {
         }
     }
 }
+
+#[test]
+fn sigov_tables_moved_to_the_query_builder_have_no_hand_written_writes() {
+    // Moved so far (issue 13, item 6): the run records and the installation facts. The ledger,
+    // the outbox, the locks and purge follow.
+    let moved = ["sigov_run", "sigov_meta"];
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for t in moved {
+            for verb in ["INSERT INTO {t}", "UPDATE {t} ", "DELETE FROM {t}"] {
+                let needle = verb.replace("{t}", t);
+                assert!(
+                    !non_test(&text).contains(&needle),
+                    "{}: `{needle}` by hand; write {t} through db::schema",
+                    f.display()
+                );
+            }
+        }
+    }
+}
