@@ -516,14 +516,6 @@ impl Db {
         }
     }
 
-    /// The INSERT that skips a row whose key exists.
-    pub fn insert_ignore_sql(&self) -> &'static str {
-        match self.backend() {
-            Backend::Mysql => "INSERT IGNORE",
-            Backend::Sqlite => "INSERT OR IGNORE",
-        }
-    }
-
     /// The statement that reads the id the connection's last INSERT generated (as `id`).
     pub fn last_insert_id_sql(&self) -> &'static str {
         match self.backend() {

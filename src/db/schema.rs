@@ -31,3 +31,14 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// One lease row per lock (a check's, purge's), shared by every host on the database.
+    sigov_lock (name) {
+        name -> Text,
+        holder -> Text,
+        run_id -> Nullable<BigInt>,
+        acquired_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

@@ -9,10 +9,14 @@
 //! On MySQL the lease is measured with the database server's clock, so hosts with skewed clocks
 //! still agree; on SQLite every process shares the host's clock anyway.
 
-use crate::db::{Db, Val};
+use crate::db::schema::sigov_lock::dsl as l;
+use crate::db::Db;
 use anyhow::{Context, Result};
+use diesel::dsl::sql;
+use diesel::sql_types::Timestamp;
 use diesel::sql_types::{Nullable, Text};
 use diesel::QueryableByName;
+use diesel::{ExpressionMethods, QueryDsl};
 use std::time::{Duration, Instant};
 
 pub use crate::host::Ident;
@@ -71,6 +75,35 @@ pub enum Acquired {
     Busy(Holder),
 }
 
+/// The instant a free lock expired at: long ago.
+fn epoch() -> chrono::NaiveDateTime {
+    chrono::DateTime::UNIX_EPOCH.naive_utc()
+}
+
+/// Takes lock `name` for `secs` seconds on the database's clock when its lease has ended or,
+/// with `from`, when that (dead) holder still has it; the rows changed (1: taken).
+fn take(db: &mut Db, name: &str, token: &str, secs: u32, from: Option<&str>) -> Result<usize> {
+    let (now, later) = (db.now_sql(), db.later_sql(secs));
+    let set = (
+        l::holder.eq(token),
+        l::run_id.eq(None::<i64>),
+        l::acquired_at.eq(sql::<Timestamp>(now)),
+        l::expires_at.eq(sql::<Timestamp>(&later)),
+    );
+    let mine = l::sigov_lock.filter(l::name.eq(name));
+    let n = match from {
+        None => crate::db::dsl_execute!(
+            db,
+            diesel::update(mine.filter(l::expires_at.lt(sql::<Timestamp>(now)))).set(set.clone())
+        ),
+        Some(holder) => crate::db::dsl_execute!(
+            db,
+            diesel::update(mine.filter(l::holder.eq(holder))).set(set.clone())
+        ),
+    };
+    n.with_context(|| format!("cannot take lock `{name}`"))
+}
+
 /// The lock name of a check.
 pub fn check_lock(check: &str) -> String {
     format!("check:{check}")
@@ -80,25 +113,19 @@ pub fn check_lock(check: &str) -> String {
 pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     let me = Ident::current();
     let token = me.encode();
-    let ignore = db.insert_ignore_sql();
     // The row exists once, free; taking it is then always the same conditional UPDATE.
-    db.execute(
-        &format!(
-            "{ignore} INTO sigov_lock (name, holder, run_id, acquired_at, expires_at) \
-             VALUES (?, '', NULL, '1970-01-01 00:00:00', '1970-01-01 00:00:00')"
-        ),
-        &[name.into()],
+    crate::db::dsl_execute!(
+        db,
+        diesel::insert_or_ignore_into(l::sigov_lock).values((
+            l::name.eq(name),
+            l::holder.eq(""),
+            l::run_id.eq(None::<i64>),
+            l::acquired_at.eq(epoch()),
+            l::expires_at.eq(epoch()),
+        ))
     )
     .with_context(|| format!("cannot create lock `{name}`"))?;
-    let take = format!(
-        "UPDATE sigov_lock SET holder = ?, run_id = NULL, acquired_at = {now}, expires_at = {later} \
-         WHERE name = ? AND expires_at < {now}",
-        now = db.now_sql(),
-        later = db.later_sql(secs)
-    );
-    let n = db
-        .execute(&take, &[token.clone().into(), name.into()])
-        .with_context(|| format!("cannot take lock `{name}`"))?;
+    let n = take(db, name, &token, secs, None)?;
     if n == 1 {
         return Ok(Acquired::Held(Lease::new(name, token, secs)));
     }
@@ -106,17 +133,7 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     // A holder on this host whose process is gone cannot renew: take over without waiting.
     if let Some(h) = &holder {
         if Ident::parse(&h.holder).is_some_and(|i| i.is_dead_local(&me)) {
-            let steal = format!(
-                "UPDATE sigov_lock SET holder = ?, run_id = NULL, acquired_at = {now}, expires_at = {later} \
-                 WHERE name = ? AND holder = ?",
-                now = db.now_sql(),
-                later = db.later_sql(secs)
-            );
-            let n = db
-                .execute(
-                    &steal,
-                    &[token.clone().into(), name.into(), h.holder.clone().into()],
-                )
+            let n = take(db, name, &token, secs, Some(&h.holder))
                 .with_context(|| format!("cannot take over lock `{name}`"))?;
             if n == 1 {
                 log::info!(
@@ -130,20 +147,12 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     match holder.or(current_holder(db, name)?) {
         Some(h) => Ok(Acquired::Busy(h)),
         // Released between the two statements: one more try settles it.
-        None => acquire_once_more(db, name, secs, &take, token),
+        None => acquire_once_more(db, name, secs, token),
     }
 }
 
-fn acquire_once_more(
-    db: &mut Db,
-    name: &str,
-    secs: u32,
-    take: &str,
-    token: String,
-) -> Result<Acquired> {
-    let n = db
-        .execute(take, &[token.clone().into(), name.into()])
-        .with_context(|| format!("cannot take lock `{name}`"))?;
+fn acquire_once_more(db: &mut Db, name: &str, secs: u32, token: String) -> Result<Acquired> {
+    let n = take(db, name, &token, secs, None)?;
     if n == 1 {
         return Ok(Acquired::Held(Lease::new(name, token, secs)));
     }
@@ -225,20 +234,20 @@ impl Lease {
     /// Extends the lease now. Fails when another process took the lock (this run's lease
     /// ended while it was stalled).
     pub fn renew(&mut self, db: &mut Db) -> Result<()> {
-        let sql = format!(
-            "UPDATE sigov_lock SET expires_at = {later}, run_id = ? WHERE name = ? AND holder = ?",
-            later = db.later_sql(self.secs)
-        );
-        let n = db
-            .execute(
-                &sql,
-                &[
-                    Val::OptInt(self.run_id),
-                    self.name.clone().into(),
-                    self.token.clone().into(),
-                ],
+        let later = db.later_sql(self.secs);
+        let n = crate::db::dsl_execute!(
+            db,
+            diesel::update(
+                l::sigov_lock
+                    .filter(l::name.eq(&self.name))
+                    .filter(l::holder.eq(&self.token)),
             )
-            .with_context(|| format!("cannot renew lock `{}`", self.name))?;
+            .set((
+                l::expires_at.eq(sql::<Timestamp>(&later)),
+                l::run_id.eq(self.run_id),
+            ))
+        )
+        .with_context(|| format!("cannot renew lock `{}`", self.name))?;
         self.renewed = Instant::now();
         if n != 1 {
             self.lost = true;
@@ -266,9 +275,14 @@ impl Lease {
         if self.lost {
             return Ok(());
         }
-        db.execute(
-            "UPDATE sigov_lock SET expires_at = '1970-01-01 00:00:00' WHERE name = ? AND holder = ?",
-            &[self.name.clone().into(), self.token.clone().into()],
+        crate::db::dsl_execute!(
+            db,
+            diesel::update(
+                l::sigov_lock
+                    .filter(l::name.eq(&self.name))
+                    .filter(l::holder.eq(&self.token)),
+            )
+            .set(l::expires_at.eq(epoch()))
         )
         .with_context(|| format!("cannot release lock `{}`", self.name))?;
         Ok(())
