@@ -151,7 +151,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
     KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
     KeySpec { key: "checks.enabled", env: Some("SIGOV_CHECKS"), default: &REFERENCE_CHECKS, secret: false,
-        help: "the checks `sigov check all` runs, in the registry's order (the scheduling files run check all); task-reminders is off by default, and the reference profile runs only the reference's five" },
+        help: "the checks `sigov check all` runs, in the registry's order (the scheduling files start each check by name: add an entry for one enabled here); task-reminders is off by default, and the reference profile runs only the reference's five" },
     KeySpec { key: "task_reminders.milestones", env: None, default: "[1, 0]", secret: false,
         help: "(recommended) days before an open task's due date that remind its assignee (1: due tomorrow, 0: due today), once per (task, due date, milestone), with catch-up; check task-reminders" },
     KeySpec { key: "check.page_size", env: None, default: "2000", secret: false,

@@ -67,15 +67,15 @@ macro_rules! with_conn {
     ($conn:expr, $c:ident, $DB:ident => $body:expr) => {
         match $conn {
             #[cfg(feature = "mysql")]
-            Conn::Mysql($c) => {
+            $crate::db::Conn::Mysql($c) => {
                 #[allow(dead_code)]
-                type $DB = Mysql;
+                type $DB = diesel::mysql::Mysql;
                 $body
             }
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite($c) => {
+            $crate::db::Conn::Sqlite($c) => {
                 #[allow(dead_code)]
-                type $DB = Sqlite;
+                type $DB = diesel::sqlite::Sqlite;
                 $body
             }
         }
@@ -88,15 +88,10 @@ macro_rules! with_conn {
 macro_rules! dsl_execute {
     ($db:expr, $query:expr) => {{
         let db: &mut $crate::db::Db = $db;
-        db.counted(|conn| match conn {
-            #[cfg(feature = "mysql")]
-            $crate::db::Conn::Mysql(c) => diesel::RunQueryDsl::execute($query, c),
-            #[cfg(feature = "sqlite")]
-            $crate::db::Conn::Sqlite(c) => diesel::RunQueryDsl::execute($query, c),
-        })
+        db.counted(|conn| $crate::db::with_conn!(conn, c, DB => diesel::RunQueryDsl::execute($query, c)))
     }};
 }
-pub(crate) use dsl_execute;
+pub(crate) use {dsl_execute, with_conn};
 
 macro_rules! bind_vals {
     ($q:expr, $vals:expr) => {{
