@@ -237,6 +237,9 @@ pub struct Renderer {
     cfg: MailCfg,
     /// The checks' label templates, in the registry's order.
     label_templates: Vec<String>,
+    /// What they said, by alert type: a delivery renders each type's labels once, not once
+    /// per mail.
+    presented: std::cell::RefCell<std::collections::HashMap<String, Presented>>,
 }
 
 /// Escapes exactly what Django escapes (`& < > " '`); MiniJinja would also escape `/`,
@@ -296,6 +299,7 @@ impl Renderer {
             env,
             cfg: cfg.clone(),
             label_templates: labels.into_iter().map(|(n, _)| n).collect(),
+            presented: Default::default(),
         })
     }
 
@@ -303,6 +307,17 @@ impl Renderer {
     /// the type says (`label: …`, `advice: …` lines); a type no check knows (the web
     /// application's own) is shown by its code, without advice.
     pub fn present(&self, code: &str) -> Result<Presented> {
+        if let Some(p) = self.presented.borrow().get(code) {
+            return Ok(p.clone());
+        }
+        let p = self.present_uncached(code)?;
+        self.presented
+            .borrow_mut()
+            .insert(code.to_owned(), p.clone());
+        Ok(p)
+    }
+
+    fn present_uncached(&self, code: &str) -> Result<Presented> {
         for name in &self.label_templates {
             let text = self
                 .env
