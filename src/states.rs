@@ -121,6 +121,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a ledger key records (`sigov_alert_ledger.state`).
+    LedgerState {
+        /// An alert row was written for it.
+        Created => "created",
+        /// A missed milestone that a later one covers: recorded so it never fires.
+        Superseded => "superseded",
+    }
+);
+
+text_enum!(
     /// An alert's level in `core_alerteprojet.niveau`, as the reference writes it.
     Niveau {
         Info => "INFO",

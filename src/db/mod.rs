@@ -91,7 +91,15 @@ macro_rules! dsl_execute {
         db.counted(|conn| $crate::db::with_conn!(conn, c, DB => diesel::RunQueryDsl::execute($query, c)))
     }};
 }
-pub(crate) use {dsl_execute, with_conn};
+/// Loads the rows of a query-builder `SELECT` on either connection, counted and watched like
+/// [`Db::load`].
+macro_rules! dsl_load {
+    ($db:expr, $query:expr) => {{
+        let db: &mut $crate::db::Db = $db;
+        db.counted(|conn| $crate::db::with_conn!(conn, c, DB => diesel::RunQueryDsl::load($query, c)))
+    }};
+}
+pub(crate) use {dsl_execute, dsl_load, with_conn};
 
 macro_rules! bind_vals {
     ($q:expr, $vals:expr) => {{
@@ -277,10 +285,10 @@ impl Db {
 
     /// Runs one statement that `run` sends on the connection (see [`dsl_execute!`]): counted,
     /// watched, and retried outside a transaction on a lock conflict, as [`Db::execute`].
-    pub(crate) fn counted(
+    pub(crate) fn counted<T>(
         &mut self,
-        mut run: impl FnMut(&mut Conn) -> Result<usize, diesel::result::Error>,
-    ) -> Result<usize, diesel::result::Error> {
+        mut run: impl FnMut(&mut Conn) -> Result<T, diesel::result::Error>,
+    ) -> Result<T, diesel::result::Error> {
         let mut tries = 0u32;
         loop {
             self.statements += 1;

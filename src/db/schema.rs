@@ -42,3 +42,45 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// The alert ledger: one row per decision a check recorded (`created`: an alert row was
+    /// written; `superseded`: a missed milestone another one covers), keyed by its alert key.
+    sigov_alert_ledger (alert_key) {
+        alert_key -> Text,
+        check_name -> Text,
+        alert_type -> Text,
+        state -> Text,
+        target_table -> Nullable<Text>,
+        alert_id -> Nullable<BigInt>,
+        entity_id -> Text,
+        recipient_id -> Text,
+        business_date -> Date,
+        run_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The mail outbox: one row per mail, written in its alert's transaction.
+    sigov_outbox (id) {
+        id -> BigInt,
+        alert_key -> Text,
+        recipient_id -> Text,
+        recipient_email -> Text,
+        kind -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        run_id -> Nullable<BigInt>,
+        claim_token -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+        message_id -> Nullable<Text>,
+        last_response -> Nullable<Text>,
+    }
+}

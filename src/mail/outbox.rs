@@ -3,12 +3,15 @@
 //! row's state, so two senders on two hosts never take the same row, and a sender that died
 //! leaves rows that become due again when its lease ends.
 
-use crate::clock::format_datetime;
-use crate::db::{Db, Val};
+use crate::clock::{format_datetime, to_micros};
+use crate::db::schema::sigov_outbox::dsl as o;
+use crate::db::{dsl_execute, Db, Val};
 use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
+use diesel::dsl::case_when;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
+use diesel::{BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, QueryDsl};
 
 pub use crate::states::MailState;
 
@@ -55,8 +58,30 @@ fn columns(db: &Db) -> String {
 }
 
 /// Rows a sender may take at `now`: due pending or failed rows, and rows whose sender's lease
-/// ended before `lease_cutoff`. Two binds: now, lease_cutoff.
-const DUE: &str = "((state IN ('pending', 'failed') AND next_attempt_at <= ?) OR (state = 'sending' AND claimed_at < ?))";
+/// ended before `lease_cutoff`. Two binds: now, lease_cutoff. [`due!`] is the same condition
+/// for the query builder.
+static DUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "((state IN ('{}', '{}') AND next_attempt_at <= ?) OR (state = '{}' AND claimed_at < ?))",
+        MailState::Pending,
+        MailState::Failed,
+        MailState::Sending
+    )
+});
+
+/// [`DUE`] as a query-builder condition on `sigov_outbox`.
+macro_rules! due {
+    ($now:expr, $cut:expr) => {
+        o::state
+            .eq_any([MailState::Pending.as_str(), MailState::Failed.as_str()])
+            .and(o::next_attempt_at.le($now))
+            .nullable()
+            .or(o::state
+                .eq(MailState::Sending.as_str())
+                .nullable()
+                .and(o::claimed_at.lt($cut)))
+    };
+}
 
 fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
     [Val::from(now), Val::from(cutoff)]
@@ -96,7 +121,8 @@ pub fn claim(
             let picked: Vec<PickRow> = db
                 .load(
                     &format!(
-                        "SELECT id, recipient_email FROM sigov_outbox WHERE {DUE} ORDER BY {order} LIMIT {take}{lock}"
+                        "SELECT id, recipient_email FROM sigov_outbox WHERE {} ORDER BY {order} LIMIT {take}{lock}",
+                        *DUE
                     ),
                     &due_vals(&now_s, &cut),
                 )
@@ -117,28 +143,24 @@ pub fn claim(
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let (marks, idv) = id_list(&ids);
-            let mut vals = vec![
-                Val::from(token),
-                Val::from(now_s.as_str()),
-                Val::from(now_s.as_str()),
-            ];
-            vals.extend(idv);
-            vals.extend(due_vals(&now_s, &cut));
-            db.execute(
-                &format!(
-                    "UPDATE sigov_outbox SET state = 'sending', claim_token = ?, claimed_at = ?, updated_at = ? \
-                     WHERE id IN ({marks}) AND {DUE}"
-                ),
-                &vals,
+            let (now, cut) = (to_micros(now), to_micros(lease_cutoff));
+            dsl_execute!(
+                db,
+                diesel::update(o::sigov_outbox.filter(o::id.eq_any(&ids)).filter(due!(now, cut))).set((
+                    o::state.eq(MailState::Sending.as_str()),
+                    o::claim_token.eq(Some(token)),
+                    o::claimed_at.eq(Some(now)),
+                    o::updated_at.eq(now),
+                ))
             )
             .context("cannot claim mail from the outbox")?;
             let rows: Vec<Row> = db
                 .load(
                     &format!(
-                        "SELECT {} FROM sigov_outbox WHERE claim_token = ? AND state = 'sending' \
+                        "SELECT {} FROM sigov_outbox WHERE claim_token = ? AND state = '{}' \
                          ORDER BY recipient_email, id",
-                        columns(db)
+                        columns(db),
+                        MailState::Sending
                     ),
                     &[Val::from(token)],
                 )
@@ -150,10 +172,9 @@ pub fn claim(
 /// Renews the claims held under `token` (a delivery longer than `mail.sending_lease_secs`
 /// keeps its rows: no other sender takes them as abandoned). Returns how many rows it holds.
 pub fn renew(db: &mut Db, token: &str, now: NaiveDateTime) -> Result<usize> {
-    let now = format_datetime(now);
-    db.execute(
-        "UPDATE sigov_outbox SET claimed_at = ? WHERE claim_token = ? AND state = 'sending'",
-        &[Val::from(now.as_str()), Val::from(token)],
+    dsl_execute!(
+        db,
+        diesel::update(held(token)).set(o::claimed_at.eq(Some(to_micros(now))))
     )
     .context("cannot renew the claims on the outbox")
 }
@@ -162,7 +183,7 @@ pub fn renew(db: &mut Db, token: &str, now: NaiveDateTime) -> Result<usize> {
 pub fn count_due(db: &mut Db, now: NaiveDateTime, lease_cutoff: NaiveDateTime) -> Result<u64> {
     let n = db
         .count(
-            &format!("SELECT COUNT(*) AS n FROM sigov_outbox WHERE {DUE}"),
+            &format!("SELECT COUNT(*) AS n FROM sigov_outbox WHERE {}", *DUE),
             &due_vals(&format_datetime(now), &format_datetime(lease_cutoff)),
         )
         .context("cannot count due mail")?;
@@ -180,7 +201,10 @@ struct TokenRow {
 pub fn release_dead_senders(db: &mut Db, now: NaiveDateTime) -> Result<usize> {
     let tokens: Vec<TokenRow> = db
         .load(
-            "SELECT DISTINCT claim_token FROM sigov_outbox WHERE state = 'sending' AND claim_token IS NOT NULL",
+            &format!(
+                "SELECT DISTINCT claim_token FROM sigov_outbox WHERE state = '{}' AND claim_token IS NOT NULL",
+                MailState::Sending
+            ),
             &[],
         )
         .context("cannot read the outbox's claims")?;
@@ -193,10 +217,18 @@ pub fn release_dead_senders(db: &mut Db, now: NaiveDateTime) -> Result<usize> {
     Ok(n)
 }
 
-fn id_list(ids: &[i64]) -> (String, Vec<Val>) {
-    (
-        vec!["?"; ids.len()].join(", "),
-        ids.iter().map(|i| Val::Int(*i)).collect(),
+/// The condition of the rows still claimed under a token.
+type HeldBy<'a> = diesel::dsl::And<
+    diesel::dsl::Eq<o::claim_token, &'a str>,
+    diesel::dsl::Eq<o::state, &'static str>,
+>;
+
+/// The rows still claimed under `token`.
+fn held(token: &str) -> diesel::dsl::Filter<o::sigov_outbox, HeldBy<'_>> {
+    o::sigov_outbox.filter(
+        o::claim_token
+            .eq(token)
+            .and(o::state.eq(MailState::Sending.as_str())),
     )
 }
 
@@ -212,23 +244,24 @@ pub fn mark_sent(
     if ids.is_empty() {
         return Ok(());
     }
-    let (marks, idv) = id_list(ids);
-    let now = format_datetime(now);
-    let mut vals = vec![
-        Val::from(now.as_str()),
-        Val::from(now.as_str()),
-        Val::from(message_id),
-        Val::from(response),
-    ];
-    vals.extend(idv);
-    vals.push(Val::from(token));
-    db.execute(
-        &format!(
-            "UPDATE sigov_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, \
-             message_id = ?, last_response = ?, last_error = NULL, claim_token = NULL \
-             WHERE id IN ({marks}) AND claim_token = ?"
-        ),
-        &vals,
+    let now = to_micros(now);
+    dsl_execute!(
+        db,
+        diesel::update(
+            o::sigov_outbox
+                .filter(o::id.eq_any(ids))
+                .filter(o::claim_token.eq(token))
+        )
+        .set((
+            o::state.eq(MailState::Sent.as_str()),
+            o::attempts.eq(o::attempts + 1),
+            o::sent_at.eq(Some(now)),
+            o::updated_at.eq(now),
+            o::message_id.eq(Some(message_id)),
+            o::last_response.eq(Some(response)),
+            o::last_error.eq(None::<&str>),
+            o::claim_token.eq(None::<&str>),
+        ))
     )
     .context("cannot record sent mail")?;
     Ok(())
@@ -250,24 +283,31 @@ pub fn mark_failed(
     if ids.is_empty() {
         return Ok(());
     }
-    let (marks, idv) = id_list(ids);
-    let now = format_datetime(now);
-    let max = if dead_now { 0 } else { i64::from(max_attempts) };
-    let mut vals = vec![
-        Val::Int(max),
-        Val::Text(format_datetime(retry_at)),
-        Val::from(now.as_str()),
-        Val::from(error),
-    ];
-    vals.extend(idv);
-    vals.push(Val::from(token));
-    db.execute(
-        &format!(
-            "UPDATE sigov_outbox SET state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'failed' END, \
-             attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_error = ?, claim_token = NULL \
-             WHERE id IN ({marks}) AND claim_token = ?"
-        ),
-        &vals,
+    let now = to_micros(now);
+    let max = if dead_now {
+        0
+    } else {
+        i32::try_from(max_attempts).unwrap_or(i32::MAX)
+    };
+    dsl_execute!(
+        db,
+        diesel::update(
+            o::sigov_outbox
+                .filter(o::id.eq_any(ids))
+                .filter(o::claim_token.eq(token))
+        )
+        .set((
+            o::state.eq(case_when::<_, _, diesel::sql_types::Text>(
+                (o::attempts + 1).ge(max),
+                MailState::Dead.as_str(),
+            )
+            .otherwise(MailState::Failed.as_str()),),
+            o::attempts.eq(o::attempts + 1),
+            o::next_attempt_at.eq(to_micros(retry_at)),
+            o::updated_at.eq(now),
+            o::last_error.eq(Some(error)),
+            o::claim_token.eq(None::<&str>),
+        ))
     )
     .context("cannot record failed mail")?;
     Ok(())
@@ -277,16 +317,24 @@ pub fn mark_failed(
 /// could not be reached; `None`: the delivery's limit was reached, the last reason stays): they
 /// are due again at once, no attempt counted.
 pub fn release(db: &mut Db, token: &str, now: NaiveDateTime, error: Option<&str>) -> Result<usize> {
-    db.execute(
-        "UPDATE sigov_outbox SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, \
-         claim_token = NULL, claimed_at = NULL, updated_at = ?, last_error = COALESCE(?, last_error) \
-         WHERE claim_token = ? AND state = 'sending'",
-        &[
-            Val::Text(format_datetime(now)),
-            Val::OptText(error.map(str::to_owned)),
-            Val::from(token),
-        ],
-    )
+    let now = to_micros(now);
+    let back = (
+        o::state.eq(case_when::<_, _, diesel::sql_types::Text>(
+            o::attempts.gt(0),
+            MailState::Failed.as_str(),
+        )
+        .otherwise(MailState::Pending.as_str())),
+        o::claim_token.eq(None::<&str>),
+        o::claimed_at.eq(None::<NaiveDateTime>),
+        o::updated_at.eq(now),
+    );
+    match error {
+        Some(e) => dsl_execute!(
+            db,
+            diesel::update(held(token)).set((back, o::last_error.eq(Some(e))))
+        ),
+        None => dsl_execute!(db, diesel::update(held(token)).set(back)),
+    }
     .context("cannot give mail back to the outbox")
 }
 
@@ -342,21 +390,19 @@ pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<String>)>> {
 /// Puts dead rows (all, or those of `ids`) back in the queue, due now, with a fresh count of
 /// attempts. Returns how many were requeued.
 pub fn requeue_dead(db: &mut Db, ids: &[i64], now: NaiveDateTime) -> Result<usize> {
-    let now = format_datetime(now);
-    let mut vals = vec![Val::from(now.as_str()), Val::from(now.as_str())];
-    let filter = if ids.is_empty() {
-        String::new()
+    let now = to_micros(now);
+    let set = (
+        o::state.eq(MailState::Pending.as_str()),
+        o::attempts.eq(0),
+        o::next_attempt_at.eq(now),
+        o::updated_at.eq(now),
+        o::claim_token.eq(None::<&str>),
+    );
+    let dead = o::sigov_outbox.filter(o::state.eq(MailState::Dead.as_str()));
+    if ids.is_empty() {
+        dsl_execute!(db, diesel::update(dead).set(set))
     } else {
-        let (marks, idv) = id_list(ids);
-        vals.extend(idv);
-        format!(" AND id IN ({marks})")
-    };
-    db.execute(
-        &format!(
-            "UPDATE sigov_outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?, \
-             claim_token = NULL WHERE state = 'dead'{filter}"
-        ),
-        &vals,
-    )
+        dsl_execute!(db, diesel::update(dead.filter(o::id.eq_any(ids))).set(set))
+    }
     .context("cannot requeue dead mail")
 }

@@ -2,10 +2,12 @@
 //! and, only when configured, of old ledger keys and of read alerts in the web application's
 //! tables. Deletes in batches, so no statement holds locks for long on a large table.
 
-use crate::clock::format_datetime;
-use crate::db::{Db, Val};
+use crate::clock::{format_datetime, to_micros};
+use crate::db::{dsl_execute, dsl_load, Db, Val};
+use crate::states::{MailState, RunStatus};
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDateTime};
+use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
 
 use Settings as PurgeCfg;
 
@@ -41,83 +43,42 @@ pub struct Purged {
     pub items: Vec<Item>,
 }
 
-struct Target {
-    what: &'static str,
-    table: &'static str,
-    key: &'static str,
-    /// SQL condition with one `?`: the cut-off instant or date.
-    cond: String,
-    date_only: bool,
+/// What one retention deletes.
+#[derive(Clone, Copy)]
+enum Target {
+    /// Finished runs (`sigov_run`), by start.
+    Runs,
+    /// Outbox rows in this state, by last update.
+    Mail(MailState),
+    /// Ledger keys of business dates before the cut, but those kept forever.
+    LedgerKeys,
+    /// Read rows of one of the web application's tables, by creation.
+    ReadRows(&'static str),
 }
 
-fn targets(cfg: &PurgeCfg) -> Vec<(Target, Option<u32>)> {
-    // The ledger keys of these checks record "once for the life of the entity" decisions (a
-    // budget threshold for a given planned budget): deleting one would alert again.
-    let kept = crate::checks::CheckName::ledger_kept_forever()
-        .iter()
-        .map(|c| format!("'{c}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+fn targets(cfg: &PurgeCfg) -> Vec<(&'static str, Target, Option<u32>)> {
     let some = |d: u32| (d > 0).then_some(d);
     vec![
+        ("runs", Target::Runs, some(cfg.runs_days)),
         (
-            Target {
-                what: "runs",
-                table: "sigov_run",
-                key: "id",
-                cond: "status <> 'running' AND started_at < ?".into(),
-                date_only: false,
-            },
-            some(cfg.runs_days),
-        ),
-        (
-            Target {
-                what: "sent_mail",
-                table: "sigov_outbox",
-                key: "id",
-                cond: "state = 'sent' AND updated_at < ?".into(),
-                date_only: false,
-            },
+            "sent_mail",
+            Target::Mail(MailState::Sent),
             some(cfg.sent_mail_days),
         ),
         (
-            Target {
-                what: "dead_mail",
-                table: "sigov_outbox",
-                key: "id",
-                cond: "state = 'dead' AND updated_at < ?".into(),
-                date_only: false,
-            },
+            "dead_mail",
+            Target::Mail(MailState::Dead),
             some(cfg.dead_mail_days),
         ),
+        ("ledger_keys", Target::LedgerKeys, some(cfg.ledger_days)),
         (
-            Target {
-                what: "ledger_keys",
-                table: "sigov_alert_ledger",
-                key: "alert_key",
-                cond: format!("check_name NOT IN ({kept}) AND business_date < ?"),
-                date_only: true,
-            },
-            some(cfg.ledger_days),
-        ),
-        (
-            Target {
-                what: "read_alerts",
-                table: "core_alerteprojet",
-                key: "id",
-                cond: "lue = 1 AND date_creation < ?".into(),
-                date_only: false,
-            },
+            "read_alerts",
+            Target::ReadRows("core_alerteprojet"),
             some(cfg.read_alerts_days),
         ),
         (
-            Target {
-                what: "read_stage_notifications",
-                table: "core_notificationetape",
-                key: "id",
-                cond: "lue = 1 AND date_creation < ?".into(),
-                date_only: false,
-            },
+            "read_stage_notifications",
+            Target::ReadRows("core_notificationetape"),
             some(cfg.read_alerts_days),
         ),
     ]
@@ -126,34 +87,24 @@ fn targets(cfg: &PurgeCfg) -> Vec<(Target, Option<u32>)> {
 /// Applies the retention as of `now` (UTC). A dry run counts instead of deleting.
 pub fn run(db: &mut Db, cfg: &PurgeCfg, now: NaiveDateTime, dry_run: bool) -> Result<Purged> {
     let mut items = Vec::new();
-    for (t, days) in targets(cfg) {
+    for (what, t, days) in targets(cfg) {
         let Some(d) = days else {
             items.push(Item {
-                what: t.what,
+                what,
                 days: None,
                 rows: 0,
             });
             continue;
         };
-        let cut = now - Duration::days(i64::from(d));
-        let cut = if t.date_only {
-            cut.date().to_string()
-        } else {
-            format_datetime(cut)
-        };
-        let rows = if dry_run {
-            let n = db
-                .count(
-                    &format!("SELECT COUNT(*) AS n FROM {} WHERE {}", t.table, t.cond),
-                    &[Val::Text(cut)],
-                )
-                .with_context(|| format!("cannot count {} to purge", t.what))?;
-            n.max(0) as u64
-        } else {
-            delete_batched(db, &t, &cut)?
-        };
+        let cut = to_micros(now - Duration::days(i64::from(d)));
+        let rows = purge(db, t, cut, dry_run).with_context(|| {
+            format!(
+                "cannot {} {what} to purge",
+                if dry_run { "count" } else { "delete" }
+            )
+        })?;
         items.push(Item {
-            what: t.what,
+            what,
             days: Some(d),
             rows,
         });
@@ -161,19 +112,101 @@ pub fn run(db: &mut Db, cfg: &PurgeCfg, now: NaiveDateTime, dry_run: bool) -> Re
     Ok(Purged { dry_run, items })
 }
 
-fn delete_batched(db: &mut Db, t: &Target, cut: &str) -> Result<u64> {
+/// Counts (dry run) or deletes, `BATCH` rows a statement, the rows of `$table` that `$filter`
+/// selects, by `$key`. The delete repeats the filter: a row that changed between the two
+/// statements (dead mail requeued meanwhile) stays.
+macro_rules! purge_rows {
+    ($db:expr, $dry:expr, $table:expr, $key:expr, $K:ty, $filter:expr) => {{
+        let db: &mut Db = $db;
+        if $dry {
+            let n: Vec<i64> = dsl_load!(db, $table.filter($filter).count())?;
+            Ok(n.first().copied().unwrap_or(0).max(0) as u64)
+        } else {
+            let mut total = 0u64;
+            loop {
+                let keys: Vec<$K> = dsl_load!(
+                    db,
+                    $table.select($key).filter($filter).limit(i64::from(BATCH))
+                )?;
+                if keys.is_empty() {
+                    break;
+                }
+                let n = dsl_execute!(
+                    db,
+                    diesel::delete($table.filter($key.eq_any(&keys)).filter($filter))
+                )?;
+                total += n as u64;
+                if keys.len() < BATCH as usize {
+                    break;
+                }
+            }
+            Ok(total)
+        }
+    }};
+}
+
+fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u64> {
+    use crate::db::schema::{sigov_alert_ledger as l, sigov_outbox as o, sigov_run as r};
+    match t {
+        Target::Runs => purge_rows!(
+            db,
+            dry_run,
+            r::table,
+            r::id,
+            i64,
+            r::status
+                .ne(RunStatus::Running.as_str())
+                .and(r::started_at.lt(cut))
+        ),
+        Target::Mail(state) => purge_rows!(
+            db,
+            dry_run,
+            o::table,
+            o::id,
+            i64,
+            o::state.eq(state.as_str()).and(o::updated_at.lt(cut))
+        ),
+        Target::LedgerKeys => {
+            // The ledger keys of these checks record "once for the life of the entity"
+            // decisions (a budget threshold for a given planned budget): deleting one would
+            // alert again.
+            let kept: Vec<&'static str> = crate::checks::CheckName::ledger_kept_forever()
+                .iter()
+                .map(|c| c.as_str())
+                .collect();
+            purge_rows!(
+                db,
+                dry_run,
+                l::table,
+                l::alert_key,
+                String,
+                l::check_name
+                    .ne_all(&kept)
+                    .and(l::business_date.lt(cut.date()))
+            )
+        }
+        Target::ReadRows(table) => read_rows(db, table, cut, dry_run),
+    }
+}
+
+/// The web application's tables are not sigov's: hand-written SQL, as for every read of them.
+fn read_rows(db: &mut Db, table: &str, cut: NaiveDateTime, dry_run: bool) -> Result<u64> {
+    let cut = [Val::Text(format_datetime(cut))];
+    let cond = "lue = 1 AND date_creation < ?";
+    if dry_run {
+        let n = db.count(
+            &format!("SELECT COUNT(*) AS n FROM {table} WHERE {cond}"),
+            &cut,
+        )?;
+        return Ok(n.max(0) as u64);
+    }
     // The derived table lets MySQL delete from the table it selects from; SQLite takes it too.
     let sql = format!(
-        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM (SELECT {key} FROM {table} WHERE {cond} LIMIT {BATCH}) x)",
-        table = t.table,
-        key = t.key,
-        cond = t.cond
+        "DELETE FROM {table} WHERE id IN (SELECT id FROM (SELECT id FROM {table} WHERE {cond} LIMIT {BATCH}) x)"
     );
     let mut total = 0u64;
     loop {
-        let n = db
-            .execute(&sql, &[Val::Text(cut.to_owned())])
-            .with_context(|| format!("cannot purge {}", t.what))?;
+        let n = db.execute(&sql, &cut)?;
         total += n as u64;
         if n < BATCH as usize {
             return Ok(total);

@@ -10,6 +10,11 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::db::schema::sigov_alert_ledger::dsl as l;
+use crate::db::schema::sigov_outbox::dsl as o;
+use crate::states::{LedgerState, MailKind, MailState};
+use diesel::ExpressionMethods;
+
 /// Rows per INSERT statement and per transaction.
 pub const BATCH: usize = 500;
 
@@ -166,7 +171,6 @@ fn write_batch(
         return Ok(Vec::new());
     }
     let now = format_datetime(at);
-    let today = clock.today.to_string();
     let mut ids = vec![0i64; batch.len()];
     for target in [Target::Alerte, Target::NotificationEtape] {
         let idx: Vec<usize> = (0..batch.len())
@@ -262,38 +266,37 @@ fn write_batch(
         }
     }
     // Ledger keys: the unique key that makes each alert happen once.
-    let mut vals = Vec::with_capacity(batch.len() * 10);
-    for (a, id) in batch.iter().zip(&ids) {
-        vals.extend([
-            Val::Text(a.key.clone()),
-            Val::from(a.check),
-            Val::Text(a.alert_type.clone()),
-            Val::from("created"),
-            Val::from(a.target.table()),
-            Val::Int(*id),
-            Val::Text(a.entity_id.clone()),
-            Val::Text(a.recipient_id.clone()),
-            Val::Text(today.clone()),
-            Val::OptInt(run_id),
-            Val::Text(now.clone()),
-        ]);
-    }
-    let sql = format!(
-        "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, target_table, alert_id, \
-         entity_id, recipient_id, business_date, run_id, created_at) VALUES {}",
-        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ")
-    );
-    db.execute(&sql, &vals)
+    let stamped = crate::clock::to_micros(at);
+    let keys: Vec<_> = batch
+        .iter()
+        .zip(&ids)
+        .map(|(a, id)| {
+            (
+                l::alert_key.eq(a.key.as_str()),
+                l::check_name.eq(a.check),
+                l::alert_type.eq(a.alert_type.as_str()),
+                l::state.eq(LedgerState::Created.as_str()),
+                l::target_table.eq(Some(a.target.table())),
+                l::alert_id.eq(Some(*id)),
+                l::entity_id.eq(a.entity_id.as_str()),
+                l::recipient_id.eq(a.recipient_id.as_str()),
+                l::business_date.eq(clock.today),
+                l::run_id.eq(run_id),
+                l::created_at.eq(stamped),
+            )
+        })
+        .collect();
+    crate::db::dsl_execute!(db, diesel::insert_into(l::sigov_alert_ledger).values(&keys))
         .context("cannot record alert keys")?;
-    // Outbox rows, for recipients with a usable address.
-    let due_from = format_datetime(clock.now_naive());
-    let mut vals = Vec::new();
-    let mut n = 0;
+    // Outbox rows, for recipients with a usable address. Due since the run started (that is
+    // the point: any delivery from then on takes them, the run's own included, whatever the
+    // batch); created and updated now.
+    let due_from = crate::clock::to_micros(clock.now_naive());
+    let mut mails = Vec::new();
     for (a, id) in batch.iter().zip(&ids) {
         if mail_decision(a).is_err() {
             continue;
         }
-        n += 1;
         let payload = serde_json::json!({
             "alert_id": id,
             "table": a.target.table(),
@@ -309,31 +312,27 @@ fn write_batch(
             "etape_ordre": a.etape_ordre,
             "created_at": now,
         });
-        vals.extend([
-            Val::Text(a.key.clone()),
-            Val::Text(a.recipient_id.clone()),
-            Val::Text(a.recipient.email.trim().to_owned()),
-            Val::from(match a.target {
-                Target::Alerte => crate::states::MailKind::Alert,
-                Target::NotificationEtape => crate::states::MailKind::Stage,
-            }),
-            Val::Text(payload.to_string()),
-            Val::from("pending"),
-            // Due since the run started (that is the point: any delivery from then on takes
-            // it, the run's own included, whatever the batch); created and updated now.
-            Val::Text(due_from.clone()),
-            Val::Text(now.clone()),
-            Val::Text(now.clone()),
-            Val::OptInt(run_id),
-        ]);
+        let kind = match a.target {
+            Target::Alerte => MailKind::Alert,
+            Target::NotificationEtape => MailKind::Stage,
+        };
+        mails.push((
+            o::alert_key.eq(a.key.as_str()),
+            o::recipient_id.eq(a.recipient_id.as_str()),
+            o::recipient_email.eq(a.recipient.email.trim()),
+            o::kind.eq(kind.as_str()),
+            o::payload.eq(payload.to_string()),
+            o::state.eq(MailState::Pending.as_str()),
+            o::attempts.eq(0),
+            o::next_attempt_at.eq(due_from),
+            o::created_at.eq(stamped),
+            o::updated_at.eq(stamped),
+            o::run_id.eq(run_id),
+        ));
     }
-    if n > 0 {
-        let sql = format!(
-            "INSERT INTO sigov_outbox (alert_key, recipient_id, recipient_email, kind, payload, state, attempts, \
-             next_attempt_at, created_at, updated_at, run_id) VALUES {}",
-            vec!["(?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"; n].join(", ")
-        );
-        db.execute(&sql, &vals).context("cannot queue mails")?;
+    if !mails.is_empty() {
+        crate::db::dsl_execute!(db, diesel::insert_into(o::sigov_outbox).values(&mails))
+            .context("cannot queue mails")?;
     }
     Ok(ids)
 }
@@ -347,27 +346,26 @@ fn insert_superseded(
     if batch.is_empty() {
         return Ok(());
     }
-    let now = format_datetime(clock.current());
-    let mut vals = Vec::new();
-    for s in batch {
-        vals.extend([
-            Val::Text(s.key.clone()),
-            Val::from(s.check),
-            Val::Text(s.alert_type.clone()),
-            Val::from("superseded"),
-            Val::Text(s.entity_id.clone()),
-            Val::Text(s.recipient_id.clone()),
-            Val::Text(clock.today.to_string()),
-            Val::OptInt(run_id),
-            Val::Text(now.clone()),
-        ]);
-    }
-    let sql = format!(
-        "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, target_table, alert_id, \
-         entity_id, recipient_id, business_date, run_id, created_at) VALUES {}",
-        vec!["(?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)"; batch.len()].join(", ")
-    );
-    db.execute(&sql, &vals)
+    let now = crate::clock::to_micros(clock.current());
+    let keys: Vec<_> = batch
+        .iter()
+        .map(|s| {
+            (
+                l::alert_key.eq(s.key.as_str()),
+                l::check_name.eq(s.check),
+                l::alert_type.eq(s.alert_type.as_str()),
+                l::state.eq(LedgerState::Superseded.as_str()),
+                l::target_table.eq(None::<&str>),
+                l::alert_id.eq(None::<i64>),
+                l::entity_id.eq(s.entity_id.as_str()),
+                l::recipient_id.eq(s.recipient_id.as_str()),
+                l::business_date.eq(clock.today),
+                l::run_id.eq(run_id),
+                l::created_at.eq(now),
+            )
+        })
+        .collect();
+    crate::db::dsl_execute!(db, diesel::insert_into(l::sigov_alert_ledger).values(&keys))
         .context("cannot record superseded milestones")?;
     Ok(())
 }
