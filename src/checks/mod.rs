@@ -152,6 +152,13 @@ impl serde::Serialize for CheckName {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for CheckName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.trim().parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl clap::ValueEnum for CheckName {
     fn value_variants<'a>() -> &'a [Self] {
         CheckName::ALL

@@ -245,7 +245,8 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
         sql.push_str(" AND status = ?");
         vals.push(s.into());
     } else if f.status.is_some() {
-        sql.push_str(" AND status IN ('running', 'interrupted')");
+        sql.push_str(" AND status IN (?, ?)");
+        vals.extend([RunStatus::Running.into(), RunStatus::Interrupted.into()]);
     }
     if let Some(s) = &f.since {
         sql.push_str(" AND started_at >= ?");
@@ -310,12 +311,14 @@ pub fn last_per_check(db: &mut Db) -> Result<Vec<LastOfCheck>> {
         "SELECT r.check_name AS check_name, r.id AS id, r.status AS status, {st} AS started_at, \
          {fi} AS finished_at, r.counters AS counters, r.error AS error, m.last_success AS last_success \
          FROM (SELECT check_name, MAX(id) AS last_id, \
-                      MAX(CASE WHEN status = 'success' THEN {fin} END) AS last_success \
-               FROM sigov_run WHERE status <> 'running' GROUP BY check_name) m \
+                      MAX(CASE WHEN status = '{success}' THEN {fin} END) AS last_success \
+               FROM sigov_run WHERE status <> '{running}' GROUP BY check_name) m \
          JOIN sigov_run r ON r.id = m.last_id ORDER BY r.check_name",
         st = db.text("r.started_at"),
         fi = db.text("r.finished_at"),
         fin = db.text("finished_at"),
+        success = RunStatus::Success,
+        running = RunStatus::Running,
     );
     db.load(&sql, &[]).context("cannot read the run history")
 }

@@ -2,10 +2,11 @@
 //! applied. A profile is data (a set of values), never a branch inside a rule; `config` builds
 //! these from the layered configuration.
 
-use anyhow::{bail, Result};
 use chrono_tz::Tz;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     Reference,
@@ -13,13 +14,6 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub fn parse(s: &str) -> Result<Profile> {
-        match s.trim() {
-            "reference" => Ok(Profile::Reference),
-            "recommended" => Ok(Profile::Recommended),
-            other => bail!("unknown profile `{other}` (expected reference or recommended)"),
-        }
-    }
     pub fn name(self) -> &'static str {
         match self {
             Profile::Reference => "reference",

@@ -68,7 +68,9 @@ fn config_show_reports_sources_and_redacts_secrets() {
         .run();
     assert_eq!(r.code, 1);
     assert!(
-        r.error_line().contains("unknown profile `strict`"),
+        r.error_line().contains(
+            "`rules.profile`: unknown variant `strict`, expected `reference` or `recommended`"
+        ) && !r.error_line().contains(" in `"),
         "{r:#?}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

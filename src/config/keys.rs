@@ -1,0 +1,164 @@
+//! The catalogue of configuration keys: for each, its environment variable (declared here
+//! once), its default (TOML syntax), whether it is a secret, and its help text — what
+//! `config show`, the man page and the example configuration print. The keys' types are the
+//! serde structs of `document`; a unit test keeps the two the same set.
+
+use crate::checks::CheckName;
+
+/// The environment variables that are also global flags (clap reads them for `--help` and the
+/// flag's value; the layering reads them as the `SIGOV_*` layer): declared once, here.
+pub mod env {
+    pub const CONFIG: &str = "SIGOV_CONFIG";
+    pub const DATABASE_URL: &str = "SIGOV_DATABASE_URL";
+    pub const PROFILE: &str = "SIGOV_PROFILE";
+    pub const FORMAT: &str = "SIGOV_FORMAT";
+    pub const METRICS_FILE: &str = "SIGOV_METRICS_FILE";
+}
+
+/// Where the file is looked for when neither `--config` nor `SIGOV_CONFIG` names one.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/sigov/sigov.toml";
+
+/// One known configuration key.
+pub struct KeySpec {
+    pub key: &'static str,
+    pub env: Option<&'static str>,
+    pub default: &'static str,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+/// The reference's checks as a TOML list: the default of `checks.enabled` and `health.checks`.
+static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let names: Vec<String> = CheckName::reference()
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect();
+    format!("[{}]", names.join(", "))
+});
+
+/// Every key sigov reads. `default` is TOML syntax.
+pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(|| {
+    vec![
+    KeySpec { key: "database.url", env: Some(env::DATABASE_URL), default: "\"\"", secret: true,
+        help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path) or sqlite:///path/file.db" },
+    KeySpec { key: "database.url_file", env: Some("SIGOV_DATABASE_URL_FILE"), default: "\"\"", secret: false,
+        help: "file holding the database URL (systemd LoadCredential=); used when database.url is empty" },
+    KeySpec { key: "database.connect_timeout_secs", env: Some("SIGOV_DB_CONNECT_TIMEOUT"), default: "10", secret: false,
+        help: "MySQL: a connection not established within this many seconds ends the command (exit 1, `health --nagios` CRITICAL)" },
+    KeySpec { key: "database.statement_timeout_secs", env: Some("SIGOV_DB_STATEMENT_TIMEOUT"), default: "300", secret: false,
+        help: "MySQL: a statement the server has not answered within this many seconds ends the command (a server or proxy that accepts and never answers); the heaviest statement at 50,000 projects takes a few seconds" },
+    KeySpec { key: "rules.profile", env: Some(env::PROFILE), default: "\"recommended\"", secret: false,
+        help: "rule profile: reference (the Django commands, row for row) or recommended" },
+    KeySpec { key: "rules.timezone", env: Some("SIGOV_TIMEZONE"), default: "\"Europe/Paris\"", secret: false,
+        help: "business time zone: the recommended profile's today, and the day of stored timestamps for the daily de-duplication" },
+    KeySpec { key: "recommended.business_date", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.1) today is the date in rules.timezone; false: the UTC date, as the reference" },
+    KeySpec { key: "recommended.milestone_catch_up", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.2) a missed milestone fires on the next run, once per (entity, due date, milestone, recipient); a moved due date re-arms" },
+    KeySpec { key: "recommended.deadline_day_alert", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.2) add the J-0 milestone (ECHEANCE_J0, DANGER) on the deadline day" },
+    KeySpec { key: "recommended.repeat_every_days", env: None, default: "1", secret: false,
+        help: "(recommended §3.2.3) overdue alerts repeat at most once per this many business days per (entity, recipient)" },
+    KeySpec { key: "recommended.skip_inactive_recipients", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.4) accounts with is_active = 0 or statut_actif = 0 receive nothing" },
+    KeySpec { key: "recommended.module_tasks", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.5) overdue module tasks (core_tachemodule: A_FAIRE, EN_COURS, EN_PAUSE) alert like stage tasks" },
+    KeySpec { key: "recommended.skip_closed_project_tasks", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.5) tasks of TERMINE, ARCHIVE or SUSPENDU projects do not alert" },
+    KeySpec { key: "recommended.budget_thresholds", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.6) alert once per (project, threshold, planned budget) when consumption reaches budget.thresholds" },
+    KeySpec { key: "recommended.contract_active_superusers", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.7) the contract check's \"administrateur\" recipients are active superusers only" },
+    KeySpec { key: "recommended.contract_expired_lookback", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.7) an expired contract alerts once per (contract, end date), only within contracts.expired_lookback_days" },
+    KeySpec { key: "recommended.contract_renewal_covers", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.7) a contract followed by a newer contract of the same project and type is neither expiring nor expired" },
+    KeySpec { key: "recommended.stage_labels", env: None, default: "true", secret: false,
+        help: "(recommended §3.2.8) stage-delay titles and messages name the stage type's label (Développement), not its code" },
+    KeySpec { key: "deadlines.milestones", env: None, default: "[7, 3, 1]", secret: false,
+        help: "(recommended) days before the project deadline that alert; 7, 3 and 1 keep the reference texts and types" },
+    KeySpec { key: "deadlines.team_milestones", env: None, default: "[7]", secret: false,
+        help: "(recommended) milestones whose alert also goes to the whole project team" },
+    KeySpec { key: "budget.thresholds", env: None, default: "[75, 90]", secret: false,
+        help: "(recommended) consumption percentages that alert once: the highest is BUDGET_CRITIQUE, the others BUDGET_ATTENTION (WARNING)" },
+    KeySpec { key: "contracts.milestones", env: None, default: "[30]", secret: false,
+        help: "(recommended) days before a contract's end that alert (CONTRAT_EXPIRATION), with catch-up" },
+    KeySpec { key: "contracts.expired_lookback_days", env: None, default: "30", secret: false,
+        help: "(recommended) an expired contract alerts only this many days after its end at most" },
+    KeySpec { key: "mail.transport", env: Some("SIGOV_MAIL_TRANSPORT"), default: "\"\"", secret: false,
+        help: "where mail goes: smtp://host:587 (STARTTLS), smtps://host:465 (implicit TLS), smtp://127.0.0.1:25?tls=none (loopback only), sendmail, sendmail:///path, file:///dir (.eml files); empty: mail waits in the outbox" },
+    KeySpec { key: "mail.from", env: Some("SIGOV_MAIL_FROM"), default: "\"SI-Gouvernance <noreply@si-gouvernance.com>\"", secret: false,
+        help: "sender (From and envelope) of every mail" },
+    KeySpec { key: "mail.smtp_user", env: Some("SIGOV_SMTP_USER"), default: "\"\"", secret: false,
+        help: "SMTP AUTH user; empty: no AUTH" },
+    KeySpec { key: "mail.smtp_password", env: Some("SIGOV_SMTP_PASSWORD"), default: "\"\"", secret: true,
+        help: "SMTP AUTH password (prefer the environment or mail.smtp_password_file)" },
+    KeySpec { key: "mail.smtp_password_file", env: Some("SIGOV_SMTP_PASSWORD_FILE"), default: "\"\"", secret: false,
+        help: "file holding the SMTP password (systemd LoadCredential=); used when mail.smtp_password is empty" },
+    KeySpec { key: "mail.tls_ca_file", env: Some("SIGOV_SMTP_CA_FILE"), default: "\"\"", secret: false,
+        help: "PEM file of a CA trusted for the relay's certificate, in addition to the system's" },
+    KeySpec { key: "mail.timeout_secs", env: Some("SIGOV_SMTP_TIMEOUT"), default: "30", secret: false,
+        help: "seconds to wait for the relay to connect or answer a command" },
+    KeySpec { key: "mail.max_attempts", env: None, default: "8", secret: false,
+        help: "a mail the relay refuses for now (4xx) is retried with exponential backoff; after this many attempts it is dead" },
+    KeySpec { key: "mail.retry_base_secs", env: None, default: "300", secret: false,
+        help: "first retry delay; it doubles at each attempt, up to 6 hours" },
+    KeySpec { key: "mail.sending_lease_secs", env: None, default: "900", secret: false,
+        help: "a mail claimed by a sender on another host that died is due again after this many seconds (a killed sender on this host: at once); a live delivery renews its claims at a third of it" },
+    KeySpec { key: "mail.mode", env: Some("SIGOV_MAIL_MODE"), default: "\"per_alert\"", secret: false,
+        help: "per_alert: one mail per alert (the reference); digest: one mail per recipient per delivery" },
+    KeySpec { key: "mail.site_name", env: None, default: "\"SI-Gouvernance\"", secret: false,
+        help: "site name in subjects and mail bodies" },
+    KeySpec { key: "mail.base_url", env: Some("SIGOV_BASE_URL"), default: "\"http://localhost:8000\"", secret: false,
+        help: "web application address, for the links and the logo in mails" },
+    KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
+        help: "directory whose files override the embedded mail templates, file by file (same names)" },
+    KeySpec { key: "checks.enabled", env: Some("SIGOV_CHECKS"), default: &REFERENCE_CHECKS, secret: false,
+        help: "the checks `sigov check all` runs, in the registry's order (the scheduling files start each check by name: add an entry for one enabled here); task-reminders is off by default, and the reference profile runs only the reference's five" },
+    KeySpec { key: "task_reminders.milestones", env: None, default: "[1, 0]", secret: false,
+        help: "(recommended) days before an open task's due date that remind its assignee (1: due tomorrow, 0: due today), once per (task, due date, milestone), with catch-up; check task-reminders" },
+    KeySpec { key: "check.page_size", env: None, default: "2000", secret: false,
+        help: "candidates evaluated per page: a check holds one page (with what was recorded for its entities) in memory at a time, whatever the data size" },
+    KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
+        help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
+    KeySpec { key: "health.checks", env: None, default: &REFERENCE_CHECKS, secret: false,
+        help: "the checks `sigov health` expects to succeed regularly; not set: checks.enabled" },
+    KeySpec { key: "health.max_age_minutes", env: None, default: "540", secret: false,
+        help: "a check whose last success is older is WARNING (default 9 h: two 4-hourly runs missed)" },
+    KeySpec { key: "health.critical_age_minutes", env: None, default: "1500", secret: false,
+        help: "a check whose last success is older is CRITICAL (default 25 h)" },
+    KeySpec { key: "health.mail_delay_minutes", env: None, default: "60", secret: false,
+        help: "pending mail older than this is WARNING (the relay is unreachable or nothing delivers)" },
+    KeySpec { key: "metrics.file", env: Some(env::METRICS_FILE), default: "\"\"", secret: false,
+        help: "after each check and mail flush, write Prometheus metrics here atomically (node_exporter textfile collector: a .prom file in its directory); empty: none" },
+    KeySpec { key: "ping.url", env: Some("SIGOV_PING_URL"), default: "\"\"", secret: true,
+        help: "healthchecks-style URL pinged at URL/start when a check command begins and URL/EXIT_CODE when it ends ({check} is replaced by the check's name, `all` for check all); empty: no pings" },
+    KeySpec { key: "ping.timeout_secs", env: None, default: "5", secret: false,
+        help: "a ping waits at most this long; a failed ping is logged and never fails the run" },
+    KeySpec { key: "purge.runs_days", env: None, default: "180", secret: false,
+        help: "`sigov purge` deletes finished runs started more than this many days ago; 0 keeps them" },
+    KeySpec { key: "purge.sent_mail_days", env: None, default: "90", secret: false,
+        help: "`sigov purge` deletes delivered mail (outbox rows `sent`) older than this; 0 keeps it" },
+    KeySpec { key: "purge.dead_mail_days", env: None, default: "365", secret: false,
+        help: "`sigov purge` deletes dead mail older than this; 0 keeps it" },
+    KeySpec { key: "purge.ledger_days", env: None, default: "0", secret: false,
+        help: "`sigov purge` deletes ledger keys of business dates older than this (at least 400; budget keys are always kept); 0 keeps them" },
+    KeySpec { key: "purge.read_alerts_days", env: None, default: "0", secret: false,
+        help: "`sigov purge` deletes READ alerts and stage notifications older than this from the web application's tables; 0 (default) never touches them" },
+    KeySpec { key: "output.format", env: Some(env::FORMAT), default: "\"text\"", secret: false,
+        help: "output of commands that print data: text or json" },
+]
+});
+
+pub(super) fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+pub(super) fn parse_default(k: &KeySpec) -> toml::Value {
+    // The table is compiled in and covered by a unit test; a bad literal falls back to a string.
+    let doc = format!("v = {}", k.default);
+    doc.parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(k.default.to_owned()))
+}

@@ -1,0 +1,502 @@
+//! One typed configuration: defaults < TOML file < `SIGOV_*` environment < flags. Every value
+//! remembers where it came from; secrets are redacted whenever a value is shown.
+//!
+//! - `keys`: the catalogue (environment names, defaults, secrets, help), declared once;
+//! - `layers`: the values of every layer with their source, merged;
+//! - `document`: the serde structs the merged values must deserialize into (the schema);
+//! - here: ranges and rules between keys, and the settings each module is given.
+//!
+//! sigov layers by hand rather than through figment: the layering is ~150 lines over `toml`,
+//! the environment layer has to parse a variable as its key's type (`SIGOV_CHECKS=a,b` as a
+//! list) and the source of each value has to be shown per key and named in errors, which
+//! figment's providers and metadata would need as much code to get.
+
+mod document;
+mod keys;
+mod layers;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono_tz::Tz;
+use std::path::PathBuf;
+
+use crate::checks::CheckName;
+pub use crate::mail::Settings as Mail;
+pub use crate::ops::health::Settings as Health;
+pub use crate::ops::purge::Settings as Purge;
+pub use crate::rules::{Profile, Rules};
+pub use document::{Document, MailMode};
+pub use keys::{env, KeySpec, DEFAULT_CONFIG_PATH, KEYS};
+pub use layers::{Entry, FlagValues, Layers, Source};
+
+/// The first `SIGOV_*` (or `RUST_LOG`) variable whose value is not UTF-8, by name.
+pub fn non_utf8_variable(
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Option<String> {
+    vars.filter(|(_, v)| v.to_str().is_none())
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .find(|k| k.starts_with("SIGOV_") || k == "RUST_LOG")
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub layers: Layers,
+    /// What `check all` runs (`checks.enabled`, less what the profile does not run), in the
+    /// registry's order.
+    pub checks_enabled: Vec<CheckName>,
+    pub database_url: String,
+    pub rules: Rules,
+    pub format: Format,
+    pub mail: Mail,
+    /// Lease of a check's lock, in seconds.
+    pub lock_lease_secs: u32,
+    /// Candidates per page.
+    pub page_size: u32,
+    pub health: Health,
+    pub purge: Purge,
+    /// `metrics.file` (or `--metrics-file`); `None`: no metrics.
+    pub metrics_file: Option<PathBuf>,
+    pub ping_url: String,
+    pub ping_timeout: std::time::Duration,
+    /// Time limits on the database (MySQL).
+    pub db_limits: crate::db::watchdog::Limits,
+}
+
+/// Range checks that name the key and where its value came from.
+struct Checker<'a> {
+    layers: &'a Layers,
+}
+
+impl Checker<'_> {
+    fn range(&self, key: &str, v: u32, min: u32, max: u32) -> Result<u32> {
+        if (min..=max).contains(&v) {
+            Ok(v)
+        } else {
+            bail!(
+                "`{key}` = {v} ({}) is out of range {min}..={max}",
+                self.layers.origin(key)
+            )
+        }
+    }
+
+    /// Days in 0..=max, largest first, without duplicates.
+    fn days(&self, key: &str, v: &[u32], max: u32) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(v.len());
+        for d in v {
+            if *d > max {
+                bail!(
+                    "`{key}`: {d} ({}) is not an integer in 0..={max}",
+                    self.layers.origin(key)
+                );
+            }
+            out.push(*d);
+        }
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out.dedup();
+        Ok(out)
+    }
+
+    fn secs(&self, key: &str, v: u32, min: u32, max: u32) -> Result<std::time::Duration> {
+        Ok(std::time::Duration::from_secs(u64::from(
+            self.range(key, v, min, max)?,
+        )))
+    }
+}
+
+impl Config {
+    pub fn from_layers(layers: Layers) -> Result<Config> {
+        let doc = layers.document()?;
+        let c = Checker { layers: &layers };
+        let mut database_url = doc.database.url.clone();
+        if database_url.is_empty() && !doc.database.url_file.is_empty() {
+            let file = &doc.database.url_file;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read database.url_file `{file}`"))?;
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            anyhow::ensure!(
+                lines.len() == 1,
+                "database.url_file `{file}` must hold the URL alone on one line ({} non-empty lines)",
+                lines.len()
+            );
+            database_url = lines[0].to_owned();
+        }
+        let tz_name = doc.rules.timezone.trim();
+        let tz: Tz = tz_name.parse().map_err(|_| {
+            anyhow!(
+                "rules.timezone: unknown time zone `{tz_name}` ({})",
+                layers.origin("rules.timezone")
+            )
+        })?;
+        let rec = &doc.recommended;
+        let recommended = Rules {
+            profile: Profile::Recommended,
+            tz,
+            utc_today: !rec.business_date,
+            catch_up: rec.milestone_catch_up,
+            keyed_by_due_date: true,
+            milestones: {
+                let mut m = c.days("deadlines.milestones", &doc.deadlines.milestones, 365)?;
+                m.retain(|d| *d > 0);
+                if rec.deadline_day_alert {
+                    m.push(0);
+                }
+                if m.is_empty() {
+                    bail!("deadlines.milestones: at least one milestone is needed");
+                }
+                m
+            },
+            team_milestones: c.days(
+                "deadlines.team_milestones",
+                &doc.deadlines.team_milestones,
+                365,
+            )?,
+            repeat_every_days: c.range(
+                "recommended.repeat_every_days",
+                rec.repeat_every_days,
+                1,
+                366,
+            )?,
+            skip_inactive: rec.skip_inactive_recipients,
+            stage_labels: rec.stage_labels,
+            module_tasks: rec.module_tasks,
+            skip_closed_project_tasks: rec.skip_closed_project_tasks,
+            budget_thresholds: if rec.budget_thresholds {
+                let mut t = c.days("budget.thresholds", &doc.budget.thresholds, 99)?;
+                if t.contains(&0) {
+                    bail!("budget.thresholds: percentages must be between 1 and 99 (above 100 % is BUDGET_DEPASSE)");
+                }
+                t.sort_unstable();
+                t
+            } else {
+                Vec::new()
+            },
+            contract_milestones: c.days("contracts.milestones", &doc.contracts.milestones, 365)?,
+            contract_active_superusers: rec.contract_active_superusers,
+            expired_lookback_days: if rec.contract_expired_lookback {
+                Some(c.range(
+                    "contracts.expired_lookback_days",
+                    doc.contracts.expired_lookback_days,
+                    1,
+                    3660,
+                )?)
+            } else {
+                None
+            },
+            renewal_covers: rec.contract_renewal_covers,
+            task_reminder_milestones: {
+                let m = c.days(
+                    "task_reminders.milestones",
+                    &doc.task_reminders.milestones,
+                    30,
+                )?;
+                if m.is_empty() {
+                    bail!("task_reminders.milestones: at least one milestone is needed (0: the due day)");
+                }
+                m
+            },
+            beyond_reference: true,
+        };
+        let rules = match doc.rules.profile {
+            Profile::Recommended => recommended,
+            Profile::Reference => Rules::reference(tz),
+        };
+        let mail = Mail::from_document(&doc, &c, tz)?;
+        let lock_lease_secs = c.range("lock.lease_secs", doc.lock.lease_secs, 30, 86_400)?;
+        let page_size = c.range("check.page_size", doc.check.page_size, 1, 100_000)?;
+        let checks_enabled = enabled_checks(&doc.checks.enabled, &rules)?;
+        let health_checks = match layers.source("health.checks") {
+            Source::Default => checks_enabled.clone(),
+            _ => doc.health.checks.clone(),
+        };
+        let minutes = |k: &str, v: u32| c.range(k, v, 1, 527_040);
+        let health = Health {
+            checks: health_checks,
+            max_age_minutes: minutes("health.max_age_minutes", doc.health.max_age_minutes)?,
+            critical_age_minutes: minutes(
+                "health.critical_age_minutes",
+                doc.health.critical_age_minutes,
+            )?,
+            mail_delay_minutes: minutes(
+                "health.mail_delay_minutes",
+                doc.health.mail_delay_minutes,
+            )?,
+        };
+        if health.critical_age_minutes < health.max_age_minutes {
+            bail!("health.critical_age_minutes must not be below health.max_age_minutes");
+        }
+        let days = |k: &str, v: u32| c.range(k, v, 0, 36_600);
+        let p = &doc.purge;
+        let purge = Purge {
+            runs_days: days("purge.runs_days", p.runs_days)?,
+            sent_mail_days: days("purge.sent_mail_days", p.sent_mail_days)?,
+            dead_mail_days: days("purge.dead_mail_days", p.dead_mail_days)?,
+            ledger_days: days("purge.ledger_days", p.ledger_days)?,
+            read_alerts_days: days("purge.read_alerts_days", p.read_alerts_days)?,
+        };
+        let min_ledger = crate::ops::purge::MIN_LEDGER_DAYS;
+        if purge.ledger_days > 0 && purge.ledger_days < min_ledger {
+            bail!(
+                "purge.ledger_days = {}: at least {min_ledger} (a milestone can be 365 days before its due date; a forgotten key would alert again), or 0 to keep",
+                purge.ledger_days
+            );
+        }
+        let metrics_file = Some(doc.metrics.file.clone())
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from);
+        let db_limits = crate::db::watchdog::Limits {
+            connect: c.secs(
+                "database.connect_timeout_secs",
+                doc.database.connect_timeout_secs,
+                1,
+                86_400,
+            )?,
+            statement: c.secs(
+                "database.statement_timeout_secs",
+                doc.database.statement_timeout_secs,
+                1,
+                86_400,
+            )?,
+        };
+        Ok(Config {
+            checks_enabled,
+            db_limits,
+            database_url,
+            rules,
+            format: doc.output.format,
+            mail,
+            lock_lease_secs,
+            page_size,
+            health,
+            purge,
+            metrics_file,
+            ping_url: doc.ping.url.clone(),
+            ping_timeout: c.secs("ping.timeout_secs", doc.ping.timeout_secs, 1, 300)?,
+            layers,
+        })
+    }
+
+    /// Overrides one key (for example `sigov demo` pointing mail at its directory) as if given
+    /// by a flag, keeping every derived value consistent.
+    pub fn with_value(&self, key: &'static str, value: &str) -> Result<Config> {
+        let mut layers = self.layers.clone();
+        layers.entries.insert(
+            key.to_owned(),
+            Entry {
+                value: toml::Value::String(value.to_owned()),
+                source: Source::Flag,
+            },
+        );
+        Config::from_layers(layers)
+    }
+
+    /// What a check run needs of this configuration.
+    pub fn checks(&self) -> crate::checks::Settings<'_> {
+        crate::checks::Settings {
+            rules: &self.rules,
+            page_size: self.page_size,
+            lock_lease_secs: self.lock_lease_secs,
+            mail: &self.mail,
+            enabled: &self.checks_enabled,
+        }
+    }
+
+    pub fn require_database_url(&self) -> Result<&str> {
+        if self.database_url.is_empty() {
+            bail!(
+                "no database URL: set SIGOV_DATABASE_URL, --database-url or database.url (accepted: {})",
+                crate::db::url::ACCEPTED
+            );
+        }
+        Ok(&self.database_url)
+    }
+}
+
+/// `checks.enabled` in the registry's order, without duplicates; the checks the reference did
+/// not have are left out (and said so) when the profile runs only the reference's.
+fn enabled_checks(listed: &[CheckName], rules: &Rules) -> Result<Vec<CheckName>> {
+    if listed.is_empty() {
+        bail!("checks.enabled: at least one check is needed");
+    }
+    let mut out = Vec::new();
+    for c in CheckName::ALL {
+        if !listed.contains(c) {
+            continue;
+        }
+        if !rules.beyond_reference && !c.check().in_reference() {
+            log::info!("checks.enabled: {c} is not one of the reference's checks; the reference profile does not run it");
+            continue;
+        }
+        out.push(*c);
+    }
+    Ok(out)
+}
+
+impl Mail {
+    fn from_document(doc: &Document, c: &Checker<'_>, tz: Tz) -> Result<Mail> {
+        let m = &doc.mail;
+        let opt_path = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
+        let mut smtp_password = m.smtp_password.clone();
+        if smtp_password.is_empty() {
+            if let Some(f) = opt_path(&m.smtp_password_file) {
+                smtp_password = std::fs::read_to_string(&f)
+                    .with_context(|| {
+                        format!("cannot read mail.smtp_password_file `{}`", f.display())
+                    })?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned();
+            }
+        }
+        let base_url = m.base_url.trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("mail.base_url: `{base_url}` must start with http:// or https://");
+        }
+        Ok(Mail {
+            transport: m.transport.trim().to_owned(),
+            from: m.from.clone(),
+            smtp_user: m.smtp_user.clone(),
+            smtp_password,
+            tls_ca_file: opt_path(&m.tls_ca_file),
+            timeout: c.secs("mail.timeout_secs", m.timeout_secs, 1, 3600)?,
+            max_attempts: c.range("mail.max_attempts", m.max_attempts, 1, 100)?,
+            retry_base_secs: c.range("mail.retry_base_secs", m.retry_base_secs, 1, 86_400)?,
+            sending_lease_secs: c.range(
+                "mail.sending_lease_secs",
+                m.sending_lease_secs,
+                3,
+                86_400,
+            )?,
+            digest: m.mode == MailMode::Digest,
+            site_name: m.site_name.clone(),
+            base_url,
+            templates_dir: opt_path(&m.templates_dir),
+            tz,
+            labels: &crate::checks::Registry,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_catalogue_and_the_document_name_the_same_keys() {
+        // Every catalogued key deserializes (the defaults load), and a key the document lacks
+        // is refused: removing any one key from the defaults fails the document.
+        let full = Layers::load(&FlagValues::default(), &no_env).unwrap();
+        assert!(full.document().is_ok());
+        for k in KEYS.iter() {
+            let mut l = full.clone();
+            l.entries.remove(k.key);
+            assert!(
+                l.document().is_err(),
+                "{} is catalogued but not in the document",
+                k.key
+            );
+        }
+    }
+
+    #[test]
+    fn defaults_parse() {
+        for k in KEYS.iter() {
+            let doc = format!("v = {}", k.default);
+            assert!(doc.parse::<toml::Table>().is_ok(), "{}", k.key);
+        }
+        let flags = FlagValues {
+            config: None,
+            ..Default::default()
+        };
+        let l = Layers::load(&flags, &no_env).unwrap();
+        let c = Config::from_layers(l).unwrap();
+        assert_eq!(c.rules.profile, Profile::Recommended);
+        assert_eq!(c.rules.milestones, vec![7, 3, 1, 0]);
+    }
+
+    #[test]
+    fn precedence_file_env_flag() {
+        let dir = std::env::temp_dir().join(format!("sigov-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[rules]\nprofile = \"reference\"\ntimezone = \"UTC\"\n[database]\nurl = \"sqlite:///f.db\"\n").unwrap();
+        let env = |k: &str| (k == "SIGOV_DATABASE_URL").then(|| "mysql://u:pw@h/db".to_owned());
+        let flags = FlagValues {
+            config: Some((f.clone(), Source::Flag)),
+            format: Some(("json".into(), Source::Flag)),
+            ..Default::default()
+        };
+        let l = Layers::load(&flags, &env).unwrap();
+        let shown = l.shown();
+        let url = shown.iter().find(|s| s.0 == "database.url").unwrap();
+        assert_eq!(url.1, "\"mysql://u:***@h/db\"");
+        assert_eq!(url.2, Source::Env);
+        let c = Config::from_layers(l).unwrap();
+        assert_eq!(c.rules.profile, Profile::Reference);
+        assert_eq!(c.rules.tz, chrono_tz::UTC);
+        assert_eq!(c.format, Format::Json);
+        let refused = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            let l = Layers::load(&flags, &no_env).unwrap();
+            Config::from_layers(l).unwrap_err().to_string()
+        };
+        let e = refused("[rules]\nprofil = \"reference\"\n");
+        assert!(
+            e.contains("unknown key `rules.profil`") && e.contains("c.toml"),
+            "{e}"
+        );
+        assert!(e.contains("expected `profile` or `timezone`"), "{e}");
+        let e = refused("[recommended]\nrepeat_every_days = \"2\"\n");
+        assert!(
+            e.contains("`recommended.repeat_every_days`") && e.contains("c.toml"),
+            "{e}"
+        );
+        assert!(e.contains("expected u32"), "{e}");
+        let e = refused("[rules]\nprofile = \"strict\"\n");
+        assert!(
+            e.contains("`rules.profile`") && e.contains("unknown variant `strict`"),
+            "{e}"
+        );
+        let e = refused("[database]\nurl = 7\n");
+        assert!(
+            e.contains("`database.url`") && e.contains("not shown"),
+            "{e}"
+        );
+        let e = refused("[checks]\nenabled = [\"deadline\"]\n");
+        assert!(
+            e.contains("`checks.enabled[0]`") && e.contains("unknown check `deadline`"),
+            "{e}"
+        );
+        let e = refused("rules = 1\n");
+        assert!(e.contains("`rules`"), "{e}");
+        let e = refused("[lock]\nlease_secs = 5\n");
+        assert!(
+            e.contains("`lock.lease_secs` = 5") && e.contains("out of range 30..=86400"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
