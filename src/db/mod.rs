@@ -128,6 +128,16 @@ pub struct Db {
     url: DbUrl,
     statements: u64,
     in_tx: bool,
+    /// Whether one multi-row INSERT gets consecutive ids (read once; see [`Db::inserted_ids`]).
+    consecutive_ids: Option<Option<i64>>,
+}
+
+#[derive(QueryableByName)]
+struct AutoIncRow {
+    #[diesel(sql_type = BigInt)]
+    mode: i64,
+    #[diesel(sql_type = BigInt)]
+    step: i64,
 }
 
 impl Db {
@@ -236,6 +246,7 @@ impl Db {
             url,
             statements: 0,
             in_tx: false,
+            consecutive_ids: None,
         })
     }
 
@@ -511,12 +522,85 @@ impl Db {
         }
     }
 
+    /// An inner join that keeps its left side as the outer loop (`a {join} b ON …`): the
+    /// planner may not reorder it. MySQL: `STRAIGHT_JOIN` (MariaDB otherwise starts from the
+    /// smaller table and reaches a check's entities through a secondary index, tens of
+    /// thousands of random reads); SQLite: `CROSS JOIN`, which its planner never reorders.
+    pub fn ordered_join(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql => "STRAIGHT_JOIN",
+            Backend::Sqlite => "CROSS JOIN",
+        }
+    }
+
     /// SQL for the database's clock `secs` seconds from now, in UTC.
     pub fn later_sql(&self, secs: u32) -> String {
         match self.backend() {
             Backend::Mysql => format!("(UTC_TIMESTAMP(6) + INTERVAL {secs} SECOND)"),
             Backend::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds')"),
         }
+    }
+
+    /// The ids the connection's last INSERT (of `rows` rows into a table with an
+    /// auto-increment id, no id given) generated, in row order; `None` when this server does
+    /// not promise them consecutive, and the caller reads them back.
+    ///
+    /// MySQL: `LAST_INSERT_ID()` is the first row's; a simple multi-row INSERT takes
+    /// consecutive values, `auto_increment_increment` apart, unless
+    /// `innodb_autoinc_lock_mode` = 2 (interleaved: Galera, or set so), read once per
+    /// connection. SQLite: `last_insert_rowid()` is the last row's, and one statement's rows
+    /// take consecutive rowids (the writer holds the database's lock; sigov inserts no ids).
+    pub fn inserted_ids(&mut self, rows: usize) -> Result<Option<Vec<i64>>, diesel::result::Error> {
+        let step = match self.consecutive_ids {
+            Some(step) => step,
+            None => {
+                let step = match self.backend() {
+                    Backend::Sqlite => Some(1),
+                    Backend::Mysql => {
+                        let r: Vec<AutoIncRow> = self.load(
+                            "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED) AS mode, \
+                             CAST(@@auto_increment_increment AS SIGNED) AS step",
+                            &[],
+                        )?;
+                        r.first()
+                            .filter(|r| r.mode < 2 && r.step >= 1)
+                            .map(|r| r.step)
+                    }
+                };
+                self.consecutive_ids = Some(step);
+                step
+            }
+        };
+        let Some(step) = step else {
+            return Ok(None);
+        };
+        if rows == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        let r: Vec<CountRow> = self.load(
+            match self.backend() {
+                Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS n",
+                Backend::Sqlite => "SELECT last_insert_rowid() AS n",
+            },
+            &[],
+        )?;
+        let Some(id) = r.first().map(|r| r.n).filter(|n| *n > 0) else {
+            return Ok(None);
+        };
+        let n = rows as i64;
+        let first = match self.backend() {
+            Backend::Mysql => id,
+            Backend::Sqlite => id - (n - 1) * step,
+        };
+        Ok(Some((0..n).map(|i| first + i * step).collect()))
+    }
+
+    /// Makes [`Db::inserted_ids`] answer `None`, as on a server whose ids may interleave
+    /// (`innodb_autoinc_lock_mode` = 2): writers then read their ids back. For tests of that
+    /// path, which no test server can be switched to at run time.
+    #[doc(hidden)]
+    pub fn forget_consecutive_ids(&mut self) {
+        self.consecutive_ids = Some(None);
     }
 
     /// The statement that reads the id the connection's last INSERT generated (as `id`).

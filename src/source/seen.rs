@@ -36,12 +36,13 @@ struct KeyRow {
 /// writer: Django, the web application or sigov), and the check's ledger keys since then, of
 /// the entities of one page of candidates. Two statements.
 pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result<Seen> {
-    // The page's entities first, then the table through its entity index: `CROSS JOIN` fixes
-    // that order on SQLite (which has no statistics), and the unary `+` keeps SQLite from
-    // walking the type or date index instead (MySQL ignores it). Otherwise each page would
-    // read every recent row of the check.
+    // The page's entities first, then the table through its entity index: the ordered join
+    // fixes that order (`STRAIGHT_JOIN`: MariaDB otherwise walks the type index and reads
+    // every recent row of the check for each page; `CROSS JOIN`: SQLite has no statistics),
+    // and the unary `+` keeps SQLite from walking the type or date index instead.
+    let join = db.ordered_join();
     let page = |col: &str| {
-        format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg CROSS JOIN")
+        format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join}")
     };
     let page_vals = || vec![Val::Int(scope.page.0), Val::Int(scope.page.1)];
     let mut seen = Seen::default();

@@ -213,63 +213,27 @@ fn write_batch(
         let sql = format!("{sql_head}{}", vec![row; idx.len()].join(", "));
         db.execute(&sql, &vals)
             .with_context(|| format!("cannot insert into {}", target.table()))?;
-        // Ids: rows of this batch carry its exact timestamp; match them back by content, in id order.
-        let (typ, entity) = match target {
-            Target::Alerte => ("type_alerte", "projet_id"),
-            Target::NotificationEtape => ("type_notification", "etape_id"),
-        };
-        let entities: Vec<String> = idx
-            .iter()
-            .map(|i| match target {
-                Target::Alerte => batch[*i].projet.id.clone(),
-                Target::NotificationEtape => batch[*i].etape_id.clone().unwrap_or_default(),
-            })
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let marks = vec!["?"; entities.len()].join(", ");
-        let mut q = vec![Val::Text(now.clone())];
-        q.extend(entities.into_iter().map(Val::Text));
-        let rows: Vec<CreatedRow> = db
-            .load(
-                &format!(
-                    "SELECT id, destinataire_id, {typ} AS typ, titre FROM {} \
-                     WHERE date_creation = ? AND {entity} IN ({marks}) ORDER BY id",
-                    target.table()
-                ),
-                &q,
-            )
-            .with_context(|| format!("cannot read back {}", target.table()))?;
-        let mut by: HashMap<(String, String, String), VecDeque<i64>> = HashMap::new();
-        for r in rows {
-            by.entry((r.destinataire_id, r.typ, r.titre))
-                .or_default()
-                .push_back(r.id);
-        }
-        for i in &idx {
-            let a = &batch[*i];
-            let id = by
-                .get_mut(&(
-                    a.recipient_id.clone(),
-                    a.alert_type.clone(),
-                    a.titre.clone(),
-                ))
-                .and_then(|q| q.pop_front())
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "inserted {} row for `{}` not found again",
-                        target.table(),
-                        a.key
-                    )
-                })?;
-            ids[*i] = id;
+        match db
+            .inserted_ids(idx.len())
+            .with_context(|| format!("cannot read the ids of {}", target.table()))?
+        {
+            Some(got) => {
+                for (i, id) in idx.iter().zip(got) {
+                    ids[*i] = id;
+                }
+            }
+            None => read_back_ids(db, target, &now, batch, &idx, &mut ids)?,
         }
     }
     // Ledger keys: the unique key that makes each alert happen once.
     let stamped = crate::clock::to_micros(at);
-    let keys: Vec<_> = batch
+    // In key order: the ledger's primary key is the key, and InnoDB inserts into its
+    // clustered index in order far faster than at random places.
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_unstable_by(|x, y| batch[*x].key.cmp(&batch[*y].key));
+    let keys: Vec<_> = order
         .iter()
-        .zip(&ids)
+        .map(|i| (&batch[*i], &ids[*i]))
         .map(|(a, id)| {
             (
                 l::alert_key.eq(a.key.as_str()),
@@ -347,8 +311,10 @@ fn insert_superseded(
         return Ok(());
     }
     let now = crate::clock::to_micros(clock.current());
-    let keys: Vec<_> = batch
-        .iter()
+    let mut sorted: Vec<&Superseded> = batch.iter().collect();
+    sorted.sort_unstable_by(|x, y| x.key.cmp(&y.key));
+    let keys: Vec<_> = sorted
+        .into_iter()
         .map(|s| {
             (
                 l::alert_key.eq(s.key.as_str()),
@@ -367,6 +333,70 @@ fn insert_superseded(
         .collect();
     crate::db::dsl_execute!(db, diesel::insert_into(l::sigov_alert_ledger).values(&keys))
         .context("cannot record superseded milestones")?;
+    Ok(())
+}
+
+/// The ids of the rows just inserted for `idx` of `batch`, read back: rows of this batch carry
+/// its exact timestamp; they are matched by content, in id order. For servers that do not
+/// promise consecutive ids ([`Db::inserted_ids`]).
+fn read_back_ids(
+    db: &mut Db,
+    target: Target,
+    now: &str,
+    batch: &[NewAlert],
+    idx: &[usize],
+    ids: &mut [i64],
+) -> Result<()> {
+    let (typ, entity) = match target {
+        Target::Alerte => ("type_alerte", "projet_id"),
+        Target::NotificationEtape => ("type_notification", "etape_id"),
+    };
+    let entities: Vec<String> = idx
+        .iter()
+        .map(|i| match target {
+            Target::Alerte => batch[*i].projet.id.clone(),
+            Target::NotificationEtape => batch[*i].etape_id.clone().unwrap_or_default(),
+        })
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let marks = vec!["?"; entities.len()].join(", ");
+    let mut q = vec![Val::from(now)];
+    q.extend(entities.into_iter().map(Val::Text));
+    let rows: Vec<CreatedRow> = db
+        .load(
+            &format!(
+                "SELECT id, destinataire_id, {typ} AS typ, titre FROM {} \
+                 WHERE date_creation = ? AND {entity} IN ({marks}) ORDER BY id",
+                target.table()
+            ),
+            &q,
+        )
+        .with_context(|| format!("cannot read back {}", target.table()))?;
+    let mut by: HashMap<(String, String, String), VecDeque<i64>> = HashMap::new();
+    for r in rows {
+        by.entry((r.destinataire_id, r.typ, r.titre))
+            .or_default()
+            .push_back(r.id);
+    }
+    for i in idx {
+        let a = &batch[*i];
+        let id = by
+            .get_mut(&(
+                a.recipient_id.clone(),
+                a.alert_type.clone(),
+                a.titre.clone(),
+            ))
+            .and_then(|q| q.pop_front())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "inserted {} row for `{}` not found again",
+                    target.table(),
+                    a.key
+                )
+            })?;
+        ids[*i] = id;
+    }
     Ok(())
 }
 

@@ -207,3 +207,96 @@ backend_test!(
         let _ = std::fs::remove_dir_all(&mail);
     }
 );
+
+backend_test!(
+    alert_ids_are_those_of_the_rows_written_whether_inferred_or_read_back,
+    |t| {
+        // The ledger and the outbox name each alert by the id of its row. The ids are inferred
+        // from the INSERT (consecutive on these servers) or, where a server does not promise
+        // that, read back: both must give every alert its own row's id, after rows that another
+        // writer added (ids do not start at 1) and in batches larger than one statement.
+        use crate::common::{Data, ADMIN};
+        let mut d = Data::new(&t);
+        d.project(
+            "f0000000000000000000000000000001",
+            "Projet A",
+            Some("2026-12-01"),
+        );
+        d.project(
+            "f0000000000000000000000000000002",
+            "Projet B",
+            Some("2026-12-01"),
+        );
+        d.exec(
+            "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
+             donnees_contexte, destinataire_id, projet_id) VALUES ('ECHEANCE_J7', 'INFO', 'other writer', '', 0, \
+             '2026-11-01 00:00:00', NULL, '{}', ?, ?)",
+            vec![ADMIN.into(), "f0000000000000000000000000000001".into()],
+        );
+        let person = sigov::rules::Person {
+            id: ADMIN.into(),
+            username: "admin".into(),
+            first_name: "Alice".into(),
+            last_name: "Admin".into(),
+            email: "admin@sigov.test".into(),
+            is_superuser: true,
+            is_active: true,
+            statut_actif: true,
+        };
+        let alert = |n: usize, tag: &str| sigov::rules::NewAlert {
+            key: format!("deadlines:ECHEANCE_J7:{tag}{n}:{ADMIN}"),
+            check: "deadlines",
+            target: sigov::rules::Target::Alerte,
+            alert_type: "ECHEANCE_J7".into(),
+            niveau: Some(sigov::states::Niveau::Info),
+            recipient: person.clone(),
+            recipient_id: ADMIN.into(),
+            recipient_name: "Alice Admin".into(),
+            recipient_username: "admin".into(),
+            projet: sigov::rules::ProjectInfo {
+                id: format!("f000000000000000000000000000000{}", 1 + n % 2),
+                nom: "Projet".into(),
+                client: String::new(),
+                statut: "EN_COURS".into(),
+            },
+            entity_id: format!("{tag}{n}"),
+            etape_id: None,
+            etape_ordre: None,
+            titre: format!("{tag} {n}"),
+            message: String::new(),
+            context: serde_json::json!({}),
+            title_truncated: false,
+        };
+        let clock = sigov::clock::Clock::new(None, None, chrono_tz::Europe::Paris, false);
+        for (tag, read_back) in [("inferred", false), ("read-back", true)] {
+            let mut db = t.db();
+            if read_back {
+                db.forget_consecutive_ids();
+            }
+            let mut counters = sigov::rules::Counters::default();
+            let alerts: Vec<_> = (0..sigov::store::BATCH + 7)
+                .map(|n| alert(n, tag))
+                .collect();
+            let written =
+                sigov::store::write(&mut db, &clock, None, alerts, Vec::new(), &mut counters)
+                    .expect("write");
+            assert_eq!(written.alerts.len(), sigov::store::BATCH + 7);
+            for (id, a) in &written.alerts {
+                let titre = t.count(&format!(
+                    "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE id = {id} AND titre = '{}'",
+                    a.titre
+                ));
+                assert_eq!(
+                    titre, 1,
+                    "{tag}: alert `{}` got id {id}, not its row's",
+                    a.titre
+                );
+                let ledger = t.count(&format!(
+                    "SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE alert_id = {id} AND alert_key = '{}'",
+                    a.key
+                ));
+                assert_eq!(ledger, 1, "{tag}: ledger key `{}` names another row", a.key);
+            }
+        }
+    }
+);

@@ -102,8 +102,9 @@ pub fn contract_candidates(
         db,
         &cols,
         &format!(
-            "FROM core_contratgarantie c JOIN core_projet p ON p.id = c.projet_id \
-             LEFT JOIN core_statutprojet s ON s.id = p.statut_id WHERE {filter}"
+            "FROM core_contratgarantie c {j} core_projet p ON p.id = c.projet_id \
+             LEFT JOIN core_statutprojet s ON s.id = p.statut_id WHERE {filter}",
+            j = db.ordered_join()
         ),
         "(CASE WHEN c.date_fin < ? THEN 1 ELSE 0 END), c.date_debut DESC, c.id",
         &vals,

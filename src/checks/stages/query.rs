@@ -47,11 +47,12 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate, size: u32) -> Result<(i64
         db,
         &cols,
         &format!(
-            "FROM core_etapeprojet e JOIN core_projet p ON p.id = e.projet_id \
+            "FROM core_etapeprojet e {j} core_projet p ON p.id = e.projet_id \
              LEFT JOIN core_typeetape t ON t.id = e.type_etape_id \
              LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
              LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
-             WHERE {open} AND e.date_fin_prevue < ?"
+             WHERE {open} AND e.date_fin_prevue < ?",
+            j = db.ordered_join()
         ),
         "p.id, e.ordre, e.id",
         &[Val::Text(today.to_string())],

@@ -53,16 +53,18 @@ impl TaskKind {
         }
     }
 
-    /// (tables with the project as `p`, module name, open filter)
-    fn parts(self) -> (&'static str, &'static str, String) {
+    /// (tables with the project as `p`, module name, open filter). The task table leads
+    /// (`j`: [`Db::ordered_join`]): its open, due rows are read in one scan and their stage
+    /// (module) and project by primary key.
+    fn parts(self, j: &str) -> (String, &'static str, String) {
         match self {
             TaskKind::Stage => (
-                "core_tacheetape t JOIN core_etapeprojet e ON e.id = t.etape_id JOIN core_projet p ON p.id = e.projet_id",
+                format!("core_tacheetape t {j} core_etapeprojet e ON e.id = t.etape_id {j} core_projet p ON p.id = e.projet_id"),
                 "NULL",
                 format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(STAGE_TASK_OPEN)),
             ),
             TaskKind::Module => (
-                "core_tachemodule t JOIN core_moduleprojet m ON m.id = t.module_id JOIN core_projet p ON p.id = m.projet_id",
+                format!("core_tachemodule t {j} core_moduleprojet m ON m.id = t.module_id {j} core_projet p ON p.id = m.projet_id"),
                 "m.nom",
                 format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(MODULE_TASK_OPEN)),
             ),
@@ -81,7 +83,7 @@ impl TaskKind {
 pub fn task_total(db: &mut Db, modules: bool) -> Result<i64> {
     let mut total = 0;
     for kind in TaskKind::checked(modules) {
-        let (_, _, open) = kind.parts();
+        let (_, _, open) = kind.parts("JOIN");
         total += db
             .count(
                 &format!("SELECT COUNT(*) AS n FROM {} t WHERE {open}", kind.table()),
@@ -106,7 +108,7 @@ pub fn task_candidates(db: &mut Db, today: NaiveDate, kind: TaskKind, size: u32)
 /// Open tasks of `kind` whose due date meets `due` (a condition on `t.date_fin` with `vals`),
 /// with their project and assignee, materialized for paging in creation order (newest first).
 pub fn select(db: &mut Db, kind: TaskKind, due: &str, vals: &[Val], size: u32) -> Result<Pager> {
-    let (from, module, open) = kind.parts();
+    let (from, module, open) = kind.parts(db.ordered_join());
     let cols = format!(
         "{proj}, {tid} AS tache_id, {module} AS module_nom, t.nom AS nom, {df} AS date_fin, \
          t.responsable_id AS assignee_id, {pc}",
