@@ -113,20 +113,47 @@ pub fn claim(
     let now_s = format_datetime(now);
     let cut = format_datetime(lease_cutoff);
     db.transaction_retrying(|db| {
-            let order = if digest { "recipient_email, id" } else { "id" };
             // Digest: enough rows for `limit` recipients (a recipient's rows a concurrent
             // sender holds are skipped; they go in its digest).
             let take = if digest { limit * 50 } else { limit };
             let lock = db.skip_locked_sql();
-            let picked: Vec<PickRow> = db
-                .load(
+            let picked: Vec<PickRow> = if digest {
+                db.load(
                     &format!(
-                        "SELECT id, recipient_email FROM sigov_outbox WHERE {} ORDER BY {order} LIMIT {take}{lock}",
+                        "SELECT id, recipient_email FROM sigov_outbox WHERE {} \
+                         ORDER BY recipient_email, id LIMIT {take}{lock}",
                         *DUE
                     ),
                     &due_vals(&now_s, &cut),
                 )
-                .context("cannot pick mail from the outbox")?;
+                .context("cannot pick mail from the outbox")?
+            } else {
+                // One pick per state, each a range of the (state, next_attempt_at) index read
+                // in order, merged by id: one statement with the three conditions OR-ed walks
+                // the primary key past every sent row instead (0.65 s a batch behind 200,000
+                // sent rows, where these take milliseconds), so delivery would slow down as
+                // the outbox grows.
+                let mut picked = Vec::new();
+                for (state, cond, at) in [
+                    (MailState::Pending, "next_attempt_at <= ? ORDER BY next_attempt_at, id", &now_s),
+                    (MailState::Failed, "next_attempt_at <= ? ORDER BY next_attempt_at, id", &now_s),
+                    (MailState::Sending, "claimed_at < ? ORDER BY id", &cut),
+                ] {
+                    let rows: Vec<PickRow> = db
+                        .load(
+                            &format!(
+                                "SELECT id, recipient_email FROM sigov_outbox WHERE state = ? AND {cond} \
+                                 LIMIT {take}{lock}"
+                            ),
+                            &[Val::from(state), Val::from(at.as_str())],
+                        )
+                        .context("cannot pick mail from the outbox")?;
+                    picked.extend(rows);
+                }
+                picked.sort_unstable_by_key(|p| p.id);
+                picked.truncate(take as usize);
+                picked
+            };
             let mut ids: Vec<i64> = Vec::with_capacity(picked.len());
             let mut recipients = 0u64;
             let mut last: Option<&str> = None;
