@@ -134,20 +134,23 @@ impl Report {
 /// Runs the enabled checks (`checks.enabled`), in the registry's order. A failing check is reported (status `failed`,
 /// its error logged) and the next one still runs.
 pub fn run_all(db: &mut Db, cfg: &Settings<'_>, clock: &Clock, opts: Options) -> Vec<Report> {
+    let mut shared = Shared::default();
     cfg.enabled
         .iter()
-        .map(|c| match run(db, cfg, clock, *c, opts) {
-            Ok(r) => r,
-            Err(e) => {
-                let msg = crate::strings::one_line(&format!("{e:#}"));
-                log::error!("check {} failed: {msg}", c.as_str());
-                Report {
-                    status: ReportStatus::Failed,
-                    error: Some(msg),
-                    ..Report::new(*c, cfg, clock, opts)
+        .map(
+            |c| match run_shared(db, cfg, clock, *c, opts, &mut shared) {
+                Ok(r) => r,
+                Err(e) => {
+                    let msg = crate::strings::one_line(&format!("{e:#}"));
+                    log::error!("check {} failed: {msg}", c.as_str());
+                    Report {
+                        status: ReportStatus::Failed,
+                        error: Some(msg),
+                        ..Report::new(*c, cfg, clock, opts)
+                    }
                 }
-            }
-        })
+            },
+        )
         .collect()
 }
 
@@ -182,6 +185,24 @@ pub fn run(
     check: CheckName,
     opts: Options,
 ) -> Result<Report> {
+    run_shared(db, cfg, clock, check, opts, &mut Shared::default())
+}
+
+/// What the checks of one run (`check all`) read once for all of them.
+#[derive(Debug, Default)]
+pub struct Shared {
+    probes: source::integrity::Memo,
+}
+
+/// [`run`], with what the run's earlier checks read.
+fn run_shared(
+    db: &mut Db,
+    cfg: &Settings<'_>,
+    clock: &Clock,
+    check: CheckName,
+    opts: Options,
+    shared: &mut Shared,
+) -> Result<Report> {
     if !check.check().in_reference() && !cfg.rules.beyond_reference {
         anyhow::bail!(
             "check {check} is not one of the reference's checks: the reference profile never runs it (rules.profile = recommended does)"
@@ -190,7 +211,7 @@ pub fn run(
     let mut report = Report::new(check, cfg, clock, opts);
     if opts.dry_run {
         let started = std::time::Instant::now();
-        let (counters, alerts) = execute(db, cfg, clock, check, opts, None, None)?;
+        let (counters, alerts) = execute(db, cfg, clock, check, opts, None, None, shared)?;
         report.duration_ms = elapsed_ms(started);
         report.counters = counters;
         report.alerts = alerts;
@@ -205,7 +226,7 @@ pub fn run(
             return Ok(report);
         }
     };
-    let out = run_locked(db, cfg, clock, check, opts, &mut lease, report);
+    let out = run_locked(db, cfg, clock, check, opts, &mut lease, report, shared);
     if let Err(e) = lease.release(db) {
         log::warn!("{e:#}");
     }
@@ -216,6 +237,7 @@ fn elapsed_ms(started: std::time::Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_locked(
     db: &mut Db,
     cfg: &Settings<'_>,
@@ -224,6 +246,7 @@ fn run_locked(
     opts: Options,
     lease: &mut Lease,
     mut report: Report,
+    shared: &mut Shared,
 ) -> Result<Report> {
     let run_id = runs::start(db, clock, check.as_str(), cfg.rules.profile.name())?;
     report.run_id = Some(run_id);
@@ -238,7 +261,16 @@ fn run_locked(
     }
     let start_statements = db.statements();
     let started = std::time::Instant::now();
-    let outcome = execute(db, cfg, clock, check, opts, Some(run_id), Some(&mut *lease));
+    let outcome = execute(
+        db,
+        cfg,
+        clock,
+        check,
+        opts,
+        Some(run_id),
+        Some(&mut *lease),
+        shared,
+    );
     report.duration_ms = elapsed_ms(started);
     match outcome {
         Ok((mut counters, alerts)) => {
@@ -315,6 +347,7 @@ fn deliver(
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn execute(
     db: &mut Db,
     cfg: &Settings<'_>,
@@ -323,13 +356,14 @@ fn execute(
     opts: Options,
     run_id: Option<i64>,
     lease: Option<&mut Lease>,
+    shared: &mut Shared,
 ) -> Result<(Counters, Vec<AlertLine>)> {
     let check = name.check();
     source::ensure_domain_tables(db, check.tables())?;
     let repaired_before = crate::db::text::repaired();
     let nulls_before = crate::db::text::nulls();
     let mut lost = Counters::default();
-    for f in source::integrity::run(db, &check.probes(db))? {
+    for f in source::integrity::run(db, &check.probes(db), &mut shared.probes)? {
         log::warn!(
             "{name}: {} {} (first id {}): left out",
             f.n,

@@ -71,37 +71,54 @@ pub fn not_a_date(db: &Db, table: &str, col: &str, what: &'static str) -> Option
     })
 }
 
-/// What `probes` find (see [`Finding`]); only kinds found. One statement, none without probes.
-pub fn run(db: &mut Db, probes: &[Probe]) -> Result<Vec<Finding>> {
-    if probes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = probes
+/// What the probes of one run found, by probe (its FROM clause and condition): the checks of
+/// `check all` share probes (projects without a status, assignments without a user), which
+/// then run once per run instead of once per check.
+#[derive(Debug, Default)]
+pub struct Memo {
+    found: std::collections::HashMap<(String, String), (i64, Option<String>)>,
+}
+
+/// What `probes` find (see [`Finding`]); only kinds found. One statement for the probes `memo`
+/// does not hold yet; none when it holds them all.
+pub fn run(db: &mut Db, probes: &[Probe], memo: &mut Memo) -> Result<Vec<Finding>> {
+    let key = |p: &Probe| (p.from.clone(), p.cond.clone());
+    let new: Vec<&Probe> = probes
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            format!(
-                "SELECT '{i}' AS reason, COUNT(*) AS n, MIN({}) AS first_id FROM {} WHERE {}",
-                db.text("x.id"),
-                p.from,
-                p.cond
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ");
-    let rows: Vec<FindingRow> = db
-        .load(&sql, &[])
-        .context("cannot check the integrity of the rows the check reads")?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.n > 0)
-        .filter_map(|r| {
-            let p = probes.get(r.reason.parse::<usize>().ok()?)?;
-            Some(Finding {
+        .filter(|p| !memo.found.contains_key(&key(p)))
+        .collect();
+    if !new.is_empty() {
+        let sql = new
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    "SELECT '{i}' AS reason, COUNT(*) AS n, MIN({}) AS first_id FROM {} WHERE {}",
+                    db.text("x.id"),
+                    p.from,
+                    p.cond
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let rows: Vec<FindingRow> = db
+            .load(&sql, &[])
+            .context("cannot check the integrity of the rows the check reads")?;
+        for r in rows {
+            if let Some(p) = r.reason.parse::<usize>().ok().and_then(|i| new.get(i)) {
+                memo.found.insert(key(p), (r.n, r.first_id));
+            }
+        }
+    }
+    Ok(probes
+        .iter()
+        .filter_map(|p| {
+            let (n, first_id) = memo.found.get(&key(p))?;
+            (*n > 0).then(|| Finding {
                 reason: p.reason,
                 what: p.what,
-                n: r.n,
-                first_id: r.first_id,
+                n: *n,
+                first_id: first_id.clone(),
             })
         })
         .collect())
