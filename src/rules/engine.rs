@@ -134,8 +134,13 @@ impl<'a> Engine<'a> {
                 } else {
                     format!("{prefix}:{disc}")
                 };
-                let dup = self.seen.has_key(&key)
-                    || self.seen.has_once(rec, &s.entity, typ, disc)
+                let dup = self.seen.keys.contains(&key)
+                    || self.seen.once.contains(&(
+                        rec.to_owned(),
+                        s.entity.clone(),
+                        typ.to_owned(),
+                        disc.to_owned(),
+                    ))
                     || self.unreadable_match(s, typ, rec, None);
                 (key, dup)
             }

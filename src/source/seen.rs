@@ -33,53 +33,32 @@ struct KeyRow {
 }
 
 /// What was already recorded for a check: alert rows of its types since `spec.since` (any
-/// writer: Django, the web application or sigov), and the check's ledger keys since then; of
-/// the entities of one page of candidates (`Some(scope)`), or of the whole check (`None`: only
-/// with a `since`, read as ranges of the `(type, date_creation)` and `(check_name,
-/// business_date)` indexes). Taken into `seen`. Two statements.
-pub fn seen(
-    db: &mut Db,
-    clock: &Clock,
-    spec: &SeenSpec,
-    scope: Option<Scope>,
-    seen: &mut Seen,
-) -> Result<()> {
-    // A page's entities first, then the table through its entity index: the ordered join
+/// writer: Django, the web application or sigov), and the check's ledger keys since then, of
+/// the entities of one page of candidates. Two statements.
+pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result<Seen> {
+    // The page's entities first, then the table through its entity index: the ordered join
     // fixes that order (`STRAIGHT_JOIN`: MariaDB otherwise walks the type index and reads
     // every recent row of the check for each page; `CROSS JOIN`: SQLite has no statistics),
     // and the unary `+` keeps SQLite from walking the type or date index instead.
     let join = db.ordered_join();
-    let page = |col: &str| match scope {
-        Some(_) => {
-            format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join} ")
-        }
-        None => String::new(),
+    let page = |col: &str| {
+        format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join}")
     };
-    let page_vals = || match scope {
-        Some(s) => vec![Val::Int(s.page.0), Val::Int(s.page.1)],
-        None => Vec::new(),
-    };
-    // A page: the unary `+` keeps SQLite off the type and date indexes (see above). The whole
-    // check: those indexes are what is read, as ranges.
-    let plus = if scope.is_some() { "+" } else { "" };
+    let page_vals = || vec![Val::Int(scope.page.0), Val::Int(scope.page.1)];
+    let mut seen = Seen::default();
     if !spec.types.is_empty() {
         let marks = vec!["?"; spec.types.len()].join(", ");
         let (typ, entity) = match spec.target {
             Target::Alerte => ("type_alerte", "projet_id"),
             Target::NotificationEtape => ("type_notification", "etape_id"),
         };
-        let on = if scope.is_some() {
-            format!(" ON a.{entity} = pg.id")
-        } else {
-            String::new()
-        };
         let mut vals = page_vals();
         let mut sql = format!(
             "SELECT a.id AS id, a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
              {dc} AS date_creation, a.donnees_contexte AS donnees_contexte \
-             FROM {pg}{table} a{on} WHERE {plus}a.{typ} IN ({marks})",
+             FROM {pg} {table} a ON a.{entity} = pg.id WHERE +a.{typ} IN ({marks})",
             dc = db.text("a.date_creation"),
-            pg = page(scope.map(|s| s.rows_col).unwrap_or_default()),
+            pg = page(scope.rows_col),
             table = spec.target.table(),
         );
         vals.extend(spec.types.iter().map(|t| Val::Text(t.clone())));
@@ -103,27 +82,34 @@ pub fn seen(
                 .as_deref()
                 .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
                 .filter(serde_json::Value::is_object);
-            seen.absorb_row(
-                spec,
-                r.id,
-                &r.destinataire_id,
-                &r.entity_id,
-                &r.typ,
-                created,
-                ctx.as_ref(),
-            );
+            let Some(ctx) = ctx else {
+                // Decide from what can be read: recipient, project (or stage), type, day.
+                seen.unreadable
+                    .insert((r.destinataire_id, r.entity_id, r.typ, created));
+                seen.unreadable_ids.push(r.id);
+                continue;
+            };
+            let Some(ent) = (spec.entity)(&r.entity_id, &ctx) else {
+                continue;
+            };
+            for d in (spec.discriminators)(&r.typ, &ctx) {
+                seen.once
+                    .insert((r.destinataire_id.clone(), ent.clone(), r.typ.clone(), d));
+            }
+            if let Some(created) = created {
+                seen.daily.insert((r.destinataire_id, ent, r.typ, created));
+            }
         }
     }
     let mut vals = page_vals();
-    let mut sql =
-        format!(
-        "SELECT k.alert_key AS alert_key FROM {pg}sigov_alert_ledger k{on} WHERE k.check_name = ?",
-        pg = page(scope.map(|s| s.ledger_col).unwrap_or_default()),
-        on = if scope.is_some() { " ON k.entity_id = pg.id" } else { "" },
+    let mut sql = format!(
+        "SELECT k.alert_key AS alert_key FROM {pg} sigov_alert_ledger k ON k.entity_id = pg.id \
+         WHERE k.check_name = ?",
+        pg = page(scope.ledger_col)
     );
     vals.push(spec.check.into());
     if let Some(since) = spec.since {
-        sql.push_str(&format!(" AND ({plus}k.business_date >= ?"));
+        sql.push_str(" AND (+k.business_date >= ?");
         vals.push(Val::Text(since.to_string()));
         if !spec.keys_of_any_date.is_empty() {
             let marks = vec!["?"; spec.keys_of_any_date.len()].join(", ");
@@ -135,8 +121,6 @@ pub fn seen(
     let keys: Vec<KeyRow> = db
         .load(&sql, &vals)
         .context("cannot read the alert ledger")?;
-    for k in keys {
-        seen.add_key(&k.alert_key);
-    }
-    Ok(())
+    seen.keys = keys.into_iter().map(|k| k.alert_key).collect();
+    Ok(seen)
 }

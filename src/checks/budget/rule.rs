@@ -439,7 +439,7 @@ mod tests {
         assert_eq!(d.superseded.len(), 2, "the 75 % alert is passed over");
         let mut seen = Seen::default();
         for k in d.alerts.iter().map(|a| a.key.clone()) {
-            seen.add_key(&k);
+            seen.keys.insert(k);
         }
         assert!(evaluate([cand(1_000_000, 960_000)], &rules, today(), &seen)
             .alerts
