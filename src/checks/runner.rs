@@ -382,6 +382,7 @@ fn execute(
         counters: Counters::default(),
         lines: Vec::new(),
         unreadable: Default::default(),
+        held: None,
     };
     let total = check.execute(db, &mut run)?;
     source::drop_candidates(db)?;
@@ -413,6 +414,8 @@ pub struct Run<'a> {
     lines: Vec<AlertLine>,
     /// Alert rows with an unreadable context already counted (a row can be read by two pages).
     unreadable: std::collections::HashSet<i64>,
+    /// What was recorded for the whole check, once read (see [`Run::pages`]).
+    held: Option<Seen>,
 }
 
 impl<'a> Run<'a> {
@@ -452,33 +455,93 @@ impl<'a> Run<'a> {
     ) -> Result<()> {
         let bar = crate::progress::bar(pager.rows.max(0) as u64, self.check);
         bar.set_message("candidates");
+        // With a look-back window, what was recorded is read once for the whole check (two
+        // range reads) and held as fingerprints; the alerts each page writes are added to it,
+        // as the next page's read would have found them. Otherwise (whole history, or keys of
+        // any date) each page reads what was recorded for its own entities.
+        // A check that pages twice (stage tasks, then module tasks) reads it once: the run
+        // keeps it, with what the first pages wrote.
+        let whole = pager.rows > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
+        let mut check_seen = self.held.take().unwrap_or_default();
+        if whole && !check_seen.loaded {
+            source::seen(
+                db,
+                self.clock,
+                spec,
+                None,
+                self.cfg.page_size as usize,
+                &mut check_seen,
+            )?;
+            check_seen.loaded = true;
+            self.count_unreadable(spec, &check_seen);
+            log::debug!(
+                "{}: {} recorded entries held for the check",
+                self.check,
+                check_seen.entries()
+            );
+        }
         while let Some(page) = pager.next_page() {
             let cands = load(db, page)?;
-            let scope = source::Scope {
-                page,
-                rows_col,
-                ledger_col,
-            };
-            let seen = source::seen(db, self.clock, spec, scope)?;
-            for id in &seen.unreadable_ids {
-                if self.unreadable.insert(*id) {
-                    log::warn!(
-                        "{}: {} row id {id}: donnees_contexte is not a JSON object; de-duplicated by recipient, project and type",
-                        self.check,
-                        spec.target.table()
-                    );
-                    self.counters.repair_n("unreadable_context", 1);
-                }
+            let mut page_seen = Seen::default();
+            if !whole {
+                let scope = source::Scope {
+                    page,
+                    rows_col,
+                    ledger_col,
+                };
+                source::seen(db, self.clock, spec, Some(scope), 0, &mut page_seen)?;
+                self.count_unreadable(spec, &page_seen);
             }
             let n = cands.len() as u64;
-            self.absorb(db, eval(cands, &seen))?;
+            let decisions = eval(cands, if whole { &check_seen } else { &page_seen });
+            let written = self.absorb(db, decisions)?;
+            if whole {
+                for (id, a, at) in &written.alerts {
+                    let entity = match a.target {
+                        crate::rules::Target::Alerte => a.projet.id.as_str(),
+                        crate::rules::Target::NotificationEtape => {
+                            a.etape_id.as_deref().unwrap_or_default()
+                        }
+                    };
+                    check_seen.absorb_row(
+                        spec,
+                        *id,
+                        &a.recipient_id,
+                        entity,
+                        &a.alert_type,
+                        Some(self.clock.local_date(*at)),
+                        Some(&a.context),
+                    );
+                    check_seen.add_key(&a.key);
+                }
+                for k in &written.superseded {
+                    check_seen.add_key(k);
+                }
+            }
             bar.inc(n);
         }
         bar.finish_and_clear();
+        if check_seen.loaded {
+            self.held = Some(check_seen);
+        }
         Ok(())
     }
 
-    fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<()> {
+    fn count_unreadable(&mut self, spec: &SeenSpec, seen: &Seen) {
+        for id in &seen.unreadable_ids {
+            if self.unreadable.insert(*id) {
+                log::warn!(
+                    "{}: {} row id {id}: donnees_contexte is not a JSON object; de-duplicated by recipient, project and type",
+                    self.check,
+                    spec.target.table()
+                );
+                self.counters.repair_n("unreadable_context", 1);
+            }
+        }
+    }
+
+    /// Writes one page's decisions (a dry run lists them); returns what was written.
+    fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<crate::store::Written> {
         if let Some(l) = self.lease.as_deref_mut() {
             l.keep_alive(db)?;
         }
@@ -487,6 +550,7 @@ impl<'a> Run<'a> {
             superseded,
             mut counters,
         } = d;
+        let mut out = crate::store::Written::default();
         if self.opts.dry_run {
             self.lines
                 .extend(alerts.iter().map(|a| AlertLine::new(None, a)));
@@ -494,6 +558,7 @@ impl<'a> Run<'a> {
                 counters.count_created(a, crate::store::mail_decision(a));
             }
         } else {
+            let superseded_keys: Vec<String> = superseded.iter().map(|s| s.key.clone()).collect();
             let written = crate::store::write(
                 db,
                 self.clock,
@@ -507,11 +572,13 @@ impl<'a> Run<'a> {
                     written
                         .alerts
                         .iter()
-                        .map(|(id, a)| AlertLine::new(Some(*id), a)),
+                        .map(|(id, a, _)| AlertLine::new(Some(*id), a)),
                 );
             }
+            out = written;
+            out.superseded = superseded_keys;
         }
         self.counters.absorb(counters);
-        Ok(())
+        Ok(out)
     }
 }

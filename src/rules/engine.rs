@@ -134,13 +134,8 @@ impl<'a> Engine<'a> {
                 } else {
                     format!("{prefix}:{disc}")
                 };
-                let dup = self.seen.keys.contains(&key)
-                    || self.seen.once.contains(&(
-                        rec.to_owned(),
-                        s.entity.clone(),
-                        typ.to_owned(),
-                        disc.to_owned(),
-                    ))
+                let dup = self.seen.has_key(&key)
+                    || self.seen.has_once(rec, &s.entity, typ, disc)
                     || self.unreadable_match(s, typ, rec, None);
                 (key, dup)
             }

@@ -5,16 +5,55 @@ use super::alert::Target;
 use chrono::NaiveDate;
 use std::collections::HashSet;
 
+/// A set of 128-bit fingerprints of tuples of strings: what [`Seen`] holds instead of the
+/// strings themselves, 16 bytes an entry whatever the ids' lengths, so a check can hold what
+/// was recorded for all its candidates (hundreds of thousands of rows at 50,000 projects) in a
+/// few megabytes. Two SipHash-1-3 of the parts, each part ended by a separator byte (no two
+/// tuples hash the same bytes); a false "already seen" needs a 128-bit collision, about 1 in
+/// 10^28 for a million entries.
+#[derive(Debug, Default, Clone)]
+pub struct Fingerprints(HashSet<u128>);
+
+impl Fingerprints {
+    fn of(parts: &[&str]) -> u128 {
+        use std::hash::{Hash, Hasher};
+        let mut lo = std::hash::DefaultHasher::new();
+        let mut hi = std::hash::DefaultHasher::new();
+        0x5eu8.hash(&mut hi);
+        for p in parts {
+            p.hash(&mut lo);
+            p.hash(&mut hi);
+        }
+        (u128::from(hi.finish()) << 64) | u128::from(lo.finish())
+    }
+
+    pub fn insert(&mut self, parts: &[&str]) {
+        self.0.insert(Self::of(parts));
+    }
+
+    pub fn contains(&self, parts: &[&str]) -> bool {
+        self.0.contains(&Self::of(parts))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// What was already recorded: ledger keys, and alert rows present in the web application's
 /// tables (written earlier by Django, the web application or sigov).
 #[derive(Debug, Default)]
 pub struct Seen {
-    pub keys: HashSet<String>,
+    keys: Fingerprints,
     /// (recipient, entity, type, business date of `date_creation`)
-    pub daily: HashSet<(String, String, String, NaiveDate)>,
+    daily: Fingerprints,
     /// (recipient, entity, type, discriminator read from the row's JSON context: a due date
     /// `due=YYYY-MM-DD`, an end date, or `""` for "once ever")
-    pub once: HashSet<(String, String, String, String)>,
+    once: Fingerprints,
     /// Rows whose JSON context cannot be read (not JSON, or not an object): what can be read of
     /// them, (recipient, entity column: project or stage, type, business date). A candidate of
     /// the same recipient, project (or stage) and type is taken as already alerted, that day for
@@ -23,6 +62,8 @@ pub struct Seen {
     pub unreadable: HashSet<(String, String, String, Option<NaiveDate>)>,
     /// Ids of those rows (counted once per run as `unreadable_context`).
     pub unreadable_ids: Vec<i64>,
+    /// Holds what was recorded for a whole check (read once, then kept up to date by the run).
+    pub loaded: bool,
 }
 
 /// How a check's existing alert rows are read back for de-duplication (the source layer runs
@@ -59,6 +100,77 @@ pub fn json_str<'a>(v: &'a serde_json::Value, field: &str) -> Option<&'a str> {
 }
 
 impl Seen {
+    /// A ledger key was recorded.
+    pub fn add_key(&mut self, key: &str) {
+        self.keys.insert(&[key]);
+    }
+
+    pub fn has_key(&self, key: &str) -> bool {
+        self.keys.contains(&[key])
+    }
+
+    /// A daily alert row of (recipient, entity, type) was written on business day `day`.
+    pub fn add_daily(&mut self, rec: &str, entity: &str, typ: &str, day: NaiveDate) {
+        let day = day.to_string();
+        self.daily.insert(&[rec, entity, typ, &day]);
+    }
+
+    fn has_daily(&self, rec: &str, entity: &str, typ: &str, day: NaiveDate) -> bool {
+        let day = day.to_string();
+        self.daily.contains(&[rec, entity, typ, &day])
+    }
+
+    /// A once-only alert row of (recipient, entity, type) with discriminator `disc` exists.
+    pub fn add_once(&mut self, rec: &str, entity: &str, typ: &str, disc: &str) {
+        self.once.insert(&[rec, entity, typ, disc]);
+    }
+
+    pub fn has_once(&self, rec: &str, entity: &str, typ: &str, disc: &str) -> bool {
+        self.once.contains(&[rec, entity, typ, disc])
+    }
+
+    /// Takes in one stored alert row of `spec`'s check as the de-duplication reads it: its
+    /// recipient, entity column (project or stage), type, business day of creation, and its
+    /// JSON context (`None`: not a JSON object; `id` is then kept to be counted). Rows read back
+    /// from the database and rows this run has just written go through here alike.
+    #[allow(clippy::too_many_arguments)]
+    pub fn absorb_row(
+        &mut self,
+        spec: &SeenSpec,
+        id: i64,
+        rec: &str,
+        entity_col: &str,
+        typ: &str,
+        created: Option<NaiveDate>,
+        ctx: Option<&serde_json::Value>,
+    ) {
+        let Some(ctx) = ctx else {
+            // Decide from what can be read: recipient, project (or stage), type, day.
+            self.unreadable.insert((
+                rec.to_owned(),
+                entity_col.to_owned(),
+                typ.to_owned(),
+                created,
+            ));
+            self.unreadable_ids.push(id);
+            return;
+        };
+        let Some(ent) = (spec.entity)(entity_col, ctx) else {
+            return;
+        };
+        for d in (spec.discriminators)(typ, ctx) {
+            self.add_once(rec, &ent, typ, &d);
+        }
+        if let Some(created) = created {
+            self.add_daily(rec, &ent, typ, created);
+        }
+    }
+
+    /// Entries held (keys, daily rows, once rows), for the memory it takes.
+    pub fn entries(&self) -> usize {
+        self.keys.len() + self.daily.len() + self.once.len() + self.unreadable.len()
+    }
+
     /// Was a daily alert recorded for any business day in `window` (inclusive)?
     pub fn daily_in(
         &self,
@@ -70,11 +182,7 @@ impl Seen {
     ) -> bool {
         let mut d = window.0;
         while d <= window.1 {
-            if self
-                .daily
-                .contains(&(rec.to_owned(), entity.to_owned(), typ.to_owned(), d))
-                || self.keys.contains(&format!("{key_prefix}:{d}"))
-            {
+            if self.has_daily(rec, entity, typ, d) || self.has_key(&format!("{key_prefix}:{d}")) {
                 return true;
             }
             match d.succ_opt() {

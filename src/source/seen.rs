@@ -33,79 +33,119 @@ struct KeyRow {
 }
 
 /// What was already recorded for a check: alert rows of its types since `spec.since` (any
-/// writer: Django, the web application or sigov), and the check's ledger keys since then, of
-/// the entities of one page of candidates. Two statements.
-pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result<Seen> {
-    // The page's entities first, then the table through its entity index: the ordered join
-    // fixes that order (`STRAIGHT_JOIN`: MariaDB otherwise walks the type index and reads
-    // every recent row of the check for each page; `CROSS JOIN`: SQLite has no statistics),
-    // and the unary `+` keeps SQLite from walking the type or date index instead.
+/// writer: Django, the web application or sigov), and the check's ledger keys since then; of
+/// the entities of one page of candidates (`Some(scope)`: two statements), or of the whole check
+/// (`None`: only with a `since`; read `chunk` rows a statement, see [`whole_check`]). Taken
+/// into `seen`.
+pub fn seen(
+    db: &mut Db,
+    clock: &Clock,
+    spec: &SeenSpec,
+    scope: Option<Scope>,
+    chunk: usize,
+    seen: &mut Seen,
+) -> Result<()> {
+    match scope {
+        Some(scope) => one_page(db, clock, spec, scope, seen),
+        None => whole_check(db, clock, spec, chunk.max(1), seen),
+    }
+}
+
+/// (type column, entity column) of the check's alert table.
+fn columns(target: Target) -> (&'static str, &'static str) {
+    match target {
+        Target::Alerte => ("type_alerte", "projet_id"),
+        Target::NotificationEtape => ("type_notification", "etape_id"),
+    }
+}
+
+/// The columns of an alert row the de-duplication reads (`a`: the alert table).
+fn row_cols(db: &Db, target: Target) -> String {
+    let (typ, entity) = columns(target);
+    format!(
+        "a.id AS id, a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
+         {dc} AS date_creation, a.donnees_contexte AS donnees_contexte",
+        dc = db.text("a.date_creation"),
+    )
+}
+
+/// ` AND a.<type> IN (…) [AND a.date_creation >= ?]` with its values: the check's rows.
+fn rows_filter(clock: &Clock, spec: &SeenSpec, plus: &str) -> (String, Vec<Val>) {
+    let (typ, _) = columns(spec.target);
+    let marks = vec!["?"; spec.types.len()].join(", ");
+    let mut sql = format!(" AND {plus}a.{typ} IN ({marks})");
+    let mut vals: Vec<Val> = spec.types.iter().map(|t| Val::Text(t.clone())).collect();
+    if let Some(since) = spec.since {
+        sql.push_str(" AND a.date_creation >= ?");
+        vals.push(Val::Text(crate::clock::format_datetime(
+            clock.local_day_start_utc(since),
+        )));
+    }
+    (sql, vals)
+}
+
+fn absorb_rows(clock: &Clock, spec: &SeenSpec, rows: Vec<ExistingRow>, seen: &mut Seen) {
+    for r in rows {
+        let created = r
+            .date_creation
+            .as_deref()
+            .and_then(crate::clock::parse_stored_datetime)
+            .map(|c| clock.local_date(c));
+        let ctx = r
+            .donnees_contexte
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .filter(serde_json::Value::is_object);
+        seen.absorb_row(
+            spec,
+            r.id,
+            &r.destinataire_id,
+            &r.entity_id,
+            &r.typ,
+            created,
+            ctx.as_ref(),
+        );
+    }
+}
+
+/// What was recorded for the entities of one page: the page's entities first, then the table
+/// through its entity index. The ordered join fixes that order (`STRAIGHT_JOIN`: MariaDB
+/// otherwise walks the type index and reads every recent row of the check for each page;
+/// `CROSS JOIN`: SQLite has no statistics), and the unary `+` keeps SQLite from walking the
+/// type or date index instead. Two statements.
+fn one_page(
+    db: &mut Db,
+    clock: &Clock,
+    spec: &SeenSpec,
+    scope: Scope,
+    seen: &mut Seen,
+) -> Result<()> {
     let join = db.ordered_join();
     let page = |col: &str| {
         format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join}")
     };
     let page_vals = || vec![Val::Int(scope.page.0), Val::Int(scope.page.1)];
-    let mut seen = Seen::default();
     if !spec.types.is_empty() {
-        let marks = vec!["?"; spec.types.len()].join(", ");
-        let (typ, entity) = match spec.target {
-            Target::Alerte => ("type_alerte", "projet_id"),
-            Target::NotificationEtape => ("type_notification", "etape_id"),
-        };
-        let mut vals = page_vals();
-        let mut sql = format!(
-            "SELECT a.id AS id, a.destinataire_id AS destinataire_id, a.{entity} AS entity_id, a.{typ} AS typ, \
-             {dc} AS date_creation, a.donnees_contexte AS donnees_contexte \
-             FROM {pg} {table} a ON a.{entity} = pg.id WHERE +a.{typ} IN ({marks})",
-            dc = db.text("a.date_creation"),
+        let (_, entity) = columns(spec.target);
+        let (filter, fvals) = rows_filter(clock, spec, "+");
+        let sql = format!(
+            "SELECT {cols} FROM {pg} {table} a ON a.{entity} = pg.id WHERE 1 = 1{filter}",
+            cols = row_cols(db, spec.target),
             pg = page(scope.rows_col),
             table = spec.target.table(),
         );
-        vals.extend(spec.types.iter().map(|t| Val::Text(t.clone())));
-        if let Some(since) = spec.since {
-            sql.push_str(" AND a.date_creation >= ?");
-            vals.push(Val::Text(crate::clock::format_datetime(
-                clock.local_day_start_utc(since),
-            )));
-        }
+        let mut vals = page_vals();
+        vals.extend(fvals);
         let rows: Vec<ExistingRow> = db
             .load(&sql, &vals)
             .with_context(|| format!("cannot read existing rows of {}", spec.target.table()))?;
-        for r in rows {
-            let created = r
-                .date_creation
-                .as_deref()
-                .and_then(crate::clock::parse_stored_datetime)
-                .map(|c| clock.local_date(c));
-            let ctx = r
-                .donnees_contexte
-                .as_deref()
-                .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-                .filter(serde_json::Value::is_object);
-            let Some(ctx) = ctx else {
-                // Decide from what can be read: recipient, project (or stage), type, day.
-                seen.unreadable
-                    .insert((r.destinataire_id, r.entity_id, r.typ, created));
-                seen.unreadable_ids.push(r.id);
-                continue;
-            };
-            let Some(ent) = (spec.entity)(&r.entity_id, &ctx) else {
-                continue;
-            };
-            for d in (spec.discriminators)(&r.typ, &ctx) {
-                seen.once
-                    .insert((r.destinataire_id.clone(), ent.clone(), r.typ.clone(), d));
-            }
-            if let Some(created) = created {
-                seen.daily.insert((r.destinataire_id, ent, r.typ, created));
-            }
-        }
+        absorb_rows(clock, spec, rows, seen);
     }
     let mut vals = page_vals();
     let mut sql = format!(
         "SELECT k.alert_key AS alert_key FROM {pg} sigov_alert_ledger k ON k.entity_id = pg.id \
          WHERE k.check_name = ?",
-        pg = page(scope.ledger_col)
+        pg = page(scope.ledger_col),
     );
     vals.push(spec.check.into());
     if let Some(since) = spec.since {
@@ -121,6 +161,113 @@ pub fn seen(db: &mut Db, clock: &Clock, spec: &SeenSpec, scope: Scope) -> Result
     let keys: Vec<KeyRow> = db
         .load(&sql, &vals)
         .context("cannot read the alert ledger")?;
-    seen.keys = keys.into_iter().map(|k| k.alert_key).collect();
-    Ok(seen)
+    for k in keys {
+        seen.add_key(&k.alert_key);
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct RowId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Day {
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    d: String,
+}
+
+/// What was recorded for the whole check since `spec.since`, in chunks of `chunk` rows (the
+/// page size) so that memory holds one chunk (and the fingerprints) whatever the history's
+/// size:
+/// - alert rows: their ids from the `(type, date_creation)` index (8 bytes each), then the
+///   rows by id, a chunk a statement;
+/// - ledger keys: the business days present from the `(check_name, business_date,
+///   alert_key)` index, then each day's keys in key order, a chunk a statement from the last
+///   key read.
+fn whole_check(
+    db: &mut Db,
+    clock: &Clock,
+    spec: &SeenSpec,
+    chunk: usize,
+    seen: &mut Seen,
+) -> Result<()> {
+    let Some(since) = spec.since else {
+        anyhow::bail!(
+            "{}: a whole-check read of what was recorded needs a look-back window",
+            spec.check
+        );
+    };
+    let table = spec.target.table();
+    if !spec.types.is_empty() {
+        let (filter, fvals) = rows_filter(clock, spec, "");
+        let ids: Vec<RowId> = db
+            .load(
+                &format!("SELECT a.id AS id FROM {table} a WHERE 1 = 1{filter} ORDER BY a.id"),
+                &fvals,
+            )
+            .with_context(|| format!("cannot read existing rows of {table}"))?;
+        let cols = row_cols(db, spec.target);
+        for part in ids.chunks(chunk) {
+            // Ids are integers read from the database: written into the statement, not bound.
+            let list = part
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            // By primary key alone (a type filter here could make MariaDB walk the type index
+            // again for each chunk); a row whose type changed since is left out here.
+            let rows: Vec<ExistingRow> = db
+                .load(
+                    &format!("SELECT {cols} FROM {table} a WHERE a.id IN ({list})"),
+                    &[],
+                )
+                .with_context(|| format!("cannot read existing rows of {table}"))?;
+            let rows = rows
+                .into_iter()
+                .filter(|r| spec.types.contains(&r.typ))
+                .collect();
+            absorb_rows(clock, spec, rows, seen);
+        }
+    }
+    let days: Vec<Day> = db
+        .load(
+            &format!(
+                "SELECT DISTINCT {d} AS d FROM sigov_alert_ledger k \
+                 WHERE k.check_name = ? AND k.business_date >= ?",
+                d = db.text("k.business_date")
+            ),
+            &[spec.check.into(), Val::Text(since.to_string())],
+        )
+        .context("cannot read the alert ledger")?;
+    for day in days {
+        let mut after = String::new();
+        loop {
+            let keys: Vec<KeyRow> = db
+                .load(
+                    &format!(
+                        "SELECT k.alert_key AS alert_key FROM sigov_alert_ledger k \
+                         WHERE k.check_name = ? AND k.business_date = ? AND k.alert_key > ? \
+                         ORDER BY k.alert_key LIMIT {chunk}"
+                    ),
+                    &[
+                        spec.check.into(),
+                        Val::Text(day.d.clone()),
+                        Val::Text(after.clone()),
+                    ],
+                )
+                .context("cannot read the alert ledger")?;
+            let full = keys.len() == chunk;
+            for k in &keys {
+                seen.add_key(&k.alert_key);
+            }
+            match keys.into_iter().last() {
+                Some(k) if full => after = k.alert_key,
+                _ => break,
+            }
+        }
+    }
+    Ok(())
 }

@@ -51,8 +51,10 @@ struct KeyRow {
 /// What a write produced.
 #[derive(Debug, Default)]
 pub struct Written {
-    /// Alerts recorded, with the id of their row.
-    pub alerts: Vec<(i64, NewAlert)>,
+    /// Alerts recorded, with the id of their row and its `date_creation` (UTC).
+    pub alerts: Vec<(i64, NewAlert, chrono::NaiveDateTime)>,
+    /// Keys of the superseded milestones recorded (set by the caller that has them).
+    pub superseded: Vec<String>,
 }
 
 /// Records `alerts` and `superseded` for run `run_id`; updates `counters`.
@@ -82,9 +84,11 @@ pub fn write(
             counters,
             |db, b| write_batch(db, clock, at, run_id, b),
         )?;
-        written.alerts.extend(ids.into_iter().zip(batch));
+        written
+            .alerts
+            .extend(ids.into_iter().zip(batch).map(|(id, a)| (id, a, at)));
     }
-    for (_, a) in &written.alerts {
+    for (_, a, _) in &written.alerts {
         counters.count_created(a, mail_decision(a));
     }
     let mut ignored = Counters::default();

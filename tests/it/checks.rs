@@ -512,3 +512,76 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     assert_eq!(results[0].1, results[1].1);
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+backend_test!(
+    rows_alone_or_ledger_alone_keep_a_rerun_quiet_in_small_chunks,
+    |t| {
+        let _ = &t;
+        // What was recorded is read for the whole check in chunks of the page size (alert rows by
+        // id, ledger keys by key within a day). Either half alone must hold every alert back:
+        // alert rows without ledger keys (Django wrote them before sigov), ledger keys without
+        // rows (the web application deleted them). Pages of 3 make many chunks of each.
+        // (Without the ledger the outbox goes too: its mails belong to ledger keys.)
+        let dir = std::env::temp_dir().join(format!("sigov-chunks-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let small = dir.join("small.toml");
+        std::fs::write(&small, "[check]\npage_size = 3\n").expect("config");
+        for keep in ["rows", "keys"] {
+            let demo = TestDb::demo(t.backend, 40);
+            let run_logged = || {
+                demo.sigov()
+                    .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+                    .env("SIGOV_CONFIG", small.to_str().expect("utf-8"))
+                    .args(["-vv", "--format", "json", "check", "all", "--no-mail"])
+                    .run()
+                    .ok()
+            };
+            let run = || run_logged().json();
+            let first = run();
+            let made: i64 = first["checks"]
+                .as_array()
+                .expect("checks")
+                .iter()
+                .map(|c| c["counters"]["created"].as_i64().unwrap_or(0))
+                .sum();
+            assert!(made > 20, "{made} alerts: too few to span chunks");
+            if keep == "rows" {
+                demo.exec("DELETE FROM sigov_outbox");
+                demo.exec("DELETE FROM sigov_alert_ledger");
+            } else {
+                demo.exec("DELETE FROM core_alerteprojet");
+                demo.exec("DELETE FROM core_notificationetape");
+            }
+            let again = run_logged();
+            if keep == "keys" {
+                // With no rows left, what a check holds is its ledger keys, every one of them.
+                let mut held = 0;
+                for line in again.stderr.lines() {
+                    let Some((check, rest)) =
+                        line.split_once("] ").and_then(|(_, l)| l.split_once(": "))
+                    else {
+                        continue;
+                    };
+                    let Some(n) = rest.strip_suffix(" recorded entries held for the check") else {
+                        continue;
+                    };
+                    let keys = demo.count(&format!(
+                        "SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE check_name = '{check}'"
+                    ));
+                    assert_eq!(n.parse::<i64>().ok(), Some(keys), "{line}");
+                    held += 1;
+                }
+                assert!(held >= 4, "{}", again.stderr);
+            }
+            for c in again.json()["checks"].as_array().expect("checks") {
+                // Budget thresholds are once per planned budget, which only their ledger key
+                // carries (budget::rule::seen_spec): rows alone cannot hold them back.
+                if keep == "rows" && c["check"] == "budget" {
+                    continue;
+                }
+                assert_eq!(c["counters"]["created"], 0, "kept only {keep}: {c:#}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);

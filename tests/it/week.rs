@@ -281,7 +281,7 @@ backend_test!(
                 sigov::store::write(&mut db, &clock, None, alerts, Vec::new(), &mut counters)
                     .expect("write");
             assert_eq!(written.alerts.len(), sigov::store::BATCH + 7);
-            for (id, a) in &written.alerts {
+            for (id, a, _) in &written.alerts {
                 let titre = t.count(&format!(
                     "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE id = {id} AND titre = '{}'",
                     a.titre

@@ -439,7 +439,7 @@ mod tests {
         assert_eq!(d.superseded.len(), 2, "the 75 % alert is passed over");
         let mut seen = Seen::default();
         for k in d.alerts.iter().map(|a| a.key.clone()) {
-            seen.keys.insert(k);
+            seen.add_key(&k);
         }
         assert!(evaluate([cand(1_000_000, 960_000)], &rules, today(), &seen)
             .alerts

@@ -303,12 +303,12 @@ mod tests {
         );
         let mut seen = Seen::default();
         for a in &d.alerts {
-            seen.once.insert((
-                a.recipient_id.clone(),
-                format!("p1/{}", hyphenate(&a.entity_id)),
-                a.alert_type.clone(),
-                String::new(),
-            ));
+            seen.add_once(
+                &a.recipient_id,
+                &format!("p1/{}", hyphenate(&a.entity_id)),
+                &a.alert_type,
+                "",
+            );
         }
         let d = evaluate(
             [cand("2020-01-01", "2021-01-01")],

@@ -347,13 +347,11 @@ mod tests {
     fn daily_dedup_against_seen_rows() {
         let rules = Rules::reference(chrono_tz::Europe::Paris);
         let mut seen = Seen::default();
-        seen.daily
-            .insert(("admin".into(), "p1".into(), OVERDUE.into(), today()));
+        seen.add_daily("admin", "p1", OVERDUE, today());
         let d = evaluate([cand("2026-11-20")], &rules, today(), &seen);
         assert_eq!(d.alerts.len(), 1);
         assert_eq!(d.counters.duplicates, 1);
-        seen.daily
-            .insert(("r1".into(), "p1".into(), OVERDUE.into(), today()));
+        seen.add_daily("r1", "p1", OVERDUE, today());
         let d = evaluate([cand("2026-11-20")], &rules, today(), &seen);
         assert_eq!(d.alerts.len(), 0);
         assert_eq!(d.counters.ignored_entities, 1);
@@ -411,7 +409,7 @@ mod tests {
         )
         .alerts
         {
-            seen.keys.insert(a.key);
+            seen.add_key(&a.key);
         }
         assert!(
             evaluate([cand("2026-11-29")], &recommended(), today(), &seen)
@@ -428,8 +426,7 @@ mod tests {
         rules.repeat_every_days = 3;
         let mut seen = Seen::default();
         let two_days_ago = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        seen.keys
-            .insert(format!("deadlines:{OVERDUE}:p1:admin:{two_days_ago}"));
+        seen.add_key(&format!("deadlines:{OVERDUE}:p1:admin:{two_days_ago}"));
         let d = evaluate([cand("2026-11-01")], &rules, today(), &seen);
         assert_eq!(
             d.alerts.len(),

@@ -230,18 +230,18 @@ mod tests {
     fn once_per_milestone_and_due_date() {
         let first = evaluate([cand("2026-11-23")], &rules(), today(), &Seen::default());
         let mut seen = Seen::default();
-        seen.keys.insert(first.alerts[0].key.clone());
+        seen.add_key(&first.alerts[0].key);
         let again = evaluate([cand("2026-11-23")], &rules(), today(), &seen);
         assert!(again.alerts.is_empty());
         assert_eq!(again.counters.duplicates, 1);
         // A row written without a ledger key (another host's, restored) is read by its context.
         let mut seen = Seen::default();
-        seen.once.insert((
-            "dev".into(),
-            "p1/01234567-89ab-cdef-0123-456789abcdef".into(),
-            TYPE.into(),
-            "J1:due=2026-11-23".into(),
-        ));
+        seen.add_once(
+            "dev",
+            "p1/01234567-89ab-cdef-0123-456789abcdef",
+            TYPE,
+            "J1:due=2026-11-23",
+        );
         assert!(evaluate([cand("2026-11-23")], &rules(), today(), &seen)
             .alerts
             .is_empty());
