@@ -585,3 +585,38 @@ backend_test!(
         let _ = std::fs::remove_dir_all(&dir);
     }
 );
+
+backend_test!(
+    the_task_total_counts_open_tasks_whether_or_not_any_is_overdue,
+    |t| {
+        let _ = &t;
+        // The candidates counter of the task checks is the reference's count of open tasks (due
+        // or not), read from the candidate scan; with no overdue task it is counted apart.
+        let demo = TestDb::demo(t.backend, 40);
+        let open = |table: &str, statuses: &str| {
+            demo.count(&format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE statut IN ({statuses}) AND date_fin IS NOT NULL"
+        ))
+        };
+        let stage_open = "'A_FAIRE', 'EN_COURS', 'BLOQUEE'";
+        let stage = open("core_tacheetape", stage_open);
+        let overdue = demo.count(&format!(
+        "SELECT COUNT(*) AS n FROM core_tacheetape WHERE statut IN ({stage_open}) AND date_fin < '2026-11-22'"
+    ));
+        assert!(overdue > 0 && overdue < stage, "{overdue} of {stage}");
+        let r = demo.check_ok("tasks", "reference");
+        assert_eq!(r["counters"]["candidates"], stage, "{r:#}");
+        let module = demo.count(
+        "SELECT COUNT(*) AS n FROM core_tachemodule WHERE statut IN ('A_FAIRE', 'EN_COURS', 'EN_PAUSE') AND date_fin IS NOT NULL",
+    );
+        assert!(module > 0);
+        let r = demo.check_ok("tasks", "recommended");
+        assert_eq!(r["counters"]["candidates"], stage + module, "{r:#}");
+        // Nothing overdue any more: the same total.
+        demo.exec("UPDATE core_tacheetape SET date_fin = '2027-06-30', date_debut = '2027-01-01' WHERE date_fin IS NOT NULL");
+        demo.exec("UPDATE core_tachemodule SET date_fin = '2027-06-30', date_debut = '2027-01-01' WHERE date_fin IS NOT NULL");
+        let r = demo.check_ok("tasks", "recommended");
+        assert_eq!(r["counters"]["created"], 0, "{r:#}");
+        assert_eq!(r["counters"]["candidates"], stage + module, "{r:#}");
+    }
+);

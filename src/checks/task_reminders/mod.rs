@@ -28,10 +28,11 @@ impl Check for TaskReminders {
     fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
         let (rules, today) = (run.rules(), run.today());
         let window = rule::window(rules, today);
-        let total = super::tasks::query::task_total(db, true)?;
         let spec = rule::seen_spec(rules, today);
+        let mut total = 0;
         for kind in super::tasks::query::TaskKind::checked(true) {
-            let pager = query::candidates(db, *kind, window, run.page_size())?;
+            let (pager, open) = query::candidates(db, *kind, window, run.page_size())?;
+            total += open;
             let cols = ("projet_id", "tache_id");
             run.pages(
                 db,

@@ -8,17 +8,17 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 /// Open tasks of `kind` due from `window.0` to `window.1` (inclusive): today up to the largest
-/// reminder.
+/// reminder; and the count of open tasks of `kind`.
 pub fn candidates(
     db: &mut Db,
     kind: TaskKind,
     window: (NaiveDate, NaiveDate),
     size: u32,
-) -> Result<Pager> {
+) -> Result<(Pager, i64)> {
     select(
         db,
         kind,
-        "t.date_fin >= ? AND t.date_fin <= ?",
+        "o.date_fin >= ? AND o.date_fin <= ?",
         &[
             Val::Text(window.0.to_string()),
             Val::Text(window.1.to_string()),

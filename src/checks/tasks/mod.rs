@@ -38,10 +38,11 @@ impl Check for Tasks {
 
     fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
         let (rules, today) = (run.rules(), run.today());
-        let total = query::task_total(db, rules.module_tasks)?;
         let spec = rule::seen_spec(rules, today);
+        let mut total = 0;
         for kind in query::TaskKind::checked(rules.module_tasks) {
-            let pager = query::task_candidates(db, today, *kind, run.page_size())?;
+            let (pager, open) = query::task_candidates(db, today, *kind, run.page_size())?;
+            total += open;
             let cols = ("projet_id", "tache_id");
             run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
                 rule::evaluate(c, rules, today, seen)

@@ -53,20 +53,20 @@ impl TaskKind {
         }
     }
 
-    /// (tables with the project as `p`, module name, open filter). The task table leads
-    /// (`j`: [`Db::ordered_join`]): its open, due rows are read in one scan and their stage
-    /// (module) and project by primary key.
+    /// (joins from the task `t` to its project `p`, module name, open filter on alias `x`).
+    /// `j`: [`Db::ordered_join`], so that each task's stage (module) and project are read by
+    /// primary key.
     fn parts(self, j: &str) -> (String, &'static str, String) {
         match self {
             TaskKind::Stage => (
-                format!("core_tacheetape t {j} core_etapeprojet e ON e.id = t.etape_id {j} core_projet p ON p.id = e.projet_id"),
+                format!("{j} core_etapeprojet e ON e.id = t.etape_id {j} core_projet p ON p.id = e.projet_id"),
                 "NULL",
-                format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(STAGE_TASK_OPEN)),
+                format!("x.statut IN ({}) AND x.date_fin IS NOT NULL", in_list(STAGE_TASK_OPEN)),
             ),
             TaskKind::Module => (
-                format!("core_tachemodule t {j} core_moduleprojet m ON m.id = t.module_id {j} core_projet p ON p.id = m.projet_id"),
+                format!("{j} core_moduleprojet m ON m.id = t.module_id {j} core_projet p ON p.id = m.projet_id"),
                 "m.nom",
-                format!("t.statut IN ({}) AND t.date_fin IS NOT NULL", in_list(MODULE_TASK_OPEN)),
+                format!("x.statut IN ({}) AND x.date_fin IS NOT NULL", in_list(MODULE_TASK_OPEN)),
             ),
         }
     }
@@ -79,56 +79,82 @@ impl TaskKind {
     }
 }
 
-/// The reference's count of open tasks (stage tasks; module tasks too when `modules`).
-pub fn task_total(db: &mut Db, modules: bool) -> Result<i64> {
-    let mut total = 0;
-    for kind in TaskKind::checked(modules) {
-        let (_, _, open) = kind.parts("JOIN");
-        total += db
-            .count(
-                &format!("SELECT COUNT(*) AS n FROM {} t WHERE {open}", kind.table()),
-                &[],
-            )
-            .context("cannot count open tasks")?;
-    }
-    Ok(total)
+/// The reference's count of open tasks of `kind`, when no candidate carried it (see
+/// [`select`]).
+fn open_tasks(db: &mut Db, kind: TaskKind) -> Result<i64> {
+    let (_, _, open) = kind.parts("JOIN");
+    db.count(
+        &format!("SELECT COUNT(*) AS n FROM {} x WHERE {open}", kind.table()),
+        &[],
+    )
+    .context("cannot count open tasks")
 }
 
-/// Open tasks of `kind` past their due date, whatever the project's status (the rule decides).
-pub fn task_candidates(db: &mut Db, today: NaiveDate, kind: TaskKind, size: u32) -> Result<Pager> {
+/// Open tasks of `kind` past their due date, whatever the project's status (the rule decides),
+/// and the count of open tasks of `kind` (the reference's total; see [`select`]).
+pub fn task_candidates(
+    db: &mut Db,
+    today: NaiveDate,
+    kind: TaskKind,
+    size: u32,
+) -> Result<(Pager, i64)> {
     select(
         db,
         kind,
-        "t.date_fin < ?",
+        "o.date_fin < ?",
         &[Val::Text(today.to_string())],
         size,
     )
 }
 
-/// Open tasks of `kind` whose due date meets `due` (a condition on `t.date_fin` with `vals`),
-/// with their project and assignee, materialized for paging in creation order (newest first).
-pub fn select(db: &mut Db, kind: TaskKind, due: &str, vals: &[Val], size: u32) -> Result<Pager> {
-    let (from, module, open) = kind.parts(db.ordered_join());
+/// Open tasks of `kind` whose due date meets `due` (a condition on `o.date_fin` with `vals`),
+/// with their project and assignee, materialized for paging in creation order (newest first);
+/// and the count of open tasks of `kind`. One scan of the task table gives both: a narrow
+/// derived table of the open tasks (id, due date, their count) is read first, and only the
+/// tasks `due` keeps are read whole, by primary key, with their stage (module), project and
+/// assignee. With no candidate to carry the count, it is counted apart.
+pub fn select(
+    db: &mut Db,
+    kind: TaskKind,
+    due: &str,
+    vals: &[Val],
+    size: u32,
+) -> Result<(Pager, i64)> {
+    let j = db.ordered_join();
+    let (joins, module, open) = kind.parts(j);
     let cols = format!(
         "{proj}, {tid} AS tache_id, {module} AS module_nom, t.nom AS nom, {df} AS date_fin, \
-         t.responsable_id AS assignee_id, {pc}",
+         t.responsable_id AS assignee_id, {pc}, o.open_total AS open_total",
         proj = source::project_cols(),
         tid = db.text("t.id"),
         df = db.text("t.date_fin"),
         pc = source::person_cols(db, "u"),
     );
-    source::materialize(
+    let pager = source::materialize(
         db,
         &cols,
         &format!(
-            "FROM {from} LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+            "FROM (SELECT x.id AS id, x.date_fin AS date_fin, COUNT(*) OVER () AS open_total \
+             FROM {table} x WHERE {open}) o {j} {table} t ON t.id = o.id {joins} \
+             LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
              LEFT JOIN core_utilisateur u ON u.id = t.responsable_id \
-             WHERE {open} AND {due}"
+             WHERE {due}",
+            table = kind.table(),
         ),
         "t.date_creation DESC, t.id",
         vals,
         size,
-    )
+    )?;
+    let open_total = if pager.rows > 0 {
+        db.count(
+            &format!("SELECT MAX(open_total) AS n FROM {}", source::CAND),
+            &[],
+        )
+        .context("cannot count open tasks")?
+    } else {
+        open_tasks(db, kind)?
+    };
+    Ok((pager, open_total))
 }
 
 /// One page of task candidates with their project's active team (shared by the tasks of one
