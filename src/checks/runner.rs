@@ -192,6 +192,7 @@ pub fn run(
 #[derive(Debug, Default)]
 pub struct Shared {
     probes: source::integrity::Memo,
+    teams: source::TeamCache,
 }
 
 /// [`run`], with what the run's earlier checks read.
@@ -383,8 +384,14 @@ fn execute(
         lines: Vec::new(),
         unreadable: Default::default(),
         held: None,
+        teams: &mut shared.teams,
     };
     let total = check.execute(db, &mut run)?;
+    log::debug!(
+        "{name}: {} project teams held, {} team read(s) this run",
+        run.teams.len(),
+        run.teams.reads
+    );
     source::drop_candidates(db)?;
     run.counters.absorb(lost);
     run.counters.candidates = total.max(0) as u64;
@@ -401,6 +408,9 @@ fn execute(
 /// ledger's entity are both the project.
 pub const PROJECTS: (&str, &str) = ("projet_id", "projet_id");
 
+/// Reads one page of a check's candidates (`(after, upto)` row numbers), with the run's teams.
+pub type PageLoader<C> = fn(&mut Db, (i64, i64), &mut source::TeamCache) -> Result<Vec<C>>;
+
 /// One run of a check as its `execute` sees it: the settings and the day, and the page loop
 /// that de-duplicates, evaluates, writes and counts.
 pub struct Run<'a> {
@@ -416,6 +426,8 @@ pub struct Run<'a> {
     unreadable: std::collections::HashSet<i64>,
     /// What was recorded for the whole check, once read (see [`Run::pages`]).
     held: Option<Seen>,
+    /// The run's project teams (shared by the checks of `check all`).
+    teams: &'a mut source::TeamCache,
 }
 
 impl<'a> Run<'a> {
@@ -450,7 +462,7 @@ impl<'a> Run<'a> {
         mut pager: source::Pager,
         spec: &SeenSpec,
         (rows_col, ledger_col): (&'static str, &'static str),
-        load: fn(&mut Db, (i64, i64)) -> Result<Vec<C>>,
+        load: PageLoader<C>,
         eval: impl Fn(Vec<C>, &Seen) -> Decisions,
     ) -> Result<()> {
         let bar = crate::progress::bar(pager.rows.max(0) as u64, self.check);
@@ -481,7 +493,7 @@ impl<'a> Run<'a> {
             );
         }
         while let Some(page) = pager.next_page() {
-            let cands = load(db, page)?;
+            let cands = load(db, page, self.teams)?;
             let mut page_seen = Seen::default();
             if !whole {
                 let scope = source::Scope {

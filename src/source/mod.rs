@@ -4,18 +4,19 @@
 pub mod integrity;
 pub mod pager;
 pub mod seen;
+pub mod teams;
 
 pub use integrity::{Finding, Probe};
-pub use pager::{drop_candidates, materialize, page_rows, page_teams, Pager, Scope, CAND};
+pub use pager::{drop_candidates, materialize, page_rows, Pager, Scope, CAND};
 pub use seen::seen;
+pub use teams::{Team, TeamCache};
 
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::{Db, Val};
-use crate::rules::{responsable, statut_label, Person, ProjectInfo};
+use crate::db::Db;
+use crate::rules::{statut_label, Person, ProjectInfo};
 use anyhow::{anyhow, Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
-use std::collections::HashMap;
 
 /// The domain tables every check needs; a clear error names the first one missing, and tells a
 /// table that cannot be read (a missing SELECT grant: MySQL hides such tables from
@@ -142,53 +143,6 @@ impl OptPerson {
             _ => None,
         }
     }
-}
-
-#[derive(QueryableByName)]
-struct MemberRow {
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
-    projet_id: String,
-    #[diesel(sql_type = BigInt)]
-    resp: i64,
-    #[diesel(embed)]
-    person: OptPerson,
-}
-
-pub type Teams = HashMap<String, Vec<(bool, Person)>>;
-
-/// Active affectations (`date_fin IS NULL`) of the projects that `projects` (a SELECT of
-/// distinct project ids named `id`) returns, in affectation-id order; only the responsables
-/// when `only_resp`. One statement; the projects are a derived table joined once and read
-/// first (MariaDB plans `IN (subquery)` over the task table three times slower, and a plain
-/// join from the assignments).
-pub fn teams(db: &mut Db, projects: &str, vals: &[Val], only_resp: bool) -> Result<Teams> {
-    let sql = format!(
-        "SELECT a.projet_id AS projet_id, {resp} AS resp, {pc} \
-         FROM ({projects}) x {j} core_affectation a ON a.projet_id = x.id \
-         {j} core_utilisateur u ON u.id = a.utilisateur_id WHERE a.date_fin IS NULL {only} \
-         ORDER BY a.projet_id, a.id",
-        resp = db.flag("a.est_responsable_principal"),
-        pc = person_cols(db, "u"),
-        j = db.ordered_join(),
-        only = if only_resp {
-            "AND a.est_responsable_principal <> 0"
-        } else {
-            ""
-        },
-    );
-    let rows: Vec<MemberRow> = db.load(&sql, vals).context("cannot read project teams")?;
-    let mut teams: Teams = HashMap::new();
-    for m in rows {
-        if let Some(p) = m.person.person() {
-            teams.entry(m.projet_id).or_default().push((m.resp != 0, p));
-        }
-    }
-    Ok(teams)
-}
-
-/// The responsable principal of a project from a responsables-only team map.
-pub fn first(teams: &Teams, projet: &str) -> Option<Person> {
-    teams.get(projet).and_then(|t| responsable(t)).cloned()
 }
 
 /// The id of the `EN_COURS` project status: without it no project can be checked.

@@ -2,7 +2,6 @@
 //! snapshot, numbered in the check's order), then read page by page, so a run holds one page
 //! whatever the data size.
 
-use super::Teams;
 use crate::db::{Db, Val};
 use anyhow::{Context, Result};
 
@@ -92,14 +91,4 @@ pub fn page_rows<R: crate::db::LoadRow>(
         &[Val::Int(page.0), Val::Int(page.1)],
     )
     .with_context(|| format!("cannot read {what}"))
-}
-
-/// The active teams of the projects of one page (see [`teams`]).
-pub fn page_teams(db: &mut Db, page: (i64, i64), only_resp: bool) -> Result<Teams> {
-    super::teams(
-        db,
-        &format!("SELECT DISTINCT projet_id AS id FROM {CAND} WHERE n > ? AND n <= ?"),
-        &[Val::Int(page.0), Val::Int(page.1)],
-        only_resp,
-    )
 }

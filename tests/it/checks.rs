@@ -620,3 +620,62 @@ backend_test!(
         assert_eq!(r["counters"]["candidates"], stage + module, "{r:#}");
     }
 );
+
+backend_test!(
+    the_run_team_cache_reads_each_team_once_and_stays_bounded,
+    |t| {
+        use sigov::source::TeamCache;
+        // The checks of one run share a cache of project teams: a project's team is read once,
+        // whatever the pages and checks that need it; a full cache starts again from the page at
+        // hand and still answers every project of it as the database would.
+        let demo = TestDb::demo(t.backend, 40);
+        let mut db = demo.db();
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+        }
+        let ids: Vec<String> = db
+            .load::<Id>("SELECT id FROM core_projet ORDER BY id", &[])
+            .expect("projects")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert!(ids.len() >= 40);
+        let mut all = TeamCache::default();
+        all.load(&mut db, ids.iter().map(String::as_str))
+            .expect("teams");
+        assert_eq!(all.reads, 1);
+        all.load(&mut db, ids.iter().rev().map(String::as_str))
+            .expect("teams again");
+        assert_eq!(all.reads, 1, "held teams are not read again");
+        let mut members = 0;
+        for id in &ids {
+            let team = all.team(&db, id);
+            let active = demo.count(&format!(
+            "SELECT COUNT(*) AS n FROM core_affectation a JOIN core_utilisateur u ON u.id = a.utilisateur_id \
+             WHERE a.date_fin IS NULL AND a.projet_id = '{id}'"
+        ));
+            assert_eq!(team.len() as i64, active, "project {id}");
+            let responsables = team.iter().filter(|(r, _)| *r).count();
+            assert_eq!(
+                all.responsable(&db, id).is_some(),
+                responsables > 0,
+                "project {id}"
+            );
+            members += team.len();
+        }
+        assert!(members > 40, "{members} members");
+        let mut small = TeamCache::with_capacity(5);
+        for page in ids.chunks(4) {
+            small
+                .load(&mut db, page.iter().map(String::as_str))
+                .expect("page teams");
+            assert!(small.len() <= 5, "{} projects held", small.len());
+            for id in page {
+                assert_eq!(small.team(&db, id), all.team(&db, id), "project {id}");
+            }
+        }
+        assert_eq!(small.reads as usize, ids.len().div_ceil(4));
+    }
+);

@@ -3,7 +3,7 @@
 use super::rule::Candidate;
 use crate::db::text::Lossy;
 use crate::db::{Db, Val};
-use crate::source::{self, OptPerson, Pager, Probe, ProjectCols};
+use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
@@ -89,14 +89,14 @@ pub fn budget_candidates(
     })
 }
 
-/// One page of budget candidates with the project's createur and responsable. Two statements.
-pub fn budget_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<Candidate>> {
+/// One page of budget candidates with the project's createur and responsable (the run's [`TeamCache`]).
+pub fn budget_page(db: &mut Db, page: (i64, i64), teams: &mut TeamCache) -> Result<Vec<Candidate>> {
     let rows: Vec<BudgetRow> = source::page_rows(db, page, "budget candidates")?;
-    let teams = source::page_teams(db, page, true)?;
+    teams.load(db, rows.iter().map(|r| r.proj.projet_id.as_str()))?;
     Ok(rows
         .into_iter()
         .map(|r| Candidate {
-            responsable: source::first(&teams, &r.proj.projet_id),
+            responsable: teams.responsable(db, &r.proj.projet_id),
             projet: r.proj.info(),
             devise: r.devise,
             budget_cents: r.budget_cents,

@@ -4,7 +4,7 @@ use super::rule::Candidate;
 use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Val};
 use crate::rules::Person;
-use crate::source::{self, Pager, Probe, ProjectCols};
+use crate::source::{self, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -119,14 +119,18 @@ pub fn contract_candidates(
     })
 }
 
-/// One page of contract candidates with the project's responsable. Two statements.
-pub fn contract_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<Candidate>> {
+/// One page of contract candidates with the project's responsable (the run's [`TeamCache`]).
+pub fn contract_page(
+    db: &mut Db,
+    page: (i64, i64),
+    teams: &mut TeamCache,
+) -> Result<Vec<Candidate>> {
     let rows: Vec<ContractRow> = source::page_rows(db, page, "contract candidates")?;
-    let teams = source::page_teams(db, page, true)?;
+    teams.load(db, rows.iter().map(|r| r.proj.projet_id.as_str()))?;
     Ok(rows
         .into_iter()
         .map(|r| Candidate {
-            responsable: source::first(&teams, &r.proj.projet_id),
+            responsable: teams.responsable(db, &r.proj.projet_id),
             projet: r.proj.info(),
             contrat_id: r.contrat_id,
             type_garantie: r.type_garantie,

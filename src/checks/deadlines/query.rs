@@ -3,7 +3,7 @@
 use super::rule::Candidate;
 use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Val};
-use crate::source::{self, OptPerson, Pager, Probe, ProjectCols};
+use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use diesel::sql_types::{Nullable, Text};
@@ -54,14 +54,19 @@ pub fn deadline_candidates(
     Ok((total, pager))
 }
 
-/// One page of deadline candidates with their createur and active team. Two statements.
-pub fn deadline_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<Candidate>> {
+/// One page of deadline candidates with their createur and active team (the run's
+/// [`TeamCache`]).
+pub fn deadline_page(
+    db: &mut Db,
+    page: (i64, i64),
+    teams: &mut TeamCache,
+) -> Result<Vec<Candidate>> {
     let rows: Vec<DeadlineRow> = source::page_rows(db, page, "deadline candidates")?;
-    let mut teams = source::page_teams(db, page, false)?;
+    teams.load(db, rows.iter().map(|r| r.proj.projet_id.as_str()))?;
     Ok(rows
         .into_iter()
         .map(|r| Candidate {
-            team: teams.remove(&r.proj.projet_id).unwrap_or_default(),
+            team: teams.team(db, &r.proj.projet_id).to_vec(),
             projet: r.proj.info(),
             date_fin: r.date_fin.unwrap_or_default(),
             createur_id: r.createur_id,

@@ -3,7 +3,7 @@
 use super::rule::Candidate;
 use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Val};
-use crate::source::{self, OptPerson, Pager, Probe, ProjectCols};
+use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -61,14 +61,14 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate, size: u32) -> Result<(i64
     Ok((total, pager))
 }
 
-/// One page of stage candidates with the project's createur and responsable. Two statements.
-pub fn stage_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<Candidate>> {
+/// One page of stage candidates with the project's createur and responsable (the run's [`TeamCache`]).
+pub fn stage_page(db: &mut Db, page: (i64, i64), teams: &mut TeamCache) -> Result<Vec<Candidate>> {
     let rows: Vec<StageRow> = source::page_rows(db, page, "stage candidates")?;
-    let teams = source::page_teams(db, page, true)?;
+    teams.load(db, rows.iter().map(|r| r.proj.projet_id.as_str()))?;
     Ok(rows
         .into_iter()
         .map(|r| Candidate {
-            responsable: source::first(&teams, &r.proj.projet_id),
+            responsable: teams.responsable(db, &r.proj.projet_id),
             projet: r.proj.info(),
             etape_id: r.etape_id,
             ordre: r.ordre,

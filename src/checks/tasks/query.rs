@@ -3,13 +3,11 @@
 use super::rule::{Candidate, MODULE_TASK_OPEN, STAGE_TASK_OPEN};
 use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Val};
-use crate::rules::Person;
-use crate::source::{self, OptPerson, Pager, Probe, ProjectCols};
+use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use diesel::sql_types::{Nullable, Text};
 use diesel::QueryableByName;
-use std::collections::HashMap;
 
 #[derive(QueryableByName)]
 struct TaskRow {
@@ -158,20 +156,15 @@ pub fn select(
 }
 
 /// One page of task candidates with their project's active team (shared by the tasks of one
-/// project). Two statements.
-pub fn task_page(db: &mut Db, page: (i64, i64)) -> Result<Vec<Candidate>> {
+/// project, and with the run's other checks: [`TeamCache`]). One statement, and one for the
+/// teams not yet read.
+pub fn task_page(db: &mut Db, page: (i64, i64), teams: &mut TeamCache) -> Result<Vec<Candidate>> {
     let rows: Vec<TaskRow> = source::page_rows(db, page, "task candidates")?;
-    let mut teams = source::page_teams(db, page, false)?;
-    let mut shared: HashMap<String, std::rc::Rc<Vec<(bool, Person)>>> = HashMap::new();
+    teams.load(db, rows.iter().map(|r| r.proj.projet_id.as_str()))?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let team = shared
-                .entry(r.proj.projet_id.clone())
-                .or_insert_with(|| {
-                    std::rc::Rc::new(teams.remove(&r.proj.projet_id).unwrap_or_default())
-                })
-                .clone();
+            let team = teams.team(db, &r.proj.projet_id);
             Candidate {
                 projet: r.proj.info(),
                 projet_statut: r.proj.projet_statut,

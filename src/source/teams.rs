@@ -1,0 +1,180 @@
+//! Project teams, read once per run: a cache of active teams by project that the checks of one
+//! run share (`check all` reads a project's team once for its five checks), filled a page at a
+//! time with only the projects it does not hold yet, and bounded in size.
+
+use super::OptPerson;
+use crate::db::text::Lossy;
+use crate::db::{Backend, Db, Val};
+use crate::rules::Person;
+use anyhow::{Context, Result};
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// A project's active team: (responsable principal?, member), in affectation-id order.
+pub type Team = Rc<Vec<(bool, Person)>>;
+
+/// Projects whose teams the cache holds at most. About 3.5 active members a project and some
+/// 230 bytes a member: under 10 MB whatever the database's size. Past it, the cache starts
+/// again from the page at hand.
+pub const CACHE_PROJECTS: usize = 10_000;
+
+/// Projects per team read (bound values per statement).
+const READ_PROJECTS: usize = 1_000;
+
+#[derive(QueryableByName)]
+struct MemberRow {
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    projet_id: String,
+    #[diesel(sql_type = BigInt)]
+    resp: i64,
+    #[diesel(embed)]
+    person: OptPerson,
+}
+
+/// Active teams (`date_fin IS NULL`) by project, read on demand and kept for the run.
+#[derive(Debug)]
+pub struct TeamCache {
+    teams: HashMap<String, Team>,
+    cap: usize,
+    empty: Team,
+    /// Every project's team is held: the database had no more projects than the cache holds,
+    /// so the first load read all active teams in one statement (`None`: not decided yet).
+    complete: Option<bool>,
+    /// Statements sent to read teams (for tests and the debug log).
+    pub reads: u64,
+}
+
+impl Default for TeamCache {
+    fn default() -> Self {
+        TeamCache::with_capacity(CACHE_PROJECTS)
+    }
+}
+
+impl TeamCache {
+    /// A cache of at most `cap` projects' teams.
+    pub fn with_capacity(cap: usize) -> TeamCache {
+        TeamCache {
+            teams: HashMap::new(),
+            cap: cap.max(1),
+            empty: Rc::new(Vec::new()),
+            complete: None,
+            reads: 0,
+        }
+    }
+
+    /// Projects held (with at least one active member, once every team is held).
+    pub fn len(&self) -> usize {
+        self.teams.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.teams.is_empty()
+    }
+
+    /// The key of a project id as the database compares ids: MySQL's `utf8mb4_unicode_ci`
+    /// ignores case and trailing spaces (an affectation may spell its project's id so),
+    /// SQLite compares bytes.
+    fn key(backend: Backend, id: &str) -> String {
+        match backend {
+            Backend::Sqlite => id.to_owned(),
+            _ => id.trim_end_matches(' ').to_lowercase(),
+        }
+    }
+
+    /// Makes sure the teams of `projects` are held. The first time, when the database has no
+    /// more projects than the cache holds, every active team is read in one statement (a scan
+    /// of the affectations costs less than thousands of lookups by project) and nothing is
+    /// read again. Otherwise the teams it does not hold are read, one statement per
+    /// [`READ_PROJECTS`] projects (none when it holds them all).
+    pub fn load<'p>(
+        &mut self,
+        db: &mut Db,
+        projects: impl IntoIterator<Item = &'p str>,
+    ) -> Result<()> {
+        let backend = db.backend();
+        if self.complete.is_none() {
+            let n = db
+                .count("SELECT COUNT(*) AS n FROM core_projet", &[])
+                .context("cannot count projects")?;
+            let complete = usize::try_from(n).is_ok_and(|n| n <= self.cap);
+            if complete {
+                self.read(db, "", &[])?;
+            }
+            self.complete = Some(complete);
+        }
+        if self.complete == Some(true) {
+            return Ok(());
+        }
+        let mut missing: Vec<&str> = Vec::new();
+        let mut asked = HashSet::new();
+        let mut page = Vec::new();
+        for p in projects {
+            let k = Self::key(backend, p);
+            if asked.insert(k.clone()) {
+                page.push(p);
+                if !self.teams.contains_key(&k) {
+                    missing.push(p);
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.teams.len() + missing.len() > self.cap {
+            // Full: start again from this page's projects.
+            self.teams.clear();
+            missing = page;
+        }
+        for part in missing.chunks(READ_PROJECTS) {
+            // Projects without an active member are held too (as empty teams).
+            for p in part {
+                self.teams.insert(Self::key(backend, p), self.empty.clone());
+            }
+            let marks = vec!["?"; part.len()].join(", ");
+            let vals: Vec<Val> = part.iter().map(|p| Val::Text((*p).to_owned())).collect();
+            self.read(db, &format!("AND a.projet_id IN ({marks})"), &vals)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the active teams that `filter` (on the affectations `a`) keeps, and holds them.
+    fn read(&mut self, db: &mut Db, filter: &str, vals: &[Val]) -> Result<()> {
+        let sql = format!(
+            "SELECT a.projet_id AS projet_id, {resp} AS resp, {pc} \
+             FROM core_affectation a {j} core_utilisateur u ON u.id = a.utilisateur_id \
+             WHERE a.date_fin IS NULL {filter} ORDER BY a.projet_id, a.id",
+            resp = db.flag("a.est_responsable_principal"),
+            pc = super::person_cols(db, "u"),
+            j = db.ordered_join(),
+        );
+        let rows: Vec<MemberRow> = db.load(&sql, vals).context("cannot read project teams")?;
+        self.reads += 1;
+        let backend = db.backend();
+        let mut read: HashMap<String, Vec<(bool, Person)>> = HashMap::new();
+        for m in rows {
+            if let Some(p) = m.person.person() {
+                read.entry(Self::key(backend, &m.projet_id))
+                    .or_default()
+                    .push((m.resp != 0, p));
+            }
+        }
+        self.teams
+            .extend(read.into_iter().map(|(k, team)| (k, Rc::new(team))));
+        Ok(())
+    }
+
+    /// The team of `project` (empty when it has none or was not loaded).
+    pub fn team(&self, db: &Db, project: &str) -> Team {
+        self.teams
+            .get(&Self::key(db.backend(), project))
+            .cloned()
+            .unwrap_or_else(|| self.empty.clone())
+    }
+
+    /// The responsable principal of `project` (the first in affectation-id order).
+    pub fn responsable(&self, db: &Db, project: &str) -> Option<Person> {
+        crate::rules::responsable(&self.team(db, project)).cloned()
+    }
+}
