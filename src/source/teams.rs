@@ -1,6 +1,6 @@
 //! Project teams, read once per run: a cache of active teams by project that the checks of one
-//! run share (`check all` reads a project's team once for its five checks), filled a page at a
-//! time with only the projects it does not hold yet, and bounded in size.
+//! run share (`check all` reads each team once for its five checks), bounded in size (see
+//! [`CACHE_PROJECTS`]).
 
 use super::OptPerson;
 use crate::db::text::Lossy;
@@ -15,9 +15,12 @@ use std::rc::Rc;
 /// A project's active team: (responsable principal?, member), in affectation-id order.
 pub type Team = Rc<Vec<(bool, Person)>>;
 
-/// Projects whose teams the cache holds at most. About 3.5 active members a project and some
-/// 230 bytes a member: under 10 MB whatever the database's size. Past it, the cache starts
-/// again from the page at hand.
+/// Projects whose teams the cache holds at most: with no more projects than that in the
+/// database, every team is read once for the run (about 3.5 active members a project and some
+/// 280 bytes a member: 5 MB at 5,000 projects). With more, it holds the teams of the page at
+/// hand only, read a page at a time: at 50,000 projects a page's projects are mostly new to
+/// the cache anyway (a task page spans some 1,800 of them), so holding more would cost
+/// memory for few hits.
 pub const CACHE_PROJECTS: usize = 10_000;
 
 /// Projects per team read (bound values per statement).
@@ -83,11 +86,12 @@ impl TeamCache {
         }
     }
 
-    /// Makes sure the teams of `projects` are held. The first time, when the database has no
-    /// more projects than the cache holds, every active team is read in one statement (a scan
-    /// of the affectations costs less than thousands of lookups by project) and nothing is
-    /// read again. Otherwise the teams it does not hold are read, one statement per
-    /// [`READ_PROJECTS`] projects (none when it holds them all).
+    /// Makes sure the teams of `projects` (a page's) are held. The first time, when the
+    /// database has no more projects than the cache holds, every active team is read in one
+    /// statement (a scan of the affectations costs less than thousands of lookups by project)
+    /// and nothing is read again. Otherwise the cache keeps the teams of `projects` it holds,
+    /// drops the others, and reads the rest, one statement per [`READ_PROJECTS`] projects
+    /// (none when it holds them all).
     pub fn load<'p>(
         &mut self,
         db: &mut Db,
@@ -107,26 +111,19 @@ impl TeamCache {
         if self.complete == Some(true) {
             return Ok(());
         }
-        let mut missing: Vec<&str> = Vec::new();
+        // Only the page's teams: those of earlier pages that it needs too are kept.
+        let mut page: Vec<&str> = Vec::new();
         let mut asked = HashSet::new();
-        let mut page = Vec::new();
         for p in projects {
-            let k = Self::key(backend, p);
-            if asked.insert(k.clone()) {
+            if asked.insert(Self::key(backend, p)) {
                 page.push(p);
-                if !self.teams.contains_key(&k) {
-                    missing.push(p);
-                }
             }
         }
-        if missing.is_empty() {
-            return Ok(());
-        }
-        if self.teams.len() + missing.len() > self.cap {
-            // Full: start again from this page's projects.
-            self.teams.clear();
-            missing = page;
-        }
+        self.teams.retain(|k, _| asked.contains(k));
+        let missing: Vec<&str> = page
+            .into_iter()
+            .filter(|p| !self.teams.contains_key(&Self::key(backend, p)))
+            .collect();
         for part in missing.chunks(READ_PROJECTS) {
             // Projects without an active member are held too (as empty teams).
             for p in part {
