@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::case_when;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
-use diesel::{BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, QueryDsl};
+use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
 
 pub use crate::states::MailState;
 
@@ -58,8 +58,7 @@ fn columns(db: &Db) -> String {
 }
 
 /// Rows a sender may take at `now`: due pending or failed rows, and rows whose sender's lease
-/// ended before `lease_cutoff`. Two binds: now, lease_cutoff. [`due!`] is the same condition
-/// for the query builder.
+/// ended before `lease_cutoff`. Two binds: now, lease_cutoff.
 static DUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "((state IN ('{}', '{}') AND next_attempt_at <= ?) OR (state = '{}' AND claimed_at < ?))",
@@ -68,20 +67,6 @@ static DUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         MailState::Sending
     )
 });
-
-/// [`DUE`] as a query-builder condition on `sigov_outbox`.
-macro_rules! due {
-    ($now:expr, $cut:expr) => {
-        o::state
-            .eq_any([MailState::Pending.as_str(), MailState::Failed.as_str()])
-            .and(o::next_attempt_at.le($now))
-            .nullable()
-            .or(o::state
-                .eq(MailState::Sending.as_str())
-                .nullable()
-                .and(o::claimed_at.lt($cut)))
-    };
-}
 
 fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
     [Val::from(now), Val::from(cutoff)]
@@ -93,6 +78,45 @@ struct PickRow {
     id: i64,
     #[diesel(sql_type = Text)]
     recipient_email: String,
+}
+
+/// The claim of the picked rows `ids` under `token` at `now`. By id alone: the rows were
+/// picked due in this transaction and are still (MySQL: locked by `FOR UPDATE`; SQLite: the
+/// transaction is the only writer). Repeating the due condition here made SQLite, which has no
+/// statistics, walk every due row of the `(state, next_attempt_at)` index for each claim instead
+/// of fetching the ids (a claim's cost grew with the queue; see [`claim_plan`]).
+macro_rules! claim_update {
+    ($ids:expr, $token:expr, $now:expr) => {
+        diesel::update(o::sigov_outbox.filter(o::id.eq_any($ids))).set((
+            o::state.eq(MailState::Sending.as_str()),
+            o::claim_token.eq(Some($token)),
+            o::claimed_at.eq(Some($now)),
+            o::updated_at.eq($now),
+        ))
+    };
+}
+
+#[cfg(feature = "sqlite")]
+#[derive(QueryableByName)]
+struct PlanRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// SQLite's plan for a claim of `n` rows, one line a step (for tests: the claim must fetch its
+/// rows by id whatever the queue's size).
+#[cfg(feature = "sqlite")]
+#[doc(hidden)]
+pub fn claim_plan(db: &mut Db, n: usize) -> Result<Vec<String>> {
+    let ids: Vec<i64> = (1..=i64::try_from(n)?).collect();
+    let now = to_micros(chrono::NaiveDateTime::default());
+    let query = claim_update!(&ids, "plan", now);
+    let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
+    let sql = sql.split(" -- binds:").next().unwrap_or_default();
+    let rows: Vec<PlanRow> = db
+        .load(&format!("EXPLAIN QUERY PLAN {sql}"), &[])
+        .context("cannot explain the claim")?;
+    Ok(rows.into_iter().map(|r| r.detail).collect())
 }
 
 /// Claims up to `limit` due rows (digest: every due row of up to `limit` recipients) under
@@ -170,17 +194,8 @@ pub fn claim(
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let (now, cut) = (to_micros(now), to_micros(lease_cutoff));
-            dsl_execute!(
-                db,
-                diesel::update(o::sigov_outbox.filter(o::id.eq_any(&ids)).filter(due!(now, cut))).set((
-                    o::state.eq(MailState::Sending.as_str()),
-                    o::claim_token.eq(Some(token)),
-                    o::claimed_at.eq(Some(now)),
-                    o::updated_at.eq(now),
-                ))
-            )
-            .context("cannot claim mail from the outbox")?;
+            dsl_execute!(db, claim_update!(&ids, token, to_micros(now)))
+                .context("cannot claim mail from the outbox")?;
             let rows: Vec<Row> = db
                 .load(
                     &format!(

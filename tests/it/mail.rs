@@ -667,3 +667,23 @@ backend_test!(config_check_probes_the_relay_without_sending, |t| {
     let none = t.sigov().args(["config", "check"]).run().ok();
     assert!(none.stdout.contains("mail: not configured"), "{none:#?}");
 });
+
+/// A claim fetches its rows by id, whatever the queue holds: SQLite has no statistics, and a
+/// claim that also repeated the due condition walked every due row of the
+/// `(state, next_attempt_at)` index instead (a 300,000-row queue made each claim scan it).
+#[test]
+fn a_claim_fetches_its_rows_by_id_whatever_the_queue() {
+    let demo = TestDb::demo(sigov::db::Backend::Sqlite, 5);
+    let mut db = demo.db();
+    for n in [1, 100, 500] {
+        let plan = sigov::mail::outbox::claim_plan(&mut db, n).expect("plan");
+        assert!(
+            plan.iter().any(|s| s.contains("INTEGER PRIMARY KEY")),
+            "{n} ids: {plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|s| s.contains("INDEX sigov_outbox_due")),
+            "{n} ids: {plan:?}"
+        );
+    }
+}
