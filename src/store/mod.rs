@@ -164,6 +164,33 @@ fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result
     Ok(rows.into_iter().map(|r| r.alert_key).collect())
 }
 
+/// The snapshot an outbox row carries of its alert (what the mail shows), written by
+/// reference: no copy of the alert's strings and JSON context into a `serde_json::Value` first.
+#[derive(serde::Serialize)]
+struct Payload<'a> {
+    alert_id: i64,
+    table: &'static str,
+    check: &'static str,
+    #[serde(rename = "type")]
+    alert_type: &'a str,
+    niveau: Option<crate::states::Niveau>,
+    titre: &'a str,
+    message: &'a str,
+    context: &'a serde_json::Value,
+    recipient: PayloadRecipient<'a>,
+    projet: &'a crate::rules::ProjectInfo,
+    etape_id: Option<&'a str>,
+    etape_ordre: Option<i64>,
+    created_at: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct PayloadRecipient<'a> {
+    id: &'a str,
+    name: &'a str,
+    email: &'a str,
+}
+
 fn write_batch(
     db: &mut Db,
     clock: &Clock,
@@ -265,21 +292,26 @@ fn write_batch(
         if mail_decision(a).is_err() {
             continue;
         }
-        let payload = serde_json::json!({
-            "alert_id": id,
-            "table": a.target.table(),
-            "check": a.check,
-            "type": a.alert_type,
-            "niveau": a.niveau,
-            "titre": a.titre,
-            "message": a.message,
-            "context": a.context,
-            "recipient": {"id": a.recipient_id, "name": a.recipient_name, "email": a.recipient.email.trim()},
-            "projet": a.projet,
-            "etape_id": a.etape_id,
-            "etape_ordre": a.etape_ordre,
-            "created_at": now,
-        });
+        let payload = serde_json::to_string(&Payload {
+            alert_id: *id,
+            table: a.target.table(),
+            check: a.check,
+            alert_type: &a.alert_type,
+            niveau: a.niveau,
+            titre: &a.titre,
+            message: &a.message,
+            context: &a.context,
+            recipient: PayloadRecipient {
+                id: &a.recipient_id,
+                name: &a.recipient_name,
+                email: a.recipient.email.trim(),
+            },
+            projet: &a.projet,
+            etape_id: a.etape_id.as_deref(),
+            etape_ordre: a.etape_ordre,
+            created_at: &now,
+        })
+        .context("cannot write a mail's snapshot")?;
         let kind = match a.target {
             Target::Alerte => MailKind::Alert,
             Target::NotificationEtape => MailKind::Stage,
@@ -289,7 +321,7 @@ fn write_batch(
             o::recipient_id.eq(a.recipient_id.as_str()),
             o::recipient_email.eq(a.recipient.email.trim()),
             o::kind.eq(kind.as_str()),
-            o::payload.eq(payload.to_string()),
+            o::payload.eq(payload),
             o::state.eq(MailState::Pending.as_str()),
             o::attempts.eq(0),
             o::next_attempt_at.eq(due_from),
