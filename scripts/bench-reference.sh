@@ -8,9 +8,11 @@
 # of the sigov process, rows created, and sigov's own statement count (sum of counters.queries,
 # read back with `sigov runs list`). Prints a Markdown table.
 #   SIGOV_BENCH_SCALES="50 500 5000" bash scripts/bench-reference.sh
+# SIGOV_BENCH_PROFILES="reference" measures one profile (default: reference recommended).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scales="${SIGOV_BENCH_SCALES:-50 500 5000}"
+profiles="${SIGOV_BENCH_PROFILES:-reference recommended}"
 
 
 cargo build --release --locked >&2
@@ -30,7 +32,7 @@ echo "| profile | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 r
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for scale in $scales; do
   python3 scripts/gen_pm_data.py --scale "$scale" --seed 42 --today 2026-11-22 --history --quiet >"$work/data.sql"
-  for profile in reference recommended; do
+  for profile in $profiles; do
     db="ref_${scale}_$profile"
     mysql -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     t0=$(date +%s.%N)

@@ -6,9 +6,11 @@
 # read back with `sigov runs list`). Prints a Markdown table (paste it into
 # BENCHMARKS.md). The reference's own data set: scripts/bench-reference.sh.
 #   SIGOV_BENCH_SCALES="500 5000 50000" bash scripts/bench.sh
+# SIGOV_BENCH_BACKENDS="sqlite" measures one backend (default: sqlite mysql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scales="${SIGOV_BENCH_SCALES:-500 5000 50000}"
+backends="${SIGOV_BENCH_BACKENDS:-sqlite mysql}"
 date_arg="2026-11-22"
 
 cargo build --release --locked >&2
@@ -25,7 +27,7 @@ trap 'stop_throwaway_mariadb; rm -rf "$work"' EXIT
 echo "| backend | projects | load data s | run 1 s | run 1 peak RSS MB | run 1 alerts | run 1 statements | run 2 s | run 2 peak RSS MB | run 2 alerts | run 2 statements |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for scale in $scales; do
-  for backend in sqlite mysql; do
+  for backend in $backends; do
     if [ "$backend" = sqlite ]; then
       url="sqlite://$work/bench-$scale.db"
     else

@@ -15,7 +15,7 @@ pub use alert::{NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
 pub use counters::Counters;
 pub use engine::{Decisions, Dedup, Engine};
 pub use milestones::milestone_at;
-pub use people::{plausible_email, responsable, Person, Recipients, Role};
+pub use people::{plausible_email, responsable, Member, Person, Recipients, Role};
 pub use seen::{entity_column, json_str, no_discriminators, Seen, SeenSpec};
 pub use settings::{Profile, Rules};
 pub use wording::{

@@ -89,9 +89,13 @@ impl Recipients {
 
 /// The responsable principal among active affectations ordered by affectation id: the first
 /// flagged one (the reference's tie-break).
-pub fn responsable(team: &[(bool, Person)]) -> Option<&Person> {
-    team.iter().find(|(r, _)| *r).map(|(_, p)| p)
+pub fn responsable(team: &[Member]) -> Option<&Person> {
+    team.iter().find(|(r, _)| *r).map(|(_, p)| &**p)
 }
+
+/// A member of a project team: (responsable principal?, the user). The user is shared: a run
+/// holds one copy of each user however many teams they are in.
+pub type Member = (bool, std::rc::Rc<Person>);
 
 #[cfg(test)]
 mod tests {

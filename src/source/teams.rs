@@ -5,7 +5,7 @@
 use super::OptPerson;
 use crate::db::text::Lossy;
 use crate::db::{Backend, Db, Val};
-use crate::rules::Person;
+use crate::rules::{Member, Person};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// A project's active team: (responsable principal?, member), in affectation-id order.
-pub type Team = Rc<Vec<(bool, Person)>>;
+pub type Team = Rc<Vec<Member>>;
 
 /// Projects whose teams the cache holds at most: with no more projects than that in the
 /// database, every team is read once for the run (about 3.5 active members a project and some
@@ -149,9 +149,16 @@ impl TeamCache {
         let rows: Vec<MemberRow> = db.load(&sql, vals).context("cannot read project teams")?;
         self.reads += 1;
         let backend = db.backend();
-        let mut read: HashMap<String, Vec<(bool, Person)>> = HashMap::new();
+        let mut read: HashMap<String, Vec<Member>> = HashMap::new();
+        // One copy of each user, however many teams they are in (3.5 teams a user in the
+        // reference's data).
+        let mut users: HashMap<String, Rc<Person>> = HashMap::new();
         for m in rows {
             if let Some(p) = m.person.person() {
+                let p = users
+                    .entry(p.id.clone())
+                    .or_insert_with(|| Rc::new(p))
+                    .clone();
                 read.entry(Self::key(backend, &m.projet_id))
                     .or_default()
                     .push((m.resp != 0, p));

@@ -4,7 +4,7 @@
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, jours, json_str, milestone_at, responsable, Decisions, Dedup, Engine,
-    Person, ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+    Member, Person, ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -22,7 +22,7 @@ pub struct Candidate {
     pub createur_id: String,
     pub createur: Option<Person>,
     /// Active affectations ordered by affectation id: (is responsable principal, user).
-    pub team: Vec<(bool, Person)>,
+    pub team: Vec<Member>,
 }
 
 /// The type code of a milestone (`ECHEANCE_J7`, ..., `ECHEANCE_J0`).
@@ -247,6 +247,7 @@ where
 mod tests {
     use super::*;
     use crate::rules::Rules;
+    use std::rc::Rc;
 
     fn person(id: &str, first: &str, active: bool) -> Person {
         Person {
@@ -273,10 +274,10 @@ mod tests {
             createur_id: "admin".into(),
             createur: Some(person("admin", "Ad", true)),
             team: vec![
-                (false, person("m1", "Membre", true)),
-                (true, person("r1", "Resp", true)),
-                (true, person("r2", "Second", true)),
-                (false, person("m2", "Inactif", false)),
+                (false, Rc::new(person("m1", "Membre", true))),
+                (true, Rc::new(person("r1", "Resp", true))),
+                (true, Rc::new(person("r2", "Second", true))),
+                (false, Rc::new(person("m2", "Inactif", false))),
             ],
         }
     }

@@ -255,10 +255,10 @@ mod tests {
         unassigned.assignee_id = None;
         unassigned.assignee = None;
         let mut outsider = cand("2026-11-23");
-        outsider.team = Rc::new(vec![(true, person("r1", true))]);
+        outsider.team = Rc::new(vec![(true, Rc::new(person("r1", true)))]);
         let mut inactive = cand("2026-11-23");
         inactive.assignee = Some(person("dev", false));
-        inactive.team = Rc::new(vec![(false, person("dev", false))]);
+        inactive.team = Rc::new(vec![(false, Rc::new(person("dev", false)))]);
         let d = evaluate(
             [closed, unassigned, outsider, inactive],
             &rules(),

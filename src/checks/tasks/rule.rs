@@ -4,7 +4,7 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Person, ProjectInfo,
+    fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
     Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::states::Niveau;
@@ -38,7 +38,7 @@ pub struct Candidate {
     pub projet_statut: String,
     /// Active affectations of the project, by affectation id: (is responsable, user); shared
     /// by the project's tasks.
-    pub team: Rc<Vec<(bool, Person)>>,
+    pub team: Rc<Vec<Member>>,
 }
 
 impl Candidate {
@@ -96,7 +96,7 @@ pub fn module_task_id(c: &Candidate) -> serde_json::Value {
 }
 
 /// `a_acces_projet`: a superuser, or a user with an active affectation on the project.
-pub fn has_access(p: &Person, team: &[(bool, Person)]) -> bool {
+pub fn has_access(p: &Person, team: &[Member]) -> bool {
     p.is_superuser || team.iter().any(|(_, m)| m.id == p.id)
 }
 
@@ -223,8 +223,8 @@ pub(crate) mod tests {
             projet: projet(),
             projet_statut: statut.into(),
             team: Rc::new(vec![
-                (false, person("dev", true)),
-                (true, person("r1", true)),
+                (false, Rc::new(person("dev", true))),
+                (true, Rc::new(person("r1", true))),
             ]),
         }
     }
@@ -276,7 +276,7 @@ pub(crate) mod tests {
         nameless.last_name.clear();
         c.assignee_id = Some("dev".into());
         c.assignee = Some(nameless);
-        c.team = Rc::new(vec![(true, person("r1", true))]);
+        c.team = Rc::new(vec![(true, Rc::new(person("r1", true)))]);
         let d = evaluate([c], &rules, today(), &Seen::default());
         assert!(d.alerts[0].message.contains("(assignée à )"));
     }
