@@ -535,6 +535,17 @@ impl Db {
         }
     }
 
+    /// A table reference read through `index` only (`FROM {table} {alias} {hint}`): MySQL
+    /// `FORCE INDEX`, SQLite `INDEXED BY`. For keyset reads (`= … AND = … AND key > ? ORDER BY
+    /// key LIMIT n`): MariaDB otherwise takes a `ref` on the equal parts and walks every entry
+    /// before the last key read, so each chunk cost grew with the ones before it.
+    pub fn force_index(&self, index: &str) -> String {
+        match self.backend() {
+            Backend::Mysql => format!("FORCE INDEX ({index})"),
+            Backend::Sqlite => format!("INDEXED BY {index}"),
+        }
+    }
+
     /// SQL for the database's clock `secs` seconds from now, in UTC.
     pub fn later_sql(&self, secs: u32) -> String {
         match self.backend() {

@@ -242,13 +242,17 @@ fn whole_check(
             &[spec.check.into(), Val::Text(since.to_string())],
         )
         .context("cannot read the alert ledger")?;
+    // Through the (check_name, business_date, alert_key) index as a range from the last key
+    // read (see Db::force_index): at 50,000 projects, 92 chunks of a day's 182,000 task keys
+    // examined 7.3 million index entries (1.8 s) without it.
+    let hint = db.force_index("sigov_ledger_check_date_key");
     for day in days {
         let mut after = String::new();
         loop {
             let keys: Vec<KeyRow> = db
                 .load(
                     &format!(
-                        "SELECT k.alert_key AS alert_key FROM sigov_alert_ledger k \
+                        "SELECT k.alert_key AS alert_key FROM sigov_alert_ledger k {hint} \
                          WHERE k.check_name = ? AND k.business_date = ? AND k.alert_key > ? \
                          ORDER BY k.alert_key LIMIT {chunk}"
                     ),
