@@ -467,12 +467,12 @@ impl<'a> Run<'a> {
     ) -> Result<()> {
         let bar = crate::progress::bar(pager.rows.max(0) as u64, self.check);
         bar.set_message("candidates");
-        // With a look-back window, what was recorded is read once for the whole check (two
-        // range reads) and held as fingerprints; the alerts each page writes are added to it,
-        // as the next page's read would have found them. Otherwise (whole history, or keys of
-        // any date) each page reads what was recorded for its own entities.
-        // A check that pages twice (stage tasks, then module tasks) reads it once: the run
-        // keeps it, with what the first pages wrote.
+        // With a look-back window, what was recorded is read once for the whole check (in
+        // page-size chunks, see source::seen) and held as fingerprints; the alerts each page
+        // writes are added to it, as the next page's read would have found them. Otherwise
+        // (whole history, or keys of any date) each page reads what was recorded for its own
+        // entities. A check that pages twice (stage tasks, then module tasks) reads it once:
+        // the run keeps it, with what the first pages wrote.
         let whole = pager.rows > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
         let mut check_seen = self.held.take().unwrap_or_default();
         if whole && !check_seen.loaded {
