@@ -7,6 +7,7 @@ use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Val};
 use crate::rules::{Seen, SeenSpec, Target};
 use anyhow::{Context, Result};
+use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
@@ -179,6 +180,71 @@ struct Day {
     d: String,
 }
 
+#[derive(QueryableByName)]
+struct DayRange {
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    lo: Option<String>,
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    hi: Option<String>,
+}
+
+/// Days whose span is walked day by day; a wider one (keys of a far date) is listed instead.
+const DAYS_WALKED: i64 = 400;
+
+/// The business days from `since` on that may hold ledger keys of `check`: every day from
+/// the first to the last one present (the index gives both at once), or, when they are
+/// further apart than [`DAYS_WALKED`], the days present (a scan of the check's index range:
+/// 0.38 s for 182,000 keys at 50,000 projects).
+fn ledger_days(db: &mut Db, check: &str, since: NaiveDate) -> Result<Vec<NaiveDate>> {
+    let vals = [Val::from(check), Val::Text(since.to_string())];
+    let range: Vec<DayRange> = db
+        .load(
+            &format!(
+                "SELECT {lo} AS lo, {hi} AS hi FROM sigov_alert_ledger k \
+                 WHERE k.check_name = ? AND k.business_date >= ?",
+                lo = db.text("MIN(k.business_date)"),
+                hi = db.text("MAX(k.business_date)"),
+            ),
+            &vals,
+        )
+        .context("cannot read the alert ledger")?;
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d").ok())
+    };
+    let (lo, hi) = match range.first() {
+        Some(r) => (parse(&r.lo), parse(&r.hi)),
+        None => (None, None),
+    };
+    match (lo, hi) {
+        (None, None) => return Ok(Vec::new()),
+        (Some(lo), Some(hi)) if (hi - lo).num_days() <= DAYS_WALKED => {
+            return Ok(lo.iter_days().take_while(|x| *x <= hi).collect());
+        }
+        _ => {}
+    }
+    let days: Vec<Day> = db
+        .load(
+            &format!(
+                "SELECT DISTINCT {d} AS d FROM sigov_alert_ledger k \
+                 WHERE k.check_name = ? AND k.business_date >= ?",
+                d = db.text("k.business_date")
+            ),
+            &vals,
+        )
+        .context("cannot read the alert ledger")?;
+    days.iter()
+        .map(|x| {
+            parse(&Some(x.d.clone())).with_context(|| {
+                format!(
+                    "sigov_alert_ledger holds a business date that is not a date: {:?}",
+                    x.d
+                )
+            })
+        })
+        .collect()
+}
+
 /// What was recorded for the whole check since `spec.since`, in chunks of `chunk` rows (the
 /// page size) so that memory holds one chunk (and the fingerprints) whatever the history's
 /// size:
@@ -232,21 +298,13 @@ fn whole_check(
             absorb_rows(clock, spec, rows, seen);
         }
     }
-    let days: Vec<Day> = db
-        .load(
-            &format!(
-                "SELECT DISTINCT {d} AS d FROM sigov_alert_ledger k \
-                 WHERE k.check_name = ? AND k.business_date >= ?",
-                d = db.text("k.business_date")
-            ),
-            &[spec.check.into(), Val::Text(since.to_string())],
-        )
-        .context("cannot read the alert ledger")?;
+    let days = ledger_days(db, spec.check, since)?;
     // Through the (check_name, business_date, alert_key) index as a range from the last key
     // read (see Db::force_index): at 50,000 projects, 92 chunks of a day's 182,000 task keys
     // examined 7.3 million index entries (1.8 s) without it.
     let hint = db.force_index("sigov_ledger_check_date_key");
     for day in days {
+        let day = day.to_string();
         let mut after = String::new();
         loop {
             let keys: Vec<KeyRow> = db
@@ -258,7 +316,7 @@ fn whole_check(
                     ),
                     &[
                         spec.check.into(),
-                        Val::Text(day.d.clone()),
+                        Val::Text(day.clone()),
                         Val::Text(after.clone()),
                     ],
                 )

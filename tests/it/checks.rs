@@ -551,6 +551,18 @@ backend_test!(
             } else {
                 demo.exec("DELETE FROM core_alerteprojet");
                 demo.exec("DELETE FROM core_notificationetape");
+                // Keys of several days: the day before (in the look-back window), and one far
+                // ahead (a run with a later --date), each read with the day's others.
+                demo.exec(
+                    "UPDATE sigov_alert_ledger SET business_date = '2026-11-21' \
+                     WHERE alert_key IN (SELECT alert_key FROM (SELECT alert_key FROM sigov_alert_ledger \
+                     WHERE check_name = 'tasks' ORDER BY alert_key LIMIT 40) x)",
+                );
+                demo.exec(
+                    "UPDATE sigov_alert_ledger SET business_date = '2029-01-01' \
+                     WHERE alert_key IN (SELECT alert_key FROM (SELECT MAX(alert_key) AS alert_key \
+                     FROM sigov_alert_ledger WHERE check_name = 'deadlines') x)",
+                );
             }
             let again = run_logged();
             if keep == "keys" {
