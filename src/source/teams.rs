@@ -82,7 +82,7 @@ impl TeamCache {
     fn key(backend: Backend, id: &str) -> String {
         match backend {
             Backend::Sqlite => id.to_owned(),
-            _ => id.trim_end_matches(' ').to_lowercase(),
+            Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
         }
     }
 
