@@ -535,6 +535,16 @@ impl Db {
         }
     }
 
+    /// An id as the database compares it in a join or `IN (…)`, for keying what it returned:
+    /// MySQL's `utf8mb4_unicode_ci` ignores case and trailing spaces (a row may spell another's
+    /// id so), SQLite compares bytes.
+    pub fn id_key(&self, id: &str) -> String {
+        match self.backend() {
+            Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
+            Backend::Sqlite => id.to_owned(),
+        }
+    }
+
     /// A table reference read through `index` only (`FROM {table} {alias} {hint}`): MySQL
     /// `FORCE INDEX`, SQLite `INDEXED BY`. For keyset reads (`= … AND = … AND key > ? ORDER BY
     /// key LIMIT n`): MariaDB otherwise takes a `ref` on the equal parts and walks every entry

@@ -4,7 +4,7 @@
 
 use super::OptPerson;
 use crate::db::text::Lossy;
-use crate::db::{Backend, Db, Val};
+use crate::db::{Db, Val};
 use crate::rules::{Member, Person};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Text};
@@ -76,16 +76,6 @@ impl TeamCache {
         self.teams.is_empty()
     }
 
-    /// The key of a project id as the database compares ids: MySQL's `utf8mb4_unicode_ci`
-    /// ignores case and trailing spaces (an affectation may spell its project's id so),
-    /// SQLite compares bytes.
-    fn key(backend: Backend, id: &str) -> String {
-        match backend {
-            Backend::Sqlite => id.to_owned(),
-            Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
-        }
-    }
-
     /// Makes sure the teams of `projects` (a page's) are held. The first time, when the
     /// database has no more projects than the cache holds, every active team is read in one
     /// statement (a scan of the affectations costs less than thousands of lookups by project)
@@ -97,7 +87,6 @@ impl TeamCache {
         db: &mut Db,
         projects: impl IntoIterator<Item = &'p str>,
     ) -> Result<()> {
-        let backend = db.backend();
         if self.complete.is_none() {
             let n = db
                 .count("SELECT COUNT(*) AS n FROM core_projet", &[])
@@ -115,19 +104,19 @@ impl TeamCache {
         let mut page: Vec<&str> = Vec::new();
         let mut asked = HashSet::new();
         for p in projects {
-            if asked.insert(Self::key(backend, p)) {
+            if asked.insert(db.id_key(p)) {
                 page.push(p);
             }
         }
         self.teams.retain(|k, _| asked.contains(k));
         let missing: Vec<&str> = page
             .into_iter()
-            .filter(|p| !self.teams.contains_key(&Self::key(backend, p)))
+            .filter(|p| !self.teams.contains_key(&db.id_key(p)))
             .collect();
         for part in missing.chunks(READ_PROJECTS) {
             // Projects without an active member are held too (as empty teams).
             for p in part {
-                self.teams.insert(Self::key(backend, p), self.empty.clone());
+                self.teams.insert(db.id_key(p), self.empty.clone());
             }
             let marks = vec!["?"; part.len()].join(", ");
             let vals: Vec<Val> = part.iter().map(|p| Val::Text((*p).to_owned())).collect();
@@ -148,7 +137,6 @@ impl TeamCache {
         );
         let rows: Vec<MemberRow> = db.load(&sql, vals).context("cannot read project teams")?;
         self.reads += 1;
-        let backend = db.backend();
         let mut read: HashMap<String, Vec<Member>> = HashMap::new();
         // One copy of each user, however many teams they are in (3.5 teams a user in the
         // reference's data).
@@ -159,7 +147,7 @@ impl TeamCache {
                     .entry(p.id.clone())
                     .or_insert_with(|| Rc::new(p))
                     .clone();
-                read.entry(Self::key(backend, &m.projet_id))
+                read.entry(db.id_key(&m.projet_id))
                     .or_default()
                     .push((m.resp != 0, p));
             }
@@ -172,7 +160,7 @@ impl TeamCache {
     /// The team of `project` (empty when it has none or was not loaded).
     pub fn team(&self, db: &Db, project: &str) -> Team {
         self.teams
-            .get(&Self::key(db.backend(), project))
+            .get(&db.id_key(project))
             .cloned()
             .unwrap_or_else(|| self.empty.clone())
     }
