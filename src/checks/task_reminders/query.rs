@@ -18,7 +18,7 @@ pub fn candidates(
     select(
         db,
         kind,
-        "o.date_fin >= ? AND o.date_fin <= ?",
+        "t.date_fin >= ? AND t.date_fin <= ?",
         &[
             Val::Text(window.0.to_string()),
             Val::Text(window.1.to_string()),

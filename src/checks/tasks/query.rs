@@ -75,6 +75,14 @@ impl TaskKind {
             TaskKind::Module => "core_tachemodule",
         }
     }
+
+    /// The task's column that names its stage (module).
+    fn parent(self) -> &'static str {
+        match self {
+            TaskKind::Stage => "etape_id",
+            TaskKind::Module => "module_id",
+        }
+    }
 }
 
 /// The reference's count of open tasks of `kind`, when no candidate carried it (see
@@ -99,18 +107,20 @@ pub fn task_candidates(
     select(
         db,
         kind,
-        "o.date_fin < ?",
+        "t.date_fin < ?",
         &[Val::Text(today.to_string())],
         size,
     )
 }
 
-/// Open tasks of `kind` whose due date meets `due` (a condition on `o.date_fin` with `vals`),
+/// Open tasks of `kind` whose due date meets `due` (a condition on `t.date_fin` with `vals`),
 /// with their project and assignee, materialized for paging in creation order (newest first);
-/// and the count of open tasks of `kind`. One scan of the task table gives both: a narrow
-/// derived table of the open tasks (id, due date, their count) is read first, and only the
-/// tasks `due` keeps are read whole, by primary key, with their stage (module), project and
-/// assignee. With no candidate to carry the count, it is counted apart.
+/// and the count of open tasks of `kind`. One scan of the task table gives both: a derived
+/// table `t` of the open tasks, with the few columns a candidate needs and their count, is read
+/// first; the tasks `due` keeps are joined to their stage (module), project and assignee by
+/// primary key. (Joining back to the task table by id instead cost 180,000 random reads at
+/// 50,000 projects: 12.3–13.6 s against 8.2 s.) With no candidate to carry the count, it is
+/// counted apart.
 pub fn select(
     db: &mut Db,
     kind: TaskKind,
@@ -122,7 +132,7 @@ pub fn select(
     let (joins, module, open) = kind.parts(j);
     let cols = format!(
         "{proj}, {tid} AS tache_id, {module} AS module_nom, t.nom AS nom, {df} AS date_fin, \
-         t.responsable_id AS assignee_id, {pc}, o.open_total AS open_total",
+         t.responsable_id AS assignee_id, {pc}, t.open_total AS open_total",
         proj = source::project_cols(),
         tid = db.text("t.id"),
         df = db.text("t.date_fin"),
@@ -132,12 +142,14 @@ pub fn select(
         db,
         &cols,
         &format!(
-            "FROM (SELECT x.id AS id, x.date_fin AS date_fin, COUNT(*) OVER () AS open_total \
-             FROM {table} x WHERE {open}) o {j} {table} t ON t.id = o.id {joins} \
+            "FROM (SELECT x.id AS id, x.{parent} AS {parent}, x.nom AS nom, x.date_fin AS date_fin, \
+             x.date_creation AS date_creation, x.responsable_id AS responsable_id, \
+             COUNT(*) OVER () AS open_total FROM {table} x WHERE {open}) t {joins} \
              LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
              LEFT JOIN core_utilisateur u ON u.id = t.responsable_id \
              WHERE {due}",
             table = kind.table(),
+            parent = kind.parent(),
         ),
         "t.date_creation DESC, t.id",
         vals,
