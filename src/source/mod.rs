@@ -41,10 +41,11 @@ pub fn ensure_domain_tables(db: &mut Db, tables: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// A row of one integer id (`… AS id`).
 #[derive(QueryableByName)]
-struct IdRow {
+pub(crate) struct IdRow {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    pub(crate) id: i64,
 }
 
 /// The id of a project status by code (`EN_COURS`), if the row exists.

@@ -169,12 +169,6 @@ fn one_page(
 }
 
 #[derive(QueryableByName)]
-struct RowId {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
 struct Day {
     #[diesel(sql_type = Text, deserialize_as = Lossy)]
     d: String,
@@ -208,12 +202,12 @@ fn ledger_days(db: &mut Db, check: &str, since: NaiveDate) -> Result<Vec<NaiveDa
             &vals,
         )
         .context("cannot read the alert ledger")?;
-    let parse = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d").ok())
-    };
+    let parse = |t: &str| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d").ok();
     let (lo, hi) = match range.first() {
-        Some(r) => (parse(&r.lo), parse(&r.hi)),
+        Some(r) => (
+            r.lo.as_deref().and_then(parse),
+            r.hi.as_deref().and_then(parse),
+        ),
         None => (None, None),
     };
     match (lo, hi) {
@@ -235,7 +229,7 @@ fn ledger_days(db: &mut Db, check: &str, since: NaiveDate) -> Result<Vec<NaiveDa
         .context("cannot read the alert ledger")?;
     days.iter()
         .map(|x| {
-            parse(&Some(x.d.clone())).with_context(|| {
+            parse(&x.d).with_context(|| {
                 format!(
                     "sigov_alert_ledger holds a business date that is not a date: {:?}",
                     x.d
@@ -269,7 +263,7 @@ fn whole_check(
     let table = spec.target.table();
     if !spec.types.is_empty() {
         let (filter, fvals) = rows_filter(clock, spec, "");
-        let ids: Vec<RowId> = db
+        let ids: Vec<super::IdRow> = db
             .load(
                 &format!("SELECT a.id AS id FROM {table} a WHERE 1 = 1{filter} ORDER BY a.id"),
                 &fvals,
