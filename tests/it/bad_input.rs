@@ -789,3 +789,35 @@ fn a_sigov_variable_that_is_not_utf8_is_an_error_naming_it() {
         "sigov: environment variable SIGOV_MAIL_FROM is not valid UTF-8"
     );
 }
+
+/// A ledger key whose business date is not a date (SQLite keeps any text in a DATE column; a
+/// hand edit or another tool may leave one) is said and left out: the checks still run, and
+/// every other key still holds its alert back. MySQL refuses such a value in a DATE column.
+#[test]
+fn a_ledger_date_that_is_not_a_date_is_said_and_left_out() {
+    let demo = TestDb::demo(Backend::Sqlite, 20);
+    let run = || {
+        demo.sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args(["--format", "json", "check", "all", "--no-mail"])
+            .run()
+    };
+    let first = run();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    demo.exec(
+        "UPDATE sigov_alert_ledger SET business_date = 'zzz' WHERE alert_key = \
+         (SELECT MAX(alert_key) FROM sigov_alert_ledger WHERE check_name = 'tasks')",
+    );
+    let again = run();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("tasks: sigov_alert_ledger has keys whose business_date is not a date (\"zzz\"): left out"),
+        "{}",
+        again.stderr
+    );
+    for c in again.json()["checks"].as_array().expect("checks") {
+        assert_eq!(c["counters"]["created"], 0, "{c:#}");
+    }
+}
