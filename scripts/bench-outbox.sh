@@ -31,8 +31,8 @@ port=$(cat "$work/port")
 
 copy_sql() {
   echo "INSERT INTO sigov_outbox (alert_key, recipient_id, recipient_email, kind, payload, state, attempts, \
-next_attempt_at, created_at, updated_at, run_id) SELECT alert_key || '#$1', recipient_id, recipient_email, kind, \
-payload, state, attempts, next_attempt_at, created_at, updated_at, run_id FROM sigov_outbox WHERE alert_key NOT LIKE '%#%';"
+next_attempt_at, created_at, updated_at, run_id, snapshot_id) SELECT alert_key || '#$1', recipient_id, recipient_email, kind, \
+payload, state, attempts, next_attempt_at, created_at, updated_at, run_id, snapshot_id FROM sigov_outbox WHERE alert_key NOT LIKE '%#%';"
 }
 
 echo "| backend | rows in the outbox | mails flushed | seconds | mails/s | peak RSS MB |"

@@ -108,7 +108,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                     let mut db = connect_migrated(cfg)?;
                     let row = outbox::get(&mut db, *id)?
                         .ok_or_else(|| anyhow::anyhow!("no mail with id {id} in the outbox"))?;
-                    let p = mail::render::Payload::parse(&row.payload)?;
+                    let p = mail::render::Payload::parse(&row.payload, row.snapshot.as_deref())?;
                     let composer = mail::Composer::new(&cfg.mail)?;
                     let (r, eml) = mail::preview(
                         &composer,

@@ -135,6 +135,12 @@ pub struct Db {
 }
 
 #[derive(QueryableByName)]
+struct LastIdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
 struct AutoIncRow {
     #[diesel(sql_type = BigInt)]
     mode: i64,
@@ -574,27 +580,7 @@ impl Db {
     /// connection. SQLite: `last_insert_rowid()` is the last row's, and one statement's rows
     /// take consecutive rowids (the writer holds the database's lock; sigov inserts no ids).
     pub fn inserted_ids(&mut self, rows: usize) -> Result<Option<Vec<i64>>, diesel::result::Error> {
-        let step = match self.consecutive_ids {
-            Some(step) => step,
-            None => {
-                let step = match self.backend() {
-                    Backend::Sqlite => Some(1),
-                    Backend::Mysql => {
-                        let r: Vec<AutoIncRow> = self.load(
-                            "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED) AS mode, \
-                             CAST(@@auto_increment_increment AS SIGNED) AS step",
-                            &[],
-                        )?;
-                        r.first()
-                            .filter(|r| r.mode < 2 && r.step >= 1)
-                            .map(|r| r.step)
-                    }
-                };
-                self.consecutive_ids = Some(step);
-                step
-            }
-        };
-        let Some(step) = step else {
+        let Some(step) = self.id_step()? else {
             return Ok(None);
         };
         if rows == 0 {
@@ -618,6 +604,45 @@ impl Db {
         Ok(Some((0..n).map(|i| first + i * step).collect()))
     }
 
+    /// Whether one multi-row INSERT's rows take consecutive ids here ([`Db::inserted_ids`]).
+    pub fn ids_consecutive(&mut self) -> Result<bool, diesel::result::Error> {
+        Ok(self.id_step()?.is_some())
+    }
+
+    /// The step between the ids of one INSERT's rows; `None` when they may interleave with
+    /// another writer's. Read once per connection.
+    fn id_step(&mut self) -> Result<Option<i64>, diesel::result::Error> {
+        if let Some(step) = self.consecutive_ids {
+            return Ok(step);
+        }
+        let step = match self.backend() {
+            Backend::Sqlite => Some(1),
+            Backend::Mysql => {
+                let r: Vec<AutoIncRow> = self.load(
+                    "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED) AS mode, \
+                     CAST(@@auto_increment_increment AS SIGNED) AS step",
+                    &[],
+                )?;
+                r.first()
+                    .filter(|r| r.mode < 2 && r.step >= 1)
+                    .map(|r| r.step)
+            }
+        };
+        self.consecutive_ids = Some(step);
+        Ok(step)
+    }
+
+    /// The id the connection's last single-row INSERT generated (exact whatever the server's
+    /// numbering of multi-row inserts).
+    pub fn last_insert_id(&mut self) -> Result<i64, diesel::result::Error> {
+        let sql = self.last_insert_id_sql();
+        let r: Vec<LastIdRow> = self.load(sql, &[])?;
+        r.first()
+            .map(|r| r.id)
+            .filter(|id| *id > 0)
+            .ok_or(diesel::result::Error::NotFound)
+    }
+
     /// Makes [`Db::inserted_ids`] answer `None`, as on a server whose ids may interleave
     /// (`innodb_autoinc_lock_mode` = 2): writers then read their ids back. For tests of that
     /// path, which no test server can be switched to at run time.
@@ -627,7 +652,7 @@ impl Db {
     }
 
     /// The statement that reads the id the connection's last INSERT generated (as `id`).
-    pub fn last_insert_id_sql(&self) -> &'static str {
+    fn last_insert_id_sql(&self) -> &'static str {
         match self.backend() {
             Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id",
             Backend::Sqlite => "SELECT last_insert_rowid() AS id",

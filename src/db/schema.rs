@@ -82,5 +82,16 @@ diesel::table! {
         claimed_at -> Nullable<Timestamp>,
         message_id -> Nullable<Text>,
         last_response -> Nullable<Text>,
+        snapshot_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// What queued mails show of their alert, once for the mails of a write batch that show the
+    /// same (the outbox row holds the rest: alert id, recipient, message).
+    sigov_mail_snapshot (id) {
+        id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
     }
 }

@@ -37,6 +37,7 @@ const TABLES: &[&str] = &[
 
 const SIGOV_TABLES: &[&str] = &[
     "sigov_outbox",
+    "sigov_mail_snapshot",
     "sigov_alert_ledger",
     "sigov_run",
     "sigov_lock",

@@ -168,7 +168,7 @@ struct Unit {
 fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
     for r in rows {
-        let p = Payload::parse(&r.payload);
+        let p = Payload::parse(&r.payload, r.snapshot.as_deref());
         match out.last_mut() {
             Some(u) if digest && u.email == r.recipient_email => {
                 u.ids.push(r.id);

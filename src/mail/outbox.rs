@@ -28,6 +28,11 @@ pub struct Row {
     #[diesel(sql_type = Text)]
     #[serde(skip)]
     pub payload: String,
+    /// What the mail shows of its alert, stored once for the mails that show the same
+    /// (`sigov_mail_snapshot`); `None` for rows queued before snapshots.
+    #[diesel(sql_type = Nullable<Text>)]
+    #[serde(skip)]
+    pub snapshot: Option<String>,
     #[diesel(sql_type = Text)]
     pub state: MailState,
     #[diesel(sql_type = BigInt)]
@@ -48,7 +53,9 @@ pub struct Row {
 
 fn columns(db: &Db) -> String {
     format!(
-        "id, alert_key, recipient_email, kind, payload, state, {} AS attempts, {} AS created_at, \
+        "id, alert_key, recipient_email, kind, payload, \
+         (SELECT body FROM sigov_mail_snapshot WHERE sigov_mail_snapshot.id = sigov_outbox.snapshot_id) AS snapshot, \
+         state, {} AS attempts, {} AS created_at, \
          {} AS next_attempt_at, {} AS sent_at, message_id, last_error, last_response",
         db.int("attempts"),
         db.text("created_at"),

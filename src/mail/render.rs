@@ -45,7 +45,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
-/// What the check wrote into `sigov_outbox.payload` for one alert.
+/// What the check wrote for one alert's mail: the outbox row's `payload` with its snapshot
+/// (`sigov_mail_snapshot.body`), or the payload alone for rows queued before snapshots.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Payload {
     pub alert_id: i64,
@@ -82,8 +83,19 @@ pub struct PayloadProjet {
 }
 
 impl Payload {
-    pub fn parse(text: &str) -> Result<Payload> {
-        serde_json::from_str(text).context("outbox payload is not what sigov writes")
+    /// A mail's whole payload from its row's `own` part and its `snapshot`; a row queued
+    /// before snapshots holds it all.
+    pub fn parse(own: &str, snapshot: Option<&str>) -> Result<Payload> {
+        let Some(snapshot) = snapshot else {
+            return serde_json::from_str(own).context("outbox payload is not what sigov writes");
+        };
+        let mut whole: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(snapshot).context("mail snapshot is not what sigov writes")?;
+        let own: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(own).context("outbox payload is not what sigov writes")?;
+        whole.extend(own);
+        serde_json::from_value(serde_json::Value::Object(whole))
+            .context("outbox payload and its snapshot are not what sigov writes")
     }
     fn is_stage(&self) -> bool {
         self.table == "core_notificationetape"

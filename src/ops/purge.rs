@@ -158,7 +158,7 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
                 .ne(RunStatus::Running.as_str())
                 .and(r::started_at.lt(cut))
         ),
-        Target::Mail(state) => purge_rows!(
+        Target::Mail(state) if dry_run => purge_rows!(
             db,
             dry_run,
             o::table,
@@ -166,6 +166,7 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
             i64,
             o::state.eq(state.as_str()).and(o::updated_at.lt(cut))
         ),
+        Target::Mail(state) => purge_mail(db, state, cut),
         Target::LedgerKeys => {
             // The ledger keys of these checks record "once for the life of the entity"
             // decisions (a budget threshold for a given planned budget): deleting one would
@@ -187,6 +188,58 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
         }
         Target::ReadRows(table) => read_rows(db, table, cut, dry_run),
     }
+}
+
+/// Deletes the outbox rows in `state` last updated before `cut`, `BATCH` a statement, and the
+/// snapshots that no row references any more. A snapshot is referenced only by the rows written
+/// with it, in its own transaction: once they are gone, none comes back to it.
+fn purge_mail(db: &mut Db, state: MailState, cut: NaiveDateTime) -> Result<u64> {
+    use crate::db::schema::{sigov_mail_snapshot as s, sigov_outbox as o};
+    let gone = o::state.eq(state.as_str()).and(o::updated_at.lt(cut));
+    let (mut total, mut snapshots) = (0u64, 0usize);
+    loop {
+        let rows: Vec<(i64, Option<i64>)> = dsl_load!(
+            db,
+            o::table
+                .select((o::id, o::snapshot_id))
+                .filter(gone)
+                .limit(i64::from(BATCH))
+        )?;
+        if rows.is_empty() {
+            break;
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let n = dsl_execute!(
+            db,
+            diesel::delete(o::table.filter(o::id.eq_any(&ids)).filter(gone))
+        )?;
+        total += n as u64;
+        let mut freed: Vec<i64> = rows.iter().filter_map(|r| r.1).collect();
+        freed.sort_unstable();
+        freed.dedup();
+        if !freed.is_empty() {
+            let kept: Vec<Option<i64>> = dsl_load!(
+                db,
+                o::table
+                    .select(o::snapshot_id)
+                    .filter(o::snapshot_id.eq_any(&freed))
+                    .distinct()
+            )?;
+            let kept: std::collections::HashSet<i64> = kept.into_iter().flatten().collect();
+            freed.retain(|id| !kept.contains(id));
+            if !freed.is_empty() {
+                snapshots +=
+                    dsl_execute!(db, diesel::delete(s::table.filter(s::id.eq_any(&freed))))?;
+            }
+        }
+        if rows.len() < BATCH as usize {
+            break;
+        }
+    }
+    if snapshots > 0 {
+        log::info!("{snapshots} mail snapshot(s) went with the last mail that showed them");
+    }
+    Ok(total)
 }
 
 /// The web application's tables are not sigov's: hand-written SQL, as for every read of them.

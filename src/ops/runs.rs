@@ -7,12 +7,6 @@ use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 /// Opens a run record (status `running`) and returns its id.
 pub fn start(db: &mut Db, clock: &Clock, check: &str, profile: &str) -> Result<i64> {
     use crate::db::schema::sigov_run::dsl as r;
@@ -34,9 +28,7 @@ pub fn start(db: &mut Db, clock: &Clock, check: &str, profile: &str) -> Result<i
         ))
     )
     .context("cannot record the run")?;
-    let sql = db.last_insert_id_sql();
-    let rows: Vec<IdRow> = db.load(sql, &[]).context("cannot read the run id")?;
-    rows.first().map(|r| r.id).context("no run id")
+    db.last_insert_id().context("cannot read the run id")
 }
 
 /// Closes a run record.

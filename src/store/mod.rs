@@ -164,24 +164,31 @@ fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result
     Ok(rows.into_iter().map(|r| r.alert_key).collect())
 }
 
-/// The snapshot an outbox row carries of its alert (what the mail shows), written by
-/// reference: no copy of the alert's strings and JSON context into a `serde_json::Value` first.
+/// What a mail shows of its alert, but the message (which names the recipient's role): written
+/// once into `sigov_mail_snapshot` for the mails of a batch that show the same, and by
+/// reference (no copy of the alert's strings and JSON context into a `serde_json::Value`).
 #[derive(serde::Serialize)]
-struct Payload<'a> {
-    alert_id: i64,
+struct Shown<'a> {
     table: &'static str,
     check: &'static str,
     #[serde(rename = "type")]
     alert_type: &'a str,
     niveau: Option<crate::states::Niveau>,
     titre: &'a str,
-    message: &'a str,
     context: &'a serde_json::Value,
-    recipient: PayloadRecipient<'a>,
     projet: &'a crate::rules::ProjectInfo,
     etape_id: Option<&'a str>,
     etape_ordre: Option<i64>,
     created_at: &'a str,
+}
+
+/// What is a mail's own, in its outbox row's `payload`; with its snapshot, the whole of what
+/// the mail shows (`mail::render::Payload`).
+#[derive(serde::Serialize)]
+struct Own<'a> {
+    alert_id: i64,
+    message: &'a str,
+    recipient: PayloadRecipient<'a>,
 }
 
 #[derive(serde::Serialize)]
@@ -189,6 +196,51 @@ struct PayloadRecipient<'a> {
     id: &'a str,
     name: &'a str,
     email: &'a str,
+}
+
+/// Stores the distinct snapshots `bodies` stamped `stamped`; their ids, in order.
+fn insert_snapshots(
+    db: &mut Db,
+    bodies: &[String],
+    stamped: chrono::NaiveDateTime,
+) -> Result<Vec<i64>> {
+    use crate::db::schema::sigov_mail_snapshot::dsl as s;
+    let row = |b: &str| (s::body.eq(b.to_owned()), s::created_at.eq(stamped));
+    if db
+        .ids_consecutive()
+        .context("cannot read how the server numbers rows")?
+    {
+        let rows: Vec<_> = bodies
+            .iter()
+            .map(|b| (s::body.eq(b.as_str()), s::created_at.eq(stamped)))
+            .collect();
+        crate::db::dsl_execute!(
+            db,
+            diesel::insert_into(s::sigov_mail_snapshot).values(&rows)
+        )
+        .context("cannot store mail snapshots")?;
+        if let Some(ids) = db
+            .inserted_ids(bodies.len())
+            .context("cannot read the ids of mail snapshots")?
+        {
+            return Ok(ids);
+        }
+        anyhow::bail!("the server gave no id to the mail snapshots just stored");
+    }
+    // Ids that may interleave with another writer's: one row a statement, whose id is exact.
+    let mut ids = Vec::with_capacity(bodies.len());
+    for b in bodies {
+        crate::db::dsl_execute!(
+            db,
+            diesel::insert_into(s::sigov_mail_snapshot).values(row(b))
+        )
+        .context("cannot store a mail snapshot")?;
+        ids.push(
+            db.last_insert_id()
+                .context("cannot read a mail snapshot's id")?,
+        );
+    }
+    Ok(ids)
 }
 
 fn write_batch(
@@ -287,31 +339,54 @@ fn write_batch(
     // the point: any delivery from then on takes them, the run's own included, whatever the
     // batch); created and updated now.
     let due_from = crate::clock::to_micros(clock.now_naive());
-    let mut mails = Vec::new();
+    // Snapshots: the mails of a project's alert to its team show the same but the message.
+    let mut slot: HashMap<String, usize> = HashMap::new();
+    let mut own = Vec::new();
     for (a, id) in batch.iter().zip(&ids) {
         if mail_decision(a).is_err() {
             continue;
         }
-        let payload = serde_json::to_string(&Payload {
-            alert_id: *id,
+        let body = serde_json::to_string(&Shown {
             table: a.target.table(),
             check: a.check,
             alert_type: &a.alert_type,
             niveau: a.niveau,
             titre: &a.titre,
-            message: &a.message,
             context: &a.context,
-            recipient: PayloadRecipient {
-                id: &a.recipient_id,
-                name: &a.recipient_name,
-                email: a.recipient.email.trim(),
-            },
             projet: &a.projet,
             etape_id: a.etape_id.as_deref(),
             etape_ordre: a.etape_ordre,
             created_at: &now,
         })
         .context("cannot write a mail's snapshot")?;
+        let next = slot.len();
+        let n = *slot.entry(body).or_insert(next);
+        let payload = serde_json::to_string(&Own {
+            alert_id: *id,
+            message: &a.message,
+            recipient: PayloadRecipient {
+                id: &a.recipient_id,
+                name: &a.recipient_name,
+                email: a.recipient.email.trim(),
+            },
+        })
+        .context("cannot write a mail's payload")?;
+        own.push((a, payload, n));
+    }
+    let mut bodies = vec![String::new(); slot.len()];
+    for (b, n) in slot {
+        bodies[n] = b;
+    }
+    let snapshot_ids = if bodies.is_empty() {
+        Vec::new()
+    } else {
+        insert_snapshots(db, &bodies, stamped)?
+    };
+    let mut mails = Vec::with_capacity(own.len());
+    for (a, payload, n) in &own {
+        let snapshot = *snapshot_ids
+            .get(*n)
+            .context("a mail snapshot was stored without an id")?;
         let kind = match a.target {
             Target::Alerte => MailKind::Alert,
             Target::NotificationEtape => MailKind::Stage,
@@ -321,7 +396,8 @@ fn write_batch(
             o::recipient_id.eq(a.recipient_id.as_str()),
             o::recipient_email.eq(a.recipient.email.trim()),
             o::kind.eq(kind.as_str()),
-            o::payload.eq(payload),
+            o::payload.eq(payload.as_str()),
+            o::snapshot_id.eq(Some(snapshot)),
             o::state.eq(MailState::Pending.as_str()),
             o::attempts.eq(0),
             o::next_attempt_at.eq(due_from),

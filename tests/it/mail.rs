@@ -687,3 +687,93 @@ fn a_claim_fetches_its_rows_by_id_whatever_the_queue() {
         );
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct Queued {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    payload: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    body: String,
+}
+
+fn preview(t: &TestDb, id: i64) -> String {
+    t.sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["mail", "preview", "--id", &id.to_string()])
+        .run()
+        .ok()
+        .stdout
+}
+
+// A team's mails about one alert share one snapshot of what they show; each row keeps its
+// recipient and message. A queued mail shows what was true when its alert was made, whatever
+// the application does meanwhile (project renamed, alert rows deleted), and a row queued
+// before snapshots (the whole payload in the row) renders the same.
+backend_test!(
+    queued_mails_share_a_snapshot_that_outlives_the_application_rows,
+    |t| {
+        seed(&t);
+        let r = check(t.sigov(), &["--no-mail"]);
+        assert_eq!(r.code, 0, "{r:#?}");
+        assert_eq!(states(&t, "pending"), 5);
+        // Admin, resp and membre of P7 share one; admin and resp of the hostile project another.
+        assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_mail_snapshot"), 2);
+        let queued: Vec<Queued> = t
+            .db()
+            .load(
+                "SELECT o.id AS id, o.payload AS payload, s.body AS body FROM sigov_outbox o \
+                 JOIN sigov_mail_snapshot s ON s.id = o.snapshot_id ORDER BY o.id",
+                &[],
+            )
+            .expect("queued mail");
+        assert_eq!(queued.len(), 5);
+        let before: Vec<String> = queued.iter().map(|q| preview(&t, q.id)).collect();
+        assert!(before.iter().filter(|p| p.contains("R&D <Alpha>")).count() == 3);
+        t.exec(&format!(
+            "UPDATE core_projet SET nom = 'Renamed' WHERE id = '{P7}'"
+        ));
+        t.exec("DELETE FROM core_alerteprojet");
+        // One row back to the form queued before snapshots: the whole payload, no snapshot.
+        let old = &queued[0];
+        let mut whole: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&old.body).expect("snapshot JSON");
+        let own: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&old.payload).expect("payload JSON");
+        assert!(
+            own.contains_key("message") && own.contains_key("recipient"),
+            "{own:?}"
+        );
+        assert!(!whole.contains_key("recipient"), "{whole:?}");
+        whole.extend(own);
+        t.db()
+            .execute(
+                "UPDATE sigov_outbox SET payload = ?, snapshot_id = NULL WHERE id = ?",
+                &[
+                    sigov::db::Val::Text(serde_json::Value::Object(whole).to_string()),
+                    sigov::db::Val::Int(old.id),
+                ],
+            )
+            .expect("old-form row");
+        let after: Vec<String> = queued.iter().map(|q| preview(&t, q.id)).collect();
+        assert_eq!(before, after);
+        let relay = Relay::start();
+        let sent = t
+            .sigov()
+            .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args(["mail", "flush"])
+            .run();
+        assert_eq!(sent.code, 0, "{sent:#?}");
+        let got = relay.received();
+        assert_eq!(got.len(), 5);
+        assert_eq!(
+            got.iter()
+                .filter(|m| m.part("text/plain").contains("R&D <Alpha>"))
+                .count(),
+            3
+        );
+        assert!(!got.iter().any(|m| m.part("text/plain").contains("Renamed")));
+    }
+);

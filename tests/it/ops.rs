@@ -533,9 +533,30 @@ backend_test!(
         assert_eq!(rows(&v, "ledger_keys"), 0, "kept unless configured");
         assert_eq!(counts(&t), before, "a dry run deletes nothing");
         // Defaults: runs and sent mail go; ledger and the web application's alerts stay.
+        let snapshots = |t: &TestDb| {
+            [
+                "SELECT COUNT(*) AS n FROM sigov_mail_snapshot",
+                // Snapshots no mail shows any more, and mails whose snapshot is gone.
+                "SELECT COUNT(*) AS n FROM sigov_mail_snapshot s WHERE NOT EXISTS \
+                 (SELECT 1 FROM sigov_outbox o WHERE o.snapshot_id = s.id)",
+                "SELECT COUNT(*) AS n FROM sigov_outbox o WHERE NOT EXISTS \
+                 (SELECT 1 FROM sigov_mail_snapshot s WHERE s.id = o.snapshot_id)",
+            ]
+            .map(|q| t.count(q))
+        };
+        assert_eq!(
+            snapshots(&t),
+            [2, 0, 0],
+            "the mails of each project share one"
+        );
         let r = t.sigov().args(["purge"]).run().ok();
         assert_eq!(r.stdout, "", "silent when not on a terminal");
         assert_eq!(counts(&t), [2, 3, 7, 6]);
+        assert_eq!(
+            snapshots(&t),
+            [2, 0, 0],
+            "a snapshot stays while a mail shows it"
+        );
         // Configured: old ledger keys (never budget's) and read alerts go too.
         let dir = std::env::temp_dir().join(format!("sigov-purge-{}", unique()));
         std::fs::create_dir_all(&dir).expect("dir");
@@ -555,6 +576,11 @@ backend_test!(
             t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE check_name = 'budget'"),
             1
         );
+        // A snapshot goes with the last mail that shows it.
+        t.exec("UPDATE sigov_outbox SET updated_at = '2020-01-01 00:00:00'");
+        t.sigov().args(["purge"]).run().ok();
+        assert_eq!(t.count("SELECT COUNT(*) AS n FROM sigov_outbox"), 0);
+        assert_eq!(snapshots(&t), [0, 0, 0]);
         // A retention that could forget a pending milestone is refused.
         std::fs::write(&cfg, "[purge]\nledger_days = 100\n").expect("cfg");
         let r = t

@@ -188,6 +188,7 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
         "SELECT last_error AS v FROM sigov_outbox",
         "SELECT last_response AS v FROM sigov_outbox",
         "SELECT payload AS v FROM sigov_outbox",
+        "SELECT body AS v FROM sigov_mail_snapshot",
         "SELECT holder AS v FROM sigov_lock",
     ] {
         stored.extend(t.db().load::<Text>(sql, &[]).expect(sql));

@@ -296,6 +296,16 @@ backend_test!(
                     a.key
                 ));
                 assert_eq!(ledger, 1, "{tag}: ledger key `{}` names another row", a.key);
+                let mail = t.count(&format!(
+                    "SELECT COUNT(*) AS n FROM sigov_outbox o JOIN sigov_mail_snapshot s ON s.id = o.snapshot_id \
+                     WHERE o.alert_key = '{}' AND o.payload LIKE '{{\"alert_id\":{id},%' AND s.body LIKE '%\"titre\":\"{}\"%'",
+                    a.key, a.titre
+                ));
+                assert_eq!(
+                    mail, 1,
+                    "{tag}: the mail of `{}` shows another alert",
+                    a.key
+                );
             }
         }
     }
