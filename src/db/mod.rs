@@ -2,6 +2,8 @@
 //! backends (text SQL with typed binds), transactions, and a statement counter.
 
 pub mod migrate;
+mod reused;
+pub use reused::ByText;
 pub mod schema;
 pub mod text;
 pub mod url;
@@ -99,7 +101,84 @@ macro_rules! dsl_load {
         db.counted(|conn| $crate::db::with_conn!(conn, c, DB => diesel::RunQueryDsl::load($query, c)))
     }};
 }
-pub(crate) use {dsl_execute, dsl_load, with_conn};
+/// Rows per INSERT statement of a batch write, and rows per write transaction
+/// (`store::BATCH`): a full batch's statements have this many rows, are prepared once per
+/// connection and reused ([`Db::execute_reused`], [`insert_reused!`]); a shorter batch (a
+/// check's last) or a part of one (its mails) goes in one statement of its own. One statement a
+/// table a batch, so the statements of a check do not grow with its rows but by batch.
+pub const STATEMENT_ROWS: usize = 500;
+
+/// `rows` split into statements of `N` rows (each a fixed-size array: diesel prepares one such
+/// INSERT once per connection and reuses it) and the rest (fewer than `N`, one statement).
+pub fn fixed_chunks<T, const N: usize>(rows: Vec<T>) -> (Vec<Box<[T; N]>>, Vec<T>) {
+    let mut full = Vec::with_capacity(rows.len() / N);
+    let mut it = rows.into_iter();
+    loop {
+        let chunk: Box<[T]> = it.by_ref().take(N).collect();
+        match <Box<[T; N]>>::try_from(chunk) {
+            Ok(c) => full.push(c),
+            Err(rest) => return (full, rest.into_vec()),
+        }
+    }
+}
+
+/// Inserts `$rows` (a `Vec` of insertable tuples) into `$table`; `$after(db, rows)` runs after
+/// each statement (to read its ids). Returns the rows inserted. MySQL: [`STATEMENT_ROWS`] a
+/// statement ([`fixed_chunks`]), each prepared once per connection and reused (a prepare is a
+/// round trip and a parse of every placeholder). SQLite compiles statements in process, and
+/// diesel writes its batch inserts its own way there: one statement.
+macro_rules! insert_reused {
+    ($db:expr, $table:expr, $rows:expr, $after:expr) => {{
+        let db: &mut $crate::db::Db = $db;
+        #[allow(unused_mut)]
+        let mut after = $after;
+        let rows = $rows;
+        let run = || -> Result<usize, diesel::result::Error> {
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            let tail = match db.backend() {
+                #[cfg(feature = "mysql")]
+                $crate::db::Backend::Mysql => {
+                    let (full, tail) =
+                        $crate::db::fixed_chunks::<_, { $crate::db::STATEMENT_ROWS }>(rows);
+                    let mut total = 0;
+                    for c in &full {
+                        let q = diesel::insert_into($table).values(&**c);
+                        let n = db.counted(|conn| match conn {
+                            $crate::db::Conn::Mysql(c) => {
+                                diesel::RunQueryDsl::execute($crate::db::ByText(&q), c)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => Err(diesel::result::Error::QueryBuilderError(
+                                "a MySQL statement on another backend".into(),
+                            )),
+                        })?;
+                        after(&mut *db, n)?;
+                        total += n;
+                    }
+                    if tail.is_empty() {
+                        return Ok(total);
+                    }
+                    (total, tail)
+                }
+                #[allow(unreachable_patterns)]
+                _ => (0, rows),
+            };
+            let n =
+                $crate::db::dsl_execute!(&mut *db, diesel::insert_into($table).values(&tail.1))?;
+            after(&mut *db, n)?;
+            Ok(tail.0 + n)
+        };
+        run()
+    }};
+    ($db:expr, $table:expr, $rows:expr) => {
+        $crate::db::insert_reused!($db, $table, $rows, |_: &mut $crate::db::Db, _: usize| {
+            Ok::<(), diesel::result::Error>(())
+        })
+    };
+}
+pub(crate) use {dsl_execute, dsl_load, insert_reused, with_conn};
 
 macro_rules! bind_vals {
     ($q:expr, $vals:expr) => {{
@@ -192,8 +271,10 @@ impl Db {
                         one_line(&e.to_string())
                     )
                 })?;
-                // Statements are dynamic text (batch sizes vary); a cache would only accumulate them.
-                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                // diesel keeps prepared only what is safe to reuse: query-builder statements of a
+                // fixed shape (no IN list), and the fixed-size batch inserts (`Db::execute_reused`,
+                // `insert_reused!`); hand-written `sql_query` text is never kept.
+                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Unbounded);
                 // Django's session mode: overlong values are errors, never silent truncations.
                 c.batch_execute("SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES')")
                     .map_err(|e| anyhow::anyhow!("cannot configure session on `{shown}`: {e}"))?;
@@ -235,7 +316,8 @@ impl Db {
                         one_line(&e.to_string())
                     )
                 })?;
-                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                // As for MySQL: only fixed shapes are kept.
+                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Unbounded);
                 c.batch_execute(
                     // A 32 MiB page cache (default 2 MiB): a check over a large database reads its
                     // candidates and alert indexes once instead of re-reading pages. Temporary tables
@@ -299,6 +381,30 @@ impl Db {
                 let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
                 q.execute(c)
             })
+        })
+    }
+
+    /// Runs `sql` like [`Db::execute`], on a statement prepared the first time this connection
+    /// sends this text and reused after: only for texts of a fixed shape (see [`reused`]).
+    pub fn execute_reused(
+        &mut self,
+        sql: &str,
+        vals: &[Val],
+    ) -> Result<usize, diesel::result::Error> {
+        self.counted(
+            |conn| with_conn!(conn, c, DB => RunQueryDsl::execute(reused::Reused { sql, vals }, c)),
+        )
+    }
+
+    /// Loads rows like [`Db::load`] on a statement prepared once and reused (see
+    /// [`Db::execute_reused`]); for sigov's own fixed reads, whose columns are never NULL.
+    fn load_reused<R: LoadRow>(
+        &mut self,
+        sql: &str,
+        vals: &[Val],
+    ) -> Result<Vec<R>, diesel::result::Error> {
+        self.counted(|conn| {
+            with_conn!(conn, c, DB => RunQueryDsl::load::<R>(reused::Reused { sql, vals }, c))
         })
     }
 
@@ -586,7 +692,7 @@ impl Db {
         if rows == 0 {
             return Ok(Some(Vec::new()));
         }
-        let r: Vec<CountRow> = self.load(
+        let r: Vec<CountRow> = self.load_reused(
             match self.backend() {
                 Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS n",
                 Backend::Sqlite => "SELECT last_insert_rowid() AS n",
@@ -636,7 +742,7 @@ impl Db {
     /// numbering of multi-row inserts).
     pub fn last_insert_id(&mut self) -> Result<i64, diesel::result::Error> {
         let sql = self.last_insert_id_sql();
-        let r: Vec<LastIdRow> = self.load(sql, &[])?;
+        let r: Vec<LastIdRow> = self.load_reused(sql, &[])?;
         r.first()
             .map(|r| r.id)
             .filter(|id| *id > 0)

@@ -16,7 +16,7 @@ use crate::states::{LedgerState, MailKind, MailState};
 use diesel::ExpressionMethods;
 
 /// Rows per INSERT statement and per transaction.
-pub const BATCH: usize = 500;
+pub const BATCH: usize = crate::db::STATEMENT_ROWS;
 
 /// Where an alert's mail stands at creation time.
 pub fn mail_decision(a: &NewAlert) -> Result<(), &'static str> {
@@ -214,18 +214,14 @@ fn insert_snapshots(
             .iter()
             .map(|b| (s::body.eq(b.as_str()), s::created_at.eq(stamped)))
             .collect();
-        crate::db::dsl_execute!(
-            db,
-            diesel::insert_into(s::sigov_mail_snapshot).values(&rows)
-        )
+        let mut ids = Vec::with_capacity(bodies.len());
+        crate::db::insert_reused!(db, s::sigov_mail_snapshot, rows, |db: &mut Db, n| {
+            let got = db.inserted_ids(n)?.ok_or(diesel::result::Error::NotFound)?;
+            ids.extend(got);
+            Ok::<(), diesel::result::Error>(())
+        })
         .context("cannot store mail snapshots")?;
-        if let Some(ids) = db
-            .inserted_ids(bodies.len())
-            .context("cannot read the ids of mail snapshots")?
-        {
-            return Ok(ids);
-        }
-        anyhow::bail!("the server gave no id to the mail snapshots just stored");
+        return Ok(ids);
     }
     // Ids that may interleave with another writer's: one row a statement, whose id is exact.
     let mut ids = Vec::with_capacity(bodies.len());
@@ -262,7 +258,6 @@ fn write_batch(
         if idx.is_empty() {
             continue;
         }
-        let mut vals = Vec::with_capacity(idx.len() * 8);
         let (sql_head, row) = match target {
             Target::Alerte => (
                 "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, \
@@ -275,37 +270,49 @@ fn write_batch(
                 "(?, ?, ?, 0, ?, NULL, ?, ?, NULL, ?, NULL)",
             ),
         };
-        for i in &idx {
-            let a = &batch[*i];
-            vals.push(Val::Text(a.alert_type.clone()));
-            if target == Target::Alerte {
-                vals.push(Val::from(
-                    a.niveau.unwrap_or(crate::states::Niveau::Warning),
-                ));
-            }
-            vals.push(Val::Text(a.titre.clone()));
-            vals.push(Val::Text(a.message.clone()));
-            vals.push(Val::Text(now.clone()));
-            vals.push(Val::Text(python_json(&a.context)));
-            vals.push(Val::Text(a.recipient_id.clone()));
-            vals.push(Val::Text(match target {
-                Target::Alerte => a.projet.id.clone(),
-                Target::NotificationEtape => a.etape_id.clone().unwrap_or_default(),
-            }));
-        }
-        let sql = format!("{sql_head}{}", vec![row; idx.len()].join(", "));
-        db.execute(&sql, &vals)
-            .with_context(|| format!("cannot insert into {}", target.table()))?;
-        match db
-            .inserted_ids(idx.len())
-            .with_context(|| format!("cannot read the ids of {}", target.table()))?
-        {
-            Some(got) => {
-                for (i, id) in idx.iter().zip(got) {
-                    ids[*i] = id;
+        let mut read_back = false;
+        // A full batch of one target: one text, prepared once per connection and reused.
+        for chunk in idx.chunks(crate::db::STATEMENT_ROWS) {
+            let mut vals = Vec::with_capacity(chunk.len() * 8);
+            for i in chunk {
+                let a = &batch[*i];
+                vals.push(Val::Text(a.alert_type.clone()));
+                if target == Target::Alerte {
+                    vals.push(Val::from(
+                        a.niveau.unwrap_or(crate::states::Niveau::Warning),
+                    ));
                 }
+                vals.push(Val::Text(a.titre.clone()));
+                vals.push(Val::Text(a.message.clone()));
+                vals.push(Val::Text(now.clone()));
+                vals.push(Val::Text(python_json(&a.context)));
+                vals.push(Val::Text(a.recipient_id.clone()));
+                vals.push(Val::Text(match target {
+                    Target::Alerte => a.projet.id.clone(),
+                    Target::NotificationEtape => a.etape_id.clone().unwrap_or_default(),
+                }));
             }
-            None => read_back_ids(db, target, &now, batch, &idx, &mut ids)?,
+            let sql = format!("{sql_head}{}", vec![row; chunk.len()].join(", "));
+            if chunk.len() == crate::db::STATEMENT_ROWS {
+                db.execute_reused(&sql, &vals)
+            } else {
+                db.execute(&sql, &vals)
+            }
+            .with_context(|| format!("cannot insert into {}", target.table()))?;
+            match db
+                .inserted_ids(chunk.len())
+                .with_context(|| format!("cannot read the ids of {}", target.table()))?
+            {
+                Some(got) => {
+                    for (i, id) in chunk.iter().zip(got) {
+                        ids[*i] = id;
+                    }
+                }
+                None => read_back = true,
+            }
+        }
+        if read_back {
+            read_back_ids(db, target, &now, batch, &idx, &mut ids)?;
         }
     }
     // Ledger keys: the unique key that makes each alert happen once.
@@ -333,7 +340,7 @@ fn write_batch(
             )
         })
         .collect();
-    crate::db::dsl_execute!(db, diesel::insert_into(l::sigov_alert_ledger).values(&keys))
+    crate::db::insert_reused!(db, l::sigov_alert_ledger, keys)
         .context("cannot record alert keys")?;
     // Outbox rows, for recipients with a usable address. Due since the run started (that is
     // the point: any delivery from then on takes them, the run's own included, whatever the
@@ -407,8 +414,7 @@ fn write_batch(
         ));
     }
     if !mails.is_empty() {
-        crate::db::dsl_execute!(db, diesel::insert_into(o::sigov_outbox).values(&mails))
-            .context("cannot queue mails")?;
+        crate::db::insert_reused!(db, o::sigov_outbox, mails).context("cannot queue mails")?;
     }
     Ok(ids)
 }
@@ -443,7 +449,7 @@ fn insert_superseded(
             )
         })
         .collect();
-    crate::db::dsl_execute!(db, diesel::insert_into(l::sigov_alert_ledger).values(&keys))
+    crate::db::insert_reused!(db, l::sigov_alert_ledger, keys)
         .context("cannot record superseded milestones")?;
     Ok(())
 }

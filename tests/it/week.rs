@@ -233,40 +233,6 @@ backend_test!(
              '2026-11-01 00:00:00', NULL, '{}', ?, ?)",
             vec![ADMIN.into(), "f0000000000000000000000000000001".into()],
         );
-        let person = sigov::rules::Person {
-            id: ADMIN.into(),
-            username: "admin".into(),
-            first_name: "Alice".into(),
-            last_name: "Admin".into(),
-            email: "admin@sigov.test".into(),
-            is_superuser: true,
-            is_active: true,
-            statut_actif: true,
-        };
-        let alert = |n: usize, tag: &str| sigov::rules::NewAlert {
-            key: format!("deadlines:ECHEANCE_J7:{tag}{n}:{ADMIN}"),
-            check: "deadlines",
-            target: sigov::rules::Target::Alerte,
-            alert_type: "ECHEANCE_J7".into(),
-            niveau: Some(sigov::states::Niveau::Info),
-            recipient: person.clone(),
-            recipient_id: ADMIN.into(),
-            recipient_name: "Alice Admin".into(),
-            recipient_username: "admin".into(),
-            projet: sigov::rules::ProjectInfo {
-                id: format!("f000000000000000000000000000000{}", 1 + n % 2),
-                nom: "Projet".into(),
-                client: String::new(),
-                statut: "EN_COURS".into(),
-            },
-            entity_id: format!("{tag}{n}"),
-            etape_id: None,
-            etape_ordre: None,
-            titre: format!("{tag} {n}"),
-            message: String::new(),
-            context: serde_json::json!({}),
-            title_truncated: false,
-        };
         let clock = sigov::clock::Clock::new(None, None, chrono_tz::Europe::Paris, false);
         for (tag, read_back) in [("inferred", false), ("read-back", true)] {
             let mut db = t.db();
@@ -275,7 +241,7 @@ backend_test!(
             }
             let mut counters = sigov::rules::Counters::default();
             let alerts: Vec<_> = (0..sigov::store::BATCH + 7)
-                .map(|n| alert(n, tag))
+                .map(|n| batch_alert(n, tag))
                 .collect();
             let written =
                 sigov::store::write(&mut db, &clock, None, alerts, Vec::new(), &mut counters)
@@ -310,3 +276,107 @@ backend_test!(
         }
     }
 );
+
+/// Alert `n` of a batch written straight through `sigov::store` (J-7 for the admin, on one of
+/// the two projects `f0…01`/`f0…02`), each with its own title: its own row, key and mail.
+fn batch_alert(n: usize, tag: &str) -> sigov::rules::NewAlert {
+    use crate::common::ADMIN;
+    let person = sigov::rules::Person {
+        id: ADMIN.into(),
+        username: "admin".into(),
+        first_name: "Alice".into(),
+        last_name: "Admin".into(),
+        email: "admin@sigov.test".into(),
+        is_superuser: true,
+        is_active: true,
+        statut_actif: true,
+    };
+    sigov::rules::NewAlert {
+        key: format!("deadlines:ECHEANCE_J7:{tag}{n}:{ADMIN}"),
+        check: "deadlines",
+        target: sigov::rules::Target::Alerte,
+        alert_type: "ECHEANCE_J7".into(),
+        niveau: Some(sigov::states::Niveau::Info),
+        recipient: person,
+        recipient_id: ADMIN.into(),
+        recipient_name: "Alice Admin".into(),
+        recipient_username: "admin".into(),
+        projet: sigov::rules::ProjectInfo {
+            id: format!("f000000000000000000000000000000{}", 1 + n % 2),
+            nom: "Projet".into(),
+            client: String::new(),
+            statut: "EN_COURS".into(),
+        },
+        entity_id: format!("{tag}{n}"),
+        etape_id: None,
+        etape_ordre: None,
+        titre: format!("{tag} {n}"),
+        message: String::new(),
+        context: serde_json::json!({}),
+        title_truncated: false,
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Status {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(column_name = Value)]
+    value: String,
+}
+
+/// Statements the server prepared on this connection so far (this read's own included).
+fn prepared(db: &mut sigov::db::Db) -> i64 {
+    let r: Vec<Status> = db
+        .load("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'", &[])
+        .expect("session status");
+    r[0].value.parse().expect("a count")
+}
+
+/// A full batch's statements (alert rows, their ids, ledger keys, snapshots, outbox rows) are
+/// prepared once per connection: writing a second full batch prepares nothing. Before, every
+/// batch prepared each of them again (a round trip and a parse of 500 rows of placeholders).
+/// MySQL alone counts what its server prepares.
+#[test]
+fn a_full_batch_reuses_the_statements_prepared_for_the_first() {
+    let t = TestDb::new(sigov::db::Backend::Mysql);
+    let mut d = crate::common::Data::new(&t);
+    d.project(
+        "f0000000000000000000000000000001",
+        "Projet A",
+        Some("2026-12-01"),
+    );
+    d.project(
+        "f0000000000000000000000000000002",
+        "Projet B",
+        Some("2026-12-01"),
+    );
+    let clock = sigov::clock::Clock::new(None, None, chrono_tz::Europe::Paris, false);
+    let mut db = t.db();
+    let write = |db: &mut sigov::db::Db, tag: &str| {
+        let alerts: Vec<_> = (0..sigov::store::BATCH)
+            .map(|n| batch_alert(n, tag))
+            .collect();
+        let mut counters = sigov::rules::Counters::default();
+        let w = sigov::store::write(db, &clock, None, alerts, Vec::new(), &mut counters)
+            .expect("write");
+        assert_eq!(w.alerts.len(), sigov::store::BATCH);
+    };
+    let before = prepared(&mut db);
+    write(&mut db, "first");
+    let first = prepared(&mut db) - before - 1;
+    assert!(
+        first >= 5,
+        "the first batch prepares its statements: {first}"
+    );
+    let before = prepared(&mut db);
+    write(&mut db, "second");
+    let second = prepared(&mut db) - before - 1;
+    assert_eq!(
+        second, 0,
+        "the second full batch reuses them (the first prepared {first})"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox"),
+        2 * sigov::store::BATCH as i64
+    );
+}
