@@ -215,18 +215,8 @@ backend_test!(
         // from the INSERT (consecutive on these servers) or, where a server does not promise
         // that, read back: both must give every alert its own row's id, after rows that another
         // writer added (ids do not start at 1) and in batches larger than one statement.
-        use crate::common::{Data, ADMIN};
-        let mut d = Data::new(&t);
-        d.project(
-            "f0000000000000000000000000000001",
-            "Projet A",
-            Some("2026-12-01"),
-        );
-        d.project(
-            "f0000000000000000000000000000002",
-            "Projet B",
-            Some("2026-12-01"),
-        );
+        use crate::common::ADMIN;
+        let mut d = batch_projects(&t);
         d.exec(
             "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
              donnees_contexte, destinataire_id, projet_id) VALUES ('ECHEANCE_J7', 'INFO', 'other writer', '', 0, \
@@ -276,6 +266,19 @@ backend_test!(
         }
     }
 );
+
+/// The two projects of [`batch_alert`].
+fn batch_projects(t: &TestDb) -> Data {
+    let mut d = Data::new(t);
+    for (n, name) in [(1, "Projet A"), (2, "Projet B")] {
+        d.project(
+            &format!("f000000000000000000000000000000{n}"),
+            name,
+            Some("2026-12-01"),
+        );
+    }
+    d
+}
 
 /// Alert `n` of a batch written straight through `sigov::store` (J-7 for the admin, on one of
 /// the two projects `f0…01`/`f0…02`), each with its own title: its own row, key and mail.
@@ -339,17 +342,7 @@ fn prepared(db: &mut sigov::db::Db) -> i64 {
 #[test]
 fn a_full_batch_reuses_the_statements_prepared_for_the_first() {
     let t = TestDb::new(sigov::db::Backend::Mysql);
-    let mut d = crate::common::Data::new(&t);
-    d.project(
-        "f0000000000000000000000000000001",
-        "Projet A",
-        Some("2026-12-01"),
-    );
-    d.project(
-        "f0000000000000000000000000000002",
-        "Projet B",
-        Some("2026-12-01"),
-    );
+    batch_projects(&t);
     let clock = sigov::clock::Clock::new(None, None, chrono_tz::Europe::Paris, false);
     let mut db = t.db();
     let write = |db: &mut sigov::db::Db, tag: &str| {
