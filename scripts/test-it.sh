@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Test it: installs what the suite needs when missing (Rust build deps, MariaDB server, Python
+# Test it: installs what the suite needs when missing (Rust build deps, MariaDB and PostgreSQL
+# servers and client libraries, Python
 # with aiosmtpd for the SMTP relay, openssl for its throwaway certificates, PyYAML and
 # systemd-analyze for the scheduling files), runs the lint gate (rustfmt, clippy with warnings
-# as errors, each backend feature built alone), starts a throwaway MariaDB on loopback, runs the
-# whole suite against it and the relays the tests start, stops it.
-# SIGOV_TEST_MYSQL_URL=mysql://user:pass@host:port/ uses an existing server instead.
+# as errors, each backend feature built alone), starts a throwaway MariaDB and a throwaway
+# PostgreSQL cluster on loopback, runs the whole suite against them and the relays the tests
+# start, stops them.
+# SIGOV_TEST_MYSQL_URL=mysql://user:pass@host:port/ and SIGOV_TEST_PG_URL=postgres://user:pass@host:port/
+# use existing servers instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,7 @@ command -v cc >/dev/null || need_pkgs+=(build-essential)
 command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || need_pkgs+=(libmariadb-dev libmariadb-dev-compat)
 pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
+pkg-config --exists libpq 2>/dev/null || need_pkgs+=(libpq-dev)
 command -v python3 >/dev/null || need_pkgs+=(python3)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 # The SMTP relay the mail tests start: Debian's Python with Debian's aiosmtpd.
@@ -26,6 +30,10 @@ command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(mariadb-server)
 fi
+if [ -z "${SIGOV_TEST_PG_URL:-}" ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need_pkgs+=(postgresql)
+fi
+command -v psql >/dev/null || need_pkgs+=(postgresql-client)
 command -v cargo >/dev/null || need_pkgs+=(cargo)
 # The lint gate: rustup's components where rustup is there, Debian's packages otherwise.
 if ! cargo fmt --version >/dev/null 2>&1; then
@@ -47,7 +55,7 @@ log "lint: cargo fmt --check"
 cargo fmt --all -- --check
 log "lint: cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
-for feature in sqlite mysql; do
+for feature in sqlite mysql postgres; do
   log "lint: cargo build --no-default-features --features $feature (and clippy)"
   cargo clippy --locked --no-default-features --features "$feature" -- -D warnings
   cargo build --locked --no-default-features --features "$feature"
@@ -55,14 +63,23 @@ done
 
 # shellcheck source=scripts/mariadb-throwaway.sh
 . scripts/mariadb-throwaway.sh
+# shellcheck source=scripts/postgres-throwaway.sh
+. scripts/postgres-throwaway.sh
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   start_throwaway_mariadb
   export SIGOV_TEST_MYSQL_URL="$THROWAWAY_MYSQL_URL"
   export SIGOV_TEST_MYSQL_SOCKET="$THROWAWAY_MYSQL_SOCKET"
 fi
+trap 'stop_throwaway_mariadb; stop_throwaway_postgres' EXIT
+if [ -z "${SIGOV_TEST_PG_URL:-}" ]; then
+  start_throwaway_postgres
+  export SIGOV_TEST_PG_URL="$THROWAWAY_PG_URL"
+  export SIGOV_TEST_PG_SOCKET_DIR="$THROWAWAY_PG_SOCKET_DIR"
+fi
 export SIGOV_TEST_PYTHON=/usr/bin/python3
 /usr/bin/python3 -c 'import aiosmtpd' || { log "python3-aiosmtpd is missing: the mail tests cannot start their relay"; exit 1; }
 log "MySQL under test: ${SIGOV_TEST_MYSQL_URL%%:*}://…@${SIGOV_TEST_MYSQL_URL##*@}"
+log "PostgreSQL under test: ${SIGOV_TEST_PG_URL%%:*}://…@${SIGOV_TEST_PG_URL##*@}"
 
 cargo build --all-targets --locked
 cargo test --locked -- --test-threads="${SIGOV_TEST_THREADS:-4}"

@@ -82,6 +82,17 @@ macro_rules! text_enum {
             }
         }
 
+        #[cfg(feature = "postgres")]
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(v: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let s = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(v)?;
+                Ok(s.parse::<$name>()?)
+            }
+        }
+
         impl From<$name> for crate::db::Val {
             fn from(v: $name) -> crate::db::Val {
                 crate::db::Val::from(v.as_str())

@@ -11,6 +11,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql");
 #[cfg(feature = "sqlite")]
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 const TRACKING_TABLE: &str = "sigov_schema_migrations";
 
@@ -23,9 +25,9 @@ pub struct MigrationState {
 
 #[derive(QueryableByName)]
 struct AppliedRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
     version: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
     applied_at: String,
 }
 
@@ -40,6 +42,12 @@ fn embedded(db: &Db) -> Result<Vec<(String, String)>> {
             .collect(),
         #[cfg(feature = "sqlite")]
         Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+            .map_err(|e| anyhow!("embedded migrations: {e}"))?
+            .iter()
+            .map(|m| (m.name().version().to_string(), m.name().to_string()))
+            .collect(),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
             .map_err(|e| anyhow!("embedded migrations: {e}"))?
             .iter()
             .map(|m| (m.name().version().to_string(), m.name().to_string()))
@@ -120,6 +128,10 @@ pub fn run_pending(db: &mut Db) -> Result<Vec<String>> {
             "CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (version VARCHAR(50) NOT NULL PRIMARY KEY, \
              name VARCHAR(191) NOT NULL, applied_at DATETIME NOT NULL)"
         ),
+        Backend::Postgres => format!(
+            "CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (version VARCHAR(50) NOT NULL PRIMARY KEY, \
+             name VARCHAR(191) NOT NULL, applied_at TIMESTAMP(6) NOT NULL)"
+        ),
     };
     db.batch(&create)
         .context("cannot create the migration tracking table")?;
@@ -130,12 +142,14 @@ pub fn run_pending(db: &mut Db) -> Result<Vec<String>> {
             continue;
         }
         let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
-        // MySQL commits DDL implicitly; SQLite applies the migration and its record atomically.
+        // MySQL commits DDL implicitly; SQLite and PostgreSQL apply the migration and its
+        // record atomically.
         let apply = |db: &mut Db| -> Result<()> {
             run_one(db, &version).with_context(|| format!("migration {name} failed"))?;
             db.execute(
                 &format!(
-                    "INSERT INTO {TRACKING_TABLE} (version, name, applied_at) VALUES (?, ?, ?)"
+                    "INSERT INTO {TRACKING_TABLE} (version, name, applied_at) VALUES (?, ?, {})",
+                    db.mark(super::Mark::Stamp)
                 ),
                 &[
                     Val::from(version.as_str()),
@@ -146,7 +160,7 @@ pub fn run_pending(db: &mut Db) -> Result<Vec<String>> {
             Ok(())
         };
         match db.backend() {
-            Backend::Sqlite => db.transaction(apply)?,
+            Backend::Sqlite | Backend::Postgres => db.transaction(apply)?,
             Backend::Mysql => apply(db)?,
         }
         log::info!("applied migration {name}");
@@ -171,6 +185,17 @@ fn run_one(db: &mut Db, version: &str) -> Result<()> {
         #[cfg(feature = "sqlite")]
         Conn::Sqlite(c) => {
             let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+                .map_err(|e| anyhow!("embedded migrations: {e}"))?;
+            let m = all
+                .iter()
+                .find(|m| m.name().version().to_string() == version)
+                .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
+            m.run(c)
+                .map_err(|e| anyhow!("{}", super::one_line(&e.to_string())))
+        }
+        #[cfg(feature = "postgres")]
+        Conn::Pg(c) => {
+            let all = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
                 .map_err(|e| anyhow!("embedded migrations: {e}"))?;
             let m = all
                 .iter()

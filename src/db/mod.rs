@@ -12,13 +12,15 @@ pub mod watchdog;
 use crate::strings::one_line;
 use anyhow::{Context, Result};
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::BigInt;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 pub use url::{Backend, DbUrl};
 
 #[cfg(feature = "mysql")]
 use diesel::mysql::{Mysql, MysqlConnection};
+#[cfg(feature = "postgres")]
+use diesel::pg::{Pg, PgConnection};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteConnection};
 
@@ -62,6 +64,8 @@ pub enum Conn {
     Mysql(MysqlConnection),
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Pg(PgConnection),
 }
 
 /// Runs `$body` with `$c` bound to the concrete connection and `$DB` to its backend type.
@@ -80,6 +84,12 @@ macro_rules! with_conn {
                 type $DB = diesel::sqlite::Sqlite;
                 $body
             }
+            #[cfg(feature = "postgres")]
+            $crate::db::Conn::Pg($c) => {
+                #[allow(dead_code)]
+                type $DB = diesel::pg::Pg;
+                $body
+            }
         }
     };
 }
@@ -91,6 +101,33 @@ macro_rules! dsl_execute {
     ($db:expr, $query:expr) => {{
         let db: &mut $crate::db::Db = $db;
         db.counted(|conn| $crate::db::with_conn!(conn, c, DB => diesel::RunQueryDsl::execute($query, c)))
+    }};
+}
+/// Inserts `$values` into `$table` unless a row with the same key exists (MySQL, SQLite:
+/// `INSERT IGNORE` / `INSERT OR IGNORE`; PostgreSQL: `ON CONFLICT DO NOTHING`), counted and
+/// watched like [`dsl_execute!`]. Returns the rows inserted.
+macro_rules! dsl_insert_ignore {
+    ($db:expr, $table:expr, $values:expr) => {{
+        let db: &mut $crate::db::Db = $db;
+        db.counted(|conn| match conn {
+            #[cfg(feature = "mysql")]
+            $crate::db::Conn::Mysql(c) => diesel::RunQueryDsl::execute(
+                diesel::insert_or_ignore_into($table).values($values),
+                c,
+            ),
+            #[cfg(feature = "sqlite")]
+            $crate::db::Conn::Sqlite(c) => diesel::RunQueryDsl::execute(
+                diesel::insert_or_ignore_into($table).values($values),
+                c,
+            ),
+            #[cfg(feature = "postgres")]
+            $crate::db::Conn::Pg(c) => diesel::RunQueryDsl::execute(
+                diesel::insert_into($table)
+                    .values($values)
+                    .on_conflict_do_nothing(),
+                c,
+            ),
+        })
     }};
 }
 /// Loads the rows of a query-builder `SELECT` on either connection, counted and watched like
@@ -125,7 +162,7 @@ pub fn fixed_chunks<T, const N: usize>(rows: Vec<T>) -> (Vec<Box<[T; N]>>, Vec<T
 /// Inserts `$rows` (a `Vec` of insertable tuples) into `$table`; `$after(db, rows)` runs after
 /// each statement (to read its ids). Returns the rows inserted. MySQL: [`STATEMENT_ROWS`] a
 /// statement ([`fixed_chunks`]), each prepared once per connection and reused (a prepare is a
-/// round trip and a parse of every placeholder). SQLite compiles statements in process, and
+/// round trip and a parse of every placeholder); PostgreSQL the same. SQLite compiles statements in process, and
 /// diesel writes its batch inserts its own way there: one statement.
 macro_rules! insert_reused {
     ($db:expr, $table:expr, $rows:expr, $after:expr) => {{
@@ -138,15 +175,20 @@ macro_rules! insert_reused {
                 return Ok(0);
             }
             let tail = match db.backend() {
-                #[cfg(feature = "mysql")]
-                $crate::db::Backend::Mysql => {
+                #[cfg(any(feature = "mysql", feature = "postgres"))]
+                $crate::db::Backend::Mysql | $crate::db::Backend::Postgres => {
                     let (full, tail) =
                         $crate::db::fixed_chunks::<_, { $crate::db::STATEMENT_ROWS }>(rows);
                     let mut total = 0;
                     for c in &full {
                         let q = diesel::insert_into($table).values(&**c);
                         let n = db.counted(|conn| match conn {
+                            #[cfg(feature = "mysql")]
                             $crate::db::Conn::Mysql(c) => {
+                                diesel::RunQueryDsl::execute($crate::db::ByText(&q), c)
+                            }
+                            #[cfg(feature = "postgres")]
+                            $crate::db::Conn::Pg(c) => {
                                 diesel::RunQueryDsl::execute($crate::db::ByText(&q), c)
                             }
                             #[allow(unreachable_patterns)]
@@ -178,24 +220,65 @@ macro_rules! insert_reused {
         })
     };
 }
-pub(crate) use {dsl_execute, dsl_load, insert_reused, with_conn};
-
-macro_rules! bind_vals {
-    ($q:expr, $vals:expr) => {{
-        let mut q = $q;
-        // By reference: a multi-row INSERT binds thousands of strings, and copying each one
-        // again for the statement was a good part of a first run's allocations.
-        for v in $vals {
-            q = match v {
-                Val::Text(s) => q.bind::<Text, _>(s.as_str()),
-                Val::OptText(s) => q.bind::<Nullable<Text>, _>(s.as_deref()),
-                Val::Int(i) => q.bind::<BigInt, _>(*i),
-                Val::OptInt(i) => q.bind::<Nullable<BigInt>, _>(*i),
-            };
-        }
-        q
+/// PostgreSQL: inserts `$rows` (a `Vec` of insertable tuples) into `$table` with
+/// `RETURNING $id`, and gives `Some(ids)` in row order; full statements of
+/// [`STATEMENT_ROWS`] rows are prepared once and reused, as in [`insert_reused!`]. Any other
+/// backend: `None`, nothing sent (the caller numbers the rows its own way).
+macro_rules! insert_returning {
+    ($db:expr, $table:expr, $rows:expr, $id:expr) => {{
+        let db: &mut $crate::db::Db = $db;
+        let rows = $rows;
+        let run = || -> Result<Option<Vec<i64>>, diesel::result::Error> {
+            if db.backend() != $crate::db::Backend::Postgres {
+                return Ok(None);
+            }
+            #[cfg(feature = "postgres")]
+            {
+                let (full, tail) =
+                    $crate::db::fixed_chunks::<_, { $crate::db::STATEMENT_ROWS }>(rows);
+                let mut ids = Vec::new();
+                for c in &full {
+                    let got: Vec<i64> = db.counted(|conn| match conn {
+                        $crate::db::Conn::Pg(pg) => diesel::RunQueryDsl::get_results(
+                            $crate::db::ByText(
+                                diesel::insert_into($table).values(&**c).returning($id),
+                            ),
+                            pg,
+                        ),
+                        #[allow(unreachable_patterns)]
+                        _ => Err(diesel::result::Error::QueryBuilderError(
+                            "a PostgreSQL statement on another backend".into(),
+                        )),
+                    })?;
+                    ids.extend(got);
+                }
+                if !tail.is_empty() {
+                    let got: Vec<i64> = db.counted(|conn| match conn {
+                        $crate::db::Conn::Pg(pg) => diesel::RunQueryDsl::get_results(
+                            diesel::insert_into($table).values(&tail).returning($id),
+                            pg,
+                        ),
+                        #[allow(unreachable_patterns)]
+                        _ => Err(diesel::result::Error::QueryBuilderError(
+                            "a PostgreSQL statement on another backend".into(),
+                        )),
+                    })?;
+                    ids.extend(got);
+                }
+                Ok(Some(ids))
+            }
+            #[cfg(not(feature = "postgres"))]
+            {
+                let _ = rows;
+                Ok(None)
+            }
+        };
+        run()
     }};
 }
+pub(crate) use {
+    dsl_execute, dsl_insert_ignore, dsl_load, insert_returning, insert_reused, with_conn,
+};
 
 #[derive(QueryableByName)]
 struct CountRow {
@@ -328,6 +411,29 @@ impl Db {
                 .map_err(|e| anyhow::anyhow!("cannot open database `{shown}`: {}", one_line(&e.to_string())))?;
                 Conn::Sqlite(c)
             }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let limit = watchdog::limits().connect;
+                let _watch = watchdog::watch(limit, || {
+                    format!(
+                        "database `{shown}` timed out after {} while connecting (database.connect_timeout_secs)",
+                        watchdog::seconds(limit)
+                    )
+                });
+                let mut c = PgConnection::establish(url.connect_string()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect to database `{shown}`: {}",
+                        one_line(&e.to_string())
+                    )
+                })?;
+                // As for MySQL: only fixed shapes are kept.
+                c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Unbounded);
+                // sigov binds and reads times in UTC explicitly (`Mark`, `text::Lossy`); UTC
+                // for the session too, so that a literal in a demo load means the same.
+                c.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(|e| anyhow::anyhow!("cannot configure session on `{shown}`: {e}"))?;
+                Conn::Pg(c)
+            }
             #[allow(unreachable_patterns)]
             other => anyhow::bail!("this sigov was built without {} support", other.name()),
         };
@@ -377,10 +483,7 @@ impl Db {
     /// ([`Db::transaction_retrying`]).
     pub fn execute(&mut self, sql: &str, vals: &[Val]) -> Result<usize, diesel::result::Error> {
         self.counted(|conn| {
-            with_conn!(conn, c, DB => {
-                let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
-                q.execute(c)
-            })
+            with_conn!(conn, c, DB => RunQueryDsl::execute(reused::Reused { sql, vals, cache: false }, c))
         })
     }
 
@@ -392,7 +495,7 @@ impl Db {
         vals: &[Val],
     ) -> Result<usize, diesel::result::Error> {
         self.counted(
-            |conn| with_conn!(conn, c, DB => RunQueryDsl::execute(reused::Reused { sql, vals }, c)),
+            |conn| with_conn!(conn, c, DB => RunQueryDsl::execute(reused::Reused { sql, vals, cache: true }, c)),
         )
     }
 
@@ -404,7 +507,7 @@ impl Db {
         vals: &[Val],
     ) -> Result<Vec<R>, diesel::result::Error> {
         self.counted(|conn| {
-            with_conn!(conn, c, DB => RunQueryDsl::load::<R>(reused::Reused { sql, vals }, c))
+            with_conn!(conn, c, DB => RunQueryDsl::load::<R>(reused::Reused { sql, vals, cache: true }, c))
         })
     }
 
@@ -453,8 +556,7 @@ impl Db {
         let repaired = text::repaired();
         let nulls = text::nulls();
         let rows = with_conn!(&mut self.conn, c, DB => {
-            let q = bind_vals!(diesel::sql_query(sql).into_boxed::<DB>(), vals);
-            q.load::<R>(c)
+            RunQueryDsl::load::<R>(reused::Reused { sql, vals, cache: false }, c)
         });
         let rows = rows.map_err(|e| match e {
             // diesel does not say which column: name the table the statement reads.
@@ -508,6 +610,7 @@ impl Db {
         let begin = match self.backend() {
             Backend::Mysql => "START TRANSACTION",
             Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
         self.batch(begin).context("cannot begin transaction")?;
         self.in_tx = true;
@@ -561,15 +664,24 @@ impl Db {
                 "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
                 &[table.into()],
             )?,
+            // pg_tables lists every table, readable or not (information_schema hides those
+            // the user has no grant on).
+            Backend::Postgres => self.count(
+                "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?",
+                &[table.into()],
+            )?,
         };
         Ok(n > 0)
     }
 
-    /// SQL that renders a DATE or DATETIME column as text on this backend.
+    /// SQL that renders a DATE or DATETIME column (or an id) as text on this backend, read
+    /// through [`text::Lossy`]. PostgreSQL: the column as it is, which `Lossy` renders as MySQL
+    /// does (a uuid in 32 hex digits, a time in UTC with microseconds), whatever the session.
     pub fn text(&self, col: &str) -> String {
         match self.backend() {
             Backend::Mysql => format!("CAST({col} AS CHAR)"),
             Backend::Sqlite => format!("CAST({col} AS TEXT)"),
+            Backend::Postgres => col.to_owned(),
         }
     }
 
@@ -578,6 +690,92 @@ impl Db {
         match self.backend() {
             Backend::Mysql => format!("CAST({expr} AS SIGNED)"),
             Backend::Sqlite => format!("CAST({expr} AS INTEGER)"),
+            Backend::Postgres => format!("CAST({expr} AS BIGINT)"),
+        }
+    }
+
+    /// The placeholder for a value bound as text into a column of type `mark` (PostgreSQL types
+    /// every bind and compares no uuid, date or time with text: the value is cast there).
+    pub fn mark(&self, mark: Mark) -> &'static str {
+        match (self.backend(), mark) {
+            (Backend::Mysql | Backend::Sqlite, _) => "?",
+            (Backend::Postgres, Mark::Uuid) => "CAST(? AS uuid)",
+            (Backend::Postgres, Mark::Date) => "CAST(? AS date)",
+            (Backend::Postgres, Mark::Stamp) => "CAST(? AS timestamp)",
+            (Backend::Postgres, Mark::AppStamp) => "(CAST(? AS timestamp) AT TIME ZONE 'UTC')",
+            (Backend::Postgres, Mark::Json) => "CAST(? AS jsonb)",
+        }
+    }
+
+    /// `n` placeholders of type `mark`, comma-separated (an `IN (…)` list).
+    pub fn marks(&self, mark: Mark, n: usize) -> String {
+        vec![self.mark(mark); n].join(", ")
+    }
+
+    /// SQL for a false value of a boolean column (MySQL tinyint(1), SQLite integer, PostgreSQL
+    /// boolean).
+    pub fn false_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql | Backend::Sqlite => "0",
+            Backend::Postgres => "FALSE",
+        }
+    }
+
+    /// SQL for a true value of a boolean column.
+    pub fn true_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Mysql | Backend::Sqlite => "1",
+            Backend::Postgres => "TRUE",
+        }
+    }
+
+    /// After rows were loaded with their ids into `tables`: the statement that moves each
+    /// identity column's sequence past them (PostgreSQL: explicit ids do not advance it, and
+    /// the next generated one would collide), or `None` where the backend needs none.
+    pub fn identities_after_load_sql(&self, tables: &[&str]) -> Option<String> {
+        if self.backend() != Backend::Postgres {
+            return None;
+        }
+        let list = tables
+            .iter()
+            .map(|t| format!("'{}'", t.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(format!(
+            "DO $$ DECLARE r record; BEGIN \
+             FOR r IN SELECT c.table_name FROM information_schema.columns c \
+             WHERE c.table_schema = current_schema() AND c.column_name = 'id' \
+             AND c.is_identity = 'YES' AND c.table_name IN ({list}) LOOP \
+             EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, ''id''), \
+             COALESCE((SELECT MAX(id) FROM %I), 0) + 1, false)', r.table_name, r.table_name); \
+             END LOOP; END $$"
+        ))
+    }
+
+    /// A condition true where boolean column `col` is true.
+    pub fn is_true(&self, col: &str) -> String {
+        match self.backend() {
+            Backend::Mysql | Backend::Sqlite => format!("{col} <> 0"),
+            Backend::Postgres => col.to_owned(),
+        }
+    }
+
+    /// `expr` kept from choosing an index (MySQL, SQLite: a unary `+`); PostgreSQL plans from
+    /// statistics, and has no unary `+` on text or dates: as it is.
+    pub fn unindexed(&self, expr: &str) -> String {
+        match self.backend() {
+            Backend::Mysql | Backend::Sqlite => format!("+{expr}"),
+            Backend::Postgres => expr.to_owned(),
+        }
+    }
+
+    /// An id column of the web application as the text sigov keys it by (the ledger's
+    /// `entity_id`): MySQL char(32) and SQLite text as they are; a PostgreSQL uuid in the same
+    /// 32 hex digits (an integer id as its digits).
+    pub fn key_text(&self, col: &str) -> String {
+        match self.backend() {
+            Backend::Mysql | Backend::Sqlite => col.to_owned(),
+            Backend::Postgres => format!("replace(CAST({col} AS text), '-', '')"),
         }
     }
 
@@ -586,9 +784,12 @@ impl Db {
         self.int(&format!("ROUND({col} * 100)"))
     }
 
-    /// SQL for a boolean column read as 0/1.
+    /// SQL for a boolean column read as 0/1 (a 64-bit integer).
     pub fn flag(&self, col: &str) -> String {
-        format!("(CASE WHEN {col} <> 0 THEN 1 ELSE 0 END)")
+        match self.backend() {
+            Backend::Mysql | Backend::Sqlite => format!("(CASE WHEN {col} <> 0 THEN 1 ELSE 0 END)"),
+            Backend::Postgres => format!("CAST(CASE WHEN {col} THEN 1 ELSE 0 END AS BIGINT)"),
+        }
     }
 
     /// The statement that drops connection-local temporary table `name` (none: no-op).
@@ -596,6 +797,7 @@ impl Db {
         match self.backend() {
             Backend::Mysql => format!("DROP TEMPORARY TABLE IF EXISTS {name}"),
             Backend::Sqlite => format!("DROP TABLE IF EXISTS temp.{name}"),
+            Backend::Postgres => format!("DROP TABLE IF EXISTS pg_temp.{name}"),
         }
     }
 
@@ -604,6 +806,11 @@ impl Db {
         match self.backend() {
             Backend::Mysql => format!("ALTER TABLE {name} ADD PRIMARY KEY ({col})"),
             Backend::Sqlite => format!("CREATE UNIQUE INDEX temp.{name}_{col} ON {name} ({col})"),
+            // Autovacuum never analyzes a temporary table: without statistics the planner
+            // guesses its size when joining it to the application's tables.
+            Backend::Postgres => {
+                format!("ALTER TABLE {name} ADD PRIMARY KEY ({col}); ANALYZE {name}")
+            }
         }
     }
 
@@ -615,7 +822,7 @@ impl Db {
             Backend::Sqlite => Some(format!(
                 "{col} IS NOT NULL AND (typeof({col}) <> 'text' OR {col} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')"
             )),
-            Backend::Mysql => None,
+            Backend::Mysql | Backend::Postgres => None,
         }
     }
 
@@ -624,7 +831,7 @@ impl Db {
     pub fn not_a_number_sql(&self, col: &str) -> String {
         match self.backend() {
             Backend::Sqlite => format!("{col} IS NULL OR typeof({col}) NOT IN ('integer', 'real')"),
-            Backend::Mysql => format!("{col} IS NULL"),
+            Backend::Mysql | Backend::Postgres => format!("{col} IS NULL"),
         }
     }
 
@@ -633,6 +840,8 @@ impl Db {
         match self.backend() {
             Backend::Mysql => "UTC_TIMESTAMP(6)",
             Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+            // The clock now, not the transaction's start (`now()`): time moves during a run.
+            Backend::Postgres => "(clock_timestamp() AT TIME ZONE 'UTC')",
         }
     }
 
@@ -644,6 +853,8 @@ impl Db {
         match self.backend() {
             Backend::Mysql => "STRAIGHT_JOIN",
             Backend::Sqlite => "CROSS JOIN",
+            // No such hint: the planner orders joins from its statistics.
+            Backend::Postgres => "JOIN",
         }
     }
 
@@ -653,7 +864,7 @@ impl Db {
     pub fn id_key(&self, id: &str) -> String {
         match self.backend() {
             Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
-            Backend::Sqlite => id.to_owned(),
+            Backend::Sqlite | Backend::Postgres => id.to_owned(),
         }
     }
 
@@ -665,6 +876,7 @@ impl Db {
         match self.backend() {
             Backend::Mysql => format!("FORCE INDEX ({index})"),
             Backend::Sqlite => format!("INDEXED BY {index}"),
+            Backend::Postgres => String::new(),
         }
     }
 
@@ -673,6 +885,9 @@ impl Db {
         match self.backend() {
             Backend::Mysql => format!("(UTC_TIMESTAMP(6) + INTERVAL {secs} SECOND)"),
             Backend::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds')"),
+            Backend::Postgres => {
+                format!("((clock_timestamp() AT TIME ZONE 'UTC') + INTERVAL '{secs} seconds')")
+            }
         }
     }
 
@@ -696,6 +911,7 @@ impl Db {
             match self.backend() {
                 Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS n",
                 Backend::Sqlite => "SELECT last_insert_rowid() AS n",
+                Backend::Postgres => "SELECT lastval() AS n",
             },
             &[],
         )?;
@@ -705,7 +921,7 @@ impl Db {
         let n = rows as i64;
         let first = match self.backend() {
             Backend::Mysql => id,
-            Backend::Sqlite => id - (n - 1) * step,
+            Backend::Sqlite | Backend::Postgres => id - (n - 1) * step,
         };
         Ok(Some((0..n).map(|i| first + i * step).collect()))
     }
@@ -723,6 +939,9 @@ impl Db {
         }
         let step = match self.backend() {
             Backend::Sqlite => Some(1),
+            // Each row takes its own value of the sequence: concurrent inserts interleave.
+            // Writers read their ids with `RETURNING` ([`Db::insert_ids`]).
+            Backend::Postgres => None,
             Backend::Mysql => {
                 let r: Vec<AutoIncRow> = self.load(
                     "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED) AS mode, \
@@ -762,7 +981,43 @@ impl Db {
         match self.backend() {
             Backend::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id",
             Backend::Sqlite => "SELECT last_insert_rowid() AS id",
+            // The session's last value of any sequence: the identity of its last INSERT.
+            Backend::Postgres => "SELECT lastval() AS id",
         }
+    }
+
+    /// Runs the INSERT `sql` of `rows` rows (into a table whose generated key is `id`) and
+    /// returns their ids in row order, or `None` when this server does not promise them
+    /// consecutive and the caller reads them back. PostgreSQL: `RETURNING id`, in the order of
+    /// the VALUES (as Django's `bulk_create` reads them). `reuse`: a fixed shape, prepared once
+    /// ([`Db::execute_reused`]).
+    pub fn insert_ids(
+        &mut self,
+        sql: &str,
+        vals: &[Val],
+        rows: usize,
+        reuse: bool,
+    ) -> Result<Option<Vec<i64>>, diesel::result::Error> {
+        if self.backend() == Backend::Postgres {
+            let sql = format!("{sql} RETURNING id");
+            let got: Vec<LastIdRow> = if reuse {
+                self.load_reused(&sql, vals)?
+            } else {
+                self.load(&sql, vals)?
+            };
+            if got.len() != rows {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    format!("{} id(s) returned for {rows} inserted row(s)", got.len()).into(),
+                ));
+            }
+            return Ok(Some(got.into_iter().map(|r| r.id).collect()));
+        }
+        if reuse {
+            self.execute_reused(sql, vals)?;
+        } else {
+            self.execute(sql, vals)?;
+        }
+        self.inserted_ids(rows)
     }
 
     /// The suffix of a SELECT that locks the rows it picks and skips those another transaction
@@ -771,27 +1026,32 @@ impl Db {
         match self.backend() {
             Backend::Mysql => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         }
     }
 
-    /// One of two values by backend, for what differs by backend outside SQL text (files that
+    /// One of three values by backend, for what differs by backend outside SQL text (files that
     /// hold a schema per backend): a new backend adds an argument, and the compiler finds every
     /// such place.
-    pub fn per_backend<T>(&self, mysql: T, sqlite: T) -> T {
+    pub fn per_backend<T>(&self, mysql: T, sqlite: T, postgres: T) -> T {
         match self.backend() {
             Backend::Mysql => mysql,
             Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
         }
     }
 
     /// The statement that turns foreign-key (and, on MySQL, unique) checks off or on for this
-    /// connection, for a bulk load whose rows arrive out of parent-first order.
-    pub fn constraint_checks_sql(&self, on: bool) -> &'static str {
+    /// connection, for a bulk load whose rows arrive out of parent-first order. PostgreSQL:
+    /// none; the web application's foreign keys are `DEFERRABLE INITIALLY DEFERRED`, checked
+    /// when the load's transaction commits.
+    pub fn constraint_checks_sql(&self, on: bool) -> Option<&'static str> {
         match (self.backend(), on) {
-            (Backend::Mysql, false) => "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0",
-            (Backend::Mysql, true) => "SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1",
-            (Backend::Sqlite, false) => "PRAGMA foreign_keys = OFF",
-            (Backend::Sqlite, true) => "PRAGMA foreign_keys = ON",
+            (Backend::Mysql, false) => Some("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0"),
+            (Backend::Mysql, true) => Some("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1"),
+            (Backend::Sqlite, false) => Some("PRAGMA foreign_keys = OFF"),
+            (Backend::Sqlite, true) => Some("PRAGMA foreign_keys = ON"),
+            (Backend::Postgres, _) => None,
         }
     }
 
@@ -803,13 +1063,13 @@ impl Db {
                 Some("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144")
             }
             (Backend::Sqlite, false) => Some("PRAGMA synchronous = NORMAL"),
-            (Backend::Mysql, _) => None,
+            (Backend::Mysql | Backend::Postgres, _) => None,
         }
     }
 
     /// Whether a backslash in a string literal is an escape (MySQL's default SQL mode).
     pub fn backslash_escapes(&self) -> bool {
-        self.per_backend(true, false)
+        self.per_backend(true, false, false)
     }
 
     pub(crate) fn conn_mut(&mut self) -> &mut Conn {
@@ -818,18 +1078,51 @@ impl Db {
 }
 
 /// Rows loadable on every compiled backend.
-#[cfg(all(feature = "mysql", feature = "sqlite"))]
-pub trait LoadRow: QueryableByName<Mysql> + QueryableByName<Sqlite> + 'static {}
-#[cfg(all(feature = "mysql", feature = "sqlite"))]
-impl<T: QueryableByName<Mysql> + QueryableByName<Sqlite> + 'static> LoadRow for T {}
-#[cfg(all(feature = "mysql", not(feature = "sqlite")))]
-pub trait LoadRow: QueryableByName<Mysql> + 'static {}
-#[cfg(all(feature = "mysql", not(feature = "sqlite")))]
-impl<T: QueryableByName<Mysql> + 'static> LoadRow for T {}
-#[cfg(all(feature = "sqlite", not(feature = "mysql")))]
-pub trait LoadRow: QueryableByName<Sqlite> + 'static {}
-#[cfg(all(feature = "sqlite", not(feature = "mysql")))]
-impl<T: QueryableByName<Sqlite> + 'static> LoadRow for T {}
+pub trait LoadRow: row::OnMysql + row::OnSqlite + row::OnPg + 'static {}
+impl<T: row::OnMysql + row::OnSqlite + row::OnPg + 'static> LoadRow for T {}
+
+/// One bound per backend, empty for a backend not compiled in.
+mod row {
+    #[cfg(feature = "mysql")]
+    pub trait OnMysql: diesel::QueryableByName<super::Mysql> {}
+    #[cfg(feature = "mysql")]
+    impl<T: diesel::QueryableByName<super::Mysql>> OnMysql for T {}
+    #[cfg(not(feature = "mysql"))]
+    pub trait OnMysql {}
+    #[cfg(not(feature = "mysql"))]
+    impl<T> OnMysql for T {}
+    #[cfg(feature = "sqlite")]
+    pub trait OnSqlite: diesel::QueryableByName<super::Sqlite> {}
+    #[cfg(feature = "sqlite")]
+    impl<T: diesel::QueryableByName<super::Sqlite>> OnSqlite for T {}
+    #[cfg(not(feature = "sqlite"))]
+    pub trait OnSqlite {}
+    #[cfg(not(feature = "sqlite"))]
+    impl<T> OnSqlite for T {}
+    #[cfg(feature = "postgres")]
+    pub trait OnPg: diesel::QueryableByName<super::Pg> {}
+    #[cfg(feature = "postgres")]
+    impl<T: diesel::QueryableByName<super::Pg>> OnPg for T {}
+    #[cfg(not(feature = "postgres"))]
+    pub trait OnPg {}
+    #[cfg(not(feature = "postgres"))]
+    impl<T> OnPg for T {}
+}
+
+/// The SQL type a value bound as text goes into ([`Db::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A uuid id of the web application (MySQL char(32)).
+    Uuid,
+    /// A DATE.
+    Date,
+    /// One of sigov's times: UTC without a zone (MySQL DATETIME(6), PostgreSQL timestamp).
+    Stamp,
+    /// One of the web application's times (PostgreSQL timestamptz), given in UTC.
+    AppStamp,
+    /// A JSON document (PostgreSQL jsonb).
+    Json,
+}
 
 /// Whether an error's text is a lock conflict a retry resolves: a MySQL deadlock or lock wait
 /// timeout (the statement, or its transaction, was rolled back whole) or SQLite busy.
@@ -837,6 +1130,9 @@ pub fn is_lock_conflict(message: &str) -> bool {
     message.contains("Deadlock found")
         || message.contains("Lock wait timeout exceeded")
         || message.contains("database is locked")
+        || message.contains("deadlock detected")
+        || message.contains("could not serialize access")
+        || message.contains("canceling statement due to lock timeout")
 }
 
 /// Lock conflicts a statement or a transaction is retried for, with a growing pause.

@@ -14,10 +14,14 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
 use diesel::QueryResult;
 
-/// `sql` with one `?` per value of `vals`, in order (no `?` elsewhere in the text).
+/// `sql` with one `?` per value of `vals`, in order (no `?` elsewhere in the text). Each
+/// backend writes its own placeholders (PostgreSQL: `$1`, `$2`, …). `cache`: kept prepared
+/// for the connection's life (fixed shapes only); otherwise prepared for this one use, as
+/// diesel's `sql_query`.
 pub struct Reused<'a> {
     pub sql: &'a str,
     pub vals: &'a [Val],
+    pub cache: bool,
 }
 
 impl QueryId for Reused<'_> {
@@ -35,6 +39,9 @@ where
     Option<i64>: ToSql<Nullable<BigInt>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if !self.cache {
+            out.unsafe_to_cache_prepared();
+        }
         let mut parts = self.sql.split('?');
         out.push_sql(parts.next().unwrap_or_default());
         let mut vals = self.vals.iter();
@@ -91,6 +98,10 @@ where
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(out)
     }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for ByText<Q> {
+    type SqlType = Q::SqlType;
 }
 
 impl<C, Q> diesel::RunQueryDsl<C> for ByText<Q> {}

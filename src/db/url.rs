@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 pub enum Backend {
     Mysql,
     Sqlite,
+    Postgres,
 }
 
 impl Backend {
@@ -13,6 +14,7 @@ impl Backend {
         match self {
             Backend::Mysql => "mysql",
             Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         }
     }
 }
@@ -26,7 +28,7 @@ pub struct DbUrl {
     target: String,
 }
 
-pub const ACCEPTED: &str = "mysql://user:pass@host:3306/db (socket: ?unix_socket=/path), sqlite:///abs/path.db or sqlite://relative/path.db";
+pub const ACCEPTED: &str = "mysql://user:pass@host:3306/db (socket: ?unix_socket=/path), postgres://user:pass@host:5432/db (socket: ?host=/run/postgresql; sslmode=… passed through), sqlite:///abs/path.db or sqlite://relative/path.db";
 
 impl DbUrl {
     pub fn parse(raw: &str) -> Result<DbUrl> {
@@ -78,10 +80,28 @@ impl DbUrl {
                     target: path,
                 })
             }
-            "postgres" | "postgresql" => bail!(
-                "PostgreSQL is not supported yet (`{}`); accepted: {ACCEPTED}",
-                redact(raw)
-            ),
+            "postgres" | "postgresql" => {
+                if !cfg!(feature = "postgres") {
+                    bail!("this sigov was built without PostgreSQL support (cargo feature `postgres`)");
+                }
+                // libpq reads the URI itself: host (or `?host=/socket/dir`), port, database,
+                // and parameters such as `sslmode` pass through as written.
+                let authority = rest.split(['/', '?']).next().unwrap_or("");
+                let host = authority.rsplit('@').next().unwrap_or("");
+                let query = rest.split_once('?').map(|(_, q)| q).unwrap_or("");
+                let socket = query.split('&').any(|kv| kv.starts_with("host="));
+                if host.is_empty() && !socket {
+                    bail!(
+                        "database URL `{}` names no host (a socket: `?host=/run/postgresql`); accepted: {ACCEPTED}",
+                        redact(raw)
+                    );
+                }
+                Ok(DbUrl {
+                    raw: raw.to_owned(),
+                    backend: Backend::Postgres,
+                    target: format!("postgresql://{rest}"),
+                })
+            }
             other => bail!(
                 "unknown database URL scheme `{other}` in `{}`; accepted: {ACCEPTED}",
                 redact(raw)
@@ -118,17 +138,34 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "***".to_owned();
     };
+    // libpq also takes the password as a parameter: `?password=…`.
+    let rest = &redact_password_param(rest);
     match rest.rfind('@') {
         Some(at) => {
             let userinfo = &rest[..at];
             let host = &rest[at + 1..];
             match userinfo.split_once(':') {
                 Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-                None => url.to_owned(),
+                None => format!("{scheme}://{rest}"),
             }
         }
-        None => url.to_owned(),
+        None => format!("{scheme}://{rest}"),
     }
+}
+
+/// `rest` with the value of every `password=` parameter of its query replaced by `***`.
+fn redact_password_param(rest: &str) -> String {
+    let Some((head, query)) = rest.split_once('?') else {
+        return rest.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", query.join("&"))
 }
 
 /// `scheme://host[:port]/…`: all a secret-bearing URL (a ping URL, whose path is its token)
@@ -190,6 +227,14 @@ mod tests {
         assert_eq!(s.sqlite_path(), Some("/tmp/x.db"));
         let s = DbUrl::parse("sqlite://./demo.db").unwrap();
         assert_eq!(s.sqlite_path(), Some("./demo.db"));
+        let p = DbUrl::parse("postgres://u:p@h:5432/pm?sslmode=require").unwrap();
+        assert_eq!(p.backend(), Backend::Postgres);
+        assert_eq!(
+            p.connect_string(),
+            "postgresql://u:p@h:5432/pm?sslmode=require"
+        );
+        let p = DbUrl::parse("postgresql:///pm?host=/run/postgresql").unwrap();
+        assert_eq!(p.connect_string(), "postgresql:///pm?host=/run/postgresql");
     }
 
     #[test]
@@ -199,10 +244,8 @@ mod tests {
         assert!(e.contains("mysql://") && e.contains("sqlite://"), "{e}");
         let e = DbUrl::parse("/var/lib/x.db").unwrap_err().to_string();
         assert!(e.contains("no scheme"), "{e}");
-        let e = DbUrl::parse("postgres://u:secret@h/db")
-            .unwrap_err()
-            .to_string();
-        assert!(!e.contains("secret"), "{e}");
+        let e = DbUrl::parse("postgres:///db").unwrap_err().to_string();
+        assert!(e.contains("names no host"), "{e}");
     }
 
     #[test]
@@ -217,5 +260,13 @@ mod tests {
             "mysql://a:***@db/pm?unix_socket=/x"
         );
         assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+        assert_eq!(
+            redact("postgres://pm:s3cret@db/pm?sslmode=require"),
+            "postgres://pm:***@db/pm?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgresql:///pm?host=/run/postgresql&user=pm&password=s3cret&sslmode=disable"),
+            "postgresql:///pm?host=/run/postgresql&user=pm&password=***&sslmode=disable"
+        );
     }
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 pub enum Lit {
     Null,
     Int(i64),
+    Bool(bool),
     Str(String),
 }
 
@@ -30,7 +31,7 @@ impl From<i64> for Lit {
 }
 impl From<bool> for Lit {
     fn from(b: bool) -> Lit {
-        Lit::Int(i64::from(b))
+        Lit::Bool(b)
     }
 }
 impl From<Option<NaiveDate>> for Lit {
@@ -49,18 +50,28 @@ impl From<NaiveDateTime> for Lit {
     }
 }
 
-/// Appends `v` as an SQL literal. Strings double their quotes; with `backslash` (MySQL's
-/// default mode) backslashes are escaped too. NUL never occurs in generated text.
-pub fn write_literal(out: &mut String, v: &Lit, backslash: bool) {
+/// How a backend spells literals.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// A backslash in a string is an escape (MySQL's default mode).
+    pub backslash: bool,
+    /// The literals of a boolean column (`0`/`1`; PostgreSQL `FALSE`/`TRUE`).
+    pub bools: [&'static str; 2],
+}
+
+/// Appends `v` as an SQL literal. Strings double their quotes; with `style.backslash`
+/// backslashes are escaped too. NUL never occurs in generated text.
+pub fn write_literal(out: &mut String, v: &Lit, style: Style) {
     match v {
         Lit::Null => out.push_str("NULL"),
         Lit::Int(i) => out.push_str(&i.to_string()),
+        Lit::Bool(b) => out.push_str(style.bools[usize::from(*b)]),
         Lit::Str(s) => {
             out.push('\'');
             for c in s.chars() {
                 match c {
                     '\'' => out.push_str("''"),
-                    '\\' if backslash => out.push_str("\\\\"),
+                    '\\' if style.backslash => out.push_str("\\\\"),
                     '\0' => {}
                     c => out.push(c),
                 }
@@ -1389,7 +1400,14 @@ mod tests {
         let c = generate(scale, seed, today, &mut |t, row| {
             let mut s = String::from(t);
             for v in &row {
-                write_literal(&mut s, v, true);
+                write_literal(
+                    &mut s,
+                    v,
+                    Style {
+                        backslash: true,
+                        bools: ["0", "1"],
+                    },
+                );
             }
             for b in s.bytes() {
                 h = h.wrapping_mul(0x100_0000_01b3) ^ u64::from(b);
@@ -1415,10 +1433,22 @@ mod tests {
     #[test]
     fn literals_escape_quotes() {
         let mut s = String::new();
-        write_literal(&mut s, &Lit::from("L'Été \\ x"), true);
+        let mysql = Style {
+            backslash: true,
+            bools: ["0", "1"],
+        };
+        let pg = Style {
+            backslash: false,
+            bools: ["FALSE", "TRUE"],
+        };
+        write_literal(&mut s, &Lit::from("L'Été \\ x"), mysql);
         assert_eq!(s, "'L''Été \\\\ x'");
         let mut s = String::new();
-        write_literal(&mut s, &Lit::from("a\\b"), false);
+        write_literal(&mut s, &Lit::from("a\\b"), pg);
         assert_eq!(s, "'a\\b'");
+        let mut s = String::new();
+        write_literal(&mut s, &Lit::from(true), mysql);
+        write_literal(&mut s, &Lit::from(false), pg);
+        assert_eq!(s, "1FALSE");
     }
 }

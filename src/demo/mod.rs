@@ -15,6 +15,9 @@ pub use gen::{generate, Lit};
 
 const SCHEMA_SQLITE: &str = include_str!("schema_sqlite.sql");
 const SCHEMA_MYSQL: &str = include_str!("schema_mysql.sql");
+/// PostgreSQL: the web application's own schema, as its migrations create it (all 63 tables
+/// and the rows they seed), from the test fixtures.
+const SCHEMA_POSTGRES: &str = include_str!("../../tests/fixtures/si-gouvernance-postgres.sql");
 
 /// Tables the demo fills or empties, children first.
 const TABLES: &[&str] = &[
@@ -58,9 +61,23 @@ pub struct Summary {
     pub seconds: f64,
 }
 
-/// Creates the domain tables where missing (never altering existing ones).
+/// Creates the domain tables where missing (never altering existing ones). PostgreSQL: the
+/// whole schema of the web application, in one transaction, when it has no `core_projet` yet.
 pub fn create_domain_schema(db: &mut Db) -> Result<()> {
-    let ddl = db.per_backend(SCHEMA_MYSQL, SCHEMA_SQLITE);
+    let ddl = db.per_backend(SCHEMA_MYSQL, SCHEMA_SQLITE, SCHEMA_POSTGRES);
+    if db.per_backend(false, false, true) {
+        if db.table_exists("core_projet")? {
+            return Ok(());
+        }
+        // The dump empties search_path for its session: put it back for what follows.
+        db.transaction(|db| {
+            db.batch(ddl)?;
+            db.batch("RESET search_path")?;
+            Ok(())
+        })
+        .context("cannot create the SI-Gouvernance tables")?;
+        return Ok(());
+    }
     db.batch(ddl)
         .context("cannot create the SI-Gouvernance tables")?;
     Ok(())
@@ -112,17 +129,21 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
     create_domain_schema(&mut db)?;
     crate::db::migrate::run_pending(&mut db)?;
     if url.sqlite_path().is_none() {
-        db.batch(db.constraint_checks_sql(false))?;
+        constraint_checks(&mut db, false)?;
         for t in TABLES.iter().chain(SIGOV_TABLES) {
             db.batch(&format!("DELETE FROM {t}"))
                 .with_context(|| format!("cannot empty {t}"))?;
         }
-        db.batch(db.constraint_checks_sql(true))?;
+        constraint_checks(&mut db, true)?;
     }
     if let Some(sql) = db.bulk_load_sql(true) {
         db.batch(sql)?;
     }
     let counts = load(&mut db, scale, seed, today)?;
+    if let Some(sql) = db.identities_after_load_sql(TABLES) {
+        db.batch(&sql)
+            .context("cannot move the id sequences past the loaded rows")?;
+    }
     let now = crate::clock::to_micros(chrono::Utc::now().naive_utc());
     let meta =
         serde_json::json!({"scale": scale, "seed": seed, "today": today.to_string()}).to_string();
@@ -164,10 +185,13 @@ pub fn create(url: &DbUrl, scale: u32, seed: u64, today: NaiveDate) -> Result<Su
 /// are not enforced during the load: the generator emits consistent rows, but per-table
 /// buffers flush out of parent-first order.
 pub fn load(db: &mut Db, scale: u32, seed: u64, today: NaiveDate) -> Result<gen::Counts> {
-    let backslash = db.backslash_escapes();
+    let style = gen::Style {
+        backslash: db.backslash_escapes(),
+        bools: [db.false_sql(), db.true_sql()],
+    };
     // Off rather than deferred: deferred checks would make every parent insert look for
-    // waiting children.
-    db.batch(db.constraint_checks_sql(false))?;
+    // waiting children (PostgreSQL: deferred, the schema's own; checked at commit).
+    constraint_checks(db, false)?;
     let out = db.transaction(|db| {
         let mut buffers: BTreeMap<&'static str, Vec<Vec<Lit>>> = BTreeMap::new();
         let counts = gen::generate(scale, seed, today, &mut |t, row| {
@@ -175,24 +199,32 @@ pub fn load(db: &mut Db, scale: u32, seed: u64, today: NaiveDate) -> Result<gen:
             buf.push(row);
             if buf.len() >= 500 {
                 let rows = std::mem::take(buf);
-                flush(db, t, &rows, backslash)?;
+                flush(db, t, &rows, style)?;
             }
             Ok(())
         })?;
         for t in gen::ORDER {
             if let Some(rows) = buffers.remove(t) {
                 if !rows.is_empty() {
-                    flush(db, t, &rows, backslash)?;
+                    flush(db, t, &rows, style)?;
                 }
             }
         }
         Ok(counts)
     });
-    db.batch(db.constraint_checks_sql(true))?;
+    constraint_checks(db, true)?;
     out
 }
 
-fn flush(db: &mut Db, table: &'static str, rows: &[Vec<Lit>], backslash: bool) -> Result<()> {
+/// Turns the connection's constraint checks off or back on, where the backend can.
+fn constraint_checks(db: &mut Db, on: bool) -> Result<()> {
+    if let Some(sql) = db.constraint_checks_sql(on) {
+        db.batch(sql)?;
+    }
+    Ok(())
+}
+
+fn flush(db: &mut Db, table: &'static str, rows: &[Vec<Lit>], style: gen::Style) -> Result<()> {
     let mut sql = String::with_capacity(rows.len() * 256);
     sql.push_str("INSERT INTO ");
     sql.push_str(table);
@@ -208,7 +240,7 @@ fn flush(db: &mut Db, table: &'static str, rows: &[Vec<Lit>], backslash: bool) -
             if j > 0 {
                 sql.push_str(", ");
             }
-            gen::write_literal(&mut sql, v, backslash);
+            gen::write_literal(&mut sql, v, style);
         }
         sql.push(')');
     }

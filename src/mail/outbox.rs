@@ -5,7 +5,7 @@
 
 use crate::clock::{format_datetime, to_micros};
 use crate::db::schema::sigov_outbox::dsl as o;
-use crate::db::{dsl_execute, Db, Val};
+use crate::db::{dsl_execute, Db, Mark, Val};
 use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
 use diesel::dsl::case_when;
@@ -19,35 +19,35 @@ pub use crate::states::MailState;
 pub struct Row {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub alert_key: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub recipient_email: String,
     #[diesel(sql_type = Text)]
     pub kind: crate::states::MailKind,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     #[serde(skip)]
     pub payload: String,
     /// What the mail shows of its alert, stored once for the mails that show the same
     /// (`sigov_mail_snapshot`); `None` for rows queued before snapshots.
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     #[serde(skip)]
     pub snapshot: Option<String>,
     #[diesel(sql_type = Text)]
     pub state: MailState,
     #[diesel(sql_type = BigInt)]
     pub attempts: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub created_at: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub next_attempt_at: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub sent_at: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub message_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub last_error: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub last_response: Option<String>,
 }
 
@@ -66,14 +66,15 @@ fn columns(db: &Db) -> String {
 
 /// Rows a sender may take at `now`: due pending or failed rows, and rows whose sender's lease
 /// ended before `lease_cutoff`. Two binds: now, lease_cutoff.
-static DUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+fn due(db: &Db) -> String {
     format!(
-        "((state IN ('{}', '{}') AND next_attempt_at <= ?) OR (state = '{}' AND claimed_at < ?))",
+        "((state IN ('{}', '{}') AND next_attempt_at <= {at}) OR (state = '{}' AND claimed_at < {at}))",
         MailState::Pending,
         MailState::Failed,
-        MailState::Sending
+        MailState::Sending,
+        at = db.mark(Mark::Stamp)
     )
-});
+}
 
 fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
     [Val::from(now), Val::from(cutoff)]
@@ -83,7 +84,7 @@ fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
 struct PickRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     recipient_email: String,
 }
 
@@ -106,7 +107,7 @@ macro_rules! claim_update {
 #[cfg(feature = "sqlite")]
 #[derive(QueryableByName)]
 struct PlanRow {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     detail: String,
 }
 
@@ -153,7 +154,7 @@ pub fn claim(
                     &format!(
                         "SELECT id, recipient_email FROM sigov_outbox WHERE {} \
                          ORDER BY recipient_email, id LIMIT {take}{lock}",
-                        *DUE
+                        due(db)
                     ),
                     &due_vals(&now_s, &cut),
                 )
@@ -165,10 +166,13 @@ pub fn claim(
                 // sent rows, where these take milliseconds), so delivery would slow down as
                 // the outbox grows.
                 let mut picked = Vec::new();
+                let m = db.mark(Mark::Stamp);
+                let due_at = format!("next_attempt_at <= {m} ORDER BY next_attempt_at, id");
+                let left_at = format!("claimed_at < {m} ORDER BY id");
                 for (state, cond, at) in [
-                    (MailState::Pending, "next_attempt_at <= ? ORDER BY next_attempt_at, id", &now_s),
-                    (MailState::Failed, "next_attempt_at <= ? ORDER BY next_attempt_at, id", &now_s),
-                    (MailState::Sending, "claimed_at < ? ORDER BY id", &cut),
+                    (MailState::Pending, &due_at, &now_s),
+                    (MailState::Failed, &due_at, &now_s),
+                    (MailState::Sending, &left_at, &cut),
                 ] {
                     let rows: Vec<PickRow> = db
                         .load(
@@ -232,7 +236,7 @@ pub fn renew(db: &mut Db, token: &str, now: NaiveDateTime) -> Result<usize> {
 pub fn count_due(db: &mut Db, now: NaiveDateTime, lease_cutoff: NaiveDateTime) -> Result<u64> {
     let n = db
         .count(
-            &format!("SELECT COUNT(*) AS n FROM sigov_outbox WHERE {}", *DUE),
+            &format!("SELECT COUNT(*) AS n FROM sigov_outbox WHERE {}", due(db)),
             &due_vals(&format_datetime(now), &format_datetime(lease_cutoff)),
         )
         .context("cannot count due mail")?;
@@ -241,7 +245,7 @@ pub fn count_due(db: &mut Db, now: NaiveDateTime, lease_cutoff: NaiveDateTime) -
 
 #[derive(QueryableByName)]
 struct TokenRow {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     claim_token: String,
 }
 
@@ -414,11 +418,11 @@ pub fn get(db: &mut Db, id: i64) -> Result<Option<Row>> {
 
 #[derive(QueryableByName)]
 struct StateCount {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     state: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     oldest: Option<String>,
 }
 

@@ -24,13 +24,13 @@ pub use crate::host::Ident;
 /// The current holder of a lock that could not be taken.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Holder {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub holder: String,
     #[diesel(sql_type = Nullable<diesel::sql_types::BigInt>)]
     pub run_id: Option<i64>,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub acquired_at: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub expires_at: String,
 }
 
@@ -114,15 +114,16 @@ pub fn acquire(db: &mut Db, name: &str, secs: u32) -> Result<Acquired> {
     let me = Ident::current();
     let token = me.encode();
     // The row exists once, free; taking it is then always the same conditional UPDATE.
-    crate::db::dsl_execute!(
+    crate::db::dsl_insert_ignore!(
         db,
-        diesel::insert_or_ignore_into(l::sigov_lock).values((
+        l::sigov_lock,
+        (
             l::name.eq(name),
             l::holder.eq(""),
             l::run_id.eq(None::<i64>),
             l::acquired_at.eq(epoch()),
             l::expires_at.eq(epoch()),
-        ))
+        )
     )
     .with_context(|| format!("cannot create lock `{name}`"))?;
     let n = take(db, name, &token, secs, None)?;
@@ -182,7 +183,7 @@ pub fn current_holder(db: &mut Db, name: &str) -> Result<Option<Holder>> {
 pub fn held(db: &mut Db) -> Result<Vec<(String, Holder)>> {
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(sql_type = Text)]
+        #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
         name: String,
         #[diesel(embed)]
         holder: Holder,

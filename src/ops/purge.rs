@@ -3,7 +3,7 @@
 //! tables. Deletes in batches, so no statement holds locks for long on a large table.
 
 use crate::clock::{format_datetime, to_micros};
-use crate::db::{dsl_execute, dsl_load, Db, Val};
+use crate::db::{dsl_execute, dsl_load, Db, Mark, Val};
 use crate::states::{MailState, RunStatus};
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDateTime};
@@ -245,7 +245,11 @@ fn purge_mail(db: &mut Db, state: MailState, cut: NaiveDateTime) -> Result<u64> 
 /// The web application's tables are not sigov's: hand-written SQL, as for every read of them.
 fn read_rows(db: &mut Db, table: &str, cut: NaiveDateTime, dry_run: bool) -> Result<u64> {
     let cut = [Val::Text(format_datetime(cut))];
-    let cond = "lue = 1 AND date_creation < ?";
+    let cond = format!(
+        "{} AND date_creation < {}",
+        db.is_true("lue"),
+        db.mark(Mark::AppStamp)
+    );
     if dry_run {
         let n = db.count(
             &format!("SELECT COUNT(*) AS n FROM {table} WHERE {cond}"),

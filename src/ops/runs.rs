@@ -1,7 +1,7 @@
 //! Run history: one `sigov_run` row per check run, opened at start and closed with its counters.
 
 use crate::clock::{parse_stored_datetime, Clock};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::rules::Counters;
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -88,35 +88,35 @@ pub fn mark_interrupted(db: &mut Db, check: &str, current: i64) -> Result<usize>
 pub struct RunRow {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     #[serde(rename = "check")]
     pub check_name: String,
     /// `running` only while the run holds its check's lock; a run whose process died shows
     /// `interrupted` even before the next run closes its record.
     #[diesel(sql_type = Text)]
     pub status: RunStatus,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub profile: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub business_date: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub host: String,
     #[diesel(sql_type = BigInt)]
     pub pid: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub version: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub started_at: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub heartbeat_at: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub finished_at: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub exit_code: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     #[serde(skip)]
     pub counters_json: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub error: Option<String>,
 }
 
@@ -241,7 +241,7 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
         vals.extend([RunStatus::Running.into(), RunStatus::Interrupted.into()]);
     }
     if let Some(s) = &f.since {
-        sql.push_str(" AND started_at >= ?");
+        sql.push_str(&format!(" AND started_at >= {}", db.mark(Mark::Stamp)));
         vals.push(s.clone().into());
     }
     if let Some(id) = f.id {
@@ -279,21 +279,21 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
 /// its last successful run, as health and the metrics read them.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LastOfCheck {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub check_name: String,
     #[diesel(sql_type = BigInt)]
     pub id: i64,
     #[diesel(sql_type = Text)]
     pub status: RunStatus,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub started_at: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub finished_at: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub counters: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub error: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub last_success: Option<String>,
 }
 

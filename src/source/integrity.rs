@@ -94,7 +94,7 @@ pub fn run(db: &mut Db, probes: &[Probe], memo: &mut Memo) -> Result<Vec<Finding
             .map(|(i, p)| {
                 format!(
                     "SELECT '{i}' AS reason, COUNT(*) AS n, MIN({}) AS first_id FROM {} WHERE {}",
-                    db.text("x.id"),
+                    db.text(&db.key_text("x.id")),
                     p.from,
                     p.cond
                 )

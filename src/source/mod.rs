@@ -164,8 +164,9 @@ pub fn superusers(db: &mut Db) -> Result<Vec<Person>> {
     let rows: Vec<PersonRow> = db
         .load(
             &format!(
-                "SELECT {} FROM core_utilisateur u WHERE u.is_superuser <> 0 ORDER BY u.id",
-                person_cols(db, "u")
+                "SELECT {} FROM core_utilisateur u WHERE {} ORDER BY u.id",
+                person_cols(db, "u"),
+                db.is_true("u.is_superuser")
             ),
             &[],
         )

@@ -4,7 +4,7 @@
 use super::pager::{Scope, CAND};
 use crate::clock::Clock;
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::rules::{Seen, SeenSpec, Target};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -71,13 +71,19 @@ fn row_cols(db: &Db, target: Target) -> String {
 }
 
 /// ` AND a.<type> IN (…) [AND a.date_creation >= ?]` with its values: the check's rows.
-fn rows_filter(clock: &Clock, spec: &SeenSpec, plus: &str) -> (String, Vec<Val>) {
+/// `unindexed`: the type column kept from choosing an index ([`Db::unindexed`]).
+fn rows_filter(db: &Db, clock: &Clock, spec: &SeenSpec, unindexed: bool) -> (String, Vec<Val>) {
     let (typ, _) = columns(spec.target);
     let marks = vec!["?"; spec.types.len()].join(", ");
-    let mut sql = format!(" AND {plus}a.{typ} IN ({marks})");
+    let col = format!("a.{typ}");
+    let col = if unindexed { db.unindexed(&col) } else { col };
+    let mut sql = format!(" AND {col} IN ({marks})");
     let mut vals: Vec<Val> = spec.types.iter().map(|t| Val::Text(t.clone())).collect();
     if let Some(since) = spec.since {
-        sql.push_str(" AND a.date_creation >= ?");
+        sql.push_str(&format!(
+            " AND a.date_creation >= {}",
+            db.mark(Mark::AppStamp)
+        ));
         vals.push(Val::Text(crate::clock::format_datetime(
             clock.local_day_start_utc(since),
         )));
@@ -125,10 +131,12 @@ fn one_page(
     let page = |col: &str| {
         format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join}")
     };
+    // The ledger keys entities by their id as text (a PostgreSQL uuid in 32 hex digits).
+    let ledger_col = db.key_text(scope.ledger_col);
     let page_vals = || vec![Val::Int(scope.page.0), Val::Int(scope.page.1)];
     if !spec.types.is_empty() {
         let (_, entity) = columns(spec.target);
-        let (filter, fvals) = rows_filter(clock, spec, "+");
+        let (filter, fvals) = rows_filter(db, clock, spec, true);
         let sql = format!(
             "SELECT {cols} FROM {pg} {table} a ON a.{entity} = pg.id WHERE 1 = 1{filter}",
             cols = row_cols(db, spec.target),
@@ -146,11 +154,15 @@ fn one_page(
     let mut sql = format!(
         "SELECT k.alert_key AS alert_key FROM {pg} sigov_alert_ledger k ON k.entity_id = pg.id \
          WHERE k.check_name = ?",
-        pg = page(scope.ledger_col),
+        pg = page(&ledger_col),
     );
     vals.push(spec.check.into());
     if let Some(since) = spec.since {
-        sql.push_str(" AND (+k.business_date >= ?");
+        sql.push_str(&format!(
+            " AND ({} >= {}",
+            db.unindexed("k.business_date"),
+            db.mark(Mark::Date)
+        ));
         vals.push(Val::Text(since.to_string()));
         if !spec.keys_of_any_date.is_empty() {
             let marks = vec!["?"; spec.keys_of_any_date.len()].join(", ");
@@ -195,9 +207,10 @@ fn ledger_days(db: &mut Db, check: &str, since: NaiveDate) -> Result<Vec<NaiveDa
         .load(
             &format!(
                 "SELECT {lo} AS lo, {hi} AS hi FROM sigov_alert_ledger k \
-                 WHERE k.check_name = ? AND k.business_date >= ?",
+                 WHERE k.check_name = ? AND k.business_date >= {day}",
                 lo = db.text("MIN(k.business_date)"),
                 hi = db.text("MAX(k.business_date)"),
+                day = db.mark(Mark::Date),
             ),
             &vals,
         )
@@ -221,8 +234,9 @@ fn ledger_days(db: &mut Db, check: &str, since: NaiveDate) -> Result<Vec<NaiveDa
         .load(
             &format!(
                 "SELECT DISTINCT {d} AS d FROM sigov_alert_ledger k \
-                 WHERE k.check_name = ? AND k.business_date >= ?",
-                d = db.text("k.business_date")
+                 WHERE k.check_name = ? AND k.business_date >= {day}",
+                d = db.text("k.business_date"),
+                day = db.mark(Mark::Date),
             ),
             &vals,
         )
@@ -267,7 +281,7 @@ fn whole_check(
     };
     let table = spec.target.table();
     if !spec.types.is_empty() {
-        let (filter, fvals) = rows_filter(clock, spec, "");
+        let (filter, fvals) = rows_filter(db, clock, spec, false);
         let ids: Vec<super::IdRow> = db
             .load(
                 &format!("SELECT a.id AS id FROM {table} a WHERE 1 = 1{filter} ORDER BY a.id"),
@@ -302,6 +316,7 @@ fn whole_check(
     // read (see Db::force_index): at 50,000 projects, 92 chunks of a day's 182,000 task keys
     // examined 7.3 million index entries (1.8 s) without it.
     let hint = db.force_index("sigov_ledger_check_date_key");
+    let day_mark = db.mark(Mark::Date);
     for day in days {
         let day = day.to_string();
         let mut after = String::new();
@@ -310,7 +325,7 @@ fn whole_check(
                 .load(
                     &format!(
                         "SELECT k.alert_key AS alert_key FROM sigov_alert_ledger k {hint} \
-                         WHERE k.check_name = ? AND k.business_date = ? AND k.alert_key > ? \
+                         WHERE k.check_name = ? AND k.business_date = {day_mark} AND k.alert_key > ? \
                          ORDER BY k.alert_key LIMIT {chunk}"
                     ),
                     &[

@@ -4,7 +4,7 @@
 
 use super::OptPerson;
 use crate::db::text::Lossy;
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::rules::{Member, Person};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Text};
@@ -118,7 +118,7 @@ impl TeamCache {
             for p in part {
                 self.teams.insert(db.id_key(p), self.empty.clone());
             }
-            let marks = vec!["?"; part.len()].join(", ");
+            let marks = db.marks(Mark::Uuid, part.len());
             let vals: Vec<Val> = part.iter().map(|p| Val::Text((*p).to_owned())).collect();
             self.read(db, &format!("AND a.projet_id IN ({marks})"), &vals)?;
         }

@@ -3,7 +3,7 @@
 //! a batch that meets a key another writer recorded is rolled back, filtered and retried.
 
 use crate::clock::{format_datetime, Clock};
-use crate::db::{is_unique_violation, Db, Val};
+use crate::db::{is_unique_violation, Db, Mark, Val};
 use crate::rules::{plausible_email, Counters, NewAlert, Superseded, Target};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Text};
@@ -34,17 +34,17 @@ pub fn mail_decision(a: &NewAlert) -> Result<(), &'static str> {
 struct CreatedRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     destinataire_id: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     typ: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     titre: String,
 }
 
 #[derive(QueryableByName)]
 struct KeyRow {
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     alert_key: String,
 }
 
@@ -206,6 +206,15 @@ fn insert_snapshots(
 ) -> Result<Vec<i64>> {
     use crate::db::schema::sigov_mail_snapshot::dsl as s;
     let row = |b: &str| (s::body.eq(b.to_owned()), s::created_at.eq(stamped));
+    let rows: Vec<_> = bodies
+        .iter()
+        .map(|b| (s::body.eq(b.as_str()), s::created_at.eq(stamped)))
+        .collect();
+    if let Some(ids) = crate::db::insert_returning!(db, s::sigov_mail_snapshot, rows, s::id)
+        .context("cannot store mail snapshots")?
+    {
+        return Ok(ids);
+    }
     if db
         .ids_consecutive()
         .context("cannot read how the server numbers rows")?
@@ -258,16 +267,22 @@ fn write_batch(
         if idx.is_empty() {
             continue;
         }
+        let (no, at, json, id) = (
+            db.false_sql(),
+            db.mark(Mark::AppStamp),
+            db.mark(Mark::Json),
+            db.mark(Mark::Uuid),
+        );
         let (sql_head, row) = match target {
             Target::Alerte => (
                 "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, \
                  date_lecture, donnees_contexte, destinataire_id, projet_id) VALUES ",
-                "(?, ?, ?, ?, 0, ?, NULL, ?, ?, ?)",
+                format!("(?, ?, ?, ?, {no}, {at}, NULL, {json}, {id}, {id})"),
             ),
             Target::NotificationEtape => (
                 "INSERT INTO core_notificationetape (type_notification, titre, message, lue, date_creation, \
                  date_lecture, donnees_contexte, destinataire_id, emetteur_id, etape_id, cas_test_id) VALUES ",
-                "(?, ?, ?, 0, ?, NULL, ?, ?, NULL, ?, NULL)",
+                format!("(?, ?, ?, {no}, {at}, NULL, {json}, {id}, NULL, {id}, NULL)"),
             ),
         };
         let mut read_back = false;
@@ -292,16 +307,11 @@ fn write_batch(
                     Target::NotificationEtape => a.etape_id.clone().unwrap_or_default(),
                 }));
             }
-            let sql = format!("{sql_head}{}", vec![row; chunk.len()].join(", "));
-            if chunk.len() == crate::db::STATEMENT_ROWS {
-                db.execute_reused(&sql, &vals)
-            } else {
-                db.execute(&sql, &vals)
-            }
-            .with_context(|| format!("cannot insert into {}", target.table()))?;
+            let sql = format!("{sql_head}{}", vec![row.as_str(); chunk.len()].join(", "));
+            let reuse = chunk.len() == crate::db::STATEMENT_ROWS;
             match db
-                .inserted_ids(chunk.len())
-                .with_context(|| format!("cannot read the ids of {}", target.table()))?
+                .insert_ids(&sql, &vals, chunk.len(), reuse)
+                .with_context(|| format!("cannot insert into {}", target.table()))?
             {
                 Some(got) => {
                     for (i, id) in chunk.iter().zip(got) {
@@ -478,14 +488,15 @@ fn read_back_ids(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let marks = vec!["?"; entities.len()].join(", ");
+    let marks = db.marks(Mark::Uuid, entities.len());
+    let at = db.mark(Mark::AppStamp);
     let mut q = vec![Val::from(now)];
     q.extend(entities.into_iter().map(Val::Text));
     let rows: Vec<CreatedRow> = db
         .load(
             &format!(
                 "SELECT id, destinataire_id, {typ} AS typ, titre FROM {} \
-                 WHERE date_creation = ? AND {entity} IN ({marks}) ORDER BY id",
+                 WHERE date_creation = {at} AND {entity} IN ({marks}) ORDER BY id",
                 target.table()
             ),
             &q,

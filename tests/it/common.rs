@@ -13,8 +13,9 @@ pub fn unique() -> u32 {
 }
 
 pub const FIXTURE_SCHEMA: &str = "tests/fixtures/si-gouvernance-mysql.sql";
+pub const FIXTURE_SCHEMA_PG: &str = "tests/fixtures/si-gouvernance-postgres.sql";
 
-/// Runs the body once per backend: `mod name { fn sqlite(); fn mysql(); }`.
+/// Runs the body once per backend: `mod name { fn sqlite(); fn mysql(); fn postgres(); }`.
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident, |$t:ident| $body:block) => {
@@ -31,6 +32,11 @@ macro_rules! backend_test {
                 let $t = $crate::common::TestDb::new(sigov::db::Backend::Mysql);
                 $body
             }
+            #[test]
+            fn postgres() {
+                let $t = $crate::common::TestDb::new(sigov::db::Backend::Postgres);
+                $body
+            }
         }
     };
 }
@@ -41,6 +47,17 @@ pub fn mysql_server() -> String {
         Ok(u) if !u.is_empty() => u.trim_end_matches('/').to_owned(),
         _ => panic!(
             "SIGOV_TEST_MYSQL_URL is not set: run the suite with `bash scripts/test-it.sh`, which starts a throwaway MariaDB"
+        ),
+    }
+}
+
+/// The PostgreSQL server under test (`postgres://user:pass@host:port/`, no database). The test
+/// command always starts one; a missing one fails.
+pub fn pg_server() -> String {
+    match std::env::var("SIGOV_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => u.trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "SIGOV_TEST_PG_URL is not set: run the suite with `bash scripts/test-it.sh`, which starts a throwaway PostgreSQL"
         ),
     }
 }
@@ -86,6 +103,25 @@ impl TestDb {
                     dir: None,
                 }
             }
+            Backend::Postgres => {
+                let server = pg_server();
+                let mut db = Db::connect(&format!("{server}/postgres"))
+                    .expect("connect to the PostgreSQL server under test");
+                // The cluster is C.UTF-8, as the reference's: exact comparisons.
+                // One statement a call: neither runs inside a transaction block.
+                db.batch(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .expect("drop test database");
+                db.batch(&format!(
+                    "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+                ))
+                .expect("create test database");
+                TestDb {
+                    backend,
+                    url: format!("{server}/{name}"),
+                    name,
+                    dir: None,
+                }
+            }
         }
     }
 
@@ -99,6 +135,12 @@ impl TestDb {
                 db.batch(&sql).expect("load fixture schema");
             }
             Backend::Sqlite => sigov::demo::create_domain_schema(&mut db).expect("domain schema"),
+            Backend::Postgres => {
+                let sql = std::fs::read_to_string(FIXTURE_SCHEMA_PG).expect("fixture schema");
+                db.batch(&sql).expect("load fixture schema");
+                // The dump empties search_path for its connection: a fresh one.
+                db = t.db();
+            }
         }
         sigov::db::migrate::run_pending(&mut db).expect("migrate");
         t
@@ -192,6 +234,14 @@ impl Drop for TestDb {
             Backend::Mysql => {
                 if let Ok(mut db) = Db::connect(&format!("{}/mysql", mysql_server())) {
                     let _ = db.batch(&format!("DROP DATABASE IF EXISTS {}", self.name));
+                }
+            }
+            Backend::Postgres => {
+                if let Ok(mut db) = Db::connect(&format!("{}/postgres", pg_server())) {
+                    let _ = db.batch(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    ));
                 }
             }
         }
@@ -358,7 +408,15 @@ impl Data {
         d
     }
 
+    /// Runs `sql` with `vals`. PostgreSQL types every bound value and casts none of them into
+    /// a uuid, boolean or timestamptz column: there the values are written into the statement
+    /// as quoted literals, which it reads as the column's type (test data only).
     pub fn exec(&mut self, sql: &str, vals: Vec<Val>) {
+        if self.db.backend() == Backend::Postgres {
+            let sql = inline(sql, &vals);
+            self.db.batch(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            return;
+        }
         self.db
             .execute(sql, &vals)
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -378,7 +436,7 @@ impl Data {
         self.exec(
             "INSERT INTO core_utilisateur (id, password, is_superuser, username, first_name, last_name, email, is_staff, \
              is_active, date_joined, telephone, taux_horaire, statut_actif, date_creation, tentatives_connexion_echouees) \
-             VALUES (?, '!', ?, ?, ?, ?, ?, 0, ?, '2025-01-01 00:00:00', '', 0, 1, '2025-01-01 00:00:00', 0)",
+             VALUES (?, '!', ?, ?, ?, ?, ?, '0', ?, '2025-01-01 00:00:00', '', 0, '1', '2025-01-01 00:00:00', 0)",
             vec![id.into(), Val::Int(sup as i64), username.into(), first.into(), last.into(), email.into(), Val::Int(active as i64)],
         );
     }
@@ -399,7 +457,7 @@ impl Data {
         self.exec(
             "INSERT INTO core_projet (id, nom, description, client, budget_previsionnel, devise, priorite, date_creation, \
              date_modification, commentaires, createur_id, statut_id, notifications_admin_activees, date_fin) \
-             VALUES (?, ?, '', 'Client « X »', 1000, 'EUR', 'HAUTE', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', ?, ?, 0, ?)",
+             VALUES (?, ?, '', 'Client « X »', 1000, 'EUR', 'HAUTE', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', ?, ?, '0', ?)",
             vec![id.into(), nom.into(), createur.into(), Val::Int(statut), Val::OptText(date_fin.map(str::to_owned))],
         );
     }
@@ -412,6 +470,26 @@ impl Data {
             vec![aff_id.into(), Val::Int(resp as i64), projet.into(), user.into()],
         );
     }
+}
+
+/// `sql` with each `?` replaced by its value of `vals` as a quoted literal (NULL for none).
+pub fn inline(sql: &str, vals: &[Val]) -> String {
+    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let mut vals = vals.iter();
+    let mut out = String::with_capacity(sql.len());
+    for (i, part) in sql.split('?').enumerate() {
+        if i > 0 {
+            out.push_str(&match vals.next().expect("a value for each placeholder") {
+                Val::Text(s) => lit(s),
+                Val::OptText(Some(s)) => lit(s),
+                Val::Int(n) => lit(&n.to_string()),
+                Val::OptInt(Some(n)) => lit(&n.to_string()),
+                Val::OptText(None) | Val::OptInt(None) => "NULL".to_owned(),
+            });
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// Stage type ids as `Data::new` creates them.
@@ -445,7 +523,7 @@ impl Data {
              date_debut_reelle, date_fin_reelle, etiquettes, pourcentage_completion, temps_passe, statut_personnalise_id, \
              ajoutee_apres_cloture, justification_ajout_tardif, cas_test_id) \
              VALUES (?, ?, '', NULL, NULL, ?, ?, 'HAUTE', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', '', ?, ?, ?, \
-             NULL, NULL, '', 0, NULL, NULL, 0, '', NULL)",
+             NULL, NULL, '', 0, NULL, NULL, '0', '', NULL)",
             vec![id.into(), nom.into(), fin.into(), statut.into(), ADMIN.into(), etape.into(), Val::OptText(assignee.map(str::to_owned))],
         );
     }
@@ -467,14 +545,14 @@ impl Data {
         self.exec(
             "INSERT INTO core_moduleprojet (id, nom, description, date_creation, date_modification, couleur, icone_emoji, \
              justification_creation_tardive, createur_id, etape_creation_id, projet_id, est_cloture, date_cloture, cloture_par_id) \
-             VALUES (?, ?, '', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '#000000', '', '', ?, ?, ?, 0, NULL, NULL)",
+             VALUES (?, ?, '', '2025-06-01 08:00:00', '2025-06-01 08:00:00', '#000000', '', '', ?, ?, ?, '0', NULL, NULL)",
             vec![Val::Int(module_id), module.into(), ADMIN.into(), etape.into(), projet.into()],
         );
         self.exec(
             "INSERT INTO core_tachemodule (id, nom, description, duree_estimee, date_debut, date_fin, statut, date_creation, \
              date_modification, commentaires, raison_blocage, createur_id, etape_execution_id, module_id, responsable_id, \
              est_privee, pourcentage_completion) \
-             VALUES (?, ?, '', NULL, NULL, ?, ?, '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', '', ?, NULL, ?, ?, 0, 0)",
+             VALUES (?, ?, '', NULL, NULL, ?, ?, '2025-06-01 08:00:00', '2025-06-01 08:00:00', '', '', ?, NULL, ?, ?, '0', 0)",
             vec![Val::Int(task_id), nom.into(), fin.into(), statut.into(), ADMIN.into(), Val::Int(module_id), Val::OptText(assignee.map(str::to_owned))],
         );
     }

@@ -38,10 +38,7 @@ fn check(t: &TestDb, which: &str, relay: &Relay) -> Sigov {
 
 /// Waits until some run holds `lock` (its lease row is live).
 fn wait_for_lock(t: &TestDb, lock: &str) {
-    let live = match t.backend {
-        sigov::db::Backend::Mysql => "UTC_TIMESTAMP(6)",
-        sigov::db::Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-    };
+    let live = t.db().now_sql();
     let sql = format!(
         "SELECT COUNT(*) AS n FROM sigov_lock WHERE name = '{lock}' AND expires_at > {live}"
     );

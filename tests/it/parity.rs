@@ -1,11 +1,22 @@
-//! Reference parity: the generator's scale-50 data set in MariaDB, `--profile reference` on
-//! 2026-11-22 at 10:00 UTC, rows exported in the golden format and compared line by line.
+//! Reference parity: the generator's scale-50 data set in MariaDB, and in PostgreSQL (the real
+//! PostgreSQL schema, the data through `scripts/mysql_to_pg.py`), `--profile reference` on
+//! 2026-11-22 at 10:00 UTC, rows exported in the golden format and compared line by line with
+//! what the Django checks produced on each database.
 
 use crate::common::*;
 use sigov::db::Backend;
 use std::process::Command;
 
 const GOLDEN: &str = "tests/fixtures/golden/scale50-seed42-2026-11-22.alerts.tsv";
+const GOLDEN_PG: &str = "tests/fixtures/golden/postgres-scale50-seed42-2026-11-22.alerts.tsv";
+
+/// The golden file of what the reference produced on `backend`'s database.
+fn golden_file(backend: Backend, mysql: &'static str, postgres: &'static str) -> &'static str {
+    match backend {
+        Backend::Postgres => postgres,
+        _ => mysql,
+    }
+}
 
 fn field(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -44,7 +55,8 @@ struct Row {
     ti: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     m: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    /// jsonb on PostgreSQL: read as its text.
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
     j: String,
 }
 
@@ -92,6 +104,22 @@ fn export(t: &TestDb, since: (i64, i64)) -> Vec<String> {
 }
 
 fn load_generated(t: &TestDb) {
+    if t.backend == Backend::Postgres {
+        // The generator's MySQL SQL, converted by the reference's own filter.
+        let sh = "python3 scripts/gen_pm_data.py --scale 50 --seed 42 --today 2026-11-22 --history --quiet \
+                  | python3 scripts/mysql_to_pg.py";
+        let gen = Command::new("sh")
+            .args(["-c", sh])
+            .output()
+            .expect("sh runs the generator");
+        assert!(
+            gen.status.success(),
+            "{}",
+            String::from_utf8_lossy(&gen.stderr)
+        );
+        t.exec(std::str::from_utf8(&gen.stdout).expect("utf-8 SQL"));
+        return;
+    }
     let gen = Command::new("python3")
         .args([
             "scripts/gen_pm_data.py",
@@ -114,8 +142,8 @@ fn load_generated(t: &TestDb) {
     t.exec(std::str::from_utf8(&gen.stdout).expect("utf-8 SQL"));
 }
 
-fn golden(filter: impl Fn(&str) -> bool) -> Vec<String> {
-    let mut golden: Vec<String> = std::fs::read_to_string(GOLDEN)
+fn golden(backend: Backend, filter: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut golden: Vec<String> = std::fs::read_to_string(golden_file(backend, GOLDEN, GOLDEN_PG))
         .expect("golden file")
         .lines()
         .skip(1)
@@ -157,9 +185,26 @@ fn assert_same(got: &[String], want: &[String]) {
     assert_eq!(got, want);
 }
 
-#[test]
-fn deadlines_alone_match_their_golden_rows() {
-    let t = TestDb::new(Backend::Mysql);
+/// Each parity test on MariaDB and on PostgreSQL.
+macro_rules! on_servers {
+    ($name:ident) => {
+        mod $name {
+            use sigov::db::Backend;
+            #[test]
+            fn mysql() {
+                super::$name(Backend::Mysql)
+            }
+            #[test]
+            fn postgres() {
+                super::$name(Backend::Postgres)
+            }
+        }
+    };
+}
+
+on_servers!(deadlines_alone_match_their_golden_rows);
+fn deadlines_alone_match_their_golden_rows(backend: Backend) {
+    let t = TestDb::new(backend);
     load_generated(&t);
     let before = high_water(&t);
     let r = t.check("reference", &[]);
@@ -168,14 +213,17 @@ fn deadlines_alone_match_their_golden_rows() {
         r["counters"]["mails_queued"], 45,
         "the reference mailed 45 of these rows"
     );
-    assert_same(&export(&t, before), &golden(|t| t.starts_with("ECHEANCE_")));
+    assert_same(
+        &export(&t, before),
+        &golden(backend, |t| t.starts_with("ECHEANCE_")),
+    );
 }
 
 /// The whole golden file: `check all --profile reference`, every table, every check; then a
 /// second run the same day creates nothing.
-#[test]
-fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
-    let t = TestDb::new(Backend::Mysql);
+on_servers!(check_all_matches_the_350_golden_rows_and_rerun_creates_nothing);
+fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing(backend: Backend) {
+    let t = TestDb::new(backend);
     load_generated(&t);
     let before = high_water(&t);
     let relay = crate::relay::Relay::start();
@@ -198,7 +246,7 @@ fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
         r.json()
     };
     let r = run();
-    let want = golden(|_| true);
+    let want = golden(backend, |_| true);
     assert_eq!(want.len(), 350);
     let got = export(&t, before);
     assert_same(&got, &want);
@@ -220,7 +268,7 @@ fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
     assert_eq!(counter("tasks", "ignored_entities"), 5);
     // The mails: the reference's, recipient and subject, less its second copy of each budget
     // mail; every one with an HTML part (the reference sent stage mails as text only).
-    let mut want_mail = golden_emails();
+    let mut want_mail = golden_emails(backend);
     let budget_twice = want_mail.len();
     want_mail.dedup_by(|a, b| a == b && a.1.contains("Budget"));
     // 21 budget rows, one of them for a recipient without address: 20 mails sent twice.
@@ -249,10 +297,13 @@ fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing() {
 }
 
 const GOLDEN_EMAILS: &str = "tests/fixtures/golden/scale50-seed42-2026-11-22.emails.tsv";
+const GOLDEN_EMAILS_PG: &str =
+    "tests/fixtures/golden/postgres-scale50-seed42-2026-11-22.emails.tsv";
 
-/// (to, subject) of the reference's mails, sorted.
-fn golden_emails() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(GOLDEN_EMAILS).expect("golden emails");
+/// (to, subject) of the reference's mails on `backend`'s database, sorted.
+fn golden_emails(backend: Backend) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(golden_file(backend, GOLDEN_EMAILS, GOLDEN_EMAILS_PG))
+        .expect("golden emails");
     let mut v: Vec<(String, String)> = text
         .lines()
         .skip(1)
@@ -270,9 +321,9 @@ fn golden_emails() -> Vec<(String, String)> {
 
 /// Paging changes nothing: the same 350 rows when every check evaluates
 /// its candidates three at a time (each page with what earlier pages recorded).
-#[test]
-fn check_all_in_pages_of_three_matches_the_golden_rows() {
-    let t = TestDb::new(Backend::Mysql);
+on_servers!(check_all_in_pages_of_three_matches_the_golden_rows);
+fn check_all_in_pages_of_three_matches_the_golden_rows(backend: Backend) {
+    let t = TestDb::new(backend);
     load_generated(&t);
     let before = high_water(&t);
     let dir = std::env::temp_dir().join(format!("sigov-paging-{}", crate::common::unique()));
@@ -298,7 +349,7 @@ fn check_all_in_pages_of_three_matches_the_golden_rows() {
         r.json()
     };
     let r = run();
-    assert_same(&export(&t, before), &golden(|_| true));
+    assert_same(&export(&t, before), &golden(backend, |_| true));
     let tasks = &r["checks"][2]["counters"];
     assert_eq!(tasks["skipped"]["assignee_without_access"], 16);
     assert_eq!(tasks["ignored_entities"], 5);

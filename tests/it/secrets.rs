@@ -61,6 +61,24 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
             t.url.clone(),
             format!("{user}:{MARK}@nowhere/db", user = "u"),
         ),
+        Backend::Postgres => {
+            let user = format!("sigov_sec_{}_{}", std::process::id(), unique());
+            let mut root = t.db();
+            root.batch(&format!(
+                "CREATE ROLE {user} LOGIN PASSWORD 'DbPw-{MARK}-1'; GRANT ALL ON SCHEMA public TO {user}; \
+                 GRANT ALL ON ALL TABLES IN SCHEMA public TO {user}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {user}"
+            ))
+            .expect("role");
+            let server = pg_server();
+            let host = server.rsplit('@').next().expect("host").to_owned();
+            (
+                format!("postgres://{user}:DbPw-{MARK}-1@{host}/{}", t.name),
+                format!(
+                    "postgresql://{user}:DbPw/{MARK}?-5@{host}/{}?password=DbPw-{MARK}-6",
+                    t.name
+                ),
+            )
+        }
     };
     let relay = Relay::start();
     let port = ping_server();

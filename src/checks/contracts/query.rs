@@ -2,7 +2,7 @@
 
 use super::rule::Candidate;
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::rules::Person;
 use crate::source::{self, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
@@ -52,12 +52,13 @@ pub fn contract_candidates(
     size: u32,
 ) -> Result<ContractSource> {
     let t = Val::Text(today.to_string());
+    let d = db.mark(Mark::Date);
     let counts: Vec<ContractCounts> = db
         .load(
             &format!(
                 "SELECT {} AS active, {} AS expired FROM core_contratgarantie",
-                db.int("COALESCE(SUM(CASE WHEN date_debut <= ? AND date_fin >= ? THEN 1 ELSE 0 END), 0)"),
-                db.int("COALESCE(SUM(CASE WHEN date_fin < ? THEN 1 ELSE 0 END), 0)"),
+                db.int(&format!("COALESCE(SUM(CASE WHEN date_debut <= {d} AND date_fin >= {d} THEN 1 ELSE 0 END), 0)")),
+                db.int(&format!("COALESCE(SUM(CASE WHEN date_fin < {d} THEN 1 ELSE 0 END), 0)")),
             ),
             &[t.clone(), t.clone(), t.clone()],
         )
@@ -68,11 +69,11 @@ pub fn contract_candidates(
         .unwrap_or((0, 0));
     let since = expired_since.map(|d| d.to_string());
     let filter = format!(
-        "((c.date_debut <= ? AND c.date_fin >= ? AND c.date_fin <= ?) OR (c.date_fin < ?{}))",
+        "((c.date_debut <= {d} AND c.date_fin >= {d} AND c.date_fin <= {d}) OR (c.date_fin < {d}{}))",
         if since.is_some() {
-            " AND c.date_fin >= ?"
+            format!(" AND c.date_fin >= {d}")
         } else {
-            ""
+            String::new()
         }
     );
     let mut vals = vec![
@@ -88,7 +89,7 @@ pub fn contract_candidates(
     let renewed = db.flag(
         "(SELECT COUNT(*) FROM core_contratgarantie n WHERE n.projet_id = c.projet_id \
           AND n.type_garantie = c.type_garantie AND n.id <> c.id AND n.date_fin > c.date_fin \
-          AND n.date_debut >= c.date_debut)",
+          AND n.date_debut >= c.date_debut) > 0",
     );
     let cols = format!(
         "{proj}, {cid} AS contrat_id, c.type_garantie AS type_garantie, {dd} AS date_debut, \
@@ -106,7 +107,7 @@ pub fn contract_candidates(
              LEFT JOIN core_statutprojet s ON s.id = p.statut_id WHERE {filter}",
             j = db.ordered_join()
         ),
-        "(CASE WHEN c.date_fin < ? THEN 1 ELSE 0 END), c.date_debut DESC, c.id",
+        &format!("(CASE WHEN c.date_fin < {d} THEN 1 ELSE 0 END), c.date_debut DESC, c.id"),
         &vals,
         size,
     )?;

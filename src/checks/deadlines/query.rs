@@ -2,7 +2,7 @@
 
 use super::rule::Candidate;
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -44,9 +44,12 @@ pub fn deadline_candidates(
     let pager = source::materialize(
         db,
         &cols,
-        "FROM core_projet p LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-         LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
-         WHERE p.statut_id = ? AND p.date_fin IS NOT NULL AND p.date_fin <= ?",
+        &format!(
+            "FROM core_projet p LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+             LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
+             WHERE p.statut_id = ? AND p.date_fin IS NOT NULL AND p.date_fin <= {}",
+            db.mark(Mark::Date)
+        ),
         "p.date_creation DESC, p.id",
         &[Val::Int(en_cours), Val::Text(horizon.to_string())],
         size,

@@ -2,7 +2,7 @@
 
 use super::rule::Candidate;
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -51,8 +51,9 @@ pub fn stage_candidates(db: &mut Db, today: NaiveDate, size: u32) -> Result<(i64
              LEFT JOIN core_typeetape t ON t.id = e.type_etape_id \
              LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
              LEFT JOIN core_utilisateur u ON u.id = p.createur_id \
-             WHERE {open} AND e.date_fin_prevue < ?",
-            j = db.ordered_join()
+             WHERE {open} AND e.date_fin_prevue < {d}",
+            j = db.ordered_join(),
+            d = db.mark(Mark::Date)
         ),
         "p.id, e.ordre, e.id",
         &[Val::Text(today.to_string())],

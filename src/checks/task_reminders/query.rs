@@ -2,7 +2,7 @@
 //! tasks (same columns, same pages: [`crate::checks::tasks::query`]).
 
 use crate::checks::tasks::query::{select, TaskKind};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::source::Pager;
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -18,7 +18,10 @@ pub fn candidates(
     select(
         db,
         kind,
-        "t.date_fin >= ? AND t.date_fin <= ?",
+        &format!(
+            "t.date_fin >= {d} AND t.date_fin <= {d}",
+            d = db.mark(Mark::Date)
+        ),
         &[
             Val::Text(window.0.to_string()),
             Val::Text(window.1.to_string()),

@@ -2,7 +2,7 @@
 
 use super::rule::{Candidate, MODULE_TASK_OPEN, STAGE_TASK_OPEN};
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::{Db, Val};
+use crate::db::{Db, Mark, Val};
 use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -107,7 +107,7 @@ pub fn task_candidates(
     select(
         db,
         kind,
-        "t.date_fin < ?",
+        &format!("t.date_fin < {}", db.mark(Mark::Date)),
         &[Val::Text(today.to_string())],
         size,
     )

@@ -1,0 +1,1 @@
+DROP INDEX sigov_ledger_entity;
