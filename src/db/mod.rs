@@ -423,7 +423,7 @@ impl Db {
                 let mut c = PgConnection::establish(url.connect_string()).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot connect to database `{shown}`: {}",
-                        one_line(&e.to_string())
+                        url::scrub_quoted(&one_line(&e.to_string()), url.as_str())
                     )
                 })?;
                 // As for MySQL: only fixed shapes are kept.

@@ -138,19 +138,38 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "***".to_owned();
     };
-    // libpq also takes the password as a parameter: `?password=…`.
-    let rest = &redact_password_param(rest);
     match rest.rfind('@') {
         Some(at) => {
             let userinfo = &rest[..at];
-            let host = &rest[at + 1..];
+            // libpq also takes the password as a parameter: `?password=…`.
+            let host = &redact_password_param(&rest[at + 1..]);
+            let rest = &format!("{userinfo}@{host}");
             match userinfo.split_once(':') {
                 Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
                 None => format!("{scheme}://{rest}"),
             }
         }
-        None => format!("{scheme}://{rest}"),
+        None => format!("{scheme}://{}", redact_password_param(rest)),
     }
+}
+
+/// `message` (a driver's error about URL `raw`) with every quoted part of it that is a piece
+/// of `raw` replaced by `***`: libpq quotes the part of a URL it cannot read, and that part
+/// may hold a password.
+pub fn scrub_quoted(message: &str, raw: &str) -> String {
+    let parts: Vec<&str> = message.split('"').collect();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i % 2 == 1 && i + 1 < parts.len() && !p.is_empty() && raw.contains(p) {
+                "***"
+            } else {
+                p
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\"")
 }
 
 /// `rest` with the value of every `password=` parameter of its query replaced by `***`.
@@ -267,6 +286,17 @@ mod tests {
         assert_eq!(
             redact("postgresql:///pm?host=/run/postgresql&user=pm&password=s3cret&sslmode=disable"),
             "postgresql:///pm?host=/run/postgresql&user=pm&password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgresql://u:pa?ss@h/pm?password=s3cret"),
+            "postgresql://u:***@h/pm?password=***"
+        );
+        assert_eq!(
+            scrub_quoted(
+                r#"invalid URI query parameter: "ss@h/pm?password""#,
+                "postgresql://u:pa?ss@h/pm?password=x"
+            ),
+            r#"invalid URI query parameter: "***""#
         );
     }
 }

@@ -121,8 +121,16 @@ pub fn claim_plan(db: &mut Db, n: usize) -> Result<Vec<String>> {
     let query = claim_update!(&ids, "plan", now);
     let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
     let sql = sql.split(" -- binds:").next().unwrap_or_default();
+    // Its values, as the claim binds them: four texts (state, token, two times), then the ids.
+    let marks = sql.matches('?').count();
+    let vals: Vec<Val> = (0..marks)
+        .map(|i| match i {
+            0..4 => Val::from("plan"),
+            _ => Val::Int(i as i64),
+        })
+        .collect();
     let rows: Vec<PlanRow> = db
-        .load(&format!("EXPLAIN QUERY PLAN {sql}"), &[])
+        .load(&format!("EXPLAIN QUERY PLAN {sql}"), &vals)
         .context("cannot explain the claim")?;
     Ok(rows.into_iter().map(|r| r.detail).collect())
 }

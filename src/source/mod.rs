@@ -25,7 +25,10 @@ pub fn ensure_domain_tables(db: &mut Db, tables: &[&str]) -> Result<()> {
     for t in tables {
         if let Err(e) = db.count(&format!("SELECT COUNT(*) AS n FROM {t} WHERE 1 = 0"), &[]) {
             let msg = crate::strings::one_line(&e.to_string());
-            let missing = msg.contains("doesn't exist") || msg.contains("no such table");
+            // MySQL, SQLite, PostgreSQL.
+            let missing = msg.contains("doesn't exist")
+                || msg.contains("no such table")
+                || (msg.contains("relation") && msg.contains("does not exist"));
             if missing {
                 anyhow::bail!(
                     "table `{t}` is missing in `{}`: is this the SI-Gouvernance database? (`sigov demo` creates a demo one)",
@@ -33,7 +36,7 @@ pub fn ensure_domain_tables(db: &mut Db, tables: &[&str]) -> Result<()> {
                 );
             }
             anyhow::bail!(
-                "cannot read table `{t}` in `{}`: {msg} (MySQL: GRANT SELECT ON {t}; see the README's least-privilege grants)",
+                "cannot read table `{t}` in `{}`: {msg} (GRANT SELECT ON {t}; see the README's least-privilege grants)",
                 db.url().redacted()
             );
         }

@@ -160,8 +160,8 @@ backend_test!(null_zero_and_ancient_dates_are_counted_skips, |t| {
              createur_id, statut_id, 0, '0000-00-00' FROM core_projet WHERE id = '30000000000000000000000000000003'",
         ),
         Backend::Sqlite => d.project("30000000000000000000000000000004", "Date zéro", Some("0000-00-00")),
-        // No zero date there; its own date that is not a day: infinity.
-        Backend::Postgres => d.project("30000000000000000000000000000004", "Date zéro", Some("infinity")),
+        // No zero date there; its own date that is not a day: -infinity.
+        Backend::Postgres => d.project("30000000000000000000000000000004", "Date zéro", Some("-infinity")),
     }
     let r = t.check("reference", &[]);
     let c = &r["counters"];
@@ -315,9 +315,9 @@ fn migration_folders_match_across_backends() {
 // checks: counted skips or verbatim texts, never a crash and never a lost row.
 backend_test!(bad_rows_in_the_other_checks_are_counted_skips, |t| {
     let mut d = Data::new(&t);
-    // PostgreSQL stores no zero date; its date that is not a day is infinity.
+    // PostgreSQL stores no zero date; its date that is not a day is -infinity.
     let zero = if t.backend == Backend::Postgres {
-        "infinity"
+        "-infinity"
     } else {
         "0000-00-00"
     };
@@ -589,8 +589,8 @@ backend_test!(an_unreadable_context_never_causes_a_duplicate, |t| {
     t.exec(&format!(
         "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
          donnees_contexte, destinataire_id, projet_id) VALUES \
-         ('TACHES_EN_RETARD', 'WARNING', 't', 'm', 0, '2026-11-22 08:00:00', NULL, '[1, 2]', '{MEMBER}', '{BP}'), \
-         ('ECHEANCE_DEPASSEE', 'DANGER', 't', 'm', 0, '2026-11-22 08:00:00', NULL, '\"texte\"', '{RESP}', '{BP}')"
+         ('TACHES_EN_RETARD', 'WARNING', 't', 'm', '0', '2026-11-22 08:00:00', NULL, '[1, 2]', '{MEMBER}', '{BP}'), \
+         ('ECHEANCE_DEPASSEE', 'DANGER', 't', 'm', '0', '2026-11-22 08:00:00', NULL, '\"texte\"', '{RESP}', '{BP}')"
     ));
     for (check, recipient) in [("tasks", "membre"), ("deadlines", "resp")] {
         let v = t.check_ok(check, "reference");

@@ -230,7 +230,7 @@ backend_test!(demo_creates_data_runs_checks_and_refreshes, |t| {
         ("SELECT COUNT(*) AS n FROM core_contratgarantie WHERE date_fin < '2026-11-22'", "expired contracts"),
         ("SELECT COUNT(*) AS n FROM core_tachemodule WHERE statut <> 'TERMINEE' AND date_fin < '2026-11-22'", "overdue module tasks"),
         ("SELECT COUNT(*) AS n FROM core_utilisateur WHERE email = ''", "users without e-mail"),
-        ("SELECT COUNT(*) AS n FROM core_utilisateur WHERE is_active = 0", "inactive users"),
+        ("SELECT COUNT(*) AS n FROM core_utilisateur WHERE is_active = '0'", "inactive users"),
     ] {
         assert!(demo.count(sql) > 0, "demo data lacks {what}");
     }

@@ -599,13 +599,13 @@ pub fn alerts(t: &TestDb) -> Vec<(String, String, String, String)> {
 fn rows_of(t: &TestDb, sql: &str) -> Vec<(String, String, String, String)> {
     #[derive(diesel::QueryableByName)]
     struct R {
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
         t: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
         u: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
         ti: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
         m: String,
     }
     let mut rows: Vec<R> = t.db().load(sql, &[]).expect(sql);

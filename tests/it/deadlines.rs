@@ -58,7 +58,7 @@ backend_test!(reference_profile_rows_and_idempotence, |t| {
     // Web application conventions: unread, no read date, JSON context, integer ids.
     assert_eq!(
         t.count(
-            "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE lue = 0 AND date_lecture IS NULL"
+            "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE lue = '0' AND date_lecture IS NULL"
         ),
         10
     );

@@ -491,7 +491,7 @@ backend_test!(
         "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, entity_id, recipient_id, business_date, created_at) \
          VALUES ('budget|test', 'budget', 'BUDGET_CRITIQUE', 'created', 'p', 'r', '2020-01-01', '2020-01-01 00:00:00')",
     );
-        t.exec("UPDATE core_alerteprojet SET lue = 1, date_creation = '2020-01-01 00:00:00' WHERE id = (SELECT id FROM (SELECT MIN(id) AS id FROM core_alerteprojet) x)");
+        t.exec("UPDATE core_alerteprojet SET lue = '1', date_creation = '2020-01-01 00:00:00' WHERE id = (SELECT id FROM (SELECT MIN(id) AS id FROM core_alerteprojet) x)");
         // A run still running is never purged.
         t.exec(
         "INSERT INTO sigov_run (check_name, status, profile, business_date, host, pid, version, started_at, heartbeat_at) \

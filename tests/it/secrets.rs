@@ -196,7 +196,7 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
     // What sigov stored and exported.
     #[derive(diesel::QueryableByName, Debug)]
     struct Text {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>, deserialize_as = sigov::db::text::LossyOpt)]
         v: Option<String>,
     }
     let mut stored: Vec<Text> = Vec::new();

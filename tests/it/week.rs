@@ -23,13 +23,13 @@ const ONCE: &[&str] = &[
 
 #[derive(diesel::QueryableByName)]
 struct Row {
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
     t: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
     p: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
     d: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>, deserialize_as = sigov::db::text::LossyOpt)]
     j: Option<String>,
 }
 
@@ -219,7 +219,7 @@ backend_test!(
         let mut d = batch_projects(&t);
         d.exec(
             "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
-             donnees_contexte, destinataire_id, projet_id) VALUES ('ECHEANCE_J7', 'INFO', 'other writer', '', 0, \
+             donnees_contexte, destinataire_id, projet_id) VALUES ('ECHEANCE_J7', 'INFO', 'other writer', '', '0', \
              '2026-11-01 00:00:00', NULL, '{}', ?, ?)",
             vec![ADMIN.into(), "f0000000000000000000000000000001".into()],
         );
@@ -322,7 +322,7 @@ fn batch_alert(n: usize, tag: &str) -> sigov::rules::NewAlert {
 
 #[derive(diesel::QueryableByName)]
 struct Status {
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = sigov::db::text::Lossy)]
     #[diesel(column_name = Value)]
     value: String,
 }
