@@ -4,10 +4,15 @@
 //! the whole statement ("invalid utf-8 sequence"), and with it a check for every project.
 //! Columns read through [`Lossy`] and [`LossyOpt`] (`#[diesel(deserialize_as = …)]`) decode
 //! such bytes with U+FFFD in place of what is not UTF-8; each repair is counted, and `Db::load`
-//! logs it with the table it read. MySQL validates utf8mb4 on write, so there it never happens.
+//! logs it with the table it read. MySQL validates utf8mb4 on write, so there it never happens;
+//! PostgreSQL neither, and there they also render the columns sigov reads as text (see `pg`).
 
-use diesel::deserialize::{self, FromSql};
-use diesel::sql_types::{Nullable, Text};
+use diesel::deserialize;
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
+use diesel::{
+    deserialize::FromSql,
+    sql_types::{Nullable, Text},
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 

@@ -287,8 +287,9 @@ fn migration_folders_match_across_backends() {
         v
     };
     assert_eq!(names("mysql"), names("sqlite"));
+    assert_eq!(names("mysql"), names("postgres"));
     for n in names("mysql") {
-        for b in ["mysql", "sqlite"] {
+        for b in ["mysql", "sqlite", "postgres"] {
             let up: String = std::fs::read_to_string(format!("migrations/{b}/{n}/up.sql"))
                 .unwrap()
                 .lines()
@@ -296,7 +297,10 @@ fn migration_folders_match_across_backends() {
                 .collect::<Vec<_>>()
                 .join("\n");
             for stmt in up.split(';').filter(|s| {
-                s.contains("CREATE TABLE") || s.contains("ALTER TABLE") || s.contains("DROP TABLE")
+                s.contains("CREATE TABLE")
+                    || s.contains("ALTER TABLE")
+                    || s.contains("DROP TABLE")
+                    || s.contains("INDEX")
             }) {
                 assert!(
                     stmt.contains("sigov_"),

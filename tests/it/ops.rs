@@ -837,3 +837,98 @@ fn every_command_runs_under_the_readme_least_privilege_grants() {
     let _ = root.batch(&format!("DROP USER '{user}'@'%'"));
     let _ = std::fs::remove_dir_all(&mail);
 }
+
+/// The README's least-privilege PostgreSQL grants, for database `db` and role `role`.
+fn readme_pg_grants(db: &str, role: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string("README.md").expect("README.md");
+    let section = readme
+        .split("### Least-privilege PostgreSQL grants")
+        .nth(1)
+        .expect("the README documents the PostgreSQL grants");
+    let block = section
+        .split("```sql")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("an sql block");
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("GRANT"))
+        .map(|l| {
+            l.trim_end_matches(';')
+                .replace(" DATABASE pm ", &format!(" DATABASE {db} "))
+                .replace(" TO sigov", &format!(" TO {role}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_command_runs_under_the_readme_postgres_grants() {
+    let t = TestDb::new(sigov::db::Backend::Postgres);
+    let mut d = Data::new(&t);
+    d.project(
+        "f8000000000000000000000000000001",
+        "Droits minimaux",
+        Some("2026-11-10"),
+    );
+    d.member(
+        "f8100000000000000000000000000001",
+        "f8000000000000000000000000000001",
+        RESP,
+        true,
+    );
+    let role = format!("sigov_lp_{}_{}", std::process::id(), unique());
+    let mut root = t.db();
+    root.batch(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'lp-secret'; REVOKE ALL ON DATABASE {} FROM PUBLIC; \
+         REVOKE ALL ON SCHEMA public FROM PUBLIC",
+        t.name
+    ))
+    .expect("create role");
+    let grants = readme_pg_grants(&t.name, &role);
+    assert!(grants.len() >= 8, "{grants:?}");
+    for g in &grants {
+        root.batch(g).unwrap_or_else(|e| panic!("{g}: {e}"));
+    }
+    let host = pg_server();
+    let host = host.rsplit('@').next().expect("host");
+    let url = format!("postgres://{role}:lp-secret@{host}/{}", t.name);
+    let mail = std::env::temp_dir().join(format!("sigov-lp-{}", unique()));
+    std::fs::create_dir_all(&mail).expect("mail dir");
+    let run = |args: &[&str]| {
+        Sigov::new()
+            .env("SIGOV_DATABASE_URL", &url)
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .env(
+                "SIGOV_MAIL_TRANSPORT",
+                &format!("file://{}", mail.display()),
+            )
+            .args(args)
+            .run()
+    };
+    for args in [
+        vec!["check", "all"],
+        vec!["check", "all"],
+        vec!["mail", "flush"],
+        vec!["mail", "queue"],
+        vec!["runs", "list"],
+        vec!["health"],
+        vec!["purge"],
+        vec!["db", "status"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?} under the README's grants: {r:#?}");
+    }
+    assert!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet") > 0);
+    // One grant less: the error says it cannot read, not that the table is missing.
+    root.batch(&format!("REVOKE SELECT ON core_projet FROM {role}"))
+        .expect("revoke");
+    let r = run(&["check", "deadlines"]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let line = r.error_line();
+    assert!(line.contains("cannot read table `core_projet`"), "{line}");
+    assert!(line.contains("permission denied"), "{line}");
+    assert!(!line.contains("lp-secret"), "{line}");
+    drop(root);
+    let _ = std::fs::remove_dir_all(&mail);
+}

@@ -219,9 +219,9 @@ fn deadlines_alone_match_their_golden_rows(backend: Backend) {
     );
 }
 
+on_servers!(check_all_matches_the_350_golden_rows_and_rerun_creates_nothing);
 /// The whole golden file: `check all --profile reference`, every table, every check; then a
 /// second run the same day creates nothing.
-on_servers!(check_all_matches_the_350_golden_rows_and_rerun_creates_nothing);
 fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing(backend: Backend) {
     let t = TestDb::new(backend);
     load_generated(&t);
@@ -319,9 +319,9 @@ fn golden_emails(backend: Backend) -> Vec<(String, String)> {
     v
 }
 
+on_servers!(check_all_in_pages_of_three_matches_the_golden_rows);
 /// Paging changes nothing: the same 350 rows when every check evaluates
 /// its candidates three at a time (each page with what earlier pages recorded).
-on_servers!(check_all_in_pages_of_three_matches_the_golden_rows);
 fn check_all_in_pages_of_three_matches_the_golden_rows(backend: Backend) {
     let t = TestDb::new(backend);
     load_generated(&t);
