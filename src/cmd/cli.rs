@@ -42,7 +42,7 @@ pub struct Cli {
     #[arg(long, global = true, env = crate::config::env::CONFIG, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Database URL: mysql://user:pass@host:3306/db or sqlite:///path/file.db (prefer the environment: the URL holds a password)
+    /// Database URL: mysql://user:pass@host:3306/db, postgres://user:pass@host:5432/db or sqlite:///path/file.db (prefer the environment: the URL holds a password)
     #[arg(
         long,
         global = true,

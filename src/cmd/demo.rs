@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Demo database URL (SQLite file by default; a MySQL database is accepted)
+    /// Demo database URL (SQLite file by default; a MySQL or PostgreSQL database is accepted: on PostgreSQL the web application's whole schema is created when it has none)
     #[arg(long, value_name = "URL", default_value = "sqlite://./sigov-demo.db")]
     pub db: String,
     /// Number of projects

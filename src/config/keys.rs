@@ -40,7 +40,7 @@ static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(
 pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(|| {
     vec![
     KeySpec { key: "database.url", env: Some(env::DATABASE_URL), default: "\"\"", secret: true,
-        help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path) or sqlite:///path/file.db" },
+        help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path), postgres://user:pass@host:5432/db (socket: ?host=/run/postgresql) or sqlite:///path/file.db" },
     KeySpec { key: "database.url_file", env: Some("SIGOV_DATABASE_URL_FILE"), default: "\"\"", secret: false,
         help: "file holding the database URL (systemd LoadCredential=); used when database.url is empty" },
     KeySpec { key: "database.connect_timeout_secs", env: Some("SIGOV_DB_CONNECT_TIMEOUT"), default: "10", secret: false,
