@@ -28,3 +28,19 @@ impl Exit {
         }
     }
 }
+
+/// A value on the command line that names nothing (an alert id no table holds): exit 2, as
+/// for clap's usage errors, with this one line.
+#[derive(Debug)]
+pub struct UnknownValue(pub String);
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// The usage exit code (clap's).
+pub const USAGE: u8 = 2;

@@ -30,6 +30,9 @@ fn main() -> ExitCode {
             }
             None => {
                 eprintln!("sigov: {}", sigov::strings::one_line(&format!("{e:#}")));
+                if e.downcast_ref::<sigov::exit::UnknownValue>().is_some() {
+                    return ExitCode::from(sigov::exit::USAGE);
+                }
                 ExitCode::from(sigov::Exit::Failure.code())
             }
         },

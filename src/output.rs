@@ -103,6 +103,48 @@ impl<'w> Out<'w> {
         });
     }
 
+    /// A text table: a header line, then the rows, each column as wide as its widest cell by
+    /// display width (accents and emoji align); cells longer than `max` columns are cut with
+    /// an ellipsis. `right`: columns aligned right (numbers).
+    pub fn table(&self, headers: &[&str], rows: &[Vec<String>], right: &[usize], max: usize) {
+        let cut: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| fit(c, max)).collect())
+            .collect();
+        let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+        for r in &cut {
+            for (i, c) in r.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(display_width(c));
+                }
+            }
+        }
+        let line = |cells: Vec<&str>| {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let w = widths.get(i).copied().unwrap_or(0);
+                let pad = " ".repeat(w.saturating_sub(display_width(c)));
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                if right.contains(&i) {
+                    s.push_str(&pad);
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    if i + 1 < cells.len() {
+                        s.push_str(&pad);
+                    }
+                }
+            }
+            s
+        };
+        crate::outln!(self, "{}", line(headers.to_vec()));
+        for r in &cut {
+            crate::outln!(self, "{}", line(r.iter().map(String::as_str).collect()));
+        }
+    }
+
     /// Flushes; the first write error, if any, as a [`WriteFailed`] error.
     pub fn finish(&self) -> anyhow::Result<()> {
         let mut sink = self.sink.borrow_mut();
@@ -112,6 +154,31 @@ impl<'w> Out<'w> {
             None => Ok(()),
         }
     }
+}
+
+/// Columns `s` takes on a terminal (wide characters count two, combining marks none).
+pub fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` on one line, cut to `max` display columns with an ellipsis.
+pub fn fit(s: &str, max: usize) -> String {
+    let s = crate::strings::one_line(s);
+    if display_width(&s) <= max {
+        return s;
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
 }
 
 #[cfg(test)]
@@ -137,6 +204,28 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn tables_align_by_display_width() {
+        let mut buf = Vec::new();
+        let out = Out::new(Format::Text, 0, false, false, &mut buf);
+        let rows = vec![
+            vec!["🔴 Échéance".to_owned(), "1".to_owned(), "x".to_owned()],
+            vec!["abc".to_owned(), "22".to_owned(), "y".to_owned()],
+        ];
+        out.table(&["titre", "n", "z"], &rows, &[1], 40);
+        drop(out);
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "titre        n  z");
+        assert_eq!(lines[1], "🔴 Échéance   1  x");
+        assert_eq!(lines[2], "abc         22  y");
+        for l in &lines {
+            assert_eq!(display_width(l), display_width(lines[0]), "{l}");
+        }
+        assert_eq!(fit("Intégration\nportail", 8), "Intégra…");
+        assert_eq!(display_width(&fit("🔴🔴🔴🔴", 5)), 5);
     }
 
     #[test]

@@ -100,6 +100,10 @@ pub enum Command {
         after_long_help = "`check all` runs checks.enabled (SIGOV_CHECKS; default: deadlines, stages, tasks, budget, contracts) in the order listed above. task-reminders is not one of the reference's checks: it runs when named or listed in checks.enabled, under the recommended profile only (its milestones: task_reminders.milestones, default [1, 0])."
     )]
     Check(crate::cmd::check::Args),
+    /// Alerts in the application's tables: list them with their mail, show one and why it
+    /// exists, queue its mail again
+    #[command(subcommand)]
+    Alerts(crate::cmd::alerts::Command),
     /// Run history: what ran, where, how it ended, and its counters
     #[command(subcommand)]
     Runs(crate::cmd::runs::Command),

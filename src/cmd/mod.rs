@@ -1,6 +1,7 @@
 //! One file per command: its arguments, what it does, and how it prints (into the [`Out`] it is
 //! given). `run` dispatches; nothing below it exits.
 
+pub mod alerts;
 pub mod check;
 pub mod cli;
 pub mod completions;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Check(args) => check::run(&cli, &cfg, &out, args),
         Command::Mail(cmd) => mail::run(&cli, &cfg, &out, cmd),
         Command::Runs(cmd) => runs::run(&cfg, &out, cmd),
+        Command::Alerts(cmd) => alerts::run(&cli, &cfg, &out, cmd),
         Command::Purge(args) => purge::run(&cli, &cfg, &out, args),
         Command::Db(cmd) => db::run(&cfg, &out, cmd),
         Command::Config(cmd) => config::run(&cfg, &out, cmd),

@@ -83,6 +83,7 @@ diesel::table! {
         message_id -> Nullable<Text>,
         last_response -> Nullable<Text>,
         snapshot_id -> Nullable<BigInt>,
+        origin_key -> Nullable<Text>,
     }
 }
 

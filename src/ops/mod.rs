@@ -1,5 +1,7 @@
 //! Operations around the checks: locks, run records, health, metrics and pings.
 
+pub mod alerts;
+pub mod explain;
 pub mod health;
 pub mod lock;
 pub mod metrics;

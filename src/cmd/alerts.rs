@@ -1,0 +1,422 @@
+//! `sigov alerts list|show|resend`: the alerts in the web application's tables, what became of
+//! their mail, and why they exist.
+
+use super::{connect_migrated, make_clock};
+use crate::cmd::cli::Cli;
+use crate::config::{Config, Format};
+use crate::ops::alerts::{self, AlertRow, Filter, MailRow, Resent, Table};
+use crate::ops::explain::{self, Why};
+use crate::ops::runs::{self, RunRow};
+use crate::output::Out;
+use crate::Exit;
+use anyhow::Result;
+use serde_json::json;
+
+/// The filters `alerts list` and `export` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only alerts sigov recorded for this check
+    #[arg(long, value_name = "CHECK", value_enum)]
+    pub check: Option<crate::checks::CheckName>,
+    /// Only this alert type (type_alerte or type_notification: ECHEANCE_J7, RETARD_ETAPE, …)
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+    pub alert_type: Option<String>,
+    /// Only this level (project alerts; stage notifications have none)
+    #[arg(long, value_name = "NIVEAU", value_enum, ignore_case = true)]
+    pub niveau: Option<crate::states::Niveau>,
+    /// Only this project: its id, or a part of its name (any case)
+    #[arg(long, value_name = "PROJECT", value_parser = parse_nonempty)]
+    pub project: Option<String>,
+    /// Only this recipient: a username or an e-mail address
+    #[arg(long, value_name = "USER", value_parser = parse_nonempty)]
+    pub recipient: Option<String>,
+    /// Only alerts created since: a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
+    #[arg(long, value_name = "WHEN", value_parser = crate::ops::runs::parse_since_arg)]
+    pub since: Option<crate::ops::runs::Since>,
+    /// Only unread alerts (lue = 0)
+    #[arg(long)]
+    pub unread: bool,
+    /// Only one table: alert (core_alerteprojet) or notification (core_notificationetape)
+    #[arg(long, value_name = "TABLE", value_enum)]
+    pub table: Option<Table>,
+}
+
+/// An alert type as the application stores it: upper case letters, digits, `_` and `-`.
+fn parse_type(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty()
+        || s.len() > 30
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err("expected an alert type such as ECHEANCE_J7 or RETARD_ETAPE (letters, digits, _ and -, at most 30)".into());
+    }
+    Ok(s.to_ascii_uppercase())
+}
+
+fn parse_nonempty(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Err("must not be empty".into()),
+        t => Ok(t.to_owned()),
+    }
+}
+
+impl FilterArgs {
+    pub fn filter(&self, now: chrono::NaiveDateTime) -> Filter {
+        Filter {
+            check: self.check.map(|c| c.as_str().to_owned()),
+            alert_type: self.alert_type.clone(),
+            niveau: self.niveau,
+            project: self.project.clone(),
+            recipient: self.recipient.clone(),
+            since: self.since.as_ref().map(|s| s.resolve(now)),
+            unread: self.unread,
+            table: self.table,
+            id: None,
+        }
+    }
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Alerts recorded in the application's tables (any writer's), newest first, with where
+    /// each one's mail stands
+    List {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// At most this many alerts (0: all)
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u64,
+    },
+    /// One alert in full: the row, its ledger key and run, every mail of it, and why it exists
+    Show {
+        /// Alert id (as `sigov alerts list` shows it)
+        #[arg(value_name = "ID")]
+        id: i64,
+        /// The table of the id: alert (core_alerteprojet) or notification (core_notificationetape)
+        #[arg(long, value_name = "TABLE", value_enum, default_value = "alert")]
+        table: Table,
+    },
+    /// Queue a new mail for existing alerts (a new outbox row and Message-ID; the alert row is
+    /// not duplicated), to the recipient's current address
+    Resend {
+        /// Alert ids
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<i64>,
+        /// The table of the ids: alert or notification
+        #[arg(long, value_name = "TABLE", value_enum, default_value = "alert")]
+        table: Table,
+        /// Say what would be queued; queue nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
+    let clock = make_clock(cli, cfg)?;
+    let mut db = connect_migrated(cfg)?;
+    match cmd {
+        Command::List { filter, limit } => {
+            let f = filter.filter(chrono::Utc::now().naive_utc());
+            let rows = alerts::list(&mut db, &f, *limit)?;
+            let mails = alerts::with_mails(&mut db, &rows)?;
+            out.alerts(&rows, &mails);
+            Ok(Exit::Ok)
+        }
+        Command::Show { id, table } => {
+            let a = alerts::get(&mut db, *table, *id)?.ok_or_else(|| {
+                crate::exit::UnknownValue(format!("no alert with id {id} in {}", table.sql_name()))
+            })?;
+            let mails = alerts::with_mails(&mut db, std::slice::from_ref(&a))?
+                .pop()
+                .unwrap_or_default();
+            let run = match a.run_id {
+                Some(run_id) => runs::list(
+                    &mut db,
+                    &runs::Filter {
+                        id: Some(run_id),
+                        ..Default::default()
+                    },
+                )?
+                .into_iter()
+                .next(),
+                None => None,
+            };
+            let roles = alerts::roles(&mut db, &a)?;
+            let why = explain::why(&a, &roles);
+            out.alert_detail(&a, &mails, run.as_ref(), &why);
+            Ok(Exit::Ok)
+        }
+        Command::Resend {
+            ids,
+            table,
+            dry_run,
+        } => {
+            let done = alerts::resend(&mut db, *table, ids, clock.current(), *dry_run)?;
+            out.resent(&done, *dry_run);
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn alert_json(a: &AlertRow, mails: &[MailRow]) -> serde_json::Value {
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("table".into(), json!(a.table().name()));
+        o.insert("unread".into(), json!(a.unread()));
+        o.insert("from_sigov".into(), json!(a.from_sigov()));
+        o.insert("recipient".into(), json!(a.recipient()));
+        o.insert("mail".into(), json!(alerts::mail_status(a, mails)));
+    }
+    v
+}
+
+impl Out<'_> {
+    pub fn alerts(&self, rows: &[AlertRow], mails: &[Vec<MailRow>]) {
+        if self.format == Format::Json {
+            let items: Vec<_> = rows
+                .iter()
+                .zip(mails)
+                .map(|(a, m)| alert_json(a, m))
+                .collect();
+            self.json(&items);
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        if rows.is_empty() {
+            crate::outln!(self, "no alert matches");
+            return;
+        }
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .zip(mails)
+            .map(|(a, m)| {
+                vec![
+                    match a.table() {
+                        Table::Alert => a.id.to_string(),
+                        Table::Notification => format!("n{}", a.id),
+                    },
+                    a.date_creation
+                        .as_deref()
+                        .map(crate::clock::to_seconds)
+                        .unwrap_or("-")
+                        .to_owned(),
+                    a.typ.clone(),
+                    a.niveau.clone().unwrap_or_else(|| "-".into()),
+                    if a.unread() { "unread" } else { "read" }.to_owned(),
+                    a.recipient(),
+                    a.projet_nom.clone().unwrap_or_else(|| "-".into()),
+                    a.titre.clone(),
+                    alerts::mail_status(a, m).cell(),
+                ]
+            })
+            .collect();
+        self.table(
+            &[
+                "id",
+                "created (UTC)",
+                "type",
+                "niveau",
+                "read",
+                "recipient",
+                "project",
+                "title",
+                "mail",
+            ],
+            &cells,
+            &[0],
+            36,
+        );
+        if rows.iter().any(|a| a.table() == Table::Notification) {
+            crate::outln!(
+                self,
+                "(nID: a stage notification: `sigov alerts show --table notification ID`)"
+            );
+        }
+    }
+
+    pub fn alert_detail(&self, a: &AlertRow, mails: &[MailRow], run: Option<&RunRow>, why: &Why) {
+        if self.format == Format::Json {
+            let mut v = alert_json(a, mails);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("message".into(), json!(a.message));
+                o.insert(
+                    "donnees_contexte".into(),
+                    a.contexte
+                        .as_deref()
+                        .and_then(|c| serde_json::from_str(c).ok())
+                        .unwrap_or(serde_json::Value::Null),
+                );
+                o.insert("mails".into(), json!(mails));
+                o.insert(
+                    "run".into(),
+                    run.map(|r| json!({"id": r.id, "check": r.check_name, "status": r.status, "started_at": r.started_at, "host": r.host}))
+                        .unwrap_or(serde_json::Value::Null),
+                );
+                o.insert(
+                    "why".into(),
+                    json!({"rule": why.rule, "facts": why.facts.iter().map(|(k, v)| json!({"fact": k, "value": v})).collect::<Vec<_>>()}),
+                );
+            }
+            self.json(&v);
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        crate::outln!(
+            self,
+            "{} #{} ({}): {}",
+            match a.table() {
+                Table::Alert => "alert",
+                Table::Notification => "stage notification",
+            },
+            a.id,
+            a.table().sql_name(),
+            crate::strings::one_line(&a.titre)
+        );
+        crate::outln!(self, "  type             {}", a.typ);
+        if let Some(n) = &a.niveau {
+            crate::outln!(self, "  niveau           {n}");
+        }
+        crate::outln!(
+            self,
+            "  created (UTC)    {}",
+            a.date_creation
+                .as_deref()
+                .map(crate::clock::to_seconds)
+                .unwrap_or("-")
+        );
+        crate::outln!(
+            self,
+            "  read             {}",
+            if a.unread() {
+                "no".to_owned()
+            } else {
+                format!(
+                    "yes, {}",
+                    a.date_lecture
+                        .as_deref()
+                        .map(crate::clock::to_seconds)
+                        .unwrap_or("-")
+                )
+            }
+        );
+        crate::outln!(
+            self,
+            "  recipient        {} <{}>",
+            a.recipient(),
+            opt(&a.recipient_email)
+        );
+        crate::outln!(
+            self,
+            "  project          {} ({})",
+            opt(&a.projet_nom),
+            opt(&a.projet_id)
+        );
+        if let Some(e) = &a.etape_id {
+            crate::outln!(self, "  stage            {e}");
+        }
+        crate::outln!(
+            self,
+            "  message          {}",
+            crate::strings::one_line(&a.message)
+        );
+        match &a.alert_key {
+            Some(k) => {
+                crate::outln!(self, "  ledger key       {k}");
+                crate::outln!(self, "  check            {}", opt(&a.check_name));
+                match run {
+                    Some(r) => crate::outln!(
+                        self,
+                        "  run              #{} ({}, started {} on {})",
+                        r.id,
+                        r.status,
+                        crate::clock::to_seconds(&r.started_at),
+                        r.host
+                    ),
+                    None => crate::outln!(
+                        self,
+                        "  run              {}",
+                        a.run_id
+                            .map(|id| format!("#{id} (purged from the history)"))
+                            .unwrap_or_else(|| "-".into())
+                    ),
+                }
+            }
+            None => crate::outln!(
+                self,
+                "  ledger key       none: not from sigov (written by the web application or Django)"
+            ),
+        }
+        crate::outln!(self, "  why              {}", why.rule);
+        for (k, v) in &why.facts {
+            crate::outln!(self, "    {k:<30} {v}");
+        }
+        crate::outln!(
+            self,
+            "  mail             {}",
+            alerts::mail_status(a, mails).cell()
+        );
+        for m in mails {
+            crate::outln!(
+                self,
+                "    outbox #{}{}: {} to {}, {} attempt(s), queued {}, {}",
+                m.id,
+                if m.resent() { " (resent)" } else { "" },
+                m.state,
+                m.recipient_email,
+                m.attempts,
+                crate::clock::to_seconds(&m.created_at),
+                match &m.sent_at {
+                    Some(s) => format!("sent {}", crate::clock::to_seconds(s)),
+                    None => format!(
+                        "next attempt {}",
+                        crate::clock::to_seconds(&m.next_attempt_at)
+                    ),
+                }
+            );
+            if let Some(id) = &m.message_id {
+                crate::outln!(self, "      Message-ID   {id}");
+            }
+            if let Some(r) = &m.last_response {
+                crate::outln!(self, "      relay said   {}", crate::strings::one_line(r));
+            }
+            if let Some(e) = &m.last_error {
+                crate::outln!(self, "      last error   {}", crate::strings::one_line(e));
+            }
+        }
+    }
+
+    pub fn resent(&self, done: &[Resent], dry_run: bool) {
+        if self.format == Format::Json {
+            self.json(&json!({"dry_run": dry_run, "mails": done}));
+            return;
+        }
+        if !self.chatty() && !dry_run {
+            return;
+        }
+        for r in done {
+            match r.outbox_id {
+                Some(id) => crate::outln!(
+                    self,
+                    "{} {}: mail queued to {} (outbox #{id}; `sigov mail flush` sends it now)",
+                    r.table.name(),
+                    r.alert_id,
+                    r.to
+                ),
+                None => crate::outln!(
+                    self,
+                    "{} {}: would queue a mail to {} (dry run: nothing queued)",
+                    r.table.name(),
+                    r.alert_id,
+                    r.to
+                ),
+            }
+        }
+    }
+}
