@@ -118,6 +118,11 @@ fn clean_name(s: &str) -> String {
     render::one_line_subject(s)
 }
 
+/// The `List-Id` of sigov's mail: `<alerts.DOMAIN>`, DOMAIN the sender's.
+pub fn list_id(from: &Mailbox) -> String {
+    format!("<alerts.{}>", from.email.domain().to_ascii_lowercase())
+}
+
 /// Builds the MIME message: multipart/alternative (text, then HTML), stable Message-ID, Date,
 /// and the headers that keep auto-responders quiet.
 pub fn build_message(
@@ -147,6 +152,11 @@ pub fn build_message(
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
             "All".to_owned(),
+        ))
+        // What people filter on (RFC 2919): the sender's domain, which lettre validated.
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Id"),
+            list_id(from),
         ))
         .multipart(MultiPart::alternative_plain_html(
             r.text.clone(),

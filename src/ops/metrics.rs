@@ -203,9 +203,11 @@ pub fn export(db: &mut Db, path: &Path) {
 
 /// healthchecks-style pings: `URL/start` when a run begins, `URL/EXIT_CODE` when it ends.
 /// `{check}` in the URL is replaced by the check's name (`all` for `check all`). A ping that
-/// fails or times out is logged and never changes the run's outcome.
+/// fails or times out is logged and never changes the run's outcome. Both pings of a run carry
+/// the same `rid=` (a UUID), so overlapping runs of one check are told apart.
 pub struct Pinger {
     base: String,
+    rid: String,
     /// Scheme and host only: the path of a ping URL is its secret.
     shown: String,
     agent: ureq::Agent,
@@ -232,12 +234,18 @@ impl Pinger {
             .try_proxy_from_env(true)
             .user_agent(concat!("sigov/", env!("CARGO_PKG_VERSION")))
             .build();
-        Ok(Some(Pinger { base, shown, agent }))
+        let rid = uuid::Uuid::new_v4().to_string();
+        Ok(Some(Pinger {
+            base,
+            rid,
+            shown,
+            agent,
+        }))
     }
 
     fn ping(&self, suffix: &str) {
-        let url = format!("{}/{suffix}", self.base);
-        let shown = format!("{}/{suffix}", self.shown);
+        let url = format!("{}/{suffix}?rid={}", self.base, self.rid);
+        let shown = format!("{}/{suffix}?rid={}", self.shown, self.rid);
         match self.agent.get(&url).call() {
             Ok(_) => log::debug!("ping {shown}: ok"),
             Err(ureq::Error::Status(code, _)) => log::warn!("ping {shown}: HTTP {code}"),
@@ -250,6 +258,11 @@ impl Pinger {
                 log::warn!("ping {shown}: {}{cause}", t.kind())
             }
         }
+    }
+
+    /// The run id both pings carry.
+    pub fn rid(&self) -> &str {
+        &self.rid
     }
 
     pub fn start(&self) {

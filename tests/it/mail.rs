@@ -92,6 +92,7 @@ backend_test!(starttls_auth_delivers_one_mail_per_alert_across_runs, |t| {
         assert_eq!(types, ["multipart/alternative", "text/plain", "text/html"]);
         assert_eq!(m.header("Auto-Submitted"), Some("auto-generated"));
         assert_eq!(m.header("X-Auto-Response-Suppress"), Some("All"));
+        assert_eq!(m.header("List-Id"), Some("<alerts.si-gouvernance.com>"));
         assert!(m
             .header("Date")
             .is_some_and(|d| d.contains("22 Nov 2026 10:00:00")));

@@ -418,8 +418,20 @@ backend_test!(metrics_file_and_pings_follow_each_run, |t| {
         .args(["--dry-run"])
         .run();
     assert_eq!(r.code, 0, "{r:#?}");
+    // Each run's two pings carry one run id (healthchecks' rid=), another run's another.
+    let seen = pings.seen();
+    let (paths, rids): (Vec<String>, Vec<String>) = seen
+        .iter()
+        .map(|line| {
+            let (path, rest) = line
+                .split_once("?rid=")
+                .unwrap_or_else(|| panic!("no rid in {line}"));
+            let rid = rest.trim_end_matches(" HTTP/1.1").to_owned();
+            (format!("{path} HTTP/1.1"), rid)
+        })
+        .unzip();
     assert_eq!(
-        pings.seen(),
+        paths,
         [
             "GET /ping/KEY/sigov-deadlines/start HTTP/1.1",
             "GET /ping/KEY/sigov-deadlines/0 HTTP/1.1",
@@ -429,6 +441,11 @@ backend_test!(metrics_file_and_pings_follow_each_run, |t| {
             "GET /ping/KEY/sigov-deadlines/1 HTTP/1.1",
         ]
     );
+    for pair in rids.chunks(2) {
+        assert_eq!(pair[0], pair[1], "one run, one rid: {rids:?}");
+        assert_eq!(pair[0].len(), 36, "a UUID: {rids:?}");
+    }
+    assert!(rids[0] != rids[2] && rids[2] != rids[4] && rids[0] != rids[4], "{rids:?}");
     let _ = std::fs::remove_dir_all(&dir);
 });
 
