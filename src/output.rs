@@ -92,6 +92,11 @@ impl<'w> Out<'w> {
         self.sink.borrow_mut().with(|w| w.write_all(bytes));
     }
 
+    /// The kind of the first write error, once one happened.
+    pub fn failed(&self) -> Option<std::io::ErrorKind> {
+        self.sink.borrow().error.as_ref().map(|e| e.kind())
+    }
+
     /// A value as pretty JSON, serialized straight to the writer (a report with many alerts is
     /// never held twice in memory).
     pub fn json<T: serde::Serialize + ?Sized>(&self, v: &T) {

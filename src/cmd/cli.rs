@@ -66,7 +66,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
     pub date: Option<chrono::NaiveDate>,
 
-    /// Output of commands that print data: text or json
+    /// Output of commands that print data: text or json (csv and jsonl: `sigov export` only)
     #[arg(
         long,
         global = true,
@@ -104,6 +104,9 @@ pub enum Command {
     /// exists, queue its mail again
     #[command(subcommand)]
     Alerts(crate::cmd::alerts::Command),
+    /// Export alerts, runs or mail as CSV, JSON or JSON lines (--format csv|json|jsonl),
+    /// streamed, with the filters of `alerts list`
+    Export(crate::cmd::export::Args),
     /// Run history: what ran, where, how it ended, and its counters
     #[command(subcommand)]
     Runs(crate::cmd::runs::Command),

@@ -8,6 +8,7 @@ pub mod completions;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod export;
 pub mod health;
 pub mod mail;
 pub mod purge;
@@ -38,6 +39,13 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         _ => {}
     }
     let cfg = load_config(&cli, m)?;
+    if cfg.format.export_only() && !matches!(cli.command, Command::Export(_)) {
+        return Err(crate::exit::UnknownValue(format!(
+            "--format {} (output.format, SIGOV_FORMAT) is for `sigov export` only: use text or json",
+            cfg.format.name()
+        ))
+        .into());
+    }
     crate::db::watchdog::configure(cfg.db_limits, crate::db::watchdog::OnTimeout::Fail);
     crate::progress::enable(
         std::io::stderr().is_terminal()
@@ -51,6 +59,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Mail(cmd) => mail::run(&cli, &cfg, &out, cmd),
         Command::Runs(cmd) => runs::run(&cfg, &out, cmd),
         Command::Alerts(cmd) => alerts::run(&cli, &cfg, &out, cmd),
+        Command::Export(args) => export::run(&cfg, &out, args),
         Command::Purge(args) => purge::run(&cli, &cfg, &out, args),
         Command::Db(cmd) => db::run(&cfg, &out, cmd),
         Command::Config(cmd) => config::run(&cfg, &out, cmd),

@@ -51,6 +51,7 @@ pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                 status: *status,
                 since: since.map(crate::clock::format_datetime),
                 id: None,
+                before_id: None,
                 limit: *limit,
             };
             let rows = runs::list(&mut db, &filter)?;

@@ -44,6 +44,10 @@ pub fn non_utf8_variable(
 pub enum Format {
     Text,
     Json,
+    /// `sigov export` only: RFC 4180 CSV.
+    Csv,
+    /// `sigov export` only: one JSON object a line.
+    Jsonl,
 }
 
 impl Format {
@@ -51,7 +55,14 @@ impl Format {
         match self {
             Format::Text => "text",
             Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
         }
+    }
+
+    /// Whether only `sigov export` writes this format.
+    pub fn export_only(self) -> bool {
+        matches!(self, Format::Csv | Format::Jsonl)
     }
 }
 

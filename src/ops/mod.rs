@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod explain;
+pub mod export;
 pub mod health;
 pub mod lock;
 pub mod metrics;

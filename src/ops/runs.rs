@@ -150,6 +150,8 @@ pub struct Filter {
     /// UTC, `YYYY-MM-DD HH:MM:SS`.
     pub since: Option<String>,
     pub id: Option<i64>,
+    /// Only runs with a smaller id (a page after the previous one).
+    pub before_id: Option<i64>,
     pub limit: u64,
 }
 
@@ -246,6 +248,10 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
     }
     if let Some(id) = f.id {
         sql.push_str(" AND id = ?");
+        vals.push(Val::Int(id));
+    }
+    if let Some(id) = f.before_id {
+        sql.push_str(" AND id < ?");
         vals.push(Val::Int(id));
     }
     sql.push_str(" ORDER BY id DESC");

@@ -445,7 +445,10 @@ backend_test!(metrics_file_and_pings_follow_each_run, |t| {
         assert_eq!(pair[0], pair[1], "one run, one rid: {rids:?}");
         assert_eq!(pair[0].len(), 36, "a UUID: {rids:?}");
     }
-    assert!(rids[0] != rids[2] && rids[2] != rids[4] && rids[0] != rids[4], "{rids:?}");
+    assert!(
+        rids[0] != rids[2] && rids[2] != rids[4] && rids[0] != rids[4],
+        "{rids:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 });
 
