@@ -104,6 +104,9 @@ pub enum Command {
     /// exists, queue its mail again
     #[command(subcommand)]
     Alerts(crate::cmd::alerts::Command),
+    /// Alerts created, mail sent/failed/dead/pending, delivery delay and run durations over a
+    /// window, with bars; --html FILE writes one self-contained page with charts
+    Stats(crate::cmd::stats::Args),
     /// Export alerts, runs or mail as CSV, JSON or JSON lines (--format csv|json|jsonl),
     /// streamed, with the filters of `alerts list`
     Export(crate::cmd::export::Args),

@@ -13,6 +13,8 @@ pub mod health;
 pub mod mail;
 pub mod purge;
 pub mod runs;
+pub mod stats;
+pub mod stats_html;
 
 use crate::config::{Config, FlagValues, Format, Layers, Source};
 use crate::output::Out;
@@ -60,6 +62,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Runs(cmd) => runs::run(&cfg, &out, cmd),
         Command::Alerts(cmd) => alerts::run(&cli, &cfg, &out, cmd),
         Command::Export(args) => export::run(&cfg, &out, args),
+        Command::Stats(args) => stats::run(&cfg, &out, args),
         Command::Purge(args) => purge::run(&cli, &cfg, &out, args),
         Command::Db(cmd) => db::run(&cfg, &out, cmd),
         Command::Config(cmd) => config::run(&cfg, &out, cmd),

@@ -8,3 +8,4 @@ pub mod lock;
 pub mod metrics;
 pub mod purge;
 pub mod runs;
+pub mod stats;

@@ -1,0 +1,201 @@
+//! `sigov stats`: alerts, mail and runs over a window, as text with bars, JSON, or one
+//! self-contained HTML page (`--html FILE`: inline SVG charts, nothing fetched).
+
+use super::connect_migrated;
+use crate::config::{Config, Format};
+use crate::ops::stats::{self, By, Spread, Stats};
+use crate::output::Out;
+use crate::Exit;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The window: since a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
+    #[arg(long, value_name = "WHEN", default_value = "30d", value_parser = crate::ops::runs::parse_since_arg)]
+    pub since: crate::ops::runs::Since,
+    /// Group the alerts by check, type, project, recipient or day
+    #[arg(long, value_name = "BY", value_enum, default_value = "check")]
+    pub by: By,
+    /// Also write one self-contained HTML page with charts to this file
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
+    let now = chrono::Utc::now().naive_utc();
+    let since = args.since.resolve(now);
+    let mut db = connect_migrated(cfg)?;
+    let s = stats::compute(&mut db, since, now, args.by)?;
+    if let Some(path) = &args.html {
+        let page = super::stats_html::page(&s);
+        crate::fsutil::write_atomic(path, page.as_bytes(), 0o644)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    out.stats(&s, args.html.is_some());
+    Ok(Exit::Ok)
+}
+
+/// `width` cells of a bar for `n` of `max` (eighths of a cell for the remainder).
+pub fn bar(n: u64, max: u64, width: usize) -> String {
+    if max == 0 || n == 0 {
+        return String::new();
+    }
+    let eighths = ((n as f64 / max as f64) * (width * 8) as f64)
+        .round()
+        .max(1.0) as usize;
+    let mut s = "█".repeat(eighths / 8);
+    const PART: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    s.push_str(PART[eighths % 8]);
+    s
+}
+
+pub fn secs(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(s) if s < 1.0 => format!("{:.0} ms", s * 1000.0),
+        Some(s) if s < 120.0 => format!("{s:.2} s"),
+        Some(s) => format!("{:.1} min", s / 60.0),
+    }
+}
+
+fn spread(s: &Spread) -> String {
+    format!(
+        "median {}, 95th {}, max {} ({} measured)",
+        secs(s.median),
+        secs(s.p95),
+        secs(s.max),
+        s.count
+    )
+}
+
+impl Out<'_> {
+    pub fn stats(&self, s: &Stats, wrote_html: bool) {
+        if self.format == Format::Json {
+            self.json(s);
+            return;
+        }
+        if self.quiet || (wrote_html && !self.chatty()) {
+            return;
+        }
+        crate::outln!(
+            self,
+            "since {} UTC (until {}): {} alert(s)",
+            crate::clock::to_seconds(&s.since),
+            crate::clock::to_seconds(&s.until),
+            s.alerts
+        );
+        let m = &s.mail;
+        crate::outln!(
+            self,
+            "their mail: sent {}, queued {}, failed {}, dead {}, none {}, not from sigov {}",
+            m.sent,
+            m.pending,
+            m.failed,
+            m.dead,
+            m.none,
+            m.not_from_sigov
+        );
+        crate::outln!(self);
+        let max = s.groups.iter().map(|g| g.alerts).max().unwrap_or(0);
+        let by = match s.by {
+            By::Check => "check",
+            By::Type => "type",
+            By::Project => "project",
+            By::Recipient => "recipient",
+            By::Day => "day",
+        };
+        let rows: Vec<Vec<String>> = s
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.key.clone(),
+                    g.alerts.to_string(),
+                    bar(g.alerts, max, 24),
+                    g.mail.sent.to_string(),
+                    (g.mail.pending + g.mail.failed).to_string(),
+                    g.mail.dead.to_string(),
+                    g.mail.none.to_string(),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            crate::outln!(self, "no alert in the window");
+        } else {
+            self.table(
+                &[by, "alerts", "", "sent", "queued", "dead", "no mail"],
+                &rows,
+                &[1, 3, 4, 5, 6],
+                48,
+            );
+        }
+        crate::outln!(self);
+        let q: Vec<String> = s.outbox.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        crate::outln!(
+            self,
+            "outbox, queued in the window: {}",
+            if q.is_empty() {
+                "nothing".to_owned()
+            } else {
+                q.join(", ")
+            }
+        );
+        crate::outln!(
+            self,
+            "delivery delay (queued to sent): {}",
+            spread(&s.delivery)
+        );
+        crate::outln!(self);
+        if s.runs.is_empty() {
+            crate::outln!(self, "no run in the window");
+            return;
+        }
+        let rows: Vec<Vec<String>> = s
+            .runs
+            .iter()
+            .map(|r| {
+                vec![
+                    r.check.clone(),
+                    r.runs.to_string(),
+                    r.failed.to_string(),
+                    r.interrupted.to_string(),
+                    secs(r.duration.median),
+                    secs(r.duration.p95),
+                    secs(r.duration.max),
+                ]
+            })
+            .collect();
+        self.table(
+            &[
+                "check",
+                "runs",
+                "failed",
+                "interrupted",
+                "median",
+                "95th",
+                "max",
+            ],
+            &rows,
+            &[1, 2, 3, 4, 5, 6],
+            40,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_in_eighths() {
+        assert_eq!(bar(0, 10, 8), "");
+        assert_eq!(bar(10, 10, 8), "████████");
+        assert_eq!(bar(5, 10, 8), "████");
+        assert_eq!(bar(1, 1000, 8), "▏", "a non-zero count shows");
+        assert_eq!(bar(9, 16, 2), "█▏");
+        assert_eq!(secs(Some(0.0421)), "42 ms");
+        assert_eq!(secs(Some(3.5)), "3.50 s");
+        assert_eq!(secs(Some(600.0)), "10.0 min");
+    }
+}

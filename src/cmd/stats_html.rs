@@ -1,0 +1,377 @@
+//! The `sigov stats --html` page: one file, inline CSS and SVG, no script, no font or image
+//! fetched; every name from the database escaped.
+
+use super::stats::secs;
+use crate::ops::stats::{By, Stats};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A check's color (the same on every chart).
+fn color(check: &str) -> &'static str {
+    match check {
+        "deadlines" => "#1f6feb",
+        "stages" => "#8250df",
+        "tasks" => "#bf8700",
+        "budget" => "#cf222e",
+        "contracts" => "#1a7f37",
+        "task-reminders" => "#0a7ea4",
+        "" => "#8c959f",
+        _ => "#57606a",
+    }
+}
+
+fn label(check: &str) -> &str {
+    if check.is_empty() {
+        "not from sigov"
+    } else {
+        check
+    }
+}
+
+/// The days shown: every day from the first with data (or the window's start, when less than a
+/// year back) to the window's end.
+fn days(s: &Stats) -> Vec<String> {
+    let parse =
+        |d: &str| chrono::NaiveDate::parse_from_str(d.get(..10).unwrap_or(""), "%Y-%m-%d").ok();
+    let end = parse(&s.until);
+    let first_data = s.per_day.keys().next().and_then(|d| parse(d));
+    let start = match (parse(&s.since), first_data, end) {
+        (Some(a), _, Some(e)) if (e - a).num_days() <= 366 => Some(a),
+        (_, Some(f), _) => Some(f),
+        _ => None,
+    };
+    match (start, end) {
+        (Some(a), Some(e)) if a <= e && (e - a).num_days() <= 3660 => a
+            .iter_days()
+            .take_while(|d| *d <= e)
+            .map(|d| d.to_string())
+            .collect(),
+        _ => s.per_day.keys().cloned().collect(),
+    }
+}
+
+fn alerts_per_day(s: &Stats, o: &mut String) {
+    let days = days(s);
+    let checks: Vec<String> = {
+        let mut c: Vec<String> = s.per_day.values().flat_map(|m| m.keys().cloned()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let max = s
+        .per_day
+        .values()
+        .map(|m| m.values().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (w, h, left, bottom, top) = (900.0, 260.0, 44.0, 28.0, 10.0);
+    let n = days.len().max(1) as f64;
+    let step = (w - left - 10.0) / n;
+    let bw = (step * 0.8).max(1.0);
+    let _ = write!(
+        o,
+        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="Alerts per day by check" class="chart">"#
+    );
+    let plot_h = h - bottom - top;
+    for t in 0..=4 {
+        let v = max as f64 * f64::from(t) / 4.0;
+        let y = top + plot_h - plot_h * f64::from(t) / 4.0;
+        let _ = write!(
+            o,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d7de" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{:.0}</text>"##,
+            w - 10.0,
+            left - 6.0,
+            y + 4.0,
+            v
+        );
+    }
+    let empty = BTreeMap::new();
+    for (i, d) in days.iter().enumerate() {
+        let x = left + step * i as f64 + (step - bw) / 2.0;
+        let mut y = top + plot_h;
+        let per = s.per_day.get(d).unwrap_or(&empty);
+        for c in &checks {
+            let v = per.get(c).copied().unwrap_or(0);
+            if v == 0 {
+                continue;
+            }
+            let bh = plot_h * v as f64 / max as f64;
+            y -= bh;
+            let _ = write!(
+                o,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" fill="{}"><title>{} {}: {v}</title></rect>"#,
+                color(c),
+                esc(d),
+                esc(label(c))
+            );
+        }
+        let every = (days.len() / 10).max(1);
+        if i % every == 0 || i + 1 == days.len() {
+            let _ = write!(
+                o,
+                r#"<text x="{:.1}" y="{}" text-anchor="middle" class="tick">{}</text>"#,
+                x + bw / 2.0,
+                h - 8.0,
+                esc(d.get(5..).unwrap_or(d))
+            );
+        }
+    }
+    o.push_str("</svg></div>");
+    legend(o, checks.iter().map(String::as_str));
+}
+
+fn legend<'a>(o: &mut String, checks: impl Iterator<Item = &'a str>) {
+    o.push_str(r#"<p class="legend">"#);
+    for c in checks {
+        let _ = write!(
+            o,
+            r#"<span><i style="background:{}"></i>{}</span> "#,
+            color(c),
+            esc(label(c))
+        );
+    }
+    o.push_str("</p>");
+}
+
+fn mail_outcomes(s: &Stats, o: &mut String) {
+    let m = &s.mail;
+    let rows = [
+        ("sent", m.sent, "#1a7f37"),
+        ("queued", m.pending, "#bf8700"),
+        ("failed, retrying", m.failed, "#d1242f"),
+        ("dead", m.dead, "#82071e"),
+        (
+            "no mail (no address, invalid, inactive, purged)",
+            m.none,
+            "#8c959f",
+        ),
+        ("not from sigov", m.not_from_sigov, "#d0d7de"),
+    ];
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    o.push_str(r#"<div class="hbar" role="img" aria-label="Mail outcomes">"#);
+    for (name, n, fill) in rows {
+        let pct = 85.0 * n as f64 / max as f64;
+        let _ = write!(
+            o,
+            r#"<span>{}</span><span class="v"><i style="width:{pct:.1}%;background:{fill}"></i>{n}</span>"#,
+            esc(name)
+        );
+    }
+    o.push_str("</div>");
+}
+
+fn run_durations(s: &Stats, o: &mut String) {
+    let parse = |t: &str| crate::clock::parse_stored_datetime(t);
+    let (Some(t0), Some(t1)) = (parse(&s.since), parse(&s.until)) else {
+        return;
+    };
+    let first = s
+        .runs
+        .iter()
+        .filter_map(|r| r.points.first().map(|p| p.0))
+        .min()
+        .unwrap_or(t0);
+    let t0 = t0.max(first);
+    let span = ((t1 - t0).num_seconds().max(1)) as f64;
+    let max = s
+        .runs
+        .iter()
+        .filter_map(|r| r.duration.max)
+        .fold(0.0f64, f64::max)
+        .max(0.001);
+    let (w, h, left, bottom, top) = (900.0, 260.0, 60.0, 28.0, 10.0);
+    let plot_w = w - left - 10.0;
+    let plot_h = h - bottom - top;
+    let _ = write!(
+        o,
+        r#"<div class="latest"><svg viewBox="0 0 {w} {h}" role="img" aria-label="Run durations over time" class="chart">"#
+    );
+    for t in 0..=4 {
+        let v = max * f64::from(t) / 4.0;
+        let y = top + plot_h - plot_h * f64::from(t) / 4.0;
+        let _ = write!(
+            o,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d7de" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+            w - 10.0,
+            left - 6.0,
+            y + 4.0,
+            esc(&secs(Some(v)))
+        );
+    }
+    for (t, anchor) in [(t0, "start"), (t1, "end")] {
+        let x = left + plot_w * ((t - t0).num_seconds() as f64 / span);
+        let _ = write!(
+            o,
+            r#"<text x="{x:.1}" y="{}" text-anchor="{anchor}" class="tick">{}</text>"#,
+            h - 8.0,
+            t.format("%Y-%m-%d %H:%M")
+        );
+    }
+    for r in &s.runs {
+        let pts: Vec<(f64, f64, &chrono::NaiveDateTime, f64)> = r
+            .points
+            .iter()
+            .map(|(t, d)| {
+                let x = left + plot_w * (((*t - t0).num_seconds().max(0)) as f64 / span).min(1.0);
+                let y = top + plot_h - plot_h * (d / max);
+                (x, y, t, *d)
+            })
+            .collect();
+        if pts.len() > 1 {
+            let path: Vec<String> = pts
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", p.0, p.1))
+                .collect();
+            let _ = write!(
+                o,
+                r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="1.5" opacity="0.6"/>"#,
+                path.join(" "),
+                color(&r.check)
+            );
+        }
+        for (x, y, t, d) in &pts {
+            let _ = write!(
+                o,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{}"><title>{} {}: {}</title></circle>"#,
+                color(&r.check),
+                esc(&r.check),
+                t.format("%Y-%m-%d %H:%M:%S"),
+                esc(&secs(Some(*d)))
+            );
+        }
+    }
+    o.push_str("</svg></div>");
+    legend(o, s.runs.iter().map(|r| r.check.as_str()));
+}
+
+/// The whole page.
+pub fn page(s: &Stats) -> String {
+    let mut o = String::with_capacity(64 * 1024);
+    let since = crate::clock::to_seconds(&s.since);
+    let until = crate::clock::to_seconds(&s.until);
+    let _ = write!(
+        o,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sigov statistics, {since} to {until} UTC</title>
+<style>
+body {{ font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0; background: #f6f8fa; }}
+main {{ max-width: 1000px; margin: 0 auto; padding: 16px; }}
+section {{ background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 12px 16px; margin: 16px 0; }}
+h1 {{ font-size: 1.4em; margin: 8px 0; }} h2 {{ font-size: 1.1em; margin: 4px 0 8px; }}
+.chart {{ width: 100%; min-width: 560px; height: auto; display: block; direction: ltr; }}
+.latest {{ overflow-x: auto; direction: rtl; }}
+.hbar {{ display: grid; grid-template-columns: minmax(80px, 38%) 1fr; gap: 6px 10px; align-items: center; }}
+.hbar span.v {{ display: flex; align-items: center; gap: 6px; font-variant-numeric: tabular-nums; }}
+.hbar span.v i, td.bar i {{ display: inline-block; flex: 0 0 auto; height: 14px; border-radius: 2px; }}
+td.bar {{ width: 30%; }} td.bar i {{ background: #1f6feb; }}
+th.n {{ text-align: right; }}
+.tick {{ font-size: 11px; fill: #57606a; }} .lab {{ font-size: 13px; fill: #1f2328; }}
+.legend span {{ margin-right: 14px; white-space: nowrap; }} .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }}
+.figures {{ display: flex; flex-wrap: wrap; gap: 12px; }} .figures div {{ flex: 1 1 110px; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; }}
+.figures b {{ display: block; font-size: 1.5em; }}
+.scroll {{ overflow-x: auto; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 14px; }} th, td {{ padding: 4px 8px; border-bottom: 1px solid #eaeef2; text-align: left; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+</style></head><body><main>
+<h1>sigov statistics</h1>
+<p>From {since} to {until} UTC. Alerts are the rows of core_alerteprojet and core_notificationetape created in the window, whoever wrote them; their mail is sigov's outbox.</p>
+<section><div class="figures">
+<div><b>{}</b>alerts</div><div><b>{}</b>mails sent</div><div><b>{}</b>queued</div><div><b>{}</b>dead</div><div><b>{}</b>delivery, median</div><div><b>{}</b>delivery, 95th</div>
+</div></section>
+"#,
+        s.alerts,
+        s.mail.sent,
+        s.mail.pending + s.mail.failed,
+        s.mail.dead,
+        esc(&secs(s.delivery.median)),
+        esc(&secs(s.delivery.p95)),
+    );
+    o.push_str(r#"<section><h2>Alerts per day, by check</h2><div class="latest">"#);
+    alerts_per_day(s, &mut o);
+    o.push_str("</section><section><h2>What became of their mail</h2>");
+    mail_outcomes(s, &mut o);
+    o.push_str("</section><section><h2>Run durations over time</h2>");
+    if s.runs.is_empty() {
+        o.push_str("<p>No run in the window.</p>");
+    } else {
+        run_durations(s, &mut o);
+        o.push_str(r#"<div class="scroll"><table><tr><th>check</th><th class="n">runs</th><th class="n">failed</th><th class="n">interrupted</th><th class="n">median</th><th class="n">95th</th><th class="n">max</th></tr>"#);
+        for r in &s.runs {
+            let _ = write!(
+                o,
+                r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+                esc(&r.check),
+                r.runs,
+                r.failed,
+                r.interrupted,
+                esc(&secs(r.duration.median)),
+                esc(&secs(r.duration.p95)),
+                esc(&secs(r.duration.max))
+            );
+        }
+        o.push_str("</table></div>");
+    }
+    let by = match s.by {
+        By::Check => "check",
+        By::Type => "type",
+        By::Project => "project",
+        By::Recipient => "recipient",
+        By::Day => "day",
+    };
+    let _ = write!(
+        o,
+        r#"</section><section><h2>Alerts by {by}</h2><div class="scroll"><table><tr><th>{by}</th><th class="n">alerts</th><th></th><th class="n">sent</th><th class="n">queued</th><th class="n">dead</th><th class="n">no mail</th></tr>"#
+    );
+    let max = s.groups.iter().map(|g| g.alerts).max().unwrap_or(0);
+    for g in &s.groups {
+        let _ = write!(
+            o,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="bar"><i style="width:{:.1}%"></i></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            esc(&g.key),
+            g.alerts,
+            100.0 * g.alerts as f64 / max.max(1) as f64,
+            g.mail.sent,
+            g.mail.pending + g.mail.failed,
+            g.mail.dead,
+            g.mail.none
+        );
+    }
+    let _ = write!(
+        o,
+        "</table></div></section>\n<p>Made by sigov {} at {until} UTC.</p>\n</main></body></html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_it_is_given() {
+        assert_eq!(
+            esc(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+}
