@@ -119,7 +119,7 @@ pub enum Command {
     /// Apply the retention (purge.*): old finished runs, delivered and dead mail; ledger keys
     /// and read alerts only when configured
     Purge(crate::cmd::purge::Args),
-    /// sigov's own tables: apply or list migrations
+    /// sigov's own tables: apply or list migrations; weekly maintenance
     #[command(subcommand)]
     Db(crate::cmd::db::Command),
     /// Mail: deliver the outbox, list or requeue it, send a test message, preview a mail

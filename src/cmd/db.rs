@@ -1,6 +1,7 @@
-//! `sigov db migrate|status`: sigov's own tables.
+//! `sigov db migrate|status|maintain`: sigov's own tables.
 
 use crate::config::{Config, Format};
+use crate::db::maintain::{self, Maintained};
 use crate::db::migrate::{self, MigrationState};
 use crate::db::Db;
 use crate::output::Out;
@@ -14,10 +15,52 @@ pub enum Command {
     Migrate,
     /// List sigov migrations and whether each is applied
     Status,
+    /// Weekly upkeep of sigov's tables and the two alert tables: planner statistics (ANALYZE),
+    /// SQLite's integrity check and incremental vacuum; sizes and row counts before and after.
+    /// Under its own lock (exit 75 when another maintenance runs)
+    #[command(
+        after_long_help = "MySQL/MariaDB: ANALYZE TABLE (OPTIMIZE TABLE with --optimize: rebuilds the tables, locks them while it copies on older servers). SQLite: PRAGMA optimize, ANALYZE, PRAGMA integrity_check (exit 1 when it finds damage), PRAGMA incremental_vacuum (frees pages when auto_vacuum is incremental; VACUUM with --optimize). PostgreSQL: ANALYZE each table (VACUUM (ANALYZE) with --optimize); tables the role does not own are skipped by the server with a warning.\n\nTables: sigov_run, sigov_alert_ledger, sigov_outbox, sigov_mail_snapshot, sigov_lock, sigov_meta, core_alerteprojet, core_notificationetape."
+    )]
+    Maintain {
+        /// Measure and say what would run; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Also rebuild the tables (OPTIMIZE TABLE, VACUUM): reclaims space after a large purge
+        #[arg(long)]
+        optimize: bool,
+    },
 }
 
-pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
+pub fn run(cli: &crate::cmd::cli::Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
     match cmd {
+        Command::Maintain { dry_run, optimize } => {
+            let mut db = super::connect_migrated(cfg)?;
+            if *dry_run {
+                let m = maintain::run(&mut db, *optimize, true, &mut |_| Ok(()))?;
+                out.maintained(&m, &maintain::plan(db.backend(), *optimize));
+                return Ok(Exit::Ok);
+            }
+            let mut lease =
+                match crate::ops::lock::acquire(&mut db, "maintain", cfg.lock_lease_secs)? {
+                    crate::ops::lock::Acquired::Held(l) => l,
+                    crate::ops::lock::Acquired::Busy(h) => {
+                        if !cli.quiet {
+                            eprintln!(
+                                "sigov: db maintain: another run holds the lock: {}",
+                                h.describe()
+                            );
+                        }
+                        return Ok(Exit::Locked);
+                    }
+                };
+            let done = maintain::run(&mut db, *optimize, false, &mut |db| lease.renew(db));
+            if let Err(e) = lease.release(&mut db) {
+                log::warn!("{e:#}");
+            }
+            let m = done?;
+            out.maintained(&m, &[]);
+            Ok(if m.healthy { Exit::Ok } else { Exit::Failure })
+        }
         Command::Migrate => {
             let mut db = Db::create(cfg.require_database_url()?)?;
             let applied = migrate::run_pending(&mut db)?;
@@ -37,7 +80,81 @@ pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
     }
 }
 
+fn size(b: Option<i64>) -> String {
+    match b {
+        None => "-".into(),
+        Some(b) if b >= 10 * 1024 * 1024 => format!("{:.1} MiB", b as f64 / 1048576.0),
+        Some(b) if b >= 10 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        Some(b) => format!("{b} B"),
+    }
+}
+
 impl Out<'_> {
+    pub fn maintained(&self, m: &Maintained, plan: &[String]) {
+        if self.format == Format::Json {
+            self.json(m);
+            return;
+        }
+        if self.quiet || !(self.chatty() || m.dry_run || !m.healthy) {
+            return;
+        }
+        let rows: Vec<Vec<String>> = m
+            .before
+            .iter()
+            .zip(&m.after)
+            .map(|(b, a)| {
+                vec![
+                    b.table.clone(),
+                    b.rows.to_string(),
+                    size(b.bytes),
+                    a.rows.to_string(),
+                    size(a.bytes),
+                ]
+            })
+            .collect();
+        self.table(
+            &[
+                "table",
+                "rows before",
+                "size before",
+                "rows after",
+                "size after",
+            ],
+            &rows,
+            &[1, 2, 3, 4],
+            40,
+        );
+        if let Some((b, a)) = m.file_bytes {
+            crate::outln!(
+                self,
+                "database file: {} before, {} after",
+                size(Some(b)),
+                size(Some(a))
+            );
+        }
+        if m.dry_run {
+            crate::outln!(self, "dry run: would run, in order:");
+            for p in plan {
+                crate::outln!(self, "  {p}");
+            }
+            return;
+        }
+        for s in &m.steps {
+            match s.result.as_slice() {
+                [one] => crate::outln!(self, "{}: {one}", s.statement),
+                many => {
+                    crate::outln!(self, "{}:", s.statement);
+                    for r in many {
+                        crate::outln!(self, "  {}", crate::strings::one_line(r));
+                    }
+                }
+            }
+        }
+        if !m.healthy {
+            crate::outln!(self, "the database reported a problem: see above");
+        }
+    }
+
     pub fn migrated(&self, db: &Db, applied: &[String]) {
         if self.format == Format::Json {
             self.json(&json!({"database": db.url().redacted(), "applied": applied}));

@@ -64,7 +64,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Export(args) => export::run(&cfg, &out, args),
         Command::Stats(args) => stats::run(&cfg, &out, args),
         Command::Purge(args) => purge::run(&cli, &cfg, &out, args),
-        Command::Db(cmd) => db::run(&cfg, &out, cmd),
+        Command::Db(cmd) => db::run(&cli, &cfg, &out, cmd),
         Command::Config(cmd) => config::run(&cfg, &out, cmd),
         Command::Demo(args) => demo::run(&cli, cfg, &out, args),
         Command::Completions(_) | Command::Health(_) => Ok(Exit::Ok),

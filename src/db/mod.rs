@@ -1,6 +1,7 @@
 //! Database connections: the backend chosen from the URL scheme, one statement API over both
 //! backends (text SQL with typed binds), transactions, and a statement counter.
 
+pub mod maintain;
 pub mod migrate;
 mod reused;
 pub use reused::ByText;
