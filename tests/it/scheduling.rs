@@ -192,6 +192,8 @@ fn systemd_units_verify_and_are_hardened() {
         "sigov-mail-flush.timer",
         "sigov-purge.service",
         "sigov-purge.timer",
+        "sigov-maintain.service",
+        "sigov-maintain.timer",
     ];
     let out = verify(&sa, &dir, &units);
     assert_eq!(out, "", "systemd-analyze verify complained");
@@ -200,6 +202,7 @@ fn systemd_units_verify_and_are_hardened() {
         "sigov@.timer",
         "sigov-mail-flush.timer",
         "sigov-purge.timer",
+        "sigov-maintain.timer",
     ] {
         let text = std::fs::read_to_string(dir.join(u)).expect("timer");
         let cal = text
@@ -239,7 +242,7 @@ fn kubernetes_cronjobs_parse_and_are_safe_to_run_many() {
     );
     let docs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     let cron: Vec<&serde_json::Value> = docs.iter().filter(|d| d["kind"] == "CronJob").collect();
-    assert_eq!(cron.len(), 7);
+    assert_eq!(cron.len(), 8);
     assert!(docs.iter().any(|d| d["kind"] == "ConfigMap"));
     let mut plan = Vec::new();
     for c in cron {
