@@ -223,9 +223,9 @@ mod tests {
         drop(out);
         let text = String::from_utf8(buf).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "titre        n  z");
+        assert_eq!(lines[0], "titre         n  z");
         assert_eq!(lines[1], "🔴 Échéance   1  x");
-        assert_eq!(lines[2], "abc         22  y");
+        assert_eq!(lines[2], "abc          22  y");
         for l in &lines {
             assert_eq!(display_width(l), display_width(lines[0]), "{l}");
         }

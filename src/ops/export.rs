@@ -434,7 +434,7 @@ mod tests {
     fn shapes() {
         let cols: &'static [&'static str] = &["a", "b"];
         for (shape, want) in [
-            (Shape::Csv, "a,b\r\n\"x, \"\"y\"\"\r\nz\",\r\n1,é\r\n"),
+            (Shape::Csv, "a,b\r\n\"x, \"\"y\"\"\nz\",\r\n1,é\r\n"),
             (
                 Shape::Json,
                 "[\n{\"a\":\"x, \\\"y\\\"\\nz\",\"b\":null},\n{\"a\":1,\"b\":\"é\"}\n]\n",
