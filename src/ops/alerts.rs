@@ -368,6 +368,11 @@ fn select(db: &Db, table: Table, f: &Filter) -> (String, Vec<Val>) {
             db.int("e.ordre"),
         ),
     };
+    let active = format!(
+        "({} * {})",
+        db.flag(&format!("COALESCE(u.is_active, {})", db.false_sql())),
+        db.flag(&format!("COALESCE(u.statut_actif, {})", db.false_sql()))
+    );
     let mut sql = format!(
         "SELECT '{tbl}' AS tbl, a.id AS id, {typ} AS typ, {niveau} AS niveau, a.titre AS titre, \
          a.message AS message, {lue} AS lue, {dc} AS date_creation, {dl} AS date_lecture, \
@@ -389,11 +394,6 @@ fn select(db: &Db, table: Table, f: &Filter) -> (String, Vec<Val>) {
         dl = db.text("a.date_lecture"),
         ctx = db.text("a.donnees_contexte"),
         dest = db.key_text("a.destinataire_id"),
-        active = format!(
-            "({} * {})",
-            db.flag(&format!("COALESCE(u.is_active, {})", db.false_sql())),
-            db.flag(&format!("COALESCE(u.statut_actif, {})", db.false_sql()))
-        ),
         sup = db.flag(&format!("COALESCE(u.is_superuser, {})", db.false_sql())),
         pid = db.key_text("p.id"),
         createur = db.key_text("p.createur_id"),
