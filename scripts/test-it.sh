@@ -27,6 +27,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # the units.
 /usr/bin/python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
+# The `stats --html` page is laid out and photographed by headless Chromium.
+command -v "${SIGOV_TEST_CHROMIUM:-chromium}" >/dev/null || need_pkgs+=(chromium fonts-dejavu-core)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(mariadb-server)
 fi

@@ -188,7 +188,9 @@ fn run_durations(s: &Stats, o: &mut String) {
         .filter_map(|r| r.points.first().map(|p| p.0))
         .min()
         .unwrap_or(t0);
-    let t0 = t0.max(first);
+    // The axis starts at the first run, but spans an hour at least: runs of the last seconds
+    // are drawn at the right end, and the two end labels never overlap.
+    let t0 = t0.max(first).min(t1 - chrono::Duration::hours(1));
     let span = ((t1 - t0).num_seconds().max(1)) as f64;
     let max = s
         .runs
@@ -291,6 +293,7 @@ th.n {{ text-align: right; }}
 .scroll {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }} th, td {{ padding: 4px 8px; border-bottom: 1px solid #eaeef2; text-align: left; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+@media (max-width: 600px) {{ main {{ padding: 8px; }} section {{ padding: 10px 8px; }} th, td {{ padding: 4px 3px; font-size: 12px; }} .bar {{ display: none; }} }}
 </style></head><body><main>
 <h1>sigov statistics</h1>
 <p>From {since} to {until} UTC. Alerts are the rows of core_alerteprojet and core_notificationetape created in the window, whoever wrote them; their mail is sigov's outbox.</p>
@@ -339,7 +342,7 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
     };
     let _ = write!(
         o,
-        r#"</section><section><h2>Alerts by {by}</h2><div class="scroll"><table><tr><th>{by}</th><th class="n">alerts</th><th></th><th class="n">sent</th><th class="n">queued</th><th class="n">dead</th><th class="n">no mail</th></tr>"#
+        r#"</section><section><h2>Alerts by {by}</h2><div class="scroll"><table><tr><th>{by}</th><th class="n">alerts</th><th class="bar"></th><th class="n">sent</th><th class="n">queued</th><th class="n">dead</th><th class="n">no mail</th></tr>"#
     );
     let max = s.groups.iter().map(|g| g.alerts).max().unwrap_or(0);
     for g in &s.groups {

@@ -283,6 +283,34 @@ impl Sigov {
             .expect("start sigov");
         Running { child }
     }
+    /// Runs the binary under a Python parent that reads its peak resident set from the kernel
+    /// (`getrusage(RUSAGE_CHILDREN)`: this one child only); stdout is discarded. The exit code
+    /// and the peak in MB.
+    pub fn peak_rss_mb(self) -> (i32, f64) {
+        let script = "import resource, subprocess, sys\n\
+                      p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n\
+                      print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n";
+        let mut py = Command::new(crate::relay::python());
+        py.arg("-c").arg(script).arg(self.cmd.get_program());
+        py.args(self.cmd.get_args());
+        for (k, v) in self.cmd.get_envs() {
+            match v {
+                Some(v) => py.env(k, v),
+                None => py.env_remove(k),
+            };
+        }
+        let out = py.output().expect("run sigov under python3");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut it = text.split_whitespace();
+        let code: i32 = it.next().and_then(|c| c.parse().ok()).unwrap_or_else(|| {
+            panic!(
+                "no exit code: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let kb: f64 = it.next().and_then(|c| c.parse().ok()).expect("ru_maxrss");
+        (code, kb / 1024.0)
+    }
     pub fn run(mut self) -> Run {
         let out: Output = self.cmd.output().expect("run sigov");
         Run {

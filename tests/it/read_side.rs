@@ -283,6 +283,89 @@ fn read_side(backend: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `export alerts` streams: a million alert rows export with the memory of a hundred thousand,
+/// under a fixed bound. The rows
+/// are copies of one alert (the web application's rows for sigov: no ledger key), made by a
+/// cross join of six tables of ten digits. The peaks are read by the kernel (ru_maxrss).
+fn export_a_million(backend: Backend) {
+    let (t, dir) = checked(backend);
+    let mut db = t.db();
+    db.batch("CREATE TABLE t_digits (d INTEGER)")
+        .expect("digits");
+    db.batch("INSERT INTO t_digits (d) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)")
+        .expect("digits");
+    let copies = |from: &str| {
+        format!(
+            "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, \
+             date_lecture, donnees_contexte, destinataire_id, projet_id) \
+             SELECT a.type_alerte, a.niveau, a.titre, a.message, a.lue, a.date_creation, \
+             a.date_lecture, a.donnees_contexte, a.destinataire_id, a.projet_id \
+             FROM t_alert a {from}"
+        )
+    };
+    // One template row, held apart (MySQL reads no table it inserts into).
+    db.batch(
+        "CREATE TABLE t_alert AS SELECT * FROM core_alerteprojet WHERE id = \
+         (SELECT MIN(id) FROM core_alerteprojet)",
+    )
+    .expect("template row");
+    let before = t.count("SELECT COUNT(*) AS n FROM core_alerteprojet")
+        + t.count("SELECT COUNT(*) AS n FROM core_notificationetape");
+    let out = dir.join("alerts.csv");
+    let out_s = out.to_str().expect("utf-8").to_owned();
+    let measure = |rows: i64| {
+        let (code, mb) = t
+            .sigov()
+            .args(["export", "alerts", "-o", &out_s])
+            .peak_rss_mb();
+        assert_eq!(code, 0);
+        let text = std::fs::read_to_string(&out).expect("export file");
+        // Header + a record a row; a message may hold a line break inside its quotes: count
+        // records through the reader.
+        let n = csv::Reader::from_reader(text.as_bytes()).records().count() as i64;
+        assert_eq!(n, rows);
+        mb
+    };
+    // 100,000 copies, then 900,000 more: both exports read far more than SQLite's page cache
+    // (32 MB) holds, so what differs between them is what the export itself keeps.
+    db.batch(&copies(
+        ", t_digits d1, t_digits d2, t_digits d3, t_digits d4, t_digits d5",
+    ))
+    .expect("100,000 copies");
+    let tenth = measure(before + 100_000);
+    db.batch(&copies(
+        ", t_digits d1, t_digits d2, t_digits d3, t_digits d4, t_digits d5, t_digits d6 \
+         WHERE d6.d <> 0",
+    ))
+    .expect("900,000 copies");
+    let all = measure(before + 1_000_000);
+    eprintln!(
+        "export alerts on {backend:?}: peak {tenth:.1} MB for 100,000 rows, {all:.1} MB for 1,000,000"
+    );
+    assert!(all < 80.0, "a million rows held in memory: {all:.1} MB");
+    assert!(
+        all < tenth + 6.0,
+        "memory grows with the rows: {tenth:.1} MB -> {all:.1} MB"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+mod export_a_million {
+    use super::*;
+    #[test]
+    fn sqlite() {
+        export_a_million(Backend::Sqlite);
+    }
+    #[test]
+    fn mysql() {
+        export_a_million(Backend::Mysql);
+    }
+    #[test]
+    fn postgres() {
+        export_a_million(Backend::Postgres);
+    }
+}
+
 #[test]
 fn sqlite() {
     read_side(Backend::Sqlite);
@@ -296,4 +379,130 @@ fn mysql() {
 #[test]
 fn postgres() {
     read_side(Backend::Postgres);
+}
+
+/// The Chromium the test command installs (`SIGOV_TEST_CHROMIUM` names another).
+fn chromium() -> String {
+    std::env::var("SIGOV_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
+}
+
+/// `stats --html` as a person sees it: the page laid out by headless Chromium at a desktop and a
+/// phone width. The page is shown in a frame of that width (a headless window is never narrower
+/// than 500 px) inside a test page whose script, the test's own (the page itself has none),
+/// reports the layout: the page never scrolls sideways (wide charts scroll inside their box),
+/// every chart is drawn with a size, every table fits its box, and the figures are all there. A screenshot of each width
+/// is taken too (kept with SIGOV_TEST_KEEP_SCREENSHOTS=1).
+#[test]
+fn stats_page_in_chromium() {
+    let (t, dir) = checked(Backend::Sqlite);
+    let html = dir.join("stats.html");
+    t.sigov()
+        .args(["stats", "--since", "2026-11-01", "--html"])
+        .args([&html])
+        .run()
+        .ok();
+    let page = std::fs::read_to_string(&html).expect("html");
+    let srcdoc = page.replace('&', "&amp;").replace('"', "&quot;");
+    let framed = |width: u32, height: u32, probe: bool| {
+        let script = if probe {
+            r#"<script>
+const f = document.getElementById('f');
+f.addEventListener('load', () => {
+  const w = f.contentWindow.innerWidth, d = f.contentDocument;
+  const svgs = [...d.querySelectorAll('svg')].map(s => s.getBoundingClientRect());
+  const out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({
+    width: w, scroll: d.documentElement.scrollWidth, svgs: svgs.length,
+    drawn: svgs.filter(r => r.width > 100 && r.height > 50).length,
+    sections: d.querySelectorAll('section').length,
+    figures: d.querySelectorAll('.figures div').length,
+    tables: d.querySelectorAll('table').length,
+    tables_fit: [...d.querySelectorAll('table')]
+      .filter(t => t.scrollWidth <= t.parentElement.clientWidth).length });
+  document.body.appendChild(out);
+});
+</script>"#
+        } else {
+            ""
+        };
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" \
+             style=\"border:0;width:{width}px;height:{height}px\" srcdoc=\"{srcdoc}\"></iframe>\
+             {script}</body></html>"
+        )
+    };
+    let chrome = |window: String, last: String, file: &std::path::Path| {
+        std::process::Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--hide-scrollbars",
+                "--virtual-time-budget=3000",
+                &window,
+                &last,
+            ])
+            .arg(format!("file://{}", file.display()))
+            .output()
+            .expect("run chromium (the test command installs it)")
+    };
+    for width in [1280u32, 390] {
+        let probed = dir.join(format!("probed-{width}.html"));
+        std::fs::write(&probed, framed(width, 900, true)).expect("probe page");
+        let out = chrome(
+            "--window-size=1300,1000".to_owned(),
+            "--dump-dom".to_owned(),
+            &probed,
+        );
+        let dom = String::from_utf8_lossy(&out.stdout);
+        let json = dom
+            .split("<pre id=\"probe\">")
+            .nth(1)
+            .and_then(|s| s.split("</pre>").next())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no probe at {width} px: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .replace("&quot;", "\"");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("probe JSON");
+        assert_eq!(v["width"], width, "{v}");
+        assert!(
+            v["scroll"].as_i64() <= v["width"].as_i64(),
+            "the page scrolls sideways at {width} px: {v}"
+        );
+        assert!(v["svgs"].as_i64() >= Some(2), "{v}");
+        assert_eq!(
+            v["drawn"], v["svgs"],
+            "a chart without a size at {width} px: {v}"
+        );
+        assert_eq!(v["figures"], 6, "{v}");
+        assert!(v["tables"].as_i64() >= Some(2), "{v}");
+        assert_eq!(
+            v["tables_fit"], v["tables"],
+            "a table wider than its box at {width} px: {v}"
+        );
+        let shown = dir.join(format!("shown-{width}.html"));
+        std::fs::write(&shown, framed(width, 1800, false)).expect("page");
+        let shot = dir.join(format!("stats-{width}.png"));
+        let out = chrome(
+            format!("--window-size={},1800", width.max(500)),
+            format!("--screenshot={}", shot.display()),
+            &shown,
+        );
+        let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            size > 10_000,
+            "no screenshot at {width} px: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if std::env::var_os("SIGOV_TEST_KEEP_SCREENSHOTS").is_some() {
+        eprintln!("stats page screenshots: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -171,7 +171,7 @@ fn systemd_units_verify_and_are_hardened() {
         std::fs::write(dir.join(&name), text.replace("/usr/local/bin/sigov", bin))
             .expect("copy unit");
     }
-    assert_eq!(services.len(), 3, "{services:?}");
+    assert_eq!(services.len(), 4, "{services:?}");
     let Some(sa) = tool("systemd-analyze") else {
         return;
     };
