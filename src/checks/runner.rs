@@ -283,6 +283,7 @@ fn run_locked(
                     counters.mails_failed = m.failed;
                     counters.mails_dead = m.dead;
                     counters.mails_deferred = m.deferred;
+                    counters.mails_held = m.held;
                 }
             }
             report.duration_ms = elapsed_ms(started);

@@ -53,11 +53,15 @@ pub fn run(
             };
         }
     };
-    let h = health::gather(
-        &cfg.database_url,
-        &cfg.health,
-        chrono::Utc::now().naive_utc(),
-    );
+    // The clock every command reads (SIGOV_NOW fixes it, as for the checks and mail).
+    let now = match super::make_clock(cli, &cfg) {
+        Ok(c) => c.current(),
+        Err(e) => {
+            eprintln!("sigov: {e:#}");
+            return Ok(Exit::Failure);
+        }
+    };
+    let h = health::gather(&cfg.database_url, &cfg.health, now);
     let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout);
     let exit = if nagios {
         crate::outln!(out, "{}", h.nagios_line());

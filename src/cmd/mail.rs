@@ -18,6 +18,9 @@ pub enum Command {
         /// Send at most this many messages
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+        /// Send now, outside mail.send_window too (quiet hours)
+        #[arg(long)]
+        now: bool,
     },
     /// List queued mail (pending, sending, failed, dead by default), oldest first
     Queue {
@@ -59,9 +62,13 @@ pub enum Command {
 pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
     let clock = make_clock(cli, cfg)?;
     match cmd {
-        Command::Flush { limit } => {
+        Command::Flush { limit, now } => {
             let mut db = connect_migrated(cfg)?;
-            let stats = mail::flush(&mut db, &cfg.mail, &clock, *limit, &mut |_| Ok(()));
+            let mut settings = cfg.mail.clone();
+            if *now {
+                settings.window = None;
+            }
+            let stats = mail::flush(&mut db, &settings, &clock, *limit, &mut |_| Ok(()));
             if let Some(path) = &cfg.metrics_file {
                 crate::ops::metrics::export(&mut db, path);
             }
@@ -144,6 +151,12 @@ pub fn mail_line(m: &FlushStats) -> String {
     }
     if m.deferred > 0 {
         s.push_str(&format!(", {} deferred", m.deferred));
+    }
+    if let Some(until) = &m.held_until {
+        s.push_str(&format!(
+            ", {} held for the send window until {until} UTC",
+            m.held
+        ));
     }
     if let Some(e) = &m.error {
         s.push_str(&format!(": {e}"));

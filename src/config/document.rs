@@ -34,6 +34,7 @@ pub struct Document {
     pub budget: Budget,
     pub contracts: Contracts,
     pub mail: MailSection,
+    pub calendar: CalendarSection,
     pub checks: Checks,
     pub task_reminders: TaskReminders,
     pub check: CheckSection,
@@ -115,6 +116,24 @@ pub struct MailSection {
     pub site_name: String,
     pub base_url: String,
     pub templates_dir: String,
+    pub send_window: String,
+}
+
+/// Which public holidays are closed days (`calendar.holidays`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holidays {
+    France,
+    None,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSection {
+    pub working_days: Vec<String>,
+    pub holidays: Holidays,
+    pub whit_monday: bool,
+    pub closed: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

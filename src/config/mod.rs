@@ -23,6 +23,7 @@ use crate::checks::CheckName;
 pub use crate::mail::Settings as Mail;
 pub use crate::ops::health::Settings as Health;
 pub use crate::ops::purge::Settings as Purge;
+use crate::rules::calendar::{Calendar, MailWindow, SendWindow};
 pub use crate::rules::{Profile, Rules};
 pub use document::{Document, MailMode};
 pub use keys::{env, KeySpec, DEFAULT_CONFIG_PATH, KEYS};
@@ -232,7 +233,25 @@ impl Config {
             Profile::Recommended => recommended,
             Profile::Reference => Rules::reference(tz),
         };
-        let mail = Mail::from_document(&doc, &c, tz)?;
+        let calendar = calendar(&doc.calendar, &layers)?;
+        let mut mail = Mail::from_document(&doc, &c, tz)?;
+        let window = doc.mail.send_window.trim();
+        if !window.is_empty() {
+            let w = SendWindow::parse(window).map_err(|e| {
+                anyhow!(
+                    "mail.send_window: {e} ({})",
+                    layers.origin("mail.send_window")
+                )
+            })?;
+            if !(0..7).any(|i| w.days[i] && calendar.working[i]) {
+                bail!("mail.send_window `{window}` opens on no working day of calendar.working_days: mail would never go");
+            }
+            mail.window = Some(MailWindow {
+                window: w,
+                calendar: calendar.clone(),
+                tz,
+            });
+        }
         let lock_lease_secs = c.range("lock.lease_secs", doc.lock.lease_secs, 30, 86_400)?;
         let page_size = c.range("check.page_size", doc.check.page_size, 1, 100_000)?;
         let checks_enabled = enabled_checks(&doc.checks.enabled, &rules)?;
@@ -252,6 +271,7 @@ impl Config {
                 "health.mail_delay_minutes",
                 doc.health.mail_delay_minutes,
             )?,
+            mail_window: mail.window.clone(),
         };
         if health.critical_age_minutes < health.max_age_minutes {
             bail!("health.critical_age_minutes must not be below health.max_age_minutes");
@@ -343,6 +363,41 @@ impl Config {
     }
 }
 
+/// The business calendar of `calendar.*`.
+fn calendar(c: &document::CalendarSection, layers: &Layers) -> Result<Calendar> {
+    let mut working = [false; 7];
+    for d in &c.working_days {
+        let day = crate::rules::calendar::parse_weekday(d).ok_or_else(|| {
+            anyhow!(
+                "calendar.working_days: `{d}` is not a day (mon … sun) ({})",
+                layers.origin("calendar.working_days")
+            )
+        })?;
+        working[day.num_days_from_monday() as usize] = true;
+    }
+    if !working.iter().any(|w| *w) {
+        bail!("calendar.working_days: at least one working day is needed");
+    }
+    let closed = c
+        .closed
+        .iter()
+        .map(|s| {
+            crate::rules::calendar::parse_closed(s).map_err(|e| {
+                anyhow!(
+                    "calendar.closed: {e} ({})",
+                    layers.origin("calendar.closed")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Calendar {
+        working,
+        french_holidays: c.holidays == document::Holidays::France,
+        whit_monday: c.whit_monday,
+        closed,
+    })
+}
+
 /// `checks.enabled` in the registry's order, without duplicates; the checks the reference did
 /// not have are left out (and said so) when the profile runs only the reference's.
 fn enabled_checks(listed: &[CheckName], rules: &Rules) -> Result<Vec<CheckName>> {
@@ -401,6 +456,7 @@ impl Mail {
             site_name: m.site_name.clone(),
             base_url,
             templates_dir: opt_path(&m.templates_dir),
+            window: None,
             tz,
             labels: &crate::checks::Registry,
         })

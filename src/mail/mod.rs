@@ -40,6 +40,8 @@ pub struct Settings {
     pub site_name: String,
     pub base_url: String,
     pub templates_dir: Option<PathBuf>,
+    /// Quiet hours (`mail.send_window`): outside the window, delivery leaves mail queued.
+    pub window: Option<crate::rules::calendar::MailWindow>,
     /// Business time zone: times in mails are shown in it.
     pub tz: chrono_tz::Tz,
     /// How each check presents its alert types (labels, advice).
@@ -71,6 +73,10 @@ pub struct FlushStats {
     pub failed: u64,
     pub dead: u64,
     pub deferred: u64,
+    /// Due mail left queued because the send window is closed (quiet hours), and when it opens
+    /// (UTC): not a failure, no attempt counted.
+    pub held: u64,
+    pub held_until: Option<String>,
     pub connections: u32,
     /// Why the delivery stopped early (relay unreachable, TLS, authentication).
     pub error: Option<String>,
@@ -210,6 +216,26 @@ pub fn flush(
 ) -> Result<FlushStats> {
     if cfg.transport.is_empty() {
         bail!("mail.transport is not set (SIGOV_MAIL_TRANSPORT): nowhere to deliver mail");
+    }
+    if let Some(w) = &cfg.window {
+        let now = clock.current();
+        if let Some(until) = w.held_until(now) {
+            // Quiet hours: nothing is claimed, tried or counted; the relay is not contacted.
+            let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
+            let held = outbox::count_due(db, now, lease)?;
+            let until = until.map(crate::clock::format_datetime);
+            log::info!(
+                "mail: {held} due mail(s) wait for the send window `{}` (opens {} UTC)",
+                w.window.spec,
+                until.as_deref().unwrap_or("never")
+            );
+            return Ok(FlushStats {
+                transport: transport::Spec::parse(&cfg.transport)?.describe(),
+                held,
+                held_until: Some(until.unwrap_or_else(|| "never".to_owned())),
+                ..FlushStats::default()
+            });
+        }
     }
     let sender = Sender::open(cfg)?;
     flush_with(db, cfg, clock, limit, keep_alive, sender)

@@ -16,6 +16,8 @@ pub struct Settings {
     pub max_age_minutes: u32,
     pub critical_age_minutes: u32,
     pub mail_delay_minutes: u32,
+    /// Mail waiting for the send window is not late.
+    pub mail_window: Option<crate::rules::calendar::MailWindow>,
 }
 
 /// Nagios levels; the discriminant is the plugin exit code.
@@ -70,6 +72,8 @@ pub struct Outbox {
     /// Creation time (UTC) of the oldest mail never yet accepted by a relay attempt.
     pub oldest_pending: Option<String>,
     pub oldest_pending_age_secs: Option<i64>,
+    /// The send window is closed now: mail waits until then (UTC).
+    pub held_until: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -248,11 +252,22 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             _ => {}
         }
     }
+    // Waiting for the send window is no delay: with quiet hours, a mail is late from the later
+    // of its queueing and the opening of the window open now, and never while it is closed.
     outbox.oldest_pending_age_secs = outbox
         .oldest_pending
         .as_deref()
         .and_then(parse_stored_datetime)
+        .and_then(|t| match &cfg.mail_window {
+            None => Some(t),
+            Some(w) => w.delayed_since(t, now),
+        })
         .map(|t| (now - t).num_seconds());
+    if let Some(w) = &cfg.mail_window {
+        outbox.held_until = w
+            .held_until(now)
+            .map(|u| u.map_or_else(|| "never".to_owned(), crate::clock::format_datetime));
+    }
     let delay = i64::from(cfg.mail_delay_minutes) * 60;
     if let Some(a) = outbox.oldest_pending_age_secs.filter(|a| *a > delay) {
         problems.push((

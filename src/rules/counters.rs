@@ -30,6 +30,8 @@ pub struct Counters {
     pub mails_failed: u64,
     pub mails_dead: u64,
     pub mails_deferred: u64,
+    /// Left queued because the send window (quiet hours) is closed: no attempt, not a failure.
+    pub mails_held: u64,
 }
 
 impl Counters {
@@ -76,6 +78,7 @@ impl Counters {
         self.mails_failed += o.mails_failed;
         self.mails_dead += o.mails_dead;
         self.mails_deferred += o.mails_deferred;
+        self.mails_held += o.mails_held;
     }
 
     /// Counts one alert recorded (or, in a dry run, that would be), with its mail decision.

@@ -3,6 +3,7 @@
 //! profile is made of. No I/O here: the checks' rules (`checks::*::rule`) build on it.
 
 pub mod alert;
+pub mod calendar;
 pub mod counters;
 pub mod engine;
 pub mod milestones;

@@ -13,6 +13,7 @@ mod layout;
 mod mail;
 mod ops;
 mod parity;
+mod quiet_hours;
 mod read_side;
 mod relay;
 mod reminders;
