@@ -134,6 +134,7 @@ pub struct CalendarSection {
     pub holidays: Holidays,
     pub whit_monday: bool,
     pub closed: Vec<String>,
+    pub working_days_only: Vec<CheckName>,
 }
 
 #[derive(Debug, Deserialize)]

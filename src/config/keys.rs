@@ -121,6 +121,8 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "Whit Monday (lundi de Pentecôte, often the solidarity day worked) is a closed day" },
     KeySpec { key: "calendar.closed", env: None, default: "[]", secret: false,
         help: "more closed dates and ranges, both ends included: [\"2026-12-24\", \"2026-12-26..2026-12-31\"]" },
+    KeySpec { key: "calendar.working_days_only", env: None, default: "[]", secret: false,
+        help: "(recommended) checks whose repeating alerts (project overdue, stage delay, task overdue, budget exceeded) are recorded on open days of the calendar only: [\"deadlines\", \"stages\", \"tasks\", \"budget\"]; the first open day's run records them" },
     KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
     KeySpec { key: "checks.enabled", env: Some("SIGOV_CHECKS"), default: &REFERENCE_CHECKS, secret: false,

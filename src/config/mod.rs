@@ -161,6 +161,7 @@ impl Config {
             )
         })?;
         let rec = &doc.recommended;
+        let calendar = calendar(&doc.calendar, &layers)?;
         let recommended = Rules {
             profile: Profile::Recommended,
             tz,
@@ -228,12 +229,18 @@ impl Config {
                 m
             },
             beyond_reference: true,
+            calendar: calendar.clone(),
+            daily_on_working_days_only: doc
+                .calendar
+                .working_days_only
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
         };
         let rules = match doc.rules.profile {
             Profile::Recommended => recommended,
             Profile::Reference => Rules::reference(tz),
         };
-        let calendar = calendar(&doc.calendar, &layers)?;
         let mut mail = Mail::from_document(&doc, &c, tz)?;
         let window = doc.mail.send_window.trim();
         if !window.is_empty() {

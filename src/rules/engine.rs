@@ -142,8 +142,37 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Whether the check's repeating alerts wait for an open day and today is closed.
+    fn closed_for_daily(&self, check: &str) -> Option<&'static str> {
+        if !self
+            .rules
+            .daily_on_working_days_only
+            .iter()
+            .any(|c| c == check)
+        {
+            return None;
+        }
+        self.rules.calendar.closed_because(self.today)
+    }
+
     /// Records one alert per recipient that has not had it yet; returns how many.
     pub fn emit(&mut self, s: &Subject, t: &Texts, recips: &Recipients, dedup: Dedup) -> usize {
+        if matches!(dedup, Dedup::Daily) {
+            if let Some(why) = self.closed_for_daily(s.check) {
+                // calendar.working_days_only: the next open day's run records it (the daily
+                // window then holds no row of today, so nothing is lost or doubled).
+                log::debug!(
+                    "{}: {} for {} waits for an open day ({why})",
+                    s.check,
+                    t.alert_type,
+                    s.entity
+                );
+                self.out
+                    .counters
+                    .skip_n("closed_day", recips.list.len() as u64);
+                return 0;
+            }
+        }
         let mut n = 0;
         for (p, role) in &recips.list {
             let (key, dup) = self.key(s, &t.alert_type, &p.id, dedup);

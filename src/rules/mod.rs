@@ -78,6 +78,8 @@ pub(crate) mod tests_support {
             renewal_covers: true,
             task_reminder_milestones: vec![1, 0],
             beyond_reference: true,
+            calendar: super::calendar::Calendar::default(),
+            daily_on_working_days_only: Vec::new(),
         }
     }
 }

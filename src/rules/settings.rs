@@ -64,6 +64,11 @@ pub struct Rules {
     pub task_reminder_milestones: Vec<u32>,
     /// Checks the reference did not have (task reminders) may run.
     pub beyond_reference: bool,
+    /// The business calendar (`calendar.*`).
+    pub calendar: super::calendar::Calendar,
+    /// Checks whose repeating (daily) alerts are recorded on open days of the calendar only
+    /// (`calendar.working_days_only`); empty in the reference.
+    pub daily_on_working_days_only: Vec<String>,
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -93,6 +98,8 @@ impl Rules {
             renewal_covers: false,
             task_reminder_milestones: Vec::new(),
             beyond_reference: false,
+            calendar: super::calendar::Calendar::default(),
+            daily_on_working_days_only: Vec::new(),
         }
     }
 }

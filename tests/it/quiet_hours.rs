@@ -147,3 +147,74 @@ fn bad_send_windows_are_refused() {
         .run();
     assert!(r.stdout.contains("mon-fri 08:00-19:00"), "{r:#?}");
 }
+
+/// `calendar.working_days_only`: on a weekend the repeating alerts of the listed checks wait
+/// (counted as skipped `closed_day`) while milestones fire; Monday's run records them.
+fn repeating_alerts_wait_for_an_open_day(backend: Backend) {
+    let t = TestDb::demo(backend, 12);
+    let dir = std::env::temp_dir().join(format!("sigov-calendar-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("sigov.toml");
+    std::fs::write(
+        &cfg,
+        "[calendar]\nworking_days_only = [\"deadlines\", \"stages\", \"tasks\", \"budget\"]\n",
+    )
+    .expect("config");
+    let run = |date: &str| {
+        let r = t
+            .sigov()
+            .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+            .env("SIGOV_NOW", &format!("{date}T10:00:00Z"))
+            .args([
+                "--format",
+                "json",
+                "check",
+                "all",
+                "--no-mail",
+                "--date",
+                date,
+            ])
+            .run();
+        assert_eq!(r.code, 0, "{r:#?}");
+        r.json()
+    };
+    let repeating = "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE type_alerte IN \
+                     ('ECHEANCE_DEPASSEE', 'TACHES_EN_RETARD', 'BUDGET_DEPASSE')";
+    let stage_delays = "SELECT COUNT(*) AS n FROM core_notificationetape";
+    // Saturday 28 November 2026.
+    let v = run("2026-11-28");
+    let waited: u64 = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["counters"]["skipped"]["closed_day"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(waited > 0, "{v:#}");
+    assert_eq!(t.count(repeating), 0);
+    assert_eq!(t.count(stage_delays), 0);
+    assert!(
+        t.count("SELECT COUNT(*) AS n FROM core_alerteprojet") > 0,
+        "milestones and contracts do not wait"
+    );
+    // Monday 30 November: recorded.
+    run("2026-11-30");
+    assert!(t.count(repeating) > 0);
+    assert!(t.count(stage_delays) > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+mod repeating_alerts_wait_for_an_open_day {
+    use super::*;
+    #[test]
+    fn sqlite() {
+        repeating_alerts_wait_for_an_open_day(Backend::Sqlite);
+    }
+    #[test]
+    fn mysql() {
+        repeating_alerts_wait_for_an_open_day(Backend::Mysql);
+    }
+    #[test]
+    fn postgres() {
+        repeating_alerts_wait_for_an_open_day(Backend::Postgres);
+    }
+}

@@ -291,6 +291,44 @@ mod tests {
     }
 
     #[test]
+    fn overdue_waits_for_an_open_day_when_the_check_says_so() {
+        let rules = Rules {
+            daily_on_working_days_only: vec![CHECK.to_owned()],
+            ..recommended()
+        };
+        // Sunday 22 November 2026: the overdue project waits, the J-1 milestone does not.
+        let d = evaluate(
+            [cand("2026-11-20"), cand("2026-11-23")],
+            &rules,
+            today(),
+            &Seen::default(),
+        );
+        assert!(
+            d.alerts.iter().all(|a| a.alert_type == "ECHEANCE_J1"),
+            "{:?}",
+            d.alerts
+        );
+        assert!(!d.alerts.is_empty());
+        assert_eq!(
+            d.counters.skipped.get("closed_day"),
+            Some(&2),
+            "createur and responsable"
+        );
+        // Monday: it is recorded.
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let d = evaluate([cand("2026-11-20")], &rules, monday, &Seen::default());
+        assert!(d.alerts.iter().any(|a| a.alert_type == OVERDUE));
+        // Without the option (and in the reference) nothing waits.
+        let d = evaluate(
+            [cand("2026-11-20")],
+            &recommended(),
+            today(),
+            &Seen::default(),
+        );
+        assert!(d.alerts.iter().any(|a| a.alert_type == OVERDUE));
+    }
+
+    #[test]
     fn reference_j7_reaches_createur_responsable_and_team() {
         let rules = Rules::reference(chrono_tz::Europe::Paris);
         let d = evaluate([cand("2026-11-29")], &rules, today(), &Seen::default());
