@@ -11,7 +11,7 @@ sizes="${SIGOV_BENCH_EXPORT_ROWS:-10000 100000 1000000}"
 date_arg="2026-11-22"
 
 cargo build --release --locked >&2
-sigov="$PWD/target/release/sigov"
+sigov="${CARGO_TARGET_DIR:-$PWD/target}/release/sigov"
 # shellcheck source=scripts/mariadb-throwaway.sh
 . scripts/mariadb-throwaway.sh
 # shellcheck source=scripts/postgres-throwaway.sh

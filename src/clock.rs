@@ -61,18 +61,20 @@ impl Clock {
 
     /// UTC instant at which local day `d` starts in `tz` (handles DST gaps).
     pub fn local_day_start_utc(&self, d: NaiveDate) -> NaiveDateTime {
-        let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-        match self.tz.from_local_datetime(&midnight) {
-            chrono::LocalResult::Single(t) => t.naive_utc(),
-            chrono::LocalResult::Ambiguous(a, _) => a.naive_utc(),
-            // No zone skips midnight today, but be total: use the first valid hour.
-            chrono::LocalResult::None => self
-                .tz
-                .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
-                .earliest()
-                .map(|t| t.naive_utc())
-                .unwrap_or(midnight),
-        }
+        local_to_utc(self.tz, d.and_hms_opt(0, 0, 0).unwrap_or_default())
+    }
+}
+
+/// The UTC instant of a local time in `tz`: the earlier of an ambiguous one (DST ends), the
+/// hour after one that does not exist (DST begins).
+pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> NaiveDateTime {
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.naive_utc(),
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(local + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.naive_utc())
+            .unwrap_or(local),
     }
 }
 

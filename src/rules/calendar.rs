@@ -175,29 +175,30 @@ impl Calendar {
         self.working.iter().any(|w| *w)
     }
 
-    /// The last open day on or before `d` (`d` itself when open); `None` past a year of closed
-    /// days.
-    pub fn open_on_or_before(&self, d: NaiveDate) -> Option<NaiveDate> {
+    /// The first open day from `d` on, stepping with `step`; `None` past a year of closed days.
+    fn open_from(
+        &self,
+        d: NaiveDate,
+        step: fn(&NaiveDate) -> Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
         let mut x = d;
         for _ in 0..=366 {
             if self.is_open(x) {
                 return Some(x);
             }
-            x = x.pred_opt()?;
+            x = step(&x)?;
         }
         None
     }
 
+    /// The last open day on or before `d` (`d` itself when open).
+    pub fn open_on_or_before(&self, d: NaiveDate) -> Option<NaiveDate> {
+        self.open_from(d, NaiveDate::pred_opt)
+    }
+
     /// The first open day on or after `d`.
     pub fn open_on_or_after(&self, d: NaiveDate) -> Option<NaiveDate> {
-        let mut x = d;
-        for _ in 0..=366 {
-            if self.is_open(x) {
-                return Some(x);
-            }
-            x = x.succ_opt()?;
-        }
-        None
+        self.open_from(d, NaiveDate::succ_opt)
     }
 
     /// Open days in `(from, to]` when `from < to`, negated for `(to, from]` when `to < from`:
@@ -319,17 +320,7 @@ impl MailWindow {
     }
 
     fn utc(&self, local: NaiveDateTime) -> NaiveDateTime {
-        use chrono::TimeZone;
-        match self.tz.from_local_datetime(&local) {
-            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.naive_utc(),
-            // An opening inside a DST gap: the hour after it.
-            chrono::LocalResult::None => self
-                .tz
-                .from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-                .map(|t| t.naive_utc())
-                .unwrap_or(local),
-        }
+        crate::clock::local_to_utc(self.tz, local)
     }
 
     /// `None` when mail may go at `now` (UTC); otherwise the UTC instant the window next opens
