@@ -219,20 +219,18 @@ pub fn flush(
     }
     if let Some(w) = &cfg.window {
         let now = clock.current();
-        if let Some(until) = w.held_until(now) {
+        if let Some(until) = w.held_until_text(now) {
             // Quiet hours: nothing is claimed, tried or counted; the relay is not contacted.
             let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
             let held = outbox::count_due(db, now, lease)?;
-            let until = until.map(crate::clock::format_datetime);
             log::info!(
-                "mail: {held} due mail(s) wait for the send window `{}` (opens {} UTC)",
-                w.window.spec,
-                until.as_deref().unwrap_or("never")
+                "mail: {held} due mail(s) wait for the send window `{}` (opens {until} UTC)",
+                w.window.spec
             );
             return Ok(FlushStats {
                 transport: transport::Spec::parse(&cfg.transport)?.describe(),
                 held,
-                held_until: Some(until.unwrap_or_else(|| "never".to_owned())),
+                held_until: Some(until),
                 ..FlushStats::default()
             });
         }

@@ -264,9 +264,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
         })
         .map(|t| (now - t).num_seconds());
     if let Some(w) = &cfg.mail_window {
-        outbox.held_until = w
-            .held_until(now)
-            .map(|u| u.map_or_else(|| "never".to_owned(), crate::clock::format_datetime));
+        outbox.held_until = w.held_until_text(now);
     }
     let delay = i64::from(cfg.mail_delay_minutes) * 60;
     if let Some(a) = outbox.oldest_pending_age_secs.filter(|a| *a > delay) {

@@ -337,6 +337,13 @@ impl MailWindow {
         )
     }
 
+    /// [`MailWindow::held_until`] as text: `None` when mail may go, else the UTC instant the
+    /// window opens (`never` when it does not within a year).
+    pub fn held_until_text(&self, now: NaiveDateTime) -> Option<String> {
+        self.held_until(now)
+            .map(|u| u.map_or_else(|| "never".to_owned(), crate::clock::format_datetime))
+    }
+
     /// Since when (UTC) mail queued at `queued` has been waiting while it could have gone, as
     /// of `now`: from the later of its queueing and the opening of the window that is open now;
     /// `None` while the window is closed (waiting for it is no delay).

@@ -34,6 +34,9 @@ pub struct Engine<'a> {
     seen: &'a Seen,
     pub out: Decisions,
     window_start: NaiveDate,
+    /// Why today is closed in the business calendar, when a check waits for open days (read
+    /// once: `emit` runs per entity).
+    today_closed: Option<&'static str>,
 }
 
 impl<'a> Engine<'a> {
@@ -43,12 +46,18 @@ impl<'a> Engine<'a> {
                 rules.repeat_every_days.saturating_sub(1),
             )))
             .unwrap_or(today);
+        let today_closed = if rules.daily_on_working_days_only.is_empty() {
+            None
+        } else {
+            rules.calendar.closed_because(today)
+        };
         Engine {
             rules,
             today,
             seen,
             out: Decisions::default(),
             window_start,
+            today_closed,
         }
     }
 
@@ -144,15 +153,12 @@ impl<'a> Engine<'a> {
 
     /// Whether the check's repeating alerts wait for an open day and today is closed.
     fn closed_for_daily(&self, check: &str) -> Option<&'static str> {
-        if !self
-            .rules
-            .daily_on_working_days_only
-            .iter()
-            .any(|c| c == check)
-        {
-            return None;
-        }
-        self.rules.calendar.closed_because(self.today)
+        self.today_closed.filter(|_| {
+            self.rules
+                .daily_on_working_days_only
+                .iter()
+                .any(|c| c == check)
+        })
     }
 
     /// Records one alert per recipient that has not had it yet; returns how many.

@@ -41,6 +41,28 @@ macro_rules! backend_test {
     };
 }
 
+/// Runs `body(backend)` once per backend, for bodies that make their own database (demo data
+/// rather than the fixture schema): `mod name { fn sqlite(); fn mysql(); fn postgres(); }`.
+#[macro_export]
+macro_rules! per_backend {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                $body(sigov::db::Backend::Sqlite);
+            }
+            #[test]
+            fn mysql() {
+                $body(sigov::db::Backend::Mysql);
+            }
+            #[test]
+            fn postgres() {
+                $body(sigov::db::Backend::Postgres);
+            }
+        }
+    };
+}
+
 /// The MySQL server under test. The test command always provides one; a missing one fails.
 pub fn mysql_server() -> String {
     match std::env::var("SIGOV_TEST_MYSQL_URL") {

@@ -104,21 +104,7 @@ fn quiet_hours(backend: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-mod mail_waits_for_the_send_window {
-    use super::*;
-    #[test]
-    fn sqlite() {
-        quiet_hours(Backend::Sqlite);
-    }
-    #[test]
-    fn mysql() {
-        quiet_hours(Backend::Mysql);
-    }
-    #[test]
-    fn postgres() {
-        quiet_hours(Backend::Postgres);
-    }
-}
+crate::per_backend!(mail_waits_for_the_send_window, super::quiet_hours);
 
 /// A window that cannot be read, or that never opens, is refused in one line naming the key.
 #[test]
@@ -203,18 +189,7 @@ fn repeating_alerts_wait_for_an_open_day(backend: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-mod repeating_alerts_wait_for_an_open_day {
-    use super::*;
-    #[test]
-    fn sqlite() {
-        repeating_alerts_wait_for_an_open_day(Backend::Sqlite);
-    }
-    #[test]
-    fn mysql() {
-        repeating_alerts_wait_for_an_open_day(Backend::Mysql);
-    }
-    #[test]
-    fn postgres() {
-        repeating_alerts_wait_for_an_open_day(Backend::Postgres);
-    }
-}
+crate::per_backend!(
+    repeating_alerts_wait_for_an_open_day,
+    super::repeating_alerts_wait_for_an_open_day
+);

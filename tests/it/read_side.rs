@@ -350,36 +350,9 @@ fn export_a_million(backend: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-mod export_a_million {
-    use super::*;
-    #[test]
-    fn sqlite() {
-        export_a_million(Backend::Sqlite);
-    }
-    #[test]
-    fn mysql() {
-        export_a_million(Backend::Mysql);
-    }
-    #[test]
-    fn postgres() {
-        export_a_million(Backend::Postgres);
-    }
-}
+crate::per_backend!(export_a_million, super::export_a_million);
 
-#[test]
-fn sqlite() {
-    read_side(Backend::Sqlite);
-}
-
-#[test]
-fn mysql() {
-    read_side(Backend::Mysql);
-}
-
-#[test]
-fn postgres() {
-    read_side(Backend::Postgres);
-}
+crate::per_backend!(read_side, super::read_side);
 
 /// The Chromium the test command installs (`SIGOV_TEST_CHROMIUM` names another).
 fn chromium() -> String {
