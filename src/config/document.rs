@@ -135,6 +135,8 @@ pub struct CalendarSection {
     pub whit_monday: bool,
     pub closed: Vec<String>,
     pub working_days_only: Vec<CheckName>,
+    pub milestones_on_working_days: Vec<CheckName>,
+    pub business_days: Vec<CheckName>,
 }
 
 #[derive(Debug, Deserialize)]

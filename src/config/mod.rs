@@ -230,12 +230,9 @@ impl Config {
             },
             beyond_reference: true,
             calendar: calendar.clone(),
-            daily_on_working_days_only: doc
-                .calendar
-                .working_days_only
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
+            daily_on_working_days_only: names(&doc.calendar.working_days_only),
+            milestones_on_working_days: names(&doc.calendar.milestones_on_working_days),
+            business_days: names(&doc.calendar.business_days),
         };
         let rules = match doc.rules.profile {
             Profile::Recommended => recommended,
@@ -403,6 +400,10 @@ fn calendar(c: &document::CalendarSection, layers: &Layers) -> Result<Calendar> 
         whit_monday: c.whit_monday,
         closed,
     })
+}
+
+fn names(checks: &[CheckName]) -> Vec<String> {
+    checks.iter().map(|c| c.as_str().to_owned()).collect()
 }
 
 /// `checks.enabled` in the registry's order, without duplicates; the checks the reference did

@@ -210,16 +210,53 @@ impl Calendar {
         } else {
             (to, from, -1)
         };
-        let mut n = 0i64;
+        // Whole weeks by arithmetic, the rest day by day, then the closed days of (a, b] that
+        // fall on working weekdays: constant work per entity, whatever the span.
+        let span = (b - a).num_days();
+        let per_week = self.working.iter().filter(|w| **w).count() as i64;
+        let mut n = span / 7 * per_week;
         let mut x = a;
-        while x < b {
+        for _ in 0..span % 7 {
             let Some(next) = x.succ_opt() else { break };
             x = next;
-            if self.is_open(x) {
+            if self.working_weekday(x) {
                 n += 1;
             }
         }
+        n -= self.closed_weekdays_in(a, b) as i64;
         sign * n
+    }
+
+    fn working_weekday(&self, d: NaiveDate) -> bool {
+        self.working[d.weekday().num_days_from_monday() as usize]
+    }
+
+    /// Distinct days of `(a, b]` on a working weekday that a holiday or a closed range closes.
+    fn closed_weekdays_in(&self, a: NaiveDate, b: NaiveDate) -> usize {
+        let mut days = std::collections::BTreeSet::new();
+        let inside = |d: &NaiveDate| *d > a && *d <= b && self.working_weekday(*d);
+        if self.french_holidays {
+            for y in a.year()..=b.year() {
+                days.extend(
+                    french_holidays(y, self.whit_monday)
+                        .into_iter()
+                        .map(|(d, _)| d)
+                        .filter(inside),
+                );
+            }
+        }
+        for (from, to) in &self.closed {
+            let mut d = (*from).max(a);
+            let last = (*to).min(b);
+            while d <= last {
+                if inside(&d) {
+                    days.insert(d);
+                }
+                let Some(next) = d.succ_opt() else { break };
+                d = next;
+            }
+        }
+        days.len()
     }
 
     /// The open day `n` open days before `d` (`n = 0`: `d` if open, else the open day before).
@@ -526,5 +563,35 @@ mod tests {
         assert!(SendWindow::parse("mon-fri 19:00-08:00").is_err());
         assert!(SendWindow::parse("08:00-19:00").is_err());
         assert!(SendWindow::parse("mon-fri 8h-19h").is_err());
+    }
+
+    #[test]
+    fn counting_open_days_by_arithmetic_matches_a_day_by_day_walk() {
+        let cal = Calendar {
+            working: [true, true, false, true, true, true, false],
+            closed: vec![
+                (d("2026-12-24"), d("2027-01-03")),
+                (d("2027-01-01"), d("2027-01-01")),
+            ],
+            ..Calendar::default()
+        };
+        let walk = |a: NaiveDate, b: NaiveDate| {
+            let mut n = 0;
+            let mut x = a;
+            while x < b {
+                x = x.succ_opt().unwrap();
+                n += i64::from(cal.is_open(x));
+            }
+            n
+        };
+        let start = d("2026-12-01");
+        for i in 0..60u64 {
+            for span in [0u64, 1, 3, 6, 7, 8, 13, 15, 40, 400] {
+                let a = start + Days::new(i);
+                let b = a + Days::new(span);
+                assert_eq!(cal.open_days_between(a, b), walk(a, b), "{a}..{b}");
+                assert_eq!(cal.open_days_between(b, a), -walk(a, b), "{b}..{a}");
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::alert::{NewAlert, Subject, Superseded, Target, Texts};
 use super::counters::Counters;
+use super::milestones::{milestone_at, Span};
 use super::people::Recipients;
 use super::seen::Seen;
 use super::settings::Rules;
@@ -80,6 +81,28 @@ impl<'a> Engine<'a> {
     /// Days from today to `d` (negative when `d` is past).
     pub fn days_until(&self, d: NaiveDate) -> i64 {
         (d - self.today).num_days()
+    }
+
+    /// Where `d` stands from today, counted as `check` counts (calendar or open days).
+    pub fn span(&self, check: &str, d: NaiveDate) -> Span {
+        let p = self.rules.placement(check);
+        Span::new(self.today, d, p.business.then_some(p.calendar))
+    }
+
+    /// The milestone to emit today for a date not yet past, and the larger ones passed over:
+    /// on the business calendar when `check` is placed there, else exactly [`milestone_at`].
+    pub fn milestone(
+        &self,
+        check: &str,
+        milestones: &[u32],
+        span: &mut Span,
+        catch_up: bool,
+    ) -> Option<(u32, Vec<u32>)> {
+        let p = self.rules.placement(check);
+        if !p.business && !p.moved {
+            return milestone_at(milestones, span.days, catch_up);
+        }
+        p.milestone(milestones, self.today, span, catch_up)
     }
 
     /// Drops inactive accounts when the rules say so, counting them.

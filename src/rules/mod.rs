@@ -15,7 +15,7 @@ pub mod wording;
 pub use alert::{NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
 pub use counters::Counters;
 pub use engine::{Decisions, Dedup, Engine};
-pub use milestones::milestone_at;
+pub use milestones::{milestone_at, Ahead, Placement, Span};
 pub use people::{plausible_email, responsable, Member, Person, Recipients, Role};
 pub use seen::{entity_column, json_str, no_discriminators, Seen, SeenSpec};
 pub use settings::{Profile, Rules};
@@ -80,6 +80,8 @@ pub(crate) mod tests_support {
             beyond_reference: true,
             calendar: super::calendar::Calendar::default(),
             daily_on_working_days_only: Vec::new(),
+            milestones_on_working_days: Vec::new(),
+            business_days: Vec::new(),
         }
     }
 }

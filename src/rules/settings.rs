@@ -69,6 +69,12 @@ pub struct Rules {
     /// Checks whose repeating (daily) alerts are recorded on open days of the calendar only
     /// (`calendar.working_days_only`); empty in the reference.
     pub daily_on_working_days_only: Vec<String>,
+    /// Checks whose milestones falling on a closed day fire on the open day before
+    /// (`calendar.milestones_on_working_days`); empty in the reference.
+    pub milestones_on_working_days: Vec<String>,
+    /// Checks that count milestones and days late in open days (`calendar.business_days`);
+    /// empty in the reference.
+    pub business_days: Vec<String>,
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -76,6 +82,16 @@ fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::
 }
 
 impl Rules {
+    /// How `check` places milestones and counts days on the business calendar.
+    pub fn placement(&self, check: &str) -> super::Placement<'_> {
+        let listed = |l: &[String]| l.iter().any(|c| c == check);
+        super::Placement {
+            calendar: &self.calendar,
+            business: listed(&self.business_days),
+            moved: listed(&self.milestones_on_working_days),
+        }
+    }
+
     /// The reference's fixed behavior.
     pub fn reference(tz: Tz) -> Rules {
         Rules {
@@ -100,6 +116,8 @@ impl Rules {
             beyond_reference: false,
             calendar: super::calendar::Calendar::default(),
             daily_on_working_days_only: Vec::new(),
+            milestones_on_working_days: Vec::new(),
+            business_days: Vec::new(),
         }
     }
 }

@@ -5,8 +5,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fr_date, hyphenate, jours, json_str, milestone_at, Decisions, Dedup, Engine, Person,
-    ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+    fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients,
+    Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -61,9 +61,7 @@ fn discriminators(typ: &str, ctx: &serde_json::Value) -> Vec<String> {
 /// The latest end date that can alert today (the last milestone).
 pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
     let m = rules.contract_milestones.first().copied().unwrap_or(30);
-    today
-        .checked_add_days(chrono::Days::new(u64::from(m)))
-        .unwrap_or(today)
+    rules.placement(CHECK).horizon(today, m)
 }
 
 /// The earliest end date an expired contract can alert for; `None`: any age.
@@ -78,7 +76,10 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     let since = match (rules.keyed_by_due_date, rules.expired_lookback_days) {
         (true, Some(l)) => {
             let m = rules.contract_milestones.first().copied().unwrap_or(30);
-            today.checked_sub_days(chrono::Days::new(u64::from(l.max(m)) + 1))
+            let early = rules.placement(CHECK).earliest_firing(today, m);
+            today
+                .checked_sub_days(chrono::Days::new(u64::from(l.max(m)) + 1))
+                .map(|s| s.min(early.pred_opt().unwrap_or(early)))
         }
         _ => None,
     };
@@ -93,11 +94,12 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     }
 }
 
-fn expiring_texts(c: &Candidate, end: NaiveDate, d: i64, jalon: Option<u32>) -> Texts {
-    let when = if d == 0 {
-        "expire aujourd'hui".to_owned()
-    } else {
-        format!("expire dans {}", jours(d))
+fn expiring_texts(c: &Candidate, end: NaiveDate, span: &Span, jalon: Option<u32>) -> Texts {
+    let d = span.count;
+    let when = match span.ahead() {
+        Ahead::Today => "expire aujourd'hui".to_owned(),
+        Ahead::On(day) => format!("expire {day}"),
+        Ahead::Tomorrow | Ahead::In(_) => format!("expire dans {}", span.amount()),
     };
     let mut context = json!({
         "contrat_id": hyphenate(&c.contrat_id),
@@ -125,7 +127,7 @@ fn expiring_texts(c: &Candidate, end: NaiveDate, d: i64, jalon: Option<u32>) -> 
     }
 }
 
-fn expired_texts(c: &Candidate, end: NaiveDate, n: i64) -> Texts {
+fn expired_texts(c: &Candidate, end: NaiveDate, late: &Span) -> Texts {
     Texts {
         alert_type: EXPIRED.to_owned(),
         niveau: Some(Niveau::Danger),
@@ -135,7 +137,7 @@ fn expired_texts(c: &Candidate, end: NaiveDate, n: i64) -> Texts {
             "Le contrat de maintenance {} du projet '{}' a expiré depuis {} (date d'expiration : {}). Action urgente requise : renouvellement ou clôture du contrat.",
             type_label(&c.type_garantie),
             c.projet.nom,
-            jours(n),
+            late.amount(),
             fr_date(end)
         ),
         sentences: Vec::new(),
@@ -143,7 +145,7 @@ fn expired_texts(c: &Candidate, end: NaiveDate, n: i64) -> Texts {
             "contrat_id": hyphenate(&c.contrat_id),
             "type_garantie": c.type_garantie,
             "date_fin": end.to_string(),
-            "jours_retard": n,
+            "jours_retard": -late.count,
             "type_alerte": EXPIRED,
         }),
     }
@@ -171,12 +173,13 @@ where
         ) else {
             continue;
         };
-        let d = e.days_until(end);
+        let mut span = e.span(CHECK, end);
+        let d = span.days;
         // Future-start contracts are in neither pass (as the reference).
         let active = start <= today && d >= 0;
         let expired = d < 0;
         let milestone = if active {
-            milestone_at(&rules.contract_milestones, d, rules.catch_up)
+            e.milestone(CHECK, &rules.contract_milestones, &mut span, rules.catch_up)
         } else {
             None
         };
@@ -217,7 +220,7 @@ where
                 if once_ever {
                     e.emit(
                         &subject,
-                        &expiring_texts(&c, end, d, None),
+                        &expiring_texts(&c, end, &span, None),
                         &r,
                         Dedup::Once(""),
                     )
@@ -225,7 +228,7 @@ where
                     let disc = |m: u32| format!("J{m}:due={end}");
                     let n = e.emit(
                         &subject,
-                        &expiring_texts(&c, end, d, Some(m)),
+                        &expiring_texts(&c, end, &span, Some(m)),
                         &r,
                         Dedup::Once(&disc(m)),
                     );
@@ -243,7 +246,7 @@ where
                 };
                 e.emit(
                     &subject,
-                    &expired_texts(&c, end, -d),
+                    &expired_texts(&c, end, &span),
                     &r,
                     Dedup::Once(&disc),
                 )

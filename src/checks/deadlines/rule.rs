@@ -3,8 +3,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, jours, json_str, milestone_at, responsable, Decisions, Dedup, Engine,
-    Member, Person, ProjectInfo, Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+    fit_title, fr_date, json_str, responsable, Ahead, Decisions, Dedup, Engine, Member, Person,
+    ProjectInfo, Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -52,12 +52,13 @@ pub fn lookback_days(rules: &Rules) -> i64 {
     m.max(rules.repeat_every_days as i64) + 1
 }
 
-/// The latest `date_fin` that can produce an alert today.
+fn largest(rules: &Rules) -> u32 {
+    rules.milestones.iter().copied().max().unwrap_or(7)
+}
+
+/// The latest `date_fin` that can produce an alert today (further on the business calendar).
 pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
-    let m = rules.milestones.iter().copied().max().unwrap_or(7) as u64;
-    today
-        .checked_add_days(chrono::Days::new(m))
-        .unwrap_or(today)
+    rules.placement(CHECK).horizon(today, largest(rules))
 }
 
 fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
@@ -74,7 +75,14 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         keys_of_any_date: &[],
         target: Target::Alerte,
         types: all_types(rules),
-        since: today.checked_sub_days(chrono::Days::new(lookback_days(rules) as u64)),
+        since: today
+            .checked_sub_days(chrono::Days::new(lookback_days(rules) as u64))
+            .map(|s| {
+                let early = rules
+                    .placement(CHECK)
+                    .earliest_firing(today, largest(rules));
+                s.min(early.pred_opt().unwrap_or(early))
+            }),
         entity: crate::rules::entity_column,
         discriminators: due_discriminator,
     }
@@ -99,7 +107,8 @@ fn roles(s: [&str; 3]) -> Vec<(Role, String)> {
     ]
 }
 
-fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
+fn overdue_texts(nom: &str, date_fin: NaiveDate, late: &Span) -> Texts {
+    let n = -late.count;
     let (titre, truncated) = fit_title("🔴 Projet ", nom, " - EN RETARD");
     Texts {
         alert_type: OVERDUE.to_owned(),
@@ -108,7 +117,7 @@ fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
         truncated,
         fixed: format!(
             "Le projet '{nom}' est en retard de {} (date de fin prévue : {}). ",
-            jours(n),
+            late.amount(),
             fr_date(date_fin)
         ),
         sentences: roles([
@@ -120,25 +129,30 @@ fn overdue_texts(nom: &str, date_fin: NaiveDate, n: i64) -> Texts {
     }
 }
 
-fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, d: i64) -> Texts {
+fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, span: &Span) -> Texts {
+    let d = span.count;
     let emoji = match m {
         7.. => "⚠️",
         2..=6 => "🟠",
         _ => "🔴",
     };
     let date = fr_date(date_fin);
-    let (suffix, fixed) = match d {
-        0 => (
+    let (suffix, fixed) = match span.ahead() {
+        Ahead::Today => (
             " - Fin AUJOURD'HUI".to_owned(),
             format!("Le projet '{nom}' se termine AUJOURD'HUI ({date})! "),
         ),
-        1 => (
+        Ahead::Tomorrow => (
             " - Fin DEMAIN".to_owned(),
             format!("Le projet '{nom}' se termine DEMAIN ({date})! "),
         ),
-        _ => (
-            format!(" - Fin dans {d} jours"),
-            format!("Le projet '{nom}' se termine dans {d} jours ({date}). "),
+        Ahead::In(n) => (
+            format!(" - Fin dans {n}"),
+            format!("Le projet '{nom}' se termine dans {n} ({date}). "),
+        ),
+        Ahead::On(day) => (
+            format!(" - Fin {day}"),
+            format!("Le projet '{nom}' se termine {day} ({date}). "),
         ),
     };
     let (titre, truncated) = fit_title(&format!("{emoji} Projet "), nom, &suffix);
@@ -186,11 +200,11 @@ where
         let Some(date_fin) = e.date(CHECK, &what, &c.date_fin) else {
             continue;
         };
-        let d = e.days_until(date_fin);
-        let milestone = if d < 0 {
+        let mut span = e.span(CHECK, date_fin);
+        let milestone = if span.days < 0 {
             None
         } else {
-            match milestone_at(&rules.milestones, d, rules.catch_up) {
+            match e.milestone(CHECK, &rules.milestones, &mut span, rules.catch_up) {
                 Some(m) => Some(m),
                 None => continue,
             }
@@ -214,12 +228,12 @@ where
         };
         let created = match milestone {
             None => {
-                let t = overdue_texts(&c.projet.nom, date_fin, -d);
+                let t = overdue_texts(&c.projet.nom, date_fin, &span);
                 let r = e.active_only(recipients(&c, false));
                 e.emit(&subject, &t, &r, Dedup::Daily)
             }
             Some((emit, passed)) => {
-                let t = milestone_texts(&c.projet.nom, date_fin, emit, d);
+                let t = milestone_texts(&c.projet.nom, date_fin, emit, &span);
                 let r = e.active_only(recipients(&c, rules.team_milestones.contains(&emit)));
                 let disc = format!("due={date_fin}");
                 let dedup = if rules.keyed_by_due_date {
@@ -288,6 +302,90 @@ mod tests {
 
     fn recommended() -> Rules {
         crate::rules::tests_support::recommended()
+    }
+
+    fn on(day: &str, due: &str, rules: &Rules) -> Vec<(String, String)> {
+        let today = crate::clock::parse_stored_date(day).unwrap();
+        let mut v: Vec<(String, String)> = evaluate([cand(due)], rules, today, &Seen::default())
+            .alerts
+            .into_iter()
+            .filter(|a| a.recipient_id == "r1")
+            .map(|a| (a.alert_type, a.message))
+            .collect();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn a_milestone_on_a_closed_day_fires_on_the_open_day_before() {
+        let rules = Rules {
+            milestones_on_working_days: vec![CHECK.to_owned()],
+            ..recommended()
+        };
+        // Deadline Monday 30 November 2026: J-1 is Sunday, so it fires Friday 27 and says
+        // "lundi"; nothing on the weekend; J-0 on Monday.
+        let fri = on("2026-11-27", "2026-11-30", &rules);
+        assert_eq!(fri.len(), 1, "{fri:?}");
+        assert_eq!(fri[0].0, "ECHEANCE_J1");
+        assert!(fri[0].1.contains("se termine lundi (30/11/2026)"), "{}", fri[0].1);
+        // Over the weekend only catch-up would bring J-1 back (its ledger key, recorded on
+        // Friday, makes it a duplicate); exact days alone fire nothing.
+        let exact = Rules {
+            catch_up: false,
+            ..rules.clone()
+        };
+        assert_eq!(on("2026-11-28", "2026-11-30", &rules)[0].0, "ECHEANCE_J1");
+        assert!(on("2026-11-28", "2026-11-30", &exact).is_empty());
+        assert!(on("2026-11-29", "2026-11-30", &exact).is_empty());
+        assert_eq!(on("2026-11-30", "2026-11-30", &rules)[0].0, "ECHEANCE_J0");
+        // J-3 of Thursday 9 April 2026 is Monday 6 April, Easter Monday: fires Friday 3 April.
+        assert_eq!(on("2026-04-03", "2026-04-09", &rules)[0].0, "ECHEANCE_J3");
+        assert!(on("2026-04-06", "2026-04-09", &exact).is_empty());
+        // 14 July 2029 is a Saturday; a deadline on Monday 16 July: J-3 Friday 13 is open and
+        // fires on its day; J-1 (Sunday 15) moves to Friday too, so Friday sends J-1 only.
+        let fri = on("2029-07-13", "2029-07-16", &rules);
+        assert_eq!(fri[0].0, "ECHEANCE_J1", "{fri:?}");
+        // New Year: a deadline on Friday 2 January 2026, J-1 (Thursday 1 January, closed)
+        // fires on Wednesday 31 December.
+        assert_eq!(on("2025-12-31", "2026-01-02", &rules)[0].0, "ECHEANCE_J1");
+        // Without the option (the default), the weekend milestone fires on its own day.
+        assert_eq!(on("2026-11-29", "2026-11-30", &recommended())[0].0, "ECHEANCE_J1");
+    }
+
+    #[test]
+    fn business_days_count_milestones_and_delays_in_open_days() {
+        let rules = Rules {
+            business_days: vec![CHECK.to_owned()],
+            ..recommended()
+        };
+        // Deadline Monday 30 November: J-3 is three open days before, Wednesday 25.
+        let wed = on("2026-11-25", "2026-11-30", &rules);
+        assert_eq!(wed[0].0, "ECHEANCE_J3");
+        assert!(
+            wed[0].1.contains("se termine dans 3 jours ouvrés (30/11/2026)"),
+            "{}",
+            wed[0].1
+        );
+        let exact = Rules {
+            catch_up: false,
+            ..rules.clone()
+        };
+        assert!(on("2026-11-26", "2026-11-30", &exact).is_empty());
+        // J-1 is Friday 27: one open day, three calendar days: "lundi".
+        let fri = on("2026-11-27", "2026-11-30", &rules);
+        assert_eq!(fri[0].0, "ECHEANCE_J1");
+        assert!(fri[0].1.contains("se termine lundi"), "{}", fri[0].1);
+        // Across Easter: a deadline Tuesday 7 April 2026, J-3 is Wednesday 1 April (Thursday
+        // 2, Friday 3, Tuesday 7; Easter Monday closed).
+        assert_eq!(on("2026-04-01", "2026-04-07", &rules)[0].0, "ECHEANCE_J3");
+        // Late in open days: due Thursday 31 December 2025, on Monday 5 January 2026 it is
+        // two open days late (Friday 2 and Monday 5; New Year closed).
+        let late = on("2026-01-05", "2025-12-31", &rules);
+        assert_eq!(late[0].0, OVERDUE);
+        assert!(late[0].1.contains("en retard de 2 jours ouvrés"), "{}", late[0].1);
+        // Due Friday, seen on Saturday: one open day late at least, never "0 jour".
+        let sat = on("2026-11-28", "2026-11-27", &rules);
+        assert!(sat[0].1.contains("en retard de 1 jour ouvré "), "{}", sat[0].1);
     }
 
     #[test]

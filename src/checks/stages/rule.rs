@@ -3,8 +3,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Person, ProjectInfo,
-    Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role,
+    Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use chrono::NaiveDate;
 use serde_json::json;
@@ -52,7 +52,8 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     }
 }
 
-fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, n: i64) -> Texts {
+fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, late: &Span) -> Texts {
+    let n = -late.count;
     let nom = if rules.stage_labels {
         type_label(&c.type_code)
     } else {
@@ -78,7 +79,7 @@ fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, n: i64) -> Texts {
         fixed: format!(
             "L'étape '{nom}' du projet '{}' est en retard de {} (date de fin prévue : {}). ",
             c.projet.nom,
-            jours(n),
+            late.amount(),
             fr_date(date)
         ),
         sentences: vec![
@@ -116,15 +117,15 @@ where
         let Some(date) = e.date(CHECK, &what, &c.date_fin_prevue) else {
             continue;
         };
-        let d = e.days_until(date);
-        if d >= 0 {
+        let span = e.span(CHECK, date);
+        if span.days >= 0 {
             continue;
         }
         let r = e.active_only(Recipients::createur_and_responsable(
             c.createur.as_ref(),
             c.responsable.as_ref(),
         ));
-        let t = texts(&c, rules, date, -d);
+        let t = texts(&c, rules, date, &span);
         let subject = Subject {
             check: CHECK,
             target: Target::NotificationEtape,

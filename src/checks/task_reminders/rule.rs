@@ -9,8 +9,8 @@ use crate::checks::tasks::rule::{
     entity, has_access, module_task_id, phrase, Candidate, CLOSED_PROJECT,
 };
 use crate::rules::{
-    fit_title, fr_date, hyphenate, json_str, milestone_at, Decisions, Dedup, Engine, Recipients,
-    Role, Rules, Seen, SeenSpec, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Recipients, Role,
+    Rules, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -31,10 +31,7 @@ fn largest(rules: &Rules) -> u32 {
 
 /// The due dates that can be reminded today: from today to the largest milestone ahead.
 pub fn window(rules: &Rules, today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let end = today
-        .checked_add_days(chrono::Days::new(u64::from(largest(rules))))
-        .unwrap_or(today);
-    (today, end)
+    (today, rules.placement(CHECK).horizon(today, largest(rules)))
 }
 
 /// The ledger discriminator of a reminder: its milestone and the due date it was for.
@@ -61,17 +58,22 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         keys_of_any_date: &[],
         target: Target::Alerte,
         types: vec![TYPE.to_owned()],
-        since: today.checked_sub_days(chrono::Days::new(u64::from(largest(rules)) + 1)),
+        since: rules
+            .placement(CHECK)
+            .earliest_firing(today, largest(rules))
+            .pred_opt(),
         entity,
         discriminators,
     }
 }
 
-fn texts(c: &Candidate, due: NaiveDate, m: u32, d: i64) -> Texts {
-    let (emoji, when) = match d {
-        0 => ("⏰", "aujourd'hui".to_owned()),
-        1 => ("🔔", "demain".to_owned()),
-        n => ("🔔", format!("dans {n} jours")),
+fn texts(c: &Candidate, due: NaiveDate, m: u32, span: &Span) -> Texts {
+    let d = span.count;
+    let (emoji, when) = match span.ahead() {
+        Ahead::Today => ("⏰", "aujourd'hui".to_owned()),
+        Ahead::Tomorrow => ("🔔", "demain".to_owned()),
+        Ahead::In(n) => ("🔔", format!("dans {n}")),
+        Ahead::On(day) => ("🔔", day.to_owned()),
     };
     let (titre, truncated) = fit_title(&format!("{emoji} Tâche à rendre {when} - "), &c.nom, "");
     let mut context = json!({
@@ -122,8 +124,10 @@ where
         let Some(due) = e.date(CHECK, &what, &c.date_fin) else {
             continue;
         };
-        let d = e.days_until(due);
-        let Some((m, passed)) = milestone_at(&rules.task_reminder_milestones, d, true) else {
+        let mut span = e.span(CHECK, due);
+        let Some((m, passed)) =
+            e.milestone(CHECK, &rules.task_reminder_milestones, &mut span, true)
+        else {
             continue;
         };
         if CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
@@ -164,7 +168,7 @@ where
             etape_ordre: None,
         };
         let disc = discriminator(m, due);
-        let n = e.emit(&subject, &texts(&c, due, m, d), &r, Dedup::Once(&disc));
+        let n = e.emit(&subject, &texts(&c, due, m, &span), &r, Dedup::Once(&disc));
         for p in passed {
             e.supersede(&subject, TYPE, &r, &discriminator(p, due));
         }

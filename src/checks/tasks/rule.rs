@@ -4,8 +4,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, jours, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
-    Recipients, Role, Seen, SeenSpec, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
+    Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -100,9 +100,10 @@ pub fn has_access(p: &Person, team: &[Member]) -> bool {
     p.is_superuser || team.iter().any(|(_, m)| m.id == p.id)
 }
 
-fn texts(c: &Candidate, date: NaiveDate, n: i64, assignee_name: &str) -> Texts {
+fn texts(c: &Candidate, date: NaiveDate, late: &Span, assignee_name: &str) -> Texts {
+    let n = -late.count;
     let (titre, truncated) = fit_title("🔴 Tâche en retard - ", &c.nom, "");
-    let (jours, date_fr) = (jours(n), fr_date(date));
+    let (jours, date_fr) = (late.amount(), fr_date(date));
     let (what, context) = match &c.module {
         None => (
             phrase(c),
@@ -156,8 +157,8 @@ where
         let Some(date) = e.date(CHECK, &what, &c.date_fin) else {
             continue;
         };
-        let d = e.days_until(date);
-        if d >= 0 {
+        let span = e.span(CHECK, date);
+        if span.days >= 0 {
             continue;
         }
         if rules.skip_closed_project_tasks && CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
@@ -189,7 +190,7 @@ where
             r.add(p, Role::Responsable);
         }
         let r = e.active_only(r);
-        let t = texts(&c, date, -d, &assignee_name);
+        let t = texts(&c, date, &span, &assignee_name);
         let subject = Subject {
             check: CHECK,
             target: Target::Alerte,
