@@ -35,6 +35,7 @@ pub struct Document {
     pub contracts: Contracts,
     pub mail: MailSection,
     pub calendar: CalendarSection,
+    pub escalation: EscalationSection,
     pub checks: Checks,
     pub task_reminders: TaskReminders,
     pub check: CheckSection,
@@ -137,6 +138,16 @@ pub struct CalendarSection {
     pub working_days_only: Vec<CheckName>,
     pub milestones_on_working_days: Vec<CheckName>,
     pub business_days: Vec<CheckName>,
+}
+
+/// Escalation ladders (`escalation.*`), one per check with repeating alerts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSection {
+    pub deadlines: Vec<crate::rules::Rung>,
+    pub stages: Vec<crate::rules::Rung>,
+    pub tasks: Vec<crate::rules::Rung>,
+    pub budget: Vec<crate::rules::Rung>,
 }
 
 #[derive(Debug, Deserialize)]

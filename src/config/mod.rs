@@ -24,6 +24,7 @@ pub use crate::mail::Settings as Mail;
 pub use crate::ops::health::Settings as Health;
 pub use crate::ops::purge::Settings as Purge;
 use crate::rules::calendar::{Calendar, MailWindow, SendWindow};
+use crate::rules::{Audience, Rung};
 pub use crate::rules::{Profile, Rules};
 pub use document::{Document, MailMode};
 pub use keys::{env, KeySpec, DEFAULT_CONFIG_PATH, KEYS};
@@ -233,6 +234,7 @@ impl Config {
             daily_on_working_days_only: names(&doc.calendar.working_days_only),
             milestones_on_working_days: names(&doc.calendar.milestones_on_working_days),
             business_days: names(&doc.calendar.business_days),
+            escalation: escalation(&doc.escalation)?,
         };
         let rules = match doc.rules.profile {
             Profile::Recommended => recommended,
@@ -400,6 +402,50 @@ fn calendar(c: &document::CalendarSection, layers: &Layers) -> Result<Calendar> 
         whit_monday: c.whit_monday,
         closed,
     })
+}
+
+/// The escalation ladders, each sorted by rung; an audience a check does not know is refused.
+fn escalation(e: &document::EscalationSection) -> Result<Vec<(String, Vec<Rung>)>> {
+    use crate::rules::Audience::{Createur, Responsable, Superusers, Team};
+    let ladders: [(&str, &[Rung], &[Audience]); 4] = [
+        (
+            "deadlines",
+            &e.deadlines,
+            &[Responsable, Createur, Team, Superusers],
+        ),
+        ("stages", &e.stages, &[Responsable, Createur, Superusers]),
+        ("tasks", &e.tasks, &[Responsable, Team, Superusers]),
+        ("budget", &e.budget, &[Responsable, Createur, Superusers]),
+    ];
+    let mut out = Vec::new();
+    for (check, rungs, known) in ladders {
+        if rungs.is_empty() {
+            continue;
+        }
+        let mut l = rungs.to_vec();
+        for r in &l {
+            if r.after > 366 {
+                bail!(
+                    "escalation.{check}: after = {} is more than a year of open days",
+                    r.after
+                );
+            }
+            if !known.contains(&r.to) {
+                let names: Vec<String> = known
+                    .iter()
+                    .map(|a| format!("{a:?}").to_lowercase())
+                    .collect();
+                bail!(
+                    "escalation.{check}: the {check} check cannot reach `{}` (it knows {})",
+                    format!("{:?}", r.to).to_lowercase(),
+                    names.join(", ")
+                );
+            }
+        }
+        l.sort_by_key(|r| r.after);
+        out.push((check.to_owned(), l));
+    }
+    Ok(out)
 }
 
 fn names(checks: &[CheckName]) -> Vec<String> {

@@ -55,7 +55,14 @@ pub struct NewAlert {
     pub message: String,
     pub context: serde_json::Value,
     pub title_truncated: bool,
+    /// The ledger's type of the key when it is not the row's: escalation keys
+    /// ([`ESCALATION`]), read back whatever their date.
+    #[serde(skip)]
+    pub ledger_type: Option<&'static str>,
 }
+
+/// The ledger type of escalation keys (the row keeps its check's type).
+pub const ESCALATION: &str = "ESCALADE";
 
 /// A milestone passed over by catch-up: recorded in the ledger, never alerted nor mailed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -1,11 +1,13 @@
 //! The shared rule engine: dates, recipients, keys, de-duplication, counting. Each check's rule
 //! picks recipients and texts and calls [`Engine::emit`].
 
-use super::alert::{NewAlert, Subject, Superseded, Target, Texts};
+use super::alert::{NewAlert, Subject, Superseded, Target, Texts, ESCALATION};
 use super::counters::Counters;
 use super::milestones::{milestone_at, Span};
 use super::people::Recipients;
+use super::people::{Person, Role};
 use super::seen::Seen;
+use super::settings::Audience;
 use super::settings::Rules;
 use chrono::{Datelike, NaiveDate};
 
@@ -228,7 +230,69 @@ impl<'a> Engine<'a> {
                 message: t.message(*role),
                 context: t.context.clone(),
                 title_truncated: t.truncated,
+                ledger_type: matches!(dedup, Dedup::Once(d) if d.starts_with(ESCALATION_DISC))
+                    .then_some(ESCALATION),
             });
+        }
+        n
+    }
+
+    /// The first day of the ladder's reach on which the alert `typ` of `s` was recorded for one
+    /// of `recips` (today when it is new): when an alert without a date of its own (an exceeded
+    /// budget) began, as far as escalation needs to know.
+    pub fn began(&self, s: &Subject, typ: &str, recips: &Recipients) -> NaiveDate {
+        let reach = self.ladder_reach(s.check);
+        recips
+            .list
+            .iter()
+            .filter_map(|(p, _)| {
+                self.seen
+                    .first_daily(&p.id, &s.entity, typ, (reach, self.today))
+            })
+            .min()
+            .unwrap_or(self.today)
+    }
+
+    /// The earliest day an alert of `check` may have begun for its ladder to matter: the last
+    /// rung's open days back from today, and a day more.
+    pub fn ladder_reach(&self, check: &str) -> NaiveDate {
+        ladder_reach(self.rules, check, self.today)
+    }
+
+    /// Escalation (`escalation.<check>`): the people each reached rung adds (not already among
+    /// `base`, the check's own recipients) get the alert once per rung and `arm` (the due date,
+    /// or the planned budget), worded as an escalation since `since`.
+    pub fn escalate(
+        &mut self,
+        s: &Subject,
+        base_t: &Texts,
+        base: &Recipients,
+        since: NaiveDate,
+        arm: &str,
+        who: &Audiences,
+    ) -> usize {
+        let ladder = self.rules.ladder(s.check);
+        if ladder.is_empty() || self.closed_for_daily(s.check).is_some() {
+            return 0;
+        }
+        let open_days = self.rules.calendar.open_days_between(since, self.today);
+        let mut told: Vec<String> = base.list.iter().map(|(p, _)| p.id.clone()).collect();
+        let mut n = 0;
+        for rung in ladder.iter().filter(|r| i64::from(r.after) <= open_days) {
+            let mut r = Recipients::default();
+            for p in who.of(rung.to) {
+                if !told.contains(&p.id) && (rung.to != Audience::Superusers || p.active()) {
+                    r.add(p, Role::Admin);
+                }
+            }
+            let r = self.active_only(r);
+            told.extend(r.list.iter().map(|(p, _)| p.id.clone()));
+            if r.list.is_empty() {
+                continue;
+            }
+            let t = escalation_texts(base_t, rung.after, rung.to, since);
+            let disc = format!("{ESCALATION_DISC}J{}:{arm}", rung.after);
+            n += self.emit(s, &t, &r, Dedup::Once(&disc));
         }
         n
     }
@@ -261,5 +325,82 @@ impl<'a> Engine<'a> {
     pub fn finish(mut self) -> Decisions {
         self.out.counters.superseded = self.out.superseded.len() as u64;
         self.out
+    }
+}
+
+/// Discriminators of escalation keys start with this.
+const ESCALATION_DISC: &str = "escalade=";
+
+/// The people an escalation rung can add, for one entity.
+#[derive(Default)]
+pub struct Audiences<'p> {
+    pub createur: Option<&'p Person>,
+    pub responsable: Option<&'p Person>,
+    pub team: Vec<&'p Person>,
+    pub superusers: &'p [Person],
+}
+
+impl<'p> Audiences<'p> {
+    fn of(&self, a: Audience) -> Vec<&'p Person> {
+        match a {
+            Audience::Createur => self.createur.into_iter().collect(),
+            Audience::Responsable => self.responsable.into_iter().collect(),
+            Audience::Team => self.team.clone(),
+            Audience::Superusers => self.superusers.iter().collect(),
+        }
+    }
+}
+
+/// See [`Engine::ladder_reach`].
+pub fn ladder_reach(rules: &Rules, check: &str, today: NaiveDate) -> NaiveDate {
+    let Some(last) = rules.ladder(check).iter().map(|r| r.after).max() else {
+        return today;
+    };
+    rules
+        .calendar
+        .open_days_before(today, last)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today)
+}
+
+/// The alert told to a rung: the check's title and message, said to be an escalation.
+fn escalation_texts(base: &Texts, after: u32, to: Audience, since: NaiveDate) -> Texts {
+    let (titre, truncated) = super::wording::fit_title("⏫ Escalade - ", &base.titre, "");
+    let mut context = base.context.clone();
+    if let Some(o) = context.as_object_mut() {
+        o.insert("escalade".to_owned(), serde_json::json!(after));
+        o.insert(
+            "escalade_depuis".to_owned(),
+            serde_json::json!(since.to_string()),
+        );
+    }
+    let jours = match after {
+        0 => "dès le premier jour".to_owned(),
+        1 => "après 1 jour ouvré".to_owned(),
+        n => format!("après {n} jours ouvrés"),
+    };
+    Texts {
+        alert_type: base.alert_type.clone(),
+        niveau: Some(crate::states::Niveau::Danger),
+        titre,
+        truncated: truncated || base.truncated,
+        fixed: format!(
+            "Escalade : cette alerte est sans suite {jours} (depuis le {}). {}",
+            super::wording::fr_date(since),
+            if base.fixed.is_empty() {
+                // The task check says it all in its per-role sentences.
+                base.message(Role::Responsable)
+            } else {
+                base.fixed.clone()
+            }
+        ),
+        sentences: vec![(
+            Role::Admin,
+            format!(
+                "Vous en êtes informé(e) en tant que {} : le suivi habituel n'a pas suffi.",
+                to.label()
+            ),
+        )],
+        context,
     }
 }

@@ -240,7 +240,9 @@ mod tests {
                     for j in 0..90u64 {
                         let due = today + Days::new(j);
                         for m in (0..=max).filter(|m| [0, 1, 3, 7, 30].contains(m)) {
-                            let Some(f) = p.fires_on(due, m) else { continue };
+                            let Some(f) = p.fires_on(due, m) else {
+                                continue;
+                            };
                             if f <= today {
                                 assert!(due <= h, "{business} {moved} {today} J-{m} of {due}");
                                 assert!(f >= early, "{business} {moved} {today} J-{m} of {due}");

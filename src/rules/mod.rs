@@ -14,11 +14,11 @@ pub mod wording;
 
 pub use alert::{NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
 pub use counters::Counters;
-pub use engine::{Decisions, Dedup, Engine};
+pub use engine::{ladder_reach, Audiences, Decisions, Dedup, Engine};
 pub use milestones::{milestone_at, Ahead, Placement, Span};
 pub use people::{plausible_email, responsable, Member, Person, Recipients, Role};
 pub use seen::{entity_column, json_str, no_discriminators, Seen, SeenSpec};
-pub use settings::{Profile, Rules};
+pub use settings::{Audience, Profile, Rules, Rung};
 pub use wording::{
     cents, fit_title, fr_date, hyphenate, jours, statut_label, unhyphenate, TITLE_MAX,
 };
@@ -82,6 +82,7 @@ pub(crate) mod tests_support {
             daily_on_working_days_only: Vec::new(),
             milestones_on_working_days: Vec::new(),
             business_days: Vec::new(),
+            escalation: Vec::new(),
         }
     }
 }

@@ -171,6 +171,25 @@ impl Seen {
         self.keys.len() + self.daily.len() + self.once.len() + self.unreadable.len()
     }
 
+    /// The first business day of `window` (inclusive) with a daily row of (recipient, entity,
+    /// type).
+    pub fn first_daily(
+        &self,
+        rec: &str,
+        entity: &str,
+        typ: &str,
+        window: (NaiveDate, NaiveDate),
+    ) -> Option<NaiveDate> {
+        let mut d = window.0;
+        while d <= window.1 {
+            if self.has_daily(rec, entity, typ, d) {
+                return Some(d);
+            }
+            d = d.succ_opt()?;
+        }
+        None
+    }
+
     /// Was a daily alert recorded for any business day in `window` (inclusive)?
     pub fn daily_in(
         &self,

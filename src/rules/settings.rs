@@ -75,6 +75,43 @@ pub struct Rules {
     /// Checks that count milestones and days late in open days (`calendar.business_days`);
     /// empty in the reference.
     pub business_days: Vec<String>,
+    /// Escalation ladders of the repeating alerts, by check (`escalation.*`); none in the
+    /// reference.
+    pub escalation: Vec<(String, Vec<Rung>)>,
+}
+
+/// Who a rung of an escalation ladder adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    /// The project's responsable principal.
+    Responsable,
+    /// The project's createur.
+    Createur,
+    /// The project team.
+    Team,
+    /// Every active superuser.
+    Superusers,
+}
+
+impl Audience {
+    /// Why the person receives the escalation, in the message.
+    pub fn label(self) -> &'static str {
+        match self {
+            Audience::Responsable => "responsable du projet",
+            Audience::Createur => "créateur du projet",
+            Audience::Team => "membre de l'équipe du projet",
+            Audience::Superusers => "administrateur de l'application",
+        }
+    }
+}
+
+/// One rung: from this many open days after the alert began, these people are told too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    pub after: u32,
+    pub to: Audience,
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -90,6 +127,22 @@ impl Rules {
             business: listed(&self.business_days),
             moved: listed(&self.milestones_on_working_days),
         }
+    }
+
+    /// The escalation ladder of `check` (empty: none).
+    pub fn ladder(&self, check: &str) -> &[Rung] {
+        self.escalation
+            .iter()
+            .find(|(c, _)| c == check)
+            .map(|(_, l)| l.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Whether a rung of `check`'s ladder reaches the superusers (the check then reads them).
+    pub fn escalates_to_superusers(&self, check: &str) -> bool {
+        self.ladder(check)
+            .iter()
+            .any(|r| r.to == Audience::Superusers)
     }
 
     /// The reference's fixed behavior.
@@ -118,6 +171,7 @@ impl Rules {
             daily_on_working_days_only: Vec::new(),
             milestones_on_working_days: Vec::new(),
             business_days: Vec::new(),
+            escalation: Vec::new(),
         }
     }
 }

@@ -176,3 +176,18 @@ pub fn superusers(db: &mut Db) -> Result<Vec<Person>> {
         .context("cannot read superusers")?;
     Ok(rows.into_iter().filter_map(|p| p.person.person()).collect())
 }
+
+/// The active superusers when an escalation rung of `check` reaches them (one statement), else
+/// none (no statement).
+pub fn superusers_for(
+    db: &mut Db,
+    rules: &crate::rules::Rules,
+    check: &str,
+) -> Result<Vec<Person>> {
+    if !rules.escalates_to_superusers(check) {
+        return Ok(Vec::new());
+    }
+    let mut all = superusers(db)?;
+    all.retain(Person::active);
+    Ok(all)
+}

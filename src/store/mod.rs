@@ -338,7 +338,7 @@ fn write_batch(
             (
                 l::alert_key.eq(a.key.as_str()),
                 l::check_name.eq(a.check),
-                l::alert_type.eq(a.alert_type.as_str()),
+                l::alert_type.eq(a.ledger_type.unwrap_or(a.alert_type.as_str())),
                 l::state.eq(LedgerState::Created.as_str()),
                 l::target_table.eq(Some(a.target.table())),
                 l::alert_id.eq(Some(*id)),

@@ -317,6 +317,7 @@ fn batch_alert(n: usize, tag: &str) -> sigov::rules::NewAlert {
         message: String::new(),
         context: serde_json::json!({}),
         title_truncated: false,
+        ledger_type: None,
     }
 }
 

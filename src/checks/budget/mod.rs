@@ -32,6 +32,7 @@ impl Check for Budget {
 
     fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
         let (rules, today) = (run.rules(), run.today());
+        let supers = source::superusers_for(db, rules, rule::CHECK)?;
         let en_cours = source::en_cours(db)?;
         let min = rule::min_percent(rules);
         let src = query::budget_candidates(db, en_cours, min, run.page_size())?;
@@ -42,7 +43,7 @@ impl Check for Budget {
             &spec,
             PROJECTS,
             query::budget_page,
-            |c, seen| rule::evaluate(c, rules, today, seen),
+            |c, seen| rule::evaluate_with(c, &supers, rules, today, seen),
         )?;
         if src.not_positive > 0 {
             log::info!(

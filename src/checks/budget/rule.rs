@@ -5,8 +5,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    cents, fit_title, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role, Seen,
-    SeenSpec, Subject, Target, Texts,
+    cents, fit_title, Audiences, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role,
+    Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -188,10 +188,12 @@ pub fn all_types() -> Vec<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[WARNING_TYPE, CRITICAL_TYPE],
+        keys_of_any_date: &[WARNING_TYPE, CRITICAL_TYPE, crate::rules::alert::ESCALATION],
         target: Target::Alerte,
         types: all_types(),
-        since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
+        since: today
+            .checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days)))
+            .map(|s| s.min(crate::rules::ladder_reach(rules, CHECK, today))),
         entity: crate::rules::entity_column,
         discriminators: crate::rules::no_discriminators,
     }
@@ -282,7 +284,23 @@ fn threshold_texts(c: &Candidate, seuil: u32, typ: &str) -> Texts {
     }
 }
 
+/// [`evaluate_with`] when no escalation reaches the superusers.
 pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    evaluate_with(cands, &[], rules, today, seen)
+}
+
+/// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
+/// active superusers an escalation rung may add.
+pub fn evaluate_with<I>(
+    cands: I,
+    superusers: &[Person],
+    rules: &Rules,
+    today: NaiveDate,
+    seen: &Seen,
+) -> Decisions
 where
     I: IntoIterator<Item = Candidate>,
 {
@@ -326,7 +344,21 @@ where
             }
         };
         let n = if exceeded {
-            e.emit(&subject, &exceeded_texts(&c), &r, Dedup::Daily)
+            let t = exceeded_texts(&c);
+            let n = e.emit(&subject, &t, &r, Dedup::Daily);
+            if rules.ladder(CHECK).is_empty() {
+                n
+            } else {
+                let who = Audiences {
+                    createur: c.createur.as_ref(),
+                    responsable: c.responsable.as_ref(),
+                    team: Vec::new(),
+                    superusers,
+                };
+                let since = e.began(&subject, &t.alert_type, &r);
+                let arm = format!("budget={}", cents(c.budget_cents));
+                n + e.escalate(&subject, &t, &r, since, &arm, &who)
+            }
         } else {
             let Some((&top, lower)) = reached.split_last() else {
                 continue;

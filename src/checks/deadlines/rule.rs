@@ -3,8 +3,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, json_str, responsable, Ahead, Decisions, Dedup, Engine, Member, Person,
-    ProjectInfo, Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
+    fit_title, fr_date, json_str, responsable, Ahead, Audiences, Decisions, Dedup, Engine, Member,
+    Person, ProjectInfo, Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -72,7 +72,7 @@ fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[],
+        keys_of_any_date: &[crate::rules::alert::ESCALATION],
         target: Target::Alerte,
         types: all_types(rules),
         since: today
@@ -189,7 +189,23 @@ fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, span: &Span) -> Texts
 }
 
 /// Evaluates every candidate; `seen` holds what was already recorded.
+/// [`evaluate_with`] when no escalation reaches the superusers.
 pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    evaluate_with(cands, &[], rules, today, seen)
+}
+
+/// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
+/// active superusers an escalation rung may add.
+pub fn evaluate_with<I>(
+    cands: I,
+    superusers: &[Person],
+    rules: &Rules,
+    today: NaiveDate,
+    seen: &Seen,
+) -> Decisions
 where
     I: IntoIterator<Item = Candidate>,
 {
@@ -230,7 +246,19 @@ where
             None => {
                 let t = overdue_texts(&c.projet.nom, date_fin, &span);
                 let r = e.active_only(recipients(&c, false));
-                e.emit(&subject, &t, &r, Dedup::Daily)
+                let n = e.emit(&subject, &t, &r, Dedup::Daily);
+                if rules.ladder(CHECK).is_empty() {
+                    n
+                } else {
+                    let who = Audiences {
+                        createur: c.createur.as_ref(),
+                        responsable: responsable(&c.team),
+                        team: c.team.iter().map(|(_, p)| &**p).collect(),
+                        superusers,
+                    };
+                    let arm = format!("due={date_fin}");
+                    n + e.escalate(&subject, &t, &r, date_fin, &arm, &who)
+                }
             }
             Some((emit, passed)) => {
                 let t = milestone_texts(&c.projet.nom, date_fin, emit, &span);
@@ -327,7 +355,11 @@ mod tests {
         let fri = on("2026-11-27", "2026-11-30", &rules);
         assert_eq!(fri.len(), 1, "{fri:?}");
         assert_eq!(fri[0].0, "ECHEANCE_J1");
-        assert!(fri[0].1.contains("se termine lundi (30/11/2026)"), "{}", fri[0].1);
+        assert!(
+            fri[0].1.contains("se termine lundi (30/11/2026)"),
+            "{}",
+            fri[0].1
+        );
         // Over the weekend only catch-up would bring J-1 back (its ledger key, recorded on
         // Friday, makes it a duplicate); exact days alone fire nothing.
         let exact = Rules {
@@ -349,7 +381,10 @@ mod tests {
         // fires on Wednesday 31 December.
         assert_eq!(on("2025-12-31", "2026-01-02", &rules)[0].0, "ECHEANCE_J1");
         // Without the option (the default), the weekend milestone fires on its own day.
-        assert_eq!(on("2026-11-29", "2026-11-30", &recommended())[0].0, "ECHEANCE_J1");
+        assert_eq!(
+            on("2026-11-29", "2026-11-30", &recommended())[0].0,
+            "ECHEANCE_J1"
+        );
     }
 
     #[test]
@@ -362,7 +397,9 @@ mod tests {
         let wed = on("2026-11-25", "2026-11-30", &rules);
         assert_eq!(wed[0].0, "ECHEANCE_J3");
         assert!(
-            wed[0].1.contains("se termine dans 3 jours ouvrés (30/11/2026)"),
+            wed[0]
+                .1
+                .contains("se termine dans 3 jours ouvrés (30/11/2026)"),
             "{}",
             wed[0].1
         );
@@ -382,10 +419,18 @@ mod tests {
         // two open days late (Friday 2 and Monday 5; New Year closed).
         let late = on("2026-01-05", "2025-12-31", &rules);
         assert_eq!(late[0].0, OVERDUE);
-        assert!(late[0].1.contains("en retard de 2 jours ouvrés"), "{}", late[0].1);
+        assert!(
+            late[0].1.contains("en retard de 2 jours ouvrés"),
+            "{}",
+            late[0].1
+        );
         // Due Friday, seen on Saturday: one open day late at least, never "0 jour".
         let sat = on("2026-11-28", "2026-11-27", &rules);
-        assert!(sat[0].1.contains("en retard de 1 jour ouvré "), "{}", sat[0].1);
+        assert!(
+            sat[0].1.contains("en retard de 1 jour ouvré "),
+            "{}",
+            sat[0].1
+        );
     }
 
     #[test]

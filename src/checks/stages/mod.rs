@@ -32,11 +32,12 @@ impl Check for Stages {
 
     fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
         let (rules, today) = (run.rules(), run.today());
+        let supers = crate::source::superusers_for(db, rules, rule::CHECK)?;
         let (total, pager) = query::stage_candidates(db, today, run.page_size())?;
         let spec = rule::seen_spec(rules, today);
         let cols = ("etape_id", "etape_id");
         run.pages(db, pager, &spec, cols, query::stage_page, |c, seen| {
-            rule::evaluate(c, rules, today, seen)
+            rule::evaluate_with(c, &supers, rules, today, seen)
         })?;
         Ok(total)
     }

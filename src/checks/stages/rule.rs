@@ -3,8 +3,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role,
-    Seen, SeenSpec, Span, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Person, ProjectInfo,
+    Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use chrono::NaiveDate;
 use serde_json::json;
@@ -43,7 +43,7 @@ pub fn type_label(code: &str) -> &str {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[],
+        keys_of_any_date: &[crate::rules::alert::ESCALATION],
         target: Target::NotificationEtape,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
@@ -98,7 +98,23 @@ fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, late: &Span) -> Texts {
     }
 }
 
+/// [`evaluate_with`] when no escalation reaches the superusers.
 pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    evaluate_with(cands, &[], rules, today, seen)
+}
+
+/// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
+/// active superusers an escalation rung may add.
+pub fn evaluate_with<I>(
+    cands: I,
+    superusers: &[Person],
+    rules: &Rules,
+    today: NaiveDate,
+    seen: &Seen,
+) -> Decisions
 where
     I: IntoIterator<Item = Candidate>,
 {
@@ -135,7 +151,16 @@ where
             etape_id: Some(&c.etape_id),
             etape_ordre: Some(c.ordre),
         };
-        let n = e.emit(&subject, &t, &r, Dedup::Daily);
+        let mut n = e.emit(&subject, &t, &r, Dedup::Daily);
+        if !rules.ladder(CHECK).is_empty() {
+            let who = Audiences {
+                createur: c.createur.as_ref(),
+                responsable: c.responsable.as_ref(),
+                team: Vec::new(),
+                superusers,
+            };
+            n += e.escalate(&subject, &t, &r, date, &format!("due={date}"), &who);
+        }
         e.entity_done(n);
     }
     e.finish()

@@ -4,8 +4,8 @@
 
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
-    Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Member, Person,
+    ProjectInfo, Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -66,7 +66,7 @@ pub fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[],
+        keys_of_any_date: &[crate::rules::alert::ESCALATION],
         target: Target::Alerte,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
@@ -147,7 +147,23 @@ fn texts(c: &Candidate, date: NaiveDate, late: &Span, assignee_name: &str) -> Te
     }
 }
 
+/// [`evaluate_with`] when no escalation reaches the superusers.
 pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+where
+    I: IntoIterator<Item = Candidate>,
+{
+    evaluate_with(cands, &[], rules, today, seen)
+}
+
+/// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
+/// active superusers an escalation rung may add.
+pub fn evaluate_with<I>(
+    cands: I,
+    superusers: &[Person],
+    rules: &Rules,
+    today: NaiveDate,
+    seen: &Seen,
+) -> Decisions
 where
     I: IntoIterator<Item = Candidate>,
 {
@@ -200,7 +216,16 @@ where
             etape_id: None,
             etape_ordre: None,
         };
-        let n = e.emit(&subject, &t, &r, Dedup::Daily);
+        let mut n = e.emit(&subject, &t, &r, Dedup::Daily);
+        if !rules.ladder(CHECK).is_empty() {
+            let who = Audiences {
+                createur: None,
+                responsable: crate::rules::responsable(&c.team),
+                team: c.team.iter().map(|(_, p)| &**p).collect(),
+                superusers,
+            };
+            n += e.escalate(&subject, &t, &r, date, &format!("due={date}"), &who);
+        }
         e.entity_done(n);
     }
     e.finish()
@@ -210,6 +235,75 @@ where
 pub(crate) mod tests {
     use super::*;
     use crate::rules::tests_support::{person, projet, recommended, today};
+
+    #[test]
+    fn an_overdue_task_escalates_to_the_superusers_on_working_day_7_once() {
+        use crate::rules::{Audience, Rung};
+        let rules = Rules {
+            escalation: vec![(
+                CHECK.to_owned(),
+                vec![
+                    Rung {
+                        after: 3,
+                        to: Audience::Responsable,
+                    },
+                    Rung {
+                        after: 7,
+                        to: Audience::Superusers,
+                    },
+                ],
+            )],
+            ..recommended()
+        };
+        let mut boss = person("boss", true);
+        boss.is_superuser = true;
+        let mut retired = person("old", false);
+        retired.is_superuser = true;
+        let supers = [boss, retired];
+        let day = |s: &str| crate::clock::parse_stored_date(s).unwrap();
+        let run = |today: &str, seen: &Seen| {
+            evaluate_with(
+                [candidate("2026-11-13", "EN_COURS")],
+                &supers,
+                &rules,
+                day(today),
+                seen,
+            )
+        };
+        // Due Friday 13 November; Monday 23 is open day 6: assignee and responsable only (the
+        // responsable's rung adds no one: the check tells them already).
+        let d = run("2026-11-23", &Seen::default());
+        assert!(d.alerts.iter().all(|a| a.recipient_id != "boss"));
+        // Tuesday 24 is open day 7: the active superuser gets the escalation, the inactive one
+        // nothing.
+        let d = run("2026-11-24", &Seen::default());
+        let esc: Vec<_> = d.alerts.iter().filter(|a| a.recipient_id == "boss").collect();
+        assert_eq!(esc.len(), 1, "{:?}", d.alerts);
+        assert!(esc[0].titre.starts_with("⏫ Escalade - "), "{}", esc[0].titre);
+        assert!(
+            esc[0].message.contains("sans suite après 7 jours ouvrés (depuis le 13/11/2026)"),
+            "{}",
+            esc[0].message
+        );
+        assert!(esc[0].message.contains("administrateur de l'application"));
+        assert_eq!(esc[0].ledger_type, Some(crate::rules::alert::ESCALATION));
+        assert!(d.alerts.iter().all(|a| a.recipient_id != "old"));
+        // Once per rung: with its key recorded, the next days add nothing for the superuser.
+        let mut seen = Seen::default();
+        seen.add_key(&esc[0].key);
+        let d = run("2026-11-25", &seen);
+        assert!(d.alerts.iter().all(|a| a.recipient_id != "boss"));
+        assert!(d.alerts.iter().any(|a| a.recipient_id == "dev"));
+        // A moved due date is a new escalation.
+        let d = evaluate_with(
+            [candidate("2026-11-12", "EN_COURS")],
+            &supers,
+            &rules,
+            day("2026-11-25"),
+            &seen,
+        );
+        assert!(d.alerts.iter().any(|a| a.recipient_id == "boss"));
+    }
 
     /// A stage task due on `due`, assigned to `dev` (in the team), in a project of `statut`;
     /// `r1` is the responsable. Shared with the reminders' tests.
