@@ -21,7 +21,8 @@ SIGOV_SMTP_CA_FILE, SIGOV_SMTP_TIMEOUT, SIGOV_CHECKS, SIGOV_MAIL_MODE, SIGOV_BAS
 SIGOV_METRICS_FILE, SIGOV_PING_URL, SIGOV_DB_CONNECT_TIMEOUT, SIGOV_DB_STATEMENT_TIMEOUT,
 SIGOV_NOW (RFC 3339: fixes the clock), RUST_LOG, NO_COLOR.
 Output: nothing on success when stdout is not a terminal; progress bars only on a terminal; logs
-on stderr, without timestamps under journald (JOURNAL_STREAM). Every key: sigov.example.toml.";
+on stderr, without timestamps under journald (JOURNAL_STREAM). Every key: `sigov config show --help`
+(man sigov-config-show) and sigov.example.toml.";
 
 /// `--date`: a real calendar date (2026-02-30 is refused by clap, exit 2).
 pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {

@@ -10,9 +10,21 @@ use serde_json::json;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Effective values and where each came from (secrets redacted)
+    #[command(after_long_help = keys_help())]
     Show,
     /// Validate the configuration and connect to the database
     Check,
+}
+
+/// Every key with its default, environment variable and meaning: the long help of
+/// `config show` and its man page.
+pub fn keys_help() -> String {
+    let mut s = String::from("Keys (default; environment variable):\n");
+    for k in KEYS.iter() {
+        let env = k.env.map(|e| format!("; {e}")).unwrap_or_default();
+        s.push_str(&format!("  {} = {}{env}\n      {}\n", k.key, k.default, k.help));
+    }
+    s
 }
 
 pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {

@@ -166,7 +166,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
     KeySpec { key: "purge.dead_mail_days", env: None, default: "365", secret: false,
         help: "`sigov purge` deletes dead mail older than this; 0 keeps it" },
     KeySpec { key: "purge.ledger_days", env: None, default: "0", secret: false,
-        help: "`sigov purge` deletes ledger keys of business dates older than this (at least 400; budget keys are always kept); 0 keeps them" },
+        help: "`sigov purge` deletes ledger keys of business dates older than this (at least 400; budget and escalation keys are always kept); 0 keeps them" },
     KeySpec { key: "purge.read_alerts_days", env: None, default: "0", secret: false,
         help: "`sigov purge` deletes READ alerts and stage notifications older than this from the web application's tables; 0 (default) never touches them" },
     KeySpec { key: "output.format", env: Some(env::FORMAT), default: "\"text\"", secret: false,

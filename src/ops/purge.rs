@@ -169,7 +169,8 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
         Target::Mail(state) => purge_mail(db, state, cut),
         Target::LedgerKeys => {
             // The ledger keys of these checks record "once for the life of the entity"
-            // decisions (a budget threshold for a given planned budget): deleting one would
+            // decisions (a budget threshold for a given planned budget), and escalation keys
+            // (once per rung and due date, however long the alert lasts): deleting one would
             // alert again.
             let kept: Vec<&'static str> = crate::checks::CheckName::ledger_kept_forever()
                 .iter()
@@ -183,6 +184,7 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
                 String,
                 l::check_name
                     .ne_all(&kept)
+                    .and(l::alert_type.ne(crate::rules::alert::ESCALATION))
                     .and(l::business_date.lt(cut.date()))
             )
         }

@@ -359,6 +359,11 @@ fn man_pages_are_current() {
     assert!(names(&man).contains(&"sigov-mail-flush.1".to_owned()));
     let root = std::fs::read_to_string(man.join("sigov.1")).unwrap();
     assert!(root.contains("Exit codes") && root.contains("SIGOV_MAIL_TRANSPORT"));
+    // The configuration keys, every one with its meaning, are in `config show`'s page.
+    let show = std::fs::read_to_string(man.join("sigov-config-show.1")).unwrap();
+    for k in sigov::config::KEYS.iter() {
+        assert!(show.contains(k.key), "sigov-config-show.1 does not name {}", k.key);
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
