@@ -22,7 +22,10 @@ pub fn keys_help() -> String {
     let mut s = String::from("Keys (default; environment variable):\n");
     for k in KEYS.iter() {
         let env = k.env.map(|e| format!("; {e}")).unwrap_or_default();
-        s.push_str(&format!("  {} = {}{env}\n      {}\n", k.key, k.default, k.help));
+        s.push_str(&format!(
+            "  {} = {}{env}\n      {}\n",
+            k.key, k.default, k.help
+        ));
     }
     s
 }

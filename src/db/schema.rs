@@ -84,6 +84,7 @@ diesel::table! {
         last_response -> Nullable<Text>,
         snapshot_id -> Nullable<BigInt>,
         origin_key -> Nullable<Text>,
+        batch_key -> Nullable<Text>,
     }
 }
 
@@ -94,5 +95,16 @@ diesel::table! {
         id -> BigInt,
         body -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// People's choices (`sigov prefs`): one row a (user, setting).
+    sigov_preference (user_id, name) {
+        user_id -> Text,
+        name -> Text,
+        value -> Text,
+        until_date -> Nullable<Date>,
+        updated_at -> Timestamp,
     }
 }

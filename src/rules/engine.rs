@@ -404,3 +404,18 @@ fn escalation_texts(base: &Texts, after: u32, to: Audience, since: NaiveDate) ->
         context,
     }
 }
+
+/// The alert types whose ledger keys a check reads whatever their date: `own`, or `with` (own
+/// and [`ESCALATION`]) when the check has a ladder; without one, nothing changes how it reads.
+pub fn escalation_keys(
+    rules: &Rules,
+    check: &str,
+    own: &'static [&'static str],
+    with: &'static [&'static str],
+) -> &'static [&'static str] {
+    if rules.ladder(check).is_empty() {
+        own
+    } else {
+        with
+    }
+}

@@ -14,7 +14,7 @@ pub mod wording;
 
 pub use alert::{NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
 pub use counters::Counters;
-pub use engine::{ladder_reach, Audiences, Decisions, Dedup, Engine};
+pub use engine::{escalation_keys, ladder_reach, Audiences, Decisions, Dedup, Engine};
 pub use milestones::{milestone_at, Ahead, Placement, Span};
 pub use people::{plausible_email, responsable, Member, Person, Recipients, Role};
 pub use seen::{entity_column, json_str, no_discriminators, Seen, SeenSpec};

@@ -362,7 +362,11 @@ fn man_pages_are_current() {
     // The configuration keys, every one with its meaning, are in `config show`'s page.
     let show = std::fs::read_to_string(man.join("sigov-config-show.1")).unwrap();
     for k in sigov::config::KEYS.iter() {
-        assert!(show.contains(k.key), "sigov-config-show.1 does not name {}", k.key);
+        assert!(
+            show.contains(k.key),
+            "sigov-config-show.1 does not name {}",
+            k.key
+        );
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }

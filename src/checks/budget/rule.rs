@@ -188,7 +188,12 @@ pub fn all_types() -> Vec<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[WARNING_TYPE, CRITICAL_TYPE, crate::rules::alert::ESCALATION],
+        keys_of_any_date: crate::rules::escalation_keys(
+            rules,
+            CHECK,
+            &[WARNING_TYPE, CRITICAL_TYPE],
+            &[WARNING_TYPE, CRITICAL_TYPE, crate::rules::alert::ESCALATION],
+        ),
         target: Target::Alerte,
         types: all_types(),
         since: today

@@ -1,6 +1,7 @@
 //! Project deadlines: J-7 / J-3 / J-1 milestones (plus J-0 and catch-up in the recommended
 //! profile) and the daily overdue alert.
 
+use crate::rules::alert::ESCALATION;
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, json_str, responsable, Ahead, Audiences, Decisions, Dedup, Engine, Member,
@@ -72,7 +73,7 @@ fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[crate::rules::alert::ESCALATION],
+        keys_of_any_date: crate::rules::escalation_keys(rules, CHECK, &[], &[ESCALATION]),
         target: Target::Alerte,
         types: all_types(rules),
         since: today

@@ -1,6 +1,7 @@
 //! Stage delays: a stage in progress past its planned end alerts the project's createur and
 //! responsable every day, in `core_notificationetape`.
 
+use crate::rules::alert::ESCALATION;
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Person, ProjectInfo,
@@ -43,7 +44,7 @@ pub fn type_label(code: &str) -> &str {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[crate::rules::alert::ESCALATION],
+        keys_of_any_date: crate::rules::escalation_keys(rules, CHECK, &[], &[ESCALATION]),
         target: Target::NotificationEtape,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),

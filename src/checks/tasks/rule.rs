@@ -2,6 +2,7 @@
 //! the project) and the project's responsable, every day. The recommended profile adds module
 //! tasks and skips the tasks of closed projects.
 
+use crate::rules::alert::ESCALATION;
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Member, Person,
@@ -66,7 +67,7 @@ pub fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
-        keys_of_any_date: &[crate::rules::alert::ESCALATION],
+        keys_of_any_date: crate::rules::escalation_keys(rules, CHECK, &[], &[ESCALATION]),
         target: Target::Alerte,
         types: vec![TYPE.to_owned()],
         since: today.checked_sub_days(chrono::Days::new(u64::from(rules.repeat_every_days))),
@@ -277,11 +278,21 @@ pub(crate) mod tests {
         // Tuesday 24 is open day 7: the active superuser gets the escalation, the inactive one
         // nothing.
         let d = run("2026-11-24", &Seen::default());
-        let esc: Vec<_> = d.alerts.iter().filter(|a| a.recipient_id == "boss").collect();
+        let esc: Vec<_> = d
+            .alerts
+            .iter()
+            .filter(|a| a.recipient_id == "boss")
+            .collect();
         assert_eq!(esc.len(), 1, "{:?}", d.alerts);
-        assert!(esc[0].titre.starts_with("⏫ Escalade - "), "{}", esc[0].titre);
         assert!(
-            esc[0].message.contains("sans suite après 7 jours ouvrés (depuis le 13/11/2026)"),
+            esc[0].titre.starts_with("⏫ Escalade - "),
+            "{}",
+            esc[0].titre
+        );
+        assert!(
+            esc[0]
+                .message
+                .contains("sans suite après 7 jours ouvrés (depuis le 13/11/2026)"),
             "{}",
             esc[0].message
         );
