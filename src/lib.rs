@@ -14,6 +14,7 @@ pub mod host;
 pub mod mail;
 pub mod ops;
 pub mod output;
+pub mod prefs;
 pub mod progress;
 pub mod rules;
 pub mod source;

@@ -193,6 +193,8 @@ pub fn run(
 pub struct Shared {
     probes: source::integrity::Memo,
     teams: source::TeamCache,
+    /// People's choices (`sigov prefs`), read once for the run's checks.
+    prefs: Option<crate::prefs::Prefs>,
 }
 
 /// [`run`], with what the run's earlier checks read.
@@ -374,7 +376,11 @@ fn execute(
         );
         lost.skip_n(f.reason, f.n.max(0) as u64);
     }
+    if shared.prefs.is_none() {
+        shared.prefs = Some(crate::prefs::Prefs::load(db)?);
+    }
     let mut run = Run {
+        prefs: shared.prefs.as_ref(),
         check: name.as_str(),
         cfg: *cfg,
         clock,
@@ -429,6 +435,7 @@ pub struct Run<'a> {
     held: Option<Seen>,
     /// The run's project teams (shared by the checks of `check all`).
     teams: &'a mut source::TeamCache,
+    prefs: Option<&'a crate::prefs::Prefs>,
 }
 
 impl<'a> Run<'a> {
@@ -559,10 +566,18 @@ impl<'a> Run<'a> {
             l.keep_alive(db)?;
         }
         let Decisions {
-            alerts,
+            mut alerts,
             superseded,
             mut counters,
         } = d;
+        // Each mail follows its recipient's choices (muted, off, or in a daily digest); the
+        // alert rows are written whatever they are.
+        if let Some(prefs) = self.prefs.filter(|p| !p.is_empty()) {
+            let now = self.clock.current();
+            for a in &mut alerts {
+                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz);
+            }
+        }
         let mut out = crate::store::Written::default();
         if self.opts.dry_run {
             self.lines

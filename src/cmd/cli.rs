@@ -128,6 +128,10 @@ pub enum Command {
     Mail(crate::cmd::mail::Command),
     /// Create (or refresh) a demo database with realistic SI-Gouvernance data, then run the checks
     Demo(crate::cmd::demo::Args),
+    /// People's choices: mute a check, an alert type or a project (until a date or for good),
+    /// a daily digest at an hour, all mail off; only mail follows them
+    #[command(subcommand)]
+    Prefs(crate::cmd::prefs::Command),
     /// Show or validate the effective configuration
     #[command(subcommand)]
     Config(crate::cmd::config::Command),

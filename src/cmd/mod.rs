@@ -11,6 +11,7 @@ pub mod demo;
 pub mod export;
 pub mod health;
 pub mod mail;
+pub mod prefs;
 pub mod purge;
 pub mod runs;
 pub mod stats;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Purge(args) => purge::run(&cli, &cfg, &out, args),
         Command::Db(cmd) => db::run(&cli, &cfg, &out, cmd),
         Command::Config(cmd) => config::run(&cfg, &out, cmd),
+        Command::Prefs(cmd) => prefs::run(&cli, &cfg, &out, cmd),
         Command::Demo(args) => demo::run(&cli, cfg, &out, args),
         Command::Completions(_) | Command::Health(_) => Ok(Exit::Ok),
     };

@@ -115,6 +115,7 @@ pub struct MailSection {
     pub sending_lease_secs: u32,
     pub mode: MailMode,
     pub site_name: String,
+    pub preferences_contact: String,
     pub base_url: String,
     pub templates_dir: String,
     pub send_window: String,

@@ -111,6 +111,8 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "site name in subjects and mail bodies" },
     KeySpec { key: "mail.base_url", env: Some("SIGOV_BASE_URL"), default: "\"http://localhost:8000\"", secret: false,
         help: "web application address, for the links and the logo in mails" },
+    KeySpec { key: "mail.preferences_contact", env: None, default: "\"\"", secret: false,
+        help: "who people ask to change what they receive (an address or a page: mailto:support@example.org, https://…/aide): every mail's footer says it, after why the person receives the mail; empty: \"the administrator of mail.site_name\"" },
     KeySpec { key: "mail.send_window", env: Some("SIGOV_MAIL_SEND_WINDOW"), default: "\"\"", secret: false,
         help: "quiet hours: mail goes only within DAYS HH:MM-HH:MM in rules.timezone (mon-fri 08:00-19:00), never on a closed day of the calendar; outside it mail stays queued (no attempt counted) and the first delivery inside sends it; `mail flush --now` overrides; empty: any time" },
     KeySpec { key: "calendar.working_days", env: None, default: "[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]", secret: false,

@@ -512,6 +512,7 @@ impl Mail {
             templates_dir: opt_path(&m.templates_dir),
             window: None,
             tz,
+            preferences_contact: m.preferences_contact.trim().to_owned(),
             labels: &crate::checks::Registry,
         })
     }

@@ -44,6 +44,9 @@ pub struct Settings {
     pub window: Option<crate::rules::calendar::MailWindow>,
     /// Business time zone: times in mails are shown in it.
     pub tz: chrono_tz::Tz,
+    /// Who (an address or a URL) people ask to change what they receive: every mail's footer
+    /// (`mail.preferences_contact`).
+    pub preferences_contact: String,
     /// How each check presents its alert types (labels, advice).
     pub labels: &'static dyn Labels,
 }
@@ -179,24 +182,45 @@ struct Unit {
     email: String,
     payloads: Vec<Result<Payload>>,
     attempts: i64,
+    /// A daily digest's batch (`sigov prefs … --digest`): one message, its own layout.
+    batch: Option<String>,
 }
 
+/// The messages claimed rows make (rows come by recipient, then id): a batch's rows one
+/// message; in digest mode a recipient's other rows one message; else one a row.
 fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
+    // Where each open batch's unit is, among the current recipient's.
+    let mut first_of_recipient = 0;
     for r in rows {
         let p = Payload::parse(&r.payload, r.snapshot.as_deref());
-        match out.last_mut() {
-            Some(u) if digest && u.email == r.recipient_email => {
+        if out
+            .last()
+            .is_some_and(|u: &Unit| u.email != r.recipient_email)
+        {
+            first_of_recipient = out.len();
+        }
+        let joins = out[first_of_recipient..].iter_mut().rev().find(|u| {
+            u.email == r.recipient_email
+                && match (&r.batch_key, &u.batch) {
+                    (Some(b), Some(ub)) => b == ub,
+                    (None, None) => digest,
+                    _ => false,
+                }
+        });
+        match joins {
+            Some(u) => {
                 u.ids.push(r.id);
                 u.payloads.push(p);
                 u.attempts = u.attempts.max(r.attempts);
             }
-            _ => out.push(Unit {
+            None => out.push(Unit {
                 ids: vec![r.id],
                 key: r.alert_key,
                 email: r.recipient_email,
                 payloads: vec![p],
                 attempts: r.attempts,
+                batch: r.batch_key,
             }),
         }
     }
@@ -433,7 +457,8 @@ impl Composer {
         })
     }
 
-    /// One alert's mail, or a digest when there are several, for outbox rows `ids`.
+    /// One alert's mail, or a digest when there are several (`daily`: a daily digest, even
+    /// of one alert), for outbox rows `ids`.
     pub fn compose(
         &self,
         payloads: &[Payload],
@@ -441,9 +466,12 @@ impl Composer {
         key: &str,
         to_email: &str,
         now: NaiveDateTime,
+        daily: bool,
     ) -> Result<Composed, String> {
         let first = payloads.first().ok_or_else(|| "no payload".to_owned())?;
-        let rendered = if payloads.len() == 1 {
+        let rendered = if daily {
+            self.renderer.daily(payloads, now)
+        } else if payloads.len() == 1 {
             self.renderer.alert(first, now)
         } else {
             self.renderer.digest(payloads, now)
@@ -478,7 +506,8 @@ fn prepare(composer: &Composer, unit: &Unit, now: NaiveDateTime) -> Result<Compo
         .iter()
         .map(|p| p.as_ref().cloned().map_err(|e| format!("{e:#}")))
         .collect::<Result<_, _>>()?;
-    composer.compose(&payloads, &unit.ids, &unit.key, &unit.email, now)
+    let daily = unit.batch.is_some();
+    composer.compose(&payloads, &unit.ids, &unit.key, &unit.email, now, daily)
 }
 
 /// For `sigov config check`: the sender address parses, the templates compile, the transport
@@ -530,7 +559,7 @@ pub fn preview(
         .map(|p| p.recipient.email.clone())
         .ok_or_else(|| anyhow!("nothing to preview"))?;
     let c = composer
-        .compose(payloads, ids, key, &to, now)
+        .compose(payloads, ids, key, &to, now, false)
         .map_err(|e| anyhow!(e))?;
     Ok((c.rendered, c.bytes))
 }

@@ -49,6 +49,9 @@ pub struct Row {
     pub last_error: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub last_response: Option<String>,
+    /// The mails of one batch (a daily digest) go as one message.
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
+    pub batch_key: Option<String>,
 }
 
 fn columns(db: &Db) -> String {
@@ -56,7 +59,7 @@ fn columns(db: &Db) -> String {
         "id, alert_key, recipient_email, kind, payload, \
          (SELECT body FROM sigov_mail_snapshot WHERE sigov_mail_snapshot.id = sigov_outbox.snapshot_id) AS snapshot, \
          state, {} AS attempts, {} AS created_at, \
-         {} AS next_attempt_at, {} AS sent_at, message_id, last_error, last_response",
+         {} AS next_attempt_at, {} AS sent_at, message_id, last_error, last_response, batch_key",
         db.int("attempts"),
         db.text("created_at"),
         db.text("next_attempt_at"),
@@ -86,6 +89,8 @@ struct PickRow {
     id: i64,
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     recipient_email: String,
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
+    batch_key: Option<String>,
 }
 
 /// The claim of the picked rows `ids` under `token` at `now`. By id alone: the rows were
@@ -160,7 +165,7 @@ pub fn claim(
             let picked: Vec<PickRow> = if digest {
                 db.load(
                     &format!(
-                        "SELECT id, recipient_email FROM sigov_outbox WHERE {} \
+                        "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE {} \
                          ORDER BY recipient_email, id LIMIT {take}{lock}",
                         due(db)
                     ),
@@ -185,7 +190,7 @@ pub fn claim(
                     let rows: Vec<PickRow> = db
                         .load(
                             &format!(
-                                "SELECT id, recipient_email FROM sigov_outbox WHERE state = ? AND {cond} \
+                                "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE state = ? AND {cond} \
                                  LIMIT {take}{lock}"
                             ),
                             &[Val::from(state), Val::from(at.as_str())],
@@ -212,6 +217,36 @@ pub fn claim(
             }
             if ids.is_empty() {
                 return Ok(Vec::new());
+            }
+            // A daily digest is one message: the due mails of a batch picked in part (the
+            // limit cut through it) are claimed whole.
+            let mut taken: std::collections::HashSet<i64> = ids.iter().copied().collect();
+            let mut batches: Vec<&str> = picked
+                .iter()
+                .filter(|p| taken.contains(&p.id))
+                .filter_map(|p| p.batch_key.as_deref())
+                .collect();
+            batches.sort_unstable();
+            batches.dedup();
+            if !batches.is_empty() {
+                let marks = vec!["?"; batches.len()].join(", ");
+                let mut vals: Vec<Val> = batches.iter().map(|b| Val::from(*b)).collect();
+                vals.extend(due_vals(&now_s, &cut));
+                let rest: Vec<PickRow> = db
+                    .load(
+                        &format!(
+                            "SELECT id, recipient_email, batch_key FROM sigov_outbox \
+                             WHERE batch_key IN ({marks}) AND {}{lock}",
+                            due(db)
+                        ),
+                        &vals,
+                    )
+                    .context("cannot pick mail from the outbox")?;
+                for r in rest {
+                    if taken.insert(r.id) {
+                        ids.push(r.id);
+                    }
+                }
             }
             dsl_execute!(db, claim_update!(&ids, token, to_micros(now)))
                 .context("cannot claim mail from the outbox")?;

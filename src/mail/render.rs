@@ -37,6 +37,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "digest.subject.txt",
         include_str!("../../templates/digest.subject.txt"),
     ),
+    ("daily.html", include_str!("../../templates/daily.html")),
+    ("daily.txt", include_str!("../../templates/daily.txt")),
+    (
+        "daily.subject.txt",
+        include_str!("../../templates/daily.subject.txt"),
+    ),
     ("test.html", include_str!("../../templates/test.html")),
     ("test.txt", include_str!("../../templates/test.txt")),
     (
@@ -64,6 +70,11 @@ pub struct Payload {
     pub etape_ordre: Option<i64>,
     /// UTC, `YYYY-MM-DD HH:MM:SS.ffffff`.
     pub created_at: String,
+    /// Why the recipient receives it, and the rule (the footer); empty in rows queued before.
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub rule: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -129,6 +140,8 @@ pub struct AlertView {
     pub jours_retard_text: Option<String>,
     pub date_notification: String,
     pub actions: Vec<String>,
+    pub reason: String,
+    pub rule: String,
 }
 
 /// Label of a level; a value outside the choices (the web application's `URGENT`) as is.
@@ -224,6 +237,8 @@ impl AlertView {
             jours_retard_text: jours_retard.map(jours),
             date_notification: created,
             actions: advice,
+            reason: p.reason.clone(),
+            rule: p.rule.clone(),
         }
     }
 }
@@ -374,6 +389,7 @@ impl Renderer {
             "generated_at": local_time(&self.cfg, now),
             "version": env!("CARGO_PKG_VERSION"),
             "host": crate::host::hostname(),
+            "preferences": self.preferences_hint(),
         });
         if let Some((heading, subheading)) = headings {
             v["heading"] = heading.into();
@@ -424,7 +440,86 @@ impl Renderer {
             now,
         );
         ctx["alerts"] = serde_json::to_value(&views)?;
+        ctx["reasons"] = Self::reasons(&views);
         self.render("digest", "digest.subject.txt", ctx)
+    }
+
+    /// How a person changes what they receive (`mail.preferences_contact`).
+    fn preferences_hint(&self) -> String {
+        let c = self.cfg.preferences_contact.trim();
+        if c.is_empty() {
+            format!(
+                "Pour ne plus recevoir un type d'alerte, ou recevoir un récapitulatif quotidien, adressez-vous à l'administrateur de {}.",
+                self.cfg.site_name
+            )
+        } else {
+            format!("Pour ne plus recevoir un type d'alerte, ou recevoir un récapitulatif quotidien : {c}")
+        }
+    }
+
+    /// Why the person receives a digest's alerts, for its footer: each distinct reason once,
+    /// with the rules behind it.
+    fn reasons(views: &[AlertView]) -> serde_json::Value {
+        let mut by: Vec<(&str, Vec<&str>)> = Vec::new();
+        for v in views.iter().filter(|v| !v.reason.is_empty()) {
+            match by.iter_mut().find(|(r, _)| *r == v.reason) {
+                Some((_, rules)) => {
+                    if !rules.contains(&v.rule.as_str()) {
+                        rules.push(&v.rule);
+                    }
+                }
+                None => by.push((&v.reason, vec![&v.rule])),
+            }
+        }
+        by.iter()
+            .map(|(reason, rules)| {
+                serde_json::json!({"reason": reason, "rule": rules.join(", "), "plural": rules.len() > 1})
+            })
+            .collect()
+    }
+
+    /// A daily digest (`sigov prefs set USER --digest HH:MM`): every alert of the day once, one
+    /// line each, grouped by project with its link.
+    pub fn daily(&self, ps: &[Payload], now: NaiveDateTime) -> Result<Rendered> {
+        let first = ps.first().ok_or_else(|| anyhow!("empty digest"))?;
+        let mut views: Vec<AlertView> = Vec::with_capacity(ps.len());
+        let mut ids: Vec<i64> = Vec::new();
+        for p in ps {
+            // Each alert once, whatever brought it twice.
+            if ids.contains(&p.alert_id) && p.alert_id != 0 {
+                continue;
+            }
+            ids.push(p.alert_id);
+            views.push(AlertView::new(p, &self.cfg, self.present(&p.alert_type)?));
+        }
+        let mut projects: Vec<(String, String, Vec<&AlertView>)> = Vec::new();
+        for v in &views {
+            match projects
+                .iter_mut()
+                .find(|(nom, url, _)| *nom == v.projet_nom && *url == v.projet_url)
+            {
+                Some((_, _, l)) => l.push(v),
+                None => projects.push((v.projet_nom.clone(), v.projet_url.clone(), vec![v])),
+            }
+        }
+        let local = chrono::TimeZone::from_utc_datetime(&self.cfg.tz, &now);
+        let mut ctx = self.base(
+            Some((
+                "🗓️ Votre récapitulatif",
+                "Les alertes du jour sur vos projets",
+            )),
+            &first.recipient.name,
+            now,
+        );
+        ctx["jour"] = local.format("%d/%m/%Y").to_string().into();
+        ctx["heure"] = local.format("%H:%M").to_string().into();
+        ctx["count"] = views.len().into();
+        ctx["reasons"] = Self::reasons(&views);
+        ctx["projects"] = projects
+            .iter()
+            .map(|(nom, url, l)| serde_json::json!({"nom": nom, "url": url, "alerts": l}))
+            .collect();
+        self.render("daily", "daily.subject.txt", ctx)
     }
 
     /// The message `sigov mail test` sends.
@@ -507,7 +602,55 @@ mod tests {
             },
             etape_ordre: None,
             created_at: "2026-11-22 10:41:00.000000".into(),
+            reason: "vous êtes responsable du projet « R&D <Alpha> »".into(),
+            rule: "échéance dépassée".into(),
         }
+    }
+
+    #[test]
+    fn every_mail_says_why_and_how_to_change_it_and_a_daily_digest_is_compact() {
+        let mut c = cfg();
+        c.preferences_contact = "https://aide.example.org/alertes".into();
+        let r = Renderer::new(&c).unwrap();
+        let p = payload(
+            "core_alerteprojet",
+            "ECHEANCE_DEPASSEE",
+            Some("DANGER"),
+            serde_json::json!({}),
+        );
+        let one = r.alert(&p, now()).unwrap();
+        for body in [&one.text, &one.html] {
+            assert!(
+                body.contains("Vous recevez ce message car vous êtes responsable du projet"),
+                "{body}"
+            );
+            assert!(body.contains("règle : échéance dépassée"));
+            assert!(body.contains("https://aide.example.org/alertes"));
+        }
+        let mut other = p.clone();
+        other.alert_id = 8;
+        other.titre = "⚠️ Projet Beta - Fin dans 7 jours".into();
+        other.projet.nom = "Beta".into();
+        other.projet.id = "4ee9d7cd426d4cd0bd94d0c09878c2cf".into();
+        // The same alert twice (alert id 7) is listed once.
+        let d = r.daily(&[p.clone(), other, p], now()).unwrap();
+        assert!(
+            d.subject
+                .contains("Récapitulatif du 22/11/2026 : 2 alertes"),
+            "{}",
+            d.subject
+        );
+        assert_eq!(d.text.matches("EN RETARD").count(), 1, "{}", d.text);
+        assert!(d.text.contains("== R&D <Alpha> (1) http://"), "{}", d.text);
+        assert!(d.text.contains("== Beta (1)"));
+        assert!(d
+            .html
+            .contains("/projets/4ee9d7cd-426d-4cd0-bd94-d0c09878c2cf/"));
+        assert!(
+            d.text.contains("récapitulatif quotidien à 11:41"),
+            "{}",
+            d.text
+        );
     }
 
     fn now() -> NaiveDateTime {

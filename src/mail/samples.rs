@@ -37,6 +37,11 @@ fn sample(
         },
         etape_ordre: (table == "core_notificationetape").then_some(3),
         created_at: String::new(),
+        reason: crate::rules::wording::why(
+            crate::rules::Role::Responsable,
+            "R&D <Alpha> — Portail Été",
+        ),
+        rule: crate::rules::wording::rule_label(typ, &serde_json::Value::Null),
     }
 }
 

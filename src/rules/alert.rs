@@ -59,6 +59,14 @@ pub struct NewAlert {
     /// ([`ESCALATION`]), read back whatever their date.
     #[serde(skip)]
     pub ledger_type: Option<&'static str>,
+    /// Why the recipient receives it (`vous êtes responsable du projet « … »`): the mail's
+    /// footer.
+    pub reason: String,
+    /// The rule that raised it (`échéance J-3`): the mail's footer.
+    pub rule: String,
+    /// How its mail goes after the recipient's choices (`sigov prefs`); set by the run.
+    #[serde(skip)]
+    pub mail: MailPlan,
 }
 
 /// The ledger type of escalation keys (the row keeps its check's type).
@@ -109,4 +117,19 @@ impl Texts {
             .unwrap_or("");
         format!("{}{}", self.fixed, s)
     }
+}
+
+/// How an alert's mail goes, after its recipient's choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MailPlan {
+    /// Due now, one mail (or in the per-run digest).
+    #[default]
+    Now,
+    /// Due at `at` (UTC), sent with the other mails of `key` as one message.
+    Batch {
+        at: chrono::NaiveDateTime,
+        key: String,
+    },
+    /// No mail, by the recipient's choice (`mail_off`, `muted`).
+    Off(&'static str),
 }

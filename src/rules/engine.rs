@@ -232,6 +232,9 @@ impl<'a> Engine<'a> {
                 title_truncated: t.truncated,
                 ledger_type: matches!(dedup, Dedup::Once(d) if d.starts_with(ESCALATION_DISC))
                     .then_some(ESCALATION),
+                reason: super::wording::why(*role, &s.projet.nom),
+                rule: super::wording::rule_label(&t.alert_type, &t.context),
+                mail: super::alert::MailPlan::Now,
             });
         }
         n
@@ -292,7 +295,12 @@ impl<'a> Engine<'a> {
             }
             let t = escalation_texts(base_t, rung.after, rung.to, since);
             let disc = format!("{ESCALATION_DISC}J{}:{arm}", rung.after);
+            let before = self.out.alerts.len();
             n += self.emit(s, &t, &r, Dedup::Once(&disc));
+            for a in &mut self.out.alerts[before..] {
+                a.reason = format!("vous êtes {} (escalade)", rung.to.label());
+                a.rule = format!("{}, escalade après {} jour(s) ouvré(s)", a.rule, rung.after);
+            }
         }
         n
     }

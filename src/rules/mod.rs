@@ -12,7 +12,7 @@ pub mod seen;
 pub mod settings;
 pub mod wording;
 
-pub use alert::{NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
+pub use alert::{MailPlan, NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
 pub use counters::Counters;
 pub use engine::{escalation_keys, ladder_reach, Audiences, Decisions, Dedup, Engine};
 pub use milestones::{milestone_at, Ahead, Placement, Span};

@@ -12,7 +12,7 @@ pub use seen::seen;
 pub use teams::{Team, TeamCache};
 
 use crate::db::text::{Lossy, LossyOpt};
-use crate::db::Db;
+use crate::db::{Db, Mark, Val};
 use crate::rules::{statut_label, Person, ProjectInfo};
 use anyhow::{anyhow, Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -190,4 +190,27 @@ pub fn superusers_for(
     let mut all = superusers(db)?;
     all.retain(Person::active);
     Ok(all)
+}
+
+/// The users `who` names: by username, else by id (a UUID, hyphenated or not).
+pub fn people_named(db: &mut Db, who: &str) -> Result<Vec<Person>> {
+    let by = |db: &mut Db, cond: String, v: String| -> Result<Vec<Person>> {
+        let rows: Vec<PersonRow> = db
+            .load(
+                &format!(
+                    "SELECT {} FROM core_utilisateur u WHERE {cond}",
+                    person_cols(db, "u")
+                ),
+                &[Val::Text(v)],
+            )
+            .context("cannot read users")?;
+        Ok(rows.into_iter().filter_map(|p| p.person.person()).collect())
+    };
+    let found = by(db, "u.username = ?".to_owned(), who.to_owned())?;
+    let id = crate::rules::unhyphenate(who.trim());
+    if !found.is_empty() || id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(found);
+    }
+    let cond = format!("u.id = {}", db.mark(Mark::Uuid));
+    by(db, cond, id)
 }

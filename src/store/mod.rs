@@ -25,6 +25,9 @@ pub fn mail_decision(a: &NewAlert) -> Result<(), &'static str> {
         Err("no_email")
     } else if !plausible_email(e) {
         Err("invalid_email")
+    } else if let crate::rules::MailPlan::Off(why) = a.mail {
+        // The recipient's choice (`sigov prefs`): the alert row is written, no mail.
+        Err(why)
     } else {
         Ok(())
     }
@@ -189,6 +192,8 @@ struct Own<'a> {
     alert_id: i64,
     message: &'a str,
     recipient: PayloadRecipient<'a>,
+    reason: &'a str,
+    rule: &'a str,
 }
 
 #[derive(serde::Serialize)]
@@ -386,6 +391,8 @@ fn write_batch(
                 name: &a.recipient_name,
                 email: a.recipient.email.trim(),
             },
+            reason: &a.reason,
+            rule: &a.rule,
         })
         .context("cannot write a mail's payload")?;
         own.push((a, payload, n));
@@ -408,6 +415,14 @@ fn write_batch(
             Target::Alerte => MailKind::Alert,
             Target::NotificationEtape => MailKind::Stage,
         };
+        // A daily digest's mail waits for its hour and goes with the others of its batch.
+        let (due, batch) = match &a.mail {
+            crate::rules::MailPlan::Batch { at, key } => (
+                crate::clock::to_micros(*at).max(due_from),
+                Some(key.as_str()),
+            ),
+            _ => (due_from, None),
+        };
         mails.push((
             o::alert_key.eq(a.key.as_str()),
             o::recipient_id.eq(a.recipient_id.as_str()),
@@ -417,10 +432,11 @@ fn write_batch(
             o::snapshot_id.eq(Some(snapshot)),
             o::state.eq(MailState::Pending.as_str()),
             o::attempts.eq(0),
-            o::next_attempt_at.eq(due_from),
+            o::next_attempt_at.eq(due),
             o::created_at.eq(stamped),
             o::updated_at.eq(stamped),
             o::run_id.eq(run_id),
+            o::batch_key.eq(batch),
         ));
     }
     if !mails.is_empty() {

@@ -317,6 +317,9 @@ fn batch_alert(n: usize, tag: &str) -> sigov::rules::NewAlert {
         message: String::new(),
         context: serde_json::json!({}),
         title_truncated: false,
+        reason: String::new(),
+        rule: String::new(),
+        mail: Default::default(),
         ledger_type: None,
     }
 }

@@ -1,0 +1,153 @@
+//! `sigov prefs show|set|clear USER`: what a person chose to receive (the web application has
+//! no page for it; operators record what people ask).
+
+use super::{connect_migrated, make_clock};
+use crate::cli::Cli;
+use crate::config::{Config, Format};
+use crate::output::Out;
+use crate::prefs::{self, Change, Muted, UserPrefs};
+use crate::Exit;
+use anyhow::{bail, Result};
+use serde_json::json;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// A person's choices: mutes (with their last day), per-alert mail or daily digest, mail off
+    Show {
+        /// Username or user id (core_utilisateur)
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Record choices; each replaces the setting it names. The alert rows are written whatever
+    /// they are: only mail follows them
+    Set(SetArgs),
+    /// Remove a mute (--mute WHAT), or every choice of the person (--all)
+    Clear {
+        /// Username or user id (core_utilisateur)
+        #[arg(value_name = "USER")]
+        user: String,
+        /// The mute to remove: check:NAME, type:TYPE or project:ID
+        #[arg(long, value_name = "WHAT", conflicts_with = "all")]
+        mute: Option<String>,
+        /// Every choice of the person (back to one mail per alert, nothing muted)
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// Username or user id (core_utilisateur)
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// No mail for: check:NAME (tasks), type:TYPE (TACHES_EN_RETARD) or project:ID; repeatable
+    #[arg(long, value_name = "WHAT")]
+    pub mute: Vec<String>,
+    /// Last day of the mutes given (inclusive, business date); without it they hold for good
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::cli::parse_date_arg, requires = "mute")]
+    pub until: Option<chrono::NaiveDate>,
+    /// One mail a day at this local time (rules.timezone) listing the day's alerts
+    #[arg(long, value_name = "HH:MM", value_parser = parse_hour, conflicts_with = "per_alert")]
+    pub digest: Option<chrono::NaiveTime>,
+    /// One mail per alert (the default)
+    #[arg(long)]
+    pub per_alert: bool,
+    /// All mail off (`off`) or back on (`on`)
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub mail: Option<String>,
+}
+
+fn check_names() -> Vec<&'static str> {
+    crate::checks::CheckName::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect()
+}
+
+fn parse_hour(s: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .map_err(|_| format!("`{s}` is not a time of day (HH:MM, 08:00)"))
+}
+
+pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
+    let mut db = connect_migrated(cfg)?;
+    match cmd {
+        Command::Show { user } => {
+            let u = prefs::find_user(&mut db, user)?;
+            let p = prefs::of_user(&mut db, &u.id)?;
+            out.prefs(&u, &p);
+        }
+        Command::Set(a) => {
+            let mut changes = Vec::new();
+            for m in &a.mute {
+                changes.push(Change::Mute(Muted::parse(m, &check_names())?, a.until));
+            }
+            if let Some(t) = a.digest {
+                changes.push(Change::Digest(Some(t)));
+            }
+            if a.per_alert {
+                changes.push(Change::Digest(None));
+            }
+            if let Some(m) = &a.mail {
+                changes.push(Change::MailOff(m == "off"));
+            }
+            if changes.is_empty() {
+                bail!("prefs set: nothing to set (--mute, --digest, --per-alert or --mail)");
+            }
+            let u = prefs::find_user(&mut db, &a.user)?;
+            let clock = make_clock(cli, cfg)?;
+            prefs::set(&mut db, &u.id, &changes, clock.current())?;
+            let p = prefs::of_user(&mut db, &u.id)?;
+            out.prefs(&u, &p);
+        }
+        Command::Clear { user, mute, all } => {
+            let what = match (mute, all) {
+                (Some(m), _) => Some(Muted::parse(m, &check_names())?),
+                (None, true) => None,
+                (None, false) => bail!("prefs clear: say what (--mute WHAT, or --all)"),
+            };
+            let u = prefs::find_user(&mut db, user)?;
+            let n = prefs::clear(&mut db, &u.id, what.as_ref())?;
+            log::info!("{n} choice(s) of {} removed", u.username);
+            let p = prefs::of_user(&mut db, &u.id)?;
+            out.prefs(&u, &p);
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+impl Out<'_> {
+    pub fn prefs(&self, u: &prefs::User, p: &UserPrefs) {
+        if self.format == Format::Json {
+            self.json(&json!({"user": {"id": u.id, "username": u.username}, "prefs": p}));
+            return;
+        }
+        self.line(format_args!("{} ({})", u.username, u.id));
+        self.line(format_args!(
+            "  mail: {}",
+            if p.mail_off { "off" } else { "on" }
+        ));
+        self.line(format_args!(
+            "  delivery: {}",
+            match p.digest {
+                Some(t) => format!("daily digest at {}", t.format("%H:%M")),
+                None => "one mail per alert".to_owned(),
+            }
+        ));
+        if p.mutes.is_empty() {
+            self.line(format_args!("  muted: nothing"));
+        }
+        for m in &p.mutes {
+            let what = match &m.what {
+                Muted::Check(c) => format!("check:{c}"),
+                Muted::Type(t) => format!("type:{t}"),
+                Muted::Project(id) => format!("project:{id}"),
+            };
+            let until = m
+                .until
+                .map(|d| format!("until {d}"))
+                .unwrap_or_else(|| "for good".to_owned());
+            self.line(format_args!("  muted: {what} ({until})"));
+        }
+    }
+}

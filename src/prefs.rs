@@ -1,0 +1,355 @@
+//! People's choices (`sigov prefs`, table `sigov_preference`, sigov's own): per user, mutes (a
+//! check, an alert type or a project, until a date or for good), per-alert mail or a daily
+//! digest at an hour, and an "all mail off" switch. Only mail follows them: the alert rows are
+//! written whatever the choice (the web application shows them).
+//!
+//! One row a (user, setting): `mail` = `off`; `delivery` = `digest HH:MM`;
+//! `mute:check:<check>`, `mute:type:<TYPE>`, `mute:project:<project id>` = `on`, with an
+//! optional last day (`until_date`, inclusive).
+
+use crate::db::schema::sigov_preference::dsl as p;
+use crate::db::{dsl_execute, dsl_load, Db};
+use crate::rules::{MailPlan, NewAlert};
+use anyhow::{bail, Context, Result};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
+use std::collections::HashMap;
+
+/// What a mute is about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum Muted {
+    /// A check by name (`tasks`).
+    Check(String),
+    /// An alert type (`TACHES_EN_RETARD`).
+    Type(String),
+    /// A project by id.
+    Project(String),
+}
+
+impl Muted {
+    /// `check:tasks`, `type:TACHES_EN_RETARD`, `project:<id>`: what `--mute` takes; `checks`:
+    /// the check names there are.
+    pub fn parse(s: &str, checks: &[&str]) -> Result<Muted> {
+        let (kind, what) = s.split_once(':').unwrap_or((s, ""));
+        let what = what.trim();
+        if what.is_empty() || what.len() > 150 {
+            bail!("--mute `{s}`: expected check:NAME, type:TYPE or project:ID");
+        }
+        Ok(match kind.trim() {
+            "check" => {
+                if !checks.contains(&what) {
+                    bail!("--mute check:{what}: no such check ({})", checks.join(", "));
+                }
+                Muted::Check(what.to_owned())
+            }
+            "type" => {
+                if !what
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                {
+                    bail!("--mute type:{what}: an alert type is upper case (TACHES_EN_RETARD)");
+                }
+                Muted::Type(what.to_owned())
+            }
+            "project" => Muted::Project(what.to_owned()),
+            _ => bail!("--mute `{s}`: expected check:NAME, type:TYPE or project:ID"),
+        })
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Muted::Check(c) => format!("mute:check:{c}"),
+            Muted::Type(t) => format!("mute:type:{t}"),
+            Muted::Project(id) => format!("mute:project:{id}"),
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Muted> {
+        let rest = name.strip_prefix("mute:")?;
+        let (kind, what) = rest.split_once(':')?;
+        match kind {
+            "check" => Some(Muted::Check(what.to_owned())),
+            "type" => Some(Muted::Type(what.to_owned())),
+            "project" => Some(Muted::Project(what.to_owned())),
+            _ => None,
+        }
+    }
+
+    fn matches(&self, a: &NewAlert) -> bool {
+        match self {
+            Muted::Check(c) => a.check == c,
+            Muted::Type(t) => &a.alert_type == t,
+            Muted::Project(id) => {
+                crate::rules::unhyphenate(&a.projet.id) == crate::rules::unhyphenate(id)
+            }
+        }
+    }
+}
+
+/// One person's choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UserPrefs {
+    pub mail_off: bool,
+    /// A daily digest at this local time (`None`: one mail per alert).
+    #[serde(serialize_with = "ser_time")]
+    pub digest: Option<NaiveTime>,
+    pub mutes: Vec<Mute>,
+}
+
+/// A mute and its last day (`None`: for good).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mute {
+    #[serde(flatten)]
+    pub what: Muted,
+    pub until: Option<NaiveDate>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.format("%H:%M").to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Everyone's choices, read once a run (the table holds a few rows a person).
+#[derive(Debug, Default)]
+pub struct Prefs {
+    users: HashMap<String, UserPrefs>,
+}
+
+#[derive(diesel::Queryable)]
+struct Row {
+    user_id: String,
+    name: String,
+    value: String,
+    until_date: Option<NaiveDate>,
+}
+
+fn absorb(u: &mut UserPrefs, name: &str, value: &str, until: Option<NaiveDate>) {
+    match name {
+        "mail" => u.mail_off = value == "off",
+        "delivery" => {
+            u.digest = value
+                .strip_prefix("digest ")
+                .and_then(|t| NaiveTime::parse_from_str(t.trim(), "%H:%M").ok());
+        }
+        _ => {
+            if let Some(m) = Muted::from_name(name) {
+                u.mutes.push(Mute { what: m, until });
+            } else {
+                log::warn!("sigov_preference: unknown setting `{name}`; ignored");
+            }
+        }
+    }
+}
+
+impl Prefs {
+    /// Reads every choice (one statement).
+    pub fn load(db: &mut Db) -> Result<Prefs> {
+        let rows: Vec<Row> = dsl_load!(
+            db,
+            p::sigov_preference.select((p::user_id, p::name, p::value, p::until_date))
+        )
+        .context("cannot read people's choices (sigov_preference)")?;
+        let mut users: HashMap<String, UserPrefs> = HashMap::new();
+        for r in rows {
+            absorb(
+                users.entry(r.user_id).or_default(),
+                &r.name,
+                &r.value,
+                r.until_date,
+            );
+        }
+        Ok(Prefs { users })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// How `a`'s mail goes on business day `today` at `now` (UTC), in time zone `tz`.
+    pub fn plan(&self, a: &NewAlert, today: NaiveDate, now: NaiveDateTime, tz: Tz) -> MailPlan {
+        let Some(u) = self.users.get(&a.recipient_id) else {
+            return MailPlan::Now;
+        };
+        if u.mail_off {
+            return MailPlan::Off("mail_off");
+        }
+        if u.mutes
+            .iter()
+            .any(|m| m.until.is_none_or(|d| today <= d) && m.what.matches(a))
+        {
+            return MailPlan::Off("muted");
+        }
+        match u.digest {
+            None => MailPlan::Now,
+            Some(at) => {
+                let (day, at) = next_at(today, at, now, tz);
+                MailPlan::Batch {
+                    at,
+                    key: format!("daily:{day}:{}", a.recipient_id),
+                }
+            }
+        }
+    }
+}
+
+/// The first `at` (local) from `now` on: today's when it is still ahead, else tomorrow's;
+/// with its local date.
+fn next_at(
+    today: NaiveDate,
+    at: NaiveTime,
+    now: NaiveDateTime,
+    tz: Tz,
+) -> (NaiveDate, NaiveDateTime) {
+    let local = |d: NaiveDate| crate::clock::local_to_utc(tz, d.and_time(at));
+    let t = local(today);
+    if t >= now {
+        return (today, t);
+    }
+    let next = today.succ_opt().unwrap_or(today);
+    (next, local(next))
+}
+
+/// A user of the web application, found by username or id.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+}
+
+/// The user `who` names (username first, then id); an error names it when none matches.
+pub fn find_user(db: &mut Db, who: &str) -> Result<User> {
+    let people = crate::source::people_named(db, who)?;
+    match people.into_iter().next() {
+        Some(p) => Ok(User {
+            id: p.id,
+            username: p.username,
+        }),
+        None => bail!("no user `{who}` in core_utilisateur (a username or an id)"),
+    }
+}
+
+/// One user's choices.
+pub fn of_user(db: &mut Db, user_id: &str) -> Result<UserPrefs> {
+    let rows: Vec<Row> = dsl_load!(
+        db,
+        p::sigov_preference.filter(p::user_id.eq(user_id)).select((
+            p::user_id,
+            p::name,
+            p::value,
+            p::until_date
+        ))
+    )
+    .context("cannot read people's choices (sigov_preference)")?;
+    let mut u = UserPrefs::default();
+    for r in rows {
+        absorb(&mut u, &r.name, &r.value, r.until_date);
+    }
+    Ok(u)
+}
+
+/// A change `sigov prefs set` makes.
+#[derive(Debug, Clone)]
+pub enum Change {
+    MailOff(bool),
+    Digest(Option<NaiveTime>),
+    Mute(Muted, Option<NaiveDate>),
+}
+
+/// Writes `changes` for `user_id` (each replaces the setting it names), in one transaction.
+pub fn set(db: &mut Db, user_id: &str, changes: &[Change], now: NaiveDateTime) -> Result<()> {
+    let now = crate::clock::to_micros(now);
+    db.transaction_retrying(|db| {
+        for c in changes {
+            let (name, value, until) = match c {
+                Change::MailOff(off) => (
+                    "mail".to_owned(),
+                    if *off { "off" } else { "on" }.to_owned(),
+                    None,
+                ),
+                Change::Digest(Some(t)) => (
+                    "delivery".to_owned(),
+                    format!("digest {}", t.format("%H:%M")),
+                    None,
+                ),
+                Change::Digest(None) => ("delivery".to_owned(), "per_alert".to_owned(), None),
+                Change::Mute(m, until) => (m.name(), "on".to_owned(), *until),
+            };
+            dsl_execute!(
+                db,
+                diesel::delete(
+                    p::sigov_preference.filter(p::user_id.eq(user_id).and(p::name.eq(&name)))
+                )
+            )
+            .context("cannot change people's choices (sigov_preference)")?;
+            dsl_execute!(
+                db,
+                diesel::insert_into(p::sigov_preference).values((
+                    p::user_id.eq(user_id),
+                    p::name.eq(&name),
+                    p::value.eq(&value),
+                    p::until_date.eq(until),
+                    p::updated_at.eq(now),
+                ))
+            )
+            .context("cannot change people's choices (sigov_preference)")?;
+        }
+        Ok(())
+    })
+}
+
+/// Removes `user_id`'s mutes of `what` (all their choices when `None`); how many went.
+pub fn clear(db: &mut Db, user_id: &str, what: Option<&Muted>) -> Result<usize> {
+    let n = match what {
+        Some(m) => dsl_execute!(
+            db,
+            diesel::delete(
+                p::sigov_preference.filter(p::user_id.eq(user_id).and(p::name.eq(m.name())))
+            )
+        ),
+        None => dsl_execute!(
+            db,
+            diesel::delete(p::sigov_preference.filter(p::user_id.eq(user_id)))
+        ),
+    };
+    n.context("cannot change people's choices (sigov_preference)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_hour_is_today_s_while_ahead_else_tomorrow_s() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let at = NaiveTime::from_hms_opt(8, 0, 0).unwrap();
+        let utc = |h: u32| d.and_hms_opt(h, 0, 0).unwrap();
+        // 08:00 in Paris is 07:00 UTC in winter.
+        assert_eq!(
+            next_at(d, at, utc(6), chrono_tz::Europe::Paris),
+            (d, utc(7))
+        );
+        let (day, t) = next_at(d, at, utc(9), chrono_tz::Europe::Paris);
+        assert_eq!(day, d.succ_opt().unwrap());
+        assert_eq!(t, day.and_hms_opt(7, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn mutes_parse_and_refuse_in_one_line() {
+        assert_eq!(
+            Muted::parse("check:tasks", &["tasks"]).unwrap(),
+            Muted::Check("tasks".into())
+        );
+        assert_eq!(
+            Muted::parse("type:TACHES_EN_RETARD", &[]).unwrap(),
+            Muted::Type("TACHES_EN_RETARD".into())
+        );
+        assert!(Muted::parse("check:nope", &["tasks"]).is_err());
+        assert!(Muted::parse("type:lower", &["tasks"]).is_err());
+        assert!(Muted::parse("colour:red", &["tasks"]).is_err());
+        assert!(Muted::parse("project:", &["tasks"]).is_err());
+    }
+}
