@@ -9,6 +9,7 @@
 
 use crate::db::schema::sigov_preference::dsl as p;
 use crate::db::{dsl_execute, dsl_load, Db};
+use crate::rules::calendar::MailWindow;
 use crate::rules::{MailPlan, NewAlert};
 use anyhow::{bail, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -169,8 +170,17 @@ impl Prefs {
         self.users.is_empty()
     }
 
-    /// How `a`'s mail goes on business day `today` at `now` (UTC), in time zone `tz`.
-    pub fn plan(&self, a: &NewAlert, today: NaiveDate, now: NaiveDateTime, tz: Tz) -> MailPlan {
+    /// How `a`'s mail goes on business day `today` at `now` (UTC), in time zone `tz`; a daily
+    /// digest whose hour falls outside the send `window` goes at its next opening, with the
+    /// digests of the days it waited (one mail).
+    pub fn plan(
+        &self,
+        a: &NewAlert,
+        today: NaiveDate,
+        now: NaiveDateTime,
+        tz: Tz,
+        window: Option<&MailWindow>,
+    ) -> MailPlan {
         let Some(u) = self.users.get(&a.recipient_id) else {
             return MailPlan::Now;
         };
@@ -186,7 +196,11 @@ impl Prefs {
         match u.digest {
             None => MailPlan::Now,
             Some(at) => {
-                let (day, at) = next_at(today, at, now, tz);
+                let (mut day, mut at) = next_at(today, at, now, tz);
+                if let Some(Some(opens)) = window.and_then(|w| w.held_until(at)) {
+                    at = opens;
+                    day = chrono::TimeZone::from_utc_datetime(&tz, &opens).date_naive();
+                }
                 MailPlan::Batch {
                     at,
                     key: format!("daily:{day}:{}", a.recipient_id),

@@ -575,7 +575,8 @@ impl<'a> Run<'a> {
         if let Some(prefs) = self.prefs.filter(|p| !p.is_empty()) {
             let now = self.clock.current();
             for a in &mut alerts {
-                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz);
+                let window = self.cfg.mail.window.as_ref();
+                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz, window);
             }
         }
         let mut out = crate::store::Written::default();

@@ -4,6 +4,7 @@
 mod common;
 
 mod bad_input;
+mod calendar_week;
 mod checks;
 mod cli;
 mod deadlines;
