@@ -316,3 +316,46 @@ fn prefs_inputs(backend: Backend) {
 }
 
 crate::per_backend!(prefs_are_checked_and_followed, super::prefs_inputs);
+
+/// The calendar, escalation and footer settings refuse what they cannot use in one line naming
+/// the key.
+#[test]
+fn bad_calendar_and_escalation_settings_are_refused() {
+    let dir = std::env::temp_dir().join(format!("sigov-badcal-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (n, (toml, why)) in [
+        (
+            "[escalation]\ntasks = [{ after = 3, to = \"createur\" }]\n",
+            "escalation.tasks: the tasks check cannot reach `createur`",
+        ),
+        (
+            "[escalation]\ntasks = [{ after = 3, to = \"boss\" }]\n",
+            "escalation",
+        ),
+        (
+            "[escalation]\nbudget = [{ after = 400, to = \"superusers\" }]\n",
+            "more than a year",
+        ),
+        ("[escalation]\nstages = [{ after = 3 }]\n", "escalation"),
+        ("[calendar]\nbusiness_days = [\"weekly\"]\n", "calendar"),
+        (
+            "[calendar]\nmilestones_on_working_days = \"deadlines\"\n",
+            "calendar",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let cfg = dir.join(format!("{n}.toml"));
+        std::fs::write(&cfg, toml).expect("config");
+        let r = Sigov::new()
+            .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+            .args(["config", "show"])
+            .run();
+        assert_eq!(r.code, 1, "{toml}: {r:#?}");
+        let line = r.error_line();
+        assert!(line.contains(why), "{toml}: {line}");
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{toml}: {}", r.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
