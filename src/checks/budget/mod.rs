@@ -43,7 +43,7 @@ impl Check for Budget {
             &spec,
             PROJECTS,
             query::budget_page,
-            |c, seen| rule::evaluate_with(c, &supers, rules, today, seen),
+            |c, seen| rule::evaluate(c, &supers, rules, today, seen),
         )?;
         if src.not_positive > 0 {
             log::info!(

@@ -289,17 +289,9 @@ fn threshold_texts(c: &Candidate, seuil: u32, typ: &str) -> Texts {
     }
 }
 
-/// [`evaluate_with`] when no escalation reaches the superusers.
-pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
-where
-    I: IntoIterator<Item = Candidate>,
-{
-    evaluate_with(cands, &[], rules, today, seen)
-}
-
 /// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
 /// active superusers an escalation rung may add.
-pub fn evaluate_with<I>(
+pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
@@ -388,6 +380,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check without superusers (no escalation reaches them in these tests).
+    fn evaluate<I: IntoIterator<Item = Candidate>>(
+        c: I,
+        r: &Rules,
+        t: NaiveDate,
+        s: &Seen,
+    ) -> Decisions {
+        super::evaluate(c, &[], r, t, s)
+    }
     use crate::rules::tests_support::{person, projet, recommended, today};
 
     fn cand(budget: i64, spent: i64) -> Candidate {

@@ -42,7 +42,7 @@ impl Check for Deadlines {
             &spec,
             PROJECTS,
             query::deadline_page,
-            |c, seen| rule::evaluate_with(c, &supers, rules, today, seen),
+            |c, seen| rule::evaluate(c, &supers, rules, today, seen),
         )?;
         Ok(total)
     }

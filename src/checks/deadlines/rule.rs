@@ -190,17 +190,9 @@ fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, span: &Span) -> Texts
 }
 
 /// Evaluates every candidate; `seen` holds what was already recorded.
-/// [`evaluate_with`] when no escalation reaches the superusers.
-pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
-where
-    I: IntoIterator<Item = Candidate>,
-{
-    evaluate_with(cands, &[], rules, today, seen)
-}
-
 /// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
 /// active superusers an escalation rung may add.
-pub fn evaluate_with<I>(
+pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
@@ -289,6 +281,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check without superusers (no escalation reaches them in these tests).
+    fn evaluate<I: IntoIterator<Item = Candidate>>(
+        c: I,
+        r: &Rules,
+        t: NaiveDate,
+        s: &Seen,
+    ) -> Decisions {
+        super::evaluate(c, &[], r, t, s)
+    }
     use crate::rules::Rules;
     use std::rc::Rc;
 

@@ -37,7 +37,7 @@ impl Check for Stages {
         let spec = rule::seen_spec(rules, today);
         let cols = ("etape_id", "etape_id");
         run.pages(db, pager, &spec, cols, query::stage_page, |c, seen| {
-            rule::evaluate_with(c, &supers, rules, today, seen)
+            rule::evaluate(c, &supers, rules, today, seen)
         })?;
         Ok(total)
     }

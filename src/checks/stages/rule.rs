@@ -99,17 +99,9 @@ fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, late: &Span) -> Texts {
     }
 }
 
-/// [`evaluate_with`] when no escalation reaches the superusers.
-pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
-where
-    I: IntoIterator<Item = Candidate>,
-{
-    evaluate_with(cands, &[], rules, today, seen)
-}
-
 /// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
 /// active superusers an escalation rung may add.
-pub fn evaluate_with<I>(
+pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
@@ -170,6 +162,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check without superusers (no escalation reaches them in these tests).
+    fn evaluate<I: IntoIterator<Item = Candidate>>(
+        c: I,
+        r: &Rules,
+        t: NaiveDate,
+        s: &Seen,
+    ) -> Decisions {
+        super::evaluate(c, &[], r, t, s)
+    }
     use crate::rules::tests_support::{person, projet, recommended, today};
 
     fn cand(due: &str) -> Candidate {

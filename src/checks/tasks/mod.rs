@@ -46,7 +46,7 @@ impl Check for Tasks {
             total += open;
             let cols = ("projet_id", "tache_id");
             run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
-                rule::evaluate_with(c, &supers, rules, today, seen)
+                rule::evaluate(c, &supers, rules, today, seen)
             })?;
         }
         Ok(total)

@@ -148,17 +148,9 @@ fn texts(c: &Candidate, date: NaiveDate, late: &Span, assignee_name: &str) -> Te
     }
 }
 
-/// [`evaluate_with`] when no escalation reaches the superusers.
-pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
-where
-    I: IntoIterator<Item = Candidate>,
-{
-    evaluate_with(cands, &[], rules, today, seen)
-}
-
 /// Evaluates every candidate; `seen` holds what was already recorded, `superusers` the
 /// active superusers an escalation rung may add.
-pub fn evaluate_with<I>(
+pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
@@ -235,6 +227,16 @@ where
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// The check without superusers (no escalation reaches them in these tests).
+    fn evaluate<I: IntoIterator<Item = Candidate>>(
+        c: I,
+        r: &Rules,
+        t: NaiveDate,
+        s: &Seen,
+    ) -> Decisions {
+        super::evaluate(c, &[], r, t, s)
+    }
     use crate::rules::tests_support::{person, projet, recommended, today};
 
     #[test]
@@ -263,7 +265,7 @@ pub(crate) mod tests {
         let supers = [boss, retired];
         let day = |s: &str| crate::clock::parse_stored_date(s).unwrap();
         let run = |today: &str, seen: &Seen| {
-            evaluate_with(
+            super::evaluate(
                 [candidate("2026-11-13", "EN_COURS")],
                 &supers,
                 &rules,
@@ -306,7 +308,7 @@ pub(crate) mod tests {
         assert!(d.alerts.iter().all(|a| a.recipient_id != "boss"));
         assert!(d.alerts.iter().any(|a| a.recipient_id == "dev"));
         // A moved due date is a new escalation.
-        let d = evaluate_with(
+        let d = super::evaluate(
             [candidate("2026-11-12", "EN_COURS")],
             &supers,
             &rules,
