@@ -475,7 +475,10 @@ pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<String>)>> {
         .load(
             &format!(
                 "SELECT state, COUNT(*) AS n, MIN({}) AS oldest FROM sigov_outbox GROUP BY state ORDER BY state",
-                db.text("created_at")
+                // A mail is waiting from when it is due: a daily digest's from its hour.
+                db.text(
+                    "CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END"
+                )
             ),
             &[],
         )

@@ -359,3 +359,59 @@ fn bad_calendar_and_escalation_settings_are_refused() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A daily digest waiting for its hour is not late: `health` counts a mail's wait from when it
+/// is due.
+fn digest_wait_is_no_delay(backend: Backend) {
+    let t = TestDb::new(backend);
+    data(&t);
+    for who in ["membre", "resp"] {
+        let r = t
+            .sigov()
+            .args(["prefs", "set", who, "--digest", "08:00"])
+            .run();
+        assert_eq!(r.code, 0, "{r:#?}");
+    }
+    // Tuesday 11:00 in Paris: the two overdue-task mails wait for Wednesday 08:00.
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-12-22T10:00:00Z")
+        .args([
+            "--format",
+            "json",
+            "check",
+            "tasks",
+            "--no-mail",
+            "--date",
+            "2026-12-22",
+        ])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'pending' AND batch_key IS NOT NULL"),
+        2
+    );
+    let health = |now: &str| {
+        let r = t
+            .sigov()
+            .env("SIGOV_NOW", now)
+            .args(["--format", "json", "health"])
+            .run();
+        r.json()
+    };
+    // Tuesday 16:00: five hours after queueing, not yet due: no delay.
+    let h = health("2026-12-22T15:00:00Z");
+    assert!(
+        h["outbox"]["oldest_pending_age_secs"].as_i64().unwrap_or(0) <= 0,
+        "{h:#}"
+    );
+    assert!(!h.to_string().contains("pending, the oldest"), "{h:#}");
+    // Wednesday 09:00 in Paris: due an hour ago, and late by that.
+    let h = health("2026-12-23T08:00:00Z");
+    assert_eq!(h["outbox"]["oldest_pending_age_secs"], 3600, "{h:#}");
+}
+
+crate::per_backend!(
+    a_digest_waiting_for_its_hour_is_not_late,
+    super::digest_wait_is_no_delay
+);
