@@ -299,7 +299,7 @@ impl<'a> Engine<'a> {
             n += self.emit(s, &t, &r, Dedup::Once(&disc));
             for a in &mut self.out.alerts[before..] {
                 a.reason = format!("vous êtes {} (escalade)", rung.to.label());
-                a.rule = format!("{}, escalade après {} jour(s) ouvré(s)", a.rule, rung.after);
+                a.rule = format!("{}, escalade {}", a.rule, after_open_days(rung.after));
             }
         }
         n
@@ -371,6 +371,15 @@ pub fn ladder_reach(rules: &Rules, check: &str, today: NaiveDate) -> NaiveDate {
         .unwrap_or(today)
 }
 
+/// When a rung begins: `dès le premier jour`, `après 3 jours ouvrés`.
+fn after_open_days(n: u32) -> String {
+    match n {
+        0 => "dès le premier jour".to_owned(),
+        1 => "après 1 jour ouvré".to_owned(),
+        n => format!("après {n} jours ouvrés"),
+    }
+}
+
 /// The alert told to a rung: the check's title and message, said to be an escalation.
 fn escalation_texts(base: &Texts, after: u32, to: Audience, since: NaiveDate) -> Texts {
     let (titre, truncated) = super::wording::fit_title("⏫ Escalade - ", &base.titre, "");
@@ -382,11 +391,7 @@ fn escalation_texts(base: &Texts, after: u32, to: Audience, since: NaiveDate) ->
             serde_json::json!(since.to_string()),
         );
     }
-    let jours = match after {
-        0 => "dès le premier jour".to_owned(),
-        1 => "après 1 jour ouvré".to_owned(),
-        n => format!("après {n} jours ouvrés"),
-    };
+    let jours = after_open_days(after);
     Texts {
         alert_type: base.alert_type.clone(),
         niveau: Some(crate::states::Niveau::Danger),
