@@ -351,6 +351,111 @@ mod tests {
         assert_eq!(t, day.and_hms_opt(7, 0, 0).unwrap());
     }
 
+    fn alert(check: &'static str, typ: &str, projet: &str) -> NewAlert {
+        let p = crate::rules::tests_support::person("u1", true);
+        NewAlert {
+            key: "k".into(),
+            check,
+            target: crate::rules::Target::Alerte,
+            alert_type: typ.into(),
+            niveau: None,
+            recipient_id: p.id.clone(),
+            recipient_name: p.full_name(),
+            recipient_username: p.username.clone(),
+            recipient: p,
+            projet: crate::rules::ProjectInfo {
+                id: projet.into(),
+                nom: "P".into(),
+                client: String::new(),
+                statut: String::new(),
+            },
+            entity_id: projet.into(),
+            etape_id: None,
+            etape_ordre: None,
+            titre: String::new(),
+            message: String::new(),
+            context: serde_json::Value::Null,
+            title_truncated: false,
+            ledger_type: None,
+            reason: String::new(),
+            rule: String::new(),
+            mail: MailPlan::Now,
+        }
+    }
+
+    #[test]
+    fn choices_decide_each_mail() {
+        let day = |s: &str| crate::clock::parse_stored_date(s).unwrap();
+        let now = day("2026-12-22").and_hms_opt(10, 0, 0).unwrap();
+        let paris = chrono_tz::Europe::Paris;
+        let mut prefs = Prefs::default();
+        let mut u = UserPrefs::default();
+        absorb(&mut u, "mute:check:tasks", "on", Some(day("2026-12-31")));
+        absorb(&mut u, "mute:type:BUDGET_DEPASSE", "on", None);
+        absorb(
+            &mut u,
+            "mute:project:0123456789abcdef0123456789abcdef",
+            "on",
+            None,
+        );
+        absorb(&mut u, "delivery", "digest 08:00", None);
+        prefs.users.insert("u1".into(), u);
+        let plan = |a: &NewAlert, today: &str| prefs.plan(a, day(today), now, paris, None);
+        let p = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        assert_eq!(
+            plan(&alert("tasks", "TACHES_EN_RETARD", p), "2026-12-22"),
+            MailPlan::Off("muted")
+        );
+        // The mute ends with its last day.
+        assert!(matches!(
+            plan(&alert("tasks", "TACHES_EN_RETARD", p), "2027-01-01"),
+            MailPlan::Batch { .. }
+        ));
+        assert_eq!(
+            plan(&alert("budget", "BUDGET_DEPASSE", p), "2027-06-01"),
+            MailPlan::Off("muted")
+        );
+        // A project muted by its id in either form.
+        let hyphenated = "01234567-89ab-cdef-0123-456789abcdef";
+        assert_eq!(
+            plan(&alert("deadlines", "ECHEANCE_J3", hyphenated), "2026-12-22"),
+            MailPlan::Off("muted")
+        );
+        // Otherwise tomorrow's 08:00 digest (11:00 in Paris now).
+        assert_eq!(
+            plan(&alert("deadlines", "ECHEANCE_J3", p), "2026-12-22"),
+            MailPlan::Batch {
+                at: day("2026-12-23").and_hms_opt(7, 0, 0).unwrap(),
+                key: "daily:2026-12-23:u1".into()
+            }
+        );
+        // All mail off wins; someone without choices gets mail now.
+        let mut off = UserPrefs::default();
+        absorb(&mut off, "mail", "off", None);
+        prefs.users.insert("u1".into(), off);
+        assert_eq!(
+            prefs.plan(
+                &alert("deadlines", "ECHEANCE_J3", p),
+                day("2026-12-22"),
+                now,
+                paris,
+                None
+            ),
+            MailPlan::Off("mail_off")
+        );
+        prefs.users.clear();
+        assert_eq!(
+            prefs.plan(
+                &alert("deadlines", "ECHEANCE_J3", p),
+                day("2026-12-22"),
+                now,
+                paris,
+                None
+            ),
+            MailPlan::Now
+        );
+    }
+
     #[test]
     fn mutes_parse_and_refuse_in_one_line() {
         assert_eq!(

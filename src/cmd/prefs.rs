@@ -80,7 +80,15 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
         Command::Set(a) => {
             let mut changes = Vec::new();
             for m in &a.mute {
-                changes.push(Change::Mute(Muted::parse(m, &check_names())?, a.until));
+                let mut muted = Muted::parse(m, &check_names())?;
+                if let Muted::Project(id) = &muted {
+                    // A project that does not exist would mute nothing, silently.
+                    if crate::source::project_name(&mut db, id)?.is_none() {
+                        bail!("--mute project:{id}: no such project in core_projet (its id)");
+                    }
+                    muted = Muted::Project(crate::rules::unhyphenate(id));
+                }
+                changes.push(Change::Mute(muted, a.until));
             }
             if let Some(t) = a.digest {
                 changes.push(Change::Digest(Some(t)));

@@ -214,3 +214,27 @@ pub fn people_named(db: &mut Db, who: &str) -> Result<Vec<Person>> {
     let cond = format!("u.id = {}", db.mark(Mark::Uuid));
     by(db, cond, id)
 }
+
+#[derive(QueryableByName)]
+struct NameRow {
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    nom: String,
+}
+
+/// The name of project `id` (a UUID, hyphenated or not); `None` when there is no such project.
+pub fn project_name(db: &mut Db, id: &str) -> Result<Option<String>> {
+    let id = crate::rules::unhyphenate(id.trim());
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let rows: Vec<NameRow> = db
+        .load(
+            &format!(
+                "SELECT p.nom AS nom FROM core_projet p WHERE p.id = {}",
+                db.mark(Mark::Uuid)
+            ),
+            &[Val::Text(id)],
+        )
+        .context("cannot read projects")?;
+    Ok(rows.into_iter().next().map(|r| r.nom))
+}

@@ -263,6 +263,19 @@ fn prefs_inputs(backend: Backend) {
             "expected check:NAME",
         ),
         (&["set", "resp"][..], "nothing to set"),
+        (
+            &[
+                "set",
+                "resp",
+                "--mute",
+                "project:73000000000000000000000000000999",
+            ][..],
+            "no such project",
+        ),
+        (
+            &["set", "resp", "--mute", "project:intranet"][..],
+            "no such project",
+        ),
         (&["clear", "resp"][..], "--all"),
     ] {
         let r = run(args);
