@@ -110,6 +110,15 @@ pub fn why(a: &AlertRow, roles: &[&str]) -> Why {
             "type {typ}: no rule of sigov's names it (written by the web application or Django)"
         )
     };
+    // An escalation (`escalation.<check>`): the rung and since when.
+    let rule = match ctx.get("escalade").and_then(Value::as_i64) {
+        Some(n) => {
+            fact("escalation rung (open days)", Some(n.to_string()));
+            fact("alert began", get("escalade_depuis"));
+            format!("{rule}; escalated: from {n} open day(s) after it began, the escalation ladder tells more people, each once per rung")
+        }
+        None => rule,
+    };
     if let Some(key) = &a.alert_key {
         fact(
             "due date (ledger key)",

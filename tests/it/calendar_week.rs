@@ -197,6 +197,16 @@ fn week(backend: Backend) {
     let escalations =
         t.count("SELECT COUNT(*) AS n FROM core_alerteprojet WHERE titre LIKE '⏫ Escalade%'");
     assert_eq!(escalations, 1, "once, to the active superuser");
+    let id = t.count("SELECT MIN(id) AS n FROM core_alerteprojet WHERE titre LIKE '⏫ Escalade%'");
+    let r = sigov(&t, &cfg, &relay, "2026-12-30T09:00:00Z")
+        .args(["alerts", "show", &id.to_string()])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(
+        r.stdout.contains("escalated: from 7 open day(s)") && r.stdout.contains("2026-12-15"),
+        "{}",
+        r.stdout
+    );
     assert!(day("2026-12-24")
         .created
         .iter()
