@@ -123,6 +123,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                         &[row.id],
                         &row.alert_key,
                         clock.now_naive(),
+                        row.batch_key.is_some(),
                     )?;
                     vec![(format!("outbox-{id}"), r, eml)]
                 }

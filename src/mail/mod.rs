@@ -546,20 +546,22 @@ pub fn send_test(cfg: &MailCfg, clock: &Clock, to: &str) -> Result<(String, Stri
     Ok((sender.spec.describe(), answer))
 }
 
-/// The full message of one outbox row (or a built-in sample), as it would be sent now.
+/// The full message of outbox rows (or built-in samples), as it would be sent now (`daily`: as
+/// a daily digest).
 pub fn preview(
     composer: &Composer,
     payloads: &[Payload],
     ids: &[i64],
     key: &str,
     now: NaiveDateTime,
+    daily: bool,
 ) -> Result<(Rendered, Vec<u8>)> {
     let to = payloads
         .first()
         .map(|p| p.recipient.email.clone())
         .ok_or_else(|| anyhow!("nothing to preview"))?;
     let c = composer
-        .compose(payloads, ids, key, &to, now, false)
+        .compose(payloads, ids, key, &to, now, daily)
         .map_err(|e| anyhow!(e))?;
     Ok((c.rendered, c.bytes))
 }

@@ -84,13 +84,21 @@ pub fn all(cfg: &MailCfg, now: NaiveDateTime) -> Result<Vec<(String, Rendered, V
     let samples = payloads(now);
     let mut out = Vec::new();
     for (name, p) in &samples {
-        let (r, eml) =
-            super::preview(&composer, std::slice::from_ref(p), &[p.alert_id], name, now)?;
+        let (r, eml) = super::preview(
+            &composer,
+            std::slice::from_ref(p),
+            &[p.alert_id],
+            name,
+            now,
+            false,
+        )?;
         out.push((format!("sample-{name}"), r, eml));
     }
     let ps: Vec<Payload> = samples.into_iter().map(|(_, p)| p).collect();
     let ids: Vec<i64> = ps.iter().map(|p| p.alert_id).collect();
-    let (r, eml) = super::preview(&composer, &ps, &ids, "digest", now)?;
+    let (r, eml) = super::preview(&composer, &ps, &ids, "digest", now, false)?;
     out.push(("sample-digest".to_owned(), r, eml));
+    let (r, eml) = super::preview(&composer, &ps, &ids, "daily", now, true)?;
+    out.push(("sample-daily".to_owned(), r, eml));
     Ok(out)
 }

@@ -475,6 +475,7 @@ fn preview_renders_samples_and_queued_mail_and_uses_overrides() {
         "budget-depasse",
         "tache-echeance",
         "digest",
+        "daily",
     ] {
         assert!(
             p.stdout.contains(&format!("===== sample-{name}")),
