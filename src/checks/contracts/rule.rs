@@ -283,6 +283,63 @@ mod tests {
     }
 
     #[test]
+    fn j30_on_a_closed_day_moves_and_business_days_count_open_days() {
+        let day = |s: &str| crate::clock::parse_stored_date(s).unwrap();
+        // A contract ending Monday 30 November 2026: J-30 is Saturday 31 October, so it comes
+        // Friday 30 October, saying the true remaining days.
+        let moved = Rules {
+            milestones_on_working_days: vec![CHECK.to_owned()],
+            ..recommended()
+        };
+        let d = evaluate(
+            [cand("2025-01-01", "2026-11-30")],
+            &supers(),
+            &moved,
+            day("2026-10-30"),
+            &Seen::default(),
+        );
+        assert!(!d.alerts.is_empty());
+        assert!(
+            d.alerts[0].message.contains("expire dans 31 jours"),
+            "{}",
+            d.alerts[0].message
+        );
+        // Counting open days: J-30 is 30 open days before (Friday 16 October, with 1 and 11
+        // November closed), and says so.
+        let business = Rules {
+            business_days: vec![CHECK.to_owned()],
+            ..recommended()
+        };
+        let d = evaluate(
+            [cand("2025-01-01", "2026-11-30")],
+            &supers(),
+            &business,
+            day("2026-10-16"),
+            &Seen::default(),
+        );
+        assert!(
+            d.alerts[0].message.contains("expire dans 30 jours ouvrés"),
+            "{}",
+            d.alerts[0].message
+        );
+        // An expired one, late in open days.
+        let d = evaluate(
+            [cand("2025-01-01", "2026-11-27")],
+            &supers(),
+            &business,
+            day("2026-12-01"),
+            &Seen::default(),
+        );
+        assert!(
+            d.alerts[0]
+                .message
+                .contains("a expiré depuis 2 jours ouvrés"),
+            "{}",
+            d.alerts[0].message
+        );
+    }
+
+    #[test]
     fn reference_j30_and_expired_of_any_age_once_ever() {
         let rules = Rules::reference(chrono_tz::Europe::Paris);
         let d = evaluate(

@@ -223,6 +223,37 @@ mod tests {
     }
 
     #[test]
+    fn a_reminder_due_on_a_closed_day_comes_the_open_day_before() {
+        let moved = Rules {
+            milestones_on_working_days: vec![CHECK.to_owned()],
+            ..rules()
+        };
+        let day = |s: &str| crate::clock::parse_stored_date(s).unwrap();
+        // Monday 6 April 2026 is Easter Monday: a task due Tuesday 7 has its J-1 on the holiday,
+        // so it comes Friday 3.
+        let d = evaluate(
+            [cand("2026-04-07")],
+            &moved,
+            day("2026-04-03"),
+            &Seen::default(),
+        );
+        assert_eq!(d.alerts.len(), 1, "{:?}", d.alerts);
+        assert_eq!(d.alerts[0].context["jalon"], 1);
+        assert_eq!(
+            d.alerts[0].titre,
+            "🔔 Tâche à rendre mardi - Valider le plan"
+        );
+        // Without the option, nothing on Friday (four days ahead).
+        let d = evaluate(
+            [cand("2026-04-07")],
+            &rules(),
+            day("2026-04-03"),
+            &Seen::default(),
+        );
+        assert!(d.alerts.is_empty());
+    }
+
+    #[test]
     fn outside_the_window_nothing() {
         for due in ["2026-11-21", "2026-11-24"] {
             let d = evaluate([cand(due)], &rules(), today(), &Seen::default());
