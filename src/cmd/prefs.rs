@@ -110,7 +110,11 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
         }
         Command::Clear { user, mute, all } => {
             let what = match (mute, all) {
-                (Some(m), _) => Some(Muted::parse(m, &check_names())?),
+                (Some(m), _) => Some(match Muted::parse(m, &check_names())? {
+                    // Recorded in the compact form, whichever was given.
+                    Muted::Project(id) => Muted::Project(crate::rules::unhyphenate(&id)),
+                    other => other,
+                }),
                 (None, true) => None,
                 (None, false) => bail!("prefs clear: say what (--mute WHAT, or --all)"),
             };

@@ -231,9 +231,30 @@ impl Config {
             },
             beyond_reference: true,
             calendar: calendar.clone(),
-            daily_on_working_days_only: names(&doc.calendar.working_days_only),
-            milestones_on_working_days: names(&doc.calendar.milestones_on_working_days),
-            business_days: names(&doc.calendar.business_days),
+            daily_on_working_days_only: listed(
+                "calendar.working_days_only",
+                &doc.calendar.working_days_only,
+                &["deadlines", "stages", "tasks", "budget"],
+                "repeating alerts",
+            )?,
+            milestones_on_working_days: listed(
+                "calendar.milestones_on_working_days",
+                &doc.calendar.milestones_on_working_days,
+                &["deadlines", "contracts", "task-reminders"],
+                "milestones",
+            )?,
+            business_days: listed(
+                "calendar.business_days",
+                &doc.calendar.business_days,
+                &[
+                    "deadlines",
+                    "stages",
+                    "tasks",
+                    "contracts",
+                    "task-reminders",
+                ],
+                "dates to count from",
+            )?,
             escalation: escalation(&doc.escalation)?,
         };
         let rules = match doc.rules.profile {
@@ -431,13 +452,10 @@ fn escalation(e: &document::EscalationSection) -> Result<Vec<(String, Vec<Rung>)
                 );
             }
             if !known.contains(&r.to) {
-                let names: Vec<String> = known
-                    .iter()
-                    .map(|a| format!("{a:?}").to_lowercase())
-                    .collect();
+                let names: Vec<&str> = known.iter().map(|a| a.name()).collect();
                 bail!(
                     "escalation.{check}: the {check} check cannot reach `{}` (it knows {})",
-                    format!("{:?}", r.to).to_lowercase(),
+                    r.to.name(),
                     names.join(", ")
                 );
             }
@@ -448,8 +466,22 @@ fn escalation(e: &document::EscalationSection) -> Result<Vec<(String, Vec<Rung>)
     Ok(out)
 }
 
-fn names(checks: &[CheckName]) -> Vec<String> {
-    checks.iter().map(|c| c.as_str().to_owned()).collect()
+/// The names of `checks`, each one of `allowed` (a check the option cannot change is refused:
+/// listing it would do nothing, silently).
+fn listed(key: &str, checks: &[CheckName], allowed: &[&str], what: &str) -> Result<Vec<String>> {
+    checks
+        .iter()
+        .map(|c| {
+            if allowed.contains(&c.as_str()) {
+                Ok(c.as_str().to_owned())
+            } else {
+                bail!(
+                    "{key}: the {c} check has no {what} (it applies to {})",
+                    allowed.join(", ")
+                )
+            }
+        })
+        .collect()
 }
 
 /// `checks.enabled` in the registry's order, without duplicates; the checks the reference did

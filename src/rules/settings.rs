@@ -95,6 +95,16 @@ pub enum Audience {
 }
 
 impl Audience {
+    /// Its name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::Responsable => "responsable",
+            Audience::Createur => "createur",
+            Audience::Team => "team",
+            Audience::Superusers => "superusers",
+        }
+    }
+
     /// Why the person receives the escalation, in the message.
     pub fn label(self) -> &'static str {
         match self {

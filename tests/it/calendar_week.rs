@@ -330,6 +330,14 @@ fn prefs_inputs(backend: Backend) {
         )),
         0
     );
+    let r = run(&[
+        "clear",
+        "resp",
+        "--mute",
+        "project:73000000-0000-0000-0000-000000000003",
+    ]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(r.stdout.contains("muted: nothing"), "{r:#?}");
     let r = run(&["clear", "resp", "--all"]);
     assert_eq!(r.code, 0, "{r:#?}");
     assert!(
@@ -361,6 +369,18 @@ fn bad_calendar_and_escalation_settings_are_refused() {
         ),
         ("[escalation]\nstages = [{ after = 3 }]\n", "escalation"),
         ("[calendar]\nbusiness_days = [\"weekly\"]\n", "calendar"),
+        (
+            "[calendar]\nbusiness_days = [\"budget\"]\n",
+            "calendar.business_days: the budget check has no dates to count from",
+        ),
+        (
+            "[calendar]\nmilestones_on_working_days = [\"stages\"]\n",
+            "calendar.milestones_on_working_days: the stages check has no milestones",
+        ),
+        (
+            "[calendar]\nworking_days_only = [\"contracts\"]\n",
+            "calendar.working_days_only: the contracts check has no repeating alerts",
+        ),
         (
             "[calendar]\nmilestones_on_working_days = \"deadlines\"\n",
             "calendar",
