@@ -433,27 +433,18 @@ mod tests {
         let mut off = UserPrefs::default();
         absorb(&mut off, "mail", "off", None);
         prefs.users.insert("u1".into(), off);
-        assert_eq!(
+        let plan = |prefs: &Prefs| {
             prefs.plan(
                 &alert("deadlines", "ECHEANCE_J3", p),
                 day("2026-12-22"),
                 now,
                 paris,
-                None
-            ),
-            MailPlan::Off("mail_off")
-        );
+                None,
+            )
+        };
+        assert_eq!(plan(&prefs), MailPlan::Off("mail_off"));
         prefs.users.clear();
-        assert_eq!(
-            prefs.plan(
-                &alert("deadlines", "ECHEANCE_J3", p),
-                day("2026-12-22"),
-                now,
-                paris,
-                None
-            ),
-            MailPlan::Now
-        );
+        assert_eq!(plan(&prefs), MailPlan::Now);
     }
 
     #[test]

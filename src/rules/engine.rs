@@ -244,7 +244,10 @@ impl<'a> Engine<'a> {
     /// of `recips` (today when it is new): when an alert without a date of its own (an exceeded
     /// budget) began, as far as escalation needs to know.
     pub fn began(&self, s: &Subject, typ: &str, recips: &Recipients) -> NaiveDate {
-        let reach = self.ladder_reach(s.check);
+        if self.rules.ladder(s.check).is_empty() {
+            return self.today;
+        }
+        let reach = ladder_reach(self.rules, s.check, self.today);
         recips
             .list
             .iter()
@@ -256,12 +259,6 @@ impl<'a> Engine<'a> {
             .unwrap_or(self.today)
     }
 
-    /// The earliest day an alert of `check` may have begun for its ladder to matter: the last
-    /// rung's open days back from today, and a day more.
-    pub fn ladder_reach(&self, check: &str) -> NaiveDate {
-        ladder_reach(self.rules, check, self.today)
-    }
-
     /// Escalation (`escalation.<check>`): the people each reached rung adds (not already among
     /// `base`, the check's own recipients) get the alert once per rung and `arm` (the due date,
     /// or the planned budget), worded as an escalation since `since`.
@@ -271,7 +268,7 @@ impl<'a> Engine<'a> {
         base_t: &Texts,
         base: &Recipients,
         since: NaiveDate,
-        arm: &str,
+        arm: std::fmt::Arguments<'_>,
         who: &Audiences,
     ) -> usize {
         let ladder = self.rules.ladder(s.check);
@@ -344,7 +341,7 @@ const ESCALATION_DISC: &str = "escalade=";
 pub struct Audiences<'p> {
     pub createur: Option<&'p Person>,
     pub responsable: Option<&'p Person>,
-    pub team: Vec<&'p Person>,
+    pub team: &'p [super::people::Member],
     pub superusers: &'p [Person],
 }
 
@@ -353,13 +350,14 @@ impl<'p> Audiences<'p> {
         match a {
             Audience::Createur => self.createur.into_iter().collect(),
             Audience::Responsable => self.responsable.into_iter().collect(),
-            Audience::Team => self.team.clone(),
+            Audience::Team => self.team.iter().map(|(_, p)| &**p).collect(),
             Audience::Superusers => self.superusers.iter().collect(),
         }
     }
 }
 
-/// See [`Engine::ladder_reach`].
+/// The earliest day an alert of `check` may have begun for its ladder to matter: the last
+/// rung's open days back from today, and a day more (today without a ladder).
 pub fn ladder_reach(rules: &Rules, check: &str, today: NaiveDate) -> NaiveDate {
     let Some(last) = rules.ladder(check).iter().map(|r| r.after).max() else {
         return today;

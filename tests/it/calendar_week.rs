@@ -55,6 +55,22 @@ struct Day {
     sent: Vec<String>,
 }
 
+/// `check tasks` on Tuesday 22 December at `now`, without delivery.
+fn tasks_on_22(t: &TestDb, now: &str) -> crate::common::Run {
+    t.sigov()
+        .env("SIGOV_NOW", now)
+        .args([
+            "--format",
+            "json",
+            "check",
+            "tasks",
+            "--no-mail",
+            "--date",
+            "2026-12-22",
+        ])
+        .run()
+}
+
 fn sigov(t: &TestDb, cfg: &std::path::Path, relay: &Relay, now: &str) -> Sigov {
     t.sigov()
         .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
@@ -308,20 +324,7 @@ fn prefs_inputs(backend: Backend) {
     ]);
     assert_eq!(r.code, 0, "{r:#?}");
     assert!(r.stdout.contains("mail: off"), "{r:#?}");
-    let v = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-12-22T21:00:00Z")
-        .args([
-            "--format",
-            "json",
-            "check",
-            "tasks",
-            "--no-mail",
-            "--date",
-            "2026-12-22",
-        ])
-        .run()
-        .json();
+    let v = tasks_on_22(&t, "2026-12-22T21:00:00Z").json();
     assert_eq!(v["counters"]["created"], 2, "{v:#}");
     assert_eq!(v["counters"]["mails_skipped"]["mail_off"], 1, "{v:#}");
     assert_eq!(
@@ -416,19 +419,7 @@ fn digest_wait_is_no_delay(backend: Backend) {
         assert_eq!(r.code, 0, "{r:#?}");
     }
     // Tuesday 11:00 in Paris: the two overdue-task mails wait for Wednesday 08:00.
-    let r = t
-        .sigov()
-        .env("SIGOV_NOW", "2026-12-22T10:00:00Z")
-        .args([
-            "--format",
-            "json",
-            "check",
-            "tasks",
-            "--no-mail",
-            "--date",
-            "2026-12-22",
-        ])
-        .run();
+    let r = tasks_on_22(&t, "2026-12-22T10:00:00Z");
     assert_eq!(r.code, 0, "{r:#?}");
     assert_eq!(
         t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'pending' AND batch_key IS NOT NULL"),

@@ -343,19 +343,15 @@ where
         let n = if exceeded {
             let t = exceeded_texts(&c);
             let n = e.emit(&subject, &t, &r, Dedup::Daily);
-            if rules.ladder(CHECK).is_empty() {
-                n
-            } else {
-                let who = Audiences {
-                    createur: c.createur.as_ref(),
-                    responsable: c.responsable.as_ref(),
-                    team: Vec::new(),
-                    superusers,
-                };
-                let since = e.began(&subject, &t.alert_type, &r);
-                let arm = format!("budget={}", cents(c.budget_cents));
-                n + e.escalate(&subject, &t, &r, since, &arm, &who)
-            }
+            let who = Audiences {
+                createur: c.createur.as_ref(),
+                responsable: c.responsable.as_ref(),
+                team: &[],
+                superusers,
+            };
+            let since = e.began(&subject, &t.alert_type, &r);
+            let arm = format_args!("budget={}", cents(c.budget_cents));
+            n + e.escalate(&subject, &t, &r, since, arm, &who)
         } else {
             let Some((&top, lower)) = reached.split_last() else {
                 continue;

@@ -240,18 +240,14 @@ where
                 let t = overdue_texts(&c.projet.nom, date_fin, &span);
                 let r = e.active_only(recipients(&c, false));
                 let n = e.emit(&subject, &t, &r, Dedup::Daily);
-                if rules.ladder(CHECK).is_empty() {
-                    n
-                } else {
-                    let who = Audiences {
-                        createur: c.createur.as_ref(),
-                        responsable: responsable(&c.team),
-                        team: c.team.iter().map(|(_, p)| &**p).collect(),
-                        superusers,
-                    };
-                    let arm = format!("due={date_fin}");
-                    n + e.escalate(&subject, &t, &r, date_fin, &arm, &who)
-                }
+                let who = Audiences {
+                    createur: c.createur.as_ref(),
+                    responsable: responsable(&c.team),
+                    team: &c.team,
+                    superusers,
+                };
+                let arm = format_args!("due={date_fin}");
+                n + e.escalate(&subject, &t, &r, date_fin, arm, &who)
             }
             Some((emit, passed)) => {
                 let t = milestone_texts(&c.projet.nom, date_fin, emit, &span);

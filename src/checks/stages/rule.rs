@@ -145,15 +145,13 @@ where
             etape_ordre: Some(c.ordre),
         };
         let mut n = e.emit(&subject, &t, &r, Dedup::Daily);
-        if !rules.ladder(CHECK).is_empty() {
-            let who = Audiences {
-                createur: c.createur.as_ref(),
-                responsable: c.responsable.as_ref(),
-                team: Vec::new(),
-                superusers,
-            };
-            n += e.escalate(&subject, &t, &r, date, &format!("due={date}"), &who);
-        }
+        let who = Audiences {
+            createur: c.createur.as_ref(),
+            responsable: c.responsable.as_ref(),
+            team: &[],
+            superusers,
+        };
+        n += e.escalate(&subject, &t, &r, date, format_args!("due={date}"), &who);
         e.entity_done(n);
     }
     e.finish()

@@ -210,15 +210,13 @@ where
             etape_ordre: None,
         };
         let mut n = e.emit(&subject, &t, &r, Dedup::Daily);
-        if !rules.ladder(CHECK).is_empty() {
-            let who = Audiences {
-                createur: None,
-                responsable: crate::rules::responsable(&c.team),
-                team: c.team.iter().map(|(_, p)| &**p).collect(),
-                superusers,
-            };
-            n += e.escalate(&subject, &t, &r, date, &format!("due={date}"), &who);
-        }
+        let who = Audiences {
+            createur: None,
+            responsable: crate::rules::responsable(&c.team),
+            team: &c.team,
+            superusers,
+        };
+        n += e.escalate(&subject, &t, &r, date, format_args!("due={date}"), &who);
         e.entity_done(n);
     }
     e.finish()
