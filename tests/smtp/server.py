@@ -12,6 +12,7 @@ killed (or stdin closes, so it never outlives the test that started it).
 """
 
 import argparse
+import errno
 import asyncio
 import email
 import json
@@ -120,26 +121,38 @@ def main():
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(a.cert, a.key)
 
-    controllers = {
-        "plain": Controller(
-            Handler(a.dir, a.slow_data, "plain"), hostname="127.0.0.1", port=free_port(),
+    # Each listener is made by a function of its port: a free port found by binding port 0 can
+    # be taken by another process before the listener binds it (tests start relays in
+    # parallel), so a listener that meets EADDRINUSE is made again on another free port.
+    makers = {
+        "plain": lambda port: Controller(
+            Handler(a.dir, a.slow_data, "plain"), hostname="127.0.0.1", port=port,
         ),
-        "starttls": Controller(
-            Handler(a.dir, a.slow_data, "starttls"), hostname="127.0.0.1", port=free_port(),
+        "starttls": lambda port: Controller(
+            Handler(a.dir, a.slow_data, "starttls"), hostname="127.0.0.1", port=port,
             tls_context=ctx, require_starttls=True, authenticator=authenticator,
             auth_required=True, auth_require_tls=True,
         ),
-        "tls": Controller(
-            Handler(a.dir, a.slow_data, "tls"), hostname="127.0.0.1", port=free_port(),
+        "tls": lambda port: Controller(
+            Handler(a.dir, a.slow_data, "tls"), hostname="127.0.0.1", port=port,
             # The whole connection is TLS; aiosmtpd 1.4 only counts STARTTLS as TLS for
             # auth_require_tls, so it would hide AUTH here.
             ssl_context=ctx, authenticator=authenticator, auth_required=True,
             auth_require_tls=False,
         ),
     }
+    controllers = {}
     ports = {}
-    for name, c in controllers.items():
-        c.start()
+    for name, make in makers.items():
+        for attempt in range(20):
+            c = make(free_port())
+            try:
+                c.start()
+                break
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE or attempt == 19:
+                    raise
+        controllers[name] = c
         ports[name] = c.port
     print(json.dumps(ports), flush=True)
     try:
