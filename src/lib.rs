@@ -7,6 +7,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod exit;
 pub mod fsutil;

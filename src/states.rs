@@ -127,6 +127,9 @@ text_enum!(
         Sending => "sending",
         Failed => "failed",
         Dead => "dead",
+        /// Handed over twice without a final answer (it may have been delivered): set aside,
+        /// requeued only by an operator.
+        Unconfirmed => "unconfirmed",
         Sent => "sent",
     }
 );

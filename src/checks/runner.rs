@@ -284,6 +284,8 @@ fn run_locked(
                     counters.mails_sent = m.sent;
                     counters.mails_failed = m.failed;
                     counters.mails_dead = m.dead;
+                    counters.mails_unconfirmed = m.unconfirmed;
+                    counters.mails_held_back = m.held_back;
                     counters.mails_deferred = m.deferred;
                     counters.mails_held = m.held;
                 }

@@ -22,7 +22,7 @@ pub enum Command {
         #[arg(long)]
         now: bool,
     },
-    /// List queued mail (pending, sending, failed, dead by default), oldest first
+    /// List queued mail (pending, sending, failed, dead, unconfirmed by default), oldest first
     Queue {
         /// Only rows in this state (repeatable)
         #[arg(long, value_name = "STATE", value_enum)]
@@ -31,11 +31,17 @@ pub enum Command {
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: u64,
     },
-    /// Put dead mail back in the queue: every dead row, or only the given outbox ids
+    /// Put dead mail back in the queue: every dead row, or only the given outbox ids;
+    /// --unconfirmed: mail the relay took twice without confirming (a third copy may follow)
+    #[command(visible_alias = "requeue")]
     Retry {
-        /// Outbox ids (as `sigov mail queue` shows them)
+        /// Outbox ids (as `sigov mail queue` shows them), dead or unconfirmed
         #[arg(value_name = "ID")]
         ids: Vec<i64>,
+        /// Requeue unconfirmed mail (all of it, or the given ids) instead of dead mail: each
+        /// row gets one more try, and is set aside again if that one is unconfirmed too
+        #[arg(long)]
+        unconfirmed: bool,
     },
     /// Send a test message through the configured transport and print the relay's answer
     Test {
@@ -88,6 +94,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                     MailState::Sending,
                     MailState::Failed,
                     MailState::Dead,
+                    MailState::Unconfirmed,
                 ]
             } else {
                 state.clone()
@@ -98,10 +105,16 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             out.mail_queue(&counts, &rows);
             Ok(Exit::Ok)
         }
-        Command::Retry { ids } => {
+        Command::Retry { ids, unconfirmed } => {
+            use crate::states::MailState;
             let mut db = connect_migrated(cfg)?;
-            let n = outbox::requeue_dead(&mut db, ids, clock.current())?;
-            out.requeued(n);
+            let states = if *unconfirmed {
+                [MailState::Unconfirmed]
+            } else {
+                [MailState::Dead]
+            };
+            let n = outbox::requeue(&mut db, &states, ids, clock.current())?;
+            out.requeued(n, states[0]);
             Ok(Exit::Ok)
         }
         Command::Test { to } => {
@@ -148,6 +161,18 @@ pub fn mail_line(m: &FlushStats) -> String {
         s.push_str(&format!(
             ", {} dead (see `sigov mail queue --state dead`)",
             m.dead
+        ));
+    }
+    if m.unconfirmed > 0 {
+        s.push_str(&format!(
+            ", {} unconfirmed: handed over twice without an answer, set aside (see `sigov mail queue --state unconfirmed`)",
+            m.unconfirmed
+        ));
+    }
+    if m.held_back > 0 {
+        s.push_str(&format!(
+            ", {} held back for the next delivery (their recipient's mail went unconfirmed)",
+            m.held_back
         ));
     }
     if m.deferred > 0 {
@@ -227,13 +252,13 @@ impl Out<'_> {
         }
     }
 
-    pub fn requeued(&self, n: usize) {
+    pub fn requeued(&self, n: usize, from: crate::states::MailState) {
         if self.format == Format::Json {
-            self.json(&json!({"requeued": n}));
+            self.json(&json!({"requeued": n, "state": from}));
         } else if !self.quiet {
             crate::outln!(
                 self,
-                "requeued {n} dead mail(s); `sigov mail flush` delivers them"
+                "requeued {n} {from} mail(s); `sigov mail flush` delivers them"
             );
         }
     }

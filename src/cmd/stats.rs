@@ -88,11 +88,12 @@ impl Out<'_> {
         let m = &s.mail;
         crate::outln!(
             self,
-            "their mail: sent {}, queued {}, failed {}, dead {}, none {}, not from sigov {}",
+            "their mail: sent {}, queued {}, failed {}, dead {}, unconfirmed {}, none {}, not from sigov {}",
             m.sent,
             m.pending,
             m.failed,
             m.dead,
+            m.unconfirmed,
             m.none,
             m.not_from_sigov
         );

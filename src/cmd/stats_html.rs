@@ -157,6 +157,7 @@ fn mail_outcomes(s: &Stats, o: &mut String) {
         ("queued", m.pending, "#bf8700"),
         ("failed, retrying", m.failed, "#d1242f"),
         ("dead", m.dead, "#82071e"),
+        ("unconfirmed (may have arrived)", m.unconfirmed, "#8250df"),
         (
             "no mail (no address, invalid, inactive, purged)",
             m.none,

@@ -85,6 +85,7 @@ diesel::table! {
         snapshot_id -> Nullable<BigInt>,
         origin_key -> Nullable<Text>,
         batch_key -> Nullable<Text>,
+        unconfirmed -> Integer,
     }
 }
 

@@ -75,6 +75,12 @@ pub struct FlushStats {
     pub sent: u64,
     pub failed: u64,
     pub dead: u64,
+    /// Rows set aside this time because the transport took their message twice without
+    /// confirming it (`unconfirmed`; requeued only by `sigov mail retry --unconfirmed`).
+    pub unconfirmed: u64,
+    /// Rows of recipients whose message went unconfirmed in this delivery, left untried for
+    /// the next one (the per-recipient breaker of [`crate::delivery::Breaker`]).
+    pub held_back: u64,
     pub deferred: u64,
     /// Due mail left queued because the send window is closed (quiet hours), and when it opens
     /// (UTC): not a failure, no attempt counted.
@@ -88,7 +94,8 @@ pub struct FlushStats {
 impl FlushStats {
     /// Some mail was not delivered this time.
     pub fn incomplete(&self) -> bool {
-        self.failed + self.dead + self.deferred > 0 || self.error.is_some()
+        self.failed + self.dead + self.unconfirmed + self.held_back + self.deferred > 0
+            || self.error.is_some()
     }
 }
 
@@ -181,7 +188,8 @@ struct Unit {
     key: String,
     email: String,
     payloads: Vec<Result<Payload>>,
-    attempts: i64,
+    /// What its rows went through before (the most of any of them).
+    tried: crate::delivery::Tried,
     /// A daily digest's batch (`sigov prefs … --digest`): one message, its own layout.
     batch: Option<String>,
 }
@@ -212,14 +220,18 @@ fn units(rows: Vec<outbox::Row>, digest: bool) -> Vec<Unit> {
             Some(u) => {
                 u.ids.push(r.id);
                 u.payloads.push(p);
-                u.attempts = u.attempts.max(r.attempts);
+                u.tried.attempts = u.tried.attempts.max(r.attempts);
+                u.tried.unconfirmed = u.tried.unconfirmed.max(r.unconfirmed);
             }
             None => out.push(Unit {
                 ids: vec![r.id],
                 key: r.alert_key,
                 email: r.recipient_email,
                 payloads: vec![p],
-                attempts: r.attempts,
+                tried: crate::delivery::Tried {
+                    attempts: r.attempts,
+                    unconfirmed: r.unconfirmed,
+                },
                 batch: r.batch_key,
             }),
         }
@@ -318,10 +330,6 @@ fn flush_with(
     Ok(stats)
 }
 
-/// Consecutive messages the relay took without confirming after which a delivery stops (the
-/// relay is not answering; what was not tried stays due).
-const AMBIGUOUS_IN_A_ROW: u32 = 3;
-
 /// The claim-and-send loop of [`flush`]; its caller releases what stays claimed.
 #[allow(clippy::too_many_arguments)]
 fn deliver(
@@ -336,8 +344,9 @@ fn deliver(
     stats: &mut FlushStats,
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
-    let mut ambiguous_in_a_row = 0u32;
-    // Claims are renewed at a third of their lease, so a long delivery keeps what it claimed.
+    let mut breaker = crate::delivery::Breaker::default();
+    // Claims are renewed at a third of their lease, so a long delivery keeps what it claimed
+    // (the rows held back for the end too).
     let renew_every = std::time::Duration::from_secs(u64::from(cfg.sending_lease_secs) / 3);
     let mut renewed = std::time::Instant::now();
     loop {
@@ -355,71 +364,34 @@ fn deliver(
                 outbox::renew(db, token, clock.current())?;
                 renewed = std::time::Instant::now();
             }
+            let n = unit.ids.len() as u64;
+            if breaker.is_open(&unit.email) {
+                // Left claimed: the caller gives it back, untried, when the delivery ends.
+                stats.held_back += n;
+                continue;
+            }
             // The claims protect every row; a lost check lock only needs saying.
             if let Err(e) = keep_alive(db) {
                 log::warn!("{e:#}");
             }
             let now = clock.current();
-            let outcome = prepare(composer, &unit, now)
-                .map_err(SendError::Permanent)
-                .and_then(|c| {
-                    sender
-                        .send(&c.envelope, &c.bytes, &file_stem(&c.message_id))
-                        .map(|resp| (c.message_id, resp))
-                });
+            let (mid, outcome) = match prepare(composer, &unit, now) {
+                Ok(c) => {
+                    let sent = sender.send(&c.envelope, &c.bytes, &file_stem(&c.message_id));
+                    (Some(c.message_id), sent)
+                }
+                Err(e) => (None, Err(SendError::Permanent(e))),
+            };
             stats.messages += 1;
             bar.inc(1);
-            let n = unit.ids.len() as u64;
             let done = clock.current();
-            match outcome {
-                Ok((mid, resp)) => {
-                    ambiguous_in_a_row = 0;
-                    outbox::mark_sent(db, token, &unit.ids, done, &mid, &resp)?;
+            let err = match outcome {
+                Ok(resp) => {
+                    breaker.answered();
+                    let mid = mid.as_deref().unwrap_or_default();
+                    outbox::mark_sent(db, token, &unit.ids, done, mid, &resp)?;
                     stats.sent += n;
-                }
-                Err(err @ (SendError::Transient(_) | SendError::Ambiguous(_))) => {
-                    let ambiguous = matches!(err, SendError::Ambiguous(_));
-                    let e = err.to_string();
-                    // Refused for now, or handed over without a confirmation: one attempt
-                    // more, retried later (to the back of the queue), dead after max_attempts.
-                    let retry = done
-                        + chrono::Duration::seconds(backoff_secs(
-                            cfg.retry_base_secs,
-                            unit.attempts + 1,
-                        ));
-                    log::warn!("mail to {} deferred: {e}", unit.email);
-                    outbox::mark_failed(
-                        db,
-                        token,
-                        &unit.ids,
-                        done,
-                        retry,
-                        cfg.max_attempts,
-                        false,
-                        &e,
-                    )?;
-                    if unit.attempts + 1 >= i64::from(cfg.max_attempts) {
-                        stats.dead += n;
-                    } else {
-                        stats.failed += n;
-                    }
-                    if ambiguous {
-                        ambiguous_in_a_row += 1;
-                        if ambiguous_in_a_row >= AMBIGUOUS_IN_A_ROW {
-                            let msg = format!(
-                                "mail delivery stopped: the relay confirmed none of the last {AMBIGUOUS_IN_A_ROW} messages ({e})"
-                            );
-                            log::error!("{msg}");
-                            stats.error = Some(msg);
-                            return Ok(());
-                        }
-                    }
-                }
-                Err(SendError::Permanent(e)) => {
-                    ambiguous_in_a_row = 0;
-                    log::warn!("mail to {} refused for good: {e}", unit.email);
-                    outbox::mark_failed(db, token, &unit.ids, done, done, 0, true, &e)?;
-                    stats.dead += n;
+                    continue;
                 }
                 Err(SendError::Connection(e)) => {
                     stats.messages -= 1;
@@ -427,6 +399,60 @@ fn deliver(
                     outbox::release(db, token, done, Some(&e))?;
                     stats.error = Some(e);
                     return Ok(());
+                }
+                Err(err) => err,
+            };
+            let next = crate::delivery::after_failure(&err, unit.tried, cfg.max_attempts);
+            let e = err.to_string();
+            // Due again after the backoff (to the back of the queue), unless given up.
+            let retry = done
+                + chrono::Duration::seconds(backoff_secs(
+                    cfg.retry_base_secs,
+                    unit.tried.attempts + 1,
+                ));
+            let tried = outbox::Tried {
+                at: done,
+                retry_at: retry,
+                message_id: mid.as_deref(),
+                error: &e,
+            };
+            outbox::mark_failed(db, token, &unit.ids, &tried, next)?;
+            match next.state {
+                crate::states::MailState::Dead => stats.dead += n,
+                crate::states::MailState::Unconfirmed => stats.unconfirmed += n,
+                _ => stats.failed += n,
+            }
+            match err {
+                SendError::Ambiguous(_) => {
+                    if next.given_up() {
+                        log::warn!(
+                            "mail to {} set aside as unconfirmed (handed over {} times without a final answer; sigov mail retry --unconfirmed sends it again): {e}",
+                            unit.email,
+                            unit.tried.unconfirmed + 1
+                        );
+                    } else {
+                        log::warn!(
+                            "mail to {} unconfirmed, tried once more later; the rest of their mail waits for the next delivery: {e}",
+                            unit.email
+                        );
+                    }
+                    if breaker.unconfirmed(&unit.email) {
+                        let msg = format!(
+                            "mail delivery stopped: the relay confirmed no message for the last {} recipients tried ({e})",
+                            crate::delivery::UNCONFIRMED_RECIPIENTS_IN_A_ROW
+                        );
+                        log::error!("{msg}");
+                        stats.error = Some(msg);
+                        return Ok(());
+                    }
+                }
+                SendError::Permanent(_) => {
+                    breaker.answered();
+                    log::warn!("mail to {} refused for good: {e}", unit.email);
+                }
+                _ => {
+                    breaker.answered();
+                    log::warn!("mail to {} deferred: {e}", unit.email);
                 }
             }
         }

@@ -37,6 +37,9 @@ pub struct Row {
     pub state: MailState,
     #[diesel(sql_type = BigInt)]
     pub attempts: i64,
+    /// Hand-overs that got no final answer (see [`crate::delivery`]).
+    #[diesel(sql_type = BigInt)]
+    pub unconfirmed: i64,
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub created_at: String,
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
@@ -58,9 +61,10 @@ fn columns(db: &Db) -> String {
     format!(
         "id, alert_key, recipient_email, kind, payload, \
          (SELECT body FROM sigov_mail_snapshot WHERE sigov_mail_snapshot.id = sigov_outbox.snapshot_id) AS snapshot, \
-         state, {} AS attempts, {} AS created_at, \
+         state, {} AS attempts, {} AS unconfirmed, {} AS created_at, \
          {} AS next_attempt_at, {} AS sent_at, message_id, last_error, last_response, batch_key",
         db.int("attempts"),
+        db.int("unconfirmed"),
         db.text("created_at"),
         db.text("next_attempt_at"),
         db.text("sent_at"),
@@ -141,7 +145,8 @@ pub fn claim_plan(db: &mut Db, n: usize) -> Result<Vec<String>> {
 }
 
 /// Claims up to `limit` due rows (digest: every due row of up to `limit` recipients) under
-/// `token`, and returns them ordered by recipient then id.
+/// `token`, and returns them ordered by recipient then id: only the rows this call claimed (a
+/// delivery may still hold, under the same token, rows it set aside for its end).
 ///
 /// MySQL: the due rows are picked with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction and
 /// updated by id, so concurrent senders take disjoint rows without the shared locks (and
@@ -250,15 +255,18 @@ pub fn claim(
             }
             dsl_execute!(db, claim_update!(&ids, token, to_micros(now)))
                 .context("cannot claim mail from the outbox")?;
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut vals: Vec<Val> = vec![Val::from(token)];
+            vals.extend(ids.iter().map(|id| Val::Int(*id)));
             let rows: Vec<Row> = db
                 .load(
                     &format!(
                         "SELECT {} FROM sigov_outbox WHERE claim_token = ? AND state = '{}' \
-                         ORDER BY recipient_email, id",
+                         AND id IN ({marks}) ORDER BY recipient_email, id",
                         columns(db),
                         MailState::Sending
                     ),
-                    &[Val::from(token)],
+                    &vals,
                 )
                 .context("cannot read claimed mail")?;
             Ok(rows)
@@ -363,28 +371,32 @@ pub fn mark_sent(
     Ok(())
 }
 
-/// The relay refused for now: one more attempt, retried at `retry_at`, or dead once
-/// `max_attempts` is reached. `dead_now`: refused for good.
-#[allow(clippy::too_many_arguments)]
+/// A failed try of a message.
+pub struct Tried<'a> {
+    pub at: NaiveDateTime,
+    /// When it is due again if it stays `failed`.
+    pub retry_at: NaiveDateTime,
+    /// The message's Message-ID, when it was built: an unconfirmed one can be looked for in
+    /// the relay's logs.
+    pub message_id: Option<&'a str>,
+    pub error: &'a str,
+}
+
+/// A try failed: one more attempt, the state the delivery policy chose
+/// ([`crate::delivery::after_failure`]: `failed` and due again at `retry_at`, `dead` or
+/// `unconfirmed`), one more unconfirmed hand-over when it was one.
 pub fn mark_failed(
     db: &mut Db,
     token: &str,
     ids: &[i64],
-    now: NaiveDateTime,
-    retry_at: NaiveDateTime,
-    max_attempts: u32,
-    dead_now: bool,
-    error: &str,
+    tried: &Tried<'_>,
+    next: crate::delivery::Next,
 ) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let now = to_micros(now);
-    let max = if dead_now {
-        0
-    } else {
-        i32::try_from(max_attempts).unwrap_or(i32::MAX)
-    };
+    let now = to_micros(tried.at);
+    let (retry_at, error) = (tried.retry_at, tried.error);
     dsl_execute!(
         db,
         diesel::update(
@@ -393,15 +405,13 @@ pub fn mark_failed(
                 .filter(o::claim_token.eq(token))
         )
         .set((
-            o::state.eq(case_when::<_, _, diesel::sql_types::Text>(
-                (o::attempts + 1).ge(max),
-                MailState::Dead.as_str(),
-            )
-            .otherwise(MailState::Failed.as_str()),),
+            o::state.eq(next.state.as_str()),
             o::attempts.eq(o::attempts + 1),
+            o::unconfirmed.eq(o::unconfirmed + i32::from(next.unconfirmed)),
             o::next_attempt_at.eq(to_micros(retry_at)),
             o::updated_at.eq(now),
             o::last_error.eq(Some(error)),
+            o::message_id.eq(tried.message_id),
             o::claim_token.eq(None::<&str>),
         ))
     )
@@ -486,9 +496,16 @@ pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<String>)>> {
     Ok(rows.into_iter().map(|r| (r.state, r.n, r.oldest)).collect())
 }
 
-/// Puts dead rows (all, or those of `ids`) back in the queue, due now, with a fresh count of
-/// attempts. Returns how many were requeued.
-pub fn requeue_dead(db: &mut Db, ids: &[i64], now: NaiveDateTime) -> Result<usize> {
+/// Puts rows given up in `states` (dead, unconfirmed: all of them, or those of `ids`) back in
+/// the queue, due now, with a fresh count of attempts. An unconfirmed row keeps its count of
+/// unconfirmed hand-overs: requeued, it gets one more try, and is set aside again if that one
+/// is unconfirmed too. Returns how many were requeued.
+pub fn requeue(
+    db: &mut Db,
+    states: &[MailState],
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> Result<usize> {
     let now = to_micros(now);
     let set = (
         o::state.eq(MailState::Pending.as_str()),
@@ -497,11 +514,22 @@ pub fn requeue_dead(db: &mut Db, ids: &[i64], now: NaiveDateTime) -> Result<usiz
         o::updated_at.eq(now),
         o::claim_token.eq(None::<&str>),
     );
-    let dead = o::sigov_outbox.filter(o::state.eq(MailState::Dead.as_str()));
+    let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
     if ids.is_empty() {
-        dsl_execute!(db, diesel::update(dead).set(set))
+        dsl_execute!(
+            db,
+            diesel::update(o::sigov_outbox.filter(o::state.eq_any(&names))).set(set)
+        )
     } else {
-        dsl_execute!(db, diesel::update(dead.filter(o::id.eq_any(ids))).set(set))
+        dsl_execute!(
+            db,
+            diesel::update(
+                o::sigov_outbox
+                    .filter(o::state.eq_any(&names))
+                    .filter(o::id.eq_any(ids))
+            )
+            .set(set)
+        )
     }
-    .context("cannot requeue dead mail")
+    .context("cannot requeue mail")
 }

@@ -233,32 +233,7 @@ fn split_host_port(a: &str) -> Result<(String, Option<u16>)> {
     Ok((host, port))
 }
 
-/// Why a message was not handed over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// The relay cannot be reached, TLS or AUTH failed, or it stopped answering: no message can
-    /// go now. The delivery stops; its mail stays due.
-    Connection(String),
-    /// The relay refused this message for now (4xx): retried later.
-    Transient(String),
-    /// The relay refused this message for good (5xx), or it cannot be sent as it is.
-    Permanent(String),
-    /// The whole message was handed over but the relay never confirmed it (a timeout, the
-    /// connection closed after the body): it may have been delivered. Counted as an attempt and
-    /// retried later (at most `mail.max_attempts` copies), never sent again at once.
-    Ambiguous(String),
-}
-
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SendError::Connection(m)
-            | SendError::Transient(m)
-            | SendError::Permanent(m)
-            | SendError::Ambiguous(m) => f.write_str(m),
-        }
-    }
-}
+pub use crate::delivery::SendError;
 
 /// An open transport. SMTP connects on first use and keeps the connection for the next
 /// message; a message refused by the relay leaves lettre's connection closed, so the next one

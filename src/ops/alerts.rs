@@ -276,6 +276,11 @@ pub enum MailStatus {
         outbox_id: i64,
         attempts: i64,
     },
+    /// Handed over twice without a final answer: it may have arrived; set aside.
+    Unconfirmed {
+        outbox_id: i64,
+        attempts: i64,
+    },
     /// No mail: why (no address, invalid address, inactive, recipient deleted, or the outbox
     /// row was purged after delivery).
     None {
@@ -295,6 +300,9 @@ impl MailStatus {
             MailStatus::Queued { .. } => "queued".into(),
             MailStatus::Sent { at, .. } => format!("sent {}", crate::clock::to_seconds(at)),
             MailStatus::Dead { attempts, .. } => format!("dead ({attempts} attempts)"),
+            MailStatus::Unconfirmed { attempts, .. } => {
+                format!("unconfirmed ({attempts} attempts; the relay may have it)")
+            }
             MailStatus::None { why } => format!("none: {why}"),
             MailStatus::NotFromSigov => "not from sigov".into(),
         }
@@ -313,6 +321,10 @@ pub fn mail_status(a: &AlertRow, mails: &[MailRow]) -> MailStatus {
                 at: m.sent_at.clone().unwrap_or_default(),
             },
             MailState::Dead => MailStatus::Dead {
+                outbox_id: m.id,
+                attempts: m.attempts,
+            },
+            MailState::Unconfirmed => MailStatus::Unconfirmed {
                 outbox_id: m.id,
                 attempts: m.attempts,
             },

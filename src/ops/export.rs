@@ -222,6 +222,9 @@ fn alert_record(a: &AlertRow, mails: &[alerts::MailRow]) -> Vec<Value> {
             ("sent", Some(*outbox_id), Some(at.clone()), None)
         }
         alerts::MailStatus::Dead { outbox_id, .. } => ("dead", Some(*outbox_id), None, None),
+        alerts::MailStatus::Unconfirmed { outbox_id, .. } => {
+            ("unconfirmed", Some(*outbox_id), None, None)
+        }
         alerts::MailStatus::None { why } => ("none", None, None, Some(why.clone())),
         alerts::MailStatus::NotFromSigov => ("not_from_sigov", None, None, None),
     };

@@ -68,6 +68,8 @@ pub struct Outbox {
     pub sending: i64,
     pub failed: i64,
     pub dead: i64,
+    /// Handed over twice without the relay's answer: set aside until an operator requeues it.
+    pub unconfirmed: i64,
     pub sent: i64,
     /// Creation time (UTC) of the oldest mail never yet accepted by a relay attempt.
     pub oldest_pending: Option<String>,
@@ -248,6 +250,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             "sending" => outbox.sending = n,
             "failed" => outbox.failed = n,
             "dead" => outbox.dead = n,
+            "unconfirmed" => outbox.unconfirmed = n,
             "sent" => outbox.sent = n,
             _ => {}
         }
@@ -284,6 +287,15 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             format!(
                 "{} dead mail(s) (sigov mail queue --state dead; sigov mail retry)",
                 outbox.dead
+            ),
+        ));
+    }
+    if outbox.unconfirmed > 0 {
+        problems.push((
+            Level::Warning,
+            format!(
+                "{} unconfirmed mail(s): the relay took them twice without answering; they may have arrived (sigov mail queue --state unconfirmed; sigov mail retry --unconfirmed)",
+                outbox.unconfirmed
             ),
         ));
     }
@@ -339,6 +351,7 @@ impl Health {
         if let Some(o) = &self.outbox {
             perf.push(format!("outbox_backlog={};;;0", o.pending + o.failed));
             perf.push(format!("outbox_dead={};1;;0", o.dead));
+            perf.push(format!("outbox_unconfirmed={};1;;0", o.unconfirmed));
             perf.push(format!(
                 "oldest_pending_age={}s;;;0",
                 o.oldest_pending_age_secs.unwrap_or(0).max(0)

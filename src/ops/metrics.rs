@@ -142,10 +142,18 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
     f.head(
         "sigov_last_run_mails",
         "gauge",
-        "Mail of the last finished run of the check: queued, and delivered at its end (sent, failed for a later retry, dead, deferred because the relay could not be used).",
+        "Mail of the last finished run of the check: queued, and delivered at its end (sent, failed for a later retry, dead, unconfirmed and set aside, held back for the next delivery, deferred because the relay could not be used).",
     );
     for (r, c) in rows.iter().zip(&counters) {
-        for outcome in ["queued", "sent", "failed", "dead", "deferred"] {
+        for outcome in [
+            "queued",
+            "sent",
+            "failed",
+            "dead",
+            "unconfirmed",
+            "held_back",
+            "deferred",
+        ] {
             f.sample(
                 "sigov_last_run_mails",
                 &[("check", &r.check_name), ("outcome", outcome)],
@@ -156,7 +164,7 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
     f.head(
         "sigov_outbox_mails",
         "gauge",
-        "Outbox rows by state (pending, sending, failed, dead, sent).",
+        "Outbox rows by state (pending, sending, failed, dead, unconfirmed, sent).",
     );
     let mut oldest_pending = None;
     for state in crate::states::MailState::ALL {

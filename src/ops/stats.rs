@@ -28,6 +28,8 @@ pub struct Outcomes {
     pub pending: u64,
     pub failed: u64,
     pub dead: u64,
+    /// Handed over twice without the relay's answer (it may have arrived).
+    pub unconfirmed: u64,
     pub none: u64,
     pub not_from_sigov: u64,
 }
@@ -39,13 +41,20 @@ impl Outcomes {
             "pending" | "sending" => self.pending += n,
             "failed" => self.failed += n,
             "dead" => self.dead += n,
+            "unconfirmed" => self.unconfirmed += n,
             _ if from_sigov => self.none += n,
             _ => self.not_from_sigov += n,
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.sent + self.pending + self.failed + self.dead + self.none + self.not_from_sigov
+        self.sent
+            + self.pending
+            + self.failed
+            + self.dead
+            + self.unconfirmed
+            + self.none
+            + self.not_from_sigov
     }
 }
 

@@ -29,6 +29,10 @@ pub struct Counters {
     pub mails_sent: u64,
     pub mails_failed: u64,
     pub mails_dead: u64,
+    /// Set aside: handed over twice without the relay's answer.
+    pub mails_unconfirmed: u64,
+    /// Left for the next delivery: their recipient's mail went unconfirmed in this one.
+    pub mails_held_back: u64,
     pub mails_deferred: u64,
     /// Left queued because the send window (quiet hours) is closed: no attempt, not a failure.
     pub mails_held: u64,
@@ -77,6 +81,8 @@ impl Counters {
         self.mails_sent += o.mails_sent;
         self.mails_failed += o.mails_failed;
         self.mails_dead += o.mails_dead;
+        self.mails_unconfirmed += o.mails_unconfirmed;
+        self.mails_held_back += o.mails_held_back;
         self.mails_deferred += o.mails_deferred;
         self.mails_held += o.mails_held;
     }

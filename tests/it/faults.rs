@@ -95,7 +95,8 @@ fn five_mails(t: &TestDb, email: &str) {
 fn relay_fault_after_the_body(t: &TestDb, mode: &str) {
     five_mails(t, &format!("{mode}@sigov.test"));
     let relay = Relay::start();
-    let cfg = config("[mail]\nmax_attempts = 2\nretry_base_secs = 300\n");
+    // The default mail.max_attempts (8): an unconfirmed mail is sent twice whatever it says.
+    let cfg = config("[mail]\nretry_base_secs = 300\n");
     let run = |now: &str, args: &[&str]| {
         t.sigov()
             .env("SIGOV_NOW", now)
@@ -117,21 +118,21 @@ fn relay_fault_after_the_body(t: &TestDb, mode: &str) {
     assert_eq!(state_count(t, "sent"), 4);
     assert_eq!(state_count(t, "failed"), 1, "an attempt was counted");
     assert_eq!(state_count(t, "sending"), 0);
-    // Not due again before its backoff; then its last attempt; then dead, never again.
+    // Not due again before its backoff; then its second and last copy; then set aside as
+    // unconfirmed (not dead: it may have arrived), never again.
     let r = run("2026-11-22T10:02:00Z", &["mail", "flush"]);
     assert_eq!(r.json()["messages"], 0, "{r:#?}");
     let r = run("2026-11-22T10:06:00Z", &["mail", "flush"]);
     assert_eq!(r.code, 3, "{r:#?}");
-    assert_eq!(r.json()["dead"], 1, "{r:#?}");
-    let r = run("2026-11-23T10:00:00Z", &["mail", "flush"]);
-    assert_eq!(r.json()["messages"], 0, "{r:#?}");
+    assert_eq!(r.json()["unconfirmed"], 1, "{r:#?}");
+    for day in ["2026-11-23T10:00:00Z", "2026-11-30T10:00:00Z"] {
+        let r = run(day, &["mail", "flush"]);
+        assert_eq!(r.json()["messages"], 0, "{r:#?}");
+    }
     let got = copies(&relay);
-    assert_eq!(
-        got.values().max(),
-        Some(&2),
-        "at most max_attempts copies: {got:?}"
-    );
-    assert_eq!(state_count(t, "dead"), 1);
+    assert_eq!(got.values().max(), Some(&2), "at most two copies: {got:?}");
+    assert_eq!(state_count(t, "unconfirmed"), 1);
+    assert_eq!(state_count(t, "dead"), 0);
     let _ = std::fs::remove_dir_all(cfg.parent().expect("dir"));
 }
 
@@ -142,6 +143,142 @@ backend_test!(a_relay_that_keeps_the_body_and_never_answers, |t| {
 backend_test!(a_relay_that_closes_after_the_body, |t| {
     relay_fault_after_the_body(&t, "hangup");
 });
+
+/// Outbox rows as `sigov mail queue --format json` lists them: (recipient, state, Message-ID).
+fn outbox_rows(t: &TestDb) -> Vec<(String, String, String)> {
+    let r = t
+        .sigov()
+        .args(["--format", "json", "mail", "queue", "--limit", "100000"])
+        .args([
+            "--state", "pending", "--state", "sending", "--state", "failed",
+        ])
+        .args([
+            "--state",
+            "dead",
+            "--state",
+            "unconfirmed",
+            "--state",
+            "sent",
+        ])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    r.json()["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            let s = |k: &str| row[k].as_str().unwrap_or_default().to_owned();
+            (s("recipient_email"), s("state"), s("message_id"))
+        })
+        .collect()
+}
+
+// The outside test's reproduction, at the default `mail.max_attempts` (8): a relay that keeps
+// the body of every mail to the recipient with the most mail and hangs up without a reply;
+// `mail flush` every 7 hours for 77 hours. That recipient's mail is handed over at most twice
+// each (then set aside `unconfirmed`), and it holds back nobody else's: after the first flush
+// every other mail is sent.
+backend_test!(
+    an_unconfirmed_recipient_gets_two_copies_and_holds_back_nobody,
+    |t| {
+        let demo = TestDb::demo(t.backend, 50);
+        let queued = queued_demo(&demo);
+        let mut per: HashMap<String, usize> = HashMap::new();
+        for (to, _, _) in outbox_rows(&demo) {
+            *per.entry(to).or_default() += 1;
+        }
+        let (held, n_held) = per
+            .iter()
+            .max_by_key(|(to, n)| (**n, std::cmp::Reverse((*to).clone())))
+            .map(|(to, n)| (to.clone(), *n))
+            .expect("some mail");
+        assert!(n_held >= 3, "{held}: {n_held} of {queued}");
+        let relay = Relay::start_with(&["--hangup-rcpt", &held]);
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").expect("date");
+        for i in 0..12 {
+            let now = (start + chrono::Duration::hours(7 * i)).to_rfc3339();
+            let r = demo
+                .sigov()
+                .env("SIGOV_NOW", &now)
+                .env("SIGOV_MAIL_TRANSPORT", &relay.plain_url())
+                .env("SIGOV_SMTP_TIMEOUT", "5")
+                .args(["--format", "json", "mail", "flush"])
+                .run();
+            assert_eq!(r.code, 3, "partial while the held mail waits: {r:#?}");
+            let v = r.json();
+            assert_eq!(v["error"], serde_json::Value::Null, "never stopped: {v:#}");
+            let rows = outbox_rows(&demo);
+            let others_waiting = rows
+                .iter()
+                .filter(|(to, state, _)| *to != held && state != "sent")
+                .count();
+            assert_eq!(others_waiting, 0, "flush {i}: other mail waiting: {v:#}");
+            assert_eq!(
+                rows.iter().filter(|(_, s, _)| s == "sending").count(),
+                0,
+                "nothing left claimed"
+            );
+            if i == 0 {
+                assert_eq!(
+                    v["failed"], 1,
+                    "one of the held recipient's mails tried: {v:#}"
+                );
+                assert_eq!(v["held_back"], n_held - 1, "{v:#}");
+            }
+        }
+        let got = copies(&relay);
+        assert!(
+            got.values().all(|n| *n <= 2),
+            "at most two copies of any mail: {got:?}"
+        );
+        let rows = outbox_rows(&demo);
+        let state_of = |s: &str| {
+            rows.iter()
+                .filter(|(to, st, _)| *to == held && st == s)
+                .count()
+        };
+        // Every other flush settles one of the held recipient's mails: six in twelve flushes.
+        assert_eq!(state_of("unconfirmed"), 6.min(n_held), "{rows:?}");
+        assert_eq!(state_of("dead") + state_of("sent"), 0, "{rows:?}");
+        for (to, st, mid) in &rows {
+            if *to == held && st == "unconfirmed" {
+                assert_eq!(got.get(mid), Some(&2), "{mid}: two copies then set aside");
+            }
+        }
+        assert_eq!(
+            rows.iter()
+                .filter(|(to, s, _)| *to != held && s == "sent")
+                .count(),
+            queued as usize - n_held
+        );
+        // Operators see it: queue, health, alerts show; only `mail retry --unconfirmed` requeues.
+        let r = demo
+            .sigov()
+            .args(["mail", "queue", "--state", "unconfirmed"])
+            .run();
+        assert!(r.stdout.contains("unconfirmed"), "{r:#?}");
+        let r = demo
+            .sigov()
+            .env("SIGOV_NOW", "2026-11-25T17:00:00Z")
+            .args(["health"])
+            .run();
+        assert!(
+            r.stdout.contains("unconfirmed mail(s)") && r.code != 0,
+            "{r:#?}"
+        );
+        let r = demo.sigov().args(["mail", "retry"]).run();
+        assert!(r.stdout.contains("requeued 0 dead"), "{r:#?}");
+        let r = demo
+            .sigov()
+            .args(["mail", "requeue", "--unconfirmed"])
+            .run();
+        assert!(
+            r.stdout
+                .contains(&format!("requeued {} unconfirmed", 6.min(n_held))),
+            "{r:#?}"
+        );
+    }
+);
 
 /// Queues the demo data's mail (`--no-mail`) at `scale` projects; returns the rows queued.
 fn queued_demo(t: &TestDb) -> i64 {

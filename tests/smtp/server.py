@@ -7,7 +7,8 @@ is stored as N.eml (raw) and N.json (envelope, decoded headers and parts). Behav
 a recipient containing "reject" gets 550 at RCPT, one containing "tempfail" gets 451;
 --slow-data delays the answer to DATA. Fault modes after the body: a message to a recipient
 containing "blackhole" is stored and never answered (the client times out); one to "hangup" is
-stored and the connection is closed without an answer. Prints one JSON line with the ports, then serves until
+stored and the connection is closed without an answer; --hangup-rcpt ADDR (repeatable) does the
+same for those exact addresses (a relay that holds one person's mail). Prints one JSON line with the ports, then serves until
 killed (or stdin closes, so it never outlives the test that started it).
 """
 
@@ -28,10 +29,11 @@ from aiosmtpd.smtp import AuthResult
 
 
 class Handler:
-    def __init__(self, directory, slow, name):
+    def __init__(self, directory, slow, name, hangup=()):
         self.directory = directory
         self.slow = slow
         self.name = name
+        self.hangup = {h.lower() for h in hangup}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if "reject" in address:
@@ -81,7 +83,7 @@ class Handler:
         if any("blackhole" in r for r in envelope.rcpt_tos):
             # The relay has the message and never says so.
             await asyncio.sleep(3600)
-        if any("hangup" in r for r in envelope.rcpt_tos):
+        if any("hangup" in r or r.lower() in self.hangup for r in envelope.rcpt_tos):
             # The relay has the message and hangs up before answering.
             server.transport.close()
             await asyncio.sleep(3600)
@@ -108,6 +110,7 @@ def main():
     ap.add_argument("--user", default="sigov")
     ap.add_argument("--password", default="s3cret")
     ap.add_argument("--slow-data", type=float, default=0.0)
+    ap.add_argument("--hangup-rcpt", action="append", default=[])
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 
@@ -126,7 +129,7 @@ def main():
     # parallel), so a listener that meets EADDRINUSE is made again on another free port.
     makers = {
         "plain": lambda port: Controller(
-            Handler(a.dir, a.slow_data, "plain"), hostname="127.0.0.1", port=port,
+            Handler(a.dir, a.slow_data, "plain", a.hangup_rcpt), hostname="127.0.0.1", port=port,
         ),
         "starttls": lambda port: Controller(
             Handler(a.dir, a.slow_data, "starttls"), hostname="127.0.0.1", port=port,
