@@ -1,15 +1,108 @@
 //! Writing files where other users may write too (a node_exporter textfile directory, a mail
-//! directory): never through a name someone else chose.
+//! directory): never through a name someone else chose. Every file sigov writes (exports,
+//! statistics pages, previews, the metrics file, mail files) goes through [`write_atomic`] or
+//! [`write_streamed`]: a target that exists and is not a regular file (a device such as
+//! `/dev/null`, a FIFO, a directory, a socket) is refused, a symbolic link at the final name is
+//! replaced (never followed), and `-` given on the command line is standard output
+//! ([`Output`]).
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Where a command's `--output` (or `--html`) goes: `-` is standard output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Output {
+    /// clap's value parser: `-` is standard output, anything else a file path.
+    pub fn parse(s: &str) -> Result<Output, String> {
+        match s {
+            "" => Err("an empty path (use - for standard output)".to_owned()),
+            "-" => Ok(Output::Stdout),
+            p => Ok(Output::File(PathBuf::from(p))),
+        }
+    }
+
+    /// How messages name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Output::Stdout => "standard output".to_owned(),
+            Output::File(p) => format!("`{}`", p.display()),
+        }
+    }
+}
+
+/// What kind of thing stands at a path, in words.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Refuses to replace anything at `path` but a regular file or a symbolic link (which the
+/// rename replaces, never following it).
+pub fn check_target(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() || m.file_type().is_symlink() => Ok(()),
+        Ok(m) => Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "`{}` is {}, not a regular file: refusing to replace it",
+                path.display(),
+                kind_of(m.file_type())
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A directory sigov writes files into (`mail preview --output DIR`): created owner-only when
+/// missing; a symbolic link or anything that is not a directory is refused, so files never land
+/// where a link planted by someone else points.
+pub fn output_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) if m.file_type().is_symlink() => Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "`{}` is a symbolic link: refusing to write through it (name the directory itself)",
+                dir.display()
+            ),
+        )),
+        Ok(m) => Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "`{}` is {}, not a directory",
+                dir.display(),
+                kind_of(m.file_type())
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => private_dir(dir),
+        Err(e) => Err(e),
+    }
+}
 
 /// Writes `bytes` to `path` atomically: a temporary file with a random name, created with
 /// `O_EXCL` (a planted symlink or file makes the creation fail, it is never followed) in the
 /// same directory, synced, given `mode`, then renamed over `path` (a rename replaces a symlink
 /// at `path`, it does not write through it).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    check_target(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -22,6 +115,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()>
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.as_file().sync_all()?;
+    check_target(path)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -33,6 +127,7 @@ pub fn write_streamed<T>(
     mode: u32,
     fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<T>,
 ) -> std::io::Result<T> {
+    check_target(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -50,6 +145,8 @@ pub fn write_streamed<T>(
         got
     };
     tmp.as_file().sync_all()?;
+    // Checked again just before the rename: a device made meanwhile is not replaced either.
+    check_target(path)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(got)
 }

@@ -9,7 +9,6 @@ use crate::output::Out;
 use crate::Exit;
 use anyhow::{Context, Result};
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = COLUMNS_HELP)]
@@ -19,10 +18,11 @@ pub struct Args {
     pub what: What,
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Write to this file (created whole through a temporary file, mode 0600) instead of
-    /// standard output
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write to this file (created whole through a temporary file, mode 0600; a device, FIFO
+    /// or directory there is refused, a symbolic link replaced) instead of standard output
+    /// (`-`)
+    #[arg(long, short = 'o', value_name = "FILE", value_parser = crate::fsutil::Output::parse)]
+    pub output: Option<crate::fsutil::Output>,
 }
 
 /// The man page's and `--help`'s list of columns.
@@ -101,7 +101,7 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
         writer.finish()
     };
     match &args.output {
-        None => {
+        None | Some(crate::fsutil::Output::Stdout) => {
             let mut stdout = OutWriter(out);
             let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, &mut stdout);
             body(&mut buffered)?;
@@ -109,7 +109,7 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
                 .flush()
                 .context("cannot write to standard output")?;
         }
-        Some(path) => {
+        Some(crate::fsutil::Output::File(path)) => {
             let n = crate::fsutil::write_streamed(path, 0o600, &mut |w| {
                 body(w).map_err(|e| std::io::Error::other(format!("{e:#}")))
             })

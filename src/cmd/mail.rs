@@ -9,7 +9,6 @@ use crate::output::Out;
 use crate::Exit;
 use anyhow::Result;
 use serde_json::json;
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -58,10 +57,11 @@ pub enum Command {
         /// Print the HTML part instead of the text part
         #[arg(long)]
         html: bool,
-        /// Write to this file (.eml: the whole message; .html: the HTML part) or, for the
-        /// samples, into this directory
-        #[arg(long, value_name = "PATH")]
-        output: Option<PathBuf>,
+        /// Write to this file (.eml: the whole message; .html: the HTML part; `-`: the whole
+        /// message on standard output) or, for the samples, into this directory (a symbolic
+        /// link there is refused; a link at a file's name is replaced, never followed)
+        #[arg(long, value_name = "PATH", value_parser = crate::fsutil::Output::parse)]
+        output: Option<crate::fsutil::Output>,
     },
 }
 
@@ -142,7 +142,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                 }
                 None => mail::samples::all(&cfg.mail, clock.now_naive())?,
             };
-            out.previews(&items, *html, output.as_deref(), id.is_some())?;
+            out.previews(&items, *html, output.as_ref(), id.is_some())?;
             Ok(Exit::Ok)
         }
     }
@@ -276,11 +276,28 @@ impl Out<'_> {
         &self,
         items: &[(String, Rendered, Vec<u8>)],
         html: bool,
-        output: Option<&std::path::Path>,
+        output: Option<&crate::fsutil::Output>,
         single: bool,
     ) -> anyhow::Result<()> {
+        use crate::fsutil::{output_dir, write_atomic, Output};
         use anyhow::Context;
-        if let Some(path) = output {
+        // Mails hold people's names and addresses: the owner's only.
+        const MODE: u32 = 0o600;
+        match output {
+            Some(Output::Stdout) if single => {
+                let (_, r, eml) = &items[0];
+                self.bytes(if html { r.html.as_bytes() } else { eml });
+                return Ok(());
+            }
+            Some(Output::Stdout) => {
+                return Err(crate::exit::UnknownValue(
+                    "mail preview --output -: standard output takes one mail (--id ID); the samples are written into a directory".to_owned(),
+                )
+                .into());
+            }
+            _ => {}
+        }
+        if let Some(Output::File(path)) = output {
             let mut written = Vec::new();
             if single {
                 let (_, r, eml) = &items[0];
@@ -290,16 +307,16 @@ impl Out<'_> {
                 } else {
                     eml.as_slice()
                 };
-                std::fs::write(path, bytes)
+                write_atomic(path, bytes, MODE)
                     .with_context(|| format!("cannot write `{}`", path.display()))?;
                 written.push(path.to_path_buf());
             } else {
-                std::fs::create_dir_all(path)
-                    .with_context(|| format!("cannot create `{}`", path.display()))?;
+                output_dir(path)
+                    .with_context(|| format!("cannot write into `{}`", path.display()))?;
                 for (name, r, eml) in items {
                     for (ext, bytes) in [("eml", eml.as_slice()), ("html", r.html.as_bytes())] {
                         let f = path.join(format!("{name}.{ext}"));
-                        std::fs::write(&f, bytes)
+                        write_atomic(&f, bytes, MODE)
                             .with_context(|| format!("cannot write `{}`", f.display()))?;
                         written.push(f);
                     }

@@ -7,7 +7,6 @@ use crate::ops::stats::{self, By, Spread, Stats};
 use crate::output::Out;
 use crate::Exit;
 use anyhow::{Context, Result};
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,9 +16,11 @@ pub struct Args {
     /// Group the alerts by check, type, project, recipient or day
     #[arg(long, value_name = "BY", value_enum, default_value = "check")]
     pub by: By,
-    /// Also write one self-contained HTML page with charts to this file
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// Also write one self-contained HTML page with charts to this file (`-`: the page alone
+    /// on standard output; a device, FIFO or directory there is refused, a symbolic link
+    /// replaced)
+    #[arg(long, value_name = "FILE", value_parser = crate::fsutil::Output::parse)]
+    pub html: Option<crate::fsutil::Output>,
 }
 
 pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
@@ -27,10 +28,17 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     let since = args.since.resolve(now);
     let mut db = connect_migrated(cfg)?;
     let s = stats::compute(&mut db, since, now, args.by)?;
-    if let Some(path) = &args.html {
-        let page = super::stats_html::page(&s);
-        crate::fsutil::write_atomic(path, page.as_bytes(), 0o644)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    match &args.html {
+        Some(crate::fsutil::Output::Stdout) => {
+            out.bytes(super::stats_html::page(&s).as_bytes());
+            return Ok(Exit::Ok);
+        }
+        Some(crate::fsutil::Output::File(path)) => {
+            let page = super::stats_html::page(&s);
+            crate::fsutil::write_atomic(path, page.as_bytes(), 0o644)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {}
     }
     out.stats(&s, args.html.is_some());
     Ok(Exit::Ok)

@@ -503,10 +503,12 @@ impl Sender {
                 ))
             }
             Spec::File { dir } => {
-                let f = dir.join(".sigov-probe");
-                std::fs::write(&f, b"")
-                    .and_then(|()| std::fs::remove_file(&f))
-                    .map(|()| format!("{what}: writable"))
+                // A file of a random name, created with O_EXCL (a planted link is never
+                // followed) and removed when dropped.
+                tempfile::Builder::new()
+                    .prefix(".sigov-probe-")
+                    .tempfile_in(&dir)
+                    .map(|_| format!("{what}: writable"))
                     .map_err(|e| {
                         SendError::Connection(format!("cannot write in `{}`: {e}", dir.display()))
                     })

@@ -290,6 +290,10 @@ impl Sigov {
         self.cmd.env(k, v);
         self
     }
+    pub fn arg_path(mut self, p: &std::path::Path) -> Sigov {
+        self.cmd.arg(p);
+        self
+    }
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, a: I) -> Sigov {
         self.cmd.args(a);
         self

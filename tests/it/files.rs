@@ -196,3 +196,168 @@ fn a_template_that_links_out_of_the_directory_is_refused() {
     let _ = embedded;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Special files a test may make here: a FIFO always, and (as root, as CI runs) a private
+/// character device like `/dev/null` (1, 3), never the real one.
+fn special_files(dir: &Path) -> Vec<PathBuf> {
+    let fifo = dir.join("fifo");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(ok.success());
+    let mut out = vec![fifo, dir.join("a-directory")];
+    std::fs::create_dir_all(&out[1]).expect("dir");
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if is_root {
+        let dev = dir.join("null");
+        let made = std::process::Command::new("mknod")
+            .arg(&dev)
+            .args(["c", "1", "3"])
+            .status()
+            .expect("mknod");
+        assert!(made.success(), "root can make a device node");
+        out.push(dev);
+    }
+    out
+}
+
+fn file_type(p: &Path) -> std::fs::FileType {
+    std::fs::symlink_metadata(p).expect("metadata").file_type()
+}
+
+/// Every command that writes a file refuses one that exists and is not a regular file (one
+/// line, exit 1, the thing left as it was), replaces a symbolic link at the final name without
+/// following it, and takes `-` as standard output.
+#[test]
+fn outputs_refuse_special_files_replace_links_and_take_dash_as_stdout() {
+    let dir = scratch();
+    let t = data();
+    t.sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["check", "deadlines", "--no-mail"])
+        .run()
+        .ok();
+    let row = t.count("SELECT MIN(id) AS n FROM sigov_outbox").to_string();
+    // (arguments before the path, arguments after it)
+    let commands: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec!["export", "alerts", "--output"], vec![]),
+        (vec!["stats", "--html"], vec![]),
+        (vec!["mail", "preview", "--id", &row, "--output"], vec![]),
+    ];
+    let specials = special_files(&dir);
+    for (before, after) in &commands {
+        for target in &specials {
+            let kind = format!("{:?}", file_type(target));
+            let r = t.sigov().args(before).arg_path(target).args(after).run();
+            assert_eq!(r.code, 1, "{before:?} {}: {r:#?}", target.display());
+            let line = r.error_line();
+            assert!(
+                line.contains("not a regular file: refusing to replace it"),
+                "{line}"
+            );
+            assert_eq!(r.stderr.lines().count(), 1, "one line: {r:#?}");
+            assert_eq!(format!("{:?}", file_type(target)), kind, "left as it was");
+        }
+        // A link planted at the name: replaced by the file, its target untouched.
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious").expect("victim");
+        let link = dir.join("planted");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+        let r = t.sigov().args(before).arg_path(&link).args(after).run();
+        assert_eq!(r.code, 0, "{before:?}: {r:#?}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("victim"),
+            "precious"
+        );
+        assert!(file_type(&link).is_file(), "the link itself was replaced");
+        // `-`: standard output, no file named `-`.
+        let r = t
+            .sigov()
+            .args(before)
+            .arg_path(Path::new("-"))
+            .args(after)
+            .run();
+        assert_eq!(r.code, 0, "{before:?} -: {r:#?}");
+        assert!(r.stdout.len() > 100, "{before:?} -: {r:#?}");
+        assert!(!Path::new("-").exists(), "no file named `-`");
+    }
+    // The samples' directory: a planted link is refused, nothing written where it points.
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let samples = dir.join("samples");
+    std::os::unix::fs::symlink(&elsewhere, &samples).expect("symlink");
+    let r = t
+        .sigov()
+        .args(["mail", "preview", "--output"])
+        .arg_path(&samples)
+        .run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(r.error_line().contains("is a symbolic link"), "{r:#?}");
+    assert_eq!(std::fs::read_dir(&elsewhere).expect("dir").count(), 0);
+    // A link planted at one sample's name inside a real directory is replaced, not followed.
+    let real = dir.join("real-samples");
+    std::fs::create_dir_all(&real).expect("dir");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    let r = t
+        .sigov()
+        .args(["mail", "preview", "--output"])
+        .arg_path(&real)
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let first = std::fs::read_dir(&real)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        .expect("a sample");
+    std::fs::remove_file(&first).expect("rm");
+    std::os::unix::fs::symlink(&victim, &first).expect("symlink");
+    let r = t
+        .sigov()
+        .args(["mail", "preview", "--output"])
+        .arg_path(&real)
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
+    assert!(file_type(&first).is_file());
+    assert_eq!(mode(&first), 0o600, "mails are the owner's only");
+    // The samples on standard output: refused in one line (exit 2), they need a directory.
+    let r = t.sigov().args(["mail", "preview", "--output", "-"]).run();
+    assert_eq!(r.code, 2, "{r:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The file transport's probe (`config check`) never writes through a planted link.
+#[test]
+fn the_file_transport_probe_never_follows_a_planted_link() {
+    let dir = scratch();
+    let t = data();
+    let mail = dir.join("mail");
+    std::fs::create_dir_all(&mail).expect("dir");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    std::os::unix::fs::symlink(&victim, mail.join(".sigov-probe")).expect("symlink");
+    let r = t
+        .sigov()
+        .env(
+            "SIGOV_MAIL_TRANSPORT",
+            &format!("file://{}", mail.display()),
+        )
+        .args(["config", "check"])
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious",
+        "{r:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
