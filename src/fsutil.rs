@@ -162,3 +162,53 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         .mode(0o700)
         .create(dir)
 }
+
+/// Most bytes a secret file may hold (`database.url_file`, `mail.smtp_password_file` and every
+/// `*_file` of a secret): a URL or a password fits many times over.
+pub const SECRET_FILE_MAX: u64 = 4096;
+
+/// Reads the file named by configuration key `key` whole, refusing in one line naming the key
+/// what is not a regular file (a FIFO, a device such as `/dev/zero`, a directory: opened
+/// without blocking, so a FIFO with no writer never hangs the command) or holds more than
+/// `max` bytes. Links are followed (systemd credentials, Kubernetes secrets are links).
+pub fn read_bounded(path: &Path, key: &str, max: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {key} `{shown}`: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| anyhow::anyhow!("cannot read {key} `{shown}`: {e}"))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{key} `{shown}` is {}, not a regular file",
+            kind_of(meta.file_type())
+        );
+    }
+    if meta.len() > max {
+        anyhow::bail!(
+            "{key} `{shown}` holds {} bytes, more than the {max} a secret file may hold",
+            meta.len()
+        );
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Bounded even if the file grows while it is read.
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read {key} `{shown}`: {e}"))?;
+    if bytes.len() as u64 > max {
+        anyhow::bail!("{key} `{shown}` holds more than the {max} bytes a secret file may hold");
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`] for a secret: at most [`SECRET_FILE_MAX`] bytes of UTF-8 text.
+pub fn read_secret(path: &Path, key: &str) -> anyhow::Result<String> {
+    let bytes = read_bounded(path, key, SECRET_FILE_MAX)?;
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{key} `{}` is not UTF-8 text", path.display()))
+}

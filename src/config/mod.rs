@@ -15,7 +15,7 @@ mod document;
 mod keys;
 mod layers;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use chrono_tz::Tz;
 use std::path::PathBuf;
 
@@ -140,8 +140,7 @@ impl Config {
         let mut database_url = doc.database.url.clone();
         if database_url.is_empty() && !doc.database.url_file.is_empty() {
             let file = &doc.database.url_file;
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read database.url_file `{file}`"))?;
+            let text = crate::fsutil::read_secret(std::path::Path::new(file), "database.url_file")?;
             let lines: Vec<&str> = text
                 .lines()
                 .map(str::trim)
@@ -511,10 +510,7 @@ impl Mail {
         let mut smtp_password = m.smtp_password.clone();
         if smtp_password.is_empty() {
             if let Some(f) = opt_path(&m.smtp_password_file) {
-                smtp_password = std::fs::read_to_string(&f)
-                    .with_context(|| {
-                        format!("cannot read mail.smtp_password_file `{}`", f.display())
-                    })?
+                smtp_password = crate::fsutil::read_secret(&f, "mail.smtp_password_file")?
                     .trim_end_matches(['\r', '\n'])
                     .to_owned();
             }

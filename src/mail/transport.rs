@@ -299,9 +299,8 @@ impl Sender {
                 if *mode != Tls::None {
                     let mut b = TlsParameters::builder(host.trim_matches(['[', ']']).to_owned());
                     if let Some(ca) = &cfg.tls_ca_file {
-                        let pem = std::fs::read(ca).with_context(|| {
-                            format!("cannot read mail.tls_ca_file `{}`", ca.display())
-                        })?;
+                        // Certificates, not a secret: a bundle of them may be large.
+                        let pem = crate::fsutil::read_bounded(ca, "mail.tls_ca_file", 4 << 20)?;
                         let cert = Certificate::from_pem(&pem)
                             .map_err(|e| anyhow!("mail.tls_ca_file `{}`: {e}", ca.display()))?;
                         b = b.add_root_certificate(cert);

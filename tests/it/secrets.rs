@@ -226,3 +226,80 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
     }
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+/// Runs `s` and requires it to end within `secs` seconds (a read that blocks would hang cron).
+fn ends_within(s: Sigov, secs: u64) -> Run {
+    let mut running = s.spawn();
+    let start = std::time::Instant::now();
+    loop {
+        if running.child.try_wait().expect("try_wait").is_some() {
+            return running.wait();
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = running.child.kill();
+            panic!("still running after {secs} s: {:#?}", running.wait());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Secret files are read bounded and never block: a FIFO with no writer, a device that never
+/// ends, a directory and an oversized file are each refused at once in one line naming the key.
+#[test]
+fn secret_files_that_are_not_small_regular_files_are_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("sigov-secret-files-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fifo = dir.join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let big = dir.join("big");
+    std::fs::write(&big, format!("{MARK}{}", "x".repeat(1 << 20))).expect("big file");
+    let t = TestDb::new(Backend::Sqlite);
+    let cases: [(&std::path::Path, &str); 4] = [
+        (&fifo, "is a named pipe (FIFO), not a regular file"),
+        (
+            std::path::Path::new("/dev/zero"),
+            "is a character device, not a regular file",
+        ),
+        (&dir, "is a directory, not a regular file"),
+        (&big, "more than the 4096 a secret file may hold"),
+    ];
+    for (path, why) in cases {
+        for (var, key, base) in [
+            ("SIGOV_DATABASE_URL_FILE", "database.url_file", Sigov::new()),
+            (
+                "SIGOV_SMTP_PASSWORD_FILE",
+                "mail.smtp_password_file",
+                t.sigov(),
+            ),
+        ] {
+            let r = ends_within(
+                base.env(var, path.to_str().expect("utf-8"))
+                    .env("SIGOV_SMTP_USER", "sigov")
+                    .args(["config", "check"]),
+                10,
+            );
+            assert_eq!(r.code, 1, "{var}={}: {r:#?}", path.display());
+            let line = r.error_line();
+            assert!(line.contains(key) && line.contains(why), "{line}");
+            assert_eq!(r.stderr.lines().count(), 1, "one line: {r:#?}");
+            assert!(!r.stderr.contains(MARK) && !r.stdout.contains(MARK));
+        }
+    }
+    // A small regular file, through a link as systemd credentials are, still works.
+    let url = dir.join("url");
+    std::fs::write(&url, format!("{}\n", t.url)).expect("url");
+    let link = dir.join("url-link");
+    std::os::unix::fs::symlink(&url, &link).expect("link");
+    let r = ends_within(
+        Sigov::new()
+            .env("SIGOV_DATABASE_URL_FILE", link.to_str().expect("utf-8"))
+            .args(["db", "status"]),
+        10,
+    );
+    assert_eq!(r.code, 0, "{r:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
