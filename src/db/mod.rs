@@ -3,6 +3,7 @@
 
 pub mod maintain;
 pub mod migrate;
+pub mod pgurl;
 mod reused;
 pub use reused::ByText;
 pub mod schema;
@@ -424,7 +425,7 @@ impl Db {
                 let mut c = PgConnection::establish(url.connect_string()).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot connect to database `{shown}`: {}",
-                        url::scrub_quoted(&one_line(&e.to_string()), url.as_str())
+                        url::scrub(&one_line(&e.to_string()), url.as_str())
                     )
                 })?;
                 // As for MySQL: only fixed shapes are kept.

@@ -84,16 +84,16 @@ impl DbUrl {
                 if !cfg!(feature = "postgres") {
                     bail!("this sigov was built without PostgreSQL support (cargo feature `postgres`)");
                 }
-                // libpq reads the URI itself: host (or `?host=/socket/dir`), port, database,
-                // and parameters such as `sslmode` pass through as written.
-                let authority = rest.split(['/', '?']).next().unwrap_or("");
-                let host = authority.rsplit('@').next().unwrap_or("");
-                let query = rest.split_once('?').map(|(_, q)| q).unwrap_or("");
-                let socket = query.split('&').any(|kv| kv.starts_with("host="));
-                if host.is_empty() && !socket {
+                // Read as libpq will read it (host or `?host=/socket/dir`, port, database,
+                // parameters such as `sslmode`), so every password in it is known and a URL
+                // libpq would split elsewhere is refused before it sees it.
+                let url = super::pgurl::PgUrl::parse(raw).map_err(|why| {
+                    anyhow::anyhow!("database URL `{}://…` cannot be read: {why}", scheme)
+                })?;
+                if !url.has_host() {
                     bail!(
                         "database URL `{}` names no host (a socket: `?host=/run/postgresql`); accepted: {ACCEPTED}",
-                        redact(raw)
+                        url.redacted()
                     );
                 }
                 Ok(DbUrl {
@@ -134,10 +134,20 @@ impl DbUrl {
 /// Replaces the password of `scheme://user:password@host` with `***`. The user information
 /// ends at the last `@` (a password may hold a raw `/`, `?` or `@`); a value that is not a URL
 /// at all is shown as `***` (it may be a bare secret, or a URL whose scheme was forgotten).
+/// PostgreSQL URLs are read as libpq reads them ([`super::pgurl`]); one that cannot be read
+/// shows its scheme alone.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "***".to_owned();
     };
+    if matches!(
+        scheme.to_ascii_lowercase().as_str(),
+        "postgres" | "postgresql"
+    ) {
+        return super::pgurl::PgUrl::parse(url)
+            .map(|u| u.redacted())
+            .unwrap_or_else(|_| format!("{scheme}://…"));
+    }
     match rest.rfind('@') {
         Some(at) => {
             let userinfo = &rest[..at];
@@ -153,23 +163,15 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// `message` (a driver's error about URL `raw`) with every quoted part of it that is a piece
-/// of `raw` replaced by `***`: libpq quotes the part of a URL it cannot read, and that part
-/// may hold a password.
-pub fn scrub_quoted(message: &str, raw: &str) -> String {
-    let parts: Vec<&str> = message.split('"').collect();
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            if i % 2 == 1 && i + 1 < parts.len() && !p.is_empty() && raw.contains(p) {
-                "***"
-            } else {
-                p
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\"")
+/// `message` (a driver's error about URL `raw`) without any secret `raw` holds: for
+/// PostgreSQL every password libpq could read from it (user information, `password=`,
+/// `passfile=`, `sslpassword=`, in any encoding), so host, port, user and database stay.
+pub fn scrub(message: &str, raw: &str) -> String {
+    match super::pgurl::PgUrl::parse(raw) {
+        Ok(u) => u.scrub(message),
+        // Never reached for a URL that got past `DbUrl::parse`; hide everything then.
+        Err(_) => "(the driver's message is hidden: the URL cannot be read)".to_owned(),
+    }
 }
 
 /// `rest` with the value of every `password=` parameter of its query replaced by `***`.
@@ -292,11 +294,11 @@ mod tests {
             "postgresql://u:***@h/pm?password=***"
         );
         assert_eq!(
-            scrub_quoted(
-                r#"invalid URI query parameter: "ss@h/pm?password""#,
-                "postgresql://u:pa?ss@h/pm?password=x"
+            scrub(
+                r#"connection to server at "h" (10.0.0.1), port 5432 failed: FATAL:  password authentication failed for user "u" (x)"#,
+                "postgresql://u:pa%3Fss@h/pm?password=x"
             ),
-            r#"invalid URI query parameter: "***""#
+            r#"connection to server at "h" (10.0.0.1), port 5432 failed: FATAL:  password authentication failed for user "u" (***)"#
         );
     }
 }

@@ -303,3 +303,88 @@ fn secret_files_that_are_not_small_regular_files_are_refused_at_once() {
     assert_eq!(r.code, 0, "{r:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// PostgreSQL passwords in every spelling libpq reads, against the throwaway cluster's
+/// password-checking (scram-sha-256) loopback: a raw `@` in a `password=` value, a
+/// percent-encoded key, a `passfile=`, a password in the user information that is not encoded.
+/// Under every log level and `--format json`, errors show scheme, host, port, user and database
+/// and never any piece of the password; the unencoded one says what to encode.
+#[test]
+fn postgres_passwords_in_every_spelling_never_show() {
+    let t = TestDb::new(Backend::Postgres);
+    let role = format!("sigov_pw_{}_{}", std::process::id(), unique());
+    let right = format!("Qp{MARK}-7@zZ9k");
+    t.exec(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD '{right}'; \
+         GRANT SELECT ON sigov_schema_migrations TO {role}"
+    ));
+    let server = pg_server();
+    let host = server.rsplit('@').next().expect("host");
+    let base = |q: &str| format!("postgres://{role}@{host}/{}?{q}", t.name);
+    let enc = right.replace('@', "%40");
+    let wrong = format!("Wr{MARK}@ng9k");
+    // (URL, exit code, what the error must say)
+    let cases = [
+        (base(&format!("password={right}")), 0, ""),
+        (
+            base(&format!("password={wrong}")),
+            1,
+            "password authentication failed",
+        ),
+        (
+            base(&format!("pass%77ord={wrong}")),
+            1,
+            "password authentication failed",
+        ),
+        (base(&format!("pass%77ord={enc}")), 0, ""),
+        (
+            base(&format!("passfile=/nonexistent/{MARK}&password={wrong}")),
+            1,
+            "password authentication failed",
+        ),
+        (
+            format!("postgres://{role}:{right}@{host}/{}", t.name),
+            1,
+            "percent-encode the user name and password (`@` as %40",
+        ),
+        (format!("postgres://{role}:{enc}@{host}/{}", t.name), 0, ""),
+    ];
+    let (addr, port) = host.rsplit_once(':').expect("port");
+    for (url, code, why) in &cases {
+        for (label, args, log) in [
+            ("text", vec!["db", "status"], ""),
+            ("-vv", vec!["-vv", "db", "status"], ""),
+            ("trace", vec!["-vv", "db", "status"], "trace"),
+            ("json", vec!["--format", "json", "db", "status"], ""),
+            (
+                "json -vv",
+                vec!["--format", "json", "-vv", "db", "status"],
+                "trace",
+            ),
+        ] {
+            let mut s = Sigov::new().env("SIGOV_DATABASE_URL", url).args(&args);
+            if !log.is_empty() {
+                s = s.env("RUST_LOG", log);
+            }
+            let r = s.run();
+            assert_eq!(r.code, *code, "{label} {url}: {r:#?}");
+            let all = format!("{}{}", r.stdout, r.stderr);
+            for piece in [MARK, "zZ9k", "ng9k"] {
+                assert!(
+                    !all.contains(piece),
+                    "{label} {url}: `{piece}` shown: {all}"
+                );
+            }
+            if *code != 0 {
+                let line = r.error_line();
+                assert!(line.contains(why), "{label}: {line}");
+                if why.starts_with("password") {
+                    for part in [addr, port, role.as_str(), t.name.as_str()] {
+                        assert!(line.contains(part), "{label}: `{part}` not named: {line}");
+                    }
+                }
+            }
+        }
+    }
+    t.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+}
