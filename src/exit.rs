@@ -42,5 +42,13 @@ impl std::fmt::Display for UnknownValue {
 
 impl std::error::Error for UnknownValue {}
 
+/// Returns from the function with an [`UnknownValue`] (exit 2, one line) made by `format!`.
+#[macro_export]
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err($crate::exit::UnknownValue(format!($($arg)*)).into())
+    };
+}
+
 /// The usage exit code (clap's).
 pub const USAGE: u8 = 2;

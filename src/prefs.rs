@@ -11,7 +11,7 @@ use crate::db::schema::sigov_preference::dsl as p;
 use crate::db::{dsl_execute, dsl_load, Db};
 use crate::rules::calendar::MailWindow;
 use crate::rules::{MailPlan, NewAlert};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
@@ -36,12 +36,12 @@ impl Muted {
         let (kind, what) = s.split_once(':').unwrap_or((s, ""));
         let what = what.trim();
         if what.is_empty() || what.len() > 150 {
-            bail!("--mute `{s}`: expected check:NAME, type:TYPE or project:ID");
+            crate::usage!("--mute `{s}`: expected check:NAME, type:TYPE or project:ID");
         }
         Ok(match kind.trim() {
             "check" => {
                 if !checks.contains(&what) {
-                    bail!("--mute check:{what}: no such check ({})", checks.join(", "));
+                    crate::usage!("--mute check:{what}: no such check ({})", checks.join(", "));
                 }
                 Muted::Check(what.to_owned())
             }
@@ -50,12 +50,14 @@ impl Muted {
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
                 {
-                    bail!("--mute type:{what}: an alert type is upper case (TACHES_EN_RETARD)");
+                    crate::usage!(
+                        "--mute type:{what}: an alert type is upper case (TACHES_EN_RETARD)"
+                    );
                 }
                 Muted::Type(what.to_owned())
             }
             "project" => Muted::Project(what.to_owned()),
-            _ => bail!("--mute `{s}`: expected check:NAME, type:TYPE or project:ID"),
+            _ => crate::usage!("--mute `{s}`: expected check:NAME, type:TYPE or project:ID"),
         })
     }
 
@@ -242,7 +244,7 @@ pub fn find_user(db: &mut Db, who: &str) -> Result<User> {
             id: p.id,
             username: p.username,
         }),
-        None => bail!("no user `{who}` in core_utilisateur (a username or an id)"),
+        None => crate::usage!("no user `{who}` in core_utilisateur (a username or an id)"),
     }
 }
 

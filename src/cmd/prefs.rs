@@ -7,7 +7,7 @@ use crate::config::{Config, Format};
 use crate::output::Out;
 use crate::prefs::{self, Change, Muted, UserPrefs};
 use crate::Exit;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 
 #[derive(Debug, clap::Subcommand)]
@@ -46,6 +46,9 @@ pub struct SetArgs {
     /// Last day of the mutes given (inclusive, business date); without it they hold for good
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::cli::parse_date_arg, requires = "mute")]
     pub until: Option<chrono::NaiveDate>,
+    /// Accept an --until before today (a mute that is already over: recorded, mutes nothing)
+    #[arg(long, requires = "until")]
+    pub force: bool,
     /// One mail a day at this local time (rules.timezone) listing the day's alerts
     #[arg(long, value_name = "HH:MM", value_parser = parse_hour, conflicts_with = "per_alert")]
     pub digest: Option<chrono::NaiveTime>,
@@ -78,13 +81,22 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             out.prefs(&u, &p);
         }
         Command::Set(a) => {
+            let clock = make_clock(cli, cfg)?;
+            if let Some(until) = a.until.filter(|u| *u < clock.today && !a.force) {
+                crate::usage!(
+                    "prefs set --until {until}: that day is past (today is {}), the mute would silence nothing; give a later day, or --force",
+                    clock.today
+                );
+            }
             let mut changes = Vec::new();
             for m in &a.mute {
                 let mut muted = Muted::parse(m, &check_names())?;
                 if let Muted::Project(id) = &muted {
                     // A project that does not exist would mute nothing, silently.
                     if crate::source::project_name(&mut db, id)?.is_none() {
-                        bail!("--mute project:{id}: no such project in core_projet (its id)");
+                        crate::usage!(
+                            "--mute project:{id}: no such project in core_projet (its id)"
+                        );
                     }
                     muted = Muted::Project(crate::rules::unhyphenate(id));
                 }
@@ -100,10 +112,11 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                 changes.push(Change::MailOff(m == "off"));
             }
             if changes.is_empty() {
-                bail!("prefs set: nothing to set (--mute, --digest, --per-alert or --mail)");
+                crate::usage!(
+                    "prefs set: nothing to set (--mute, --digest, --per-alert or --mail)"
+                );
             }
             let u = prefs::find_user(&mut db, &a.user)?;
-            let clock = make_clock(cli, cfg)?;
             prefs::set(&mut db, &u.id, &changes, clock.current())?;
             let p = prefs::of_user(&mut db, &u.id)?;
             out.prefs(&u, &p);
@@ -116,7 +129,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                     other => other,
                 }),
                 (None, true) => None,
-                (None, false) => bail!("prefs clear: say what (--mute WHAT, or --all)"),
+                (None, false) => crate::usage!("prefs clear: say what (--mute WHAT, or --all)"),
             };
             let u = prefs::find_user(&mut db, user)?;
             let n = prefs::clear(&mut db, &u.id, what.as_ref())?;

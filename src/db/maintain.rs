@@ -10,17 +10,50 @@ use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
-/// The tables maintained, in this order.
+/// The tables maintained, in this order: those sigov writes rows into as it runs (not
+/// `sigov_meta`, a few rows written by `db migrate`, which the least-privilege user may only
+/// read: MySQL's `ANALYZE TABLE` needs `INSERT`).
 pub const TABLES: &[&str] = &[
     "sigov_run",
     "sigov_alert_ledger",
     "sigov_outbox",
     "sigov_mail_snapshot",
     "sigov_lock",
-    "sigov_meta",
     "core_alerteprojet",
     "core_notificationetape",
 ];
+
+/// What a PostgreSQL step says of a table this role may not maintain (`ANALYZE` and `VACUUM`
+/// only warn and do nothing there).
+pub const PG_NOT_OWNER: &str = "skipped: only the table's owner (or, on PostgreSQL 17+, a role granted MAINTAIN) can analyze or vacuum it; autovacuum keeps it analyzed, or run `sigov db maintain` as the role that ran `sigov db migrate`";
+
+#[derive(QueryableByName)]
+struct MaintainableRow {
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ok: bool,
+}
+
+/// PostgreSQL: the tables of [`TABLES`] this role may analyze and vacuum (it owns them, or
+/// holds MAINTAIN on PostgreSQL 17+). One statement.
+fn pg_maintainable(db: &mut Db) -> Result<std::collections::HashSet<String>> {
+    let marks = vec!["?"; TABLES.len()].join(", ");
+    let vals: Vec<Val> = TABLES.iter().map(|t| Val::from(*t)).collect();
+    let rows: Vec<MaintainableRow> = db
+        .load(
+            &format!(
+                "SELECT CAST(c.relname AS TEXT) AS name, \
+                 (pg_has_role(c.relowner, 'USAGE') OR CASE WHEN current_setting('server_version_num')::int >= 170000 \
+                  THEN has_table_privilege(c.oid, 'MAINTAIN') ELSE false END) AS ok \
+                 FROM pg_class c WHERE c.relnamespace = to_regnamespace(current_schema()) \
+                 AND c.relname IN ({marks})"
+            ),
+            &vals,
+        )
+        .context("cannot read which tables this role may maintain (pg_class)")?;
+    Ok(rows.into_iter().filter(|r| r.ok).map(|r| r.name).collect())
+}
 
 /// One table's size.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -212,7 +245,21 @@ pub fn run(
     let mut steps = Vec::new();
     let mut healthy = true;
     if !dry_run {
+        let maintainable = if db.backend() == Backend::Postgres {
+            Some(pg_maintainable(db)?)
+        } else {
+            None
+        };
         for sql in plan(db.backend(), optimize) {
+            // PostgreSQL's steps name one table each, last.
+            let table = sql.rsplit(' ').next().unwrap_or_default();
+            if maintainable.as_ref().is_some_and(|ok| !ok.contains(table)) {
+                steps.push(Step {
+                    statement: sql,
+                    result: vec![PG_NOT_OWNER.to_owned()],
+                });
+                continue;
+            }
             let result = match db.backend() {
                 Backend::Mysql => {
                     let rows: Vec<MysqlMsg> = db

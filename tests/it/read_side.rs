@@ -276,7 +276,7 @@ fn read_side(backend: Backend) {
     // db maintain: every table measured, healthy, under its lock.
     let m = json(&t, &["db", "maintain"]);
     assert_eq!(m["healthy"], true, "{m:#}");
-    assert_eq!(m["before"].as_array().expect("before").len(), 8);
+    assert_eq!(m["before"].as_array().expect("before").len(), 7);
     assert!(!m["steps"].as_array().expect("steps").is_empty());
     let dry = json(&t, &["db", "maintain", "--dry-run", "--optimize"]);
     assert!(dry["steps"].as_array().expect("steps").is_empty());
