@@ -53,28 +53,18 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
-    /// Rule profile: reference (the Django commands, row for row) or recommended
-    #[arg(
-        long,
-        global = true,
-        env = crate::config::env::PROFILE,
-        value_name = "PROFILE",
-        value_enum
-    )]
+    /// Rule profile: reference (the Django commands, row for row) or recommended (environment:
+    /// SIGOV_PROFILE, read with the configuration, so a bad value names the variable)
+    #[arg(long, global = true, value_name = "PROFILE", value_enum)]
     pub profile: Option<crate::config::Profile>,
 
     /// Evaluate as of this business date (YYYY-MM-DD) instead of today
     #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
     pub date: Option<chrono::NaiveDate>,
 
-    /// Output of commands that print data: text or json (csv and jsonl: `sigov export` only)
-    #[arg(
-        long,
-        global = true,
-        env = crate::config::env::FORMAT,
-        value_name = "FORMAT",
-        value_enum
-    )]
+    /// Output of commands that print data: text or json (csv and jsonl: `sigov export` only;
+    /// environment: SIGOV_FORMAT, read with the configuration)
+    #[arg(long, global = true, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::config::Format>,
 
     /// After a check or a mail flush, write Prometheus metrics to this file atomically (for

@@ -54,7 +54,15 @@ pub struct FlagValues {
 
 /// Reads a string from the environment as the default's TOML type.
 fn env_value(k: &KeySpec, raw: &str) -> Result<toml::Value> {
-    Ok(match parse_default(k) {
+    let default = parse_default(k);
+    let expected = match &default {
+        toml::Value::Integer(_) => "a whole number",
+        toml::Value::Float(_) => "a number",
+        toml::Value::Boolean(_) => "true or false",
+        toml::Value::Table(_) => "a TOML inline table ({ … })",
+        _ => "a TOML value",
+    };
+    Ok(match default {
         toml::Value::String(_) => toml::Value::String(raw.to_owned()),
         // A list of names may be given comma-separated: SIGOV_CHECKS=deadlines,task-reminders.
         toml::Value::Array(_) if !raw.trim_start().starts_with('[') => toml::Value::Array(
@@ -71,7 +79,7 @@ fn env_value(k: &KeySpec, raw: &str) -> Result<toml::Value> {
                 .and_then(|mut t| t.remove("v"))
                 .ok_or_else(|| {
                     anyhow!(
-                        "{}: invalid value `{raw}` for {}",
+                        "environment {}: `{raw}` is not a value for `{}` (expected {expected})",
                         k.env.unwrap_or(""),
                         k.key
                     )
@@ -261,7 +269,7 @@ impl Layers {
             let msg = if known.is_some_and(|k| k.secret) {
                 "invalid value (not shown: a secret)".to_owned()
             } else {
-                msg
+                in_words(&msg)
             };
             anyhow!("{}: `{path}`: {msg}", self.origin(&path))
         })
@@ -285,5 +293,94 @@ impl Layers {
                 Some((k.key, v, e.source))
             })
             .collect()
+    }
+}
+
+/// What serde's type names mean to a person writing TOML or an environment variable.
+fn kind_in_words(expected: &str) -> String {
+    let range = |lo: &str, hi: &str| format!("a whole number from {lo} to {hi}");
+    match expected.trim() {
+        "u8" => range("0", "255"),
+        "u16" => range("0", "65535"),
+        "u32" => range("0", "4294967295"),
+        "u64" | "usize" => range("0", "18446744073709551615"),
+        "i32" => range("-2147483648", "2147483647"),
+        "i64" | "isize" => range("-9223372036854775808", "9223372036854775807"),
+        "f32" | "f64" | "a float" => "a number".to_owned(),
+        "a boolean" => "true or false".to_owned(),
+        "a string" | "a borrowed string" => "text in quotes".to_owned(),
+        "a sequence" => "a list in brackets ([…])".to_owned(),
+        "a map" => "a table".to_owned(),
+        e if e.starts_with("struct ") => "a table".to_owned(),
+        e => e.to_owned(),
+    }
+}
+
+/// What serde says it found, in words.
+fn found_in_words(found: &str) -> String {
+    let found = found.trim();
+    if let Some(s) = found.strip_prefix("string ") {
+        return format!("the text {s}");
+    }
+    for (prefix, what) in [
+        ("integer ", "the number "),
+        ("floating point ", "the number "),
+        ("boolean ", ""),
+    ] {
+        if let Some(v) = found.strip_prefix(prefix) {
+            return format!("{what}{}", v.trim_matches('`'));
+        }
+    }
+    match found {
+        "sequence" => "a list".to_owned(),
+        "map" => "a table".to_owned(),
+        f => f.to_owned(),
+    }
+}
+
+/// serde's `invalid type: string "2", expected u32` as `expected a whole number from 0 to
+/// 4294967295, found the text "2" (numbers and true/false are written without quotes)`; other
+/// messages as they are.
+fn in_words(msg: &str) -> String {
+    let body = msg
+        .strip_prefix("invalid type: ")
+        .or_else(|| msg.strip_prefix("invalid value: "));
+    let Some((found, expected)) = body.and_then(|b| b.rsplit_once(", expected ")) else {
+        return msg.to_owned();
+    };
+    let kind = kind_in_words(expected);
+    let mut s = format!("expected {kind}, found {}", found_in_words(found));
+    if found.starts_with("string ") && kind != "text in quotes" {
+        s.push_str(" (numbers and true/false are written without quotes)");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_words;
+
+    #[test]
+    fn type_errors_read_as_words() {
+        assert_eq!(
+            in_words("invalid type: string \"2\", expected u32"),
+            "expected a whole number from 0 to 4294967295, found the text \"2\" (numbers and true/false are written without quotes)"
+        );
+        assert_eq!(
+            in_words("invalid value: integer `-1`, expected u32"),
+            "expected a whole number from 0 to 4294967295, found the number -1"
+        );
+        assert_eq!(
+            in_words("invalid type: integer `3`, expected a string"),
+            "expected text in quotes, found the number 3"
+        );
+        assert_eq!(
+            in_words("invalid type: string \"yes\", expected a boolean"),
+            "expected true or false, found the text \"yes\" (numbers and true/false are written without quotes)"
+        );
+        assert_eq!(
+            in_words("unknown variant `x`, expected `a`"),
+            "unknown variant `x`, expected `a`"
+        );
     }
 }

@@ -303,11 +303,44 @@ fn prefs_inputs(backend: Backend) {
             "no such project",
         ),
         (&["clear", "resp"][..], "--all"),
+        (
+            &["set", "resp", "--mute", "type:taches_en_retard"][..],
+            "upper case",
+        ),
+        (
+            &["set", "resp", "--mute", "check:"][..],
+            "expected check:NAME",
+        ),
+        (
+            &[
+                "set",
+                "resp",
+                "--mute",
+                "check:tasks",
+                "--until",
+                "2020-01-31",
+            ][..],
+            "that day is past",
+        ),
     ] {
+        // Usage errors: exit 2, one line.
         let r = run(args);
-        assert_eq!(r.code, 1, "{args:?}: {r:#?}");
+        assert_eq!(r.code, 2, "{args:?}: {r:#?}");
         assert!(r.error_line().contains(why), "{args:?}: {}", r.error_line());
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {r:#?}");
     }
+    // A past last day is recorded when asked for.
+    let r = run(&[
+        "set",
+        "resp",
+        "--mute",
+        "check:tasks",
+        "--until",
+        "2020-01-31",
+        "--force",
+    ]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    run(&["clear", "resp", "--all"]).ok();
     let r = run(&["set", "resp", "--digest", "8h"]);
     assert_eq!(r.code, 2, "{r:#?}");
     // By id too, and mail off: the overdue task's row is written for the responsable, its mail

@@ -88,11 +88,6 @@ fn usage_errors_exit_2() {
             "invalid value 'xml' for '--format",
         ),
         (
-            vec!["config", "show"],
-            Some(("SIGOV_FORMAT", "xml")),
-            "invalid value 'xml' for '--format",
-        ),
-        (
             vec!["--profile", "strict", "config", "show"],
             None,
             "invalid value 'strict' for '--profile",
@@ -134,6 +129,54 @@ fn usage_errors_exit_2() {
         assert!(r.stderr.contains(msg), "{args:?}: {r:#?}");
         assert!(!r.stderr.contains("panicked"), "{args:?}: {r:#?}");
     }
+}
+
+/// A bad value in the environment or the configuration file names its source (the variable,
+/// the file) and the key, and says in words what was expected: exit 1, one line.
+#[test]
+fn configuration_errors_name_their_source_and_the_kind_expected() {
+    let dir = std::env::temp_dir().join(format!("sigov-cfg-words-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("sigov.toml");
+    std::fs::write(&file, "[mail]\nmax_attempts = \"2\"\n[check]\n").expect("config");
+    let file2 = dir.join("sigov2.toml");
+    std::fs::write(&file2, "[check]\npage_size = -1\n").expect("config");
+    for (env, msg) in [
+        (
+            vec![("SIGOV_FORMAT", "xml")],
+            "environment SIGOV_FORMAT: `output.format`: unknown variant `xml`",
+        ),
+        (
+            vec![("SIGOV_PROFILE", "strict")],
+            "environment SIGOV_PROFILE: `rules.profile`: unknown variant `strict`",
+        ),
+        (
+            vec![("SIGOV_DB_CONNECT_TIMEOUT", "ten")],
+            "environment SIGOV_DB_CONNECT_TIMEOUT: `ten` is not a value for `database.connect_timeout_secs` (expected a whole number)",
+        ),
+        (
+            vec![("SIGOV_CONFIG", file.to_str().expect("utf-8"))],
+            "`mail.max_attempts`: expected a whole number from 0 to 4294967295, found the text \"2\" (numbers and true/false are written without quotes)",
+        ),
+        (
+            vec![("SIGOV_CONFIG", file2.to_str().expect("utf-8"))],
+            "`check.page_size`: expected a whole number from 0 to 4294967295, found the number -1",
+        ),
+    ] {
+        let mut s = Sigov::new()
+            .env("SIGOV_DATABASE_URL", "sqlite:///tmp/sigov-none.db")
+            .args(["config", "show"]);
+        for (k, v) in &env {
+            s = s.env(k, v);
+        }
+        let r = s.run();
+        assert_eq!(r.code, 1, "{env:?}: {r:#?}");
+        assert!(r.error_line().contains(msg), "{env:?}: {}", r.error_line());
+        assert!(!r.stderr.contains("--format") && !r.stderr.contains("--profile"));
+        assert!(!r.stderr.contains("u32"), "{r:#?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{r:#?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Starts `sigov ARGS` with standard output going nowhere: the read end of its pipe is closed
