@@ -143,6 +143,10 @@ pub fn run_all(db: &mut Db, cfg: &Settings<'_>, clock: &Clock, opts: Options) ->
                 Err(e) => {
                     let msg = crate::strings::one_line(&format!("{e:#}"));
                     log::error!("check {} failed: {msg}", c.as_str());
+                    // A lost connection ends this check only: the next ones get a new one.
+                    if let Err(again) = db.reconnect_if_lost() {
+                        log::debug!("cannot reconnect: {again:#}");
+                    }
                     Report {
                         status: ReportStatus::Failed,
                         error: Some(msg),
@@ -305,6 +309,10 @@ fn run_locked(
         }
         Err(e) => {
             let msg = format!("{e:#}");
+            // A lost connection: a new one closes the run record (and frees the lock after).
+            if let Err(again) = db.reconnect_if_lost() {
+                log::debug!("cannot reconnect: {again:#}");
+            }
             if let Err(e2) = runs::finish(
                 db,
                 run_id,

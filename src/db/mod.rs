@@ -542,6 +542,25 @@ impl Db {
     }
 
     /// Runs several statements without binds (DDL, pragmas).
+    /// After an error: whether the connection still answers; when it does not (the server
+    /// closed it: a restart, a failover, an administrator's `pg_terminate_backend`), a new one
+    /// to the same URL replaces it, so the run can close its records and the next checks run.
+    /// Returns whether it reconnected; an error when the server cannot be reached again.
+    pub fn reconnect_if_lost(&mut self) -> Result<bool> {
+        if self.batch("SELECT 1").is_ok() {
+            return Ok(false);
+        }
+        let fresh = Db::open(self.url.clone(), false)?;
+        let statements = self.statements;
+        *self = fresh;
+        self.statements = statements;
+        log::info!(
+            "the connection to database `{}` was lost; reconnected",
+            self.url.redacted()
+        );
+        Ok(true)
+    }
+
     pub fn batch(&mut self, sql: &str) -> Result<(), diesel::result::Error> {
         self.statements += 1;
         let _watch = self.watch_statement();

@@ -35,8 +35,15 @@ pub fn ensure_domain_tables(db: &mut Db, tables: &[&str]) -> Result<()> {
                     db.url().redacted()
                 );
             }
+            // The grant hint only where the server says so: a lost connection or a timeout is
+            // no missing grant.
+            let hint = if msg.contains("denied") {
+                format!(" (GRANT SELECT ON {t}; see the README's least-privilege grants)")
+            } else {
+                String::new()
+            };
             anyhow::bail!(
-                "cannot read table `{t}` in `{}`: {msg} (GRANT SELECT ON {t}; see the README's least-privilege grants)",
+                "cannot read table `{t}` in `{}`: {msg}{hint}",
                 db.url().redacted()
             );
         }

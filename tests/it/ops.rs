@@ -990,3 +990,114 @@ fn every_command_runs_under_the_readme_postgres_grants() {
     drop(root);
     let _ = std::fs::remove_dir_all(&mail);
 }
+
+/// The connection lost in the middle of `check all` (the server ends it: a restart, a failover,
+/// `pg_terminate_backend`, `KILL`): that check fails with one line, the next ones reconnect and
+/// run, its run record is closed `failed`, exit 3. The loss is made certain, not timed: the
+/// test locks the contracts' table, waits until sigov waits on it, and ends sigov's session.
+fn lost_connection(backend: sigov::db::Backend) {
+    use sigov::db::Backend;
+    let t = TestDb::demo(backend, 20);
+    let mut holder = t.db();
+    match backend {
+        Backend::Postgres => holder
+            .batch("BEGIN; LOCK TABLE core_contratgarantie IN ACCESS EXCLUSIVE MODE")
+            .expect("lock"),
+        _ => holder
+            .batch("LOCK TABLES core_contratgarantie WRITE")
+            .expect("lock"),
+    }
+    let running = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env(
+            "SIGOV_CHECKS",
+            "deadlines,stages,tasks,budget,contracts,task-reminders",
+        )
+        .args(["check", "all", "--no-mail"])
+        .spawn();
+    let mut killer = t.db();
+    let (waiting, kill) = match backend {
+        Backend::Postgres => (
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'".to_owned(),
+        ),
+        _ => (
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%'",
+            String::new(),
+        ),
+    };
+    let start = std::time::Instant::now();
+    while killer.count(waiting, &[]).expect("waiting") == 0 {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "sigov never waited on the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if backend == Backend::Postgres {
+        killer.batch(&kill).expect("terminate");
+    } else {
+        let id = killer
+            .count(
+                "SELECT MIN(ID) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%'",
+                &[],
+            )
+            .expect("id");
+        killer.batch(&format!("KILL {id}")).expect("kill");
+    }
+    match backend {
+        Backend::Postgres => holder.batch("COMMIT").expect("unlock"),
+        _ => holder.batch("UNLOCK TABLES").expect("unlock"),
+    }
+    let r = running.wait();
+    assert_eq!(r.code, 3, "one check failed, the others ran: {r:#?}");
+    // The check's one line, then the run's summary (as for any failed check).
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{r:#?}");
+    assert!(lines[0].contains("check contracts failed"), "{r:#?}");
+    assert!(
+        !lines[0].contains("GRANT"),
+        "a lost connection is no missing grant: {r:#?}"
+    );
+    assert!(
+        lines[1].contains("1 of 6 checks failed: contracts"),
+        "{r:#?}"
+    );
+    let runs = t
+        .sigov()
+        .args(["--format", "json", "runs", "list", "--limit", "20"])
+        .run()
+        .json();
+    let runs = runs.as_array().expect("runs");
+    let status = |check: &str| {
+        runs.iter()
+            .find(|x| x["check"] == check)
+            .map(|x| x["status"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(status("contracts").as_deref(), Some("failed"), "{runs:?}");
+    for check in ["deadlines", "stages", "tasks", "budget", "task-reminders"] {
+        assert_eq!(
+            status(check).as_deref(),
+            Some("success"),
+            "{check}: {runs:?}"
+        );
+    }
+    // The lock was given back: the next run of contracts runs at once.
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["check", "contracts", "--no-mail"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+}
+
+#[test]
+fn a_lost_connection_ends_one_check_and_the_others_reconnect_postgres() {
+    lost_connection(sigov::db::Backend::Postgres);
+}
+
+#[test]
+fn a_lost_connection_ends_one_check_and_the_others_reconnect_mysql() {
+    lost_connection(sigov::db::Backend::Mysql);
+}
