@@ -100,7 +100,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
     KeySpec { key: "mail.timeout_secs", env: Some("SIGOV_SMTP_TIMEOUT"), default: "30", secret: false,
         help: "seconds to wait for the relay to connect or answer a command" },
     KeySpec { key: "mail.max_attempts", env: None, default: "8", secret: false,
-        help: "a mail the relay refuses for now (4xx) is retried with exponential backoff; after this many attempts it is dead" },
+        help: "a mail the relay refuses for now (4xx) is retried with exponential backoff; after this many attempts it is dead (a mail the relay took without confirming is sent twice at most, then unconfirmed)" },
     KeySpec { key: "mail.retry_base_secs", env: None, default: "300", secret: false,
         help: "first retry delay; it doubles at each attempt, up to 6 hours" },
     KeySpec { key: "mail.sending_lease_secs", env: None, default: "900", secret: false,

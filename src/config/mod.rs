@@ -624,7 +624,10 @@ mod tests {
             e.contains("`recommended.repeat_every_days`") && e.contains("c.toml"),
             "{e}"
         );
-        assert!(e.contains("expected u32"), "{e}");
+        assert!(
+            e.contains("expected a whole number from 0 to 4294967295"),
+            "{e}"
+        );
         let e = refused("[rules]\nprofile = \"strict\"\n");
         assert!(
             e.contains("`rules.profile`") && e.contains("unknown variant `strict`"),
