@@ -72,7 +72,8 @@ if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
   export SIGOV_TEST_MYSQL_URL="$THROWAWAY_MYSQL_URL"
   export SIGOV_TEST_MYSQL_SOCKET="$THROWAWAY_MYSQL_SOCKET"
 fi
-trap 'stop_throwaway_mariadb; stop_throwaway_postgres' EXIT
+# The servers are stopped however the script ends, and its exit status stays the suite's.
+trap 'status=$?; stop_throwaway_mariadb || true; stop_throwaway_postgres || true; exit $status' EXIT
 if [ -z "${SIGOV_TEST_PG_URL:-}" ]; then
   start_throwaway_postgres
   export SIGOV_TEST_PG_URL="$THROWAWAY_PG_URL"
