@@ -29,8 +29,22 @@ pub struct Args {
     pub mail_dir: PathBuf,
 }
 
-pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args) -> Result<Exit> {
+/// Which database options were typed on the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chosen {
+    pub db: bool,
+    pub database_url: bool,
+}
+
+pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args, chosen: Chosen) -> Result<Exit> {
     let clock = make_clock(cli, &cfg)?;
+    let raw = match (chosen.db, chosen.database_url, &cli.database_url) {
+        (true, true, Some(u)) if *u != args.db => crate::usage!(
+            "sigov demo: --db and --database-url name two databases; give one (--db is the demo's)"
+        ),
+        (false, true, Some(u)) => u.clone(),
+        _ => args.db.clone(),
+    };
     // The demo writes its mails as .eml files unless a transport is configured.
     let cfg = if cfg.mail.transport.is_empty() {
         cfg.with_value(
@@ -40,18 +54,29 @@ pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args) -> Result<Exit> {
     } else {
         cfg
     };
-    let url = crate::db::DbUrl::parse(&args.db)?;
+    let url = crate::db::DbUrl::parse(&raw)?;
     let summary = crate::demo::create(&url, args.scale, args.seed, clock.today)
         .with_context(|| format!("cannot create the demo database `{}`", url.redacted()))?;
     out.demo_summary(&summary);
     if args.no_check {
         return Ok(Exit::Ok);
     }
-    let mut db = crate::db::Db::connect_parsed(url)?;
+    let mut db = crate::db::Db::connect_parsed(url.clone())?;
     let reports = checks::run_all(&mut db, &cfg.checks(), &clock, checks::Options::default());
     out.demo_reports(&reports);
     out.mail_problems(&reports);
+    let mail_dir = cfg
+        .mail
+        .transport
+        .strip_prefix("file://")
+        .map(PathBuf::from);
+    out.demo_next(&url, mail_dir.as_deref());
     Ok(checks::exit_code(&reports))
+}
+
+/// The shell-quoted form of `s` (single quotes).
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 impl Out<'_> {
@@ -68,6 +93,35 @@ impl Out<'_> {
             "demo database {} ready: {} projects, {} users, {} stages, {} tasks, {} contracts, {} budget lines (seed {}, today {}) in {:.2} s",
             s.database, s.projects, s.users, s.stages, s.tasks, s.contracts, s.budget_lines, s.seed, s.today, s.seconds
         );
+    }
+
+    /// The lines to copy next: the demo's database for the other commands, then two of them.
+    pub fn demo_next(&self, url: &crate::db::DbUrl, mail_dir: Option<&std::path::Path>) {
+        if self.format == Format::Json || self.quiet {
+            return;
+        }
+        let shown = url.redacted();
+        let hidden = if shown != url.as_str() {
+            "   # the password is not shown: put it back"
+        } else {
+            ""
+        };
+        crate::outln!(self);
+        crate::outln!(self, "Next, copy these lines:");
+        crate::outln!(
+            self,
+            "  export SIGOV_DATABASE_URL={}{hidden}",
+            quoted(&shown)
+        );
+        crate::outln!(self, "  sigov alerts list");
+        crate::outln!(self, "  sigov stats --html stats.html");
+        if let Some(dir) = mail_dir {
+            crate::outln!(
+                self,
+                "and open the mails in {} with any mail client.",
+                dir.display()
+            );
+        }
     }
 
     pub fn demo_reports(&self, reports: &[Report]) {

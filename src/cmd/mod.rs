@@ -68,7 +68,19 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Db(cmd) => db::run(&cli, &cfg, &out, cmd),
         Command::Config(cmd) => config::run(&cfg, &out, cmd),
         Command::Prefs(cmd) => prefs::run(&cli, &cfg, &out, cmd),
-        Command::Demo(args) => demo::run(&cli, cfg, &out, args),
+        Command::Demo(args) => {
+            // The demo's database: --db, or a --database-url typed on its command line (never
+            // SIGOV_DATABASE_URL, which names the real database of the other commands).
+            let typed =
+                |id: &str, m: &ArgMatches| m.value_source(id) == Some(ValueSource::CommandLine);
+            let demo_m = m.subcommand_matches("demo");
+            let chosen = demo::Chosen {
+                db: demo_m.is_some_and(|dm| typed("db", dm)),
+                database_url: typed("database_url", m)
+                    || demo_m.is_some_and(|dm| typed("database_url", dm)),
+            };
+            demo::run(&cli, cfg, &out, args, chosen)
+        }
         Command::Completions(_) | Command::Health(_) => Ok(Exit::Ok),
     };
     // A write that failed (a closed pipe, a full disk) is what `main` reports first.

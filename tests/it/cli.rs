@@ -439,3 +439,78 @@ fn completions_for_each_shell() {
     let r = Sigov::new().args(["completions", "tcsh"]).run();
     assert_eq!(r.code, 2);
 }
+
+/// `sigov demo` ends with the lines to copy next, and they work as printed; `--database-url`
+/// typed on its command line is its database; with `--db` naming another, one line, exit 2;
+/// SIGOV_DATABASE_URL (the real database of the other commands) is never written by the demo.
+#[test]
+fn the_demo_says_what_to_type_next_and_honours_database_url() {
+    let dir = std::env::temp_dir().join(format!("sigov-demo-next-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let in_dir = |s: Sigov| {
+        let mut s = s;
+        s.cmd.current_dir(&dir);
+        s
+    };
+    let prod = dir.join("prod.db");
+    let r = in_dir(
+        Sigov::new()
+            .env(
+                "SIGOV_DATABASE_URL",
+                &format!("sqlite://{}", prod.display()),
+            )
+            .args(["demo", "--scale", "4"]),
+    )
+    .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(!prod.exists(), "SIGOV_DATABASE_URL was written by the demo");
+    let export = r
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("export SIGOV_DATABASE_URL="))
+        .expect("an export line");
+    assert_eq!(export, "'sqlite://./sigov-demo.db'", "{r:#?}");
+    for next in ["sigov alerts list", "sigov stats --html stats.html"] {
+        assert!(r.stdout.lines().any(|l| l.trim() == next), "{r:#?}");
+    }
+    // The lines as printed.
+    let r = in_dir(
+        Sigov::new()
+            .env("SIGOV_DATABASE_URL", export.trim_matches('\''))
+            .args(["alerts", "list"]),
+    )
+    .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let r = in_dir(
+        Sigov::new()
+            .env("SIGOV_DATABASE_URL", export.trim_matches('\''))
+            .args(["stats", "--html", "stats.html"]),
+    )
+    .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(dir.join("stats.html").is_file());
+    // --database-url typed: the demo's database.
+    let r = in_dir(Sigov::new().args([
+        "--database-url",
+        "sqlite://./typed.db",
+        "demo",
+        "--scale",
+        "3",
+        "--no-check",
+    ]))
+    .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(dir.join("typed.db").is_file(), "{r:#?}");
+    let r = in_dir(Sigov::new().args([
+        "demo",
+        "--db",
+        "sqlite://./a.db",
+        "--database-url",
+        "sqlite://./b.db",
+    ]))
+    .run();
+    assert_eq!(r.code, 2, "{r:#?}");
+    assert!(r.error_line().contains("name two databases"), "{r:#?}");
+    assert!(!dir.join("a.db").exists() && !dir.join("b.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
