@@ -41,9 +41,12 @@ pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             let mut db = Db::connect(url)?;
             let pending = crate::db::migrate::pending(&mut db)?;
             let mail = crate::mail::check_setup(&cfg.mail);
-            out.config_check(cfg, &db, &pending, mail.as_ref());
+            let demo = crate::demo::is_demo(&mut db)?;
+            let risks = risks(cfg, demo);
+            out.config_check(cfg, &db, &pending, mail.as_ref(), &risks);
             Ok(
-                if pending.is_empty() && mail.as_ref().is_none_or(|m| m.is_ok()) {
+                if pending.is_empty() && mail.as_ref().is_none_or(|m| m.is_ok()) && risks.is_empty()
+                {
                     Exit::Ok
                 } else {
                     Exit::Failure
@@ -51,6 +54,49 @@ pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             )
         }
     }
+}
+
+/// What this configuration would silently lose or hold, one line each naming its key: mail
+/// with nowhere to go, links to this machine outside a demo database, JSON printed under cron.
+pub fn risks(cfg: &Config, demo: bool) -> Vec<String> {
+    let mut v = Vec::new();
+    if cfg.mail.transport.is_empty() {
+        v.push(
+            "mail.transport (SIGOV_MAIL_TRANSPORT) is not set: every alert's mail would wait in the outbox, never sent (smtp://relay:587, smtps://relay:465, sendmail, or file:///dir)"
+                .to_owned(),
+        );
+    }
+    let host = cfg
+        .mail
+        .base_url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
+        .unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    if local && !demo {
+        v.push(format!(
+            "mail.base_url (SIGOV_BASE_URL) is `{}`: every mail's links and logo would point at the reader's own machine; set the web application's address (https://si-gouvernance.example.org)",
+            cfg.mail.base_url
+        ));
+    }
+    if cfg.format != Format::Text
+        && cfg.layers.source("output.format") == crate::config::Source::File
+    {
+        v.push(format!(
+            "output.format = \"{}\" in the configuration file: every command would print it, so cron would mail every run; give --format {} (or SIGOV_FORMAT) to the one job that reads it",
+            cfg.format.name(),
+            cfg.format.name()
+        ));
+    }
+    v
 }
 
 impl Out<'_> {
@@ -87,6 +133,7 @@ impl Out<'_> {
         db: &Db,
         pending: &[String],
         mail: Option<&anyhow::Result<String>>,
+        risks: &[String],
     ) {
         let mail_text = match mail {
             None => {
@@ -98,7 +145,8 @@ impl Out<'_> {
         let mail_ok = mail.is_none_or(|m| m.is_ok());
         if self.format == Format::Json {
             self.json(&json!({
-                "ok": pending.is_empty() && mail_ok,
+                "ok": pending.is_empty() && mail_ok && risks.is_empty(),
+                "problems": risks,
                 "database": db.url().redacted(),
                 "backend": db.backend().name(),
                 "pending_migrations": pending,
@@ -110,12 +158,20 @@ impl Out<'_> {
         if !mail_ok {
             eprintln!("sigov: mail: {mail_text}");
         }
+        for r in risks {
+            eprintln!("sigov: {r}");
+        }
         if self.quiet {
             return;
         }
         crate::outln!(
             self,
-            "configuration: ok (profile {})",
+            "configuration: {} (profile {})",
+            if risks.is_empty() {
+                "ok".to_owned()
+            } else {
+                format!("{} problem(s), said above", risks.len())
+            },
             cfg.rules.profile.name()
         );
         crate::outln!(

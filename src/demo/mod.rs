@@ -83,7 +83,8 @@ pub fn create_domain_schema(db: &mut Db) -> Result<()> {
     Ok(())
 }
 
-fn is_demo(db: &mut Db) -> Result<bool> {
+/// Whether `db` is a demo database (`sigov demo` made it).
+pub fn is_demo(db: &mut Db) -> Result<bool> {
     if !db.table_exists("sigov_meta")? {
         return Ok(false);
     }

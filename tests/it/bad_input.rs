@@ -268,6 +268,8 @@ fn mysql_socket_urls_work() {
         .ok();
     let r = Sigov::new()
         .env("SIGOV_DATABASE_URL", &url)
+        .env("SIGOV_MAIL_TRANSPORT", "sendmail:///bin/true")
+        .env("SIGOV_BASE_URL", "https://si-gouvernance.test")
         .args(["config", "check", "--format", "json"])
         .run()
         .ok()

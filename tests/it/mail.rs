@@ -644,7 +644,9 @@ fn sendmail_transport_pipes_the_message() {
 
 backend_test!(config_check_probes_the_relay_without_sending, |t| {
     let relay = Relay::start();
+    let site = "https://si-gouvernance.test";
     let v = relay::starttls(t.sigov(), &relay)
+        .env("SIGOV_BASE_URL", site)
         .args(["--format", "json", "config", "check"])
         .run()
         .ok()
@@ -657,6 +659,7 @@ backend_test!(config_check_probes_the_relay_without_sending, |t| {
         "{v:#}"
     );
     let bad = relay::starttls(t.sigov(), &relay)
+        .env("SIGOV_BASE_URL", site)
         .env("SIGOV_SMTP_PASSWORD", "wrong")
         .args(["config", "check"])
         .run();
@@ -666,8 +669,46 @@ backend_test!(config_check_probes_the_relay_without_sending, |t| {
         "{bad:#?}"
     );
     assert!(relay.received().is_empty(), "a probe sends nothing");
-    let none = t.sigov().args(["config", "check"]).run().ok();
+    // What would hold or lose mail fails the check, one line each naming its key: no
+    // transport, links to localhost outside a demo database (the default base_url), JSON
+    // printed by every cron run.
+    let none = t.sigov().args(["config", "check"]).run();
+    assert_eq!(none.code, 1, "{none:#?}");
     assert!(none.stdout.contains("mail: not configured"), "{none:#?}");
+    let lines: Vec<&str> = none.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{none:#?}");
+    assert!(lines[0].starts_with("sigov: mail.transport (SIGOV_MAIL_TRANSPORT) is not set"));
+    assert!(
+        lines[1].starts_with("sigov: mail.base_url (SIGOV_BASE_URL) is `http://localhost:8000`")
+    );
+    let dir = std::env::temp_dir().join(format!("sigov-cfg-json-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("sigov.toml");
+    std::fs::write(&file, "[output]\nformat = \"json\"\n").expect("config");
+    let json = relay::starttls(t.sigov(), &relay)
+        .env("SIGOV_BASE_URL", site)
+        .env("SIGOV_CONFIG", file.to_str().expect("utf-8"))
+        .args(["config", "check"])
+        .run();
+    assert_eq!(json.code, 1, "{json:#?}");
+    assert!(
+        json.stdout
+            .contains("\"output.format = \\\"json\\\" in the configuration file"),
+        "{json:#?}"
+    );
+    // The same on the command line is for this one command: no problem.
+    let flag = relay::starttls(t.sigov(), &relay)
+        .env("SIGOV_BASE_URL", site)
+        .args(["--format", "json", "config", "check"])
+        .run();
+    assert_eq!(flag.code, 0, "{flag:#?}");
+    // A demo database's links may stay on localhost.
+    let demo = TestDb::demo(t.backend, 2);
+    let r = relay::starttls(demo.sigov(), &relay)
+        .args(["config", "check"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
 });
 
 /// A claim fetches its rows by id, whatever the queue holds: SQLite has no statistics, and a

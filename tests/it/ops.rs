@@ -859,6 +859,7 @@ fn every_command_runs_under_the_readme_least_privilege_grants() {
                 "SIGOV_MAIL_TRANSPORT",
                 &format!("file://{}", mail.display()),
             )
+            .env("SIGOV_BASE_URL", "https://si-gouvernance.test")
             .args(args)
             .run()
     };
@@ -957,6 +958,7 @@ fn every_command_runs_under_the_readme_postgres_grants() {
                 "SIGOV_MAIL_TRANSPORT",
                 &format!("file://{}", mail.display()),
             )
+            .env("SIGOV_BASE_URL", "https://si-gouvernance.test")
             .args(args)
             .run()
     };
