@@ -27,6 +27,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # the units.
 /usr/bin/python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
+# A week of the shipped crontab is played under a faked real clock (health against the schedule).
+command -v faketime >/dev/null || need_pkgs+=(faketime)
 # The `stats --html` page is laid out and photographed by headless Chromium.
 command -v "${SIGOV_TEST_CHROMIUM:-chromium}" >/dev/null || need_pkgs+=(chromium fonts-dejavu-core)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then

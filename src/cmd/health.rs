@@ -64,7 +64,7 @@ pub fn run(
     let h = health::gather(&cfg.database_url, &cfg.health, now);
     let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout);
     let exit = if nagios {
-        crate::outln!(out, "{}", h.nagios_line());
+        crate::outln!(out, "{}", h.nagios_text());
         Exit::Nagios(h.status as u8)
     } else {
         out.health(&h);
@@ -115,9 +115,16 @@ impl Out<'_> {
                 .map(|r| format!(", last run #{} {}", r.id, r.status))
                 .unwrap_or_default();
             let running = if c.running { ", running now" } else { "" };
+            let next = match (&c.next_due, c.late_secs) {
+                (Some(t), Some(0)) => format!(", next due {} UTC", to_seconds(t)),
+                (Some(t), Some(l)) => {
+                    format!(", run due {} UTC is {} late", to_seconds(t), human_age(l))
+                }
+                _ => String::new(),
+            };
             crate::outln!(
                 self,
-                "  {:<9}  {:<8}  {success}{last}{running}",
+                "  {:<14}  {:<8}  {success}{last}{next}{running}",
                 c.check,
                 c.status.word()
             );

@@ -182,6 +182,22 @@ pub struct HealthSection {
     pub max_age_minutes: u32,
     pub critical_age_minutes: u32,
     pub mail_delay_minutes: u32,
+    pub grace_minutes: u32,
+    pub schedule: HealthSchedule,
+}
+
+/// Each check's expected schedule: a cron expression in `rules.timezone`, or "" to judge it by
+/// the age of its last success (`health.max_age_minutes`, `health.critical_age_minutes`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSchedule {
+    pub deadlines: String,
+    pub stages: String,
+    pub tasks: String,
+    pub budget: String,
+    pub contracts: String,
+    #[serde(rename = "task-reminders")]
+    pub task_reminders: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -286,8 +286,35 @@ impl Config {
             _ => doc.health.checks.clone(),
         };
         let minutes = |k: &str, v: u32| c.range(k, v, 1, 527_040);
+        let grace_minutes = c.range("health.grace_minutes", doc.health.grace_minutes, 0, 10_080)?;
+        let mut schedules = std::collections::BTreeMap::new();
+        let hs = &doc.health.schedule;
+        for (name, spec) in [
+            ("deadlines", &hs.deadlines),
+            ("stages", &hs.stages),
+            ("tasks", &hs.tasks),
+            ("budget", &hs.budget),
+            ("contracts", &hs.contracts),
+            ("task-reminders", &hs.task_reminders),
+        ] {
+            if spec.trim().is_empty() {
+                continue;
+            }
+            let key = format!("health.schedule.{name}");
+            let check = crate::checks::CheckName::ALL
+                .iter()
+                .copied()
+                .find(|c| c.as_str() == name)
+                .ok_or_else(|| anyhow!("{key}: no such check"))?;
+            let s = crate::ops::health::Schedule::parse(spec)
+                .map_err(|e| anyhow!("{}: `{key}`: {e:#}", layers.origin(&key)))?;
+            schedules.insert(check, s);
+        }
         let health = Health {
             checks: health_checks,
+            schedules,
+            grace_minutes,
+            tz,
             max_age_minutes: minutes("health.max_age_minutes", doc.health.max_age_minutes)?,
             critical_age_minutes: minutes(
                 "health.critical_age_minutes",

@@ -13,11 +13,84 @@ use Settings as HealthCfg;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub checks: Vec<crate::checks::CheckName>,
+    /// Each check's expected schedule (`health.schedule.NAME`); none: judged by age alone.
+    pub schedules: std::collections::BTreeMap<crate::checks::CheckName, Schedule>,
+    pub grace_minutes: u32,
     pub max_age_minutes: u32,
     pub critical_age_minutes: u32,
     pub mail_delay_minutes: u32,
     /// Mail waiting for the send window is not late.
     pub mail_window: Option<crate::rules::calendar::MailWindow>,
+    /// The business time zone: schedules are read in it.
+    pub tz: chrono_tz::Tz,
+}
+
+/// When a check is expected to run: a cron expression (croner: the five POSIX fields), in the
+/// business time zone, daylight saving time included.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub spec: String,
+    cron: croner::Cron,
+}
+
+impl Schedule {
+    /// Parses `spec`; the error says what is wrong with it.
+    pub fn parse(spec: &str) -> Result<Schedule> {
+        use std::str::FromStr;
+        let cron = croner::Cron::from_str(spec.trim())
+            .map_err(|e| anyhow::anyhow!("`{spec}` is not a cron expression (minute hour day-of-month month day-of-week, as in crontab): {e}"))?;
+        Ok(Schedule {
+            spec: spec.trim().to_owned(),
+            cron,
+        })
+    }
+
+    /// The first run due strictly after `t` (UTC), as UTC.
+    pub fn next_after(&self, t: NaiveDateTime, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+        let local = t.and_utc().with_timezone(&tz);
+        self.cron
+            .find_next_occurrence(&local, false)
+            .ok()
+            .map(|d| d.naive_utc())
+    }
+}
+
+/// Where a scheduled check stands at `now`: the run due after its last success (`started`,
+/// UTC), the one after that, and how late the first is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    pub next: NaiveDateTime,
+    pub after_next: NaiveDateTime,
+    /// Seconds past `next` (0 while it is not yet due).
+    pub late_secs: i64,
+    pub level: Level,
+}
+
+/// WARNING once the run due after the last success is more than `grace` late, CRITICAL once
+/// the run after it is too.
+pub fn due(
+    s: &Schedule,
+    tz: chrono_tz::Tz,
+    started: NaiveDateTime,
+    now: NaiveDateTime,
+    grace_secs: i64,
+) -> Option<Due> {
+    let next = s.next_after(started, tz)?;
+    let after_next = s.next_after(next, tz)?;
+    let grace = chrono::Duration::seconds(grace_secs);
+    let level = if now > after_next + grace {
+        Level::Critical
+    } else if now > next + grace {
+        Level::Warning
+    } else {
+        Level::Ok
+    };
+    Some(Due {
+        next,
+        after_next,
+        late_secs: (now - next).num_seconds().max(0),
+        level,
+    })
 }
 
 /// Nagios levels; the discriminant is the plugin exit code.
@@ -57,6 +130,11 @@ pub struct CheckHealth {
     pub age_secs: Option<i64>,
     pub warning_secs: i64,
     pub critical_secs: i64,
+    /// The expected schedule (a cron expression), when the check has one.
+    pub schedule: Option<String>,
+    /// The run due after the last success (UTC), and how late it is (0: not yet due).
+    pub next_due: Option<String>,
+    pub late_secs: Option<i64>,
     pub last_run: Option<LastRun>,
     /// A run of the check holds its lock now.
     pub running: bool,
@@ -169,6 +247,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
     let mut checks = Vec::new();
     let warn = i64::from(cfg.max_age_minutes) * 60;
     let crit = i64::from(cfg.critical_age_minutes) * 60;
+    let grace = i64::from(cfg.grace_minutes) * 60;
     for name in &cfg.checks {
         let row = rows.iter().find(|r| r.check_name == name.as_str());
         let last_success = row.and_then(|r| r.last_success.clone());
@@ -183,12 +262,42 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
         });
         let is_running = running.contains(&super::lock::check_lock(name.as_str()));
         let mut level = Level::Ok;
-        match age {
-            None => {
+        let started = row
+            .and_then(|r| r.last_success_started.as_deref())
+            .and_then(parse_stored_datetime);
+        let schedule = cfg.schedules.get(name);
+        let mut next_due = None;
+        let mut late_secs = None;
+        match (age, schedule) {
+            (None, _) => {
                 level = Level::Warning;
                 problems.push((level, format!("{}: never succeeded", name.as_str())));
             }
-            Some(a) if a > crit => {
+            (Some(_), Some(s)) => {
+                if let Some(d) = started.and_then(|t| due(s, cfg.tz, t, now, grace)) {
+                    next_due = Some(crate::clock::format_datetime(d.next));
+                    late_secs = Some(d.late_secs);
+                    level = d.level;
+                    if d.level != Level::Ok {
+                        let missed = if d.level == Level::Critical {
+                            "runs"
+                        } else {
+                            "run"
+                        };
+                        problems.push((
+                            d.level,
+                            format!(
+                                "{}: {missed} due {} missed ({} late; schedule `{}`)",
+                                name.as_str(),
+                                crate::clock::to_seconds(&crate::clock::format_datetime(d.next)),
+                                human_age(d.late_secs),
+                                s.spec
+                            ),
+                        ));
+                    }
+                }
+            }
+            (Some(a), None) if a > crit => {
                 level = Level::Critical;
                 problems.push((
                     level,
@@ -200,7 +309,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
                     ),
                 ));
             }
-            Some(a) if a > warn => {
+            (Some(a), None) if a > warn => {
                 level = Level::Warning;
                 problems.push((
                     level,
@@ -212,7 +321,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
                     ),
                 ));
             }
-            Some(_) => {}
+            (Some(_), None) => {}
         }
         if let Some(r) = last_run
             .as_ref()
@@ -236,6 +345,9 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             age_secs: age,
             warning_secs: warn,
             critical_secs: crit,
+            schedule: schedule.map(|s| s.spec.clone()),
+            next_due,
+            late_secs,
             last_run,
             running: is_running,
         });
@@ -335,18 +447,24 @@ fn finish(
 }
 
 impl Health {
-    /// The Nagios plugin line: `SIGOV WARNING - summary | perfdata`.
-    pub fn nagios_line(&self) -> String {
+    /// The Nagios plugin output: a first line under 100 characters (`SIGOV WARNING - 1 of 6
+    /// checks late | problems=1;1;;0`), then each problem on a line of its own (the plugin API's
+    /// long text), then the rest of the performance data after a `|`.
+    pub fn nagios_text(&self) -> String {
         let mut perf = Vec::new();
         for c in &self.checks {
             let v = c
-                .age_secs
+                .late_secs
+                .or(c.age_secs)
                 .map(|a| format!("{a}s"))
                 .unwrap_or_else(|| "U".to_owned());
-            perf.push(format!(
-                "{}_age={v};{};{};0",
-                c.check, c.warning_secs, c.critical_secs
-            ));
+            let (w, cr) = if c.schedule.is_some() {
+                (String::new(), String::new())
+            } else {
+                (c.warning_secs.to_string(), c.critical_secs.to_string())
+            };
+            let what = if c.schedule.is_some() { "late" } else { "age" };
+            perf.push(format!("{}_{what}={v};{w};{cr};0", c.check));
         }
         if let Some(o) = &self.outbox {
             perf.push(format!("outbox_backlog={};;;0", o.pending + o.failed));
@@ -357,18 +475,99 @@ impl Health {
                 o.oldest_pending_age_secs.unwrap_or(0).max(0)
             ));
         }
-        let line = format!("SIGOV {} - {}", self.status.word(), self.summary);
-        if perf.is_empty() {
-            line
+        let late = self.checks.iter().filter(|c| c.status != Level::Ok).count();
+        let short = if self.checks.is_empty() && !self.problems.is_empty() {
+            // The database itself (unreachable, pending migrations): its first words.
+            let p = &self.problems[0];
+            if p.chars().count() > 60 {
+                format!("{}…", p.chars().take(59).collect::<String>())
+            } else {
+                p.clone()
+            }
+        } else if self.problems.is_empty() {
+            format!("{} check(s) on schedule, mail flowing", self.checks.len())
+        } else if late > 0 {
+            format!(
+                "{late} of {} check(s) late, {} problem(s)",
+                self.checks.len(),
+                self.problems.len()
+            )
         } else {
-            format!("{line} | {}", perf.join(" "))
+            format!("{} problem(s)", self.problems.len())
+        };
+        let head = format!(
+            "SIGOV {} - {short} | problems={};1;;0",
+            self.status.word(),
+            self.problems.len()
+        );
+        let mut lines = vec![head];
+        lines.extend(self.problems.iter().cloned());
+        if !perf.is_empty() {
+            lines.push(format!("| {}", perf.join(" ")));
         }
+        lines.join("\n")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scheduled_check_is_late_after_its_grace_and_critical_after_the_next_run() {
+        let tz: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let hour = 3600;
+        // Every 4 hours, Paris (UTC+1 in December): a success at 08:05 Paris (07:05 UTC).
+        let every4 = Schedule::parse("0 */4 * * *").unwrap();
+        let d = due(
+            &every4,
+            tz,
+            at("2026-12-14 07:05"),
+            at("2026-12-14 11:30"),
+            hour,
+        )
+        .unwrap();
+        assert_eq!(d.next, at("2026-12-14 11:00"));
+        assert_eq!((d.level, d.late_secs), (Level::Ok, 1800));
+        let d = due(
+            &every4,
+            tz,
+            at("2026-12-14 07:05"),
+            at("2026-12-14 12:01"),
+            hour,
+        )
+        .unwrap();
+        assert_eq!(d.level, Level::Warning);
+        let d = due(
+            &every4,
+            tz,
+            at("2026-12-14 07:05"),
+            at("2026-12-14 16:01"),
+            hour,
+        )
+        .unwrap();
+        assert_eq!(d.level, Level::Critical);
+        // Working-day mornings: Friday's run covers the weekend; Monday 08:31 Paris is late.
+        let mornings = Schedule::parse("30 7 * * 1-5").unwrap();
+        let fri = at("2026-12-11 06:30");
+        let sun = due(&mornings, tz, fri, at("2026-12-13 20:00"), hour).unwrap();
+        assert_eq!((sun.level, sun.next), (Level::Ok, at("2026-12-14 06:30")));
+        let mon = due(&mornings, tz, fri, at("2026-12-14 07:31"), hour).unwrap();
+        assert_eq!(mon.level, Level::Warning);
+        // Daylight saving time: on 29 March 2026 Paris moves to UTC+2; 08:00 Paris is 06:00 UTC.
+        let daily = Schedule::parse("0 8 * * *").unwrap();
+        let d = due(
+            &daily,
+            tz,
+            at("2026-03-28 07:00"),
+            at("2026-03-29 06:30"),
+            hour,
+        )
+        .unwrap();
+        assert_eq!(d.next, at("2026-03-29 06:00"));
+        assert!(Schedule::parse("every 4 hours").is_err());
+    }
 
     #[test]
     fn ages_read_well() {

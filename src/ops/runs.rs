@@ -301,20 +301,26 @@ pub struct LastOfCheck {
     pub error: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub last_success: Option<String>,
+    /// When the last successful run started: the schedule's run it was.
+    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
+    pub last_success_started: Option<String>,
 }
 
 /// One [`LastOfCheck`] per check that ever finished a run, by check name. One statement.
 pub fn last_per_check(db: &mut Db) -> Result<Vec<LastOfCheck>> {
     let sql = format!(
         "SELECT r.check_name AS check_name, r.id AS id, r.status AS status, {st} AS started_at, \
-         {fi} AS finished_at, r.counters AS counters, r.error AS error, m.last_success AS last_success \
+         {fi} AS finished_at, r.counters AS counters, r.error AS error, m.last_success AS last_success, \
+         m.last_success_started AS last_success_started \
          FROM (SELECT check_name, MAX(id) AS last_id, \
-                      MAX(CASE WHEN status = '{success}' THEN {fin} END) AS last_success \
+                      MAX(CASE WHEN status = '{success}' THEN {fin} END) AS last_success, \
+                      MAX(CASE WHEN status = '{success}' THEN {sta} END) AS last_success_started \
                FROM sigov_run WHERE status <> '{running}' GROUP BY check_name) m \
          JOIN sigov_run r ON r.id = m.last_id ORDER BY r.check_name",
         st = db.text("r.started_at"),
         fi = db.text("r.finished_at"),
         fin = db.text("finished_at"),
+        sta = db.text("started_at"),
         success = RunStatus::Success,
         running = RunStatus::Running,
     );

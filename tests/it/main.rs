@@ -10,6 +10,7 @@ mod cli;
 mod deadlines;
 mod faults;
 mod files;
+mod health_week;
 mod layout;
 mod mail;
 mod ops;

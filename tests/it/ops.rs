@@ -191,14 +191,17 @@ backend_test!(
     }
 );
 
-/// `sigov health --nagios`: exit code and the status line.
+/// `sigov health --nagios`: exit code and the whole output (a first line under 100
+/// characters, the problems one a line, the performance data after `|`).
 fn nagios(t: &TestDb, config: Option<&std::path::Path>) -> (i32, String) {
     let mut s = t.sigov();
     if let Some(c) = config {
         s = s.env("SIGOV_CONFIG", c.to_str().expect("utf-8"));
     }
     let r = s.args(["health", "--nagios"]).run();
-    assert_eq!(r.stdout.lines().count(), 1, "{r:#?}");
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert!(first.chars().count() < 100, "{r:#?}");
+    assert!(first.contains(" | problems="), "{r:#?}");
     (r.code, r.stdout.trim_end().to_owned())
 }
 
@@ -208,10 +211,14 @@ backend_test!(health_follows_runs_ages_and_dead_mail, |t| {
     let (code, line) = nagios(&t, None);
     assert_eq!(code, 1, "{line}");
     assert!(
-        line.starts_with("SIGOV WARNING - deadlines: never succeeded; stages: never succeeded"),
+        line.starts_with("SIGOV WARNING - 5 of 5 check(s) late, 5 problem(s) | problems=5;1;;0"),
         "{line}"
     );
-    assert!(line.contains("| deadlines_age=U;32400;90000;0"), "{line}");
+    assert!(
+        line.contains("\ndeadlines: never succeeded\nstages: never succeeded\n"),
+        "{line}"
+    );
+    assert!(line.contains("| deadlines_late=U;;;0"), "{line}");
     let relay = Relay::start();
     let all = t
         .sigov()
@@ -223,7 +230,7 @@ backend_test!(health_follows_runs_ages_and_dead_mail, |t| {
     let (code, line) = nagios(&t, None);
     assert_eq!(code, 0, "{line}");
     assert!(
-        line.starts_with("SIGOV OK - 5 check(s) succeeded"),
+        line.starts_with("SIGOV OK - 5 check(s) on schedule, mail flowing"),
         "{line}"
     );
     assert!(line.contains("outbox_dead=0;1;;0"), "{line}");
@@ -237,23 +244,27 @@ backend_test!(health_follows_runs_ages_and_dead_mail, |t| {
     let dir = std::env::temp_dir().join(format!("sigov-health-{}", unique()));
     std::fs::create_dir_all(&dir).expect("dir");
     let cfg = dir.join("sigov.toml");
-    std::fs::write(&cfg, "[health]\nmax_age_minutes = 60\n").expect("config");
+    // Without a schedule, the age of the last success.
+    std::fs::write(
+        &cfg,
+        "[health]\nmax_age_minutes = 60\n[health.schedule]\nstages = \"\"\n",
+    )
+    .expect("config");
     let (code, line) = nagios(&t, Some(&cfg));
     assert_eq!(code, 1, "{line}");
-    assert!(
-        line.starts_with("SIGOV WARNING - stages: last success "),
-        "{line}"
-    );
+    assert!(line.contains("\nstages: last success "), "{line}");
     assert!(line.contains("(max 1h 00m)"), "{line}");
+    // With the default schedule: the run just started it, nothing is due yet.
     let (code, line) = nagios(&t, None);
-    assert_eq!(code, 0, "3 h is within the default 9 h: {line}");
-    t.exec("UPDATE sigov_run SET finished_at = '2000-01-01 00:00:00' WHERE check_name = 'stages'");
+    assert_eq!(code, 0, "{line}");
+    t.exec("UPDATE sigov_run SET started_at = '2000-01-01 00:00:00', finished_at = '2000-01-01 00:00:00' WHERE check_name = 'stages'");
     let (code, line) = nagios(&t, None);
     assert_eq!(code, 2, "{line}");
     assert!(
-        line.starts_with("SIGOV CRITICAL - stages: last success "),
+        line.starts_with("SIGOV CRITICAL - 1 of 5 check(s) late"),
         "{line}"
     );
+    assert!(line.contains("\nstages: runs due 2000-01-01 "), "{line}");
     // Only the watched checks count.
     std::fs::write(&cfg, "[health]\nchecks = [\"deadlines\", \"budget\"]\n").expect("config");
     let (code, line) = nagios(&t, Some(&cfg));
