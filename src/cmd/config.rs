@@ -87,6 +87,14 @@ pub fn risks(cfg: &Config, demo: bool) -> Vec<String> {
             cfg.mail.base_url
         ));
     }
+    for c in &cfg.health.checks {
+        if !cfg.checks_enabled.contains(c) {
+            v.push(format!(
+                "health.checks names `{c}`, which checks.enabled (SIGOV_CHECKS) does not run: health would call it late forever (if a cron line of its own runs it, list it in checks.enabled too)",
+                c = c.as_str()
+            ));
+        }
+    }
     if cfg.format != Format::Text
         && cfg.layers.source("output.format") == crate::config::Source::File
     {

@@ -39,10 +39,18 @@ impl Schedule {
         use std::str::FromStr;
         let cron = croner::Cron::from_str(spec.trim())
             .map_err(|e| anyhow::anyhow!("`{spec}` is not a cron expression (minute hour day-of-month month day-of-week, as in crontab): {e}"))?;
-        Ok(Schedule {
+        let s = Schedule {
             spec: spec.trim().to_owned(),
             cron,
-        })
+        };
+        // A schedule that never fires (30 February) would make every run look late.
+        let from = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default();
+        if s.next_after(from, chrono_tz::UTC).is_none() {
+            anyhow::bail!("`{spec}` never fires");
+        }
+        Ok(s)
     }
 
     /// The first run due strictly after `t` (UTC), as UTC.

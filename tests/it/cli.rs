@@ -141,6 +141,10 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
     std::fs::write(&file, "[mail]\nmax_attempts = \"2\"\n[check]\n").expect("config");
     let file2 = dir.join("sigov2.toml");
     std::fs::write(&file2, "[check]\npage_size = -1\n").expect("config");
+    let file3 = dir.join("sigov3.toml");
+    std::fs::write(&file3, "[health]\nschedule.stages = \"0 0 30 2 *\"\n").expect("config");
+    let file4 = dir.join("sigov4.toml");
+    std::fs::write(&file4, "[health]\nschedule.tasks = \"every 4 hours\"\n").expect("config");
     for (env, msg) in [
         (
             vec![("SIGOV_FORMAT", "xml")],
@@ -161,6 +165,14 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
         (
             vec![("SIGOV_CONFIG", file2.to_str().expect("utf-8"))],
             "`check.page_size`: expected a whole number from 0 to 4294967295, found the number -1",
+        ),
+        (
+            vec![("SIGOV_CONFIG", file3.to_str().expect("utf-8"))],
+            "`health.schedule.stages`: `0 0 30 2 *` never fires",
+        ),
+        (
+            vec![("SIGOV_CONFIG", file4.to_str().expect("utf-8"))],
+            "`health.schedule.tasks`: `every 4 hours` is not a cron expression",
         ),
     ] {
         let mut s = Sigov::new()

@@ -702,6 +702,23 @@ backend_test!(config_check_probes_the_relay_without_sending, |t| {
         .args(["--format", "json", "config", "check"])
         .run();
     assert_eq!(flag.code, 0, "{flag:#?}");
+    // A watched check that nothing runs would be late forever.
+    std::fs::write(
+        &file,
+        "[health]\nchecks = [\"deadlines\", \"task-reminders\"]\n",
+    )
+    .expect("config");
+    let r = relay::starttls(t.sigov(), &relay)
+        .env("SIGOV_BASE_URL", site)
+        .env("SIGOV_CONFIG", file.to_str().expect("utf-8"))
+        .args(["config", "check"])
+        .run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.error_line()
+            .contains("health.checks names `task-reminders`, which checks.enabled"),
+        "{r:#?}"
+    );
     // A demo database's links may stay on localhost.
     let demo = TestDb::demo(t.backend, 2);
     let r = relay::starttls(demo.sigov(), &relay)
