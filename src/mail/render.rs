@@ -144,6 +144,34 @@ pub struct AlertView {
     pub rule: String,
 }
 
+/// A digest's alerts of one project: its card is shown once, then each alert.
+#[derive(serde::Serialize)]
+struct ProjectAlerts<'a> {
+    projet_nom: &'a str,
+    projet_client: &'a str,
+    projet_statut: &'a str,
+    projet_url: &'a str,
+    alerts: Vec<&'a AlertView>,
+}
+
+/// `views` grouped by project, in the order each project first appears.
+fn by_project(views: &[AlertView]) -> Vec<ProjectAlerts<'_>> {
+    let mut out: Vec<ProjectAlerts<'_>> = Vec::new();
+    for v in views {
+        match out.iter_mut().find(|g| g.projet_url == v.projet_url) {
+            Some(g) => g.alerts.push(v),
+            None => out.push(ProjectAlerts {
+                projet_nom: &v.projet_nom,
+                projet_client: &v.projet_client,
+                projet_statut: &v.projet_statut,
+                projet_url: &v.projet_url,
+                alerts: vec![v],
+            }),
+        }
+    }
+    out
+}
+
 /// Label of a level; a value outside the choices (the web application's `URGENT`) as is.
 pub fn niveau_label(code: &str) -> String {
     match code {
@@ -440,6 +468,7 @@ impl Renderer {
             now,
         );
         ctx["alerts"] = serde_json::to_value(&views)?;
+        ctx["projects"] = serde_json::to_value(by_project(&views))?;
         ctx["reasons"] = Self::reasons(&views);
         self.render("digest", "digest.subject.txt", ctx)
     }
@@ -730,7 +759,11 @@ mod tests {
             d.subject,
             "[SI-Gouvernance] 2 alertes: 🔴 Projet R&D <Alpha> - EN RETARD (et 1 autre)"
         );
-        assert_eq!(d.html.matches("class=\"item\"").count(), 2);
+        // One project: its card once, both alerts under it, one button.
+        assert_eq!(d.html.matches("class=\"item project\"").count(), 1);
+        assert_eq!(d.html.matches("<div class=\"card\">").count(), 1);
+        assert_eq!(d.html.matches("<div class=\"box box-").count(), 2);
+        assert_eq!(d.html.matches("class=\"button\"").count(), 1);
         assert!(d.text.contains("2 alertes concernent vos projets."));
     }
 

@@ -100,5 +100,12 @@ pub fn all(cfg: &MailCfg, now: NaiveDateTime) -> Result<Vec<(String, Rendered, V
     out.push(("sample-digest".to_owned(), r, eml));
     let (r, eml) = super::preview(&composer, &ps, &ids, "daily", now, true)?;
     out.push(("sample-daily".to_owned(), r, eml));
+    // The message of `sigov mail test`.
+    let to = "exploitation@example.org";
+    let r = composer.renderer.test(to, now)?;
+    let mid = super::message_id(&composer.from, &[0], "sample-test");
+    let (_, eml) = super::build_message(&composer.from, "", to, &r, &mid, now)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    out.push(("sample-test".to_owned(), r, eml));
     Ok(out)
 }

@@ -332,7 +332,10 @@ backend_test!(digest_mode_sends_one_mail_per_recipient, |t| {
         "{}",
         admin.subject
     );
-    assert_eq!(admin.part("text/html").matches("class=\"item\"").count(), 2);
+    // Two alerts of two projects: each project's card once, each alert once.
+    let html = admin.part("text/html");
+    assert_eq!(html.matches("<div class=\"box box-").count(), 2);
+    assert_eq!(html.matches("class=\"item project\"").count(), 2, "{html}");
     assert_eq!(
         t.count("SELECT COUNT(DISTINCT message_id) AS n FROM sigov_outbox WHERE state = 'sent'"),
         3
@@ -476,6 +479,7 @@ fn preview_renders_samples_and_queued_mail_and_uses_overrides() {
         "tache-echeance",
         "digest",
         "daily",
+        "test",
     ] {
         assert!(
             p.stdout.contains(&format!("===== sample-{name}")),

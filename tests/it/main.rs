@@ -13,6 +13,7 @@ mod files;
 mod health_week;
 mod layout;
 mod mail;
+mod mail_look;
 mod ops;
 mod parity;
 mod quiet_hours;
