@@ -6,7 +6,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // A SIGOV_* variable that is not UTF-8 is a configuration error naming it, never "unset".
     if let Some(name) = sigov::config::non_utf8_variable(std::env::vars_os()) {
-        eprintln!("sigov: environment variable {name} is not valid UTF-8");
+        sigov::say!(
+            ERROR,
+            "sigov: environment variable {name} is not valid UTF-8"
+        );
         return ExitCode::from(sigov::Exit::Failure.code());
     }
     let matches = sigov::cli::Cli::command().get_matches();
@@ -25,11 +28,15 @@ fn main() -> ExitCode {
                 ExitCode::from(sigov::Exit::Ok.code())
             }
             Some(w) => {
-                eprintln!("sigov: {w}");
+                sigov::say!(ERROR, "sigov: {w}");
                 ExitCode::from(sigov::Exit::Failure.code())
             }
             None => {
-                eprintln!("sigov: {}", sigov::strings::one_line(&format!("{e:#}")));
+                sigov::say!(
+                    ERROR,
+                    "sigov: {}",
+                    sigov::strings::one_line(&format!("{e:#}"))
+                );
                 if e.downcast_ref::<sigov::exit::UnknownValue>().is_some() {
                     return ExitCode::from(sigov::exit::USAGE);
                 }
@@ -53,9 +60,24 @@ fn init_logs(verbose: u8, quiet: bool) {
     for module in ["ureq", "rustls", "native_tls", "lettre"] {
         b.filter_module(module, log::LevelFilter::Warn);
     }
-    // journald stamps lines itself.
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        b.format_timestamp(None);
-    }
+    // One line a message, without the module path: `sigov: warning: …` on a terminal or under
+    // cron; under journald (JOURNAL_STREAM set) the syslog priority first (`<4>warning: …`), so
+    // `journalctl -p warning` finds it; journald stamps and names the line itself.
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    b.format(move |f, record| {
+        use std::io::Write;
+        let (priority, word) = match record.level() {
+            log::Level::Error => (3, "error"),
+            log::Level::Warn => (4, "warning"),
+            log::Level::Info => (6, "info"),
+            log::Level::Debug => (7, "debug"),
+            log::Level::Trace => (7, "trace"),
+        };
+        if journald {
+            writeln!(f, "<{priority}>{word}: {}", record.args())
+        } else {
+            writeln!(f, "sigov: {word}: {}", record.args())
+        }
+    });
     b.init();
 }

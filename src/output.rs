@@ -262,3 +262,27 @@ mod tests {
         assert_eq!(full.calls, 3, "nothing written after the first error");
     }
 }
+
+/// Syslog priorities of the lines sigov writes on standard error.
+pub mod priority {
+    pub const ERROR: u8 = 3;
+    pub const WARNING: u8 = 4;
+}
+
+/// One line on standard error; under journald (`JOURNAL_STREAM` set) it starts with its syslog
+/// priority (`<3>`, `<4>`), as the log lines do, so `journalctl -p warning` finds it.
+pub fn stderr_line(priority: u8, line: std::fmt::Arguments<'_>) {
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        eprintln!("<{priority}>{line}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+/// `eprintln!` with a syslog priority: `say!(WARNING, "sigov: …", …)`.
+#[macro_export]
+macro_rules! say {
+    ($priority:ident, $($arg:tt)*) => {
+        $crate::output::stderr_line($crate::output::priority::$priority, format_args!($($arg)*))
+    };
+}

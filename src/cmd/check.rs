@@ -147,7 +147,8 @@ impl Out<'_> {
             .map(|r| r.check)
             .collect();
         if !failed.is_empty() {
-            eprintln!(
+            crate::say!(
+                ERROR,
                 "sigov: {} of {} checks failed: {}",
                 failed.len(),
                 reports.len(),
@@ -164,7 +165,7 @@ impl Out<'_> {
         }
         for r in reports.iter().filter(|r| r.locked()) {
             if let Some(e) = &r.error {
-                eprintln!("sigov: check {}: {e}", r.check);
+                crate::say!(WARNING, "sigov: check {}: {e}", r.check);
             }
         }
     }
@@ -174,7 +175,7 @@ impl Out<'_> {
     pub fn mail_problems(&self, reports: &[Report]) {
         for r in reports {
             if let Some(m) = r.mail.as_ref().filter(|m| m.incomplete()) {
-                eprintln!("sigov: {}: {}", r.check, super::mail::mail_line(m));
+                crate::say!(WARNING, "sigov: {}: {}", r.check, super::mail::mail_line(m));
             }
         }
     }

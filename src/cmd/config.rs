@@ -164,10 +164,10 @@ impl Out<'_> {
             return;
         }
         if !mail_ok {
-            eprintln!("sigov: mail: {mail_text}");
+            crate::say!(ERROR, "sigov: mail: {mail_text}");
         }
         for r in risks {
-            eprintln!("sigov: {r}");
+            crate::say!(ERROR, "sigov: {r}");
         }
         if self.quiet {
             return;

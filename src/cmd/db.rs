@@ -45,7 +45,8 @@ pub fn run(cli: &crate::cmd::cli::Cli, cfg: &Config, out: &Out, cmd: &Command) -
                     crate::ops::lock::Acquired::Held(l) => l,
                     crate::ops::lock::Acquired::Busy(h) => {
                         if !cli.quiet {
-                            eprintln!(
+                            crate::say!(
+                                WARNING,
                                 "sigov: db maintain: another run holds the lock: {}",
                                 h.describe()
                             );

@@ -48,7 +48,7 @@ pub fn run(
                 out.finish()?;
                 Ok(Exit::Nagios(Level::Unknown as u8))
             } else {
-                eprintln!("sigov: {msg}");
+                crate::say!(ERROR, "sigov: {msg}");
                 Ok(Exit::Failure)
             };
         }
@@ -57,7 +57,7 @@ pub fn run(
     let now = match super::make_clock(cli, &cfg) {
         Ok(c) => c.current(),
         Err(e) => {
-            eprintln!("sigov: {e:#}");
+            crate::say!(ERROR, "sigov: {e:#}");
             return Ok(Exit::Failure);
         }
     };

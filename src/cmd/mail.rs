@@ -196,7 +196,7 @@ impl Out<'_> {
             self.json(s);
         } else if s.incomplete() {
             // Printed whatever the terminal: cron mails it.
-            eprintln!("sigov: {}", mail_line(s));
+            crate::say!(WARNING, "sigov: {}", mail_line(s));
         } else if self.chatty() {
             crate::outln!(self, "{}", mail_line(s));
         }

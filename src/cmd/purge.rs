@@ -28,7 +28,11 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
         crate::ops::lock::Acquired::Held(l) => l,
         crate::ops::lock::Acquired::Busy(h) => {
             if !cli.quiet {
-                eprintln!("sigov: purge: another run holds the lock: {}", h.describe());
+                crate::say!(
+                    WARNING,
+                    "sigov: purge: another run holds the lock: {}",
+                    h.describe()
+                );
             }
             return Ok(Exit::Locked);
         }

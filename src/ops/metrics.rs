@@ -205,7 +205,11 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 pub fn export(db: &mut Db, path: &Path) {
     let done = render(db, chrono::Utc::now().naive_utc()).and_then(|t| write_atomic(path, &t));
     if let Err(e) = done {
-        eprintln!("sigov: {}", crate::strings::one_line(&format!("{e:#}")));
+        crate::say!(
+            WARNING,
+            "sigov: {}",
+            crate::strings::one_line(&format!("{e:#}"))
+        );
     }
 }
 

@@ -527,3 +527,61 @@ fn the_demo_says_what_to_type_next_and_honours_database_url() {
     assert!(!dir.join("a.db").exists() && !dir.join("b.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Log and error lines: no module path on the default line (`sigov: warning: …`); under
+/// journald (JOURNAL_STREAM set) each starts with its syslog priority, so `journalctl -p
+/// warning` finds them.
+#[test]
+fn log_lines_carry_their_priority_under_journald() {
+    let t = TestDb::new(sigov::db::Backend::Sqlite);
+    let mut d = Data::new(&t);
+    d.project(
+        "fd000000000000000000000000000001",
+        "Journal",
+        Some("2026-11-20"),
+    );
+    d.member(
+        "fd100000000000000000000000000001",
+        "fd000000000000000000000000000001",
+        RESP,
+        true,
+    );
+    t.sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .args(["check", "deadlines", "--no-mail"])
+        .run()
+        .ok();
+    let flush = |journal: bool| {
+        let mut s = t
+            .sigov()
+            .env("SIGOV_MAIL_TRANSPORT", "smtp://127.0.0.1:1?tls=none")
+            .args(["mail", "flush"]);
+        if journal {
+            s = s.env("JOURNAL_STREAM", "8:12345");
+        }
+        s.run()
+    };
+    let plain = flush(false);
+    assert_eq!(plain.code, 3, "{plain:#?}");
+    assert!(
+        plain
+            .stderr
+            .starts_with("sigov: error: mail delivery stopped"),
+        "{plain:#?}"
+    );
+    assert!(
+        !plain.stderr.contains("sigov::"),
+        "no module path: {plain:#?}"
+    );
+    let journal = flush(true);
+    let lines: Vec<&str> = journal.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("<3>error: mail delivery stopped"),
+        "{journal:#?}"
+    );
+    assert!(
+        lines[1].starts_with("<4>sigov: mail: 0 sent"),
+        "{journal:#?}"
+    );
+    assert!(lines.iter().all(|l| l.starts_with('<')), "{journal:#?}");
+}
