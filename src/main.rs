@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(sigov::Exit::Failure.code());
     }
-    let matches = sigov::cli::Cli::command().get_matches();
+    let matches = sigov::cmd::manual::with_examples(sigov::cli::Cli::command()).get_matches();
     let cli = match sigov::cli::Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),

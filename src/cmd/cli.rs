@@ -8,8 +8,9 @@ pub const EXIT_CODES: &str = "Exit codes:
   0   success
   1   failure: configuration, database, template, missing table or EN_COURS status, pending migrations
   2   usage error (unknown command, option or value)
-  3   partial: alerts recorded but some mail deferred, failed or dead; some checks of `check all`
-      failed while others ran; `mail flush` could not deliver everything due
+  3   partial: alerts recorded but some mail deferred, failed, dead, unconfirmed or held back;
+      some checks of `check all` failed while others ran (a lost database connection among
+      them); `mail flush` could not deliver everything due
   75  another run of the same check (or purge) holds its lock (on any host using the database); nothing
       was written. `check all` exits 75 only when every check was locked
 `sigov health` exits 0 healthy, 1 not; `sigov health --nagios` 0 OK, 1 WARNING, 2 CRITICAL,
@@ -21,7 +22,8 @@ SIGOV_SMTP_CA_FILE, SIGOV_SMTP_TIMEOUT, SIGOV_CHECKS, SIGOV_MAIL_MODE, SIGOV_BAS
 SIGOV_METRICS_FILE, SIGOV_PING_URL, SIGOV_DB_CONNECT_TIMEOUT, SIGOV_DB_STATEMENT_TIMEOUT,
 SIGOV_NOW (RFC 3339: fixes the clock), RUST_LOG, NO_COLOR.
 Output: nothing on success when stdout is not a terminal; progress bars only on a terminal; logs
-on stderr, without timestamps under journald (JOURNAL_STREAM). Every key: `sigov config show --help`
+on stderr as `sigov: warning: …`, under journald (JOURNAL_STREAM) prefixed with their syslog
+priority (<4>) and no timestamp. Every key: `sigov config show --help`
 (man sigov-config-show) and sigov.example.toml.";
 
 /// `--date`: a real calendar date (2026-02-30 is refused by clap, exit 2).
@@ -40,13 +42,13 @@ pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
 )]
 pub struct Cli {
     /// Configuration file (TOML). Default: /etc/sigov/sigov.toml when it exists
-    #[arg(long, global = true, env = crate::config::env::CONFIG, value_name = "PATH")]
+    #[arg(long, global = true, help_heading = "Global options", env = crate::config::env::CONFIG, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// Database URL: mysql://user:pass@host:3306/db, postgres://user:pass@host:5432/db or sqlite:///path/file.db (prefer the environment: the URL holds a password)
     #[arg(
         long,
-        global = true,
+        global = true, help_heading = "Global options",
         env = crate::config::env::DATABASE_URL,
         value_name = "URL",
         hide_env_values = true
@@ -55,29 +57,47 @@ pub struct Cli {
 
     /// Rule profile: reference (the Django commands, row for row) or recommended (environment:
     /// SIGOV_PROFILE, read with the configuration, so a bad value names the variable)
-    #[arg(long, global = true, value_name = "PROFILE", value_enum)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "PROFILE",
+        value_enum
+    )]
     pub profile: Option<crate::config::Profile>,
 
     /// Evaluate as of this business date (YYYY-MM-DD) instead of today
-    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
     pub date: Option<chrono::NaiveDate>,
 
     /// Output of commands that print data: text or json (csv and jsonl: `sigov export` only;
     /// environment: SIGOV_FORMAT, read with the configuration)
-    #[arg(long, global = true, value_name = "FORMAT", value_enum)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FORMAT",
+        value_enum
+    )]
     pub format: Option<crate::config::Format>,
 
     /// After a check or a mail flush, write Prometheus metrics to this file atomically (for
     /// node_exporter's textfile collector)
-    #[arg(long, global = true, env = crate::config::env::METRICS_FILE, value_name = "PATH")]
+    #[arg(long, global = true, help_heading = "Global options", env = crate::config::env::METRICS_FILE, value_name = "PATH")]
     pub metrics_file: Option<String>,
 
     /// More output (repeat for debug logs)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Only errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
 
     #[command(subcommand)]

@@ -19,7 +19,7 @@ pub enum Command {
     /// SQLite's integrity check and incremental vacuum; sizes and row counts before and after.
     /// Under its own lock (exit 75 when another maintenance runs)
     #[command(
-        after_long_help = "MySQL/MariaDB: ANALYZE TABLE (OPTIMIZE TABLE with --optimize: rebuilds the tables, locks them while it copies on older servers). SQLite: PRAGMA optimize, ANALYZE, PRAGMA integrity_check (exit 1 when it finds damage), PRAGMA incremental_vacuum (frees pages when auto_vacuum is incremental; VACUUM with --optimize). PostgreSQL: ANALYZE each table (VACUUM (ANALYZE) with --optimize); tables the role does not own are skipped by the server with a warning.\n\nTables: sigov_run, sigov_alert_ledger, sigov_outbox, sigov_mail_snapshot, sigov_lock, sigov_meta, core_alerteprojet, core_notificationetape."
+        after_long_help = "MySQL/MariaDB: ANALYZE TABLE (OPTIMIZE TABLE with --optimize: rebuilds the tables, locks them while it copies on older servers). SQLite: PRAGMA optimize, ANALYZE, PRAGMA integrity_check (exit 1 when it finds damage), PRAGMA incremental_vacuum (frees pages when auto_vacuum is incremental; VACUUM with --optimize). PostgreSQL: ANALYZE each table (VACUUM (ANALYZE) with --optimize); a table the role may not maintain (before PostgreSQL 17 only its owner may) is reported skipped, with the reason.\n\nTables: sigov_run, sigov_alert_ledger, sigov_outbox, sigov_mail_snapshot, sigov_lock, core_alerteprojet, core_notificationetape."
     )]
     Maintain {
         /// Measure and say what would run; change nothing

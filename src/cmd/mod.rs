@@ -11,6 +11,7 @@ pub mod demo;
 pub mod export;
 pub mod health;
 pub mod mail;
+pub mod manual;
 pub mod prefs;
 pub mod purge;
 pub mod runs;

@@ -374,12 +374,170 @@ fn example_configuration_parses_and_documents_every_key() {
 
 /// `man/` holds one page per command, generated from the clap definitions. After a CLI change:
 /// `SIGOV_UPDATE_SNAPSHOTS=1 cargo test man_pages`, then commit `man/`.
+///
+/// Each page: clap_mangen's sections (name, synopsis, description, options, subcommands, the
+/// long help's end), then EXIT STATUS, ENVIRONMENT (every variable of the configuration's
+/// catalogue and the few others), FILES and EXAMPLES, then the version.
+fn man_pages(out: &std::path::Path) {
+    use clap::CommandFactory;
+    use sigov::cmd::manual;
+    /// Text as roff reads it: backslashes and hyphens escaped, no line starting with a dot.
+    fn esc(s: &str) -> String {
+        let t = s.replace('\\', "\\e").replace('-', "\\-");
+        if t.starts_with('.') || t.starts_with('\'') {
+            format!("\\&{t}")
+        } else {
+            t
+        }
+    }
+    fn section(title: &str, items: &[(String, String)]) -> String {
+        let mut s = format!(".SH \"{title}\"\n");
+        for (k, v) in items {
+            s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(k), esc(v)));
+        }
+        s
+    }
+    fn page(cmd: clap::Command, path: String, out: &std::path::Path) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            let p = if path.is_empty() {
+                sub.get_name().to_owned()
+            } else {
+                format!("{path} {}", sub.get_name())
+            };
+            page(sub, p, out);
+        }
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut buf: Vec<u8> = Vec::new();
+        man.render_title(&mut buf).unwrap();
+        man.render_name_section(&mut buf).unwrap();
+        man.render_synopsis_section(&mut buf).unwrap();
+        man.render_description_section(&mut buf).unwrap();
+        if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+            man.render_options_section(&mut buf).unwrap();
+        }
+        if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+            man.render_subcommands_section(&mut buf).unwrap();
+        }
+        if cmd.get_after_long_help().is_some() {
+            man.render_extra_section(&mut buf).unwrap();
+        }
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        let exit = if path == "health" {
+            manual::HEALTH_EXIT_STATUS
+        } else {
+            manual::EXIT_STATUS
+        };
+        let mut env: Vec<(String, String)> = sigov::config::KEYS
+            .iter()
+            .filter_map(|k| {
+                k.env
+                    .map(|e| (e.to_owned(), format!("{} ({})", k.help, k.key)))
+            })
+            .collect();
+        env.extend(pairs(&[
+            (
+                "SIGOV_NOW",
+                "fixes the wall clock (RFC 3339), for tests and replays",
+            ),
+            (
+                "RUST_LOG",
+                "log filter (error, warn, info, debug), as -v and -q",
+            ),
+            (
+                "JOURNAL_STREAM",
+                "set by systemd: every stderr line starts with its syslog priority",
+            ),
+            ("NO_COLOR", "no colour on a terminal"),
+        ]));
+        let mut text = String::from_utf8(buf).unwrap();
+        text.push_str(&section("EXIT STATUS", &pairs(exit)));
+        text.push_str(&section("ENVIRONMENT", &env));
+        text.push_str(&section("FILES", &pairs(manual::FILES)));
+        text.push_str(&section("EXAMPLES", &pairs(manual::of(&path))));
+        let mut buf = text.into_bytes();
+        man.render_version_section(&mut buf).unwrap();
+        std::fs::write(out.join(man.get_filename()), buf).unwrap();
+    }
+    let mut cmd = sigov::cli::Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    page(cmd, String::new(), out);
+}
+
+/// Every command has two to four examples, each a command line the real CLI accepts.
+#[test]
+fn every_command_has_examples_that_parse() {
+    use clap::CommandFactory;
+    fn paths(cmd: &clap::Command, path: String, out: &mut Vec<String>) {
+        out.push(path.clone());
+        for s in cmd.get_subcommands() {
+            let p = if path.is_empty() {
+                s.get_name().to_owned()
+            } else {
+                format!("{path} {}", s.get_name())
+            };
+            paths(s, p, out);
+        }
+    }
+    let mut all = Vec::new();
+    paths(&sigov::cli::Cli::command(), String::new(), &mut all);
+    for path in &all {
+        let ex = sigov::cmd::manual::of(path);
+        assert!(
+            (2..=4).contains(&ex.len()),
+            "`sigov {path}` has {} examples",
+            ex.len()
+        );
+        for (line, what) in ex {
+            assert!(!what.is_empty());
+            let words: Vec<&str> = line
+                .split_whitespace()
+                .skip_while(|w| w.contains('='))
+                .take_while(|w| *w != ">")
+                .collect();
+            assert_eq!(words.first(), Some(&"sigov"), "{line}");
+            let r = sigov::cli::Cli::command().try_get_matches_from(&words);
+            assert!(r.is_ok(), "`{line}` does not parse: {r:?}");
+            if !path.is_empty() {
+                let named: Vec<&str> = path.split(' ').collect();
+                let cmd_words: Vec<&str> = words
+                    .iter()
+                    .copied()
+                    .filter(|w| !w.starts_with('-'))
+                    .collect();
+                assert!(
+                    cmd_words
+                        .windows(named.len())
+                        .any(|w| w == named.as_slice())
+                        || path.ends_with("retry"),
+                    "`{line}` is not an example of `sigov {path}`"
+                );
+            }
+        }
+        // At the end of the long help.
+        let help = sigov::cmd::manual::with_examples(sigov::cli::Cli::command());
+        let mut c = help;
+        for part in path.split(' ').filter(|p| !p.is_empty()) {
+            c = c.find_subcommand(part).expect("subcommand").clone();
+        }
+        let long = c.render_long_help().to_string();
+        assert!(
+            long.trim_end().ends_with(ex[ex.len() - 1].1),
+            "{path}: {long}"
+        );
+    }
+    assert!(all.len() > 30, "{all:?}");
+}
+
+/// man/ holds the pages `man_pages` makes from the current CLI.
 #[test]
 fn man_pages_are_current() {
-    use clap::CommandFactory;
     let tmp = std::env::temp_dir().join(format!("sigov-man-{}", unique()));
     std::fs::create_dir_all(&tmp).unwrap();
-    clap_mangen::generate_to(sigov::cli::Cli::command(), &tmp).unwrap();
+    man_pages(&tmp);
     let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let names = |d: &std::path::Path| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(d)
@@ -414,6 +572,18 @@ fn man_pages_are_current() {
     assert!(names(&man).contains(&"sigov-mail-flush.1".to_owned()));
     let root = std::fs::read_to_string(man.join("sigov.1")).unwrap();
     assert!(root.contains("Exit codes") && root.contains("SIGOV_MAIL_TRANSPORT"));
+    // Every page: exit status, environment, files and examples.
+    for n in names(&man) {
+        let page = std::fs::read_to_string(man.join(&n)).unwrap();
+        for s in [
+            ".SH \"EXIT STATUS\"",
+            ".SH \"ENVIRONMENT\"",
+            ".SH \"FILES\"",
+            ".SH \"EXAMPLES\"",
+        ] {
+            assert!(page.contains(s), "{n} has no {s}");
+        }
+    }
     // The configuration keys, every one with its meaning, are in `config show`'s page.
     let show = std::fs::read_to_string(man.join("sigov-config-show.1")).unwrap();
     for k in sigov::config::KEYS.iter() {
