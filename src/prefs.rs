@@ -172,6 +172,18 @@ impl Prefs {
         self.users.is_empty()
     }
 
+    /// What is silenced on business day `today`: mutes in force, and people with all mail off.
+    pub fn silences(&self, today: NaiveDate) -> (usize, usize) {
+        let mutes = self
+            .users
+            .values()
+            .flat_map(|u| &u.mutes)
+            .filter(|m| m.until.is_none_or(|d| d >= today))
+            .count();
+        let off = self.users.values().filter(|u| u.mail_off).count();
+        (mutes, off)
+    }
+
     /// How `a`'s mail goes on business day `today` at `now` (UTC), in time zone `tz`; a daily
     /// digest whose hour falls outside the send `window` goes at its next opening, with the
     /// digests of the days it waited (one mail).

@@ -7,6 +7,7 @@ use crate::ops::stats::{self, By, Spread, Stats};
 use crate::output::Out;
 use crate::Exit;
 use anyhow::{Context, Result};
+use chrono::TimeZone;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,13 +29,24 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     let since = args.since.resolve(now);
     let mut db = connect_migrated(cfg)?;
     let s = stats::compute(&mut db, since, now, args.by)?;
+    // The page leads with where alerting stands now: health, silences.
+    let mut now_block = || -> Result<super::stats_html::Now> {
+        let today = cfg.rules.tz.from_utc_datetime(&now).date_naive();
+        let (mutes, mail_off) = crate::prefs::Prefs::load(&mut db)?.silences(today);
+        Ok(super::stats_html::Now {
+            health: crate::ops::health::gather(&cfg.database_url, &cfg.health, now),
+            mutes,
+            mail_off,
+            tz: cfg.rules.tz,
+        })
+    };
     match &args.html {
         Some(crate::fsutil::Output::Stdout) => {
-            out.bytes(super::stats_html::page(&s).as_bytes());
+            out.bytes(super::stats_html::page(&s, &now_block()?).as_bytes());
             return Ok(Exit::Ok);
         }
         Some(crate::fsutil::Output::File(path)) => {
-            let page = super::stats_html::page(&s);
+            let page = super::stats_html::page(&s, &now_block()?);
             crate::fsutil::write_atomic(path, page.as_bytes(), 0o644)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }

@@ -25,12 +25,13 @@ pub fn esc(s: &str) -> String {
 /// A check's color (the same on every chart).
 fn color(check: &str) -> &'static str {
     match check {
-        "deadlines" => "#1f6feb",
+        // Neutral hues: red is kept for failure (failed runs, dead mail).
+        "deadlines" => "#0969da",
         "stages" => "#8250df",
-        "tasks" => "#bf8700",
-        "budget" => "#cf222e",
+        "tasks" => "#9a6700",
+        "budget" => "#1b7c83",
         "contracts" => "#1a7f37",
-        "task-reminders" => "#0a7ea4",
+        "task-reminders" => "#4c51bf",
         "" => "#8c959f",
         _ => "#57606a",
     }
@@ -66,7 +67,55 @@ fn days(s: &Stats) -> Vec<String> {
     }
 }
 
+/// Round steps for an axis from 0 to at least `max`: 1, 2, 2.5 or 5 times a power of ten,
+/// four or five of them. Returns (step, top).
+pub fn nice_ticks(max: f64) -> (f64, f64) {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let raw = max / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|st| *st >= raw)
+        .unwrap_or(10.0 * mag);
+    (step, (max / step).ceil().max(1.0) * step)
+}
+
+/// `n` with French thousands separators (a narrow no-break space): 14 871.
+pub fn fr(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One chart, drawn twice: `wide` (900 units) for screens, and a narrow one (420 units, fewer
+/// labels) that phones show instead, so both axes and every label stay readable.
+const WIDTHS: [(f64, &str); 2] = [(900.0, "wide"), (420.0, "narrow")];
+
 fn alerts_per_day(s: &Stats, o: &mut String) {
+    for (w, class) in WIDTHS {
+        alerts_per_day_at(s, o, w, class);
+    }
+    let checks: Vec<String> = {
+        let mut c: Vec<String> = s.per_day.values().flat_map(|m| m.keys().cloned()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    legend(o, checks.iter().map(String::as_str));
+}
+
+fn alerts_per_day_at(s: &Stats, o: &mut String, w: f64, class: &str) {
     let days = days(s);
     let checks: Vec<String> = {
         let mut c: Vec<String> = s.per_day.values().flat_map(|m| m.keys().cloned()).collect();
@@ -81,28 +130,36 @@ fn alerts_per_day(s: &Stats, o: &mut String) {
         .max()
         .unwrap_or(0)
         .max(1);
-    let (w, h, left, bottom, top) = (900.0, 260.0, 44.0, 28.0, 10.0);
+    let (step_v, top_v) = nice_ticks(max as f64);
+    let (step_v, top_v) = if step_v < 1.0 {
+        (1.0, top_v.max(1.0))
+    } else {
+        (step_v, top_v)
+    };
+    let (h, left, bottom, top) = (260.0, 50.0, 28.0, 10.0);
     let n = days.len().max(1) as f64;
     let step = (w - left - 10.0) / n;
     let bw = (step * 0.8).max(1.0);
     let _ = write!(
         o,
-        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="Alerts per day by check" class="chart">"#
+        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="Alerts per day by check" class="chart {class}">"#
     );
     let plot_h = h - bottom - top;
-    for t in 0..=4 {
-        let v = max as f64 * f64::from(t) / 4.0;
-        let y = top + plot_h - plot_h * f64::from(t) / 4.0;
+    let mut v = 0.0;
+    while v <= top_v + 1e-9 {
+        let y = top + plot_h - plot_h * v / top_v;
         let _ = write!(
             o,
-            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d7de" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{:.0}</text>"##,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d7de" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
             w - 10.0,
             left - 6.0,
             y + 4.0,
-            v
+            fr(v.round() as u64)
         );
+        v += step_v;
     }
     let empty = BTreeMap::new();
+    let labels = ((w / 90.0) as usize).max(2);
     for (i, d) in days.iter().enumerate() {
         let x = left + step * i as f64 + (step - bw) / 2.0;
         let mut y = top + plot_h;
@@ -112,29 +169,29 @@ fn alerts_per_day(s: &Stats, o: &mut String) {
             if v == 0 {
                 continue;
             }
-            let bh = plot_h * v as f64 / max as f64;
+            let bh = plot_h * v as f64 / top_v;
             y -= bh;
             let _ = write!(
                 o,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" fill="{}"><title>{} {}: {v}</title></rect>"#,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bh:.1}" fill="{}"><title>{} {}: {}</title></rect>"#,
                 color(c),
                 esc(d),
-                esc(label(c))
+                esc(label(c)),
+                fr(v)
             );
         }
-        let every = (days.len() / 10).max(1);
-        if i % every == 0 || i + 1 == days.len() {
+        let every = days.len().div_ceil(labels).max(1);
+        if i % every == 0 {
             let _ = write!(
                 o,
                 r#"<text x="{:.1}" y="{}" text-anchor="middle" class="tick">{}</text>"#,
-                x + bw / 2.0,
+                (x + bw / 2.0).clamp(left + 14.0, w - 24.0),
                 h - 8.0,
                 esc(d.get(5..).unwrap_or(d))
             );
         }
     }
-    o.push_str("</svg></div>");
-    legend(o, checks.iter().map(String::as_str));
+    o.push_str("</svg>");
 }
 
 fn legend<'a>(o: &mut String, checks: impl Iterator<Item = &'a str>) {
@@ -179,19 +236,19 @@ fn mail_outcomes(s: &Stats, o: &mut String) {
 }
 
 fn run_durations(s: &Stats, o: &mut String) {
+    for (w, class) in WIDTHS {
+        run_durations_at(s, o, w, class);
+    }
+    legend(o, s.runs.iter().map(|r| r.check.as_str()));
+}
+
+fn run_durations_at(s: &Stats, o: &mut String, w: f64, class: &str) {
     let parse = |t: &str| crate::clock::parse_stored_datetime(t);
     let (Some(t0), Some(t1)) = (parse(&s.since), parse(&s.until)) else {
         return;
     };
-    let first = s
-        .runs
-        .iter()
-        .filter_map(|r| r.points.first().map(|p| p.0))
-        .min()
-        .unwrap_or(t0);
-    // The axis starts at the first run, but spans an hour at least: runs of the last seconds
-    // are drawn at the right end, and the two end labels never overlap.
-    let t0 = t0.max(first).min(t1 - chrono::Duration::hours(1));
+    // The axis spans the page's window (an hour at least).
+    let t0 = t0.min(t1 - chrono::Duration::hours(1));
     let span = ((t1 - t0).num_seconds().max(1)) as f64;
     let max = s
         .runs
@@ -199,16 +256,17 @@ fn run_durations(s: &Stats, o: &mut String) {
         .filter_map(|r| r.duration.max)
         .fold(0.0f64, f64::max)
         .max(0.001);
-    let (w, h, left, bottom, top) = (900.0, 260.0, 60.0, 28.0, 10.0);
+    let (step_v, top_v) = nice_ticks(max);
+    let (h, left, bottom, top) = (260.0, 64.0, 28.0, 10.0);
     let plot_w = w - left - 10.0;
     let plot_h = h - bottom - top;
     let _ = write!(
         o,
-        r#"<div class="latest"><svg viewBox="0 0 {w} {h}" role="img" aria-label="Run durations over time" class="chart">"#
+        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="Run durations over time" class="chart {class}">"#
     );
-    for t in 0..=4 {
-        let v = max * f64::from(t) / 4.0;
-        let y = top + plot_h - plot_h * f64::from(t) / 4.0;
+    let mut v = 0.0;
+    while v <= top_v + step_v * 1e-6 {
+        let y = top + plot_h - plot_h * v / top_v;
         let _ = write!(
             o,
             r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d7de" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
@@ -217,14 +275,16 @@ fn run_durations(s: &Stats, o: &mut String) {
             y + 4.0,
             esc(&secs(Some(v)))
         );
+        v += step_v;
     }
+    let fmt = if w < 600.0 { "%d/%m" } else { "%d/%m/%Y %H:%M" };
     for (t, anchor) in [(t0, "start"), (t1, "end")] {
         let x = left + plot_w * ((t - t0).num_seconds() as f64 / span);
         let _ = write!(
             o,
             r#"<text x="{x:.1}" y="{}" text-anchor="{anchor}" class="tick">{}</text>"#,
             h - 8.0,
-            t.format("%Y-%m-%d %H:%M")
+            t.format(fmt)
         );
     }
     for r in &s.runs {
@@ -233,7 +293,7 @@ fn run_durations(s: &Stats, o: &mut String) {
             .iter()
             .map(|(t, d)| {
                 let x = left + plot_w * (((*t - t0).num_seconds().max(0)) as f64 / span).min(1.0);
-                let y = top + plot_h - plot_h * (d / max);
+                let y = top + plot_h - plot_h * (d / top_v);
                 (x, y, t, *d)
             })
             .collect();
@@ -260,12 +320,115 @@ fn run_durations(s: &Stats, o: &mut String) {
             );
         }
     }
-    o.push_str("</svg></div>");
-    legend(o, s.runs.iter().map(|r| r.check.as_str()));
+    o.push_str("</svg>");
+}
+
+/// What the page leads with: where alerting stands now.
+pub struct Now {
+    pub health: crate::ops::health::Health,
+    /// Mutes in force, and people with all mail off (`sigov prefs`).
+    pub mutes: usize,
+    pub mail_off: usize,
+    /// Times are shown in the business time zone, named.
+    pub tz: chrono_tz::Tz,
+}
+
+/// A stored UTC time in the business time zone, minute precision.
+fn local(t: Option<&str>, tz: chrono_tz::Tz) -> String {
+    t.and_then(crate::clock::parse_stored_datetime)
+        .map(|u| {
+            u.and_utc()
+                .with_timezone(&tz)
+                .format("%d/%m %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// The first block: each check's state, last success, next due run and last failure; dead,
+/// unconfirmed and oldest pending mail; silences.
+fn now_block(n: &Now, o: &mut String) {
+    use crate::ops::health::{human_age, Level};
+    let h = &n.health;
+    let class = |l: Level| match l {
+        Level::Ok => "ok",
+        Level::Warning => "warning",
+        _ => "critical",
+    };
+    let _ = write!(
+        o,
+        r#"<section class="now"><h2>Now</h2><p><b class="{}">{}</b> — {}</p>"#,
+        class(h.status),
+        h.status.word(),
+        esc(&h.summary)
+    );
+    if !h.checks.is_empty() {
+        let _ = write!(
+            o,
+            r#"<div class="scroll"><table><tr><th>check</th><th>state</th><th>last success</th><th>next due</th><th>last failure</th></tr>"#
+        );
+        for c in &h.checks {
+            let next = match (&c.next_due, c.late_secs) {
+                (Some(t), Some(0)) => local(Some(t), n.tz),
+                (Some(t), Some(l)) => format!("{}, {} late", local(Some(t), n.tz), human_age(l)),
+                _ => "—".to_owned(),
+            };
+            let failure = c
+                .last_run
+                .as_ref()
+                .filter(|r| r.status == crate::states::RunStatus::Failed)
+                .map(|r| {
+                    format!(
+                        r#"<span class="failed">run #{}: {}</span>"#,
+                        r.id,
+                        esc(r.error.as_deref().unwrap_or("no error recorded"))
+                    )
+                })
+                .unwrap_or_else(|| r#"<span class="muted">—</span>"#.to_owned());
+            let _ = write!(
+                o,
+                r#"<tr><td>{}</td><td class="state {}">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                esc(c.check),
+                class(c.status),
+                c.status.word(),
+                esc(&local(c.last_success.as_deref(), n.tz)),
+                esc(&next),
+                failure
+            );
+        }
+        o.push_str("</table></div>");
+    }
+    if let Some(ob) = &h.outbox {
+        let oldest = ob
+            .oldest_pending_age_secs
+            .map(human_age)
+            .unwrap_or_else(|| "—".to_owned());
+        let _ = write!(
+            o,
+            r#"<div class="figures"><div><b class="{}">{}</b>dead mail</div><div><b class="{}">{}</b>unconfirmed</div><div><b>{}</b>pending</div><div><b>{}</b>oldest pending</div><div><b>{}</b>silences in force</div><div><b>{}</b>people with mail off</div></div>"#,
+            if ob.dead > 0 { "critical" } else { "" },
+            fr(ob.dead.max(0) as u64),
+            if ob.unconfirmed > 0 { "warning" } else { "" },
+            fr(ob.unconfirmed.max(0) as u64),
+            fr((ob.pending + ob.failed).max(0) as u64),
+            esc(&oldest),
+            fr(n.mutes as u64),
+            fr(n.mail_off as u64)
+        );
+    }
+    let _ = write!(
+        o,
+        r#"<p class="muted">Times in {} ({}).</p></section>"#,
+        esc(n.tz.name()),
+        esc(&chrono::Utc::now()
+            .with_timezone(&n.tz)
+            .format("%Z")
+            .to_string())
+    );
 }
 
 /// The whole page.
-pub fn page(s: &Stats) -> String {
+pub fn page(s: &Stats, now: &Now) -> String {
     let mut o = String::with_capacity(64 * 1024);
     let since = crate::clock::to_seconds(&s.since);
     let until = crate::clock::to_seconds(&s.until);
@@ -280,8 +443,9 @@ body {{ font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color:
 main {{ max-width: 1000px; margin: 0 auto; padding: 16px; }}
 section {{ background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 12px 16px; margin: 16px 0; }}
 h1 {{ font-size: 1.4em; margin: 8px 0; }} h2 {{ font-size: 1.1em; margin: 4px 0 8px; }}
-.chart {{ width: 100%; min-width: 560px; height: auto; display: block; direction: ltr; }}
-.latest {{ overflow-x: auto; direction: rtl; }}
+.chart {{ width: 100%; height: auto; display: block; }} .chart.narrow {{ display: none; }}
+.now td.state {{ font-weight: 600; }} .ok {{ color: #1a7f37; }} .warning {{ color: #9a6700; }} .critical, .failed {{ color: #cf222e; }}
+.muted {{ color: #57606a; }} .now .figures {{ margin-top: 12px; }} .chart.narrow .tick {{ font-size: 14px; }}
 .hbar {{ display: grid; grid-template-columns: minmax(80px, 38%) 1fr; gap: 6px 10px; align-items: center; }}
 .hbar span.v {{ display: flex; align-items: center; gap: 6px; font-variant-numeric: tabular-nums; }}
 .hbar span.v i, td.bar i {{ display: inline-block; flex: 0 0 auto; height: 14px; border-radius: 2px; }}
@@ -289,27 +453,32 @@ td.bar {{ width: 30%; }} td.bar i {{ background: #1f6feb; }}
 th.n {{ text-align: right; }}
 .tick {{ font-size: 11px; fill: #57606a; }} .lab {{ font-size: 13px; fill: #1f2328; }}
 .legend span {{ margin-right: 14px; white-space: nowrap; }} .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }}
-.figures {{ display: flex; flex-wrap: wrap; gap: 12px; }} .figures div {{ flex: 1 1 110px; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; }}
-.figures b {{ display: block; font-size: 1.5em; }}
+.figures {{ display: flex; flex-wrap: wrap; gap: 12px; }} .figures div {{ flex: 1 1 110px; min-width: 0; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; }}
+.figures b {{ display: block; font-size: 1.5em; white-space: nowrap; }}
 .scroll {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }} th, td {{ padding: 4px 8px; border-bottom: 1px solid #eaeef2; text-align: left; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-@media (max-width: 600px) {{ main {{ padding: 8px; }} section {{ padding: 10px 8px; }} th, td {{ padding: 4px 3px; font-size: 12px; }} .bar {{ display: none; }} }}
+@media (max-width: 600px) {{ .chart.wide {{ display: none; }} .chart.narrow {{ display: block; }} .figures b {{ font-size: 1.25em; }} main {{ padding: 8px; }} section {{ padding: 10px 8px; }} th, td {{ padding: 4px 3px; font-size: 12px; }} .bar {{ display: none; }} }}
 </style></head><body><main>
 <h1>sigov statistics</h1>
 <p>From {since} to {until} UTC. Alerts are the rows of core_alerteprojet and core_notificationetape created in the window, whoever wrote them; their mail is sigov's outbox.</p>
-<section><div class="figures">
+"#
+    );
+    now_block(now, &mut o);
+    let _ = write!(
+        o,
+        r#"<section><h2>Over the window</h2><div class="figures">
 <div><b>{}</b>alerts</div><div><b>{}</b>mails sent</div><div><b>{}</b>queued</div><div><b>{}</b>dead</div><div><b>{}</b>delivery, median</div><div><b>{}</b>delivery, 95th</div>
 </div></section>
 "#,
-        s.alerts,
-        s.mail.sent,
-        s.mail.pending + s.mail.failed,
-        s.mail.dead,
+        fr(s.alerts),
+        fr(s.mail.sent),
+        fr(s.mail.pending + s.mail.failed),
+        fr(s.mail.dead),
         esc(&secs(s.delivery.median)),
         esc(&secs(s.delivery.p95)),
     );
-    o.push_str(r#"<section><h2>Alerts per day, by check</h2><div class="latest">"#);
+    o.push_str(r#"<section><h2>Alerts per day, by check</h2>"#);
     alerts_per_day(s, &mut o);
     o.push_str("</section><section><h2>What became of their mail</h2>");
     mail_outcomes(s, &mut o);
@@ -351,12 +520,12 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
             o,
             r#"<tr><td>{}</td><td class="n">{}</td><td class="bar"><i style="width:{:.1}%"></i></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
             esc(&g.key),
-            g.alerts,
+            fr(g.alerts),
             100.0 * g.alerts as f64 / max.max(1) as f64,
-            g.mail.sent,
-            g.mail.pending + g.mail.failed,
-            g.mail.dead,
-            g.mail.none
+            fr(g.mail.sent),
+            fr(g.mail.pending + g.mail.failed),
+            fr(g.mail.dead),
+            fr(g.mail.none)
         );
     }
     let _ = write!(
@@ -370,6 +539,17 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_are_round_and_numbers_french() {
+        assert_eq!(nice_ticks(831.0), (250.0, 1000.0));
+        assert_eq!(nice_ticks(14.0), (5.0, 15.0));
+        assert_eq!(nice_ticks(4.0), (1.0, 4.0));
+        assert_eq!(nice_ticks(0.37), (0.1, 0.4));
+        assert_eq!(fr(14871), "14\u{202f}871");
+        assert_eq!(fr(1234567), "1\u{202f}234\u{202f}567");
+        assert_eq!(fr(999), "999");
+    }
 
     #[test]
     fn escapes_everything_it_is_given() {

@@ -432,7 +432,7 @@ fn finish(
     let summary = if problems.is_empty() {
         let backlog = outbox.as_ref().map(|o| o.pending + o.failed).unwrap_or(0);
         format!(
-            "{} check(s) succeeded within their maximum age; outbox backlog {backlog}, no dead mail",
+            "{} check(s) on schedule; outbox backlog {backlog}, no dead or unconfirmed mail",
             checks.len()
         )
     } else {

@@ -382,12 +382,22 @@ fn stats_page_in_chromium() {
 const f = document.getElementById('f');
 f.addEventListener('load', () => {
   const w = f.contentWindow.innerWidth, d = f.contentDocument;
-  const svgs = [...d.querySelectorAll('svg')].map(s => s.getBoundingClientRect());
+  const shown = [...d.querySelectorAll('svg')].filter(s => f.contentWindow.getComputedStyle(s).display !== 'none');
+  const svgs = shown.map(s => s.getBoundingClientRect());
+  // Both axes of every chart in view: the leftmost and rightmost tick labels inside the page.
+  const ticks = shown.map(s => [...s.querySelectorAll('.tick')].map(t => t.getBoundingClientRect()));
+  const axes_in_view = ticks.filter(ts => ts.length > 0 && Math.min(...ts.map(r => r.left)) >= 0
+    && Math.max(...ts.map(r => r.right)) <= w && Math.min(...ts.map(r => r.height)) >= 8).length;
+  const figs = [...d.querySelectorAll('.figures b')];
   const out = document.createElement('pre');
   out.id = 'probe';
   out.textContent = JSON.stringify({
     width: w, scroll: d.documentElement.scrollWidth, svgs: svgs.length,
     drawn: svgs.filter(r => r.width > 100 && r.height > 50).length,
+    axes_in_view,
+    first_section: (d.querySelector('section h2') || {}).textContent,
+    now_rows: d.querySelectorAll('section.now tr').length,
+    figures_cut: figs.filter(b => b.scrollWidth > b.parentElement.clientWidth).map(b => b.textContent),
     sections: d.querySelectorAll('section').length,
     figures: d.querySelectorAll('.figures div').length,
     tables: d.querySelectorAll('table').length,
@@ -452,7 +462,19 @@ f.addEventListener('load', () => {
             v["drawn"], v["svgs"],
             "a chart without a size at {width} px: {v}"
         );
-        assert_eq!(v["figures"], 6, "{v}");
+        assert_eq!(
+            v["axes_in_view"], v["svgs"],
+            "a chart's axis is cut or unreadable at {width} px: {v}"
+        );
+        // The page leads with now: each watched check's state, then the outbox and silences.
+        assert_eq!(v["first_section"], "Now", "{v}");
+        assert!(v["now_rows"].as_i64() >= Some(6), "{v}");
+        assert_eq!(
+            v["figures_cut"],
+            serde_json::json!([]),
+            "a figure is cut at {width} px: {v}"
+        );
+        assert_eq!(v["figures"], 12, "{v}");
         assert!(v["tables"].as_i64() >= Some(2), "{v}");
         assert_eq!(
             v["tables_fit"], v["tables"],
