@@ -12,7 +12,21 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(sigov::Exit::Failure.code());
     }
-    let matches = sigov::cmd::manual::with_examples(sigov::cli::Cli::command()).get_matches();
+    let matches =
+        match sigov::cmd::manual::with_examples(sigov::cli::Cli::command()).try_get_matches() {
+            Ok(m) => m,
+            Err(e) => {
+                // The Django names operators type from habit get the command that replaces them.
+                let args: Vec<String> = std::env::args().skip(1).collect();
+                if e.use_stderr() {
+                    if let Some(hint) = sigov::cli::django_hint(&args) {
+                        sigov::say!(ERROR, "sigov: {hint}");
+                        return ExitCode::from(sigov::exit::USAGE);
+                    }
+                }
+                e.exit()
+            }
+        };
     let cli = match sigov::cli::Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),

@@ -31,8 +31,8 @@ pub enum Muted {
 
 impl Muted {
     /// `check:tasks`, `type:TACHES_EN_RETARD`, `project:<id>`: what `--mute` takes; `checks`:
-    /// the check names there are.
-    pub fn parse(s: &str, checks: &[&str]) -> Result<Muted> {
+    /// the check names there are; `types`: the alert types they write (`<n>`: a number).
+    pub fn parse(s: &str, checks: &[&str], types: &[&str]) -> Result<Muted> {
         let (kind, what) = s.split_once(':').unwrap_or((s, ""));
         let what = what.trim();
         if what.is_empty() || what.len() > 150 {
@@ -52,6 +52,18 @@ impl Muted {
                 {
                     crate::usage!(
                         "--mute type:{what}: an alert type is upper case (TACHES_EN_RETARD)"
+                    );
+                }
+                let written = types.iter().any(|t| match t.strip_suffix("<n>") {
+                    Some(prefix) => what
+                        .strip_prefix(prefix)
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+                    None => what == *t,
+                });
+                if !written {
+                    crate::usage!(
+                        "--mute type:{what}: no check writes this alert type ({})",
+                        types.join(", ")
                     );
                 }
                 Muted::Type(what.to_owned())
@@ -464,16 +476,24 @@ mod tests {
     #[test]
     fn mutes_parse_and_refuse_in_one_line() {
         assert_eq!(
-            Muted::parse("check:tasks", &["tasks"]).unwrap(),
+            Muted::parse("check:tasks", &["tasks"], &[]).unwrap(),
             Muted::Check("tasks".into())
         );
         assert_eq!(
-            Muted::parse("type:TACHES_EN_RETARD", &[]).unwrap(),
+            Muted::parse(
+                "type:TACHES_EN_RETARD",
+                &[],
+                &["TACHES_EN_RETARD", "ECHEANCE_J<n>"]
+            )
+            .unwrap(),
             Muted::Type("TACHES_EN_RETARD".into())
         );
-        assert!(Muted::parse("check:nope", &["tasks"]).is_err());
-        assert!(Muted::parse("type:lower", &["tasks"]).is_err());
-        assert!(Muted::parse("colour:red", &["tasks"]).is_err());
-        assert!(Muted::parse("project:", &["tasks"]).is_err());
+        assert!(Muted::parse("check:nope", &["tasks"], &[]).is_err());
+        assert!(Muted::parse("type:ECHEANCE_J14", &[], &["ECHEANCE_J<n>"]).is_ok());
+        assert!(Muted::parse("type:NO_SUCH_TYPE", &[], &["ECHEANCE_J<n>"]).is_err());
+        assert!(Muted::parse("type:ECHEANCE_J", &[], &["ECHEANCE_J<n>"]).is_err());
+        assert!(Muted::parse("type:lower", &["tasks"], &[]).is_err());
+        assert!(Muted::parse("colour:red", &["tasks"], &[]).is_err());
+        assert!(Muted::parse("project:", &["tasks"], &[]).is_err());
     }
 }

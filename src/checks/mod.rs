@@ -36,6 +36,10 @@ pub trait Check: Sync {
     /// type that is not its own. Sites override it as `labels/NAME.txt` in mail.templates_dir.
     fn mail_labels(&self) -> &'static str;
 
+    /// The alert types it writes (`type_alerte`, `type_notification`); `<n>` stands for a
+    /// number (ECHEANCE_J<n>: one per milestone configured).
+    fn alert_types(&self) -> &'static [&'static str];
+
     /// The label of a stage type code, for checks that alert about stages.
     fn stage_type_label(&self, _code: &str) -> Option<String> {
         None
@@ -104,6 +108,14 @@ registry! {
     Contracts => contracts::Contracts,
     /// Open tasks due soon, to their assignee: due tomorrow, due today (TACHE_ECHEANCE; not in the reference)
     TaskReminders => task_reminders::TaskReminders,
+}
+
+/// Every alert type the checks write (`<n>` stands for a number: ECHEANCE_J<n>).
+pub fn alert_types() -> Vec<&'static str> {
+    CheckName::ALL
+        .iter()
+        .flat_map(|c| c.check().alert_types().iter().copied())
+        .collect()
 }
 
 impl CheckName {

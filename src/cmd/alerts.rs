@@ -91,26 +91,69 @@ pub enum Command {
     },
     /// One alert in full: the row, its ledger key and run, every mail of it, and why it exists
     Show {
-        /// Alert id (as `sigov alerts list` shows it)
-        #[arg(value_name = "ID")]
-        id: i64,
-        /// The table of the id: alert (core_alerteprojet) or notification (core_notificationetape)
-        #[arg(long, value_name = "TABLE", value_enum, default_value = "alert")]
-        table: Table,
+        /// Alert id as `sigov alerts list` prints it: 91 (core_alerteprojet), n91 (a stage
+        /// notification, core_notificationetape)
+        #[arg(value_name = "ID", value_parser = parse_ref)]
+        id: AlertRef,
+        /// The table of a bare id: alert (the default) or notification
+        #[arg(long, value_name = "TABLE", value_enum)]
+        table: Option<Table>,
     },
     /// Queue a new mail for existing alerts (a new outbox row and Message-ID; the alert row is
     /// not duplicated), to the recipient's current address
     Resend {
-        /// Alert ids
-        #[arg(value_name = "ID", required = true)]
-        ids: Vec<i64>,
-        /// The table of the ids: alert or notification
-        #[arg(long, value_name = "TABLE", value_enum, default_value = "alert")]
-        table: Table,
+        /// Alert ids as `sigov alerts list` prints them (91, n91)
+        #[arg(value_name = "ID", required = true, value_parser = parse_ref)]
+        ids: Vec<AlertRef>,
+        /// The table of bare ids: alert (the default) or notification
+        #[arg(long, value_name = "TABLE", value_enum)]
+        table: Option<Table>,
         /// Say what would be queued; queue nothing
-        #[arg(long)]
+        #[arg(long, short = 'n')]
         dry_run: bool,
     },
+}
+
+/// An alert as `alerts list` prints its id: `91` (a project alert, or the table given with
+/// `--table`), `n91` (a stage notification), `a91` (a project alert).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertRef {
+    pub table: Option<Table>,
+    pub id: i64,
+}
+
+impl AlertRef {
+    /// Its table, with `--table` for a bare id; a prefix that contradicts `--table` is refused.
+    fn table(self, flag: Option<Table>) -> Result<Table> {
+        match (self.table, flag) {
+            (Some(a), Some(b)) if a != b => crate::usage!(
+                "alert id `{}{}` names {}, --table {}",
+                if a == Table::Notification { "n" } else { "a" },
+                self.id,
+                a.sql_name(),
+                b.sql_name()
+            ),
+            (Some(t), _) | (None, Some(t)) => Ok(t),
+            (None, None) => Ok(Table::Alert),
+        }
+    }
+}
+
+fn parse_ref(s: &str) -> Result<AlertRef, String> {
+    let t = s.trim();
+    let (table, digits) = match t.chars().next() {
+        Some('n' | 'N') => (Some(Table::Notification), &t[1..]),
+        Some('a' | 'A') => (Some(Table::Alert), &t[1..]),
+        _ => (None, t),
+    };
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|id| AlertRef { table, id })
+        .ok_or_else(|| {
+            format!("`{s}` is not an alert id as `sigov alerts list` prints it (91, or n91 for a stage notification)")
+        })
 }
 
 pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
@@ -124,7 +167,8 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             out.alerts(&rows, &mails);
             Ok(Exit::Ok)
         }
-        Command::Show { id, table } => {
+        Command::Show { id: r, table } => {
+            let (table, id) = (&r.table(*table)?, &r.id);
             let a = alerts::get(&mut db, *table, *id)?.ok_or_else(|| {
                 crate::exit::UnknownValue(format!("no alert with id {id} in {}", table.sql_name()))
             })?;
@@ -153,7 +197,21 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             table,
             dry_run,
         } => {
-            let done = alerts::resend(&mut db, *table, ids, clock.current(), *dry_run)?;
+            // Ids of both tables may be given together: each table's in one go.
+            let mut done = Vec::new();
+            for t in Table::BOTH {
+                let of: Vec<i64> = ids
+                    .iter()
+                    .map(|r| Ok((r.table(*table)?, r.id)))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .filter(|(tt, _)| *tt == t)
+                    .map(|(_, id)| id)
+                    .collect();
+                if !of.is_empty() {
+                    done.extend(alerts::resend(&mut db, t, &of, clock.current(), *dry_run)?);
+                }
+            }
             out.resent(&done, *dry_run);
             Ok(Exit::Ok)
         }

@@ -53,15 +53,28 @@ pub struct Args {
     #[arg(value_enum)]
     pub which: Which,
     /// Evaluate and print what would be created; write nothing
-    #[arg(long)]
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
     /// Record alerts and queue their mail, but deliver nothing now (`sigov mail flush` will)
     #[arg(long)]
     pub no_mail: bool,
+    /// Accept a --date after today (a backfill, a test of a coming week): without it, real
+    /// alerts for a future day are refused (--dry-run shows them)
+    #[arg(long)]
+    pub allow_future: bool,
 }
 
 /// Pings start, runs, pings the outcome (a dry run is not a run: no ping, no metrics).
 pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
+    if let Some(date) = cli.date {
+        // Today without --date: the real clock, or SIGOV_NOW.
+        let today = super::clock_at(None, cfg)?.today;
+        if date > today && !args.dry_run && !args.allow_future {
+            crate::usage!(
+                "check --date {date} is after today ({today}): it would record real alerts ahead of their day; --dry-run shows them, --allow-future records them (a backfill, a test of a coming week)"
+            );
+        }
+    }
     let name = args.which.one();
     let pinger = if args.dry_run {
         None

@@ -26,6 +26,31 @@ on stderr as `sigov: warning: …`, under journald (JOURNAL_STREAM) prefixed wit
 priority (<4>) and no timestamp. Every key: `sigov config show --help`
 (man sigov-config-show) and sigov.example.toml.";
 
+/// The Django management commands (and their Celery task names) operators migrate from, and the
+/// sigov command that replaces each.
+pub const DJANGO_COMMANDS: &[(&str, &str)] = &[
+    ("check_project_deadlines", "sigov check deadlines"),
+    ("check_stage_delays", "sigov check stages"),
+    ("check_task_deadlines", "sigov check tasks"),
+    ("check_budget", "sigov check budget"),
+    ("check_contract_expiration", "sigov check contracts"),
+    ("check_all_alerts", "sigov check all"),
+];
+
+/// "did you mean" for a Django command name among `args` (`_task` suffix, `manage.py` form
+/// too); `None` when there is none.
+pub fn django_hint<S: AsRef<str>>(args: &[S]) -> Option<String> {
+    args.iter().find_map(|a| {
+        let a = a.as_ref().trim_end_matches("_task");
+        DJANGO_COMMANDS
+            .iter()
+            .find(|(django, _)| *django == a)
+            .map(|(django, ours)| {
+                format!("`{django}` is the Django command sigov replaces: did you mean `{ours}`?")
+            })
+    })
+}
+
 /// `--date`: a real calendar date (2026-02-30 is refused by clap, exit 2).
 pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
     crate::clock::parse_date(s).map_err(|e| format!("{e:#}"))

@@ -23,7 +23,7 @@ pub enum Command {
     )]
     Maintain {
         /// Measure and say what would run; change nothing
-        #[arg(long)]
+        #[arg(long, short = 'n')]
         dry_run: bool,
         /// Also rebuild the tables (OPTIMIZE TABLE, VACUUM): reclaims space after a large purge
         #[arg(long)]

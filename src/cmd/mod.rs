@@ -125,13 +125,18 @@ pub fn load_config(cli: &Cli, m: &ArgMatches) -> Result<Config> {
 
 /// The business date and "now": `--date`, `SIGOV_NOW`, or the real clock.
 pub fn make_clock(cli: &Cli, cfg: &Config) -> Result<crate::clock::Clock> {
+    clock_at(cli.date, cfg)
+}
+
+/// The clock with business date `date` (`None`: today, from `SIGOV_NOW` or the real clock).
+pub fn clock_at(date: Option<chrono::NaiveDate>, cfg: &Config) -> Result<crate::clock::Clock> {
     let now = match std::env::var("SIGOV_NOW") {
         Ok(s) if !s.is_empty() => Some(crate::clock::parse_now(&s)?),
         _ => None,
     };
     Ok(crate::clock::Clock::new(
         now,
-        cli.date,
+        date,
         cfg.rules.tz,
         cfg.rules.utc_today,
     ))

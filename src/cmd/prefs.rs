@@ -90,7 +90,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             }
             let mut changes = Vec::new();
             for m in &a.mute {
-                let mut muted = Muted::parse(m, &check_names())?;
+                let mut muted = Muted::parse(m, &check_names(), &crate::checks::alert_types())?;
                 if let Muted::Project(id) = &muted {
                     // A project that does not exist would mute nothing, silently.
                     if crate::source::project_name(&mut db, id)?.is_none() {
@@ -123,11 +123,13 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
         }
         Command::Clear { user, mute, all } => {
             let what = match (mute, all) {
-                (Some(m), _) => Some(match Muted::parse(m, &check_names())? {
-                    // Recorded in the compact form, whichever was given.
-                    Muted::Project(id) => Muted::Project(crate::rules::unhyphenate(&id)),
-                    other => other,
-                }),
+                (Some(m), _) => Some(
+                    match Muted::parse(m, &check_names(), &crate::checks::alert_types())? {
+                        // Recorded in the compact form, whichever was given.
+                        Muted::Project(id) => Muted::Project(crate::rules::unhyphenate(&id)),
+                        other => other,
+                    },
+                ),
                 (None, true) => None,
                 (None, false) => crate::usage!("prefs clear: say what (--mute WHAT, or --all)"),
             };

@@ -575,8 +575,9 @@ backend_test!(
                 // With no rows left, what a check holds is its ledger keys, every one of them.
                 let mut held = 0;
                 for line in again.stderr.lines() {
-                    let Some((check, rest)) =
-                        line.split_once("] ").and_then(|(_, l)| l.split_once(": "))
+                    let Some((check, rest)) = line
+                        .strip_prefix("sigov: debug: ")
+                        .and_then(|l| l.split_once(": "))
                     else {
                         continue;
                     };

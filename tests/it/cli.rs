@@ -755,3 +755,69 @@ fn log_lines_carry_their_priority_under_journald() {
     );
     assert!(lines.iter().all(|l| l.starts_with('<')), "{journal:#?}");
 }
+
+/// What people type from habit or by mistake: the Django command names get the sigov command
+/// that replaces them; a `check --date` after today is refused unless it is a dry run or
+/// `--allow-future`; `prefs --mute type:` takes only a type some check writes.
+#[test]
+fn typos_and_habits_get_one_clear_line() {
+    for (django, ours) in [
+        ("check_project_deadlines", "sigov check deadlines"),
+        ("check_stage_delays_task", "sigov check stages"),
+        ("check_all_alerts", "sigov check all"),
+    ] {
+        let r = Sigov::new().arg_path(std::path::Path::new(django)).run();
+        assert_eq!(r.code, 2, "{r:#?}");
+        assert!(
+            r.error_line().contains(&format!("did you mean `{ours}`")),
+            "{r:#?}"
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{r:#?}");
+    }
+    let t = TestDb::new(sigov::db::Backend::Sqlite);
+    let mut d = Data::new(&t);
+    d.project(
+        "fe000000000000000000000000000001",
+        "Futur",
+        Some("2026-12-20"),
+    );
+    d.member(
+        "fe100000000000000000000000000001",
+        "fe000000000000000000000000000001",
+        RESP,
+        true,
+    );
+    let check = |extra: &[&str]| {
+        t.sigov()
+            .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+            .args(["check", "deadlines", "--no-mail", "--date", "2026-12-13"])
+            .args(extra)
+            .run()
+    };
+    let r = check(&[]);
+    assert_eq!(r.code, 2, "{r:#?}");
+    assert!(
+        r.error_line().contains("is after today (2026-11-22)"),
+        "{r:#?}"
+    );
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet"), 0);
+    assert_eq!(check(&["-n"]).code, 0);
+    assert_eq!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet"), 0);
+    assert_eq!(check(&["--allow-future"]).code, 0);
+    assert!(t.count("SELECT COUNT(*) AS n FROM core_alerteprojet") > 0);
+    for (what, code) in [
+        ("type:NO_SUCH_TYPE", 2),
+        ("type:ECHEANCE_J", 2),
+        ("type:ECHEANCE_J14", 0),
+        ("type:TACHES_EN_RETARD", 0),
+    ] {
+        let r = t.sigov().args(["prefs", "set", RESP, "--mute", what]).run();
+        assert_eq!(r.code, code, "{what}: {r:#?}");
+        if code == 2 {
+            assert!(
+                r.error_line().contains("no check writes this alert type"),
+                "{r:#?}"
+            );
+        }
+    }
+}

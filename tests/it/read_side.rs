@@ -501,3 +501,78 @@ f.addEventListener('load', () => {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Ids as `alerts list` prints them are accepted back: `n91` for a stage notification, `a91` or
+/// `91` for a project alert, mixed in one `resend`; a prefix that contradicts `--table` is a
+/// usage error. `-n` is `--dry-run`.
+#[test]
+fn printed_ids_are_accepted_back() {
+    let (t, dir) = checked(Backend::Sqlite);
+    let n = t.count("SELECT MIN(id) AS n FROM core_notificationetape");
+    let a = t.count("SELECT MIN(id) AS n FROM core_alerteprojet");
+    let list = t
+        .sigov()
+        .args(["alerts", "list", "--limit", "0"])
+        .run()
+        .ok();
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with(&format!("n{n} "))),
+        "alerts list prints n{n}: {}",
+        list.stdout
+    );
+    for (args, table, id) in [
+        (
+            vec!["alerts".to_owned(), "show".into(), format!("n{n}")],
+            "notification",
+            n,
+        ),
+        (
+            vec!["alerts".into(), "show".into(), format!("a{a}")],
+            "alert",
+            a,
+        ),
+        (
+            vec!["alerts".into(), "show".into(), a.to_string()],
+            "alert",
+            a,
+        ),
+    ] {
+        let v = json(&t, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(v["table"], table, "{args:?}: {v:#}");
+        assert_eq!(v["id"], id, "{args:?}: {v:#}");
+    }
+    let r = t
+        .sigov()
+        .args(["alerts", "show", &format!("n{n}"), "--table", "alert"])
+        .run();
+    assert_eq!(r.code, 2, "{r:#?}");
+    let r = t.sigov().args(["alerts", "show", "x91"]).run();
+    assert_eq!(r.code, 2, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("is not an alert id as `sigov alerts list` prints it"),
+        "{r:#?}"
+    );
+    let r = t
+        .sigov()
+        .args([
+            "--format",
+            "json",
+            "alerts",
+            "resend",
+            "-n",
+            &format!("n{n}"),
+            &a.to_string(),
+        ])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(r.json()["dry_run"], true, "{r:#?}");
+    assert_eq!(
+        r.json()["mails"].as_array().map(Vec::len),
+        Some(2),
+        "{r:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -59,6 +59,10 @@ impl Check for Budget {
         include_str!("labels.txt")
     }
 
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["BUDGET_DEPASSE", "BUDGET_ATTENTION", "BUDGET_CRITIQUE"]
+    }
+
     /// A threshold alert is once per planned budget, however old.
     fn ledger_kept_forever(&self) -> bool {
         true

@@ -55,4 +55,8 @@ impl Check for Contracts {
     fn mail_labels(&self) -> &'static str {
         include_str!("labels.txt")
     }
+
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["CONTRAT_EXPIRATION", "CONTRAT_EXPIRE"]
+    }
 }

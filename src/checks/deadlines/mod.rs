@@ -50,4 +50,8 @@ impl Check for Deadlines {
     fn mail_labels(&self) -> &'static str {
         include_str!("labels.txt")
     }
+
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["ECHEANCE_J<n>", "ECHEANCE_DEPASSEE"]
+    }
 }

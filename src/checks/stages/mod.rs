@@ -46,6 +46,10 @@ impl Check for Stages {
         include_str!("labels.txt")
     }
 
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["RETARD_ETAPE"]
+    }
+
     fn stage_type_label(&self, code: &str) -> Option<String> {
         Some(rule::type_label(code).to_owned())
     }

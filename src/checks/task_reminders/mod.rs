@@ -50,6 +50,10 @@ impl Check for TaskReminders {
         include_str!("labels.txt")
     }
 
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["TACHE_ECHEANCE"]
+    }
+
     fn in_reference(&self) -> bool {
         false
     }

@@ -55,4 +55,8 @@ impl Check for Tasks {
     fn mail_labels(&self) -> &'static str {
         include_str!("labels.txt")
     }
+
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["TACHES_EN_RETARD"]
+    }
 }
