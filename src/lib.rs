@@ -22,6 +22,7 @@ pub mod source;
 pub mod states;
 pub mod store;
 pub mod strings;
+pub mod when;
 
 pub use cmd::cli;
 pub use exit::Exit;

@@ -30,9 +30,13 @@ pub struct FilterArgs {
     /// Only this recipient: a username or an e-mail address
     #[arg(long, value_name = "USER", value_parser = parse_nonempty)]
     pub recipient: Option<String>,
-    /// Only alerts created since: a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
-    #[arg(long, value_name = "WHEN", value_parser = crate::ops::runs::parse_since_arg)]
-    pub since: Option<crate::ops::runs::Since>,
+    /// Only alerts created since: a date (2026-11-20), a local time (2026-11-20 08:00), an
+    /// instant (RFC 3339), an age (90m, 1h30m, 36h, 7d, 2w), today, yesterday
+    #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+    pub since: Option<crate::when::When>,
+    /// Only alerts created before: the same forms as --since
+    #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+    pub until: Option<crate::when::When>,
     /// Only unread alerts (lue = 0)
     #[arg(long)]
     pub unread: bool,
@@ -63,14 +67,16 @@ fn parse_nonempty(s: &str) -> Result<String, String> {
 }
 
 impl FilterArgs {
-    pub fn filter(&self, now: chrono::NaiveDateTime) -> Filter {
+    /// The filter at `now` (UTC), dates read in the business time zone `tz`.
+    pub fn filter(&self, now: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> Filter {
         Filter {
             check: self.check.map(|c| c.as_str().to_owned()),
             alert_type: self.alert_type.clone(),
             niveau: self.niveau,
             project: self.project.clone(),
             recipient: self.recipient.clone(),
-            since: self.since.as_ref().map(|s| s.resolve(now)),
+            since: self.since.as_ref().map(|s| s.resolve(now, tz)),
+            until: self.until.as_ref().map(|s| s.resolve(now, tz)),
             unread: self.unread,
             table: self.table,
             id: None,
@@ -161,7 +167,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
     let mut db = connect_migrated(cfg)?;
     match cmd {
         Command::List { filter, limit } => {
-            let f = filter.filter(chrono::Utc::now().naive_utc());
+            let f = filter.filter(chrono::Utc::now().naive_utc(), cfg.rules.tz);
             let rows = alerts::list(&mut db, &f, *limit)?;
             let mails = alerts::with_mails(&mut db, &rows)?;
             out.alerts(&rows, &mails);

@@ -33,7 +33,7 @@ Columns, in this order:
   runs: id, check, status, profile, business_date, host, pid, version, started_at, finished_at, duration_secs, exit_code, created, mails_sent, error, counters (JSON)
   mail: id, alert_key, origin_key, recipient_id, recipient_email, kind, state, attempts, created_at, next_attempt_at, sent_at, message_id, last_error, last_response, run_id
 
-Filters: alerts take them all; runs take --check and --since (run start); mail takes --check, --since (queued at) and --recipient.";
+Filters: alerts take them all; runs take --check, --since and --until (run start); mail takes --check, --since and --until (queued at) and --recipient.";
 
 pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     let shape = match cfg.format {
@@ -84,11 +84,12 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     let mut body = |w: &mut dyn Write| -> Result<u64> {
         let mut writer = export::Writer::new(shape, columns, w)?;
         match args.what {
-            What::Alerts => export::alerts(&mut db, &f.filter(now), &mut writer)?,
+            What::Alerts => export::alerts(&mut db, &f.filter(now, cfg.rules.tz), &mut writer)?,
             What::Runs | What::Mail => {
                 let lf = LogFilter {
                     check: f.check.map(|c| c.as_str().to_owned()),
-                    since: f.since.as_ref().map(|s| s.resolve(now)),
+                    since: f.since.as_ref().map(|s| s.resolve(now, cfg.rules.tz)),
+                    until: f.until.as_ref().map(|s| s.resolve(now, cfg.rules.tz)),
                     recipient: f.recipient.clone(),
                 };
                 if args.what == What::Runs {

@@ -29,6 +29,13 @@ pub enum Command {
         /// At most this many rows
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: u64,
+        /// Only mail queued since: a date (2026-11-20), a local time (2026-11-20 08:00), an
+        /// instant (RFC 3339), an age (90m, 1h30m, 36h, 7d, 2w), today, yesterday
+        #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+        since: Option<crate::when::When>,
+        /// Only mail queued before: the same forms as --since
+        #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+        until: Option<crate::when::When>,
     },
     /// Put dead mail back in the queue: every dead row, or only the given outbox ids;
     /// --unconfirmed: mail the relay took twice without confirming (a third copy may follow)
@@ -86,7 +93,12 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                 Exit::Ok
             })
         }
-        Command::Queue { state, limit } => {
+        Command::Queue {
+            state,
+            limit,
+            since,
+            until,
+        } => {
             use crate::states::MailState;
             let states: Vec<MailState> = if state.is_empty() {
                 vec![
@@ -101,7 +113,9 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             };
             let mut db = connect_migrated(cfg)?;
             let counts = outbox::counts(&mut db)?;
-            let rows = outbox::list(&mut db, &states, *limit)?;
+            let now = chrono::Utc::now().naive_utc();
+            let at = |w: &Option<crate::when::When>| w.map(|w| w.resolve(now, cfg.rules.tz));
+            let rows = outbox::list_between(&mut db, &states, at(since), at(until), *limit)?;
             out.mail_queue(&counts, &rows);
             Ok(Exit::Ok)
         }

@@ -19,9 +19,13 @@ pub enum Command {
         /// Only runs in this status
         #[arg(long, value_name = "STATUS", value_enum)]
         status: Option<crate::states::RunStatus>,
-        /// Only runs started since: a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
-        #[arg(long, value_name = "WHEN", value_parser = crate::ops::runs::parse_since_arg)]
-        since: Option<crate::ops::runs::Since>,
+        /// Only runs started since: a date (2026-11-20), a local time (2026-11-20 08:00), an
+        /// instant (RFC 3339), an age (90m, 1h30m, 36h, 7d, 2w), today, yesterday
+        #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+        since: Option<crate::when::When>,
+        /// Only runs started before: the same forms as --since
+        #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+        until: Option<crate::when::When>,
         /// At most this many runs (0: all)
         #[arg(long, default_value_t = 20, value_name = "N")]
         limit: u64,
@@ -41,15 +45,19 @@ pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             check,
             status,
             since,
+            until,
             limit,
         } => {
-            let since = since
-                .as_ref()
-                .map(|s| s.resolve(chrono::Utc::now().naive_utc()));
+            let now = chrono::Utc::now().naive_utc();
+            let at = |w: &Option<crate::when::When>| {
+                w.as_ref()
+                    .map(|w| crate::clock::format_datetime(w.resolve(now, cfg.rules.tz)))
+            };
             let filter = runs::Filter {
                 check: check.map(|c| c.as_str().to_owned()),
                 status: *status,
-                since: since.map(crate::clock::format_datetime),
+                since: at(since),
+                until: at(until),
                 id: None,
                 before_id: None,
                 limit: *limit,

@@ -11,9 +11,13 @@ use chrono::TimeZone;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The window: since a date (2026-11-20), an instant (RFC 3339) or an age (36h, 7d)
-    #[arg(long, value_name = "WHEN", default_value = "30d", value_parser = crate::ops::runs::parse_since_arg)]
-    pub since: crate::ops::runs::Since,
+    /// The window's start: a date (2026-11-20), a local time (2026-11-20 08:00), an instant
+    /// (RFC 3339), an age (90m, 1h30m, 36h, 7d, 2w), today, yesterday
+    #[arg(long, value_name = "WHEN", default_value = "30d", value_parser = crate::when::parse)]
+    pub since: crate::when::When,
+    /// The window's end (default: now): the same forms as --since
+    #[arg(long, value_name = "WHEN", value_parser = crate::when::parse)]
+    pub until: Option<crate::when::When>,
     /// Group the alerts by check, type, project, recipient or day
     #[arg(long, value_name = "BY", value_enum, default_value = "check")]
     pub by: By,
@@ -26,9 +30,18 @@ pub struct Args {
 
 pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     let now = chrono::Utc::now().naive_utc();
-    let since = args.since.resolve(now);
+    let tz = cfg.rules.tz;
+    let since = args.since.resolve(now, tz);
+    let until = args.until.map(|u| u.resolve(now, tz)).unwrap_or(now);
+    if until <= since {
+        crate::usage!(
+            "stats: the window ends ({} UTC) before it starts ({} UTC): give --until after --since",
+            until.format("%Y-%m-%d %H:%M"),
+            since.format("%Y-%m-%d %H:%M")
+        );
+    }
     let mut db = connect_migrated(cfg)?;
-    let s = stats::compute(&mut db, since, now, args.by)?;
+    let s = stats::compute(&mut db, since, until, args.by)?;
     // The page leads with where alerting stands now: health, silences.
     let mut now_block = || -> Result<super::stats_html::Now> {
         let today = cfg.rules.tz.from_utc_datetime(&now).date_naive();

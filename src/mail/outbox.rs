@@ -446,16 +446,31 @@ pub fn release(db: &mut Db, token: &str, now: NaiveDateTime, error: Option<&str>
 
 /// Rows in `states`, oldest first, at most `limit`.
 pub fn list(db: &mut Db, states: &[MailState], limit: u64) -> Result<Vec<Row>> {
+    list_between(db, states, None, None, limit)
+}
+
+/// Rows in `states` queued at or after `since` and before `until` (UTC), oldest first.
+pub fn list_between(
+    db: &mut Db,
+    states: &[MailState],
+    since: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+    limit: u64,
+) -> Result<Vec<Row>> {
     let marks = vec!["?"; states.len()].join(", ");
-    let vals: Vec<Val> = states.iter().map(|s| Val::from(*s)).collect();
-    db.load(
-        &format!(
-            "SELECT {} FROM sigov_outbox WHERE state IN ({marks}) ORDER BY id LIMIT {limit}",
-            columns(db)
-        ),
-        &vals,
-    )
-    .context("cannot read the outbox")
+    let mut vals: Vec<Val> = states.iter().map(|s| Val::from(*s)).collect();
+    let mut sql = format!(
+        "SELECT {} FROM sigov_outbox WHERE state IN ({marks})",
+        columns(db)
+    );
+    for (t, op) in [(since, ">="), (until, "<")] {
+        if let Some(t) = t {
+            sql.push_str(&format!(" AND created_at {op} {}", db.mark(Mark::Stamp)));
+            vals.push(Val::from(format_datetime(t).as_str()));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY id LIMIT {limit}"));
+    db.load(&sql, &vals).context("cannot read the outbox")
 }
 
 /// One row by id.

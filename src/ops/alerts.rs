@@ -53,8 +53,9 @@ pub struct Filter {
     pub project: Option<String>,
     /// A username, or an e-mail address (any case).
     pub recipient: Option<String>,
-    /// Created at or after this instant (UTC).
+    /// Created at or after this instant, and before that one (UTC).
     pub since: Option<chrono::NaiveDateTime>,
+    pub until: Option<chrono::NaiveDateTime>,
     pub unread: bool,
     /// Only this table (both by default).
     pub table: Option<Table>,
@@ -450,6 +451,13 @@ fn select(db: &Db, table: Table, f: &Filter) -> (String, Vec<Val>) {
             db.mark(Mark::AppStamp)
         ));
         vals.push(crate::clock::format_datetime(since).into());
+    }
+    if let Some(until) = f.until {
+        sql.push_str(&format!(
+            " AND a.date_creation < {}",
+            db.mark(Mark::AppStamp)
+        ));
+        vals.push(crate::clock::format_datetime(until).into());
     }
     if f.unread {
         sql.push_str(&format!(" AND a.lue = {}", db.false_sql()));

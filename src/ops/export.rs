@@ -278,8 +278,9 @@ pub fn alerts(db: &mut Db, f: &Filter, w: &mut Writer) -> Result<()> {
 #[derive(Debug, Default, Clone)]
 pub struct LogFilter {
     pub check: Option<String>,
-    /// UTC.
+    /// UTC: at or after, before.
     pub since: Option<chrono::NaiveDateTime>,
+    pub until: Option<chrono::NaiveDateTime>,
     /// Mail only: a username or an address.
     pub recipient: Option<String>,
 }
@@ -291,6 +292,7 @@ pub fn runs(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
         let filter = super::runs::Filter {
             check: f.check.clone(),
             since: f.since.map(crate::clock::format_datetime),
+            until: f.until.map(crate::clock::format_datetime),
             before_id: before,
             limit: PAGE as u64,
             ..Default::default()
@@ -373,6 +375,10 @@ pub fn mail(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
     if let Some(s) = f.since {
         where_sql.push_str(&format!(" AND created_at >= {}", db.mark(Mark::Stamp)));
         vals.push(crate::clock::format_datetime(s).into());
+    }
+    if let Some(u) = f.until {
+        where_sql.push_str(&format!(" AND created_at < {}", db.mark(Mark::Stamp)));
+        vals.push(crate::clock::format_datetime(u).into());
     }
     if let Some(r) = &f.recipient {
         where_sql.push_str(&format!(

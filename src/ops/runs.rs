@@ -147,8 +147,9 @@ impl RunRow {
 pub struct Filter {
     pub check: Option<String>,
     pub status: Option<RunStatus>,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    /// UTC, `YYYY-MM-DD HH:MM:SS`: started at or after, before.
     pub since: Option<String>,
+    pub until: Option<String>,
     pub id: Option<i64>,
     /// Only runs with a smaller id (a page after the previous one).
     pub before_id: Option<i64>,
@@ -157,61 +158,6 @@ pub struct Filter {
 
 /// Run statuses, as stored and as shown.
 pub use crate::states::RunStatus;
-
-/// `--since` as given: an age or a point in time, resolved against the clock when used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Since {
-    Age(chrono::Duration),
-    At(chrono::NaiveDateTime),
-}
-
-/// Ages longer than this are refused (and so never overflow the calendar).
-const MAX_AGE_DAYS: i64 = 36_500;
-
-/// Parses `--since` (clap's value parser): a date (2026-11-20), an instant (RFC 3339) or an age
-/// (90m, 36h, 7d) of at most a hundred years.
-pub fn parse_since_arg(s: &str) -> std::result::Result<Since, String> {
-    let s = s.trim();
-    let bad = || {
-        format!(
-            "expected a date (2026-11-20), an instant (2026-11-20T08:00:00Z) or an age of at most {MAX_AGE_DAYS} days (90m, 36h, 7d)"
-        )
-    };
-    let age = |n: &str, unit: i64| -> std::result::Result<Since, String> {
-        let n: i64 = n.parse().map_err(|_| bad())?;
-        let secs = n
-            .checked_mul(unit)
-            .filter(|x| (0..=MAX_AGE_DAYS * 86_400).contains(x));
-        secs.and_then(chrono::Duration::try_seconds)
-            .map(Since::Age)
-            .ok_or_else(bad)
-    };
-    if let Some(n) = s.strip_suffix('d') {
-        age(n, 86_400)
-    } else if let Some(n) = s.strip_suffix('h') {
-        age(n, 3_600)
-    } else if let Some(n) = s.strip_suffix('m') {
-        age(n, 60)
-    } else if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        d.and_hms_opt(0, 0, 0).map(Since::At).ok_or_else(bad)
-    } else {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| Since::At(t.naive_utc()))
-            .map_err(|_| bad())
-    }
-}
-
-impl Since {
-    /// The instant this stands for at `now` (an age older than the calendar: its first day).
-    pub fn resolve(&self, now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
-        match self {
-            Since::At(t) => *t,
-            Since::Age(d) => now
-                .checked_sub_signed(*d)
-                .unwrap_or(chrono::NaiveDateTime::MIN),
-        }
-    }
-}
 
 /// Runs matching `f`, newest first. A `running` row whose check lock is not held by it is shown
 /// (and filtered) as `interrupted`.
@@ -244,6 +190,10 @@ pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
     }
     if let Some(s) = &f.since {
         sql.push_str(&format!(" AND started_at >= {}", db.mark(Mark::Stamp)));
+        vals.push(s.clone().into());
+    }
+    if let Some(s) = &f.until {
+        sql.push_str(&format!(" AND started_at < {}", db.mark(Mark::Stamp)));
         vals.push(s.clone().into());
     }
     if let Some(id) = f.id {

@@ -156,6 +156,7 @@ fn alert_groups(
     table: super::alerts::Table,
     by: By,
     since: &str,
+    until: &str,
 ) -> Result<Vec<GroupRow>> {
     use super::alerts::Table;
     let (typ, project_join) = match table {
@@ -186,12 +187,12 @@ fn alert_groups(
          LEFT JOIN sigov_alert_ledger l ON l.target_table = '{tbl}' AND l.alert_id = a.id \
          LEFT JOIN sigov_outbox o ON o.alert_key = l.alert_key \
          {join} \
-         WHERE a.date_creation >= {at} \
+         WHERE a.date_creation >= {at} AND a.date_creation < {at} \
          GROUP BY {day}, COALESCE(l.check_name, ''), {grp}, COALESCE(o.state, '')",
         tbl = table.sql_name(),
         at = db.mark(Mark::AppStamp),
     );
-    db.load(&sql, &[Val::from(since)])
+    db.load(&sql, &[Val::from(since), Val::from(until)])
         .with_context(|| format!("cannot count {}", table.sql_name()))
 }
 
@@ -216,19 +217,19 @@ struct StateRow {
 /// Rows a statement reads.
 const PAGE: usize = 5000;
 
-fn delivery(db: &mut Db, since: &str) -> Result<Spread> {
+fn delivery(db: &mut Db, since: &str, until: &str) -> Result<Spread> {
     let mut delays = Vec::new();
     let mut after = 0i64;
     loop {
         let sql = format!(
             "SELECT id, {ca} AS created_at, {sa} AS sent_at FROM sigov_outbox \
-             WHERE state = 'sent' AND sent_at >= {at} AND id > ? ORDER BY id LIMIT {PAGE}",
+             WHERE state = 'sent' AND sent_at >= {at} AND sent_at < {at} AND id > ? ORDER BY id LIMIT {PAGE}",
             ca = db.text("created_at"),
             sa = db.text("sent_at"),
             at = db.mark(Mark::Stamp),
         );
         let rows: Vec<DelayRow> = db
-            .load(&sql, &[Val::from(since), Val::Int(after)])
+            .load(&sql, &[Val::from(since), Val::from(until), Val::Int(after)])
             .context("cannot read the outbox")?;
         for r in &rows {
             let c = crate::clock::parse_stored_datetime(&r.created_at);
@@ -250,7 +251,7 @@ fn delivery(db: &mut Db, since: &str) -> Result<Spread> {
     Ok(Spread::of(delays))
 }
 
-fn runs(db: &mut Db, since: &str) -> Result<Vec<RunStats>> {
+fn runs(db: &mut Db, since: &str, until: &str) -> Result<Vec<RunStats>> {
     let mut by: BTreeMap<String, (RunStats, Vec<f64>)> = BTreeMap::new();
     let mut before = None;
     loop {
@@ -258,6 +259,7 @@ fn runs(db: &mut Db, since: &str) -> Result<Vec<RunStats>> {
             db,
             &super::runs::Filter {
                 since: Some(since.to_owned()),
+                until: Some(until.to_owned()),
                 before_id: before,
                 limit: PAGE as u64,
                 ..Default::default()
@@ -312,12 +314,13 @@ pub fn compute(
     by: By,
 ) -> Result<Stats> {
     let since_s = crate::clock::format_datetime(since);
+    let until_s = crate::clock::format_datetime(now);
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut per_day: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut total = Outcomes::default();
     let mut alerts = 0u64;
     for t in super::alerts::Table::BOTH {
-        for r in alert_groups(db, t, by, &since_s)? {
+        for r in alert_groups(db, t, by, &since_s, &until_s)? {
             let n = u64::try_from(r.n).unwrap_or(0);
             let from_sigov = !r.chk.is_empty();
             let key = match (by, r.grp.as_str()) {
@@ -347,10 +350,10 @@ pub fn compute(
     let outbox_rows: Vec<StateRow> = db
         .load(
             &format!(
-                "SELECT state, COUNT(*) AS n FROM sigov_outbox WHERE created_at >= {} GROUP BY state",
-                db.mark(Mark::Stamp)
+                "SELECT state, COUNT(*) AS n FROM sigov_outbox WHERE created_at >= {m} AND created_at < {m} GROUP BY state",
+                m = db.mark(Mark::Stamp)
             ),
-            &[Val::from(since_s.as_str())],
+            &[Val::from(since_s.as_str()), Val::from(until_s.as_str())],
         )
         .context("cannot count the outbox")?;
     let outbox = outbox_rows
@@ -359,15 +362,15 @@ pub fn compute(
         .collect();
     Ok(Stats {
         since: since_s.clone(),
-        until: crate::clock::format_datetime(now),
+        until: until_s.clone(),
         by,
         alerts,
         mail: total,
         groups,
         per_day,
-        delivery: delivery(db, &since_s)?,
+        delivery: delivery(db, &since_s, &until_s)?,
         outbox,
-        runs: runs(db, &since_s)?,
+        runs: runs(db, &since_s, &until_s)?,
     })
 }
 

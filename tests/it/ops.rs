@@ -757,9 +757,10 @@ backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
             "invalid value 'nope' for '--check",
         ),
         (
-            vec!["runs", "list", "--since", "yesterday"],
-            "invalid value 'yesterday' for '--since",
+            vec!["runs", "list", "--since", "soon"],
+            "invalid value 'soon' for '--since",
         ),
+        (vec!["runs", "list", "--until", "3"], "`3` has no unit"),
         (
             vec!["runs", "list", "--since", "106751991168d"],
             "an age of at most 36500 days",
@@ -770,6 +771,52 @@ backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
         assert_eq!(r.code, 2, "{r:#?}");
         assert!(r.stderr.contains(msg), "{r:#?}");
         assert!(!r.stderr.contains("panicked"), "{r:#?}");
+    }
+    // The forms people type: relative ages, yesterday, a local time; --until closes the window.
+    let all = t
+        .sigov()
+        .args(["--format", "json", "runs", "list"])
+        .run()
+        .json()
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(all >= 2, "{all}");
+    let recent = t
+        .sigov()
+        .args(["--format", "json", "runs", "list", "--since", "90m"])
+        .run()
+        .json()
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(recent >= 2, "{recent}");
+    for (args, runs) in [
+        (vec!["--since", "1h30m"], recent),
+        (vec!["--since", "5400s"], recent),
+        (vec!["--since", "yesterday", "--until", "2w"], 0),
+        (vec!["--until", "2000-01-01 08:00"], 0),
+        (
+            vec![
+                "--since",
+                "2000-01-01",
+                "--until",
+                "2100-01-01T00:00:00+01:00",
+            ],
+            all,
+        ),
+    ] {
+        let r = t
+            .sigov()
+            .args(["--format", "json", "runs", "list"])
+            .args(&args)
+            .run();
+        assert_eq!(r.code, 0, "{args:?}: {r:#?}");
+        assert_eq!(
+            r.json().as_array().map(Vec::len),
+            Some(runs),
+            "{args:?}: {r:#?}"
+        );
     }
 });
 

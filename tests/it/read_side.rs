@@ -188,7 +188,7 @@ fn read_side(backend: Backend) {
     for args in [
         vec!["alerts", "show", "987654321"],
         vec!["alerts", "resend", "987654321"],
-        vec!["alerts", "list", "--since", "yesterday"],
+        vec!["alerts", "list", "--since", "someday"],
         vec!["alerts", "list", "--niveau", "urgent"],
         vec!["alerts", "list", "--type", "a b"],
         vec!["export", "runs", "--project", "x"],
@@ -574,5 +574,75 @@ fn printed_ids_are_accepted_back() {
         Some(2),
         "{r:#?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--since` and `--until` on every listing: alerts, runs, mail queue, stats, export.
+#[test]
+fn every_listing_takes_since_and_until() {
+    let (t, dir) = checked(Backend::Sqlite);
+    let count = |args: &[&str]| -> usize {
+        let v = json(&t, args);
+        match &v {
+            serde_json::Value::Array(a) => a.len(),
+            _ => v["rows"]
+                .as_array()
+                .map(Vec::len)
+                .or_else(|| v["alerts"].as_u64().map(|n| n as usize))
+                .unwrap_or_else(|| panic!("{args:?}: {v:#}")),
+        }
+    };
+    for base in [
+        vec!["alerts", "list", "--limit", "0"],
+        vec!["runs", "list", "--limit", "0"],
+        vec!["mail", "queue", "--state", "sent", "--limit", "100000"],
+        vec!["stats"],
+    ] {
+        let all = count(&[base.clone(), vec!["--since", "2000-01-01"]].concat());
+        assert!(all > 0, "{base:?}");
+        assert_eq!(
+            count(
+                &[
+                    base.clone(),
+                    vec!["--since", "1999-01-01", "--until", "2000-01-01 08:00"]
+                ]
+                .concat()
+            ),
+            0,
+            "{base:?}"
+        );
+        assert_eq!(
+            count(
+                &[
+                    base.clone(),
+                    vec!["--since", "2000-01-01", "--until", "2100-01-01"]
+                ]
+                .concat()
+            ),
+            all,
+            "{base:?}"
+        );
+    }
+    for what in ["alerts", "runs", "mail"] {
+        let r = t
+            .sigov()
+            .args(["export", what, "--format", "jsonl", "--until", "2000-01-01"])
+            .run()
+            .ok();
+        assert!(r.stdout.is_empty(), "{what}: {r:#?}");
+        let r = t
+            .sigov()
+            .args([
+                "export",
+                what,
+                "--format",
+                "jsonl",
+                "--since",
+                "2000-01-01 08:00",
+            ])
+            .run()
+            .ok();
+        assert!(!r.stdout.is_empty(), "{what}: {r:#?}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
