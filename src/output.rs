@@ -100,9 +100,11 @@ impl<'w> Out<'w> {
     /// A value as pretty JSON, serialized straight to the writer (a report with many alerts is
     /// never held twice in memory).
     pub fn json<T: serde::Serialize + ?Sized>(&self, v: &T) {
+        let v = serde_json::to_value(v).map(json_times);
         self.sink.borrow_mut().with(|w| {
             let mut w = std::io::BufWriter::new(w);
-            serde_json::to_writer_pretty(&mut w, v)?;
+            let v = v.map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut w, &v)?;
             writeln!(w)?;
             w.flush()
         });
@@ -188,6 +190,25 @@ pub fn fit(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_times_are_rfc3339_and_counters_json() {
+        let v = serde_json::json!({
+            "started_at": "2026-11-29 19:20:00.553674",
+            "held_until": "2026-11-30 07:00:00",
+            "business_date": "2026-11-22",
+            "titre": "Projet 2026-11-29 19:20 (texte)",
+            "counters": "{\"created\": 3}",
+            "rows": [{"sent_at": "2026-11-29 19:20:01.000000"}],
+        });
+        let t = super::json_times(v);
+        assert_eq!(t["started_at"], "2026-11-29T19:20:00.553674Z");
+        assert_eq!(t["held_until"], "2026-11-30T07:00:00Z");
+        assert_eq!(t["business_date"], "2026-11-22");
+        assert_eq!(t["titre"], "Projet 2026-11-29 19:20 (texte)");
+        assert_eq!(t["counters"]["created"], 3);
+        assert_eq!(t["rows"][0]["sent_at"], "2026-11-29T19:20:01Z");
+    }
+
     use super::*;
 
     /// Takes `room` bytes, then fails like a full disk.
@@ -285,4 +306,51 @@ macro_rules! say {
     ($priority:ident, $($arg:tt)*) => {
         $crate::output::stderr_line($crate::output::priority::$priority, format_args!($($arg)*))
     };
+}
+
+/// A stored UTC time (`2026-11-29 19:20:00.553674`) as RFC 3339 with its offset
+/// (`2026-11-29T19:20:00.553674Z`); anything else `None`.
+pub fn rfc3339(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let shaped = (19..=26).contains(&b.len())
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+        && (b.len() == 19 || b[19] == b'.');
+    if !shaped {
+        return None;
+    }
+    crate::clock::parse_stored_datetime(s).map(|t| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    })
+}
+
+/// What JSON output holds: every stored time as RFC 3339 with its offset, and nested values
+/// stored as JSON text (a run's `counters`) as JSON, not strings.
+pub fn json_times(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => match rfc3339(&s) {
+            Some(t) => Value::String(t),
+            None => Value::String(s),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(json_times).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("counters", Value::String(s)) if s.starts_with('{') => {
+                            serde_json::from_str(&s).unwrap_or(Value::String(s))
+                        }
+                        (_, v) => v,
+                    };
+                    (k, json_times(v))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }

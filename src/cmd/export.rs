@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 /// The man page's and `--help`'s list of columns.
-pub const COLUMNS_HELP: &str = "Formats (--format): csv (the default; RFC 4180, UTF-8, CRLF line ends, a header line), json (one array of objects), jsonl (one object a line). Rows come newest id first (alerts: core_alerteprojet, then core_notificationetape). Times are UTC, YYYY-MM-DD HH:MM:SS.ffffff; empty CSV cells are nulls.
+pub const COLUMNS_HELP: &str = "Formats (--format): csv (the default; RFC 4180, UTF-8, CRLF line ends, a header line), json (one array of objects), jsonl (one object a line). Rows come newest id first (alerts: core_alerteprojet, then core_notificationetape). Times are UTC: YYYY-MM-DD HH:MM:SS.ffffff in CSV, RFC 3339 with its offset (2026-11-22T10:00:00.123456Z) in JSON; a run's counters are an object in JSON, its JSON text in CSV; empty CSV cells are nulls.
 
 Columns, in this order:
   alerts: table, id, type, niveau, titre, lue, date_creation, date_lecture, recipient_id, recipient_username, recipient_email, projet_id, projet_nom, etape_id, check, ledger_key, run_id, business_date, mail_state (queued, failed, sent, dead, none, not_from_sigov), mail_outbox_id, mail_sent_at, mail_note

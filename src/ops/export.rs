@@ -158,6 +158,8 @@ impl<'w> Writer<'w> {
                     .map(|c| (*c).to_owned())
                     .zip(values)
                     .collect();
+                // Times as RFC 3339, a run's counters as an object (CSV keeps the text).
+                let obj = crate::output::json_times(Value::Object(obj));
                 let sep: &[u8] = match (self.shape, self.count) {
                     (Shape::Json, 0) => b"\n",
                     (Shape::Json, _) => b",\n",

@@ -646,3 +646,43 @@ fn every_listing_takes_since_and_until() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// JSON times are RFC 3339 with their offset; a run's counters are an object, in `runs` and in
+/// `export runs`.
+#[test]
+fn json_times_carry_their_offset_and_nested_values_are_json() {
+    let (t, dir) = checked(Backend::Sqlite);
+    let runs = json(&t, &["runs", "list"]);
+    let started = runs[0]["started_at"].as_str().expect("started_at");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(started).is_ok() && started.ends_with('Z'),
+        "{started}"
+    );
+    assert!(runs[0]["counters"].is_object(), "{runs:#}");
+    let r = t
+        .sigov()
+        .args(["export", "runs", "--format", "jsonl"])
+        .run()
+        .ok();
+    let first: serde_json::Value =
+        serde_json::from_str(r.stdout.lines().next().expect("a run")).expect("json");
+    assert!(first["counters"].is_object(), "{first:#}");
+    let s = first["started_at"].as_str().expect("started_at");
+    assert!(chrono::DateTime::parse_from_rfc3339(s).is_ok(), "{s}");
+    // CSV keeps the documented UTC form.
+    let csv = t.sigov().args(["export", "runs"]).run().ok().stdout;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let col = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "started_at")
+        .expect("started_at column");
+    let row = reader.records().next().expect("a row").expect("csv");
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(&row[col], "%Y-%m-%d %H:%M:%S%.f").is_ok(),
+        "{}",
+        &row[col]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
