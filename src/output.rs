@@ -14,6 +14,10 @@ pub struct Out<'w> {
     pub quiet: bool,
     /// Standard output is a terminal (a person reads it).
     pub tty: bool,
+    /// Times are shown in this zone, named (`--utc`: UTC).
+    pub zone: chrono_tz::Tz,
+    /// Columns a table may take: the terminal's (or `COLUMNS`); none when piped.
+    pub columns: Option<usize>,
     sink: RefCell<Sink<'w>>,
 }
 
@@ -65,13 +69,69 @@ impl<'w> Out<'w> {
         tty: bool,
         w: &'w mut dyn Write,
     ) -> Out<'w> {
+        let columns = if tty {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<usize>().ok())
+                .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+                .filter(|c| *c >= 20)
+        } else {
+            None
+        };
         Out {
             format,
             verbose,
             quiet,
             tty,
+            zone: chrono_tz::UTC,
+            columns,
             sink: RefCell::new(Sink { w, error: None }),
         }
+    }
+
+    /// Times shown in `tz` (the business time zone; UTC with `--utc`).
+    pub fn in_zone(mut self, tz: chrono_tz::Tz) -> Self {
+        self.zone = tz;
+        self
+    }
+
+    /// A stored UTC time (`2026-11-29 19:20:00.553674`) in the output's zone, to the second,
+    /// the zone named (`2026-11-29 20:20:00 CET`); anything else as it is.
+    pub fn time(&self, stored: &str) -> String {
+        match crate::clock::parse_stored_datetime(stored) {
+            Some(t) => t
+                .and_utc()
+                .with_timezone(&self.zone)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string(),
+            None => stored.to_owned(),
+        }
+    }
+
+    /// A stored UTC time in the output's zone, short (`22/11 11:00`) for narrow tables whose
+    /// header names the zone ([`Out::zone_abbreviation`]).
+    pub fn time_short(&self, stored: &str) -> String {
+        match crate::clock::parse_stored_datetime(stored) {
+            Some(t) => t
+                .and_utc()
+                .with_timezone(&self.zone)
+                .format("%d/%m %H:%M")
+                .to_string(),
+            None => stored.to_owned(),
+        }
+    }
+
+    /// The zone's abbreviation now (`CET`, `CEST`, `UTC`), for a short column header.
+    pub fn zone_abbreviation(&self) -> String {
+        chrono::Utc::now()
+            .with_timezone(&self.zone)
+            .format("%Z")
+            .to_string()
+    }
+
+    /// The zone's name, for a column header: `Europe/Paris`, `UTC`.
+    pub fn zone_name(&self) -> &'static str {
+        self.zone.name()
     }
 
     /// Whether a human summary is printed: on a terminal or with `-v`, never with `-q`.
@@ -112,20 +172,66 @@ impl<'w> Out<'w> {
 
     /// A text table: a header line, then the rows, each column as wide as its widest cell by
     /// display width (accents and emoji align); cells longer than `max` columns are cut with
-    /// an ellipsis. `right`: columns aligned right (numbers).
+    /// an ellipsis. `right`: columns aligned right (numbers). On a terminal the table fits its
+    /// width: the widest of the free-text columns (the last one by default; `flexible` names
+    /// them) is narrowed, its cells cut with "…", until it does; piped, every column is whole.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>], right: &[usize], max: usize) {
-        let cut: Vec<Vec<String>> = rows
+        let last = [headers.len().saturating_sub(1)];
+        self.table_fit(headers, rows, right, max, &last);
+    }
+
+    /// [`Out::table`] with the columns that may be narrowed on a terminal.
+    pub fn table_fit(
+        &self,
+        headers: &[&str],
+        rows: &[Vec<String>],
+        right: &[usize],
+        max: usize,
+        flexible: &[usize],
+    ) {
+        let one: Vec<Vec<String>> = rows
             .iter()
-            .map(|r| r.iter().map(|c| fit(c, max)).collect())
+            .map(|r| r.iter().map(|c| crate::strings::one_line(c)).collect())
             .collect();
-        let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
-        for r in &cut {
-            for (i, c) in r.iter().enumerate() {
-                if let Some(w) = widths.get_mut(i) {
-                    *w = (*w).max(display_width(c));
+        let natural = |cells: &[Vec<String>]| -> Vec<usize> {
+            let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+            for r in cells {
+                for (i, c) in r.iter().enumerate() {
+                    if let Some(w) = widths.get_mut(i) {
+                        *w = (*w).max(display_width(c));
+                    }
                 }
             }
+            widths
+        };
+        let mut limits: Vec<usize> = natural(&one).into_iter().map(|w| w.min(max)).collect();
+        if let Some(cols) = self.columns {
+            let total = |l: &[usize]| l.iter().sum::<usize>() + 2 * l.len().saturating_sub(1);
+            let floor = |i: usize| display_width(headers.get(i).copied().unwrap_or("")).max(6);
+            while total(&limits) > cols {
+                let Some((i, w)) = limits
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .filter(|(i, w)| flexible.contains(i) && *w > floor(*i))
+                    .max_by_key(|(_, w)| *w)
+                else {
+                    break;
+                };
+                let over = total(&limits) - cols;
+                limits[i] = w.saturating_sub(over).max(floor(i));
+            }
         }
+        let cut: Vec<Vec<String>> = one
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(|(i, c)| fit(c, limits.get(i).copied().unwrap_or(max)))
+                    .collect()
+            })
+            .collect();
+        let widths = natural(&cut);
         let line = |cells: Vec<&str>| {
             let mut s = String::new();
             for (i, c) in cells.iter().enumerate() {
@@ -174,16 +280,17 @@ pub fn fit(s: &str, max: usize) -> String {
     if display_width(&s) <= max {
         return s;
     }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w + cw + 1 > max {
+    // The prefix is measured as a string, as the table measures cells: an emoji with its
+    // variation selector (⚠️) is two columns, its characters one by one only one.
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        let next = i + c.len_utf8();
+        if display_width(&s[..next]) + 1 > max {
             break;
         }
-        out.push(c);
-        w += cw;
+        end = next;
     }
+    let mut out = s[..end].to_owned();
     out.push('…');
     out
 }

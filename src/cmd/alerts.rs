@@ -265,9 +265,8 @@ impl Out<'_> {
                     },
                     a.date_creation
                         .as_deref()
-                        .map(crate::clock::to_seconds)
-                        .unwrap_or("-")
-                        .to_owned(),
+                        .map(|t| self.time_short(t))
+                        .unwrap_or_else(|| "-".to_owned()),
                     a.typ.clone(),
                     a.niveau.clone().unwrap_or_else(|| "-".into()),
                     if a.unread() { "unread" } else { "read" }.to_owned(),
@@ -278,14 +277,14 @@ impl Out<'_> {
                 ]
             })
             .collect();
-        self.table(
+        self.table_fit(
             &[
                 "id",
-                "created (UTC)",
+                &format!("created ({})", self.zone_abbreviation()),
                 "type",
                 "niveau",
                 "read",
-                "recipient",
+                "to",
                 "project",
                 "title",
                 "mail",
@@ -293,6 +292,7 @@ impl Out<'_> {
             &cells,
             &[0],
             36,
+            &[2, 5, 6, 7, 8],
         );
         if rows.iter().any(|a| a.table() == Table::Notification) {
             crate::outln!(
@@ -349,11 +349,11 @@ impl Out<'_> {
         }
         crate::outln!(
             self,
-            "  created (UTC)    {}",
+            "  created          {}",
             a.date_creation
                 .as_deref()
-                .map(crate::clock::to_seconds)
-                .unwrap_or("-")
+                .map(|t| self.time(t))
+                .unwrap_or_else(|| "-".to_owned())
         );
         crate::outln!(
             self,
@@ -400,7 +400,7 @@ impl Out<'_> {
                         "  run              #{} ({}, started {} on {})",
                         r.id,
                         r.status,
-                        crate::clock::to_seconds(&r.started_at),
+                        self.time(&r.started_at),
                         r.host
                     ),
                     None => crate::outln!(
@@ -435,13 +435,10 @@ impl Out<'_> {
                 m.state,
                 m.recipient_email,
                 m.attempts,
-                crate::clock::to_seconds(&m.created_at),
+                self.time(&m.created_at),
                 match &m.sent_at {
-                    Some(s) => format!("sent {}", crate::clock::to_seconds(s)),
-                    None => format!(
-                        "next attempt {}",
-                        crate::clock::to_seconds(&m.next_attempt_at)
-                    ),
+                    Some(s) => format!("sent {}", self.time(s)),
+                    None => format!("next attempt {}", self.time(&m.next_attempt_at)),
                 }
             );
             if let Some(id) = &m.message_id {

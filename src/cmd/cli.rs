@@ -125,6 +125,10 @@ pub struct Cli {
     )]
     pub quiet: bool,
 
+    /// Show times in UTC instead of the business time zone (rules.timezone)
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub utc: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

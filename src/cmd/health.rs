@@ -1,7 +1,6 @@
 //! `sigov health [--nagios]`: is alerting alive? Never an error: what cannot be read is the finding.
 
 use super::load_config;
-use crate::clock::to_seconds;
 use crate::cmd::cli::Cli;
 use crate::config::Format;
 use crate::ops::health::{self, human_age, Health, Level};
@@ -62,7 +61,8 @@ pub fn run(
         }
     };
     let h = health::gather(&cfg.database_url, &cfg.health, now);
-    let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout);
+    let out =
+        Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout).in_zone(super::zone(cli, &cfg));
     let exit = if nagios {
         crate::outln!(out, "{}", h.nagios_text());
         Exit::Nagios(h.status as u8)
@@ -105,7 +105,7 @@ impl Out<'_> {
         for c in &h.checks {
             let success = match (&c.last_success, c.age_secs) {
                 (Some(t), Some(a)) => {
-                    format!("last success {} UTC ({} ago)", to_seconds(t), human_age(a))
+                    format!("last success {} ({} ago)", self.time(t), human_age(a))
                 }
                 _ => "never succeeded".to_owned(),
             };
@@ -116,9 +116,9 @@ impl Out<'_> {
                 .unwrap_or_default();
             let running = if c.running { ", running now" } else { "" };
             let next = match (&c.next_due, c.late_secs) {
-                (Some(t), Some(0)) => format!(", next due {} UTC", to_seconds(t)),
+                (Some(t), Some(0)) => format!(", next due {}", self.time(t)),
                 (Some(t), Some(l)) => {
-                    format!(", run due {} UTC is {} late", to_seconds(t), human_age(l))
+                    format!(", run due {} is {} late", self.time(t), human_age(l))
                 }
                 _ => String::new(),
             };
@@ -131,11 +131,9 @@ impl Out<'_> {
         }
         if let Some(o) = &h.outbox {
             let oldest = match (&o.oldest_pending, o.oldest_pending_age_secs) {
-                (Some(t), Some(a)) => format!(
-                    "; oldest pending {} UTC ({} ago)",
-                    to_seconds(t),
-                    human_age(a)
-                ),
+                (Some(t), Some(a)) => {
+                    format!("; oldest pending {} ({} ago)", self.time(t), human_age(a))
+                }
                 _ => String::new(),
             };
             crate::outln!(

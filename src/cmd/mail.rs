@@ -241,29 +241,36 @@ impl Out<'_> {
         if rows.is_empty() {
             return;
         }
-        crate::outln!(
-            self,
-            "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  last error",
-            "id",
-            "state",
-            "try",
-            "created (UTC)",
-            "next attempt (UTC)",
-            "to"
+        let created = format!("created ({})", self.zone_abbreviation());
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.state.to_string(),
+                    r.attempts.to_string(),
+                    self.time_short(&r.created_at),
+                    self.time_short(&r.next_attempt_at),
+                    r.recipient_email.clone(),
+                    r.last_error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        self.table_fit(
+            &[
+                "id",
+                "state",
+                "try",
+                &created,
+                "next attempt",
+                "to",
+                "last error",
+            ],
+            &cells,
+            &[0, 2],
+            200,
+            &[5, 6],
         );
-        for r in rows {
-            crate::outln!(
-                self,
-                "{:>8}  {:<8}  {:>3}  {:<26}  {:<26}  {:<32}  {}",
-                r.id,
-                r.state,
-                r.attempts,
-                r.created_at,
-                r.next_attempt_at,
-                r.recipient_email,
-                r.last_error.as_deref().unwrap_or("")
-            );
-        }
     }
 
     pub fn requeued(&self, n: usize, from: crate::states::MailState) {

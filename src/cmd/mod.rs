@@ -57,7 +57,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
             && cfg.format == Format::Text
             && std::env::var_os("JOURNAL_STREAM").is_none(),
     );
-    let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout);
+    let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout).in_zone(zone(&cli, &cfg));
     let exit = match &cli.command {
         Command::Check(args) => check::run(&cli, &cfg, &out, args),
         Command::Mail(cmd) => mail::run(&cli, &cfg, &out, cmd),
@@ -87,6 +87,15 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
     // A write that failed (a closed pipe, a full disk) is what `main` reports first.
     out.finish()?;
     exit
+}
+
+/// The zone text output shows times in: the business time zone, or UTC with `--utc`.
+pub fn zone(cli: &Cli, cfg: &Config) -> chrono_tz::Tz {
+    if cli.utc {
+        chrono_tz::UTC
+    } else {
+        cfg.rules.tz
+    }
 }
 
 fn source_of(m: &ArgMatches, id: &str) -> Source {

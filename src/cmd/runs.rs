@@ -1,7 +1,6 @@
 //! `sigov runs list|show`: the run history.
 
 use super::connect_migrated;
-use crate::clock::to_seconds;
 use crate::config::{Config, Format};
 use crate::ops::runs::{self, RunRow};
 use crate::output::Out;
@@ -104,36 +103,34 @@ impl Out<'_> {
             crate::outln!(self, "no run recorded");
             return;
         }
-        crate::outln!(
-            self,
-            "{:>6}  {:<9}  {:<11}  {:<19}  {:>9}  {:<16}  {:>7}  {:>5}  {:>5}",
-            "id",
-            "check",
-            "status",
-            "started (UTC)",
-            "duration",
-            "host",
-            "created",
-            "mails",
-            "exit"
+        let started = format!("started ({})", self.zone_abbreviation());
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.check_name.clone(),
+                    r.status.to_string(),
+                    self.time_short(&r.started_at),
+                    r.duration_secs()
+                        .map(|d| format!("{d:.2} s"))
+                        .unwrap_or_default(),
+                    r.host.clone(),
+                    r.counter("created").to_string(),
+                    r.counter("mails_sent").to_string(),
+                    r.exit_code.map(|c| c.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        self.table_fit(
+            &[
+                "id", "check", "status", &started, "duration", "host", "created", "mails", "exit",
+            ],
+            &cells,
+            &[0, 4, 6, 7, 8],
+            40,
+            &[1, 5],
         );
-        for r in rows {
-            crate::outln!(
-                self,
-                "{:>6}  {:<9}  {:<11}  {:<19}  {:>9}  {:<16}  {:>7}  {:>5}  {:>5}",
-                r.id,
-                r.check_name,
-                r.status,
-                to_seconds(&r.started_at),
-                r.duration_secs()
-                    .map(|d| format!("{d:.2} s"))
-                    .unwrap_or_default(),
-                r.host,
-                r.counter("created"),
-                r.counter("mails_sent"),
-                r.exit_code.map(|c| c.to_string()).unwrap_or_default()
-            );
-        }
     }
 
     pub fn run_detail(&self, r: &RunRow) {
@@ -144,11 +141,11 @@ impl Out<'_> {
         if self.quiet {
             return;
         }
-        let opt = |v: Option<&str>| v.map(to_seconds).unwrap_or("-").to_owned();
+        let opt = |v: Option<&str>| v.map(|t| self.time(t)).unwrap_or_else(|| "-".to_owned());
         crate::outln!(self, "run #{}: {} — {}", r.id, r.check_name, r.status);
-        crate::outln!(self, "  started (UTC)    {}", to_seconds(&r.started_at));
-        crate::outln!(self, "  finished (UTC)   {}", opt(r.finished_at.as_deref()));
-        crate::outln!(self, "  last heartbeat   {}", to_seconds(&r.heartbeat_at));
+        crate::outln!(self, "  started          {}", self.time(&r.started_at));
+        crate::outln!(self, "  finished         {}", opt(r.finished_at.as_deref()));
+        crate::outln!(self, "  last heartbeat   {}", self.time(&r.heartbeat_at));
         if let Some(d) = r.duration_secs() {
             crate::outln!(self, "  duration         {d:.3} s");
         }

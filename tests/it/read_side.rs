@@ -686,3 +686,57 @@ fn json_times_carry_their_offset_and_nested_values_are_json() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// On an 80-column terminal the listings fit (the free-text columns are cut with "…"); piped,
+/// every column is whole. Times are in the business time zone, named; `--utc` switches.
+#[test]
+fn listings_fit_the_terminal_and_name_their_zone() {
+    let (t, dir) = checked(Backend::Sqlite);
+    let on_terminal = |args: &str| -> String {
+        // `script` gives the command a terminal (util-linux, in every Debian).
+        let out = std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} {args}", env!("CARGO_BIN_EXE_sigov")),
+                "/dev/null",
+            ])
+            .env("COLUMNS", "80")
+            .env("SIGOV_CONFIG", "/dev/null")
+            .env("SIGOV_DATABASE_URL", &t.url)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("script (util-linux)");
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    for args in ["alerts list", "mail queue --state sent", "runs list"] {
+        let shown = on_terminal(args);
+        assert!(shown.lines().count() > 2, "{args}: {shown}");
+        for line in shown.lines() {
+            let w = unicode_width::UnicodeWidthStr::width(line);
+            assert!(w <= 80, "{args}: {w} columns: {line}");
+        }
+        assert!(
+            shown.contains("Europe/Paris") || shown.contains("(CET)") || shown.contains("(CEST)"),
+            "{args}: {shown}"
+        );
+        let piped = t.sigov().args(args.split(' ')).run().ok().stdout;
+        if args != "runs list" {
+            assert!(
+                piped
+                    .lines()
+                    .any(|l| unicode_width::UnicodeWidthStr::width(l) > 80),
+                "{args} piped keeps every column whole: {piped}"
+            );
+        }
+    }
+    let paris = t.sigov().args(["runs", "list"]).run().ok().stdout;
+    assert!(
+        paris.contains("started (CET)") || paris.contains("started (CEST)"),
+        "{paris}"
+    );
+    let utc = t.sigov().args(["runs", "list", "--utc"]).run().ok().stdout;
+    assert!(utc.contains("started (UTC)"), "{utc}");
+    let shown = t.sigov().args(["runs", "show", "1"]).run().ok().stdout;
+    assert!(shown.contains(" CET") || shown.contains(" CEST"), "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
