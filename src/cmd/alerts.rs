@@ -237,6 +237,14 @@ fn alert_json(a: &AlertRow, mails: &[MailRow]) -> serde_json::Value {
 }
 
 impl Out<'_> {
+    /// Where an alert's mail stands, its time in the output's zone.
+    fn mail_cell(&self, s: &alerts::MailStatus) -> String {
+        match s {
+            alerts::MailStatus::Sent { at, .. } => format!("sent {}", self.time_short(at)),
+            other => other.cell(),
+        }
+    }
+
     pub fn alerts(&self, rows: &[AlertRow], mails: &[Vec<MailRow>]) {
         if self.format == Format::Json {
             let items: Vec<_> = rows
@@ -273,7 +281,7 @@ impl Out<'_> {
                     a.recipient(),
                     a.projet_nom.clone().unwrap_or_else(|| "-".into()),
                     a.titre.clone(),
-                    alerts::mail_status(a, m).cell(),
+                    self.mail_cell(&alerts::mail_status(a, m)),
                 ]
             })
             .collect();
@@ -424,7 +432,7 @@ impl Out<'_> {
         crate::outln!(
             self,
             "  mail             {}",
-            alerts::mail_status(a, mails).cell()
+            self.mail_cell(&alerts::mail_status(a, mails))
         );
         for m in mails {
             crate::outln!(
