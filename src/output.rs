@@ -98,11 +98,16 @@ impl<'w> Out<'w> {
     /// A stored UTC time (`2026-11-29 19:20:00.553674`) in the output's zone, to the second,
     /// the zone named (`2026-11-29 20:20:00 CET`); anything else as it is.
     pub fn time(&self, stored: &str) -> String {
+        self.time_as(stored, "%Y-%m-%d %H:%M:%S %Z")
+    }
+
+    /// A stored UTC time in the output's zone, as `format` says; anything else as it is.
+    fn time_as(&self, stored: &str, format: &str) -> String {
         match crate::clock::parse_stored_datetime(stored) {
             Some(t) => t
                 .and_utc()
                 .with_timezone(&self.zone)
-                .format("%Y-%m-%d %H:%M:%S %Z")
+                .format(format)
                 .to_string(),
             None => stored.to_owned(),
         }
@@ -111,14 +116,7 @@ impl<'w> Out<'w> {
     /// A stored UTC time in the output's zone, short (`22/11 11:00`) for narrow tables whose
     /// header names the zone ([`Out::zone_abbreviation`]).
     pub fn time_short(&self, stored: &str) -> String {
-        match crate::clock::parse_stored_datetime(stored) {
-            Some(t) => t
-                .and_utc()
-                .with_timezone(&self.zone)
-                .format("%d/%m %H:%M")
-                .to_string(),
-            None => stored.to_owned(),
-        }
+        self.time_as(stored, "%d/%m %H:%M")
     }
 
     /// The zone's abbreviation now (`CET`, `CEST`, `UTC`), for a short column header.

@@ -666,3 +666,43 @@ fn rows_of(t: &TestDb, sql: &str) -> Vec<(String, String, String, String)> {
     rows.sort_by(|a, b| (&a.t, &a.u, &a.ti).cmp(&(&b.t, &b.u, &b.ti)));
     rows.into_iter().map(|r| (r.t, r.u, r.ti, r.m)).collect()
 }
+
+/// Headless Chromium (the test command installs it; SIGOV_TEST_CHROMIUM names another).
+pub fn chromium(args: &[String], page: &std::path::Path) -> std::process::Output {
+    Command::new(std::env::var("SIGOV_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned()))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--virtual-time-budget=3000",
+        ])
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium (the test command installs it)")
+}
+
+/// What a test page's probe script reported: the JSON in its `<pre id="probe">`, laid out by
+/// Chromium in a window of `window` (`--window-size=W,H`).
+pub fn chromium_probe(page: &std::path::Path, window: &str) -> serde_json::Value {
+    let out = chromium(&[window.to_owned(), "--dump-dom".to_owned()], page);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("<pre id=\"probe\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "no probe in {}: {}",
+                page.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).expect("probe JSON")
+}

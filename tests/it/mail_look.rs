@@ -7,10 +7,6 @@
 
 use crate::common::*;
 
-fn chromium() -> String {
-    std::env::var("SIGOV_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
-}
-
 /// The test's probe, appended to a copy of the mail (the mail itself has no script): for every
 /// element with text of its own, the lowest contrast of its colour against each background it
 /// may be drawn on.
@@ -86,22 +82,6 @@ pre.textContent = JSON.stringify(result);
 document.body.appendChild(pre);
 </script>"#;
 
-fn chrome(args: &[String], file: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            "--virtual-time-budget=2000",
-        ])
-        .args(args)
-        .arg(format!("file://{}", file.display()))
-        .output()
-        .expect("run chromium (the test command installs it)")
-}
-
 #[test]
 fn every_mail_text_meets_wcag_aa_on_every_background() {
     let dir = std::env::temp_dir().join(format!("sigov-mail-look-{}", unique()));
@@ -142,26 +122,7 @@ fn every_mail_text_meets_wcag_aa_on_every_background() {
         let probed = dir.join(format!("{name}.probed.html"));
         std::fs::write(&probed, page.replace("</body>", &format!("{PROBE}</body>")))
             .expect("probe page");
-        let out = chrome(
-            &["--window-size=800,2000".to_owned(), "--dump-dom".to_owned()],
-            &probed,
-        );
-        let dom = String::from_utf8_lossy(&out.stdout);
-        let json = dom
-            .split("<pre id=\"probe\">")
-            .nth(1)
-            .and_then(|s| s.split("</pre>").next())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no probe in {name}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">");
-        let v: serde_json::Value = serde_json::from_str(&json).expect("probe JSON");
+        let v = chromium_probe(&probed, "--window-size=800,2000");
         assert!(v["texts"].as_u64() > Some(10), "{name}: {v}");
         assert!(v["gradients"].as_u64() >= Some(1), "{name}: {v}");
         assert_eq!(v["without_fallback"], serde_json::json!([]), "{name}: {v}");
@@ -178,7 +139,7 @@ fn every_mail_text_meets_wcag_aa_on_every_background() {
         if keep {
             for width in [1280u32, 390] {
                 let shot = dir.join(format!("{name}-{width}.png"));
-                chrome(
+                chromium(
                     &[
                         format!("--window-size={},2400", width.max(500)),
                         format!("--screenshot={}", shot.display()),

@@ -2,6 +2,7 @@
 //! `export`, `stats` (text, JSON, HTML) and `db maintain`, on demo data checked and mailed.
 
 use crate::common::TestDb;
+use crate::common::{chromium, chromium_probe};
 use sigov::db::Backend;
 
 fn checked(backend: Backend) -> (TestDb, std::path::PathBuf) {
@@ -354,11 +355,6 @@ crate::per_backend!(export_a_million, super::export_a_million);
 
 crate::per_backend!(read_side, super::read_side);
 
-/// The Chromium the test command installs (`SIGOV_TEST_CHROMIUM` names another).
-fn chromium() -> String {
-    std::env::var("SIGOV_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
-}
-
 /// `stats --html` as a person sees it: the page laid out by headless Chromium at a desktop and a
 /// phone width. The page is shown in a frame of that width (a headless window is never narrower
 /// than 500 px) inside a test page whose script, the test's own (the page itself has none),
@@ -415,43 +411,10 @@ f.addEventListener('load', () => {
              {script}</body></html>"
         )
     };
-    let chrome = |window: String, last: String, file: &std::path::Path| {
-        std::process::Command::new(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--hide-scrollbars",
-                "--virtual-time-budget=3000",
-                &window,
-                &last,
-            ])
-            .arg(format!("file://{}", file.display()))
-            .output()
-            .expect("run chromium (the test command installs it)")
-    };
     for width in [1280u32, 390] {
         let probed = dir.join(format!("probed-{width}.html"));
         std::fs::write(&probed, framed(width, 900, true)).expect("probe page");
-        let out = chrome(
-            "--window-size=1300,1000".to_owned(),
-            "--dump-dom".to_owned(),
-            &probed,
-        );
-        let dom = String::from_utf8_lossy(&out.stdout);
-        let json = dom
-            .split("<pre id=\"probe\">")
-            .nth(1)
-            .and_then(|s| s.split("</pre>").next())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no probe at {width} px: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })
-            .replace("&quot;", "\"");
-        let v: serde_json::Value = serde_json::from_str(&json).expect("probe JSON");
+        let v = chromium_probe(&probed, "--window-size=1300,1000");
         assert_eq!(v["width"], width, "{v}");
         assert!(
             v["scroll"].as_i64() <= v["width"].as_i64(),
@@ -483,9 +446,11 @@ f.addEventListener('load', () => {
         let shown = dir.join(format!("shown-{width}.html"));
         std::fs::write(&shown, framed(width, 1800, false)).expect("page");
         let shot = dir.join(format!("stats-{width}.png"));
-        let out = chrome(
-            format!("--window-size={},1800", width.max(500)),
-            format!("--screenshot={}", shot.display()),
+        let out = chromium(
+            &[
+                format!("--window-size={},1800", width.max(500)),
+                format!("--screenshot={}", shot.display()),
+            ],
             &shown,
         );
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
