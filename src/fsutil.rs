@@ -26,14 +26,6 @@ impl Output {
             p => Ok(Output::File(PathBuf::from(p))),
         }
     }
-
-    /// How messages name it.
-    pub fn describe(&self) -> String {
-        match self {
-            Output::Stdout => "standard output".to_owned(),
-            Output::File(p) => format!("`{}`", p.display()),
-        }
-    }
 }
 
 /// What kind of thing stands at a path, in words.

@@ -127,11 +127,6 @@ impl<'w> Out<'w> {
             .to_string()
     }
 
-    /// The zone's name, for a column header: `Europe/Paris`, `UTC`.
-    pub fn zone_name(&self) -> &'static str {
-        self.zone.name()
-    }
-
     /// Whether a human summary is printed: on a terminal or with `-v`, never with `-q`.
     pub fn chatty(&self) -> bool {
         !self.quiet && (self.tty || self.verbose > 0)
