@@ -12,6 +12,7 @@ pub mod demo;
 pub mod exit;
 pub mod fsutil;
 pub mod host;
+pub mod keyspec;
 pub mod mail;
 pub mod ops;
 pub mod output;

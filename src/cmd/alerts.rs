@@ -17,7 +17,7 @@ use serde_json::json;
 pub struct FilterArgs {
     /// Only alerts sigov recorded for this check
     #[arg(long, value_name = "CHECK", value_enum)]
-    pub check: Option<crate::checks::CheckName>,
+    pub check: Option<crate::checks::registry::CheckName>,
     /// Only this alert type (type_alerte or type_notification: ECHEANCE_J7, RETARD_ETAPE, …)
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
     pub alert_type: Option<String>,

@@ -1,7 +1,8 @@
 //! `sigov check WHICH|all`: run, ping, write the metrics, print the reports.
 
 use super::{connect_migrated, make_clock};
-use crate::checks::{self, CheckName, Report};
+use crate::checks::registry::CheckName;
+use crate::checks::runner::{self, Report, Runner};
 use crate::cmd::cli::Cli;
 use crate::config::{Config, Format};
 use crate::output::Out;
@@ -12,13 +13,13 @@ use clap::ValueEnum;
 /// What `sigov check` runs: one check, or `all` (the enabled checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
-    One(crate::checks::CheckName),
+    One(crate::checks::registry::CheckName),
     All,
 }
 
 impl Which {
     /// The check, or `None` for all.
-    pub fn one(self) -> Option<crate::checks::CheckName> {
+    pub fn one(self) -> Option<crate::checks::registry::CheckName> {
         match self {
             Which::One(c) => Some(c),
             Which::All => None,
@@ -29,7 +30,7 @@ impl Which {
 impl ValueEnum for Which {
     fn value_variants<'a>() -> &'a [Self] {
         static ALL: std::sync::LazyLock<Vec<Which>> = std::sync::LazyLock::new(|| {
-            crate::checks::CheckName::ALL
+            crate::checks::registry::CheckName::ALL
                 .iter()
                 .map(|c| Which::One(*c))
                 .chain([Which::All])
@@ -99,21 +100,22 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
 fn check(cli: &Cli, cfg: &Config, out: &Out, args: &Args, name: Option<CheckName>) -> Result<Exit> {
     let clock = make_clock(cli, cfg)?;
     let mut db = connect_migrated(cfg)?;
-    let opts = checks::Options {
+    let opts = runner::Options {
         dry_run: args.dry_run,
         deliver: !args.no_mail,
         list_alerts: args.dry_run || cli.verbose > 0 || cfg.format == Format::Json,
     };
+    let mut runner = Runner::new(cfg.checks(), &clock, opts);
     let reports = match name {
-        None => Ok(checks::run_all(&mut db, &cfg.checks(), &clock, opts)),
-        Some(which) => checks::run(&mut db, &cfg.checks(), &clock, which, opts).map(|r| vec![r]),
+        None => Ok(runner.run_all(&mut db)),
+        Some(which) => runner.run(&mut db, which).map(|r| vec![r]),
     };
     // After the run record is closed: the metrics say how it ended, even when it failed.
     if let (Some(path), false) = (&cfg.metrics_file, args.dry_run) {
         crate::ops::metrics::export(&mut db, path);
     }
     let reports = reports?;
-    let exit = checks::exit_code(&reports);
+    let exit = runner::exit_code(&reports);
     match name {
         None => out.reports(&reports, exit),
         Some(_) => reports.iter().for_each(|r| out.report(r)),

@@ -1,7 +1,7 @@
 //! `sigov demo`: a demo database with realistic data, then every check, its mail as .eml files.
 
 use super::make_clock;
-use crate::checks::{self, Report};
+use crate::checks::runner::{Options, Report, Runner};
 use crate::cmd::cli::Cli;
 use crate::config::{Config, Format};
 use crate::demo::Summary;
@@ -62,7 +62,7 @@ pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args, chosen: Chosen) -> Re
         return Ok(Exit::Ok);
     }
     let mut db = crate::db::Db::connect_parsed(url.clone())?;
-    let reports = checks::run_all(&mut db, &cfg.checks(), &clock, checks::Options::default());
+    let reports = Runner::new(cfg.checks(), &clock, Options::default()).run_all(&mut db);
     out.demo_reports(&reports);
     out.mail_problems(&reports);
     let mail_dir = cfg
@@ -71,7 +71,7 @@ pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args, chosen: Chosen) -> Re
         .strip_prefix("file://")
         .map(PathBuf::from);
     out.demo_next(&url, mail_dir.as_deref());
-    Ok(checks::exit_code(&reports))
+    Ok(crate::checks::runner::exit_code(&reports))
 }
 
 /// The shell-quoted form of `s` (single quotes).

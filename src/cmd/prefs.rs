@@ -61,7 +61,7 @@ pub struct SetArgs {
 }
 
 fn check_names() -> Vec<&'static str> {
-    crate::checks::CheckName::ALL
+    crate::checks::registry::CheckName::ALL
         .iter()
         .map(|c| c.as_str())
         .collect()
@@ -90,7 +90,8 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             }
             let mut changes = Vec::new();
             for m in &a.mute {
-                let mut muted = Muted::parse(m, &check_names(), &crate::checks::alert_types())?;
+                let mut muted =
+                    Muted::parse(m, &check_names(), &crate::checks::registry::alert_types())?;
                 if let Muted::Project(id) = &muted {
                     // A project that does not exist would mute nothing, silently.
                     if crate::source::project_name(&mut db, id)?.is_none() {
@@ -124,7 +125,8 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
         Command::Clear { user, mute, all } => {
             let what = match (mute, all) {
                 (Some(m), _) => Some(
-                    match Muted::parse(m, &check_names(), &crate::checks::alert_types())? {
+                    match Muted::parse(m, &check_names(), &crate::checks::registry::alert_types())?
+                    {
                         // Recorded in the compact form, whichever was given.
                         Muted::Project(id) => Muted::Project(crate::rules::unhyphenate(&id)),
                         other => other,

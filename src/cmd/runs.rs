@@ -14,7 +14,7 @@ pub enum Command {
     List {
         /// Only this check
         #[arg(long, value_name = "CHECK", value_enum)]
-        check: Option<crate::checks::CheckName>,
+        check: Option<crate::checks::registry::CheckName>,
         /// Only runs in this status
         #[arg(long, value_name = "STATUS", value_enum)]
         status: Option<crate::states::RunStatus>,

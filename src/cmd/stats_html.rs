@@ -2,6 +2,7 @@
 //! fetched; every name from the database escaped.
 
 use super::stats::secs;
+use crate::checks::registry::CheckName;
 use crate::ops::stats::{By, Stats};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -24,16 +25,13 @@ pub fn esc(s: &str) -> String {
 
 /// A check's color (the same on every chart).
 fn color(check: &str) -> &'static str {
-    match check {
-        // Neutral hues: red is kept for failure (failed runs, dead mail).
-        "deadlines" => "#0969da",
-        "stages" => "#8250df",
-        "tasks" => "#9a6700",
-        "budget" => "#1b7c83",
-        "contracts" => "#1a7f37",
-        "task-reminders" => "#4c51bf",
-        "" => "#8c959f",
-        _ => "#57606a",
+    if check.is_empty() {
+        return "#8c959f";
+    }
+    // Each check's own (neutral hues: red is kept for failure, failed runs and dead mail).
+    match check.parse::<CheckName>() {
+        Ok(c) => c.check().colour(),
+        Err(_) => "#57606a",
     }
 }
 

@@ -4,14 +4,17 @@
 //! (profile, format, mail mode, check) is refused with the key's path. Ranges and the rules
 //! between keys are checked afterwards, in `config`, where the value's source is known.
 //!
+//! The checks' keys (their sections, their switches of the recommended profile, their
+//! escalation ladders and schedules) are not here: each check reads its own (`checks::check`).
+//!
 //! Every section is complete after merging (the defaults layer gives every key), so no field
 //! has a serde default: a key the catalogue (`keys::KEYS`) forgot fails the unit test that
 //! loads the defaults, instead of silently taking a second default here.
 
 use serde::Deserialize;
 
-use crate::checks::CheckName;
-use crate::config::Format;
+use crate::checks::registry::CheckName;
+use crate::config::format::Format;
 use crate::rules::Profile;
 
 /// How mail is grouped (`mail.mode`).
@@ -30,14 +33,9 @@ pub struct Document {
     pub database: Database,
     pub rules: RulesSection,
     pub recommended: Recommended,
-    pub deadlines: Deadlines,
-    pub budget: Budget,
-    pub contracts: Contracts,
     pub mail: MailSection,
     pub calendar: CalendarSection,
-    pub escalation: EscalationSection,
     pub checks: Checks,
-    pub task_reminders: TaskReminders,
     pub check: CheckSection,
     pub lock: Lock,
     pub health: HealthSection,
@@ -68,36 +66,8 @@ pub struct RulesSection {
 pub struct Recommended {
     pub business_date: bool,
     pub milestone_catch_up: bool,
-    pub deadline_day_alert: bool,
     pub repeat_every_days: u32,
     pub skip_inactive_recipients: bool,
-    pub module_tasks: bool,
-    pub skip_closed_project_tasks: bool,
-    pub budget_thresholds: bool,
-    pub contract_active_superusers: bool,
-    pub contract_expired_lookback: bool,
-    pub contract_renewal_covers: bool,
-    pub stage_labels: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Deadlines {
-    pub milestones: Vec<u32>,
-    pub team_milestones: Vec<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Budget {
-    pub thresholds: Vec<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Contracts {
-    pub milestones: Vec<u32>,
-    pub expired_lookback_days: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,26 +111,10 @@ pub struct CalendarSection {
     pub business_days: Vec<CheckName>,
 }
 
-/// Escalation ladders (`escalation.*`), one per check with repeating alerts.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EscalationSection {
-    pub deadlines: Vec<crate::rules::Rung>,
-    pub stages: Vec<crate::rules::Rung>,
-    pub tasks: Vec<crate::rules::Rung>,
-    pub budget: Vec<crate::rules::Rung>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checks {
     pub enabled: Vec<CheckName>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskReminders {
-    pub milestones: Vec<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,21 +137,6 @@ pub struct HealthSection {
     pub critical_age_minutes: u32,
     pub mail_delay_minutes: u32,
     pub grace_minutes: u32,
-    pub schedule: HealthSchedule,
-}
-
-/// Each check's expected schedule: a cron expression in `rules.timezone`, or "" to judge it by
-/// the age of its last success (`health.max_age_minutes`, `health.critical_age_minutes`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthSchedule {
-    pub deadlines: String,
-    pub stages: String,
-    pub tasks: String,
-    pub budget: String,
-    pub contracts: String,
-    #[serde(rename = "task-reminders")]
-    pub task_reminders: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,8 @@
 //! `config show`, the man page and the example configuration print. The keys' types are the
 //! serde structs of `document`; a unit test keeps the two the same set.
 
-use crate::checks::CheckName;
+use crate::checks::registry::CheckName;
+pub use crate::keyspec::KeySpec;
 
 /// The environment variables that are also global flags (clap reads them for `--help` and the
 /// flag's value; the layering reads them as the `SIGOV_*` layer): declared once, here.
@@ -18,15 +19,6 @@ pub mod env {
 /// Where the file is looked for when neither `--config` nor `SIGOV_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/sigov/sigov.toml";
 
-/// One known configuration key.
-pub struct KeySpec {
-    pub key: &'static str,
-    pub env: Option<&'static str>,
-    pub default: &'static str,
-    pub secret: bool,
-    pub help: &'static str,
-}
-
 /// The reference's checks as a TOML list: the default of `checks.enabled` and `health.checks`.
 static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let names: Vec<String> = CheckName::reference()
@@ -36,8 +28,49 @@ static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(
     format!("[{}]", names.join(", "))
 });
 
-/// Every key sigov reads. `default` is TOML syntax.
+/// Every key sigov reads: the general ones, then each check's (its settings, its escalation
+/// ladder when it has one, its expected schedule), in the registry's order.
 pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(|| {
+    let mut keys = general();
+    for c in CheckName::ALL {
+        keys.extend(c.check().keys().iter().map(|k| KeySpec { ..*k }));
+    }
+    for c in CheckName::ALL {
+        if let Some(e) = c.check().escalation() {
+            let names: Vec<&str> = e.audiences.iter().map(|a| a.name()).collect();
+            keys.push(KeySpec::check(
+                leak(format!("escalation.{c}")),
+                "[]",
+                leak(format!(
+                    "(recommended) escalation of the {c} check's repeating alert: rungs {{ after = N, to = \"{}\" }}, N open days after {}; each person a rung adds gets one escalation per rung",
+                    names.join("\" | \""),
+                    e.from
+                )),
+            ));
+        }
+    }
+    for c in CheckName::ALL {
+        keys.push(KeySpec::check(
+            leak(format!("health.schedule.{c}")),
+            leak(format!("\"{}\"", c.check().schedule())),
+            leak(format!(
+                "when the {c} check is expected to run: a cron expression (minute hour day-of-month month day-of-week) in rules.timezone, as crontab.example and the systemd timers start it; health is WARNING once a due run is later than health.grace_minutes, CRITICAL once the next one is too; \"\": judge it by the age of its last success (health.max_age_minutes)"
+            )),
+        ));
+    }
+    keys
+});
+
+/// The keys of the general sections: what [`super::Document`] deserializes.
+pub static GENERAL: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| general().iter().map(|k| k.key).collect());
+
+/// A key or help text made from a check's name, once per process (the catalogue is static).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn general() -> Vec<KeySpec> {
     vec![
     KeySpec { key: "database.url", env: Some(env::DATABASE_URL), default: "\"\"", secret: true,
         help: "database URL: mysql://user:pass@host:3306/db (socket: ?unix_socket=/path), postgres://user:pass@host:5432/db (socket: ?host=/run/postgresql) or sqlite:///path/file.db" },
@@ -55,36 +88,10 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "(recommended §3.2.1) today is the date in rules.timezone; false: the UTC date, as the reference" },
     KeySpec { key: "recommended.milestone_catch_up", env: None, default: "true", secret: false,
         help: "(recommended §3.2.2) a missed milestone fires on the next run, once per (entity, due date, milestone, recipient); a moved due date re-arms" },
-    KeySpec { key: "recommended.deadline_day_alert", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.2) add the J-0 milestone (ECHEANCE_J0, DANGER) on the deadline day" },
     KeySpec { key: "recommended.repeat_every_days", env: None, default: "1", secret: false,
         help: "(recommended §3.2.3) overdue alerts repeat at most once per this many business days per (entity, recipient)" },
     KeySpec { key: "recommended.skip_inactive_recipients", env: None, default: "true", secret: false,
         help: "(recommended §3.2.4) accounts with is_active = 0 or statut_actif = 0 receive nothing" },
-    KeySpec { key: "recommended.module_tasks", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.5) overdue module tasks (core_tachemodule: A_FAIRE, EN_COURS, EN_PAUSE) alert like stage tasks" },
-    KeySpec { key: "recommended.skip_closed_project_tasks", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.5) tasks of TERMINE, ARCHIVE or SUSPENDU projects do not alert" },
-    KeySpec { key: "recommended.budget_thresholds", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.6) alert once per (project, threshold, planned budget) when consumption reaches budget.thresholds" },
-    KeySpec { key: "recommended.contract_active_superusers", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.7) the contract check's \"administrateur\" recipients are active superusers only" },
-    KeySpec { key: "recommended.contract_expired_lookback", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.7) an expired contract alerts once per (contract, end date), only within contracts.expired_lookback_days" },
-    KeySpec { key: "recommended.contract_renewal_covers", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.7) a contract followed by a newer contract of the same project and type is neither expiring nor expired" },
-    KeySpec { key: "recommended.stage_labels", env: None, default: "true", secret: false,
-        help: "(recommended §3.2.8) stage-delay titles and messages name the stage type's label (Développement), not its code" },
-    KeySpec { key: "deadlines.milestones", env: None, default: "[7, 3, 1]", secret: false,
-        help: "(recommended) days before the project deadline that alert; 7, 3 and 1 keep the reference texts and types" },
-    KeySpec { key: "deadlines.team_milestones", env: None, default: "[7]", secret: false,
-        help: "(recommended) milestones whose alert also goes to the whole project team" },
-    KeySpec { key: "budget.thresholds", env: None, default: "[75, 90]", secret: false,
-        help: "(recommended) consumption percentages that alert once: the highest is BUDGET_CRITIQUE, the others BUDGET_ATTENTION (WARNING)" },
-    KeySpec { key: "contracts.milestones", env: None, default: "[30]", secret: false,
-        help: "(recommended) days before a contract's end that alert (CONTRAT_EXPIRATION), with catch-up" },
-    KeySpec { key: "contracts.expired_lookback_days", env: None, default: "30", secret: false,
-        help: "(recommended) an expired contract alerts only this many days after its end at most" },
     KeySpec { key: "mail.transport", env: Some("SIGOV_MAIL_TRANSPORT"), default: "\"\"", secret: false,
         help: "where mail goes: smtp://host:587 (STARTTLS), smtps://host:465 (implicit TLS), smtp://127.0.0.1:25?tls=none (loopback only), sendmail, sendmail:///path, file:///dir (.eml files); empty: mail waits in the outbox" },
     KeySpec { key: "mail.from", env: Some("SIGOV_MAIL_FROM"), default: "\"SI-Gouvernance <noreply@si-gouvernance.com>\"", secret: false,
@@ -129,38 +136,16 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
         help: "(recommended) checks whose milestones (deadlines, contracts, task-reminders) fire on the last open day before a milestone that falls on a closed day: a J-1 on Saturday fires Friday, worded \"se termine lundi\"" },
     KeySpec { key: "calendar.business_days", env: None, default: "[]", secret: false,
         help: "(recommended) checks that count in open days of the calendar (count = business_days): milestones (J-3 is three open days before the date) and days late (deadlines, stages, tasks, contracts, task-reminders), worded \"jours ouvrés\"" },
-    KeySpec { key: "escalation.deadlines", env: None, default: "[]", secret: false,
-        help: "(recommended) escalation of an overdue project: rungs { after = N, to = \"responsable\" | \"createur\" | \"team\" | \"superusers\" }, N open days after the deadline; each person a rung adds gets one escalation alert per rung and due date" },
-    KeySpec { key: "escalation.stages", env: None, default: "[]", secret: false,
-        help: "(recommended) escalation of a late stage, from its planned end (to: responsable, createur, superusers)" },
-    KeySpec { key: "escalation.tasks", env: None, default: "[]", secret: false,
-        help: "(recommended) escalation of an overdue task, from its due date: [{ after = 3, to = \"responsable\" }, { after = 7, to = \"superusers\" }] (to: responsable, team, superusers)" },
-    KeySpec { key: "escalation.budget", env: None, default: "[]", secret: false,
-        help: "(recommended) escalation of an exceeded budget, from its first BUDGET_DEPASSE alert within the ladder's reach; once per rung and planned budget (to: responsable, createur, superusers)" },
     KeySpec { key: "mail.templates_dir", env: Some("SIGOV_MAIL_TEMPLATES"), default: "\"\"", secret: false,
         help: "directory whose files override the embedded mail templates, file by file (same names)" },
     KeySpec { key: "checks.enabled", env: Some("SIGOV_CHECKS"), default: &REFERENCE_CHECKS, secret: false,
         help: "the checks `sigov check all` runs, in the registry's order (the scheduling files start each check by name: add an entry for one enabled here); task-reminders is off by default, and the reference profile runs only the reference's five" },
-    KeySpec { key: "task_reminders.milestones", env: None, default: "[1, 0]", secret: false,
-        help: "(recommended) days before an open task's due date that remind its assignee (1: due tomorrow, 0: due today), once per (task, due date, milestone), with catch-up; check task-reminders" },
     KeySpec { key: "check.page_size", env: None, default: "2000", secret: false,
         help: "candidates evaluated per page: a check holds one page (with what was recorded for its entities) in memory at a time, whatever the data size" },
     KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
         help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
     KeySpec { key: "health.checks", env: None, default: &REFERENCE_CHECKS, secret: false,
         help: "the checks `sigov health` expects to succeed regularly; not set: checks.enabled" },
-    KeySpec { key: "health.schedule.deadlines", env: None, default: "\"0 */4 * * *\"", secret: false,
-        help: "when the check is expected to run: a cron expression (minute hour day-of-month month day-of-week) in rules.timezone, as crontab.example and the systemd timers run it; health is WARNING once a due run is later than health.grace_minutes, CRITICAL once the next one is too; \"\": judge it by the age of its last success (health.max_age_minutes)" },
-    KeySpec { key: "health.schedule.stages", env: None, default: "\"0 */4 * * *\"", secret: false,
-        help: "as health.schedule.deadlines (crontab.example starts it 5 minutes later: within the grace)" },
-    KeySpec { key: "health.schedule.tasks", env: None, default: "\"0 */4 * * *\"", secret: false,
-        help: "as health.schedule.deadlines" },
-    KeySpec { key: "health.schedule.budget", env: None, default: "\"0 */4 * * *\"", secret: false,
-        help: "as health.schedule.deadlines" },
-    KeySpec { key: "health.schedule.contracts", env: None, default: "\"0 */4 * * *\"", secret: false,
-        help: "as health.schedule.deadlines" },
-    KeySpec { key: "health.schedule.task-reminders", env: None, default: "\"30 7 * * 1-5\"", secret: false,
-        help: "as health.schedule.deadlines: working-day mornings, as crontab.example's line for it" },
     KeySpec { key: "health.grace_minutes", env: None, default: "60", secret: false,
         help: "how late a scheduled run may succeed before health says so (covers crontab.example's stagger of up to 20 minutes and a slow run)" },
     KeySpec { key: "health.max_age_minutes", env: None, default: "540", secret: false,
@@ -188,7 +173,7 @@ pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(||
     KeySpec { key: "output.format", env: Some(env::FORMAT), default: "\"text\"", secret: false,
         help: "output of commands that print data: text or json" },
 ]
-});
+}
 
 pub(super) fn spec(key: &str) -> Option<&'static KeySpec> {
     KEYS.iter().find(|k| k.key == key)

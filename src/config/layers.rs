@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::document::Document;
-use super::keys::{parse_default, spec, KeySpec, DEFAULT_CONFIG_PATH, KEYS};
+use super::keys::{parse_default, spec, KeySpec, DEFAULT_CONFIG_PATH, GENERAL, KEYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -229,8 +229,33 @@ impl Layers {
     /// or an unknown name is an error naming the key and where its value came from (never the
     /// value of a secret: serde's messages quote strings, so a secret key's message is cut).
     pub fn document(&self) -> Result<Document> {
+        if let Some(key) = self.entries.keys().find(|k| spec(k).is_none()) {
+            // Only a file can name a key the catalogue does not know.
+            let file = match &self.file {
+                Some(f) => format!("configuration file `{}`", f.display()),
+                None => "configuration".to_owned(),
+            };
+            let section = key.rsplit_once('.').map_or("", |(s, _)| s);
+            let known: Vec<&str> = KEYS
+                .iter()
+                .filter_map(|k| k.key.strip_prefix(section)?.strip_prefix('.'))
+                .filter(|rest| !rest.contains('.'))
+                .collect();
+            if known.is_empty() {
+                bail!("{file}: unknown key `{key}`");
+            }
+            bail!(
+                "{file}: unknown key `{key}` ([{section}] knows {})",
+                known.join(", ")
+            );
+        }
         let mut root = toml::Table::new();
-        for (key, e) in &self.entries {
+        // The general sections: each check reads its own keys (see `checks::check::Values`).
+        let general = self
+            .entries
+            .iter()
+            .filter(|(k, _)| GENERAL.contains(&k.as_str()));
+        for (key, e) in general {
             let mut parts: Vec<&str> = key.split('.').collect();
             let last = parts.pop().unwrap_or_default();
             let mut t = &mut root;
@@ -354,6 +379,16 @@ fn in_words(msg: &str) -> String {
         s.push_str(" (numbers and true/false are written without quotes)");
     }
     s
+}
+
+/// A check reads its own keys from the merged layers (each has its default there).
+impl crate::checks::check::Values for Layers {
+    fn value(&self, key: &str) -> Option<toml::Value> {
+        self.entries.get(key).map(|e| e.value.clone())
+    }
+    fn origin(&self, key: &str) -> String {
+        Layers::origin(self, key)
+    }
 }
 
 #[cfg(test)]

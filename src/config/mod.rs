@@ -12,6 +12,7 @@
 //! figment's providers and metadata would need as much code to get.
 
 mod document;
+pub mod format;
 mod keys;
 mod layers;
 
@@ -19,14 +20,16 @@ use anyhow::{anyhow, bail, Result};
 use chrono_tz::Tz;
 use std::path::PathBuf;
 
-use crate::checks::CheckName;
+use crate::checks::check::Input;
+use crate::checks::registry::{CheckName, Sections};
 pub use crate::mail::Settings as Mail;
 pub use crate::ops::health::Settings as Health;
 pub use crate::ops::purge::Settings as Purge;
 use crate::rules::calendar::{Calendar, MailWindow, SendWindow};
-use crate::rules::{Audience, Rung};
+use crate::rules::Rung;
 pub use crate::rules::{Profile, Rules};
 pub use document::{Document, MailMode};
+pub use format::Format;
 pub use keys::{env, KeySpec, DEFAULT_CONFIG_PATH, KEYS};
 pub use layers::{Entry, FlagValues, Layers, Source};
 
@@ -39,35 +42,6 @@ pub fn non_utf8_variable(
         .find(|k| k.starts_with("SIGOV_") || k == "RUST_LOG")
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Text,
-    Json,
-    /// `sigov export` only: RFC 4180 CSV.
-    Csv,
-    /// `sigov export` only: one JSON object a line.
-    Jsonl,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-        }
-    }
-
-    /// Whether only `sigov export` writes this format.
-    pub fn export_only(self) -> bool {
-        matches!(self, Format::Csv | Format::Jsonl)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     pub layers: Layers,
@@ -76,6 +50,8 @@ pub struct Config {
     pub checks_enabled: Vec<CheckName>,
     pub database_url: String,
     pub rules: Rules,
+    /// Each check's own settings (the profile applied).
+    pub sections: Sections,
     pub format: Format,
     pub mail: Mail,
     /// Lease of a check's lock, in seconds.
@@ -107,23 +83,6 @@ impl Checker<'_> {
                 self.layers.origin(key)
             )
         }
-    }
-
-    /// Days in 0..=max, largest first, without duplicates.
-    fn days(&self, key: &str, v: &[u32], max: u32) -> Result<Vec<u32>> {
-        let mut out = Vec::with_capacity(v.len());
-        for d in v {
-            if *d > max {
-                bail!(
-                    "`{key}`: {d} ({}) is not an integer in 0..={max}",
-                    self.layers.origin(key)
-                );
-            }
-            out.push(*d);
-        }
-        out.sort_unstable_by(|a, b| b.cmp(a));
-        out.dedup();
-        Ok(out)
     }
 
     fn secs(&self, key: &str, v: u32, min: u32, max: u32) -> Result<std::time::Duration> {
@@ -168,22 +127,6 @@ impl Config {
             utc_today: !rec.business_date,
             catch_up: rec.milestone_catch_up,
             keyed_by_due_date: true,
-            milestones: {
-                let mut m = c.days("deadlines.milestones", &doc.deadlines.milestones, 365)?;
-                m.retain(|d| *d > 0);
-                if rec.deadline_day_alert {
-                    m.push(0);
-                }
-                if m.is_empty() {
-                    bail!("deadlines.milestones: at least one milestone is needed");
-                }
-                m
-            },
-            team_milestones: c.days(
-                "deadlines.team_milestones",
-                &doc.deadlines.team_milestones,
-                365,
-            )?,
             repeat_every_days: c.range(
                 "recommended.repeat_every_days",
                 rec.repeat_every_days,
@@ -191,74 +134,31 @@ impl Config {
                 366,
             )?,
             skip_inactive: rec.skip_inactive_recipients,
-            stage_labels: rec.stage_labels,
-            module_tasks: rec.module_tasks,
-            skip_closed_project_tasks: rec.skip_closed_project_tasks,
-            budget_thresholds: if rec.budget_thresholds {
-                let mut t = c.days("budget.thresholds", &doc.budget.thresholds, 99)?;
-                if t.contains(&0) {
-                    bail!("budget.thresholds: percentages must be between 1 and 99 (above 100 % is BUDGET_DEPASSE)");
-                }
-                t.sort_unstable();
-                t
-            } else {
-                Vec::new()
-            },
-            contract_milestones: c.days("contracts.milestones", &doc.contracts.milestones, 365)?,
-            contract_active_superusers: rec.contract_active_superusers,
-            expired_lookback_days: if rec.contract_expired_lookback {
-                Some(c.range(
-                    "contracts.expired_lookback_days",
-                    doc.contracts.expired_lookback_days,
-                    1,
-                    3660,
-                )?)
-            } else {
-                None
-            },
-            renewal_covers: rec.contract_renewal_covers,
-            task_reminder_milestones: {
-                let m = c.days(
-                    "task_reminders.milestones",
-                    &doc.task_reminders.milestones,
-                    30,
-                )?;
-                if m.is_empty() {
-                    bail!("task_reminders.milestones: at least one milestone is needed (0: the due day)");
-                }
-                m
-            },
             beyond_reference: true,
             calendar: calendar.clone(),
             daily_on_working_days_only: listed(
                 "calendar.working_days_only",
                 &doc.calendar.working_days_only,
-                &["deadlines", "stages", "tasks", "budget"],
+                |u| u.repeating,
                 "repeating alerts",
             )?,
             milestones_on_working_days: listed(
                 "calendar.milestones_on_working_days",
                 &doc.calendar.milestones_on_working_days,
-                &["deadlines", "contracts", "task-reminders"],
+                |u| u.milestones,
                 "milestones",
             )?,
             business_days: listed(
                 "calendar.business_days",
                 &doc.calendar.business_days,
-                &[
-                    "deadlines",
-                    "stages",
-                    "tasks",
-                    "contracts",
-                    "task-reminders",
-                ],
+                |u| u.business_days,
                 "dates to count from",
             )?,
-            escalation: escalation(&doc.escalation)?,
+            escalation: escalation(&layers)?,
         };
-        let rules = match doc.rules.profile {
-            Profile::Recommended => recommended,
-            Profile::Reference => Rules::reference(tz),
+        let (rules, sections) = match doc.rules.profile {
+            Profile::Recommended => (recommended, Sections::configure(&Input::new(&layers))?),
+            Profile::Reference => (Rules::reference(tz), Sections::reference()),
         };
         let mut mail = Mail::from_document(&doc, &c, tz)?;
         let window = doc.mail.send_window.trim();
@@ -288,27 +188,23 @@ impl Config {
         let minutes = |k: &str, v: u32| c.range(k, v, 1, 527_040);
         let grace_minutes = c.range("health.grace_minutes", doc.health.grace_minutes, 0, 10_080)?;
         let mut schedules = std::collections::BTreeMap::new();
-        let hs = &doc.health.schedule;
-        for (name, spec) in [
-            ("deadlines", &hs.deadlines),
-            ("stages", &hs.stages),
-            ("tasks", &hs.tasks),
-            ("budget", &hs.budget),
-            ("contracts", &hs.contracts),
-            ("task-reminders", &hs.task_reminders),
-        ] {
+        for check in CheckName::ALL {
+            let key = format!("health.schedule.{check}");
+            let spec = match layers.entries.get(&key).map(|e| &e.value) {
+                Some(toml::Value::String(s)) => s.clone(),
+                Some(other) => bail!(
+                    "{}: `{key}`: expected a cron expression (text), found {}",
+                    layers.origin(&key),
+                    other.type_str()
+                ),
+                None => String::new(),
+            };
             if spec.trim().is_empty() {
                 continue;
             }
-            let key = format!("health.schedule.{name}");
-            let check = crate::checks::CheckName::ALL
-                .iter()
-                .copied()
-                .find(|c| c.as_str() == name)
-                .ok_or_else(|| anyhow!("{key}: no such check"))?;
-            let s = crate::ops::health::Schedule::parse(spec)
+            let s = crate::ops::health::Schedule::parse(&spec)
                 .map_err(|e| anyhow!("{}: `{key}`: {e:#}", layers.origin(&key)))?;
-            schedules.insert(check, s);
+            schedules.insert(*check, s);
         }
         let health = Health {
             checks: health_checks,
@@ -364,6 +260,7 @@ impl Config {
         };
         Ok(Config {
             checks_enabled,
+            sections,
             db_limits,
             database_url,
             rules,
@@ -395,13 +292,14 @@ impl Config {
     }
 
     /// What a check run needs of this configuration.
-    pub fn checks(&self) -> crate::checks::Settings<'_> {
-        crate::checks::Settings {
+    pub fn checks(&self) -> crate::checks::runner::Settings<'_> {
+        crate::checks::runner::Settings {
             rules: &self.rules,
             page_size: self.page_size,
             lock_lease_secs: self.lock_lease_secs,
             mail: &self.mail,
             enabled: &self.checks_enabled,
+            sections: &self.sections,
         }
     }
 
@@ -451,25 +349,28 @@ fn calendar(c: &document::CalendarSection, layers: &Layers) -> Result<Calendar> 
     })
 }
 
-/// The escalation ladders, each sorted by rung; an audience a check does not know is refused.
-fn escalation(e: &document::EscalationSection) -> Result<Vec<(String, Vec<Rung>)>> {
-    use crate::rules::Audience::{Createur, Responsable, Superusers, Team};
-    let ladders: [(&str, &[Rung], &[Audience]); 4] = [
-        (
-            "deadlines",
-            &e.deadlines,
-            &[Responsable, Createur, Team, Superusers],
-        ),
-        ("stages", &e.stages, &[Responsable, Createur, Superusers]),
-        ("tasks", &e.tasks, &[Responsable, Team, Superusers]),
-        ("budget", &e.budget, &[Responsable, Createur, Superusers]),
-    ];
+/// The escalation ladders (`escalation.NAME`), each sorted by rung; an audience the check
+/// cannot reach is refused.
+fn escalation(layers: &Layers) -> Result<Vec<(String, Vec<Rung>)>> {
     let mut out = Vec::new();
-    for (check, rungs, known) in ladders {
-        if rungs.is_empty() {
+    for check in CheckName::ALL {
+        let Some(accepts) = check.check().escalation() else {
+            continue;
+        };
+        let key = format!("escalation.{check}");
+        let Some(value) = layers.entries.get(&key).map(|e| e.value.clone()) else {
+            continue;
+        };
+        let mut l: Vec<Rung> = value.try_into().map_err(|e: toml::de::Error| {
+            anyhow!(
+                "{}: `{key}`: {}",
+                layers.origin(&key),
+                crate::strings::one_line(&e.to_string())
+            )
+        })?;
+        if l.is_empty() {
             continue;
         }
-        let mut l = rungs.to_vec();
         for r in &l {
             if r.after > 366 {
                 bail!(
@@ -477,8 +378,8 @@ fn escalation(e: &document::EscalationSection) -> Result<Vec<(String, Vec<Rung>)
                     r.after
                 );
             }
-            if !known.contains(&r.to) {
-                let names: Vec<&str> = known.iter().map(|a| a.name()).collect();
+            if !accepts.audiences.contains(&r.to) {
+                let names: Vec<&str> = accepts.audiences.iter().map(|a| a.name()).collect();
                 bail!(
                     "escalation.{check}: the {check} check cannot reach `{}` (it knows {})",
                     r.to.name(),
@@ -487,20 +388,30 @@ fn escalation(e: &document::EscalationSection) -> Result<Vec<(String, Vec<Rung>)
             }
         }
         l.sort_by_key(|r| r.after);
-        out.push((check.to_owned(), l));
+        out.push((check.as_str().to_owned(), l));
     }
     Ok(out)
 }
 
-/// The names of `checks`, each one of `allowed` (a check the option cannot change is refused:
-/// listing it would do nothing, silently).
-fn listed(key: &str, checks: &[CheckName], allowed: &[&str], what: &str) -> Result<Vec<String>> {
+/// The names of `checks`, each one that `accepts` the option (a check the option cannot change
+/// is refused: listing it would do nothing, silently).
+fn listed(
+    key: &str,
+    checks: &[CheckName],
+    accepts: fn(crate::checks::check::CalendarUse) -> bool,
+    what: &str,
+) -> Result<Vec<String>> {
     checks
         .iter()
         .map(|c| {
-            if allowed.contains(&c.as_str()) {
+            if accepts(c.check().calendar()) {
                 Ok(c.as_str().to_owned())
             } else {
+                let allowed: Vec<&str> = CheckName::ALL
+                    .iter()
+                    .filter(|o| accepts(o.check().calendar()))
+                    .map(|o| o.as_str())
+                    .collect();
                 bail!(
                     "{key}: the {c} check has no {what} (it applies to {})",
                     allowed.join(", ")
@@ -568,7 +479,7 @@ impl Mail {
             window: None,
             tz,
             preferences_contact: m.preferences_contact.trim().to_owned(),
-            labels: &crate::checks::Registry,
+            labels: &crate::checks::registry::Registry,
         })
     }
 }
@@ -585,16 +496,26 @@ mod tests {
     fn the_catalogue_and_the_document_name_the_same_keys() {
         // Every catalogued key deserializes (the defaults load), and a key the document lacks
         // is refused: removing any one key from the defaults fails the document.
+        // A check's key (its settings, escalation ladder, schedule) is read by the check: removing
+        // it fails the configuration.
         let full = Layers::load(&FlagValues::default(), &no_env).unwrap();
         assert!(full.document().is_ok());
         for k in KEYS.iter() {
             let mut l = full.clone();
             l.entries.remove(k.key);
-            assert!(
-                l.document().is_err(),
-                "{} is catalogued but not in the document",
-                k.key
-            );
+            if keys::GENERAL.contains(&k.key) {
+                assert!(
+                    l.document().is_err(),
+                    "{} is catalogued but not in the document",
+                    k.key
+                );
+            } else if !k.key.starts_with("escalation.") && !k.key.starts_with("health.schedule.") {
+                assert!(
+                    Config::from_layers(l).is_err(),
+                    "{} is catalogued but no check reads it",
+                    k.key
+                );
+            }
         }
     }
 
@@ -611,7 +532,7 @@ mod tests {
         let l = Layers::load(&flags, &no_env).unwrap();
         let c = Config::from_layers(l).unwrap();
         assert_eq!(c.rules.profile, Profile::Recommended);
-        assert_eq!(c.rules.milestones, vec![7, 3, 1, 0]);
+        assert_eq!(c.sections.deadlines.milestones, vec![7, 3, 1, 0]);
     }
 
     #[test]
@@ -645,7 +566,7 @@ mod tests {
             e.contains("unknown key `rules.profil`") && e.contains("c.toml"),
             "{e}"
         );
-        assert!(e.contains("expected `profile` or `timezone`"), "{e}");
+        assert!(e.contains("[rules] knows profile, timezone"), "{e}");
         let e = refused("[recommended]\nrepeat_every_days = \"2\"\n");
         assert!(
             e.contains("`recommended.repeat_every_days`") && e.contains("c.toml"),

@@ -57,6 +57,10 @@ pub struct Settings {
 pub trait Labels: std::fmt::Debug + Sync {
     fn label_templates(&self) -> Vec<(String, &'static str)>;
     fn stage_type_label(&self, code: &str) -> Option<String>;
+    /// The rule behind an alert type, for the footer (`échéance J-3`).
+    fn rule_label(&self, alert_type: &str, context: &serde_json::Value) -> String;
+    /// Sample alerts of every kind, for `sigov mail preview`.
+    fn samples(&self, today: chrono::NaiveDate) -> Vec<samples::Sample>;
 }
 
 /// Rows (or, in digest mode, recipients) claimed at a time.
@@ -622,12 +626,13 @@ mod tests {
                 cfg.rules.utc_today,
             )
         };
-        let opts = crate::checks::Options {
+        let opts = crate::checks::runner::Options {
             dry_run: false,
             deliver: false,
             list_alerts: false,
         };
-        crate::checks::run_all(&mut db, &cfg.checks(), &clock_at(0), opts);
+        let clock = clock_at(0);
+        crate::checks::runner::Runner::new(cfg.checks(), &clock, opts).run_all(&mut db);
         let rows = outbox::list(&mut db, &[MailState::Pending], 10_000).unwrap();
         let first = rows[0].recipient_email.clone();
         let other = rows

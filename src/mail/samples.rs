@@ -1,29 +1,33 @@
-//! Sample alerts for `sigov mail preview` without an id: one mail of each kind (a warning, an
-//! overdue project, a stage delay, a budget overrun, a task reminder) and a digest of them, no
-//! database needed.
+//! Sample alerts for `sigov mail preview` without an id: each check's samples (one mail of each
+//! kind it writes) and a digest of them, no database needed.
 
 use super::render::{Payload, PayloadProjet, PayloadRecipient, Rendered};
 use super::MailCfg;
 use anyhow::Result;
 use chrono::NaiveDateTime;
-use serde_json::json;
 
-fn sample(
-    table: &str,
-    typ: &str,
-    niveau: Option<&str>,
-    titre: &str,
-    message: &str,
-    context: serde_json::Value,
-) -> Payload {
+/// One sample alert, for `sigov mail preview`.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Its name (`echeance-j3`): the preview's file name.
+    pub name: &'static str,
+    /// `core_alerteprojet` or `core_notificationetape`.
+    pub table: &'static str,
+    pub alert_type: &'static str,
+    pub niveau: Option<&'static str>,
+    pub titre: String,
+    pub message: String,
+    pub context: serde_json::Value,
+}
+
+fn payload(labels: &dyn super::Labels, s: Sample) -> Payload {
     Payload {
         alert_id: 0,
-        table: table.to_owned(),
-        alert_type: typ.to_owned(),
-        niveau: niveau.map(str::to_owned),
-        titre: titre.to_owned(),
-        message: message.to_owned(),
-        context,
+        table: s.table.to_owned(),
+        alert_type: s.alert_type.to_owned(),
+        niveau: s.niveau.map(str::to_owned),
+        titre: s.titre,
+        message: s.message,
         recipient: PayloadRecipient {
             id: "sample".to_owned(),
             name: "Zoé L'Hôte".to_owned(),
@@ -35,42 +39,24 @@ fn sample(
             client: "L'Été indien & Cie".to_owned(),
             statut: "En cours".to_owned(),
         },
-        etape_ordre: (table == "core_notificationetape").then_some(3),
+        etape_ordre: (s.table == "core_notificationetape").then_some(3),
         created_at: String::new(),
         reason: crate::rules::wording::why(
             crate::rules::Role::Responsable,
             "R&D <Alpha> — Portail Été",
         ),
-        rule: crate::rules::wording::rule_label(typ, &serde_json::Value::Null),
+        rule: labels.rule_label(s.alert_type, &serde_json::Value::Null),
+        context: s.context,
     }
 }
 
-/// The sample payloads, named.
-pub fn payloads(now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
-    let d = |days: i64| (now.date() + chrono::Duration::days(days)).to_string();
-    let mut v = vec![
-        ("echeance-j3", sample("core_alerteprojet", "ECHEANCE_J3", Some("WARNING"),
-            "⏰ Projet R&D <Alpha> — Portail Été - Échéance dans 3 jours",
-            "Le projet 'R&D <Alpha> — Portail Été' se termine dans 3 jours. En tant que responsable du projet, assurez-vous que toutes les tâches seront terminées à temps.",
-            json!({"jours_restants": 3, "date_fin": d(3), "type_alerte": "J-3"}))),
-        ("echeance-depassee", sample("core_alerteprojet", "ECHEANCE_DEPASSEE", Some("DANGER"),
-            "🔴 Projet R&D <Alpha> — Portail Été - EN RETARD",
-            "Le projet 'R&D <Alpha> — Portail Été' a dépassé sa date de fin de 4 jours. En tant que responsable du projet, une action immédiate est requise.",
-            json!({"jours_retard": 4, "date_fin": d(-4), "type_alerte": "RETARD"}))),
-        ("retard-etape", sample("core_notificationetape", "RETARD_ETAPE", None,
-            "🔴 Étape Développement - EN RETARD",
-            "L'étape 'Développement' du projet 'R&D <Alpha> — Portail Été' est en retard de 16 jours. En tant que responsable, une action urgente est requise pour rattraper le retard.",
-            json!({"jours_retard": 16, "date_fin_prevue": d(-16), "etape_nom": "DEVELOPPEMENT", "etape_label": "Développement", "type_alerte": "RETARD_ETAPE"}))),
-        ("budget-depasse", sample("core_alerteprojet", "BUDGET_DEPASSE", Some("WARNING"),
-            "💰 Budget dépassé - R&D <Alpha> — Portail Été",
-            "Le budget du projet 'R&D <Alpha> — Portail Été' est dépassé de 1 250,00 EUR (+6.3%).",
-            json!({"budget_previsionnel": 20000.0, "budget_consomme": 21250.0, "depassement": 1250.0, "pourcentage_depassement": 6.25, "devise": "EUR", "type_alerte": "BUDGET_DEPASSE"}))),
-        ("tache-echeance", sample("core_alerteprojet", "TACHE_ECHEANCE", Some("INFO"),
-            "🔔 Tâche à rendre demain - Valider la maquette « Été »",
-            &format!("La tâche 'Valider la maquette « Été »' du projet 'R&D <Alpha> — Portail Été' est à rendre demain (date limite : {}). Pensez à la terminer à temps ou à signaler un blocage.",
-                crate::rules::fr_date(now.date() + chrono::Duration::days(1))),
-            json!({"jours_restants": 1, "jalon": 1, "tache_nom": "Valider la maquette « Été »", "date_fin": d(1), "type_alerte": "TACHE_ECHEANCE", "tache_id": "5b0c7e2a-9f1d-4c3e-8a6b-2d4e6f8a0b1c"}))),
-    ];
+/// The sample payloads, named: each check's, in the registry's order (`labels` has them).
+pub fn payloads(labels: &dyn super::Labels, now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
+    let mut v: Vec<(&'static str, Payload)> = labels
+        .samples(now.date())
+        .into_iter()
+        .map(|s| (s.name, payload(labels, s)))
+        .collect();
     for (n, (_, p)) in v.iter_mut().enumerate() {
         p.alert_id = n as i64 + 1;
         p.created_at = crate::clock::format_datetime(now);
@@ -81,7 +67,7 @@ pub fn payloads(now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
 /// Every sample rendered, and the digest of all of them: (name, parts, whole message).
 pub fn all(cfg: &MailCfg, now: NaiveDateTime) -> Result<Vec<(String, Rendered, Vec<u8>)>> {
     let composer = super::Composer::new(cfg)?;
-    let samples = payloads(now);
+    let samples = payloads(cfg.labels, now);
     let mut out = Vec::new();
     for (name, p) in &samples {
         let (r, eml) = super::preview(

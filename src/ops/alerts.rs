@@ -710,7 +710,7 @@ fn queue_again(
         etape_ordre: a.etape_ordre,
         created_at: a.date_creation.clone().unwrap_or_default(),
         reason: "un exploitant vous l'a renvoyée (sigov alerts resend)".to_owned(),
-        rule: crate::rules::wording::rule_label(&a.typ, &serde_json::Value::Null),
+        rule: crate::checks::registry::rule_label(&a.typ, &serde_json::Value::Null),
     };
     let payload = serde_json::to_string(&payload).context("cannot write the mail's payload")?;
     let kind = match a.table() {

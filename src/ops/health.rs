@@ -12,9 +12,9 @@ use Settings as HealthCfg;
 /// What `sigov health` expects (`health.*`; `config` builds it).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub checks: Vec<crate::checks::CheckName>,
+    pub checks: Vec<crate::checks::registry::CheckName>,
     /// Each check's expected schedule (`health.schedule.NAME`); none: judged by age alone.
-    pub schedules: std::collections::BTreeMap<crate::checks::CheckName, Schedule>,
+    pub schedules: std::collections::BTreeMap<crate::checks::registry::CheckName, Schedule>,
     pub grace_minutes: u32,
     pub max_age_minutes: u32,
     pub critical_age_minutes: u32,

@@ -172,7 +172,7 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
             // decisions (a budget threshold for a given planned budget), and escalation keys
             // (once per rung and due date, however long the alert lasts): deleting one would
             // alert again.
-            let kept: Vec<&'static str> = crate::checks::CheckName::ledger_kept_forever()
+            let kept: Vec<&'static str> = crate::checks::registry::CheckName::ledger_kept_forever()
                 .iter()
                 .map(|c| c.as_str())
                 .collect();

@@ -233,7 +233,8 @@ impl<'a> Engine<'a> {
                 ledger_type: matches!(dedup, Dedup::Once(d) if d.starts_with(ESCALATION_DISC))
                     .then_some(ESCALATION),
                 reason: super::wording::why(*role, &s.projet.nom),
-                rule: super::wording::rule_label(&t.alert_type, &t.context),
+                // The check names its rule (the run fills it in: the engine knows no check).
+                rule: String::new(),
                 mail: super::alert::MailPlan::Now,
             });
         }

@@ -36,32 +36,9 @@ pub struct Rules {
     /// again when the date moves. Off (the reference): project milestones are daily alerts and
     /// contract alerts happen once ever.
     pub keyed_by_due_date: bool,
-    /// Project milestones, in days before the deadline, largest first (0 = the deadline day).
-    pub milestones: Vec<u32>,
-    /// Milestones whose alert also reaches the whole team.
-    pub team_milestones: Vec<u32>,
     /// Overdue alerts: at most one per this many business days per (entity, recipient).
     pub repeat_every_days: u32,
     pub skip_inactive: bool,
-    /// Stage texts name the stage type's label, not its code.
-    pub stage_labels: bool,
-    /// Module tasks are checked like stage tasks.
-    pub module_tasks: bool,
-    /// Tasks of TERMINE, ARCHIVE or SUSPENDU projects are skipped.
-    pub skip_closed_project_tasks: bool,
-    /// Budget consumption thresholds in percent, ascending (empty: none, as the reference).
-    pub budget_thresholds: Vec<u32>,
-    /// Contract milestones in days before the end, largest first.
-    pub contract_milestones: Vec<u32>,
-    /// The contract check's "administrateur" is an active superuser.
-    pub contract_active_superusers: bool,
-    /// Expired contracts alert once per end date within this many days; `None`: once ever,
-    /// whatever the age (the reference).
-    pub expired_lookback_days: Option<u32>,
-    /// A contract followed by a newer one of the same project and type is not reported.
-    pub renewal_covers: bool,
-    /// Task reminders, in days before an open task's due date, largest first.
-    pub task_reminder_milestones: Vec<u32>,
     /// Checks the reference did not have (task reminders) may run.
     pub beyond_reference: bool,
     /// The business calendar (`calendar.*`).
@@ -163,19 +140,8 @@ impl Rules {
             utc_today: true,
             catch_up: false,
             keyed_by_due_date: false,
-            milestones: vec![7, 3, 1],
-            team_milestones: vec![7],
             repeat_every_days: 1,
             skip_inactive: false,
-            stage_labels: false,
-            module_tasks: false,
-            skip_closed_project_tasks: false,
-            budget_thresholds: Vec::new(),
-            contract_milestones: vec![30],
-            contract_active_superusers: false,
-            expired_lookback_days: None,
-            renewal_covers: false,
-            task_reminder_milestones: Vec::new(),
             beyond_reference: false,
             calendar: super::calendar::Calendar::default(),
             daily_on_working_days_only: Vec::new(),

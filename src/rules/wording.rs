@@ -93,27 +93,6 @@ pub fn why(role: super::Role, projet: &str) -> String {
     }
 }
 
-/// The rule behind an alert type, for the mail's footer (`échéance J-3`).
-pub fn rule_label(alert_type: &str, ctx: &serde_json::Value) -> String {
-    if let Some(m) = alert_type.strip_prefix("ECHEANCE_J") {
-        return format!("échéance J-{m}");
-    }
-    match alert_type {
-        "ECHEANCE_DEPASSEE" => "échéance dépassée".to_owned(),
-        "RETARD_ETAPE" => "étape en retard".to_owned(),
-        "TACHES_EN_RETARD" => "tâche en retard".to_owned(),
-        "TACHE_ECHEANCE" => match ctx.get("jalon").and_then(|v| v.as_i64()) {
-            Some(m) => format!("rappel de tâche J-{m}"),
-            None => "rappel de tâche".to_owned(),
-        },
-        "BUDGET_DEPASSE" => "budget dépassé".to_owned(),
-        "BUDGET_ATTENTION" | "BUDGET_CRITIQUE" => "seuil de consommation du budget".to_owned(),
-        "CONTRAT_EXPIRATION" => "contrat proche de son expiration".to_owned(),
-        "CONTRAT_EXPIRE" => "contrat expiré".to_owned(),
-        other => other.to_lowercase().replace('_', " "),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,7 +147,7 @@ fn the_layout_test_sees_a_circle() {
 
 #[test]
 fn one_folder_per_check_with_its_query_and_pure_rule() {
-    for c in sigov::checks::CheckName::ALL {
+    for c in sigov::checks::registry::CheckName::ALL {
         let dir = Path::new("src/checks").join(c.as_str().replace('-', "_"));
         for f in ["mod.rs", "query.rs", "rule.rs", "labels.txt"] {
             assert!(dir.join(f).is_file(), "{} lacks {f}", dir.display());

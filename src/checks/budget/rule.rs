@@ -3,6 +3,7 @@
 //! Amounts are exact cents; the percentage follows Python's `Decimal` (28 significant digits,
 //! half-even), as the reference prints and stores it.
 
+use super::settings::Settings;
 use crate::rules::Rules;
 use crate::rules::{
     cents, fit_title, Audiences, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role,
@@ -12,7 +13,8 @@ use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub use super::NAME as CHECK;
+/// The check's name.
+pub const CHECK: &str = "budget";
 pub const EXCEEDED: &str = "BUDGET_DEPASSE";
 pub const WARNING_TYPE: &str = "BUDGET_ATTENTION";
 pub const CRITICAL_TYPE: &str = "BUDGET_CRITIQUE";
@@ -205,8 +207,8 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
 }
 
 /// The lowest spending, in percent of the budget, that can alert (the source filters on it).
-pub fn min_percent(rules: &Rules) -> u32 {
-    rules.budget_thresholds.first().copied().unwrap_or(100)
+pub fn min_percent(set: &Settings) -> u32 {
+    set.thresholds.first().copied().unwrap_or(100)
 }
 
 fn exceeded_texts(c: &Candidate) -> Texts {
@@ -295,6 +297,7 @@ pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
+    set: &Settings,
     today: NaiveDate,
     seen: &Seen,
 ) -> Decisions
@@ -302,14 +305,14 @@ where
     I: IntoIterator<Item = Candidate>,
 {
     let mut e = Engine::new(rules, today, seen);
-    let highest = rules.budget_thresholds.last().copied();
+    let highest = set.thresholds.last().copied();
     for c in cands {
         if c.budget_cents <= 0 {
             e.out.counters.skip("budget_not_positive");
             continue;
         }
-        let reached: Vec<u32> = rules
-            .budget_thresholds
+        let reached: Vec<u32> = set
+            .thresholds
             .iter()
             .copied()
             .filter(|t| {
@@ -334,7 +337,7 @@ where
             etape_ordre: None,
         };
         let typ = |t: u32| {
-            if Some(t) == highest && rules.budget_thresholds.len() > 1 {
+            if Some(t) == highest && set.thresholds.len() > 1 {
                 CRITICAL_TYPE
             } else {
                 WARNING_TYPE
@@ -375,6 +378,17 @@ where
 
 #[cfg(test)]
 mod tests {
+    /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
+    fn set(rules: &crate::rules::Rules) -> super::Settings {
+        use crate::checks::check::Configure;
+        match rules.profile {
+            crate::rules::Profile::Reference => super::Settings::reference(),
+            crate::rules::Profile::Recommended => {
+                crate::checks::check::defaults(super::super::settings::KEYS)
+            }
+        }
+    }
+
     use super::*;
 
     /// The check without superusers (no escalation reaches them in these tests).
@@ -384,7 +398,7 @@ mod tests {
         t: NaiveDate,
         s: &Seen,
     ) -> Decisions {
-        super::evaluate(c, &[], r, t, s)
+        super::evaluate(c, &[], r, &set(r), t, s)
     }
     use crate::rules::tests_support::{person, projet, recommended, today};
 

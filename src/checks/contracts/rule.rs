@@ -3,6 +3,7 @@
 //! each once ever, whatever the age; the recommended profile keys them by end date, catches up
 //! missed milestones, bounds the expired look-back and lets a renewal silence them.
 
+use super::settings::Settings;
 use crate::rules::Rules;
 use crate::rules::{
     fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients,
@@ -12,7 +13,8 @@ use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub use super::NAME as CHECK;
+/// The check's name.
+pub const CHECK: &str = "contracts";
 pub const EXPIRING: &str = "CONTRAT_EXPIRATION";
 pub const EXPIRED: &str = "CONTRAT_EXPIRE";
 
@@ -59,23 +61,22 @@ fn discriminators(typ: &str, ctx: &serde_json::Value) -> Vec<String> {
 }
 
 /// The latest end date that can alert today (the last milestone).
-pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
-    let m = rules.contract_milestones.first().copied().unwrap_or(30);
+pub fn horizon(rules: &Rules, set: &Settings, today: NaiveDate) -> NaiveDate {
+    let m = set.milestones.first().copied().unwrap_or(30);
     rules.placement(CHECK).horizon(today, m)
 }
 
 /// The earliest end date an expired contract can alert for; `None`: any age.
-pub fn expired_since(rules: &Rules, today: NaiveDate) -> Option<NaiveDate> {
-    rules
-        .expired_lookback_days
+pub fn expired_since(set: &Settings, today: NaiveDate) -> Option<NaiveDate> {
+    set.expired_lookback_days
         .and_then(|l| today.checked_sub_days(chrono::Days::new(u64::from(l))))
 }
 
-pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+pub fn seen_spec(rules: &Rules, set: &Settings, today: NaiveDate) -> SeenSpec {
     // Once ever (the reference) or without a look-back bound: the whole history.
-    let since = match (rules.keyed_by_due_date, rules.expired_lookback_days) {
+    let since = match (rules.keyed_by_due_date, set.expired_lookback_days) {
         (true, Some(l)) => {
-            let m = rules.contract_milestones.first().copied().unwrap_or(30);
+            let m = set.milestones.first().copied().unwrap_or(30);
             let early = rules.placement(CHECK).earliest_firing(today, m);
             today
                 .checked_sub_days(chrono::Days::new(u64::from(l.max(m)) + 1))
@@ -156,6 +157,7 @@ pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
+    set: &Settings,
     today: NaiveDate,
     seen: &Seen,
 ) -> Decisions
@@ -164,7 +166,7 @@ where
 {
     let mut e = Engine::new(rules, today, seen);
     let once_ever = !rules.keyed_by_due_date;
-    let oldest_expired = expired_since(rules, today);
+    let oldest_expired = expired_since(set, today);
     for c in cands {
         let what = format!("contract {} of project `{}`", c.contrat_id, c.projet.nom);
         let (Some(start), Some(end)) = (
@@ -179,7 +181,7 @@ where
         let active = start <= today && d >= 0;
         let expired = d < 0;
         let milestone = if active {
-            e.milestone(CHECK, &rules.contract_milestones, &mut span, rules.catch_up)
+            e.milestone(CHECK, &set.milestones, &mut span, rules.catch_up)
         } else {
             None
         };
@@ -191,13 +193,13 @@ where
         if !due {
             continue;
         }
-        if rules.renewal_covers && c.renewed {
+        if set.renewal_covers && c.renewed {
             e.out.counters.skip("renewed");
             continue;
         }
         let mut r = Recipients::default();
         for p in superusers {
-            if rules.contract_active_superusers && !p.active() {
+            if set.active_superusers && !p.active() {
                 continue;
             }
             r.add(p, Role::Admin);
@@ -259,6 +261,17 @@ where
 
 #[cfg(test)]
 mod tests {
+    /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
+    fn set(rules: &crate::rules::Rules) -> super::Settings {
+        use crate::checks::check::Configure;
+        match rules.profile {
+            crate::rules::Profile::Reference => super::Settings::reference(),
+            crate::rules::Profile::Recommended => {
+                crate::checks::check::defaults(super::super::settings::KEYS)
+            }
+        }
+    }
+
     use super::*;
     use crate::rules::tests_support::{person, projet, recommended, today};
 
@@ -295,6 +308,7 @@ mod tests {
             [cand("2025-01-01", "2026-11-30")],
             &supers(),
             &moved,
+            &set(&moved),
             day("2026-10-30"),
             &Seen::default(),
         );
@@ -314,6 +328,7 @@ mod tests {
             [cand("2025-01-01", "2026-11-30")],
             &supers(),
             &business,
+            &set(&business),
             day("2026-10-16"),
             &Seen::default(),
         );
@@ -327,6 +342,7 @@ mod tests {
             [cand("2025-01-01", "2026-11-27")],
             &supers(),
             &business,
+            &set(&business),
             day("2026-12-01"),
             &Seen::default(),
         );
@@ -351,6 +367,7 @@ mod tests {
             ],
             &supers(),
             &rules,
+            &set(&rules),
             today(),
             &Seen::default(),
         );
@@ -374,6 +391,7 @@ mod tests {
             [cand("2020-01-01", "2021-01-01")],
             &supers(),
             &rules,
+            &set(&rules),
             today(),
             &seen,
         );
@@ -392,6 +410,7 @@ mod tests {
             ],
             &supers(),
             &rules,
+            &set(&rules),
             today(),
             &Seen::default(),
         );
@@ -409,7 +428,14 @@ mod tests {
             .contains("expire dans 28 jours (date d'expiration : 20/12/2026)")));
         let mut c = cand("2025-01-01", "2026-11-21");
         c.renewed = true;
-        let d = evaluate([c], &supers(), &rules, today(), &Seen::default());
+        let d = evaluate(
+            [c],
+            &supers(),
+            &rules,
+            &set(&rules),
+            today(),
+            &Seen::default(),
+        );
         assert!(d.alerts.is_empty());
         assert_eq!(d.counters.skipped.get("renewed"), Some(&1));
     }

@@ -1,6 +1,7 @@
 //! Project deadlines: J-7 / J-3 / J-1 milestones (plus J-0 and catch-up in the recommended
 //! profile) and the daily overdue alert.
 
+use super::settings::Settings;
 use crate::rules::alert::ESCALATION;
 use crate::rules::Rules;
 use crate::rules::{
@@ -11,7 +12,8 @@ use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub use super::NAME as CHECK;
+/// The check's name.
+pub const CHECK: &str = "deadlines";
 pub const OVERDUE: &str = "ECHEANCE_DEPASSEE";
 
 /// A project in progress with a deadline, and the people around it.
@@ -32,12 +34,8 @@ pub fn milestone_type(m: u32) -> String {
 }
 
 /// Every type this check can write, for the de-duplication lookup.
-pub fn all_types(rules: &Rules) -> Vec<String> {
-    let mut t: Vec<String> = rules
-        .milestones
-        .iter()
-        .map(|m| milestone_type(*m))
-        .collect();
+pub fn all_types(set: &Settings) -> Vec<String> {
+    let mut t: Vec<String> = set.milestones.iter().map(|m| milestone_type(*m)).collect();
     for m in [7, 3, 1] {
         if !t.contains(&milestone_type(m)) {
             t.push(milestone_type(m));
@@ -48,18 +46,18 @@ pub fn all_types(rules: &Rules) -> Vec<String> {
 }
 
 /// How far back alerts and ledger keys can matter for today's decisions, in days.
-pub fn lookback_days(rules: &Rules) -> i64 {
-    let m = rules.milestones.iter().copied().max().unwrap_or(7) as i64;
+pub fn lookback_days(rules: &Rules, set: &Settings) -> i64 {
+    let m = set.milestones.iter().copied().max().unwrap_or(7) as i64;
     m.max(rules.repeat_every_days as i64) + 1
 }
 
-fn largest(rules: &Rules) -> u32 {
-    rules.milestones.iter().copied().max().unwrap_or(7)
+fn largest(set: &Settings) -> u32 {
+    set.milestones.iter().copied().max().unwrap_or(7)
 }
 
 /// The latest `date_fin` that can produce an alert today (further on the business calendar).
-pub fn horizon(rules: &Rules, today: NaiveDate) -> NaiveDate {
-    rules.placement(CHECK).horizon(today, largest(rules))
+pub fn horizon(rules: &Rules, set: &Settings, today: NaiveDate) -> NaiveDate {
+    rules.placement(CHECK).horizon(today, largest(set))
 }
 
 fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
@@ -70,18 +68,16 @@ fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
 }
 
 /// Existing rows that matter: this check's types in `core_alerteprojet`, by project.
-pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+pub fn seen_spec(rules: &Rules, set: &Settings, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
         keys_of_any_date: crate::rules::escalation_keys(rules, CHECK, &[], &[ESCALATION]),
         target: Target::Alerte,
-        types: all_types(rules),
+        types: all_types(set),
         since: today
-            .checked_sub_days(chrono::Days::new(lookback_days(rules) as u64))
+            .checked_sub_days(chrono::Days::new(lookback_days(rules, set) as u64))
             .map(|s| {
-                let early = rules
-                    .placement(CHECK)
-                    .earliest_firing(today, largest(rules));
+                let early = rules.placement(CHECK).earliest_firing(today, largest(set));
                 s.min(early.pred_opt().unwrap_or(early))
             }),
         entity: crate::rules::entity_column,
@@ -196,6 +192,7 @@ pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
+    set: &Settings,
     today: NaiveDate,
     seen: &Seen,
 ) -> Decisions
@@ -213,7 +210,7 @@ where
         let milestone = if span.days < 0 {
             None
         } else {
-            match e.milestone(CHECK, &rules.milestones, &mut span, rules.catch_up) {
+            match e.milestone(CHECK, &set.milestones, &mut span, rules.catch_up) {
                 Some(m) => Some(m),
                 None => continue,
             }
@@ -251,7 +248,7 @@ where
             }
             Some((emit, passed)) => {
                 let t = milestone_texts(&c.projet.nom, date_fin, emit, &span);
-                let r = e.active_only(recipients(&c, rules.team_milestones.contains(&emit)));
+                let r = e.active_only(recipients(&c, set.team_milestones.contains(&emit)));
                 let disc = format!("due={date_fin}");
                 let dedup = if rules.keyed_by_due_date {
                     Dedup::Once(&disc)
@@ -260,7 +257,7 @@ where
                 };
                 let n = e.emit(&subject, &t, &r, dedup);
                 for m in passed {
-                    let mut r = recipients(&c, rules.team_milestones.contains(&m));
+                    let mut r = recipients(&c, set.team_milestones.contains(&m));
                     if rules.skip_inactive {
                         r.list.retain(|(p, _)| p.active());
                     }
@@ -276,6 +273,17 @@ where
 
 #[cfg(test)]
 mod tests {
+    /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
+    fn set(rules: &crate::rules::Rules) -> super::Settings {
+        use crate::checks::check::Configure;
+        match rules.profile {
+            crate::rules::Profile::Reference => super::Settings::reference(),
+            crate::rules::Profile::Recommended => {
+                crate::checks::check::defaults(super::super::settings::KEYS)
+            }
+        }
+    }
+
     use super::*;
 
     /// The check without superusers (no escalation reaches them in these tests).
@@ -285,7 +293,7 @@ mod tests {
         t: NaiveDate,
         s: &Seen,
     ) -> Decisions {
-        super::evaluate(c, &[], r, t, s)
+        super::evaluate(c, &[], r, &set(r), t, s)
     }
     use crate::rules::Rules;
     use std::rc::Rc;

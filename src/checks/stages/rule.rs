@@ -1,6 +1,7 @@
 //! Stage delays: a stage in progress past its planned end alerts the project's createur and
 //! responsable every day, in `core_notificationetape`.
 
+use super::settings::Settings;
 use crate::rules::alert::ESCALATION;
 use crate::rules::Rules;
 use crate::rules::{
@@ -10,7 +11,8 @@ use crate::rules::{
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub use super::NAME as CHECK;
+/// The check's name.
+pub const CHECK: &str = "stages";
 pub const TYPE: &str = "RETARD_ETAPE";
 
 /// A stage in progress, not finished, with a planned end before today.
@@ -53,9 +55,9 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
     }
 }
 
-fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, late: &Span) -> Texts {
+fn texts(c: &Candidate, set: &Settings, date: NaiveDate, late: &Span) -> Texts {
     let n = -late.count;
-    let nom = if rules.stage_labels {
+    let nom = if set.labels {
         type_label(&c.type_code)
     } else {
         c.type_code.as_str()
@@ -69,7 +71,7 @@ fn texts(c: &Candidate, rules: &Rules, date: NaiveDate, late: &Span) -> Texts {
         "projet_nom": c.projet.nom,
         "etape_nom": c.type_code,
     });
-    if rules.stage_labels {
+    if set.labels {
         context["etape_label"] = json!(nom);
     }
     Texts {
@@ -105,6 +107,7 @@ pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
+    set: &Settings,
     today: NaiveDate,
     seen: &Seen,
 ) -> Decisions
@@ -134,7 +137,7 @@ where
             c.createur.as_ref(),
             c.responsable.as_ref(),
         ));
-        let t = texts(&c, rules, date, &span);
+        let t = texts(&c, set, date, &span);
         let subject = Subject {
             check: CHECK,
             target: Target::NotificationEtape,
@@ -159,6 +162,17 @@ where
 
 #[cfg(test)]
 mod tests {
+    /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
+    fn set(rules: &crate::rules::Rules) -> super::Settings {
+        use crate::checks::check::Configure;
+        match rules.profile {
+            crate::rules::Profile::Reference => super::Settings::reference(),
+            crate::rules::Profile::Recommended => {
+                crate::checks::check::defaults(super::super::settings::KEYS)
+            }
+        }
+    }
+
     use super::*;
 
     /// The check without superusers (no escalation reaches them in these tests).
@@ -168,7 +182,7 @@ mod tests {
         t: NaiveDate,
         s: &Seen,
     ) -> Decisions {
-        super::evaluate(c, &[], r, t, s)
+        super::evaluate(c, &[], r, &set(r), t, s)
     }
     use crate::rules::tests_support::{person, projet, recommended, today};
 

@@ -3,16 +3,19 @@
 //! Not one of the reference's checks: off unless listed in `checks.enabled`, never run by the
 //! reference profile.
 
+pub mod present;
 mod query;
 pub mod rule;
+pub mod settings;
 
-use super::runner::Run;
-use super::Check;
+use super::check::{CalendarUse, Facts, Sample};
+use super::check::{Check, Execute};
+use super::run::Run;
 use crate::db::Db;
 use crate::source::Probe;
 use anyhow::Result;
 
-pub const NAME: &str = "task-reminders";
+pub use rule::CHECK as NAME;
 
 pub struct TaskReminders;
 
@@ -25,10 +28,58 @@ impl Check for TaskReminders {
         super::tasks::query::probes(db)
     }
 
-    fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
+    fn mail_labels(&self) -> &'static str {
+        include_str!("labels.txt")
+    }
+
+    fn alert_types(&self) -> &'static [&'static str] {
+        &["TACHE_ECHEANCE"]
+    }
+
+    fn in_reference(&self) -> bool {
+        false
+    }
+
+    fn keys(&self) -> &'static [crate::keyspec::KeySpec] {
+        settings::KEYS
+    }
+
+    fn rule_label(&self, _: &str, context: &serde_json::Value) -> String {
+        present::rule_label(context)
+    }
+
+    fn explain(&self, _: &str, facts: &mut Facts<'_>) -> String {
+        present::explain(facts)
+    }
+
+    fn samples(&self, today: chrono::NaiveDate) -> Vec<Sample> {
+        present::samples(today)
+    }
+
+    fn colour(&self) -> &'static str {
+        "#4c51bf"
+    }
+
+    fn calendar(&self) -> CalendarUse {
+        CalendarUse {
+            repeating: false,
+            milestones: true,
+            business_days: true,
+        }
+    }
+
+    fn schedule(&self) -> &'static str {
+        "30 7 * * 1-5"
+    }
+}
+
+impl Execute for TaskReminders {
+    type Settings = settings::Settings;
+
+    fn execute(&self, db: &mut Db, run: &mut Run<'_>, set: &settings::Settings) -> Result<i64> {
         let (rules, today) = (run.rules(), run.today());
-        let window = rule::window(rules, today);
-        let spec = rule::seen_spec(rules, today);
+        let window = rule::window(rules, set, today);
+        let spec = rule::seen_spec(rules, set, today);
         let mut total = 0;
         for kind in super::tasks::query::TaskKind::checked(true) {
             let (pager, open) = query::candidates(db, *kind, window, run.page_size())?;
@@ -40,21 +91,9 @@ impl Check for TaskReminders {
                 &spec,
                 cols,
                 super::tasks::query::task_page,
-                |c, seen| rule::evaluate(c, rules, today, seen),
+                |c, seen| rule::evaluate(c, rules, set, today, seen),
             )?;
         }
         Ok(total)
-    }
-
-    fn mail_labels(&self) -> &'static str {
-        include_str!("labels.txt")
-    }
-
-    fn alert_types(&self) -> &'static [&'static str] {
-        &["TACHE_ECHEANCE"]
-    }
-
-    fn in_reference(&self) -> bool {
-        false
     }
 }

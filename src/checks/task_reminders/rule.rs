@@ -5,6 +5,7 @@
 //! reminders again. Tasks of closed projects, unassigned tasks and assignees without access to
 //! the project get none.
 
+use super::settings::Settings;
 use crate::checks::tasks::rule::{
     entity, has_access, module_task_id, phrase, Candidate, CLOSED_PROJECT,
 };
@@ -16,22 +17,18 @@ use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
 
-pub use super::NAME as CHECK;
+/// The check's name.
+pub const CHECK: &str = "task-reminders";
 pub const TYPE: &str = "TACHE_ECHEANCE";
 
 /// The largest reminder, in days before the due date.
-fn largest(rules: &Rules) -> u32 {
-    rules
-        .task_reminder_milestones
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(0)
+fn largest(set: &Settings) -> u32 {
+    set.milestones.iter().copied().max().unwrap_or(0)
 }
 
 /// The due dates that can be reminded today: from today to the largest milestone ahead.
-pub fn window(rules: &Rules, today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (today, rules.placement(CHECK).horizon(today, largest(rules)))
+pub fn window(rules: &Rules, set: &Settings, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (today, rules.placement(CHECK).horizon(today, largest(set)))
 }
 
 /// The ledger discriminator of a reminder: its milestone and the due date it was for.
@@ -52,7 +49,7 @@ fn discriminators(_: &str, ctx: &serde_json::Value) -> Vec<String> {
 }
 
 /// Earlier reminders of the tasks in the window were made at most the largest milestone ago.
-pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
+pub fn seen_spec(rules: &Rules, set: &Settings, today: NaiveDate) -> SeenSpec {
     SeenSpec {
         check: CHECK,
         keys_of_any_date: &[],
@@ -60,7 +57,7 @@ pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
         types: vec![TYPE.to_owned()],
         since: rules
             .placement(CHECK)
-            .earliest_firing(today, largest(rules))
+            .earliest_firing(today, largest(set))
             .pred_opt(),
         entity,
         discriminators,
@@ -114,7 +111,13 @@ fn texts(c: &Candidate, due: NaiveDate, m: u32, span: &Span) -> Texts {
     }
 }
 
-pub fn evaluate<I>(cands: I, rules: &Rules, today: NaiveDate, seen: &Seen) -> Decisions
+pub fn evaluate<I>(
+    cands: I,
+    rules: &Rules,
+    set: &Settings,
+    today: NaiveDate,
+    seen: &Seen,
+) -> Decisions
 where
     I: IntoIterator<Item = Candidate>,
 {
@@ -125,9 +128,7 @@ where
             continue;
         };
         let mut span = e.span(CHECK, due);
-        let Some((m, passed)) =
-            e.milestone(CHECK, &rules.task_reminder_milestones, &mut span, true)
-        else {
+        let Some((m, passed)) = e.milestone(CHECK, &set.milestones, &mut span, true) else {
             continue;
         };
         if CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
@@ -179,6 +180,17 @@ where
 
 #[cfg(test)]
 mod tests {
+    /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
+    fn set(rules: &crate::rules::Rules) -> super::Settings {
+        use crate::checks::check::Configure;
+        match rules.profile {
+            crate::rules::Profile::Reference => super::Settings::reference(),
+            crate::rules::Profile::Recommended => {
+                crate::checks::check::defaults(super::super::settings::KEYS)
+            }
+        }
+    }
+
     use super::*;
     use crate::rules::tests_support::{person, recommended, today};
     use std::rc::Rc;
@@ -188,15 +200,18 @@ mod tests {
     }
 
     fn rules() -> Rules {
-        Rules {
-            task_reminder_milestones: vec![1, 0],
-            ..recommended()
-        }
+        Rules { ..recommended() }
     }
 
     #[test]
     fn due_tomorrow_then_today_to_the_assignee_only() {
-        let d = evaluate([cand("2026-11-23")], &rules(), today(), &Seen::default());
+        let d = evaluate(
+            [cand("2026-11-23")],
+            &rules(),
+            &set(&rules()),
+            today(),
+            &Seen::default(),
+        );
         assert_eq!(d.alerts.len(), 1);
         let a = &d.alerts[0];
         assert_eq!(a.recipient_id, "dev");
@@ -212,7 +227,13 @@ mod tests {
             "task-reminders:TACHE_ECHEANCE:p1/01234567-89ab-cdef-0123-456789abcdef:dev:J1:due=2026-11-23"
         );
         assert_eq!(a.context["jalon"], 1);
-        let d = evaluate([cand("2026-11-22")], &rules(), today(), &Seen::default());
+        let d = evaluate(
+            [cand("2026-11-22")],
+            &rules(),
+            &set(&rules()),
+            today(),
+            &Seen::default(),
+        );
         assert_eq!(d.alerts[0].niveau, Some(Niveau::Warning));
         assert!(d.alerts[0]
             .titre
@@ -234,6 +255,7 @@ mod tests {
         let d = evaluate(
             [cand("2026-04-07")],
             &moved,
+            &set(&moved),
             day("2026-04-03"),
             &Seen::default(),
         );
@@ -247,6 +269,7 @@ mod tests {
         let d = evaluate(
             [cand("2026-04-07")],
             &rules(),
+            &set(&rules()),
             day("2026-04-03"),
             &Seen::default(),
         );
@@ -256,17 +279,35 @@ mod tests {
     #[test]
     fn outside_the_window_nothing() {
         for due in ["2026-11-21", "2026-11-24"] {
-            let d = evaluate([cand(due)], &rules(), today(), &Seen::default());
+            let d = evaluate(
+                [cand(due)],
+                &rules(),
+                &set(&rules()),
+                today(),
+                &Seen::default(),
+            );
             assert!(d.alerts.is_empty(), "{due}");
         }
     }
 
     #[test]
     fn once_per_milestone_and_due_date() {
-        let first = evaluate([cand("2026-11-23")], &rules(), today(), &Seen::default());
+        let first = evaluate(
+            [cand("2026-11-23")],
+            &rules(),
+            &set(&rules()),
+            today(),
+            &Seen::default(),
+        );
         let mut seen = Seen::default();
         seen.add_key(&first.alerts[0].key);
-        let again = evaluate([cand("2026-11-23")], &rules(), today(), &seen);
+        let again = evaluate(
+            [cand("2026-11-23")],
+            &rules(),
+            &set(&rules()),
+            today(),
+            &seen,
+        );
         assert!(again.alerts.is_empty());
         assert_eq!(again.counters.duplicates, 1);
         // A row written without a ledger key (another host's, restored) is read by its context.
@@ -277,9 +318,15 @@ mod tests {
             TYPE,
             "J1:due=2026-11-23",
         );
-        assert!(evaluate([cand("2026-11-23")], &rules(), today(), &seen)
-            .alerts
-            .is_empty());
+        assert!(evaluate(
+            [cand("2026-11-23")],
+            &rules(),
+            &set(&rules()),
+            today(),
+            &seen
+        )
+        .alerts
+        .is_empty());
     }
 
     #[test]
@@ -297,6 +344,7 @@ mod tests {
         let d = evaluate(
             [closed, unassigned, outsider, inactive],
             &rules(),
+            &set(&rules()),
             today(),
             &Seen::default(),
         );
@@ -313,7 +361,7 @@ mod tests {
         let mut c = cand("2026-11-23");
         c.module = Some("Paiement".into());
         c.tache_id = "42".into();
-        let d = evaluate([c], &rules(), today(), &Seen::default());
+        let d = evaluate([c], &rules(), &set(&rules()), today(), &Seen::default());
         let a = &d.alerts[0];
         assert!(a
             .message

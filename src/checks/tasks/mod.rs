@@ -1,16 +1,19 @@
 //! `sigov check tasks`: open stage tasks (and, in the recommended profile, module tasks) past
 //! their due date.
 
+pub mod present;
 pub mod query;
 pub mod rule;
+pub mod settings;
 
-use super::runner::Run;
-use super::Check;
+use super::check::{CalendarUse, Escalation, Facts};
+use super::check::{Check, Execute};
+use super::run::Run;
 use crate::db::Db;
 use crate::source::Probe;
 use anyhow::Result;
 
-pub const NAME: &str = "tasks";
+pub use rule::CHECK as NAME;
 
 pub struct Tasks;
 
@@ -36,27 +39,63 @@ impl Check for Tasks {
         query::probes(db)
     }
 
-    fn execute(&self, db: &mut Db, run: &mut Run<'_>) -> Result<i64> {
-        let (rules, today) = (run.rules(), run.today());
-        let supers = crate::source::superusers_for(db, rules, rule::CHECK)?;
-        let spec = rule::seen_spec(rules, today);
-        let mut total = 0;
-        for kind in query::TaskKind::checked(rules.module_tasks) {
-            let (pager, open) = query::task_candidates(db, today, *kind, run.page_size())?;
-            total += open;
-            let cols = ("projet_id", "tache_id");
-            run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
-                rule::evaluate(c, &supers, rules, today, seen)
-            })?;
-        }
-        Ok(total)
-    }
-
     fn mail_labels(&self) -> &'static str {
         include_str!("labels.txt")
     }
 
     fn alert_types(&self) -> &'static [&'static str] {
         &["TACHES_EN_RETARD"]
+    }
+
+    fn keys(&self) -> &'static [crate::keyspec::KeySpec] {
+        settings::KEYS
+    }
+
+    fn rule_label(&self, _: &str, _: &serde_json::Value) -> String {
+        "tâche en retard".to_owned()
+    }
+
+    fn explain(&self, _: &str, facts: &mut Facts<'_>) -> String {
+        present::explain(facts)
+    }
+
+    fn colour(&self) -> &'static str {
+        "#9a6700"
+    }
+
+    fn calendar(&self) -> CalendarUse {
+        CalendarUse {
+            repeating: true,
+            milestones: false,
+            business_days: true,
+        }
+    }
+
+    fn escalation(&self) -> Option<Escalation> {
+        use crate::rules::Audience::{Responsable, Superusers, Team};
+        Some(Escalation {
+            audiences: &[Responsable, Team, Superusers],
+            from: "the task's due date",
+        })
+    }
+}
+
+impl Execute for Tasks {
+    type Settings = settings::Settings;
+
+    fn execute(&self, db: &mut Db, run: &mut Run<'_>, set: &settings::Settings) -> Result<i64> {
+        let (rules, today) = (run.rules(), run.today());
+        let supers = crate::source::superusers_for(db, rules, rule::CHECK)?;
+        let spec = rule::seen_spec(rules, today);
+        let mut total = 0;
+        for kind in query::TaskKind::checked(set.module_tasks) {
+            let (pager, open) = query::task_candidates(db, today, *kind, run.page_size())?;
+            total += open;
+            let cols = ("projet_id", "tache_id");
+            run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
+                rule::evaluate(c, &supers, rules, set, today, seen)
+            })?;
+        }
+        Ok(total)
     }
 }

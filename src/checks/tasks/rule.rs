@@ -2,6 +2,7 @@
 //! the project) and the project's responsable, every day. The recommended profile adds module
 //! tasks and skips the tasks of closed projects.
 
+use super::settings::Settings;
 use crate::rules::alert::ESCALATION;
 use crate::rules::Rules;
 use crate::rules::{
@@ -13,7 +14,8 @@ use chrono::NaiveDate;
 use serde_json::json;
 use std::rc::Rc;
 
-pub use super::NAME as CHECK;
+/// The check's name.
+pub const CHECK: &str = "tasks";
 pub const TYPE: &str = "TACHES_EN_RETARD";
 
 /// Stage-task statuses the reference checks.
@@ -154,6 +156,7 @@ pub fn evaluate<I>(
     cands: I,
     superusers: &[Person],
     rules: &Rules,
+    set: &Settings,
     today: NaiveDate,
     seen: &Seen,
 ) -> Decisions
@@ -170,7 +173,7 @@ where
         if span.days >= 0 {
             continue;
         }
-        if rules.skip_closed_project_tasks && CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
+        if set.skip_closed_projects && CLOSED_PROJECT.contains(&c.projet_statut.as_str()) {
             e.out.counters.skip("closed_project");
             continue;
         }
@@ -224,6 +227,17 @@ where
 
 #[cfg(test)]
 pub(crate) mod tests {
+    /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
+    fn set(rules: &crate::rules::Rules) -> super::Settings {
+        use crate::checks::check::Configure;
+        match rules.profile {
+            crate::rules::Profile::Reference => super::Settings::reference(),
+            crate::rules::Profile::Recommended => {
+                crate::checks::check::defaults(super::super::settings::KEYS)
+            }
+        }
+    }
+
     use super::*;
 
     /// The check without superusers (no escalation reaches them in these tests).
@@ -233,7 +247,7 @@ pub(crate) mod tests {
         t: NaiveDate,
         s: &Seen,
     ) -> Decisions {
-        super::evaluate(c, &[], r, t, s)
+        super::evaluate(c, &[], r, &set(r), t, s)
     }
     use crate::rules::tests_support::{person, projet, recommended, today};
 
@@ -267,6 +281,7 @@ pub(crate) mod tests {
                 [candidate("2026-11-13", "EN_COURS")],
                 &supers,
                 &rules,
+                &set(&rules),
                 day(today),
                 seen,
             )
@@ -310,6 +325,7 @@ pub(crate) mod tests {
             [candidate("2026-11-12", "EN_COURS")],
             &supers,
             &rules,
+            &set(&rules),
             day("2026-11-25"),
             &seen,
         );

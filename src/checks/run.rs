@@ -1,0 +1,218 @@
+//! One run of a check as the check's `execute` sees it: its settings and day, and the page loop
+//! that de-duplicates, evaluates, writes and counts.
+
+use super::check::Check;
+use super::runner::{AlertLine, Options, Settings};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::ops::lock::Lease;
+use crate::rules::{Counters, Decisions, Rules, Seen, SeenSpec};
+use crate::source;
+use anyhow::Result;
+use chrono::NaiveDate;
+
+/// The `sigov_cand` columns of a project-level check: the alert rows' entity column and the
+/// ledger's entity are both the project.
+pub const PROJECTS: (&str, &str) = ("projet_id", "projet_id");
+
+/// Reads one page of a check's candidates (`(after, upto)` row numbers), with the run's teams.
+pub type PageLoader<C> = fn(&mut Db, (i64, i64), &mut source::TeamCache) -> Result<Vec<C>>;
+
+/// One run of a check as its `execute` sees it: the settings and the day, and the page loop
+/// that de-duplicates, evaluates, writes and counts.
+pub struct Run<'a> {
+    pub(super) check: &'static str,
+    /// What the check says of its alerts (their rule labels).
+    pub(super) knows: &'static dyn Check,
+    pub(super) cfg: Settings<'a>,
+    pub(super) clock: &'a Clock,
+    pub(super) opts: Options,
+    pub(super) run_id: Option<i64>,
+    pub(super) lease: Option<&'a mut Lease>,
+    pub(super) counters: Counters,
+    pub(super) lines: Vec<AlertLine>,
+    /// Alert rows with an unreadable context already counted (a row can be read by two pages).
+    pub(super) unreadable: std::collections::HashSet<i64>,
+    /// What was recorded for the whole check, once read (see [`Run::pages`]).
+    pub(super) held: Option<Seen>,
+    /// The run's project teams (shared by the checks of `check all`).
+    pub(super) teams: &'a mut source::TeamCache,
+    pub(super) prefs: Option<&'a crate::prefs::Prefs>,
+}
+
+impl<'a> Run<'a> {
+    /// The rule settings (the profile applied).
+    pub fn rules(&self) -> &'a Rules {
+        self.cfg.rules
+    }
+
+    /// The business date.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today
+    }
+
+    /// Candidates per page (`check.page_size`).
+    pub fn page_size(&self) -> u32 {
+        self.cfg.page_size
+    }
+
+    /// Counts `n` entities left out for `reason` (logged by the caller).
+    pub fn skip_n(&mut self, reason: &str, n: u64) {
+        self.counters.skip_n(reason, n);
+    }
+
+    /// Evaluates the candidates page by page: each page is loaded with what was already
+    /// recorded for its entities (including by earlier pages), evaluated, and written before
+    /// the next page is read, so a run holds one page whatever the data size.
+    /// `cols`: the `sigov_cand` columns matching the alert table's entity column and the
+    /// ledger's entity (see [`source::Scope`]).
+    pub fn pages<C>(
+        &mut self,
+        db: &mut Db,
+        mut pager: source::Pager,
+        spec: &SeenSpec,
+        (rows_col, ledger_col): (&'static str, &'static str),
+        load: PageLoader<C>,
+        eval: impl Fn(Vec<C>, &Seen) -> Decisions,
+    ) -> Result<()> {
+        let bar = crate::progress::bar(pager.rows.max(0) as u64, self.check);
+        bar.set_message("candidates");
+        // With a look-back window, what was recorded is read once for the whole check (in
+        // page-size chunks, see source::seen) and held as fingerprints; the alerts each page
+        // writes are added to it, as the next page's read would have found them. Otherwise
+        // (whole history, or keys of any date) each page reads what was recorded for its own
+        // entities. A check that pages twice (stage tasks, then module tasks) reads it once:
+        // the run keeps it, with what the first pages wrote.
+        let whole = pager.rows > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
+        let mut check_seen = self.held.take().unwrap_or_default();
+        if whole && !check_seen.loaded {
+            source::seen(
+                db,
+                self.clock,
+                spec,
+                None,
+                self.cfg.page_size as usize,
+                &mut check_seen,
+            )?;
+            check_seen.loaded = true;
+            self.count_unreadable(spec, &check_seen);
+            log::debug!(
+                "{}: {} recorded entries held for the check",
+                self.check,
+                check_seen.entries()
+            );
+        }
+        while let Some(page) = pager.next_page() {
+            let cands = load(db, page, self.teams)?;
+            let mut page_seen = Seen::default();
+            if !whole {
+                let scope = source::Scope {
+                    page,
+                    rows_col,
+                    ledger_col,
+                };
+                source::seen(db, self.clock, spec, Some(scope), 0, &mut page_seen)?;
+                self.count_unreadable(spec, &page_seen);
+            }
+            let n = cands.len() as u64;
+            let decisions = eval(cands, if whole { &check_seen } else { &page_seen });
+            let written = self.absorb(db, decisions)?;
+            if whole {
+                for (id, a, at) in &written.alerts {
+                    let entity = match a.target {
+                        crate::rules::Target::Alerte => a.projet.id.as_str(),
+                        crate::rules::Target::NotificationEtape => {
+                            a.etape_id.as_deref().unwrap_or_default()
+                        }
+                    };
+                    check_seen.absorb_row(
+                        spec,
+                        *id,
+                        &a.recipient_id,
+                        entity,
+                        &a.alert_type,
+                        Some(self.clock.local_date(*at)),
+                        Some(&a.context),
+                    );
+                    check_seen.add_key(&a.key);
+                }
+                for k in &written.superseded {
+                    check_seen.add_key(k);
+                }
+            }
+            bar.inc(n);
+        }
+        bar.finish_and_clear();
+        if check_seen.loaded {
+            self.held = Some(check_seen);
+        }
+        Ok(())
+    }
+
+    fn count_unreadable(&mut self, spec: &SeenSpec, seen: &Seen) {
+        for id in &seen.unreadable_ids {
+            if self.unreadable.insert(*id) {
+                log::warn!(
+                    "{}: {} row id {id}: donnees_contexte is not a JSON object; de-duplicated by recipient, project and type",
+                    self.check,
+                    spec.target.table()
+                );
+                self.counters.repair_n("unreadable_context", 1);
+            }
+        }
+    }
+
+    /// Writes one page's decisions (a dry run lists them); returns what was written.
+    fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<crate::store::Written> {
+        if let Some(l) = self.lease.as_deref_mut() {
+            l.keep_alive(db)?;
+        }
+        let Decisions {
+            mut alerts,
+            superseded,
+            mut counters,
+        } = d;
+        for a in &mut alerts {
+            a.rule = self.knows.rule_label(&a.alert_type, &a.context);
+        }
+        // Each mail follows its recipient's choices (muted, off, or in a daily digest); the
+        // alert rows are written whatever they are.
+        if let Some(prefs) = self.prefs.filter(|p| !p.is_empty()) {
+            let now = self.clock.current();
+            for a in &mut alerts {
+                let window = self.cfg.mail.window.as_ref();
+                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz, window);
+            }
+        }
+        let mut out = crate::store::Written::default();
+        if self.opts.dry_run {
+            self.lines
+                .extend(alerts.iter().map(|a| AlertLine::new(None, a)));
+            for a in &alerts {
+                counters.count_created(a, crate::store::mail_decision(a));
+            }
+        } else {
+            let superseded_keys: Vec<String> = superseded.iter().map(|s| s.key.clone()).collect();
+            let written = crate::store::write(
+                db,
+                self.clock,
+                self.run_id,
+                alerts,
+                superseded,
+                &mut counters,
+            )?;
+            if self.opts.list_alerts {
+                self.lines.extend(
+                    written
+                        .alerts
+                        .iter()
+                        .map(|(id, a, _)| AlertLine::new(Some(*id), a)),
+                );
+            }
+            out = written;
+            out.superseded = superseded_keys;
+        }
+        self.counters.absorb(counters);
+        Ok(out)
+    }
+}
