@@ -9,6 +9,7 @@ pub mod deadlines;
 pub mod registry;
 pub mod run;
 pub mod runner;
+pub mod settings;
 pub mod stages;
 pub mod task_reminders;
 pub mod tasks;

@@ -2,8 +2,9 @@
 //! `checks.enabled`, each check's settings ([`Sections`]) and every lookup by name or alert
 //! type derive.
 
-use super::check::{Check, Configure, Execute, Input};
-use super::run::Run;
+use super::check::Check;
+use super::run::{Execute, Run};
+use super::settings::{Configure, Input};
 use crate::db::Db;
 use anyhow::Result;
 
@@ -177,7 +178,7 @@ impl crate::mail::Labels for Registry {
     fn rule_label(&self, alert_type: &str, context: &serde_json::Value) -> String {
         rule_label(alert_type, context)
     }
-    fn samples(&self, today: chrono::NaiveDate) -> Vec<crate::mail::samples::Sample> {
+    fn samples(&self, today: chrono::NaiveDate) -> Vec<crate::mail::settings::Sample> {
         CheckName::ALL
             .iter()
             .flat_map(|c| c.check().samples(today))

@@ -2,14 +2,83 @@
 //! that de-duplicates, evaluates, writes and counts.
 
 use super::check::Check;
-use super::runner::{AlertLine, Options, Settings};
+use super::settings::Configure;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::ops::lock::Lease;
-use crate::rules::{Counters, Decisions, Rules, Seen, SeenSpec};
+use crate::rules::calendar::MailWindow;
+use crate::rules::{Counters, Decisions, NewAlert, Rules, Seen, SeenSpec};
 use crate::source;
+use crate::states::Niveau;
 use anyhow::Result;
 use chrono::NaiveDate;
+
+/// How a check runs, given its own settings.
+pub trait Execute {
+    /// Its settings after the profile is applied.
+    type Settings: Configure;
+
+    /// Selects its candidates and evaluates them page by page through `run` (which
+    /// de-duplicates against what was recorded, writes and counts); returns the number of
+    /// candidates the reference reports (entities of the check's kind in scope, due or not).
+    fn execute(&self, db: &mut Db, run: &mut Run<'_>, settings: &Self::Settings) -> Result<i64>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub dry_run: bool,
+    /// Deliver due mail at the end of the run (`--no-mail` turns it off).
+    pub deliver: bool,
+    /// Keep a line per created alert for the report (it lists them: JSON, `-v`, dry runs,
+    /// the demo). Off under cron, so a run's memory does not grow with what it creates.
+    pub list_alerts: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dry_run: false,
+            deliver: true,
+            list_alerts: true,
+        }
+    }
+}
+
+/// A created (or, in a dry run, would-be) alert, as reports show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AlertLine {
+    pub id: Option<i64>,
+    pub table: &'static str,
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    pub niveau: Option<Niveau>,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub projet: String,
+    pub titre: String,
+    pub message: String,
+    pub mail: &'static str,
+}
+
+impl AlertLine {
+    pub(super) fn new(id: Option<i64>, a: &NewAlert) -> AlertLine {
+        AlertLine {
+            id,
+            table: a.target.table(),
+            alert_type: a.alert_type.clone(),
+            niveau: a.niveau,
+            recipient: a.recipient_username.clone(),
+            recipient_name: a.recipient_name.clone(),
+            projet: a.projet.nom.clone(),
+            titre: a.titre.clone(),
+            message: a.message.clone(),
+            mail: match crate::store::mail_decision(a) {
+                Ok(()) => "queued",
+                Err(r) => r,
+            },
+        }
+    }
+}
 
 /// The `sigov_cand` columns of a project-level check: the alert rows' entity column and the
 /// ledger's entity are both the project.
@@ -24,7 +93,10 @@ pub struct Run<'a> {
     pub(super) check: &'static str,
     /// What the check says of its alerts (their rule labels).
     pub(super) knows: &'static dyn Check,
-    pub(super) cfg: Settings<'a>,
+    pub(super) rules: &'a Rules,
+    pub(super) page_size: u32,
+    /// Quiet hours, for people's daily digests.
+    pub(super) window: Option<&'a MailWindow>,
     pub(super) clock: &'a Clock,
     pub(super) opts: Options,
     pub(super) run_id: Option<i64>,
@@ -43,7 +115,7 @@ pub struct Run<'a> {
 impl<'a> Run<'a> {
     /// The rule settings (the profile applied).
     pub fn rules(&self) -> &'a Rules {
-        self.cfg.rules
+        self.rules
     }
 
     /// The business date.
@@ -53,7 +125,7 @@ impl<'a> Run<'a> {
 
     /// Candidates per page (`check.page_size`).
     pub fn page_size(&self) -> u32 {
-        self.cfg.page_size
+        self.page_size
     }
 
     /// Counts `n` entities left out for `reason` (logged by the caller).
@@ -91,7 +163,7 @@ impl<'a> Run<'a> {
                 self.clock,
                 spec,
                 None,
-                self.cfg.page_size as usize,
+                self.page_size as usize,
                 &mut check_seen,
             )?;
             check_seen.loaded = true;
@@ -180,8 +252,7 @@ impl<'a> Run<'a> {
         if let Some(prefs) = self.prefs.filter(|p| !p.is_empty()) {
             let now = self.clock.current();
             for a in &mut alerts {
-                let window = self.cfg.mail.window.as_ref();
-                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz, window);
+                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz, self.window);
             }
         }
         let mut out = crate::store::Written::default();

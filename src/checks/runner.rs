@@ -5,13 +5,13 @@
 
 use super::registry::{CheckName, Sections};
 use super::run::Run;
+pub use super::run::{AlertLine, Options};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::ops::lock::{self, Acquired, Lease};
 use crate::ops::runs;
-use crate::rules::{Counters, NewAlert, Rules};
+use crate::rules::{Counters, Rules};
 use crate::source;
-use crate::states::Niveau;
 use crate::states::ReportStatus;
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -31,62 +31,6 @@ pub struct Settings<'a> {
     pub enabled: &'a [CheckName],
     /// Each check's own settings.
     pub sections: &'a Sections,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Options {
-    pub dry_run: bool,
-    /// Deliver due mail at the end of the run (`--no-mail` turns it off).
-    pub deliver: bool,
-    /// Keep a line per created alert for the report (it lists them: JSON, `-v`, dry runs,
-    /// the demo). Off under cron, so a run's memory does not grow with what it creates.
-    pub list_alerts: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            dry_run: false,
-            deliver: true,
-            list_alerts: true,
-        }
-    }
-}
-
-/// A created (or, in a dry run, would-be) alert, as reports show it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AlertLine {
-    pub id: Option<i64>,
-    pub table: &'static str,
-    #[serde(rename = "type")]
-    pub alert_type: String,
-    pub niveau: Option<Niveau>,
-    pub recipient: String,
-    pub recipient_name: String,
-    pub projet: String,
-    pub titre: String,
-    pub message: String,
-    pub mail: &'static str,
-}
-
-impl AlertLine {
-    pub(super) fn new(id: Option<i64>, a: &NewAlert) -> AlertLine {
-        AlertLine {
-            id,
-            table: a.target.table(),
-            alert_type: a.alert_type.clone(),
-            niveau: a.niveau,
-            recipient: a.recipient_username.clone(),
-            recipient_name: a.recipient_name.clone(),
-            projet: a.projet.nom.clone(),
-            titre: a.titre.clone(),
-            message: a.message.clone(),
-            mail: match crate::store::mail_decision(a) {
-                Ok(()) => "queued",
-                Err(r) => r,
-            },
-        }
-    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -371,7 +315,9 @@ impl<'a> Runner<'a> {
             prefs: self.shared.prefs.as_ref(),
             check: name.as_str(),
             knows: check,
-            cfg: self.cfg,
+            rules: self.cfg.rules,
+            page_size: self.cfg.page_size,
+            window: self.cfg.mail.window.as_ref(),
             clock: self.clock,
             opts: self.opts,
             run_id,

@@ -1,9 +1,8 @@
 //! `sigov alerts list|show|resend`: the alerts in the web application's tables, what became of
 //! their mail, and why they exist.
 
-use super::{connect_migrated, make_clock};
-use crate::cmd::cli::Cli;
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use crate::config::Format;
 use crate::ops::alerts::{self, AlertRow, Filter, MailRow, Resent, Table};
 use crate::ops::explain::{self, Why};
 use crate::ops::runs::{self, RunRow};
@@ -162,9 +161,10 @@ fn parse_ref(s: &str) -> Result<AlertRef, String> {
         })
 }
 
-pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
-    let clock = make_clock(cli, cfg)?;
-    let mut db = connect_migrated(cfg)?;
+pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let clock = ctx.clock()?;
+    let mut db = ctx.db()?;
     match cmd {
         Command::List { filter, limit } => {
             let f = filter.filter(chrono::Utc::now().naive_utc(), cfg.rules.tz);

@@ -1,10 +1,9 @@
 //! `sigov check WHICH|all`: run, ping, write the metrics, print the reports.
 
-use super::{connect_migrated, make_clock};
+use super::ctx::Ctx;
 use crate::checks::registry::CheckName;
 use crate::checks::runner::{self, Report, Runner};
-use crate::cmd::cli::Cli;
-use crate::config::{Config, Format};
+use crate::config::Format;
 use crate::output::Out;
 use crate::Exit;
 use anyhow::Result;
@@ -66,10 +65,11 @@ pub struct Args {
 }
 
 /// Pings start, runs, pings the outcome (a dry run is not a run: no ping, no metrics).
-pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
-    if let Some(date) = cli.date {
+pub fn run(ctx: &Ctx<'_>, args: &Args) -> Result<Exit> {
+    let (cfg, _out) = (&ctx.cfg, &ctx.out);
+    if let Some(date) = ctx.globals.date {
         // Today without --date: the real clock, or SIGOV_NOW.
-        let today = super::clock_at(None, cfg)?.today;
+        let today = super::ctx::clock_at(None, cfg)?.today;
         if date > today && !args.dry_run && !args.allow_future {
             crate::usage!(
                 "check --date {date} is after today ({today}): it would record real alerts ahead of their day; --dry-run shows them, --allow-future records them (a backfill, a test of a coming week)"
@@ -89,7 +89,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     if let Some(p) = &pinger {
         p.start();
     }
-    let exit = check(cli, cfg, out, args, name);
+    let exit = check(ctx, args, name);
     if let Some(p) = &pinger {
         p.finish(*exit.as_ref().unwrap_or(&Exit::Failure));
     }
@@ -97,13 +97,14 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
 }
 
 /// Runs, prints, writes the metrics file.
-fn check(cli: &Cli, cfg: &Config, out: &Out, args: &Args, name: Option<CheckName>) -> Result<Exit> {
-    let clock = make_clock(cli, cfg)?;
-    let mut db = connect_migrated(cfg)?;
+fn check(ctx: &Ctx<'_>, args: &Args, name: Option<CheckName>) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let clock = ctx.clock()?;
+    let mut db = ctx.db()?;
     let opts = runner::Options {
         dry_run: args.dry_run,
         deliver: !args.no_mail,
-        list_alerts: args.dry_run || cli.verbose > 0 || cfg.format == Format::Json,
+        list_alerts: args.dry_run || ctx.globals.verbose > 0 || cfg.format == Format::Json,
     };
     let mut runner = Runner::new(cfg.checks(), &clock, opts);
     let reports = match name {

@@ -51,9 +51,18 @@ pub fn django_hint<S: AsRef<str>>(args: &[S]) -> Option<String> {
     })
 }
 
-/// `--date`: a real calendar date (2026-02-30 is refused by clap, exit 2).
-pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
-    crate::clock::parse_date(s).map_err(|e| format!("{e:#}"))
+impl Cli {
+    /// The global options a command may read besides its configuration.
+    pub fn globals(&self, tty: bool) -> super::ctx::Globals {
+        super::ctx::Globals {
+            verbose: self.verbose,
+            quiet: self.quiet,
+            date: self.date,
+            utc: self.utc,
+            database_url: self.database_url.clone(),
+            tty,
+        }
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -92,7 +101,7 @@ pub struct Cli {
     pub profile: Option<crate::config::Profile>,
 
     /// Evaluate as of this business date (YYYY-MM-DD) instead of today
-    #[arg(long, global = true, help_heading = "Global options", value_name = "YYYY-MM-DD", value_parser = parse_date_arg)]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "YYYY-MM-DD", value_parser = super::ctx::parse_date_arg)]
     pub date: Option<chrono::NaiveDate>,
 
     /// Output of commands that print data: text or json (csv and jsonl: `sigov export` only;

@@ -1,6 +1,5 @@
 //! `sigov completions SHELL`: a completion script from the same clap definitions. Needs no configuration.
 
-use crate::cmd::cli::Cli;
 use crate::output::Out;
 use crate::Exit;
 use clap::Args as ClapArgs;
@@ -12,10 +11,10 @@ pub struct Args {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(out: &Out, args: &Args) -> Exit {
-    use clap::CommandFactory;
+/// Writes the completion script of `command` (the whole command line's definition).
+pub fn run(out: &Out, args: &Args, mut command: clap::Command) -> Exit {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "sigov", &mut script);
+    clap_complete::generate(args.shell, &mut command, "sigov", &mut script);
     out.bytes(&script);
     Exit::Ok
 }

@@ -1,5 +1,6 @@
 //! `sigov config show|check`: the effective configuration, and whether it works.
 
+use super::ctx::Ctx;
 use crate::config::{Config, Format, KEYS};
 use crate::db::Db;
 use crate::output::Out;
@@ -30,7 +31,8 @@ pub fn keys_help() -> String {
     s
 }
 
-pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
+pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
     match cmd {
         Command::Show => {
             out.config_show(cfg);

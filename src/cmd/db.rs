@@ -1,6 +1,7 @@
 //! `sigov db migrate|status|maintain`: sigov's own tables.
 
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use crate::config::Format;
 use crate::db::maintain::{self, Maintained};
 use crate::db::migrate::{self, MigrationState};
 use crate::db::Db;
@@ -31,10 +32,11 @@ pub enum Command {
     },
 }
 
-pub fn run(cli: &crate::cmd::cli::Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
+pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
     match cmd {
         Command::Maintain { dry_run, optimize } => {
-            let mut db = super::connect_migrated(cfg)?;
+            let mut db = ctx.db()?;
             if *dry_run {
                 let m = maintain::run(&mut db, *optimize, true, &mut |_| Ok(()))?;
                 out.maintained(&m, &maintain::plan(db.backend(), *optimize));
@@ -44,7 +46,7 @@ pub fn run(cli: &crate::cmd::cli::Cli, cfg: &Config, out: &Out, cmd: &Command) -
                 match crate::ops::lock::acquire(&mut db, "maintain", cfg.lock_lease_secs)? {
                     crate::ops::lock::Acquired::Held(l) => l,
                     crate::ops::lock::Acquired::Busy(h) => {
-                        if !cli.quiet {
+                        if !ctx.globals.quiet {
                             crate::say!(
                                 WARNING,
                                 "sigov: db maintain: another run holds the lock: {}",

@@ -1,9 +1,8 @@
 //! `sigov demo`: a demo database with realistic data, then every check, its mail as .eml files.
 
-use super::make_clock;
+use super::ctx::Ctx;
 use crate::checks::runner::{Options, Report, Runner};
-use crate::cmd::cli::Cli;
-use crate::config::{Config, Format};
+use crate::config::Format;
 use crate::demo::Summary;
 use crate::output::Out;
 use crate::Exit;
@@ -36,9 +35,10 @@ pub struct Chosen {
     pub database_url: bool,
 }
 
-pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args, chosen: Chosen) -> Result<Exit> {
-    let clock = make_clock(cli, &cfg)?;
-    let raw = match (chosen.db, chosen.database_url, &cli.database_url) {
+pub fn run(ctx: &Ctx<'_>, args: &Args, chosen: Chosen) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let clock = ctx.clock()?;
+    let raw = match (chosen.db, chosen.database_url, &ctx.globals.database_url) {
         (true, true, Some(u)) if *u != args.db => crate::usage!(
             "sigov demo: --db and --database-url name two databases; give one (--db is the demo's)"
         ),
@@ -52,7 +52,7 @@ pub fn run(cli: &Cli, cfg: Config, out: &Out, args: &Args, chosen: Chosen) -> Re
             &format!("file://{}", args.mail_dir.display()),
         )?
     } else {
-        cfg
+        cfg.clone()
     };
     let url = crate::db::DbUrl::parse(&raw)?;
     let summary = crate::demo::create(&url, args.scale, args.seed, clock.today)

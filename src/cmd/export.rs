@@ -1,9 +1,9 @@
 //! `sigov export alerts|runs|mail`: every matching row, streamed, as CSV, JSON or JSON lines,
 //! to standard output or to a file written whole or not at all.
 
-use super::connect_migrated;
+use super::ctx::Ctx;
 use crate::cmd::alerts::FilterArgs;
-use crate::config::{Config, Format};
+use crate::config::Format;
 use crate::ops::export::{self, LogFilter, Shape, What};
 use crate::output::Out;
 use crate::Exit;
@@ -35,7 +35,8 @@ Columns, in this order:
 
 Filters: alerts take them all; runs take --check, --since and --until (run start); mail takes --check, --since and --until (queued at) and --recipient.";
 
-pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
+pub fn run(ctx: &Ctx<'_>, args: &Args) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
     let shape = match cfg.format {
         Format::Text | Format::Csv => Shape::Csv,
         Format::Json => Shape::Json,
@@ -79,7 +80,7 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
         .into());
     }
     let now = chrono::Utc::now().naive_utc();
-    let mut db = connect_migrated(cfg)?;
+    let mut db = ctx.db()?;
     let columns = export::columns(args.what);
     let mut body = |w: &mut dyn Write| -> Result<u64> {
         let mut writer = export::Writer::new(shape, columns, w)?;

@@ -1,12 +1,11 @@
 //! `sigov health [--nagios]`: is alerting alive? Never an error: what cannot be read is the finding.
 
-use super::load_config;
-use crate::cmd::cli::Cli;
+use super::ctx::{clock_at, zone, Globals};
+use crate::config::Config;
 use crate::config::Format;
 use crate::ops::health::{self, human_age, Health, Level};
 use crate::output::Out;
 use crate::Exit;
-use clap::ArgMatches;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,14 +17,13 @@ pub struct Args {
 
 /// With `--nagios` a configuration that cannot be used is UNKNOWN (3), as plugins do.
 pub fn run(
-    cli: &Cli,
-    m: &ArgMatches,
+    g: &Globals,
+    loaded: anyhow::Result<Config>,
     args: &Args,
     stdout: &mut dyn std::io::Write,
-    tty: bool,
 ) -> anyhow::Result<Exit> {
     let nagios = args.nagios;
-    let cfg = load_config(cli, m).and_then(|c| {
+    let cfg = loaded.and_then(|c| {
         c.require_database_url()?;
         Ok(c)
     });
@@ -42,7 +40,7 @@ pub fn run(
         Err(e) => {
             let msg = crate::strings::one_line(&format!("{e:#}"));
             return if nagios {
-                let out = Out::new(Format::Text, cli.verbose, cli.quiet, tty, stdout);
+                let out = Out::new(Format::Text, g.verbose, g.quiet, g.tty, stdout);
                 crate::outln!(out, "SIGOV UNKNOWN - {msg}");
                 out.finish()?;
                 Ok(Exit::Nagios(Level::Unknown as u8))
@@ -53,7 +51,7 @@ pub fn run(
         }
     };
     // The clock every command reads (SIGOV_NOW fixes it, as for the checks and mail).
-    let now = match super::make_clock(cli, &cfg) {
+    let now = match clock_at(g.date, &cfg) {
         Ok(c) => c.current(),
         Err(e) => {
             crate::say!(ERROR, "sigov: {e:#}");
@@ -61,8 +59,7 @@ pub fn run(
         }
     };
     let h = health::gather(&cfg.database_url, &cfg.health, now);
-    let out =
-        Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout).in_zone(super::zone(cli, &cfg));
+    let out = Out::new(cfg.format, g.verbose, g.quiet, g.tty, stdout).in_zone(zone(g.utc, &cfg));
     let exit = if nagios {
         crate::outln!(out, "{}", h.nagios_text());
         Exit::Nagios(h.status as u8)

@@ -1,8 +1,7 @@
 //! `sigov mail flush|queue|retry|test|preview`: the outbox from the command line.
 
-use super::{connect_migrated, make_clock};
-use crate::cmd::cli::Cli;
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use crate::config::Format;
 use crate::mail::render::Rendered;
 use crate::mail::{self, outbox, FlushStats};
 use crate::output::Out;
@@ -72,11 +71,12 @@ pub enum Command {
     },
 }
 
-pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
-    let clock = make_clock(cli, cfg)?;
+pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let clock = ctx.clock()?;
     match cmd {
         Command::Flush { limit, now } => {
-            let mut db = connect_migrated(cfg)?;
+            let mut db = ctx.db()?;
             let mut settings = cfg.mail.clone();
             if *now {
                 settings.window = None;
@@ -111,7 +111,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             } else {
                 state.clone()
             };
-            let mut db = connect_migrated(cfg)?;
+            let mut db = ctx.db()?;
             let counts = outbox::counts(&mut db)?;
             let now = chrono::Utc::now().naive_utc();
             let at = |w: &Option<crate::when::When>| w.map(|w| w.resolve(now, cfg.rules.tz));
@@ -121,7 +121,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
         }
         Command::Retry { ids, unconfirmed } => {
             use crate::states::MailState;
-            let mut db = connect_migrated(cfg)?;
+            let mut db = ctx.db()?;
             let states = if *unconfirmed {
                 [MailState::Unconfirmed]
             } else {
@@ -139,7 +139,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
         Command::Preview { id, html, output } => {
             let items = match id {
                 Some(id) => {
-                    let mut db = connect_migrated(cfg)?;
+                    let mut db = ctx.db()?;
                     let row = outbox::get(&mut db, *id)?
                         .ok_or_else(|| anyhow::anyhow!("no mail with id {id} in the outbox"))?;
                     let p = mail::render::Payload::parse(&row.payload, row.snapshot.as_deref())?;
@@ -154,7 +154,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
                     )?;
                     vec![(format!("outbox-{id}"), r, eml)]
                 }
-                None => mail::samples::all(&cfg.mail, clock.now_naive())?,
+                None => mail::preview_samples(&cfg.mail, clock.now_naive())?,
             };
             out.previews(&items, *html, output.as_ref(), id.is_some())?;
             Ok(Exit::Ok)

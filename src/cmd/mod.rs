@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod completions;
 pub mod config;
+pub mod ctx;
 pub mod db;
 pub mod demo;
 pub mod export;
@@ -32,14 +33,18 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
     let tty = std::io::stdout().is_terminal();
     // Neither needs a configuration that works: completions before /etc/sigov/sigov.toml
     // exists, health to report that it is broken.
+    let globals = cli.globals(tty);
     match &cli.command {
         Command::Completions(args) => {
+            use clap::CommandFactory;
             let out = Out::new(Format::Text, cli.verbose, cli.quiet, tty, stdout);
-            let exit = completions::run(&out, args);
+            let exit = completions::run(&out, args, Cli::command());
             out.finish()?;
             return Ok(exit);
         }
-        Command::Health(args) => return health::run(&cli, m, args, stdout, tty),
+        Command::Health(args) => {
+            return health::run(&globals, load_config(&cli, m), args, stdout);
+        }
         _ => {}
     }
     let cfg = load_config(&cli, m)?;
@@ -57,18 +62,20 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
             && cfg.format == Format::Text
             && std::env::var_os("JOURNAL_STREAM").is_none(),
     );
-    let out = Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout).in_zone(zone(&cli, &cfg));
+    let out =
+        Out::new(cfg.format, cli.verbose, cli.quiet, tty, stdout).in_zone(ctx::zone(cli.utc, &cfg));
+    let ctx = ctx::Ctx { cfg, out, globals };
     let exit = match &cli.command {
-        Command::Check(args) => check::run(&cli, &cfg, &out, args),
-        Command::Mail(cmd) => mail::run(&cli, &cfg, &out, cmd),
-        Command::Runs(cmd) => runs::run(&cfg, &out, cmd),
-        Command::Alerts(cmd) => alerts::run(&cli, &cfg, &out, cmd),
-        Command::Export(args) => export::run(&cfg, &out, args),
-        Command::Stats(args) => stats::run(&cfg, &out, args),
-        Command::Purge(args) => purge::run(&cli, &cfg, &out, args),
-        Command::Db(cmd) => db::run(&cli, &cfg, &out, cmd),
-        Command::Config(cmd) => config::run(&cfg, &out, cmd),
-        Command::Prefs(cmd) => prefs::run(&cli, &cfg, &out, cmd),
+        Command::Check(args) => check::run(&ctx, args),
+        Command::Mail(cmd) => mail::run(&ctx, cmd),
+        Command::Runs(cmd) => runs::run(&ctx, cmd),
+        Command::Alerts(cmd) => alerts::run(&ctx, cmd),
+        Command::Export(args) => export::run(&ctx, args),
+        Command::Stats(args) => stats::run(&ctx, args),
+        Command::Purge(args) => purge::run(&ctx, args),
+        Command::Db(cmd) => db::run(&ctx, cmd),
+        Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::Prefs(cmd) => prefs::run(&ctx, cmd),
         Command::Demo(args) => {
             // The demo's database: --db, or a --database-url typed on its command line (never
             // SIGOV_DATABASE_URL, which names the real database of the other commands).
@@ -80,22 +87,13 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
                 database_url: typed("database_url", m)
                     || demo_m.is_some_and(|dm| typed("database_url", dm)),
             };
-            demo::run(&cli, cfg, &out, args, chosen)
+            demo::run(&ctx, args, chosen)
         }
         Command::Completions(_) | Command::Health(_) => Ok(Exit::Ok),
     };
     // A write that failed (a closed pipe, a full disk) is what `main` reports first.
-    out.finish()?;
+    ctx.out.finish()?;
     exit
-}
-
-/// The zone text output shows times in: the business time zone, or UTC with `--utc`.
-pub fn zone(cli: &Cli, cfg: &Config) -> chrono_tz::Tz {
-    if cli.utc {
-        chrono_tz::UTC
-    } else {
-        cfg.rules.tz
-    }
 }
 
 fn source_of(m: &ArgMatches, id: &str) -> Source {
@@ -130,30 +128,4 @@ pub fn load_config(cli: &Cli, m: &ArgMatches) -> Result<Config> {
     let flags = flag_values(cli, m);
     let layers = Layers::load(&flags, &|k| std::env::var(k).ok())?;
     Config::from_layers(layers)
-}
-
-/// The business date and "now": `--date`, `SIGOV_NOW`, or the real clock.
-pub fn make_clock(cli: &Cli, cfg: &Config) -> Result<crate::clock::Clock> {
-    clock_at(cli.date, cfg)
-}
-
-/// The clock with business date `date` (`None`: today, from `SIGOV_NOW` or the real clock).
-pub fn clock_at(date: Option<chrono::NaiveDate>, cfg: &Config) -> Result<crate::clock::Clock> {
-    let now = match std::env::var("SIGOV_NOW") {
-        Ok(s) if !s.is_empty() => Some(crate::clock::parse_now(&s)?),
-        _ => None,
-    };
-    Ok(crate::clock::Clock::new(
-        now,
-        date,
-        cfg.rules.tz,
-        cfg.rules.utc_today,
-    ))
-}
-
-/// The configured database, refused while sigov migrations are pending.
-pub fn connect_migrated(cfg: &Config) -> Result<crate::db::Db> {
-    let mut db = crate::db::Db::connect(cfg.require_database_url()?)?;
-    crate::db::migrate::ensure_current(&mut db)?;
-    Ok(db)
 }

@@ -1,9 +1,8 @@
 //! `sigov prefs show|set|clear USER`: what a person chose to receive (the web application has
 //! no page for it; operators record what people ask).
 
-use super::{connect_migrated, make_clock};
-use crate::cli::Cli;
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use crate::config::Format;
 use crate::output::Out;
 use crate::prefs::{self, Change, Muted, UserPrefs};
 use crate::Exit;
@@ -44,7 +43,7 @@ pub struct SetArgs {
     #[arg(long, value_name = "WHAT")]
     pub mute: Vec<String>,
     /// Last day of the mutes given (inclusive, business date); without it they hold for good
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::cli::parse_date_arg, requires = "mute")]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::ctx::parse_date_arg, requires = "mute")]
     pub until: Option<chrono::NaiveDate>,
     /// Accept an --until before today (a mute that is already over: recorded, mutes nothing)
     #[arg(long, requires = "until")]
@@ -72,8 +71,9 @@ fn parse_hour(s: &str) -> Result<chrono::NaiveTime, String> {
         .map_err(|_| format!("`{s}` is not a time of day (HH:MM, 08:00)"))
 }
 
-pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
-    let mut db = connect_migrated(cfg)?;
+pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
+    let (_cfg, out) = (&ctx.cfg, &ctx.out);
+    let mut db = ctx.db()?;
     match cmd {
         Command::Show { user } => {
             let u = prefs::find_user(&mut db, user)?;
@@ -81,7 +81,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
             out.prefs(&u, &p);
         }
         Command::Set(a) => {
-            let clock = make_clock(cli, cfg)?;
+            let clock = ctx.clock()?;
             if let Some(until) = a.until.filter(|u| *u < clock.today && !a.force) {
                 crate::usage!(
                     "prefs set --until {until}: that day is past (today is {}), the mute would silence nothing; give a later day, or --force",

@@ -1,8 +1,7 @@
 //! `sigov purge [--dry-run]`: the retention of runs, mail, ledger keys and read alerts.
 
-use super::connect_migrated;
-use crate::cmd::cli::Cli;
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use crate::config::Format;
 use crate::ops::purge::{self, Purged};
 use crate::output::Out;
 use crate::Exit;
@@ -17,8 +16,9 @@ pub struct Args {
 }
 
 /// Two purges never overlap: the second exits 75.
-pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
-    let mut db = connect_migrated(cfg)?;
+pub fn run(ctx: &Ctx<'_>, args: &Args) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let mut db = ctx.db()?;
     let now = chrono::Utc::now().naive_utc();
     if args.dry_run {
         out.purged(&purge::run(&mut db, &cfg.purge, now, true)?);
@@ -27,7 +27,7 @@ pub fn run(cli: &Cli, cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
     let lease = match crate::ops::lock::acquire(&mut db, "purge", cfg.lock_lease_secs)? {
         crate::ops::lock::Acquired::Held(l) => l,
         crate::ops::lock::Acquired::Busy(h) => {
-            if !cli.quiet {
+            if !ctx.globals.quiet {
                 crate::say!(
                     WARNING,
                     "sigov: purge: another run holds the lock: {}",

@@ -1,7 +1,7 @@
 //! `sigov runs list|show`: the run history.
 
-use super::connect_migrated;
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use crate::config::Format;
 use crate::ops::runs::{self, RunRow};
 use crate::output::Out;
 use crate::Exit;
@@ -37,8 +37,9 @@ pub enum Command {
     },
 }
 
-pub fn run(cfg: &Config, out: &Out, cmd: &Command) -> Result<Exit> {
-    let mut db = connect_migrated(cfg)?;
+pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let mut db = ctx.db()?;
     match cmd {
         Command::List {
             check,

@@ -1,8 +1,9 @@
 //! `sigov stats`: alerts, mail and runs over a window, as text with bars, JSON, or one
 //! self-contained HTML page (`--html FILE`: inline SVG charts, nothing fetched).
 
-use super::connect_migrated;
-use crate::config::{Config, Format};
+use super::ctx::Ctx;
+use super::stats_html::secs;
+use crate::config::Format;
 use crate::ops::stats::{self, By, Spread, Stats};
 use crate::output::Out;
 use crate::Exit;
@@ -28,7 +29,8 @@ pub struct Args {
     pub html: Option<crate::fsutil::Output>,
 }
 
-pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
+pub fn run(ctx: &Ctx<'_>, args: &Args) -> Result<Exit> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
     let now = chrono::Utc::now().naive_utc();
     let tz = cfg.rules.tz;
     let since = args.since.resolve(now, tz);
@@ -40,7 +42,7 @@ pub fn run(cfg: &Config, out: &Out, args: &Args) -> Result<Exit> {
             since.format("%Y-%m-%d %H:%M")
         );
     }
-    let mut db = connect_migrated(cfg)?;
+    let mut db = ctx.db()?;
     let s = stats::compute(&mut db, since, until, args.by)?;
     // The page leads with where alerting stands now: health, silences.
     let mut now_block = || -> Result<super::stats_html::Now> {
@@ -81,15 +83,6 @@ pub fn bar(n: u64, max: u64, width: usize) -> String {
     const PART: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
     s.push_str(PART[eighths % 8]);
     s
-}
-
-pub fn secs(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(s) if s < 1.0 => format!("{:.0} ms", s * 1000.0),
-        Some(s) if s < 120.0 => format!("{s:.2} s"),
-        Some(s) => format!("{:.1} min", s / 60.0),
-    }
 }
 
 fn spread(s: &Spread) -> String {

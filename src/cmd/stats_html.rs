@@ -1,7 +1,6 @@
 //! The `sigov stats --html` page: one file, inline CSS and SVG, no script, no font or image
 //! fetched; every name from the database escaped.
 
-use super::stats::secs;
 use crate::checks::registry::CheckName;
 use crate::ops::stats::{By, Stats};
 use std::collections::BTreeMap;
@@ -100,27 +99,28 @@ pub fn fr(n: u64) -> String {
 /// labels) that phones show instead, so both axes and every label stay readable.
 const WIDTHS: [(f64, &str); 2] = [(900.0, "wide"), (420.0, "narrow")];
 
+/// The checks of the alerts-per-day chart, in the registry's order (rows of no check last).
+fn checks_per_day(s: &Stats) -> Vec<String> {
+    let mut c: Vec<String> = s.per_day.values().flat_map(|m| m.keys().cloned()).collect();
+    c.sort_by_key(|name| {
+        let at = CheckName::ALL.iter().position(|k| k.as_str() == name);
+        (at.unwrap_or(CheckName::ALL.len()), name.clone())
+    });
+    c.dedup();
+    c
+}
+
 fn alerts_per_day(s: &Stats, o: &mut String) {
     for (w, class) in WIDTHS {
         alerts_per_day_at(s, o, w, class);
     }
-    let checks: Vec<String> = {
-        let mut c: Vec<String> = s.per_day.values().flat_map(|m| m.keys().cloned()).collect();
-        c.sort();
-        c.dedup();
-        c
-    };
+    let checks = checks_per_day(s);
     legend(o, checks.iter().map(String::as_str));
 }
 
 fn alerts_per_day_at(s: &Stats, o: &mut String, w: f64, class: &str) {
     let days = days(s);
-    let checks: Vec<String> = {
-        let mut c: Vec<String> = s.per_day.values().flat_map(|m| m.keys().cloned()).collect();
-        c.sort();
-        c.dedup();
-        c
-    };
+    let checks = checks_per_day(s);
     let max = s
         .per_day
         .values()
@@ -532,6 +532,16 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
         env!("CARGO_PKG_VERSION")
     );
     o
+}
+
+/// A duration in seconds, in its unit (ms, s, min).
+pub fn secs(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(s) if s < 1.0 => format!("{:.0} ms", s * 1000.0),
+        Some(s) if s < 120.0 => format!("{s:.2} s"),
+        Some(s) => format!("{:.1} min", s / 60.0),
+    }
 }
 
 #[cfg(test)]

@@ -382,7 +382,7 @@ fn in_words(msg: &str) -> String {
 }
 
 /// A check reads its own keys from the merged layers (each has its default there).
-impl crate::checks::check::Values for Layers {
+impl crate::checks::settings::Values for Layers {
     fn value(&self, key: &str) -> Option<toml::Value> {
         self.entries.get(key).map(|e| e.value.clone())
     }

@@ -20,8 +20,8 @@ use anyhow::{anyhow, bail, Result};
 use chrono_tz::Tz;
 use std::path::PathBuf;
 
-use crate::checks::check::Input;
 use crate::checks::registry::{CheckName, Sections};
+use crate::checks::settings::Input;
 pub use crate::mail::Settings as Mail;
 pub use crate::ops::health::Settings as Health;
 pub use crate::ops::purge::Settings as Purge;

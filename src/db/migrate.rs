@@ -180,7 +180,7 @@ fn run_one(db: &mut Db, version: &str) -> Result<()> {
                 .find(|m| m.name().version().to_string() == version)
                 .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
             m.run(c)
-                .map_err(|e| anyhow!("{}", super::one_line(&e.to_string())))
+                .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
         }
         #[cfg(feature = "sqlite")]
         Conn::Sqlite(c) => {
@@ -191,7 +191,7 @@ fn run_one(db: &mut Db, version: &str) -> Result<()> {
                 .find(|m| m.name().version().to_string() == version)
                 .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
             m.run(c)
-                .map_err(|e| anyhow!("{}", super::one_line(&e.to_string())))
+                .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
         }
         #[cfg(feature = "postgres")]
         Conn::Pg(c) => {
@@ -202,7 +202,7 @@ fn run_one(db: &mut Db, version: &str) -> Result<()> {
                 .find(|m| m.name().version().to_string() == version)
                 .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
             m.run(c)
-                .map_err(|e| anyhow!("{}", super::one_line(&e.to_string())))
+                .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
         }
     }
 }

@@ -7,7 +7,7 @@
 //! comes from a small fixed set (a fixed number of rows): every distinct text stays prepared
 //! for the connection's life (MySQL counts them against `max_prepared_stmt_count`).
 
-use super::Val;
+use super::value::Val;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
@@ -67,7 +67,7 @@ fn mismatch(r: &Reused<'_>) -> diesel::result::Error {
         format!(
             "{} value(s) for the placeholders of a statement on `{}`",
             r.vals.len(),
-            super::main_table(r.sql)
+            super::errors::main_table(r.sql)
         )
         .into(),
     )

@@ -217,7 +217,7 @@ mod pg {
         fn from_nullable_sql(v: Option<PgValue<'_>>) -> deserialize::Result<Self> {
             match v {
                 Some(v) => Ok(Lossy(render(&v)?)),
-                None => super::null_text(),
+                None => crate::db::text::null_text(),
             }
         }
     }

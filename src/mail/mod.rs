@@ -5,6 +5,7 @@
 pub mod outbox;
 pub mod render;
 pub mod samples;
+pub mod settings;
 pub mod transport;
 
 use crate::clock::Clock;
@@ -16,52 +17,11 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, Message};
 use render::{Payload, Rendered, Renderer};
-use std::path::PathBuf;
 use transport::{SendError, Sender};
 
+pub use settings::{Labels, Settings};
 /// The mail settings, as the rest of this module names them.
 use Settings as MailCfg;
-
-/// How mail is rendered and delivered (`mail.*`; `config` builds it).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `mail.transport` as given; empty: mail waits in the outbox.
-    pub transport: String,
-    pub from: String,
-    pub smtp_user: String,
-    /// Read from `mail.smtp_password` or `mail.smtp_password_file`; never shown.
-    pub smtp_password: String,
-    pub tls_ca_file: Option<PathBuf>,
-    pub timeout: std::time::Duration,
-    pub max_attempts: u32,
-    pub retry_base_secs: u32,
-    pub sending_lease_secs: u32,
-    pub digest: bool,
-    pub site_name: String,
-    pub base_url: String,
-    pub templates_dir: Option<PathBuf>,
-    /// Quiet hours (`mail.send_window`): outside the window, delivery leaves mail queued.
-    pub window: Option<crate::rules::calendar::MailWindow>,
-    /// Business time zone: times in mails are shown in it.
-    pub tz: chrono_tz::Tz,
-    /// Who (an address or a URL) people ask to change what they receive: every mail's footer
-    /// (`mail.preferences_contact`).
-    pub preferences_contact: String,
-    /// How each check presents its alert types (labels, advice).
-    pub labels: &'static dyn Labels,
-}
-
-/// What the checks tell mail about their alerts: one template each that gives a type's label
-/// and advice (name, embedded text; overridable like every template), and the label of a stage
-/// type. The renderer knows no check; the registry implements this.
-pub trait Labels: std::fmt::Debug + Sync {
-    fn label_templates(&self) -> Vec<(String, &'static str)>;
-    fn stage_type_label(&self, code: &str) -> Option<String>;
-    /// The rule behind an alert type, for the footer (`échéance J-3`).
-    fn rule_label(&self, alert_type: &str, context: &serde_json::Value) -> String;
-    /// Sample alerts of every kind, for `sigov mail preview`.
-    fn samples(&self, today: chrono::NaiveDate) -> Vec<samples::Sample>;
-}
 
 /// Rows (or, in digest mode, recipients) claimed at a time.
 const CLAIM: u64 = 100;
@@ -594,6 +554,41 @@ pub fn preview(
         .compose(payloads, ids, key, &to, now, daily)
         .map_err(|e| anyhow!(e))?;
     Ok((c.rendered, c.bytes))
+}
+
+/// Every sample rendered, and the digest of all of them: (name, parts, whole message).
+pub fn preview_samples(
+    cfg: &MailCfg,
+    now: NaiveDateTime,
+) -> Result<Vec<(String, Rendered, Vec<u8>)>> {
+    let composer = Composer::new(cfg)?;
+    let samples = samples::payloads(cfg.labels, now);
+    let mut out = Vec::new();
+    for (name, p) in &samples {
+        let (r, eml) = preview(
+            &composer,
+            std::slice::from_ref(p),
+            &[p.alert_id],
+            name,
+            now,
+            false,
+        )?;
+        out.push((format!("sample-{name}"), r, eml));
+    }
+    let ps: Vec<Payload> = samples.into_iter().map(|(_, p)| p).collect();
+    let ids: Vec<i64> = ps.iter().map(|p| p.alert_id).collect();
+    let (r, eml) = preview(&composer, &ps, &ids, "digest", now, false)?;
+    out.push(("sample-digest".to_owned(), r, eml));
+    let (r, eml) = preview(&composer, &ps, &ids, "daily", now, true)?;
+    out.push(("sample-daily".to_owned(), r, eml));
+    // The message of `sigov mail test`.
+    let to = "exploitation@example.org";
+    let r = composer.renderer.test(to, now)?;
+    let mid = message_id(&composer.from, &[0], "sample-test");
+    let (_, eml) =
+        build_message(&composer.from, "", to, &r, &mid, now).map_err(|e| anyhow::anyhow!(e))?;
+    out.push(("sample-test".to_owned(), r, eml));
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Mail rendering: MiniJinja templates embedded from `templates/` (overridable file by file from
 //! `mail.templates_dir`), the view an outbox payload becomes, and the subject/text/HTML parts.
 
-use super::MailCfg;
+use super::settings::Settings as MailCfg;
 use crate::rules::{fr_date, hyphenate, jours};
 use anyhow::{anyhow, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime};

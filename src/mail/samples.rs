@@ -1,26 +1,11 @@
 //! Sample alerts for `sigov mail preview` without an id: each check's samples (one mail of each
 //! kind it writes) and a digest of them, no database needed.
 
-use super::render::{Payload, PayloadProjet, PayloadRecipient, Rendered};
-use super::MailCfg;
-use anyhow::Result;
+use super::render::{Payload, PayloadProjet, PayloadRecipient};
+use super::settings::{Labels, Sample};
 use chrono::NaiveDateTime;
 
-/// One sample alert, for `sigov mail preview`.
-#[derive(Debug, Clone)]
-pub struct Sample {
-    /// Its name (`echeance-j3`): the preview's file name.
-    pub name: &'static str,
-    /// `core_alerteprojet` or `core_notificationetape`.
-    pub table: &'static str,
-    pub alert_type: &'static str,
-    pub niveau: Option<&'static str>,
-    pub titre: String,
-    pub message: String,
-    pub context: serde_json::Value,
-}
-
-fn payload(labels: &dyn super::Labels, s: Sample) -> Payload {
+fn payload(labels: &dyn Labels, s: Sample) -> Payload {
     Payload {
         alert_id: 0,
         table: s.table.to_owned(),
@@ -51,7 +36,7 @@ fn payload(labels: &dyn super::Labels, s: Sample) -> Payload {
 }
 
 /// The sample payloads, named: each check's, in the registry's order (`labels` has them).
-pub fn payloads(labels: &dyn super::Labels, now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
+pub fn payloads(labels: &dyn Labels, now: NaiveDateTime) -> Vec<(&'static str, Payload)> {
     let mut v: Vec<(&'static str, Payload)> = labels
         .samples(now.date())
         .into_iter()
@@ -62,36 +47,4 @@ pub fn payloads(labels: &dyn super::Labels, now: NaiveDateTime) -> Vec<(&'static
         p.created_at = crate::clock::format_datetime(now);
     }
     v
-}
-
-/// Every sample rendered, and the digest of all of them: (name, parts, whole message).
-pub fn all(cfg: &MailCfg, now: NaiveDateTime) -> Result<Vec<(String, Rendered, Vec<u8>)>> {
-    let composer = super::Composer::new(cfg)?;
-    let samples = payloads(cfg.labels, now);
-    let mut out = Vec::new();
-    for (name, p) in &samples {
-        let (r, eml) = super::preview(
-            &composer,
-            std::slice::from_ref(p),
-            &[p.alert_id],
-            name,
-            now,
-            false,
-        )?;
-        out.push((format!("sample-{name}"), r, eml));
-    }
-    let ps: Vec<Payload> = samples.into_iter().map(|(_, p)| p).collect();
-    let ids: Vec<i64> = ps.iter().map(|p| p.alert_id).collect();
-    let (r, eml) = super::preview(&composer, &ps, &ids, "digest", now, false)?;
-    out.push(("sample-digest".to_owned(), r, eml));
-    let (r, eml) = super::preview(&composer, &ps, &ids, "daily", now, true)?;
-    out.push(("sample-daily".to_owned(), r, eml));
-    // The message of `sigov mail test`.
-    let to = "exploitation@example.org";
-    let r = composer.renderer.test(to, now)?;
-    let mid = super::message_id(&composer.from, &[0], "sample-test");
-    let (_, eml) = super::build_message(&composer.from, "", to, &r, &mid, now)
-        .map_err(|e| anyhow::anyhow!(e))?;
-    out.push(("sample-test".to_owned(), r, eml));
-    Ok(out)
 }

@@ -3,7 +3,7 @@
 //! local `sendmail`, or a directory of `.eml` files. Failures are sorted into what stops a
 //! delivery (the relay cannot be reached or refuses us) and what concerns one message.
 
-use super::MailCfg;
+use super::settings::Settings as MailCfg;
 use anyhow::{anyhow, bail, Context, Result};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};

@@ -107,9 +107,9 @@ fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::
 
 impl Rules {
     /// How `check` places milestones and counts days on the business calendar.
-    pub fn placement(&self, check: &str) -> super::Placement<'_> {
+    pub fn placement(&self, check: &str) -> super::milestones::Placement<'_> {
         let listed = |l: &[String]| l.iter().any(|c| c == check);
-        super::Placement {
+        super::milestones::Placement {
             calendar: &self.calendar,
             business: listed(&self.business_days),
             moved: listed(&self.milestones_on_working_days),

@@ -82,8 +82,8 @@ pub fn cents(v: i64) -> String {
 
 /// Why a person receives an alert, for the mail's footer (`vous êtes responsable du projet
 /// « Alpha »`).
-pub fn why(role: super::Role, projet: &str) -> String {
-    use super::Role;
+pub fn why(role: super::people::Role, projet: &str) -> String {
+    use super::people::Role;
     match role {
         Role::Assignee => format!("la tâche vous est assignée (projet « {projet} »)"),
         Role::Responsable => format!("vous êtes responsable du projet « {projet} »"),

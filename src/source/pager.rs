@@ -92,3 +92,10 @@ pub fn page_rows<R: crate::db::LoadRow>(
     )
     .with_context(|| format!("cannot read {what}"))
 }
+
+/// A row of one integer id (`… AS id`).
+#[derive(diesel::QueryableByName)]
+pub(crate) struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) id: i64,
+}

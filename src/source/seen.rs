@@ -282,7 +282,7 @@ fn whole_check(
     let table = spec.target.table();
     if !spec.types.is_empty() {
         let (filter, fvals) = rows_filter(db, clock, spec, false);
-        let ids: Vec<super::IdRow> = db
+        let ids: Vec<super::pager::IdRow> = db
             .load(
                 &format!("SELECT a.id AS id FROM {table} a WHERE 1 = 1{filter} ORDER BY a.id"),
                 &fvals,

@@ -2,7 +2,7 @@
 //! run share (`check all` reads each team once for its five checks), bounded in size (see
 //! [`CACHE_PROJECTS`]).
 
-use super::OptPerson;
+use super::columns::{person_cols, OptPerson};
 use crate::db::text::Lossy;
 use crate::db::{Db, Mark, Val};
 use crate::rules::{Member, Person};
@@ -132,7 +132,7 @@ impl TeamCache {
              FROM core_affectation a {j} core_utilisateur u ON u.id = a.utilisateur_id \
              WHERE a.date_fin IS NULL {filter} ORDER BY a.projet_id, a.id",
             resp = db.flag("a.est_responsable_principal"),
-            pc = super::person_cols(db, "u"),
+            pc = person_cols(db, "u"),
             j = db.ordered_join(),
         );
         let rows: Vec<MemberRow> = db.load(&sql, vals).context("cannot read project teams")?;

@@ -6,9 +6,9 @@ mod query;
 pub mod rule;
 pub mod settings;
 
+use super::check::Check;
 use super::check::{CalendarUse, Escalation, Facts, Sample};
-use super::check::{Check, Execute};
-use super::run::{Run, PROJECTS};
+use super::run::{Execute, Run, PROJECTS};
 use crate::db::Db;
 use crate::source::{self, Probe};
 use anyhow::Result;

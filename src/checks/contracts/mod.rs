@@ -5,9 +5,9 @@ mod query;
 pub mod rule;
 pub mod settings;
 
+use super::check::Check;
 use super::check::{CalendarUse, Facts};
-use super::check::{Check, Execute};
-use super::run::Run;
+use super::run::{Execute, Run};
 use crate::db::Db;
 use crate::source::Probe;
 use anyhow::Result;

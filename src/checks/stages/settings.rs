@@ -1,6 +1,6 @@
 //! The stages check's settings: its keys and what they become once the profile is applied.
 
-use crate::checks::check::{Configure, Input};
+use crate::checks::settings::{Configure, Input};
 use crate::keyspec::KeySpec;
 use anyhow::Result;
 

@@ -6,9 +6,9 @@ pub mod query;
 pub mod rule;
 pub mod settings;
 
+use super::check::Check;
 use super::check::{CalendarUse, Escalation, Facts};
-use super::check::{Check, Execute};
-use super::run::Run;
+use super::run::{Execute, Run};
 use crate::db::Db;
 use crate::source::Probe;
 use anyhow::Result;

@@ -229,11 +229,11 @@ where
 pub(crate) mod tests {
     /// The check's settings for `rules`' profile: the reference's, or its documented defaults.
     fn set(rules: &crate::rules::Rules) -> super::Settings {
-        use crate::checks::check::Configure;
+        use crate::checks::settings::Configure;
         match rules.profile {
             crate::rules::Profile::Reference => super::Settings::reference(),
             crate::rules::Profile::Recommended => {
-                crate::checks::check::defaults(super::super::settings::KEYS)
+                crate::checks::settings::defaults(super::super::settings::KEYS)
             }
         }
     }
