@@ -11,5 +11,7 @@ pub mod run;
 pub mod runner;
 pub mod settings;
 pub mod stages;
+pub mod stale_work;
+pub mod start_dates;
 pub mod task_reminders;
 pub mod tasks;

@@ -86,6 +86,10 @@ registry! {
     Contracts => contracts::Contracts,
     /// Open tasks due soon, to their assignee: due tomorrow, due today (TACHE_ECHEANCE; not in the reference)
     TaskReminders => task_reminders::TaskReminders,
+    /// Stages and tasks whose planned start passed while they have not started (ETAPE_NON_DEMARREE, TACHE_NON_DEMARREE; not in the reference)
+    StartDates => start_dates::StartDates,
+    /// Open tasks nobody updated for long, to their assignee, with a weekly summary to the responsable (TACHE_INACTIVE, TACHES_INACTIVES; not in the reference)
+    StaleWork => stale_work::StaleWork,
 }
 
 /// Every alert type the checks write (`<n>` stands for a number: ECHEANCE_J<n>).

@@ -123,6 +123,11 @@ impl<'a> Run<'a> {
         self.clock.today
     }
 
+    /// The UTC instant local day `d` begins at (the business time zone's midnight).
+    pub fn day_start_utc(&self, d: NaiveDate) -> chrono::NaiveDateTime {
+        self.clock.local_day_start_utc(d)
+    }
+
     /// Candidates per page (`check.page_size`).
     pub fn page_size(&self) -> u32 {
         self.page_size

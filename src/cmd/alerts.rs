@@ -3,8 +3,10 @@
 
 use super::ctx::Ctx;
 use crate::config::Format;
-use crate::ops::alerts::{self, AlertRow, Filter, MailRow, Resent, Table};
+use crate::ops::alert_mail::{self, MailRow};
+use crate::ops::alerts::{self, AlertRow, Filter, Table};
 use crate::ops::explain::{self, Why};
+use crate::ops::resend::{self, Resent};
 use crate::ops::runs::{self, RunRow};
 use crate::output::Out;
 use crate::Exit;
@@ -169,7 +171,7 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
         Command::List { filter, limit } => {
             let f = filter.filter(chrono::Utc::now().naive_utc(), cfg.rules.tz);
             let rows = alerts::list(&mut db, &f, *limit)?;
-            let mails = alerts::with_mails(&mut db, &rows)?;
+            let mails = alert_mail::with_mails(&mut db, &rows)?;
             out.alerts(&rows, &mails);
             Ok(Exit::Ok)
         }
@@ -178,7 +180,7 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
             let a = alerts::get(&mut db, *table, *id)?.ok_or_else(|| {
                 crate::exit::UnknownValue(format!("no alert with id {id} in {}", table.sql_name()))
             })?;
-            let mails = alerts::with_mails(&mut db, std::slice::from_ref(&a))?
+            let mails = alert_mail::with_mails(&mut db, std::slice::from_ref(&a))?
                 .pop()
                 .unwrap_or_default();
             let run = match a.run_id {
@@ -215,7 +217,7 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
                     .map(|(_, id)| id)
                     .collect();
                 if !of.is_empty() {
-                    done.extend(alerts::resend(&mut db, t, &of, clock.current(), *dry_run)?);
+                    done.extend(resend::resend(&mut db, t, &of, clock.current(), *dry_run)?);
                 }
             }
             out.resent(&done, *dry_run);
@@ -231,16 +233,16 @@ fn alert_json(a: &AlertRow, mails: &[MailRow]) -> serde_json::Value {
         o.insert("unread".into(), json!(a.unread()));
         o.insert("from_sigov".into(), json!(a.from_sigov()));
         o.insert("recipient".into(), json!(a.recipient()));
-        o.insert("mail".into(), json!(alerts::mail_status(a, mails)));
+        o.insert("mail".into(), json!(alert_mail::mail_status(a, mails)));
     }
     v
 }
 
 impl Out<'_> {
     /// Where an alert's mail stands, its time in the output's zone.
-    fn mail_cell(&self, s: &alerts::MailStatus) -> String {
+    fn mail_cell(&self, s: &alert_mail::MailStatus) -> String {
         match s {
-            alerts::MailStatus::Sent { at, .. } => format!("sent {}", self.time_short(at)),
+            alert_mail::MailStatus::Sent { at, .. } => format!("sent {}", self.time_short(at)),
             other => other.cell(),
         }
     }
@@ -281,7 +283,7 @@ impl Out<'_> {
                     a.recipient(),
                     a.projet_nom.clone().unwrap_or_else(|| "-".into()),
                     a.titre.clone(),
-                    self.mail_cell(&alerts::mail_status(a, m)),
+                    self.mail_cell(&alert_mail::mail_status(a, m)),
                 ]
             })
             .collect();
@@ -432,7 +434,7 @@ impl Out<'_> {
         crate::outln!(
             self,
             "  mail             {}",
-            self.mail_cell(&alerts::mail_status(a, mails))
+            self.mail_cell(&alert_mail::mail_status(a, mails))
         );
         for m in mails {
             crate::outln!(

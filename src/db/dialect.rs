@@ -234,14 +234,12 @@ impl Db {
         }
     }
 
-    /// One of three values by backend, for what differs by backend outside SQL text (files that
-    /// hold a schema per backend): a new backend adds an argument, and the compiler finds every
-    /// such place.
-    pub fn per_backend<T>(&self, mysql: T, sqlite: T, postgres: T) -> T {
+    /// The day (UTC) of one of sigov's timestamp columns, as `YYYY-MM-DD` text.
+    pub fn date_text(&self, col: &str) -> String {
         match self.backend() {
-            Backend::Mysql => mysql,
-            Backend::Sqlite => sqlite,
-            Backend::Postgres => postgres,
+            Backend::Mysql => format!("CAST(DATE({col}) AS CHAR)"),
+            Backend::Sqlite => format!("substr({col}, 1, 10)"),
+            Backend::Postgres => format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
         }
     }
 
@@ -273,6 +271,6 @@ impl Db {
 
     /// Whether a backslash in a string literal is an escape (MySQL's default SQL mode).
     pub fn backslash_escapes(&self) -> bool {
-        self.per_backend(true, false, false)
+        self.backend() == Backend::Mysql
     }
 }

@@ -172,37 +172,26 @@ pub fn run_pending(db: &mut Db) -> Result<Vec<String>> {
 fn run_one(db: &mut Db, version: &str) -> Result<()> {
     match db.conn_mut() {
         #[cfg(feature = "mysql")]
-        Conn::Mysql(c) => {
-            let all = MigrationSource::<diesel::mysql::Mysql>::migrations(&MYSQL)
-                .map_err(|e| anyhow!("embedded migrations: {e}"))?;
-            let m = all
-                .iter()
-                .find(|m| m.name().version().to_string() == version)
-                .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
-            m.run(c)
-                .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
-        }
+        Conn::Mysql(c) => run_embedded::<diesel::mysql::Mysql>(&MYSQL, c, version),
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) => {
-            let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
-                .map_err(|e| anyhow!("embedded migrations: {e}"))?;
-            let m = all
-                .iter()
-                .find(|m| m.name().version().to_string() == version)
-                .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
-            m.run(c)
-                .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
-        }
+        Conn::Sqlite(c) => run_embedded::<diesel::sqlite::Sqlite>(&SQLITE, c, version),
         #[cfg(feature = "postgres")]
-        Conn::Pg(c) => {
-            let all = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
-                .map_err(|e| anyhow!("embedded migrations: {e}"))?;
-            let m = all
-                .iter()
-                .find(|m| m.name().version().to_string() == version)
-                .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
-            m.run(c)
-                .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
-        }
+        Conn::Pg(c) => run_embedded::<diesel::pg::Pg>(&POSTGRES, c, version),
     }
+}
+
+/// Runs the embedded migration `version` of `source` (one backend's set) on `conn`.
+fn run_embedded<DB: diesel::backend::Backend>(
+    source: &diesel_migrations::EmbeddedMigrations,
+    conn: &mut dyn diesel::connection::BoxableConnection<DB>,
+    version: &str,
+) -> Result<()> {
+    let all = MigrationSource::<DB>::migrations(source)
+        .map_err(|e| anyhow!("embedded migrations: {e}"))?;
+    let m = all
+        .iter()
+        .find(|m| m.name().version().to_string() == version)
+        .ok_or_else(|| anyhow!("migration {version} not embedded"))?;
+    m.run(conn)
+        .map_err(|e| anyhow!("{}", crate::strings::one_line(&e.to_string())))
 }

@@ -5,6 +5,7 @@
 //! classes), `value` (bound values).
 
 pub mod conn;
+pub mod ddl;
 pub mod dialect;
 pub mod errors;
 pub mod ids;

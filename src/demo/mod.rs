@@ -64,23 +64,12 @@ pub struct Summary {
 /// Creates the domain tables where missing (never altering existing ones). PostgreSQL: the
 /// whole schema of the web application, in one transaction, when it has no `core_projet` yet.
 pub fn create_domain_schema(db: &mut Db) -> Result<()> {
-    let ddl = db.per_backend(SCHEMA_MYSQL, SCHEMA_SQLITE, SCHEMA_POSTGRES);
-    if db.per_backend(false, false, true) {
-        if db.table_exists("core_projet")? {
-            return Ok(());
-        }
-        // The dump empties search_path for its session: put it back for what follows.
-        db.transaction(|db| {
-            db.batch(ddl)?;
-            db.batch("RESET search_path")?;
-            Ok(())
-        })
-        .context("cannot create the SI-Gouvernance tables")?;
-        return Ok(());
-    }
-    db.batch(ddl)
-        .context("cannot create the SI-Gouvernance tables")?;
-    Ok(())
+    let schemas = crate::db::ddl::Schemas {
+        mysql: SCHEMA_MYSQL,
+        sqlite: SCHEMA_SQLITE,
+        postgres: SCHEMA_POSTGRES,
+    };
+    crate::db::ddl::create_missing(db, &schemas, "core_projet", "SI-Gouvernance")
 }
 
 /// Whether `db` is a demo database (`sigov demo` made it).

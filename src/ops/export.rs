@@ -2,6 +2,7 @@
 //! array or JSON lines, streamed a page of rows at a time in id order: memory stays flat
 //! whatever the number of rows. The columns and their order are fixed (the man page lists them).
 
+use super::alert_mail;
 use super::alerts::{self, AlertRow, Filter};
 use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Mark, Val};
@@ -207,10 +208,10 @@ fn opt(v: &Option<String>) -> Value {
     v.as_ref().map(|s| json!(s)).unwrap_or(Value::Null)
 }
 
-fn alert_record(a: &AlertRow, mails: &[alerts::MailRow]) -> Vec<Value> {
-    let status = alerts::mail_status(a, mails);
+fn alert_record(a: &AlertRow, mails: &[alert_mail::MailRow]) -> Vec<Value> {
+    let status = alert_mail::mail_status(a, mails);
     let (state, outbox, sent, note) = match &status {
-        alerts::MailStatus::Queued {
+        alert_mail::MailStatus::Queued {
             outbox_id,
             retrying,
             ..
@@ -220,15 +221,15 @@ fn alert_record(a: &AlertRow, mails: &[alerts::MailRow]) -> Vec<Value> {
             None,
             None,
         ),
-        alerts::MailStatus::Sent { outbox_id, at } => {
+        alert_mail::MailStatus::Sent { outbox_id, at } => {
             ("sent", Some(*outbox_id), Some(at.clone()), None)
         }
-        alerts::MailStatus::Dead { outbox_id, .. } => ("dead", Some(*outbox_id), None, None),
-        alerts::MailStatus::Unconfirmed { outbox_id, .. } => {
+        alert_mail::MailStatus::Dead { outbox_id, .. } => ("dead", Some(*outbox_id), None, None),
+        alert_mail::MailStatus::Unconfirmed { outbox_id, .. } => {
             ("unconfirmed", Some(*outbox_id), None, None)
         }
-        alerts::MailStatus::None { why } => ("none", None, None, Some(why.clone())),
-        alerts::MailStatus::NotFromSigov => ("not_from_sigov", None, None, None),
+        alert_mail::MailStatus::None { why } => ("none", None, None, Some(why.clone())),
+        alert_mail::MailStatus::NotFromSigov => ("not_from_sigov", None, None, None),
     };
     vec![
         json!(a.table().name()),
@@ -264,7 +265,7 @@ pub fn alerts(db: &mut Db, f: &Filter, w: &mut Writer) -> Result<()> {
             let rows = alerts::page(db, t, f, before, PAGE)?;
             let Some(last) = rows.last() else { break };
             before = Some(last.id);
-            let mails = alerts::with_mails(db, &rows)?;
+            let mails = alert_mail::with_mails(db, &rows)?;
             for (a, m) in rows.iter().zip(&mails) {
                 w.record(alert_record(a, m))?;
             }

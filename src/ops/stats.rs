@@ -142,15 +142,6 @@ struct GroupRow {
     n: i64,
 }
 
-/// The day (UTC) of a timestamp column, as `YYYY-MM-DD` text.
-fn day_of(db: &Db, col: &str) -> String {
-    db.per_backend(
-        format!("CAST(DATE({col}) AS CHAR)"),
-        format!("substr({col}, 1, 10)"),
-        format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
-    )
-}
-
 fn alert_groups(
     db: &mut Db,
     table: super::alerts::Table,
@@ -169,7 +160,7 @@ fn alert_groups(
             "LEFT JOIN core_etapeprojet e ON e.id = a.etape_id LEFT JOIN core_projet p ON p.id = e.projet_id",
         ),
     };
-    let day = day_of(db, "a.date_creation");
+    let day = db.date_text("a.date_creation");
     let (grp, join) = match by {
         By::Check => ("COALESCE(l.check_name, '')".to_owned(), ""),
         By::Type => (typ.to_owned(), ""),

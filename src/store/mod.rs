@@ -14,6 +14,9 @@ use crate::db::schema::sigov_alert_ledger::dsl as l;
 use crate::db::schema::sigov_outbox::dsl as o;
 use crate::states::{LedgerState, MailKind, MailState};
 use diesel::ExpressionMethods;
+pub use pyjson::{python_float, python_json};
+
+mod pyjson;
 
 /// Rows per INSERT statement and per transaction.
 pub const BATCH: usize = crate::db::STATEMENT_ROWS;
@@ -264,6 +267,15 @@ fn write_batch(
         return Ok(Vec::new());
     }
     let now = format_datetime(at);
+    let stamped = crate::clock::to_micros(at);
+    let ids = insert_alert_rows(db, &now, batch)?;
+    insert_ledger_keys(db, clock, run_id, stamped, batch, &ids)?;
+    queue_mails(db, clock, run_id, (&now, stamped), batch, &ids)?;
+    Ok(ids)
+}
+
+/// The alert (notification) rows of `batch`, created at `now`; their ids, in batch order.
+fn insert_alert_rows(db: &mut Db, now: &str, batch: &[NewAlert]) -> Result<Vec<i64>> {
     let mut ids = vec![0i64; batch.len()];
     for target in [Target::Alerte, Target::NotificationEtape] {
         let idx: Vec<usize> = (0..batch.len())
@@ -304,7 +316,7 @@ fn write_batch(
                 }
                 vals.push(Val::Text(a.titre.clone()));
                 vals.push(Val::Text(a.message.clone()));
-                vals.push(Val::Text(now.clone()));
+                vals.push(Val::Text(now.to_owned()));
                 vals.push(Val::Text(python_json(&a.context)));
                 vals.push(Val::Text(a.recipient_id.clone()));
                 vals.push(Val::Text(match target {
@@ -327,11 +339,21 @@ fn write_batch(
             }
         }
         if read_back {
-            read_back_ids(db, target, &now, batch, &idx, &mut ids)?;
+            read_back_ids(db, target, now, batch, &idx, &mut ids)?;
         }
     }
-    // Ledger keys: the unique key that makes each alert happen once.
-    let stamped = crate::clock::to_micros(at);
+    Ok(ids)
+}
+
+/// The ledger keys of `batch` (alert `ids`): the unique key that makes each alert happen once.
+fn insert_ledger_keys(
+    db: &mut Db,
+    clock: &Clock,
+    run_id: Option<i64>,
+    stamped: chrono::NaiveDateTime,
+    batch: &[NewAlert],
+    ids: &[i64],
+) -> Result<()> {
     // In key order: the ledger's primary key is the key, and InnoDB inserts into its
     // clustered index in order far faster than at random places.
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -357,6 +379,19 @@ fn write_batch(
         .collect();
     crate::db::insert_reused!(db, l::sigov_alert_ledger, keys)
         .context("cannot record alert keys")?;
+    Ok(())
+}
+
+/// The outbox rows of `batch` (alert `ids`), for recipients with a usable address, each with
+/// its shared snapshot; `(now, stamped)`: the creation time as text and in microseconds.
+fn queue_mails(
+    db: &mut Db,
+    clock: &Clock,
+    run_id: Option<i64>,
+    (now, stamped): (&str, chrono::NaiveDateTime),
+    batch: &[NewAlert],
+    ids: &[i64],
+) -> Result<()> {
     // Outbox rows, for recipients with a usable address. Due since the run started (that is
     // the point: any delivery from then on takes them, the run's own included, whatever the
     // batch); created and updated now.
@@ -364,7 +399,7 @@ fn write_batch(
     // Snapshots: the mails of a project's alert to its team show the same but the message.
     let mut slot: HashMap<String, usize> = HashMap::new();
     let mut own = Vec::new();
-    for (a, id) in batch.iter().zip(&ids) {
+    for (a, id) in batch.iter().zip(ids) {
         if mail_decision(a).is_err() {
             continue;
         }
@@ -378,7 +413,7 @@ fn write_batch(
             projet: &a.projet,
             etape_id: a.etape_id.as_deref(),
             etape_ordre: a.etape_ordre,
-            created_at: &now,
+            created_at: now,
         })
         .context("cannot write a mail's snapshot")?;
         let next = slot.len();
@@ -442,7 +477,7 @@ fn write_batch(
     if !mails.is_empty() {
         crate::db::insert_reused!(db, o::sigov_outbox, mails).context("cannot queue mails")?;
     }
-    Ok(ids)
+    Ok(())
 }
 
 fn insert_superseded(
@@ -543,86 +578,6 @@ fn read_back_ids(
         ids[*i] = id;
     }
     Ok(())
-}
-
-/// JSON text as Django writes it: `", "` and `": "` separators, non-ASCII as `\uXXXX`.
-pub fn python_json(v: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_py(v, &mut out);
-    out
-}
-
-fn write_py(v: &serde_json::Value, out: &mut String) {
-    use serde_json::Value;
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-                out.push_str(&python_float(f));
-            } else {
-                out.push_str(&n.to_string());
-            }
-        }
-        Value::String(s) => {
-            out.push('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{08}' => out.push_str("\\b"),
-                    '\u{0c}' => out.push_str("\\f"),
-                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                        let mut buf = [0u16; 2];
-                        for u in c.encode_utf16(&mut buf) {
-                            out.push_str(&format!("\\u{u:04x}"));
-                        }
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_py(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_py(&Value::String(k.clone()), out);
-                out.push_str(": ");
-                write_py(x, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, always with a fraction or exponent.
-pub fn python_float(f: f64) -> String {
-    if f.is_finite() && f == f.trunc() && f.abs() < 1e16 {
-        format!("{f:.1}")
-    } else {
-        let s = format!("{f}");
-        if s.contains('.') || s.contains('e') || !f.is_finite() {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod health_week;
 mod layout;
 mod mail;
 mod mail_look;
+mod new_checks;
 mod ops;
 mod parity;
 mod quiet_hours;
