@@ -537,7 +537,8 @@ mod tests {
 
     #[test]
     fn precedence_file_env_flag() {
-        let dir = std::env::temp_dir().join(format!("sigov-cfg-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("c.toml");
         std::fs::write(&f, "[rules]\nprofile = \"reference\"\ntimezone = \"UTC\"\n[database]\nurl = \"sqlite:///f.db\"\n").unwrap();

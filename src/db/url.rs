@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Backend {
     Mysql,
     Sqlite,
@@ -11,11 +12,7 @@ pub enum Backend {
 
 impl Backend {
     pub fn name(self) -> &'static str {
-        match self {
-            Backend::Mysql => "mysql",
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
+        self.into()
     }
 }
 

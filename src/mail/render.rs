@@ -777,7 +777,8 @@ mod tests {
 
     #[test]
     fn override_directory_replaces_one_template() {
-        let dir = std::env::temp_dir().join(format!("sigov-tpl-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("alert.subject.txt"), "Alerte {{ a.type_label }}").unwrap();
         let mut c = cfg();
@@ -824,7 +825,8 @@ mod tests {
             (own.label.as_str(), own.advice.len()),
             ("URGENCE_CLIENT", 0)
         );
-        let dir = std::env::temp_dir().join(format!("sigov-tpl-l-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().to_path_buf();
         std::fs::create_dir_all(dir.join("labels")).unwrap();
         std::fs::write(
             dir.join("labels/budget.txt"),
@@ -839,7 +841,8 @@ mod tests {
         assert!(!m.html.contains("Analysez"));
         // A folder on the way that links out of the directory is refused like a file would be.
         std::fs::remove_dir_all(dir.join("labels")).unwrap();
-        let outside = std::env::temp_dir().join(format!("sigov-tpl-out-{}", std::process::id()));
+        let outside_tmp = tempfile::tempdir().unwrap();
+        let outside = outside_tmp.path().to_path_buf();
         std::fs::create_dir_all(&outside).unwrap();
         std::fs::write(outside.join("budget.txt"), "label: ailleurs").unwrap();
         std::os::unix::fs::symlink(&outside, dir.join("labels")).unwrap();
@@ -851,7 +854,8 @@ mod tests {
 
     #[test]
     fn an_undefined_variable_is_an_error() {
-        let dir = std::env::temp_dir().join(format!("sigov-tpl-u-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         let mut c = cfg();
         c.templates_dir = Some(dir.clone());

@@ -11,8 +11,11 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
 /// The web application's two alert tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Table {
     /// `core_alerteprojet`: project alerts (every check but stages).
     #[value(name = "alert")]
@@ -33,10 +36,7 @@ impl Table {
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Table::Alert => "alert",
-            Table::Notification => "notification",
-        }
+        self.into()
     }
 }
 

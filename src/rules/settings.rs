@@ -5,9 +5,18 @@
 use chrono_tz::Tz;
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
 )]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Profile {
     Reference,
     Recommended,
@@ -15,10 +24,7 @@ pub enum Profile {
 
 impl Profile {
     pub fn name(self) -> &'static str {
-        match self {
-            Profile::Reference => "reference",
-            Profile::Recommended => "recommended",
-        }
+        self.into()
     }
 }
 
@@ -58,8 +64,11 @@ pub struct Rules {
 }
 
 /// Who a rung of an escalation ladder adds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Audience {
     /// The project's responsable principal.
     Responsable,
@@ -74,12 +83,7 @@ pub enum Audience {
 impl Audience {
     /// Its name in the configuration.
     pub fn name(self) -> &'static str {
-        match self {
-            Audience::Responsable => "responsable",
-            Audience::Createur => "createur",
-            Audience::Team => "team",
-            Audience::Superusers => "superusers",
-        }
+        self.into()
     }
 
     /// Why the person receives the escalation, in the message.

@@ -746,7 +746,8 @@ fn two_en_cours_rows_are_refused() {
 
 #[test]
 fn a_sqlite_file_that_does_not_exist_is_refused() {
-    let dir = std::env::temp_dir().join(format!("sigov-typo-{}", unique()));
+    let dir_tmp = crate::common::tempdir("typo");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}", dir.join("typo.db").display());
     for args in [
@@ -775,7 +776,6 @@ fn a_sqlite_file_that_does_not_exist_is_refused() {
         .run()
         .ok();
     assert!(dir.join("typo.db").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

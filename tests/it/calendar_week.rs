@@ -6,7 +6,7 @@
 //!
 //! `SIGOV_WEEK_TABLE=1` prints the week as a table (the closing note shows it).
 
-use crate::common::{unique, Data, Sigov, TestDb, MEMBER, RESP};
+use crate::common::{Data, Sigov, TestDb, MEMBER, RESP};
 use crate::relay::Relay;
 use sigov::db::Backend;
 
@@ -92,7 +92,8 @@ fn week(backend: Backend) {
     let t = TestDb::new(backend);
     data(&t);
     let relay = Relay::start();
-    let dir = std::env::temp_dir().join(format!("sigov-week-{}", unique()));
+    let dir_tmp = crate::common::tempdir("week");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let cfg = dir.join("sigov.toml");
     std::fs::write(&cfg, CONFIG).expect("config");
@@ -267,10 +268,9 @@ fn week(backend: Backend) {
             "{text}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-crate::per_backend!(a_week_across_christmas, super::week);
+crate::backend_test!(a_week_across_christmas, fn super::week);
 
 /// `sigov prefs` refuses what it cannot record in one line naming the thing, and a person who
 /// turned all mail off gets alert rows and no mail.
@@ -382,13 +382,14 @@ fn prefs_inputs(backend: Backend) {
     );
 }
 
-crate::per_backend!(prefs_are_checked_and_followed, super::prefs_inputs);
+crate::backend_test!(prefs_are_checked_and_followed, fn super::prefs_inputs);
 
 /// The calendar, escalation and footer settings refuse what they cannot use in one line naming
 /// the key.
 #[test]
 fn bad_calendar_and_escalation_settings_are_refused() {
-    let dir = std::env::temp_dir().join(format!("sigov-badcal-{}", unique()));
+    let dir_tmp = crate::common::tempdir("badcal");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     for (n, (toml, why)) in [
         (
@@ -436,7 +437,6 @@ fn bad_calendar_and_escalation_settings_are_refused() {
         assert!(line.contains(why), "{toml}: {line}");
         assert_eq!(r.stderr.trim().lines().count(), 1, "{toml}: {}", r.stderr);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A daily digest waiting for its hour is not late: `health` counts a mail's wait from when it
@@ -478,7 +478,4 @@ fn digest_wait_is_no_delay(backend: Backend) {
     assert_eq!(h["outbox"]["oldest_pending_age_secs"], 3600, "{h:#}");
 }
 
-crate::per_backend!(
-    a_digest_waiting_for_its_hour_is_not_late,
-    super::digest_wait_is_no_delay
-);
+crate::backend_test!(a_digest_waiting_for_its_hour_is_not_late, fn super::digest_wait_is_no_delay);

@@ -475,7 +475,8 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     let _ = &t;
     // Two copies of the same demo data (recommended profile: catch-up, repeats, thresholds),
     // one checked in pages of 2,000, the other four candidates at a time.
-    let dir = std::env::temp_dir().join(format!("sigov-pages-{}", unique()));
+    let dir_tmp = crate::common::tempdir("pages");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let small = dir.join("small.toml");
     std::fs::write(&small, "[check]\npage_size = 4\n").expect("config");
@@ -516,7 +517,6 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     }
     assert_eq!(results[0].0, results[1].0);
     assert_eq!(results[0].1, results[1].1);
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
 backend_test!(
@@ -528,7 +528,8 @@ backend_test!(
         // alert rows without ledger keys (Django wrote them before sigov), ledger keys without
         // rows (the web application deleted them). Pages of 3 make many chunks of each.
         // (Without the ledger the outbox goes too: its mails belong to ledger keys.)
-        let dir = std::env::temp_dir().join(format!("sigov-chunks-{}", unique()));
+        let dir_tmp = crate::common::tempdir("chunks");
+        let dir = dir_tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).expect("dir");
         let small = dir.join("small.toml");
         std::fs::write(&small, "[check]\npage_size = 3\n").expect("config");
@@ -601,7 +602,6 @@ backend_test!(
                 assert_eq!(c["counters"]["created"], 0, "kept only {keep}: {c:#}");
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 );
 

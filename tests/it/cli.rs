@@ -5,8 +5,8 @@ use crate::common::*;
 
 #[test]
 fn config_show_reports_sources_and_redacts_secrets() {
-    let dir = std::env::temp_dir().join(format!("sigov-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir_tmp = tempdir("cli");
+    let dir = dir_tmp.path().to_path_buf();
     let f = dir.join("sigov.toml");
     std::fs::write(
         &f,
@@ -73,7 +73,6 @@ fn config_show_reports_sources_and_redacts_secrets() {
         ) && !r.error_line().contains(" in `"),
         "{r:#?}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -135,7 +134,8 @@ fn usage_errors_exit_2() {
 /// the file) and the key, and says in words what was expected: exit 1, one line.
 #[test]
 fn configuration_errors_name_their_source_and_the_kind_expected() {
-    let dir = std::env::temp_dir().join(format!("sigov-cfg-words-{}", unique()));
+    let dir_tmp = crate::common::tempdir("cfg-words");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("sigov.toml");
     std::fs::write(&file, "[mail]\nmax_attempts = \"2\"\n[check]\n").expect("config");
@@ -188,7 +188,6 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
         assert!(!r.stderr.contains("u32"), "{r:#?}");
         assert_eq!(r.stderr.lines().count(), 1, "{r:#?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Starts `sigov ARGS` with standard output going nowhere: the read end of its pipe is closed
@@ -535,7 +534,8 @@ fn every_command_has_examples_that_parse() {
 /// man/ holds the pages `man_pages` makes from the current CLI.
 #[test]
 fn man_pages_are_current() {
-    let tmp = std::env::temp_dir().join(format!("sigov-man-{}", unique()));
+    let tmp_tmp = crate::common::tempdir("man");
+    let tmp = tmp_tmp.path().to_path_buf();
     std::fs::create_dir_all(&tmp).unwrap();
     man_pages(&tmp);
     let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
@@ -563,11 +563,17 @@ fn man_pages_are_current() {
         "man/ lists other pages than the CLI has"
     );
     for n in names(&tmp) {
-        assert_eq!(
+        let (old, new) = (
             std::fs::read_to_string(man.join(&n)).unwrap(),
             std::fs::read_to_string(tmp.join(&n)).unwrap(),
-            "man/{n} is stale: SIGOV_UPDATE_SNAPSHOTS=1 cargo test man_pages"
         );
+        if old != new {
+            let diff = similar::TextDiff::from_lines(&old, &new)
+                .unified_diff()
+                .header(&format!("man/{n}"), "generated")
+                .to_string();
+            panic!("man/{n} is stale (SIGOV_UPDATE_SNAPSHOTS=1 cargo test man_pages):\n{diff}");
+        }
     }
     assert!(names(&man).contains(&"sigov-mail-flush.1".to_owned()));
     let root = std::fs::read_to_string(man.join("sigov.1")).unwrap();
@@ -594,7 +600,6 @@ fn man_pages_are_current() {
             k.key
         );
     }
-    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 #[test]
@@ -628,7 +633,8 @@ fn completions_for_each_shell() {
 /// SIGOV_DATABASE_URL (the real database of the other commands) is never written by the demo.
 #[test]
 fn the_demo_says_what_to_type_next_and_honours_database_url() {
-    let dir = std::env::temp_dir().join(format!("sigov-demo-next-{}", unique()));
+    let dir_tmp = crate::common::tempdir("demo-next");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let in_dir = |s: Sigov| {
         let mut s = s;
@@ -695,7 +701,6 @@ fn the_demo_says_what_to_type_next_and_honours_database_url() {
     assert_eq!(r.code, 2, "{r:#?}");
     assert!(r.error_line().contains("name two databases"), "{r:#?}");
     assert!(!dir.join("a.db").exists() && !dir.join("b.db").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Log and error lines: no module path on the default line (`sigov: warning: …`); under

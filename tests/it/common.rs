@@ -1,7 +1,6 @@
 //! Throwaway databases per backend and a small builder around the real binary.
 
 use sigov::db::{Backend, Db, Val};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -12,10 +11,23 @@ pub fn unique() -> u32 {
     COUNTER.fetch_add(1, Ordering::SeqCst)
 }
 
+/// A fresh directory under the system's temporary directory (`sigov-LABEL-…`), removed when
+/// the value is dropped.
+pub fn tempdir(label: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("sigov-{label}-"))
+        .tempdir()
+        .expect("a temporary directory")
+}
+
 pub const FIXTURE_SCHEMA: &str = "tests/fixtures/si-gouvernance-mysql.sql";
 pub const FIXTURE_SCHEMA_PG: &str = "tests/fixtures/si-gouvernance-postgres.sql";
 
-/// Runs the body once per backend: `mod name { fn sqlite(); fn mysql(); fn postgres(); }`.
+/// One test body on every backend, each a test of its own (`mod name { fn sqlite(); fn
+/// mysql(); fn postgres(); }`), the one way the suite runs a behaviour per backend:
+/// - `backend_test!(name, |t| { … })`: `t` a throwaway database with the fixture schema;
+/// - `backend_test!(name, fn path)`: `path(backend)`, for bodies that make their own database;
+/// - `backend_test!(name, fn path, [mysql: Mysql, postgres: Postgres])`: on the backends named.
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident, |$t:ident| $body:block) => {
@@ -39,26 +51,17 @@ macro_rules! backend_test {
             }
         }
     };
-}
-
-/// Runs `body(backend)` once per backend, for bodies that make their own database (demo data
-/// rather than the fixture schema): `mod name { fn sqlite(); fn mysql(); fn postgres(); }`.
-#[macro_export]
-macro_rules! per_backend {
-    ($name:ident, $body:path) => {
+    ($name:ident, fn $body:path) => {
+        $crate::backend_test!($name, fn $body, [sqlite: Sqlite, mysql: Mysql, postgres: Postgres]);
+    };
+    ($name:ident, fn $body:path, [$($test:ident: $backend:ident),+ $(,)?]) => {
         mod $name {
-            #[test]
-            fn sqlite() {
-                $body(sigov::db::Backend::Sqlite);
-            }
-            #[test]
-            fn mysql() {
-                $body(sigov::db::Backend::Mysql);
-            }
-            #[test]
-            fn postgres() {
-                $body(sigov::db::Backend::Postgres);
-            }
+            $(
+                #[test]
+                fn $test() {
+                    $body(sigov::db::Backend::$backend);
+                }
+            )+
         }
     };
 }
@@ -88,7 +91,8 @@ pub struct TestDb {
     pub backend: Backend,
     pub url: String,
     pub name: String,
-    dir: Option<PathBuf>,
+    /// The SQLite file's directory, removed with the value.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
@@ -98,16 +102,15 @@ impl TestDb {
         let name = format!("sigov_t_{}_{n}", std::process::id());
         match backend {
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(&name);
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                let url = format!("sqlite://{}", dir.join("test.db").display());
+                let dir = tempdir("sqlite");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 // An empty database is an existing file (sigov refuses a missing one).
                 Db::create(&url).expect("create the SQLite file");
                 TestDb {
                     backend,
                     url,
                     name,
-                    dir: Some(dir),
+                    _dir: Some(dir),
                 }
             }
             Backend::Mysql => {
@@ -122,7 +125,7 @@ impl TestDb {
                     backend,
                     url: format!("{server}/{name}"),
                     name,
-                    dir: None,
+                    _dir: None,
                 }
             }
             Backend::Postgres => {
@@ -141,7 +144,7 @@ impl TestDb {
                     backend,
                     url: format!("{server}/{name}"),
                     name,
-                    dir: None,
+                    _dir: None,
                 }
             }
         }
@@ -248,11 +251,8 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         match self.backend {
-            Backend::Sqlite => {
-                if let Some(d) = &self.dir {
-                    let _ = std::fs::remove_dir_all(d);
-                }
-            }
+            // Its directory goes with the value.
+            Backend::Sqlite => {}
             Backend::Mysql => {
                 if let Ok(mut db) = Db::connect(&format!("{}/mysql", mysql_server())) {
                     let _ = db.batch(&format!("DROP DATABASE IF EXISTS {}", self.name));

@@ -48,8 +48,8 @@ fn state_count(t: &TestDb, state: &str) -> i64 {
 
 /// A configuration file in its own directory.
 fn config(body: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("sigov-faults-{}-{}", std::process::id(), unique()));
+    // Kept: the caller uses the path after this returns.
+    let dir = crate::common::tempdir("faults").keep();
     std::fs::create_dir_all(&dir).expect("config dir");
     let f = dir.join("sigov.toml");
     std::fs::write(&f, body).expect("config");

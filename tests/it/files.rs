@@ -7,7 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 fn scratch() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sigov-files-{}-{}", std::process::id(), unique()));
+    // Kept: the caller uses the path after this returns.
+    let d = crate::common::tempdir("files").keep();
     std::fs::create_dir_all(&d).expect("dir");
     d
 }

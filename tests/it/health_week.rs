@@ -99,7 +99,8 @@ fn a_week_of_the_shipped_crontab_is_healthy_and_a_stopped_check_is_caught() {
         "the task reminders' line"
     );
     let t = TestDb::demo(sigov::db::Backend::Sqlite, 4);
-    let dir = std::env::temp_dir().join(format!("sigov-health-week-{}", unique()));
+    let dir_tmp = crate::common::tempdir("health-week");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let config = dir.join("sigov.toml");
     // As the README says to enable the task reminders: in checks.enabled and health.checks.
@@ -184,5 +185,4 @@ fn a_week_of_the_shipped_crontab_is_healthy_and_a_stopped_check_is_caught() {
             assert!(!text.contains("deadlines: run"), "{text}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -284,7 +284,8 @@ backend_test!(a_deferred_mail_backs_off_then_dies, |t| {
         "UPDATE core_utilisateur SET email = 'tempfail.membre@sigov.test' WHERE id = '{MEMBER}'"
     ));
     let relay = Relay::start();
-    let cfg = std::env::temp_dir().join(format!("sigov-backoff-{}.toml", unique()));
+    let cfg_tmp = crate::common::tempdir("backoff");
+    let cfg = cfg_tmp.path().join("backoff.toml");
     std::fs::write(&cfg, "[mail]\nmax_attempts = 2\nretry_base_secs = 600\n").expect("config");
     let sigov = || {
         t.sigov()
@@ -414,7 +415,8 @@ fn transports_tls_auth_and_their_failures() {
         "{r:#?}"
     );
     // Password from a file (systemd LoadCredential=).
-    let pw = std::env::temp_dir().join(format!("sigov-pw-{}", unique()));
+    let pw_tmp = crate::common::tempdir("pw");
+    let pw = pw_tmp.path().to_path_buf();
     std::fs::write(&pw, format!("{}\n", relay::PASSWORD)).expect("pw");
     test(
         relay::starttls(Sigov::new(), &relay)
@@ -499,7 +501,8 @@ fn preview_renders_samples_and_queued_mail_and_uses_overrides() {
     assert!(p
         .stdout
         .contains("Subject: [SI-Gouvernance] Étape: 🔴 Étape Développement - EN RETARD"));
-    let dir = std::env::temp_dir().join(format!("sigov-preview-{}", unique()));
+    let dir_tmp = crate::common::tempdir("preview");
+    let dir = dir_tmp.path().to_path_buf();
     Sigov::new()
         .args(["mail", "preview", "--output", dir.to_str().expect("utf-8")])
         .run()
@@ -534,12 +537,12 @@ fn preview_renders_samples_and_queued_mail_and_uses_overrides() {
         bad.code == 1 && bad.error_line().contains("mail template `alert.html`"),
         "{bad:#?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 backend_test!(preview_of_a_queued_mail_and_demo_style_file_delivery, |t| {
     seed(&t);
-    let dir = std::env::temp_dir().join(format!("sigov-files-{}", unique()));
+    let dir_tmp = crate::common::tempdir("files");
+    let dir = dir_tmp.path().to_path_buf();
     let r = check(
         t.sigov()
             .env("SIGOV_MAIL_TRANSPORT", &format!("file://{}", dir.display())),
@@ -568,50 +571,41 @@ backend_test!(preview_of_a_queued_mail_and_demo_style_file_delivery, |t| {
     assert!(eml.contains("Message-ID: <sigov.1."), "{eml}");
     let missing = t.sigov().args(["mail", "preview", "--id", "999"]).run();
     assert!(missing.code == 1 && missing.error_line().contains("no mail with id 999"));
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
-/// The rendered samples (subject, text, HTML) against `tests/snapshots/mail/`. After a deliberate
-/// template change: `SIGOV_UPDATE_SNAPSHOTS=1 cargo test snapshots`, then review the diff.
+/// The rendered samples (subject, text, HTML) against their insta snapshots in
+/// `tests/snapshots/mail/`, a diff shown when one differs. After a deliberate template change:
+/// `INSTA_UPDATE=always cargo test --test it -- mail::template_snapshots` (or `cargo insta
+/// review`), then review the diff.
 #[test]
 fn template_snapshots() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/mail");
     let v = Sigov::new()
         .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
         .args(["--format", "json", "mail", "preview"])
         .run()
         .ok()
         .json();
-    let update = std::env::var_os("SIGOV_UPDATE_SNAPSHOTS").is_some();
-    let mut stale = Vec::new();
-    for item in v.as_array().expect("previews") {
-        let name = item["name"].as_str().expect("name");
-        for (ext, body) in [
-            (
-                "subject.txt",
-                format!("{}\n", item["subject"].as_str().expect("subject")),
-            ),
-            ("txt", item["text"].as_str().expect("text").to_owned()),
-            ("html", item["html"].as_str().expect("html").to_owned()),
-        ] {
-            let path = dir.join(format!("{name}.{ext}"));
-            if update {
-                std::fs::create_dir_all(&dir).expect("snapshot dir");
-                std::fs::write(&path, &body).expect("write snapshot");
-            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(body.as_str()) {
-                stale.push(path.display().to_string());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/mail"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for item in v.as_array().expect("previews") {
+            let name = item["name"].as_str().expect("name");
+            for (part, body) in [
+                ("subject", item["subject"].as_str().expect("subject")),
+                ("text", item["text"].as_str().expect("text")),
+                ("html", item["html"].as_str().expect("html")),
+            ] {
+                insta::assert_snapshot!(format!("{name}-{part}"), body);
             }
         }
-    }
-    assert!(
-        stale.is_empty(),
-        "rendered mail differs from its snapshot (SIGOV_UPDATE_SNAPSHOTS=1 to accept): {stale:#?}"
-    );
+    });
 }
 
 #[test]
 fn sendmail_transport_pipes_the_message() {
-    let dir = std::env::temp_dir().join(format!("sigov-sendmail-{}", unique()));
+    let dir_tmp = crate::common::tempdir("sendmail");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let script = dir.join("sendmail");
     std::fs::write(
@@ -652,7 +646,6 @@ fn sendmail_transport_pipes_the_message() {
                 .contains("sendmail command `/nonexistent/sendmail` not found"),
         "{missing:#?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 backend_test!(config_check_probes_the_relay_without_sending, |t| {
@@ -694,7 +687,8 @@ backend_test!(config_check_probes_the_relay_without_sending, |t| {
     assert!(
         lines[1].starts_with("sigov: mail.base_url (SIGOV_BASE_URL) is `http://localhost:8000`")
     );
-    let dir = std::env::temp_dir().join(format!("sigov-cfg-json-{}", unique()));
+    let dir_tmp = crate::common::tempdir("cfg-json");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("sigov.toml");
     std::fs::write(&file, "[output]\nformat = \"json\"\n").expect("config");
@@ -738,7 +732,6 @@ backend_test!(config_check_probes_the_relay_without_sending, |t| {
         .args(["config", "check"])
         .run();
     assert_eq!(r.code, 0, "{r:#?}");
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
 /// A claim fetches its rows by id, whatever the queue holds: SQLite has no statistics, and a

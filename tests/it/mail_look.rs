@@ -84,7 +84,8 @@ document.body.appendChild(pre);
 
 #[test]
 fn every_mail_text_meets_wcag_aa_on_every_background() {
-    let dir = std::env::temp_dir().join(format!("sigov-mail-look-{}", unique()));
+    let dir_tmp = crate::common::tempdir("mail-look");
+    let dir = dir_tmp.path().to_path_buf();
     let r = Sigov::new()
         .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
         .env("SIGOV_BASE_URL", "https://si-gouvernance.test")
@@ -150,7 +151,5 @@ fn every_mail_text_meets_wcag_aa_on_every_background() {
         }
     }
     eprintln!("mail contrast: {report:#?}");
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    if !keep {}
 }

@@ -169,7 +169,8 @@ backend_test!(start_dates_once_at_the_planned_start_then_once_more, |t| {
 
 backend_test!(start_dates_count_open_days_when_the_calendar_says_so, |t| {
     start_dates_data(&t);
-    let dir = std::env::temp_dir().join(format!("sigov-start-{}", crate::common::unique()));
+    let dir_tmp = crate::common::tempdir("start");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("sigov.toml");
     std::fs::write(
@@ -184,7 +185,6 @@ backend_test!(start_dates_count_open_days_when_the_calendar_says_so, |t| {
     assert_eq!(t.count(second), 0, "{v:#}");
     run(&t, "start-dates", "2026-11-24", Some(&cfg));
     assert_eq!(t.count(second), 1);
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
 fn stale_data(t: &TestDb) {

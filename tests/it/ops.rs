@@ -241,7 +241,8 @@ backend_test!(health_follows_runs_ages_and_dead_mail, |t| {
     t.exec(&format!(
         "UPDATE sigov_run SET finished_at = '{three_hours_ago}' WHERE check_name = 'stages'"
     ));
-    let dir = std::env::temp_dir().join(format!("sigov-health-{}", unique()));
+    let dir_tmp = crate::common::tempdir("health");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let cfg = dir.join("sigov.toml");
     // Without a schedule, the age of the last success.
@@ -289,7 +290,6 @@ backend_test!(health_follows_runs_ages_and_dead_mail, |t| {
     assert_eq!(v["checks"][1]["check"], "budget");
     assert_eq!(v["checks"][1]["last_run"]["status"], "failed");
     assert_eq!(v["database"]["reachable"], true);
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
 backend_test!(health_is_critical_with_pending_migrations, |t| {
@@ -366,7 +366,8 @@ backend_test!(metrics_file_and_pings_follow_each_run, |t| {
     seed(&t);
     let relay = Relay::start();
     let pings = PingServer::start();
-    let dir = std::env::temp_dir().join(format!("sigov-metrics-{}", unique()));
+    let dir_tmp = crate::common::tempdir("metrics");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let prom = dir.join("sigov.prom");
     let url = format!("http://127.0.0.1:{}/ping/KEY/sigov-{{check}}", pings.port);
@@ -460,7 +461,6 @@ backend_test!(metrics_file_and_pings_follow_each_run, |t| {
         rids[0] != rids[2] && rids[2] != rids[4] && rids[0] != rids[4],
         "{rids:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
 #[test]
@@ -586,7 +586,8 @@ backend_test!(
             "a snapshot stays while a mail shows it"
         );
         // Configured: old ledger keys (never budget's) and read alerts go too.
-        let dir = std::env::temp_dir().join(format!("sigov-purge-{}", unique()));
+        let dir_tmp = crate::common::tempdir("purge");
+        let dir = dir_tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).expect("dir");
         let cfg = dir.join("sigov.toml");
         std::fs::write(&cfg, "[purge]\nledger_days = 400\nread_alerts_days = 30\n").expect("cfg");
@@ -622,7 +623,6 @@ backend_test!(
                 .contains("purge.ledger_days = 100: at least 400"),
             "{r:#?}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 );
 
@@ -630,7 +630,8 @@ backend_test!(
 fn progress_bars_only_on_a_terminal() {
     let t = TestDb::new(sigov::db::Backend::Sqlite);
     seed(&t);
-    let dir = std::env::temp_dir().join(format!("sigov-tty-{}", unique()));
+    let dir_tmp = crate::common::tempdir("tty");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     // Piped (as under cron): no bar.
     let piped = t
@@ -665,7 +666,6 @@ fn progress_bars_only_on_a_terminal() {
         drawn.contains("deadlines [") && drawn.contains("candidates"),
         "{drawn}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 backend_test!(runs_list_filters_and_show_prints_every_counter, |t| {
@@ -907,7 +907,8 @@ fn every_command_runs_under_the_readme_least_privilege_grants() {
     let host = mysql_server();
     let host = host.rsplit('@').next().expect("host");
     let url = format!("mysql://{user}:lp-secret@{host}/{}", t.name);
-    let mail = std::env::temp_dir().join(format!("sigov-lp-{}", unique()));
+    let mail_tmp = crate::common::tempdir("lp");
+    let mail = mail_tmp.path().to_path_buf();
     std::fs::create_dir_all(&mail).expect("mail dir");
     let run = |args: &[&str]| {
         Sigov::new()
@@ -948,7 +949,6 @@ fn every_command_runs_under_the_readme_least_privilege_grants() {
     assert!(!line.contains("is missing"), "{line}");
     assert!(!line.contains("lp-secret"), "{line}");
     let _ = root.batch(&format!("DROP USER '{user}'@'%'"));
-    let _ = std::fs::remove_dir_all(&mail);
 }
 
 /// The README's least-privilege PostgreSQL grants, for database `db` and role `role`.
@@ -1006,7 +1006,8 @@ fn every_command_runs_under_the_readme_postgres_grants() {
     let host = pg_server();
     let host = host.rsplit('@').next().expect("host");
     let url = format!("postgres://{role}:lp-secret@{host}/{}", t.name);
-    let mail = std::env::temp_dir().join(format!("sigov-lp-{}", unique()));
+    let mail_tmp = crate::common::tempdir("lp");
+    let mail = mail_tmp.path().to_path_buf();
     std::fs::create_dir_all(&mail).expect("mail dir");
     let run = |args: &[&str]| {
         Sigov::new()
@@ -1048,7 +1049,6 @@ fn every_command_runs_under_the_readme_postgres_grants() {
     assert!(line.contains("permission denied"), "{line}");
     assert!(!line.contains("lp-secret"), "{line}");
     drop(root);
-    let _ = std::fs::remove_dir_all(&mail);
 }
 
 /// The connection lost in the middle of `check all` (the server ends it: a restart, a failover,

@@ -185,24 +185,7 @@ fn assert_same(got: &[String], want: &[String]) {
     assert_eq!(got, want);
 }
 
-/// Each parity test on MariaDB and on PostgreSQL.
-macro_rules! on_servers {
-    ($name:ident) => {
-        mod $name {
-            use sigov::db::Backend;
-            #[test]
-            fn mysql() {
-                super::$name(Backend::Mysql)
-            }
-            #[test]
-            fn postgres() {
-                super::$name(Backend::Postgres)
-            }
-        }
-    };
-}
-
-on_servers!(deadlines_alone_match_their_golden_rows);
+crate::backend_test!(deadlines_alone_match_their_golden_rows, fn super::deadlines_alone_match_their_golden_rows, [mysql: Mysql, postgres: Postgres]);
 fn deadlines_alone_match_their_golden_rows(backend: Backend) {
     let t = TestDb::new(backend);
     load_generated(&t);
@@ -219,7 +202,7 @@ fn deadlines_alone_match_their_golden_rows(backend: Backend) {
     );
 }
 
-on_servers!(check_all_matches_the_350_golden_rows_and_rerun_creates_nothing);
+crate::backend_test!(check_all_matches_the_350_golden_rows_and_rerun_creates_nothing, fn super::check_all_matches_the_350_golden_rows_and_rerun_creates_nothing, [mysql: Mysql, postgres: Postgres]);
 /// The whole golden file: `check all --profile reference`, every table, every check; then a
 /// second run the same day creates nothing.
 fn check_all_matches_the_350_golden_rows_and_rerun_creates_nothing(backend: Backend) {
@@ -319,14 +302,15 @@ fn golden_emails(backend: Backend) -> Vec<(String, String)> {
     v
 }
 
-on_servers!(check_all_in_pages_of_three_matches_the_golden_rows);
+crate::backend_test!(check_all_in_pages_of_three_matches_the_golden_rows, fn super::check_all_in_pages_of_three_matches_the_golden_rows, [mysql: Mysql, postgres: Postgres]);
 /// Paging changes nothing: the same 350 rows when every check evaluates
 /// its candidates three at a time (each page with what earlier pages recorded).
 fn check_all_in_pages_of_three_matches_the_golden_rows(backend: Backend) {
     let t = TestDb::new(backend);
     load_generated(&t);
     let before = high_water(&t);
-    let dir = std::env::temp_dir().join(format!("sigov-paging-{}", crate::common::unique()));
+    let dir_tmp = crate::common::tempdir("paging");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let cfg = dir.join("sigov.toml");
     std::fs::write(&cfg, "[check]\npage_size = 3\n").expect("config");
@@ -356,5 +340,4 @@ fn check_all_in_pages_of_three_matches_the_golden_rows(backend: Backend) {
     for c in run()["checks"].as_array().expect("checks") {
         assert_eq!(c["counters"]["created"], 0, "{c:#}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,7 @@
 //! as delay, the first delivery inside the window sends everything, `mail flush --now`
 //! overrides, and a bad window is refused in one line.
 
-use crate::common::{unique, Sigov, TestDb};
+use crate::common::{Sigov, TestDb};
 use sigov::db::Backend;
 
 const WINDOW: &str = "mon-fri 08:00-19:00";
@@ -34,7 +34,8 @@ fn health(t: &TestDb, dir: &std::path::Path, now: &str) -> serde_json::Value {
 
 fn quiet_hours(backend: Backend) {
     let t = TestDb::demo(backend, 12);
-    let dir = std::env::temp_dir().join(format!("sigov-quiet-{}", unique()));
+    let dir_tmp = crate::common::tempdir("quiet");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("mail dir");
     // Saturday 28 November 2026, 11:00 in Paris: the checks run, their mail waits.
     let r = quiet(&t, &dir, "2026-11-28T10:00:00Z")
@@ -98,10 +99,9 @@ fn quiet_hours(backend: Backend) {
         t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'sent' AND attempts = 1"),
         pending
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-crate::per_backend!(mail_waits_for_the_send_window, super::quiet_hours);
+crate::backend_test!(mail_waits_for_the_send_window, fn super::quiet_hours);
 
 /// A window that cannot be read, or that never opens, is refused in one line naming the key.
 #[test]
@@ -135,7 +135,8 @@ fn bad_send_windows_are_refused() {
 /// (counted as skipped `closed_day`) while milestones fire; Monday's run records them.
 fn repeating_alerts_wait_for_an_open_day(backend: Backend) {
     let t = TestDb::demo(backend, 12);
-    let dir = std::env::temp_dir().join(format!("sigov-calendar-{}", unique()));
+    let dir_tmp = crate::common::tempdir("calendar");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let cfg = dir.join("sigov.toml");
     std::fs::write(
@@ -183,10 +184,6 @@ fn repeating_alerts_wait_for_an_open_day(backend: Backend) {
     run("2026-11-30");
     assert!(t.count(repeating) > 0);
     assert!(t.count(stage_delays) > 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-crate::per_backend!(
-    repeating_alerts_wait_for_an_open_day,
-    super::repeating_alerts_wait_for_an_open_day
-);
+crate::backend_test!(repeating_alerts_wait_for_an_open_day, fn super::repeating_alerts_wait_for_an_open_day);

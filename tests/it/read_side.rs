@@ -5,9 +5,10 @@ use crate::common::TestDb;
 use crate::common::{chromium, chromium_probe};
 use sigov::db::Backend;
 
-fn checked(backend: Backend) -> (TestDb, std::path::PathBuf) {
+fn checked(backend: Backend) -> (TestDb, tempfile::TempDir) {
     let t = TestDb::demo(backend, 12);
-    let dir = std::env::temp_dir().join(format!("sigov-read-{}", crate::common::unique()));
+    let dir_tmp = crate::common::tempdir("read");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("mail dir");
     let r = t
         .sigov()
@@ -16,7 +17,7 @@ fn checked(backend: Backend) -> (TestDb, std::path::PathBuf) {
         .args(["check", "all", "--date", "2026-11-22", "-q"])
         .run();
     assert_eq!(r.code, 0, "{r:#?}");
-    (t, dir)
+    (t, dir_tmp)
 }
 
 fn json(t: &TestDb, args: &[&str]) -> serde_json::Value {
@@ -29,7 +30,8 @@ fn json(t: &TestDb, args: &[&str]) -> serde_json::Value {
 }
 
 fn read_side(backend: Backend) {
-    let (t, dir) = checked(backend);
+    let (t, dir_tmp) = checked(backend);
+    let dir = dir_tmp.path();
     let total = t.count("SELECT COUNT(*) AS n FROM core_alerteprojet")
         + t.count("SELECT COUNT(*) AS n FROM core_notificationetape");
     assert!(total > 20, "demo data alerted: {total}");
@@ -281,7 +283,6 @@ fn read_side(backend: Backend) {
     assert!(!m["steps"].as_array().expect("steps").is_empty());
     let dry = json(&t, &["db", "maintain", "--dry-run", "--optimize"]);
     assert!(dry["steps"].as_array().expect("steps").is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `export alerts` streams: a million alert rows export with the memory of a hundred thousand,
@@ -289,7 +290,8 @@ fn read_side(backend: Backend) {
 /// are copies of one alert (the web application's rows for sigov: no ledger key), made by a
 /// cross join of six tables of ten digits. The peaks are read by the kernel (ru_maxrss).
 fn export_a_million(backend: Backend) {
-    let (t, dir) = checked(backend);
+    let (t, dir_tmp) = checked(backend);
+    let dir = dir_tmp.path();
     let mut db = t.db();
     db.batch("CREATE TABLE t_digits (d INTEGER)")
         .expect("digits");
@@ -348,12 +350,11 @@ fn export_a_million(backend: Backend) {
         all < tenth + 6.0,
         "memory grows with the rows: {tenth:.1} MB -> {all:.1} MB"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-crate::per_backend!(export_a_million, super::export_a_million);
+crate::backend_test!(export_a_million, fn super::export_a_million);
 
-crate::per_backend!(read_side, super::read_side);
+crate::backend_test!(read_side, fn super::read_side);
 
 /// `stats --html` as a person sees it: the page laid out by headless Chromium at a desktop and a
 /// phone width. The page is shown in a frame of that width (a headless window is never narrower
@@ -363,7 +364,8 @@ crate::per_backend!(read_side, super::read_side);
 /// is taken too (kept with SIGOV_TEST_KEEP_SCREENSHOTS=1).
 #[test]
 fn stats_page_in_chromium() {
-    let (t, dir) = checked(Backend::Sqlite);
+    let (t, dir_tmp) = checked(Backend::Sqlite);
+    let dir = dir_tmp.path();
     let html = dir.join("stats.html");
     t.sigov()
         .args(["stats", "--since", "2026-11-01", "--html"])
@@ -461,9 +463,7 @@ f.addEventListener('load', () => {
         );
     }
     if std::env::var_os("SIGOV_TEST_KEEP_SCREENSHOTS").is_some() {
-        eprintln!("stats page screenshots: {}", dir.display());
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!("stats page screenshots: {}", dir_tmp.keep().display());
     }
 }
 
@@ -472,7 +472,7 @@ f.addEventListener('load', () => {
 /// usage error. `-n` is `--dry-run`.
 #[test]
 fn printed_ids_are_accepted_back() {
-    let (t, dir) = checked(Backend::Sqlite);
+    let (t, _dir) = checked(Backend::Sqlite);
     let n = t.count("SELECT MIN(id) AS n FROM core_notificationetape");
     let a = t.count("SELECT MIN(id) AS n FROM core_alerteprojet");
     let list = t
@@ -539,13 +539,12 @@ fn printed_ids_are_accepted_back() {
         Some(2),
         "{r:#?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `--since` and `--until` on every listing: alerts, runs, mail queue, stats, export.
 #[test]
 fn every_listing_takes_since_and_until() {
-    let (t, dir) = checked(Backend::Sqlite);
+    let (t, _dir) = checked(Backend::Sqlite);
     let count = |args: &[&str]| -> usize {
         let v = json(&t, args);
         match &v {
@@ -609,14 +608,13 @@ fn every_listing_takes_since_and_until() {
             .ok();
         assert!(!r.stdout.is_empty(), "{what}: {r:#?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// JSON times are RFC 3339 with their offset; a run's counters are an object, in `runs` and in
 /// `export runs`.
 #[test]
 fn json_times_carry_their_offset_and_nested_values_are_json() {
-    let (t, dir) = checked(Backend::Sqlite);
+    let (t, _dir) = checked(Backend::Sqlite);
     let runs = json(&t, &["runs", "list"]);
     let started = runs[0]["started_at"].as_str().expect("started_at");
     assert!(
@@ -649,14 +647,13 @@ fn json_times_carry_their_offset_and_nested_values_are_json() {
         "{}",
         &row[col]
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// On an 80-column terminal the listings fit (the free-text columns are cut with "…"); piped,
 /// every column is whole. Times are in the business time zone, named; `--utc` switches.
 #[test]
 fn listings_fit_the_terminal_and_name_their_zone() {
-    let (t, dir) = checked(Backend::Sqlite);
+    let (t, _dir) = checked(Backend::Sqlite);
     let on_terminal = |args: &str| -> String {
         // `script` gives the command a terminal (util-linux, in every Debian).
         let out = std::process::Command::new("script")
@@ -703,5 +700,4 @@ fn listings_fit_the_terminal_and_name_their_zone() {
     assert!(utc.contains("started (UTC)"), "{utc}");
     let shown = t.sigov().args(["runs", "show", "1"]).run().ok().stdout;
     assert!(shown.contains(" CET") || shown.contains(" CEST"), "{shown}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -284,7 +284,8 @@ backend_test!(
 
 backend_test!(a_reminder_mail_says_what_and_when, |t| {
     tasks(&t);
-    let dir = std::env::temp_dir().join(format!("sigov-remind-{}", crate::common::unique()));
+    let dir_tmp = crate::common::tempdir("remind");
+    let dir = dir_tmp.path().to_path_buf();
     let r = t
         .sigov()
         .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
@@ -312,5 +313,4 @@ backend_test!(a_reminder_mail_says_what_and_when, |t| {
         "{flat}"
     );
     assert!(flat.contains("Terminez la t"), "{flat}");
-    let _ = std::fs::remove_dir_all(&dir);
 });

@@ -127,9 +127,8 @@ fn verify(sa: &Path, dir: &Path, units: &[&str]) -> String {
 #[test]
 fn systemd_units_verify_and_are_hardened() {
     let src = Path::new(ROOT).join("systemd");
-    let dir = std::env::temp_dir().join(format!("sigov-units-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir_tmp = crate::common::tempdir("units");
+    let dir = dir_tmp.path().to_path_buf();
     let bin = env!("CARGO_BIN_EXE_sigov");
     let mut services = Vec::new();
     for e in std::fs::read_dir(&src).expect("systemd/") {
@@ -221,7 +220,6 @@ fn systemd_units_verify_and_are_hardened() {
         .replace("NoNewPrivileges=yes", "NoNewPrivileges=maybe");
     std::fs::write(dir.join("sigov-broken.service"), broken).expect("write");
     assert_ne!(verify(&sa, &dir, &["sigov-broken.service"]), "");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -85,7 +85,8 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
     let ping =
         format!("http://pinger:PingPw-{MARK}-3@127.0.0.1:{port}/ping/Tok-{MARK}-4/{{check}}");
     let refused = format!("http://pinger:PingPw-{MARK}-3@LOCALHOST:1/ping/Tok-{MARK}-4");
-    let dir = std::env::temp_dir().join(format!("sigov-secrets-{}", unique()));
+    let dir_tmp = crate::common::tempdir("secrets");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let metrics = dir.join("sigov.prom");
     let url_file = dir.join("url");
@@ -224,7 +225,6 @@ backend_test!(no_secret_in_any_output_row_or_metric, |t| {
             .unwrap_or_default();
         let _ = t.db().batch(&format!("DROP USER IF EXISTS '{user}'@'%'"));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 });
 
 /// Runs `s` and requires it to end within `secs` seconds (a read that blocks would hang cron).
@@ -247,7 +247,8 @@ fn ends_within(s: Sigov, secs: u64) -> Run {
 /// ends, a directory and an oversized file are each refused at once in one line naming the key.
 #[test]
 fn secret_files_that_are_not_small_regular_files_are_refused_at_once() {
-    let dir = std::env::temp_dir().join(format!("sigov-secret-files-{}", unique()));
+    let dir_tmp = crate::common::tempdir("secret-files");
+    let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let fifo = dir.join("fifo");
     assert!(std::process::Command::new("mkfifo")
@@ -301,7 +302,6 @@ fn secret_files_that_are_not_small_regular_files_are_refused_at_once() {
         10,
     );
     assert_eq!(r.code, 0, "{r:#?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// PostgreSQL passwords in every spelling libpq reads, against the throwaway cluster's

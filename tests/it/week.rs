@@ -67,7 +67,8 @@ fn once_alerts(t: &TestDb) -> HashMap<String, usize> {
 backend_test!(a_week_of_daily_runs_never_fails, |t| {
     let _ = &t;
     let demo = TestDb::demo(t.backend, 50);
-    let mail = std::env::temp_dir().join(format!("sigov-week-{}-{}", std::process::id(), unique()));
+    let mail_tmp = crate::common::tempdir("week");
+    let mail = mail_tmp.path().to_path_buf();
     std::fs::create_dir_all(&mail).expect("mail dir");
     let transport = format!("file://{}", mail.display());
     let mut created_by_day = Vec::new();
@@ -135,7 +136,6 @@ backend_test!(a_week_of_daily_runs_never_fails, |t| {
         ) > 0,
         "the data has a superseded threshold"
     );
-    let _ = std::fs::remove_dir_all(&mail);
 });
 
 backend_test!(
@@ -178,8 +178,8 @@ backend_test!(
         // Enough alerts that one check writes several batches of 500: each batch's mail is due for
         // the run's own delivery, not only the first batch's.
         let demo = TestDb::demo(t.backend, 400);
-        let mail =
-            std::env::temp_dir().join(format!("sigov-batches-{}-{}", std::process::id(), unique()));
+        let mail_tmp = crate::common::tempdir("batches");
+        let mail = mail_tmp.path().to_path_buf();
         std::fs::create_dir_all(&mail).expect("mail dir");
         let r = demo
             .sigov()
@@ -204,7 +204,6 @@ backend_test!(
             0,
             "every mail the run queued was delivered by the run"
         );
-        let _ = std::fs::remove_dir_all(&mail);
     }
 );
 
