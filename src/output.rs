@@ -101,14 +101,27 @@ impl<'w> Out<'w> {
         self.time_as(stored, "%Y-%m-%d %H:%M:%S %Z")
     }
 
+    /// A UTC time of sigov's tables in the output's zone, named (`2026-11-22 11:00:00 CET`).
+    pub fn at(&self, t: chrono::NaiveDateTime) -> String {
+        self.at_as(t, "%Y-%m-%d %H:%M:%S %Z")
+    }
+
+    /// [`Out::at`], short for a table cell (`22/11 11:00`).
+    pub fn at_short(&self, t: chrono::NaiveDateTime) -> String {
+        self.at_as(t, "%d/%m %H:%M")
+    }
+
+    fn at_as(&self, t: chrono::NaiveDateTime, format: &str) -> String {
+        t.and_utc()
+            .with_timezone(&self.zone)
+            .format(format)
+            .to_string()
+    }
+
     /// A stored UTC time in the output's zone, as `format` says; anything else as it is.
     fn time_as(&self, stored: &str, format: &str) -> String {
         match crate::clock::parse_stored_datetime(stored) {
-            Some(t) => t
-                .and_utc()
-                .with_timezone(&self.zone)
-                .format(format)
-                .to_string(),
+            Some(t) => self.at_as(t, format),
             None => stored.to_owned(),
         }
     }
@@ -294,6 +307,7 @@ mod tests {
     fn json_times_are_rfc3339_and_counters_json() {
         let v = serde_json::json!({
             "started_at": "2026-11-29 19:20:00.553674",
+            "finished_at": "2026-11-29T19:21:00.5",
             "held_until": "2026-11-30 07:00:00",
             "business_date": "2026-11-22",
             "titre": "Projet 2026-11-29 19:20 (texte)",
@@ -302,6 +316,8 @@ mod tests {
         });
         let t = super::json_times(v);
         assert_eq!(t["started_at"], "2026-11-29T19:20:00.553674Z");
+        // A typed time serialized by serde (with a `T`, no offset) is UTC too.
+        assert_eq!(t["finished_at"], "2026-11-29T19:21:00.500Z");
         assert_eq!(t["held_until"], "2026-11-30T07:00:00Z");
         assert_eq!(t["business_date"], "2026-11-22");
         assert_eq!(t["titre"], "Projet 2026-11-29 19:20 (texte)");
@@ -415,7 +431,7 @@ pub fn rfc3339(s: &str) -> Option<String> {
     let shaped = (19..=26).contains(&b.len())
         && b[4] == b'-'
         && b[7] == b'-'
-        && b[10] == b' '
+        && (b[10] == b' ' || b[10] == b'T')
         && b[13] == b':'
         && b[16] == b':'
         && (b.len() == 19 || b[19] == b'.');

@@ -410,7 +410,7 @@ impl Out<'_> {
                         "  run              #{} ({}, started {} on {})",
                         r.id,
                         r.status,
-                        self.time(&r.started_at),
+                        self.at(r.started_at),
                         r.host
                     ),
                     None => crate::outln!(
@@ -445,10 +445,10 @@ impl Out<'_> {
                 m.state,
                 m.recipient_email,
                 m.attempts,
-                self.time(&m.created_at),
-                match &m.sent_at {
-                    Some(s) => format!("sent {}", self.time(s)),
-                    None => format!("next attempt {}", self.time(&m.next_attempt_at)),
+                self.at(m.created_at),
+                match m.sent_at {
+                    Some(s) => format!("sent {}", self.at(s)),
+                    None => format!("next attempt {}", self.at(m.next_attempt_at)),
                 }
             );
             if let Some(id) = &m.message_id {

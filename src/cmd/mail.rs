@@ -249,8 +249,8 @@ impl Out<'_> {
                     r.id.to_string(),
                     r.state.to_string(),
                     r.attempts.to_string(),
-                    self.time_short(&r.created_at),
-                    self.time_short(&r.next_attempt_at),
+                    self.at_short(r.created_at),
+                    self.at_short(r.next_attempt_at),
                     r.recipient_email.clone(),
                     r.last_error.clone().unwrap_or_default(),
                 ]

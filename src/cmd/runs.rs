@@ -112,7 +112,7 @@ impl Out<'_> {
                     r.id.to_string(),
                     r.check_name.clone(),
                     r.status.to_string(),
-                    self.time_short(&r.started_at),
+                    self.at_short(r.started_at),
                     r.duration_secs()
                         .map(|d| format!("{d:.2} s"))
                         .unwrap_or_default(),
@@ -142,11 +142,13 @@ impl Out<'_> {
         if self.quiet {
             return;
         }
-        let opt = |v: Option<&str>| v.map(|t| self.time(t)).unwrap_or_else(|| "-".to_owned());
+        let opt = |v: Option<chrono::NaiveDateTime>| {
+            v.map(|t| self.at(t)).unwrap_or_else(|| "-".to_owned())
+        };
         crate::outln!(self, "run #{}: {} — {}", r.id, r.check_name, r.status);
-        crate::outln!(self, "  started          {}", self.time(&r.started_at));
-        crate::outln!(self, "  finished         {}", opt(r.finished_at.as_deref()));
-        crate::outln!(self, "  last heartbeat   {}", self.time(&r.heartbeat_at));
+        crate::outln!(self, "  started          {}", self.at(r.started_at));
+        crate::outln!(self, "  finished         {}", opt(r.finished_at));
+        crate::outln!(self, "  last heartbeat   {}", self.at(r.heartbeat_at));
         if let Some(d) = r.duration_secs() {
             crate::outln!(self, "  duration         {d:.3} s");
         }

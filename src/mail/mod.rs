@@ -677,7 +677,7 @@ mod tests {
         assert_eq!(failed.len() as u64, n_first);
         for r in &failed {
             assert_eq!(r.attempts, 1);
-            let next = crate::clock::parse_stored_datetime(&r.next_attempt_at).unwrap();
+            let next = r.next_attempt_at;
             let wait = (next - (start + chrono::Duration::seconds(1)).naive_utc()).num_seconds();
             assert!(
                 (300..305).contains(&wait),

@@ -40,12 +40,13 @@ pub struct Row {
     /// Hand-overs that got no final answer (see [`crate::delivery`]).
     #[diesel(sql_type = BigInt)]
     pub unconfirmed: i64,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub created_at: String,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub next_attempt_at: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
-    pub sent_at: Option<String>,
+    /// UTC, as every time of sigov's own tables.
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub next_attempt_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    pub sent_at: Option<chrono::NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub message_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
@@ -61,13 +62,10 @@ fn columns(db: &Db) -> String {
     format!(
         "id, alert_key, recipient_email, kind, payload, \
          (SELECT body FROM sigov_mail_snapshot WHERE sigov_mail_snapshot.id = sigov_outbox.snapshot_id) AS snapshot, \
-         state, {} AS attempts, {} AS unconfirmed, {} AS created_at, \
-         {} AS next_attempt_at, {} AS sent_at, message_id, last_error, last_response, batch_key",
+         state, {} AS attempts, {} AS unconfirmed, created_at, \
+         next_attempt_at, sent_at, message_id, last_error, last_response, batch_key",
         db.int("attempts"),
         db.int("unconfirmed"),
-        db.text("created_at"),
-        db.text("next_attempt_at"),
-        db.text("sent_at"),
     )
 }
 

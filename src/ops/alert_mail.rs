@@ -27,12 +27,13 @@ pub struct MailRow {
     pub attempts: i64,
     #[diesel(sql_type = Text, deserialize_as = Lossy)]
     pub recipient_email: String,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
-    pub created_at: String,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
-    pub next_attempt_at: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
-    pub sent_at: Option<String>,
+    /// UTC, as every time of sigov's own tables.
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub next_attempt_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    pub sent_at: Option<chrono::NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     pub message_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
@@ -113,7 +114,10 @@ pub fn mail_status(a: &AlertRow, mails: &[MailRow]) -> MailStatus {
         Some(m) => match m.state {
             MailState::Sent => MailStatus::Sent {
                 outbox_id: m.id,
-                at: m.sent_at.clone().unwrap_or_default(),
+                at: m
+                    .sent_at
+                    .map(crate::clock::format_datetime)
+                    .unwrap_or_default(),
             },
             MailState::Dead => MailStatus::Dead {
                 outbox_id: m.id,
@@ -146,13 +150,10 @@ pub fn mails_of(db: &mut Db, keys: &[&str]) -> Result<HashMap<String, Vec<MailRo
         let marks = vec!["?"; chunk.len()].join(", ");
         let sql = format!(
             "SELECT id, alert_key, origin_key, state, {att} AS attempts, recipient_email, \
-             {ca} AS created_at, {na} AS next_attempt_at, {sa} AS sent_at, message_id, \
+             created_at, next_attempt_at, sent_at, message_id, \
              last_error, last_response FROM sigov_outbox \
              WHERE alert_key IN ({marks}) OR origin_key IN ({marks}) ORDER BY id",
             att = db.int("attempts"),
-            ca = db.text("created_at"),
-            na = db.text("next_attempt_at"),
-            sa = db.text("sent_at"),
         );
         let mut vals: Vec<Val> = chunk.iter().map(|k| Val::from(*k)).collect();
         vals.extend(chunk.iter().map(|k| Val::from(*k)));

@@ -146,8 +146,8 @@ pub struct AlertRow {
     pub check_name: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub run_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
-    pub business_date: Option<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    pub business_date: Option<chrono::NaiveDate>,
 }
 
 impl AlertRow {
@@ -264,7 +264,7 @@ fn select(db: &Db, table: Table, f: &Filter) -> (String, Vec<Val>) {
          {active} AS active, {sup} AS superuser, {pid} AS projet_id, p.nom AS projet_nom, \
          p.client AS projet_client, {createur} AS projet_createur, s.nom AS projet_statut, \
          {etape} AS etape_id, {ordre} AS etape_ordre, l.alert_key AS alert_key, \
-         l.check_name AS check_name, l.run_id AS run_id, {bd} AS business_date \
+         l.check_name AS check_name, l.run_id AS run_id, l.business_date AS business_date \
          FROM {tbl} a \
          LEFT JOIN core_utilisateur u ON u.id = a.destinataire_id \
          {join_project} \
@@ -280,7 +280,6 @@ fn select(db: &Db, table: Table, f: &Filter) -> (String, Vec<Val>) {
         sup = db.flag(&format!("COALESCE(u.is_superuser, {})", db.false_sql())),
         pid = db.key_text("p.id"),
         createur = db.key_text("p.createur_id"),
-        bd = db.text("l.business_date"),
     );
     let mut vals: Vec<Val> = Vec::new();
     if let Some(id) = f.id {

@@ -60,7 +60,7 @@ pub fn why(a: &AlertRow, roles: &[&str]) -> Why {
             key_date(key, "end").map(str::to_owned),
         );
     }
-    facts.add("business date", a.business_date.clone());
+    facts.add("business date", a.business_date.map(|d| d.to_string()));
     facts.add(
         "recipient's role",
         Some(if roles.is_empty() {

@@ -249,7 +249,7 @@ fn alert_record(a: &AlertRow, mails: &[alert_mail::MailRow]) -> Vec<Value> {
         opt(&a.check_name),
         opt(&a.alert_key),
         a.run_id.map(|r| json!(r)).unwrap_or(Value::Null),
-        opt(&a.business_date),
+        opt(&a.business_date.map(|d| d.to_string())),
         json!(state),
         outbox.map(|o| json!(o)).unwrap_or(Value::Null),
         opt(&sent),
@@ -314,8 +314,8 @@ pub fn runs(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
                 json!(r.host),
                 json!(r.pid),
                 json!(r.version),
-                json!(r.started_at),
-                opt(&r.finished_at),
+                json!(crate::clock::format_datetime(r.started_at)),
+                opt(&r.finished_at.map(crate::clock::format_datetime)),
                 r.duration_secs().map(|d| json!(d)).unwrap_or(Value::Null),
                 r.exit_code.map(|e| json!(e)).unwrap_or(Value::Null),
                 c.get("created").cloned().unwrap_or(Value::Null),
@@ -349,12 +349,12 @@ struct OutboxRow {
     state: String,
     #[diesel(sql_type = BigInt)]
     attempts: i64,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
-    created_at: String,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
-    next_attempt_at: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
-    sent_at: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    next_attempt_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    sent_at: Option<chrono::NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     message_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
@@ -396,12 +396,9 @@ pub fn mail(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
     loop {
         let mut sql = format!(
             "SELECT id, alert_key, origin_key, recipient_id, recipient_email, kind, state, \
-             {att} AS attempts, {ca} AS created_at, {na} AS next_attempt_at, {sa} AS sent_at, \
+             {att} AS attempts, created_at, next_attempt_at, sent_at, \
              message_id, last_error, last_response, run_id FROM sigov_outbox{where_sql}",
             att = db.int("attempts"),
-            ca = db.text("created_at"),
-            na = db.text("next_attempt_at"),
-            sa = db.text("sent_at"),
         );
         let mut v = vals.clone();
         if let Some(b) = before {
@@ -422,9 +419,9 @@ pub fn mail(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
                 json!(r.kind),
                 json!(r.state),
                 json!(r.attempts),
-                json!(r.created_at),
-                json!(r.next_attempt_at),
-                opt(&r.sent_at),
+                json!(crate::clock::format_datetime(r.created_at)),
+                json!(crate::clock::format_datetime(r.next_attempt_at)),
+                opt(&r.sent_at.map(crate::clock::format_datetime)),
                 opt(&r.message_id),
                 opt(&r.last_error),
                 opt(&r.last_response),

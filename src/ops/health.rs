@@ -258,11 +258,8 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
     let grace = i64::from(cfg.grace_minutes) * 60;
     for name in &cfg.checks {
         let row = rows.iter().find(|r| r.check_name == name.as_str());
-        let last_success = row.and_then(|r| r.last_success.clone());
-        let age = last_success
-            .as_deref()
-            .and_then(parse_stored_datetime)
-            .map(|t| (now - t).num_seconds());
+        let last_success = row.and_then(|r| r.last_success);
+        let age = last_success.map(|t| (now - t).num_seconds());
         let last_run = row.map(|r| LastRun {
             id: r.id,
             status: r.status,
@@ -270,9 +267,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
         });
         let is_running = running.contains(&super::lock::check_lock(name.as_str()));
         let mut level = Level::Ok;
-        let started = row
-            .and_then(|r| r.last_success_started.as_deref())
-            .and_then(parse_stored_datetime);
+        let started = row.and_then(|r| r.last_success_started);
         let schedule = cfg.schedules.get(name);
         let mut next_due = None;
         let mut late_secs = None;
@@ -349,7 +344,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
         checks.push(CheckHealth {
             check: name.as_str(),
             status: level,
-            last_success,
+            last_success: last_success.map(crate::clock::format_datetime),
             age_secs: age,
             warning_secs: warn,
             critical_secs: crit,

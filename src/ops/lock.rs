@@ -28,10 +28,11 @@ pub struct Holder {
     pub holder: String,
     #[diesel(sql_type = Nullable<diesel::sql_types::BigInt>)]
     pub run_id: Option<i64>,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub acquired_at: String,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub expires_at: String,
+    /// UTC, as every time of sigov's own tables.
+    #[diesel(sql_type = Timestamp)]
+    pub acquired_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub expires_at: chrono::NaiveDateTime,
 }
 
 impl Holder {
@@ -52,8 +53,8 @@ impl Holder {
             .unwrap_or_default();
         format!(
             "{who}{run}, since {} UTC, lease until {} UTC",
-            crate::clock::to_seconds(&self.acquired_at),
-            crate::clock::to_seconds(&self.expires_at)
+            self.acquired_at.format("%Y-%m-%d %H:%M:%S"),
+            self.expires_at.format("%Y-%m-%d %H:%M:%S")
         )
     }
 }
@@ -166,10 +167,8 @@ fn acquire_once_more(db: &mut Db, name: &str, secs: u32, token: String) -> Resul
 /// The live holder of `name`, if its lease has not ended.
 pub fn current_holder(db: &mut Db, name: &str) -> Result<Option<Holder>> {
     let sql = format!(
-        "SELECT holder, run_id, {a} AS acquired_at, {e} AS expires_at FROM sigov_lock \
+        "SELECT holder, run_id, acquired_at, expires_at FROM sigov_lock \
          WHERE name = ? AND expires_at >= {now}",
-        a = db.text("acquired_at"),
-        e = db.text("expires_at"),
         now = db.now_sql()
     );
     let rows: Vec<Holder> = db
@@ -189,10 +188,8 @@ pub fn held(db: &mut Db) -> Result<Vec<(String, Holder)>> {
         holder: Holder,
     }
     let sql = format!(
-        "SELECT name, holder, run_id, {a} AS acquired_at, {e} AS expires_at FROM sigov_lock \
+        "SELECT name, holder, run_id, acquired_at, expires_at FROM sigov_lock \
          WHERE expires_at >= {now} ORDER BY name",
-        a = db.text("acquired_at"),
-        e = db.text("expires_at"),
         now = db.now_sql()
     );
     let rows: Vec<Row> = db.load(&sql, &[]).context("cannot read locks")?;

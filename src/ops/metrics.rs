@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-fn epoch(t: &str) -> Option<f64> {
-    parse_stored_datetime(t).map(|t| t.and_utc().timestamp_micros() as f64 / 1e6)
+fn epoch(t: NaiveDateTime) -> f64 {
+    t.and_utc().timestamp_micros() as f64 / 1e6
 }
 
 /// A label value escaped for the text format.
@@ -67,8 +67,9 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
         "End of the last finished run of the check (Unix time).",
     );
     for r in &rows {
-        let end = r.finished_at.as_deref().unwrap_or(&r.started_at);
-        if let Some(t) = epoch(end) {
+        let end = r.finished_at.unwrap_or(r.started_at);
+        {
+            let t = epoch(end);
             f.sample(
                 "sigov_last_run_timestamp_seconds",
                 &[("check", &r.check_name)],
@@ -84,10 +85,7 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
     for r in &rows {
         let d = r
             .finished_at
-            .as_deref()
-            .and_then(epoch)
-            .zip(epoch(&r.started_at))
-            .map(|(e, s)| (e - s).max(0.0));
+            .map(|e| (epoch(e) - epoch(r.started_at)).max(0.0));
         if let Some(d) = d {
             f.sample(
                 "sigov_last_run_duration_seconds",
@@ -115,7 +113,7 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
         "End of the last successful run of the check (Unix time).",
     );
     for r in &rows {
-        if let Some(t) = r.last_success.as_deref().and_then(epoch) {
+        if let Some(t) = r.last_success.map(epoch) {
             f.sample(
                 "sigov_last_success_timestamp_seconds",
                 &[("check", &r.check_name)],

@@ -1,10 +1,11 @@
 //! Run history: one `sigov_run` row per check run, opened at start and closed with its counters.
 
-use crate::clock::{parse_stored_datetime, Clock};
+use crate::clock::Clock;
 use crate::db::{Db, Mark, Val};
 use crate::rules::Counters;
 use anyhow::{Context, Result};
-use diesel::sql_types::{BigInt, Nullable, Text};
+use chrono::NaiveDateTime;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use diesel::QueryableByName;
 
 /// Opens a run record (status `running`) and returns its id.
@@ -97,20 +98,21 @@ pub struct RunRow {
     pub status: RunStatus,
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub profile: String,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub business_date: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub business_date: chrono::NaiveDate,
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub host: String,
     #[diesel(sql_type = BigInt)]
     pub pid: i64,
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
     pub version: String,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub started_at: String,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub heartbeat_at: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
-    pub finished_at: Option<String>,
+    /// UTC, as every time of sigov's own tables.
+    #[diesel(sql_type = Timestamp)]
+    pub started_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub heartbeat_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub finished_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub exit_code: Option<i64>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
@@ -123,9 +125,8 @@ pub struct RunRow {
 impl RunRow {
     /// Seconds from start to end (or to the last heartbeat of an unfinished run).
     pub fn duration_secs(&self) -> Option<f64> {
-        let start = parse_stored_datetime(&self.started_at)?;
-        let end = parse_stored_datetime(self.finished_at.as_deref().unwrap_or(&self.heartbeat_at))?;
-        Some((end - start).num_microseconds()? as f64 / 1e6)
+        let end = self.finished_at.unwrap_or(self.heartbeat_at);
+        Some((end - self.started_at).num_microseconds()? as f64 / 1e6)
     }
 
     /// The counters as recorded (an empty object for a run that never closed).
@@ -163,13 +164,9 @@ pub use crate::states::RunStatus;
 /// (and filtered) as `interrupted`.
 pub fn list(db: &mut Db, f: &Filter) -> Result<Vec<RunRow>> {
     let mut sql = format!(
-        "SELECT id, check_name, status, profile, {bd} AS business_date, host, pid, version, \
-         {st} AS started_at, {hb} AS heartbeat_at, {fi} AS finished_at, \
+        "SELECT id, check_name, status, profile, business_date, host, pid, version, \
+         started_at, heartbeat_at, finished_at, \
          {ec} AS exit_code, counters AS counters_json, error FROM sigov_run WHERE 1 = 1",
-        bd = db.text("business_date"),
-        st = db.text("started_at"),
-        hb = db.text("heartbeat_at"),
-        fi = db.text("finished_at"),
         ec = db.int("exit_code"),
     );
     let mut vals: Vec<Val> = Vec::new();
@@ -241,36 +238,32 @@ pub struct LastOfCheck {
     pub id: i64,
     #[diesel(sql_type = Text)]
     pub status: RunStatus,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    pub started_at: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
-    pub finished_at: Option<String>,
+    #[diesel(sql_type = Timestamp)]
+    pub started_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub finished_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub counters: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
     pub error: Option<String>,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
-    pub last_success: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_success: Option<NaiveDateTime>,
     /// When the last successful run started: the schedule's run it was.
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
-    pub last_success_started: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_success_started: Option<NaiveDateTime>,
 }
 
 /// One [`LastOfCheck`] per check that ever finished a run, by check name. One statement.
 pub fn last_per_check(db: &mut Db) -> Result<Vec<LastOfCheck>> {
     let sql = format!(
-        "SELECT r.check_name AS check_name, r.id AS id, r.status AS status, {st} AS started_at, \
-         {fi} AS finished_at, r.counters AS counters, r.error AS error, m.last_success AS last_success, \
+        "SELECT r.check_name AS check_name, r.id AS id, r.status AS status, r.started_at AS started_at, \
+         r.finished_at AS finished_at, r.counters AS counters, r.error AS error, m.last_success AS last_success, \
          m.last_success_started AS last_success_started \
          FROM (SELECT check_name, MAX(id) AS last_id, \
-                      MAX(CASE WHEN status = '{success}' THEN {fin} END) AS last_success, \
-                      MAX(CASE WHEN status = '{success}' THEN {sta} END) AS last_success_started \
+                      MAX(CASE WHEN status = '{success}' THEN finished_at END) AS last_success, \
+                      MAX(CASE WHEN status = '{success}' THEN started_at END) AS last_success_started \
                FROM sigov_run WHERE status <> '{running}' GROUP BY check_name) m \
          JOIN sigov_run r ON r.id = m.last_id ORDER BY r.check_name",
-        st = db.text("r.started_at"),
-        fi = db.text("r.finished_at"),
-        fin = db.text("finished_at"),
-        sta = db.text("started_at"),
         success = RunStatus::Success,
         running = RunStatus::Running,
     );

@@ -2,7 +2,7 @@
 //! long the checks ran. Aggregated in the database (alerts), or read a page at a time (delays,
 //! runs): a constant number of statements a page, whatever the window.
 
-use crate::db::text::{Lossy, LossyOpt};
+use crate::db::text::Lossy;
 use crate::db::{Db, Mark, Val};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -191,10 +191,10 @@ fn alert_groups(
 struct DelayRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
-    created_at: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
-    sent_at: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    sent_at: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(QueryableByName)]
@@ -213,22 +213,15 @@ fn delivery(db: &mut Db, since: &str, until: &str) -> Result<Spread> {
     let mut after = 0i64;
     loop {
         let sql = format!(
-            "SELECT id, {ca} AS created_at, {sa} AS sent_at FROM sigov_outbox \
+            "SELECT id, created_at, sent_at FROM sigov_outbox \
              WHERE state = 'sent' AND sent_at >= {at} AND sent_at < {at} AND id > ? ORDER BY id LIMIT {PAGE}",
-            ca = db.text("created_at"),
-            sa = db.text("sent_at"),
             at = db.mark(Mark::Stamp),
         );
         let rows: Vec<DelayRow> = db
             .load(&sql, &[Val::from(since), Val::from(until), Val::Int(after)])
             .context("cannot read the outbox")?;
         for r in &rows {
-            let c = crate::clock::parse_stored_datetime(&r.created_at);
-            let s = r
-                .sent_at
-                .as_deref()
-                .and_then(crate::clock::parse_stored_datetime);
-            if let (Some(c), Some(s)) = (c, s) {
+            if let (c, Some(s)) = (r.created_at, r.sent_at) {
                 if let Some(us) = (s - c).num_microseconds() {
                     delays.push(us.max(0) as f64 / 1e6);
                 }
@@ -273,10 +266,7 @@ fn runs(db: &mut Db, since: &str, until: &str) -> Result<Vec<RunStats>> {
                 _ => {}
             }
             if r.finished_at.is_some() && r.status != crate::states::RunStatus::Interrupted {
-                if let (Some(d), Some(start)) = (
-                    r.duration_secs(),
-                    crate::clock::parse_stored_datetime(&r.started_at),
-                ) {
+                if let (Some(d), start) = (r.duration_secs(), r.started_at) {
                     e.1.push(d);
                     e.0.points.push((start, d));
                 }

@@ -416,7 +416,7 @@ fn transports_tls_auth_and_their_failures() {
     );
     // Password from a file (systemd LoadCredential=).
     let pw_tmp = crate::common::tempdir("pw");
-    let pw = pw_tmp.path().to_path_buf();
+    let pw = pw_tmp.path().join("smtp-password");
     std::fs::write(&pw, format!("{}\n", relay::PASSWORD)).expect("pw");
     test(
         relay::starttls(Sigov::new(), &relay)
