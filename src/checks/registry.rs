@@ -241,6 +241,23 @@ mod tests {
     }
 
     #[test]
+    fn every_alert_type_fits_both_type_columns() {
+        // core_alerteprojet.type_alerte is varchar(30), core_notificationetape.type_notification
+        // varchar(20): a type of 20 characters at most fits either (a milestone up to 365 days).
+        for c in CheckName::ALL {
+            for t in c.check().alert_types() {
+                let t = t.replace("<n>", "365");
+                assert!(t.len() <= 20, "{c}: {t} is {} characters", t.len());
+                assert!(owner(&t) == Some(*c), "{t} is not found back as {c}'s");
+            }
+        }
+        assert!(matches_type("ECHEANCE_J<n>", "ECHEANCE_J7"));
+        assert!(!matches_type("ECHEANCE_J<n>", "ECHEANCE_JX"));
+        assert!(!matches_type("ECHEANCE_J<n>", "ECHEANCE_J"));
+        assert_eq!(owner("TYPE_DE_DJANGO"), None);
+    }
+
+    #[test]
     fn the_reference_has_the_five_checks_in_its_order() {
         let names: Vec<&str> = CheckName::reference().iter().map(|c| c.as_str()).collect();
         assert_eq!(

@@ -5,7 +5,7 @@
 //! week of the project's stale tasks.
 
 use super::settings::Settings;
-use crate::checks::tasks::rule::has_access;
+use crate::checks::tasks::rule::assignee_only;
 use crate::rules::{
     fit_title, fr_date, hyphenate, json_str, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
     Recipients, Role, Rules, Seen, SeenSpec, Subject, Target, Texts,
@@ -188,28 +188,6 @@ fn summary_texts(c: &Candidate, set: &Settings, on: NaiveDate, today: NaiveDate)
     }
 }
 
-/// The assignee, when they can be told (each reason otherwise counted).
-fn assignee(e: &mut Engine<'_>, c: &Candidate, what: &str) -> Option<Recipients> {
-    let mut r = Recipients::default();
-    match (&c.assignee_id, &c.assignee) {
-        (None, _) => {
-            e.out.counters.skip("unassigned_task");
-            return None;
-        }
-        (Some(id), None) => {
-            log::warn!("{CHECK}: {what} is assigned to a user `{id}` that does not exist");
-            e.out.counters.skip("missing_assignee");
-            return None;
-        }
-        (Some(_), Some(p)) if !has_access(p, &c.team) => {
-            e.out.counters.skip("assignee_without_access");
-            return None;
-        }
-        (Some(_), Some(p)) => r.add(p, Role::Assignee),
-    }
-    Some(e.active_only(r))
-}
-
 /// Evaluates every candidate; `seen` holds what was already recorded.
 pub fn evaluate<I>(
     cands: I,
@@ -264,7 +242,8 @@ where
                 None => e.out.counters.skip("no_responsable"),
             }
         }
-        if let Some(r) = assignee(&mut e, &c, &what) {
+        let who = (c.assignee_id.as_deref(), c.assignee.as_ref());
+        if let Some(r) = assignee_only(&mut e, CHECK, &what, who, &c.team) {
             let subject = Subject {
                 check: CHECK,
                 target: Target::Alerte,

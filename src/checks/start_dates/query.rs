@@ -53,24 +53,18 @@ pub fn stages(
         id = db.text("e.id"),
         debut = db.text("e.date_debut_prevue"),
     );
-    source::materialize(
+    let from = format!(
+        "FROM core_etapeprojet e {j} core_projet p ON p.id = e.projet_id \
+         LEFT JOIN core_typeetape ty ON ty.id = e.type_etape_id \
+         LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+         WHERE e.statut = 'A_VENIR' AND e.date_debut_reelle IS NULL",
+        j = db.ordered_join(),
+    );
+    planned_within(
         db,
-        &cols,
-        &format!(
-            "FROM core_etapeprojet e {j} core_projet p ON p.id = e.projet_id \
-             LEFT JOIN core_typeetape ty ON ty.id = e.type_etape_id \
-             LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-             WHERE e.statut = 'A_VENIR' AND e.date_debut_reelle IS NULL \
-             AND e.date_debut_prevue >= {d} AND e.date_debut_prevue <= {d} AND p.statut_id = ?",
-            j = db.ordered_join(),
-            d = db.mark(Mark::Date),
-        ),
-        "e.date_debut_prevue, e.id",
-        &[
-            Val::Text(window.0.to_string()),
-            Val::Text(window.1.to_string()),
-            Val::Int(en_cours),
-        ],
+        (&cols, &from, "e.date_debut_prevue", "e.id"),
+        en_cours,
+        window,
         size,
     )
 }
@@ -90,20 +84,38 @@ pub fn tasks(
         debut = db.text("t.date_debut"),
         pc = source::person_cols(db, "u"),
     );
+    let from = format!(
+        "FROM core_tacheetape t {j} core_etapeprojet e ON e.id = t.etape_id \
+         {j} core_projet p ON p.id = e.projet_id \
+         LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
+         LEFT JOIN core_utilisateur u ON u.id = t.responsable_id \
+         WHERE t.statut = 'A_FAIRE' AND t.date_debut_reelle IS NULL",
+        j = db.ordered_join(),
+    );
+    planned_within(
+        db,
+        (&cols, &from, "t.date_debut", "t.id"),
+        en_cours,
+        window,
+        size,
+    )
+}
+
+/// The rows of `from` (its joins name the project `p`) whose planned start `start` is within
+/// `window`, of projects in status `en_cours`, in start order.
+fn planned_within(
+    db: &mut Db,
+    (cols, from, start, id): (&str, &str, &str, &str),
+    en_cours: i64,
+    window: (NaiveDate, NaiveDate),
+    size: u32,
+) -> Result<Pager> {
+    let d = db.mark(Mark::Date);
     source::materialize(
         db,
-        &cols,
-        &format!(
-            "FROM core_tacheetape t {j} core_etapeprojet e ON e.id = t.etape_id \
-             {j} core_projet p ON p.id = e.projet_id \
-             LEFT JOIN core_statutprojet s ON s.id = p.statut_id \
-             LEFT JOIN core_utilisateur u ON u.id = t.responsable_id \
-             WHERE t.statut = 'A_FAIRE' AND t.date_debut_reelle IS NULL \
-             AND t.date_debut >= {d} AND t.date_debut <= {d} AND p.statut_id = ?",
-            j = db.ordered_join(),
-            d = db.mark(Mark::Date),
-        ),
-        "t.date_debut, t.id",
+        cols,
+        &format!("{from} AND {start} >= {d} AND {start} <= {d} AND p.statut_id = ?"),
+        &format!("{start}, {id}"),
         &[
             Val::Text(window.0.to_string()),
             Val::Text(window.1.to_string()),

@@ -6,7 +6,7 @@
 
 use super::settings::Settings;
 use crate::checks::stages::rule::type_label;
-use crate::checks::tasks::rule::has_access;
+use crate::checks::tasks::rule::assignee_only;
 use crate::rules::{
     fit_title, fr_date, hyphenate, json_str, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
     Recipients, Role, Rules, Seen, SeenSpec, Span, Subject, Target, Texts,
@@ -183,26 +183,10 @@ fn recipients(e: &mut Engine<'_>, c: &Candidate, what: &str) -> Option<Recipient
             assignee_id,
             assignee,
             ..
-        } => match (assignee_id, assignee) {
-            (None, _) => {
-                e.out.counters.skip("unassigned_task");
-                return None;
-            }
-            (Some(id), None) => {
-                log::warn!("{CHECK}: {what} is assigned to a user `{id}` that does not exist");
-                e.out.counters.skip("missing_assignee");
-                return None;
-            }
-            (Some(_), Some(p)) if !has_access(p, &c.team) => {
-                log::info!(
-                    "{CHECK}: {what}: the assignee {} has no access to the project; not told",
-                    p.username
-                );
-                e.out.counters.skip("assignee_without_access");
-                return None;
-            }
-            (Some(_), Some(p)) => r.add(p, Role::Assignee),
-        },
+        } => {
+            let who = (assignee_id.as_deref(), assignee.as_ref());
+            return assignee_only(e, CHECK, what, who, &c.team);
+        }
     }
     Some(e.active_only(r))
 }

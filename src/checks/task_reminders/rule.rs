@@ -7,11 +7,11 @@
 
 use super::settings::Settings;
 use crate::checks::tasks::rule::{
-    entity, has_access, module_task_id, phrase, Candidate, CLOSED_PROJECT,
+    assignee_only, entity, module_task_id, phrase, Candidate, CLOSED_PROJECT,
 };
 use crate::rules::{
-    fit_title, fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Recipients, Role,
-    Rules, Seen, SeenSpec, Span, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Rules, Seen,
+    SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -135,30 +135,10 @@ where
             e.out.counters.skip("closed_project");
             continue;
         }
-        let mut r = Recipients::default();
-        match (&c.assignee_id, &c.assignee) {
-            (None, _) => {
-                e.out.counters.skip("unassigned_task");
-                continue;
-            }
-            (Some(id), None) => {
-                log::warn!("{CHECK}: {what} is assigned to a user `{id}` that does not exist");
-                e.out.counters.skip("missing_assignee");
-                continue;
-            }
-            (Some(_), Some(p)) => {
-                if !has_access(p, &c.team) {
-                    log::info!(
-                        "{CHECK}: {what}: the assignee {} has no access to the project; not reminded",
-                        p.username
-                    );
-                    e.out.counters.skip("assignee_without_access");
-                    continue;
-                }
-                r.add(p, Role::Assignee);
-            }
-        }
-        let r = e.active_only(r);
+        let who = (c.assignee_id.as_deref(), c.assignee.as_ref());
+        let Some(r) = assignee_only(&mut e, CHECK, &what, who, &c.team) else {
+            continue;
+        };
         let subject = Subject {
             check: CHECK,
             target: Target::Alerte,

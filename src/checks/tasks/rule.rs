@@ -103,6 +103,40 @@ pub fn has_access(p: &Person, team: &[Member]) -> bool {
     p.is_superuser || team.iter().any(|(_, m)| m.id == p.id)
 }
 
+/// A task's assignee as its only recipient (an inactive account dropped as the rules say), or
+/// `None` when nobody can be told: unassigned, assigned to a user that does not exist, or to
+/// one without access to the project; each is logged and counted.
+pub fn assignee_only(
+    e: &mut Engine<'_>,
+    check: &str,
+    what: &str,
+    (id, person): (Option<&str>, Option<&Person>),
+    team: &[Member],
+) -> Option<Recipients> {
+    let mut r = Recipients::default();
+    match (id, person) {
+        (None, _) => {
+            e.out.counters.skip("unassigned_task");
+            return None;
+        }
+        (Some(id), None) => {
+            log::warn!("{check}: {what} is assigned to a user `{id}` that does not exist");
+            e.out.counters.skip("missing_assignee");
+            return None;
+        }
+        (Some(_), Some(p)) if !has_access(p, team) => {
+            log::info!(
+                "{check}: {what}: the assignee {} has no access to the project; not told",
+                p.username
+            );
+            e.out.counters.skip("assignee_without_access");
+            return None;
+        }
+        (Some(_), Some(p)) => r.add(p, Role::Assignee),
+    }
+    Some(e.active_only(r))
+}
+
 fn texts(c: &Candidate, date: NaiveDate, late: &Span, assignee_name: &str) -> Texts {
     let n = -late.count;
     let (titre, truncated) = fit_title("🔴 Tâche en retard - ", &c.nom, "");
