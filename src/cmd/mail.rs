@@ -216,11 +216,18 @@ impl Out<'_> {
         }
     }
 
-    pub fn mail_queue(&self, counts: &[(String, i64, Option<String>)], rows: &[outbox::Row]) {
+    pub fn mail_queue(
+        &self,
+        counts: &[(String, i64, Option<chrono::NaiveDateTime>)],
+        rows: &[outbox::Row],
+    ) {
         if self.format == Format::Json {
             let counts: Vec<_> = counts
                 .iter()
-                .map(|(s, n, o)| json!({"state": s, "count": n, "oldest": o}))
+                .map(|(s, n, o)| {
+                    let oldest = o.map(crate::clock::format_datetime);
+                    json!({"state": s, "count": n, "oldest": oldest})
+                })
                 .collect();
             self.json(&json!({"counts": counts, "rows": rows}));
             return;

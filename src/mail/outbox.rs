@@ -488,21 +488,18 @@ struct StateCount {
     state: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = crate::db::text::LossyOpt)]
-    oldest: Option<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    oldest: Option<NaiveDateTime>,
 }
 
 /// Number of rows per state, with the creation time of the oldest of each.
-pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<String>)>> {
+pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<NaiveDateTime>)>> {
     let rows: Vec<StateCount> = db
         .load(
-            &format!(
-                "SELECT state, COUNT(*) AS n, MIN({}) AS oldest FROM sigov_outbox GROUP BY state ORDER BY state",
-                // A mail is waiting from when it is due: a daily digest's from its hour.
-                db.text(
-                    "CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END"
-                )
-            ),
+            // A mail is waiting from when it is due: a daily digest's from its hour.
+            "SELECT state, COUNT(*) AS n, \
+             MIN(CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END) AS oldest \
+             FROM sigov_outbox GROUP BY state ORDER BY state",
             &[],
         )
         .context("cannot count the outbox")?;

@@ -2,7 +2,6 @@
 //! against a maximum; the outbox backlog, its oldest pending mail and dead mail; the database
 //! reachable with no pending migration. Reported as text, JSON, or a Nagios plugin line.
 
-use crate::clock::parse_stored_datetime;
 use crate::db::Db;
 use anyhow::Result;
 use chrono::NaiveDateTime;
@@ -356,11 +355,13 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
         });
     }
     let mut outbox = Outbox::default();
+    let mut oldest_pending = None;
     for (state, n, oldest) in crate::mail::outbox::counts(db)? {
         match state.as_str() {
             "pending" => {
                 outbox.pending = n;
-                outbox.oldest_pending = oldest;
+                oldest_pending = oldest;
+                outbox.oldest_pending = oldest.map(crate::clock::format_datetime);
             }
             "sending" => outbox.sending = n,
             "failed" => outbox.failed = n,
@@ -372,10 +373,7 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
     }
     // Waiting for the send window is no delay: with quiet hours, a mail is late from the later
     // of its queueing and the opening of the window open now, and never while it is closed.
-    outbox.oldest_pending_age_secs = outbox
-        .oldest_pending
-        .as_deref()
-        .and_then(parse_stored_datetime)
+    outbox.oldest_pending_age_secs = oldest_pending
         .and_then(|t| match &cfg.mail_window {
             None => Some(t),
             Some(w) => w.delayed_since(t, now),

@@ -5,7 +5,6 @@
 //! by state), so each run rewrites a complete file: checks scheduled apart, on one host or
 //! several, never erase each other's figures.
 
-use crate::clock::parse_stored_datetime;
 use crate::db::Db;
 use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
@@ -169,8 +168,7 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
         let found = outbox.iter().find(|(s, _, _)| s == state.as_str());
         let n = found.map(|(_, n, _)| *n).unwrap_or(0);
         if *state == crate::states::MailState::Pending {
-            oldest_pending =
-                found.and_then(|(_, _, o)| o.as_deref().and_then(parse_stored_datetime));
+            oldest_pending = found.and_then(|(_, _, o)| *o);
         }
         f.sample("sigov_outbox_mails", &[("state", state.as_str())], n as f64);
     }
