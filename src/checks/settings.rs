@@ -12,19 +12,6 @@ pub trait Configure: Sized + Clone + std::fmt::Debug + PartialEq + serde::Serial
     fn configure(input: &Input<'_>) -> Result<Self>;
 }
 
-/// Settings of a check that has none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct NoSettings;
-
-impl Configure for NoSettings {
-    fn reference() -> Self {
-        NoSettings
-    }
-    fn configure(_: &Input<'_>) -> Result<Self> {
-        Ok(NoSettings)
-    }
-}
-
 /// The configuration as a check's settings read it: each key's effective value and where it
 /// came from.
 pub trait Values {
