@@ -156,8 +156,11 @@ impl Config {
             )?,
             escalation: escalation(&layers)?,
         };
+        // Each check's keys are checked whatever the profile (a mistake shows before the profile
+        // changes); the reference profile then runs with the reference's values.
+        let configured = Sections::configure(&Input::new(&layers))?;
         let (rules, sections) = match doc.rules.profile {
-            Profile::Recommended => (recommended, Sections::configure(&Input::new(&layers))?),
+            Profile::Recommended => (recommended, configured),
             Profile::Reference => (Rules::reference(tz), Sections::reference()),
         };
         let mut mail = Mail::from_document(&doc, &c, tz)?;
@@ -562,6 +565,33 @@ mod tests {
             let l = Layers::load(&flags, &no_env).unwrap();
             Config::from_layers(l).unwrap_err().to_string()
         };
+        // A check's own keys: refused with the key, where it came from, and what is expected.
+        let e = refused("[start_dates]\nlookback_days = 0\n");
+        assert!(
+            e.contains("`start_dates.lookback_days` = 0")
+                && e.contains("c.toml")
+                && e.contains("1..=366"),
+            "{e}"
+        );
+        let e = refused("[start_dates]\nremind_after_days = 20\nlookback_days = 14\n");
+        assert!(e.contains("must be below start_dates.lookback_days"), "{e}");
+        let e = refused("[stale_work]\ndays = \"two weeks\"\n");
+        assert!(
+            e.contains("`stale_work.days`") && e.contains("expected an integer"),
+            "{e}"
+        );
+        let e = refused("[rules]\nprofile = \"reference\"\n[budget]\nthresholds = [120]\n");
+        assert!(
+            e.contains("`budget.thresholds`: 120"),
+            "checked in the reference profile too: {e}"
+        );
+        let e = refused("[stale_work]\nblocked = 7\n");
+        assert!(
+            e.contains("unknown key `stale_work.blocked`") && e.contains("days, blocked_days"),
+            "{e}"
+        );
+        let e = refused("[escalation]\nstale-work = [{ after = 3, to = \"team\" }]\n");
+        assert!(e.contains("unknown key `escalation.stale-work`"), "{e}");
         let e = refused("[rules]\nprofil = \"reference\"\n");
         assert!(
             e.contains("unknown key `rules.profil`") && e.contains("c.toml"),
