@@ -117,7 +117,12 @@ impl Out<'_> {
                 .iter()
                 .map(|(k, v, s)| json!({"key": k, "value": v, "source": s}))
                 .collect();
-            self.json(&json!({"file": cfg.layers.file, "keys": items, "rules": cfg.rules}));
+            self.json(&json!({
+                "file": cfg.layers.file,
+                "keys": items,
+                "rules": cfg.rules,
+                "checks": cfg.sections,
+            }));
             return;
         }
         match &cfg.layers.file {
@@ -134,6 +139,12 @@ impl Out<'_> {
             "# profile {} in effect: {}",
             cfg.rules.profile.name(),
             serde_json::to_string(&cfg.rules).unwrap_or_default()
+        );
+        // Each check's own settings, as the profile makes them (the reference's fixed values).
+        crate::outln!(
+            self,
+            "# checks' settings in effect: {}",
+            serde_json::to_string(&cfg.sections).unwrap_or_default()
         );
     }
 

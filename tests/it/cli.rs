@@ -45,6 +45,11 @@ fn config_show_reports_sources_and_redacts_secrets() {
     assert_eq!(key("recommended.repeat_every_days")["value"], "2");
     assert_eq!(key("output.format")["source"], "flag");
     assert_eq!(v["rules"]["profile"], "reference");
+    // Each check's settings in effect: the reference's fixed values.
+    assert_eq!(
+        v["checks"]["deadlines"]["milestones"],
+        serde_json::json!([7, 3, 1])
+    );
     // A flag beats the file and the environment.
     let v = Sigov::new()
         .env("SIGOV_CONFIG", f.to_str().unwrap())
@@ -61,6 +66,11 @@ fn config_show_reports_sources_and_redacts_secrets() {
         .ok()
         .json();
     assert_eq!(v["rules"]["profile"], "recommended");
+    assert_eq!(
+        v["checks"]["deadlines"]["milestones"],
+        serde_json::json!([7, 3, 1, 0])
+    );
+    assert_eq!(v["checks"]["stale_work"]["days"], 14);
     std::fs::write(&f, "[rules]\nprofile = \"strict\"\n").unwrap();
     let r = Sigov::new()
         .env("SIGOV_CONFIG", f.to_str().unwrap())
