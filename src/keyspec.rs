@@ -2,7 +2,7 @@
 //! checks, which declare the keys of their own settings in their folder.
 
 /// One known configuration key.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct KeySpec {
     pub key: &'static str,
     pub env: Option<&'static str>,

@@ -33,7 +33,7 @@ static REFERENCE_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(
 pub static KEYS: std::sync::LazyLock<Vec<KeySpec>> = std::sync::LazyLock::new(|| {
     let mut keys = general();
     for c in CheckName::ALL {
-        keys.extend(c.check().keys().iter().map(|k| KeySpec { ..*k }));
+        keys.extend(c.check().keys().iter().copied());
     }
     for c in CheckName::ALL {
         if let Some(e) = c.check().escalation() {
