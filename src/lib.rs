@@ -3,6 +3,7 @@
 
 pub mod checks;
 
+pub mod channels;
 pub mod clock;
 pub mod cmd;
 pub mod config;

@@ -160,6 +160,8 @@ text_enum!(
         Alert => "alert",
         /// A stage notification of `core_notificationetape`.
         Stage => "stage",
+        /// A message to a channel (`[channels.NAME]`): the row's `channel` names it.
+        Channel => "channel",
     }
 );
 

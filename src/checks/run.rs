@@ -97,6 +97,8 @@ pub struct Run<'a> {
     pub(super) page_size: u32,
     /// Quiet hours, for people's daily digests.
     pub(super) window: Option<&'a MailWindow>,
+    /// The channels the run's alerts are queued for.
+    pub(super) routing: crate::channels::Routing<'a>,
     pub(super) clock: &'a Clock,
     pub(super) opts: Options,
     pub(super) run_id: Option<i64>,
@@ -273,6 +275,7 @@ impl<'a> Run<'a> {
                 db,
                 self.clock,
                 self.run_id,
+                &self.routing,
                 alerts,
                 superseded,
                 &mut counters,

@@ -31,6 +31,8 @@ pub struct Settings<'a> {
     pub enabled: &'a [CheckName],
     /// Each check's own settings.
     pub sections: &'a Sections,
+    /// Where alerts go besides mail (`[channels.NAME]`).
+    pub channels: &'a [crate::channels::Channel],
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -263,7 +265,7 @@ impl<'a> Runner<'a> {
         queued: u64,
         lease: &mut Lease,
     ) -> Option<crate::mail::FlushStats> {
-        if self.cfg.mail.transport.is_empty() {
+        if self.cfg.mail.transport.is_empty() && self.cfg.channels.is_empty() {
             if queued > 0 {
                 log::warn!(
                     "{}: mail.transport is not set; {queued} new mail(s) wait in the outbox (set SIGOV_MAIL_TRANSPORT, or run with --no-mail)",
@@ -273,9 +275,14 @@ impl<'a> Runner<'a> {
             return None;
         }
         Some(
-            crate::mail::flush(db, self.cfg.mail, self.clock, None, &mut |db| {
-                lease.keep_alive(db)
-            })
+            crate::channels::flush_all(
+                db,
+                self.cfg.mail,
+                self.cfg.channels,
+                self.clock,
+                None,
+                &mut |db| lease.keep_alive(db),
+            )
             .unwrap_or_else(|e| {
                 let msg = crate::strings::one_line(&format!("{e:#}"));
                 log::error!("{}: mail delivery failed: {msg}", check.as_str());
@@ -318,6 +325,10 @@ impl<'a> Runner<'a> {
             rules: self.cfg.rules,
             page_size: self.cfg.page_size,
             window: self.cfg.mail.window.as_ref(),
+            routing: crate::channels::Routing {
+                channels: self.cfg.channels,
+                base_url: &self.cfg.mail.base_url,
+            },
             clock: self.clock,
             opts: self.opts,
             run_id,

@@ -81,7 +81,14 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
             if *now {
                 settings.window = None;
             }
-            let stats = mail::flush(&mut db, &settings, &clock, *limit, &mut |_| Ok(()));
+            let stats = crate::channels::flush_all(
+                &mut db,
+                &settings,
+                &cfg.channels,
+                &clock,
+                *limit,
+                &mut |_| Ok(()),
+            );
             if let Some(path) = &cfg.metrics_file {
                 crate::ops::metrics::export(&mut db, path);
             }

@@ -175,8 +175,11 @@ fn general() -> Vec<KeySpec> {
 ]
 }
 
+/// The catalogue entry of `key`; a channel's key (`channels.NAME.FIELD`) is its field's.
 pub(super) fn spec(key: &str) -> Option<&'static KeySpec> {
-    KEYS.iter().find(|k| k.key == key)
+    KEYS.iter()
+        .find(|k| k.key == key)
+        .or_else(|| crate::channels::settings::spec(key))
 }
 
 pub(super) fn parse_default(k: &KeySpec) -> toml::Value {

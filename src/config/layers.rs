@@ -236,6 +236,16 @@ impl Layers {
                 None => "configuration".to_owned(),
             };
             let section = key.rsplit_once('.').map_or("", |(s, _)| s);
+            if let Some(name) = section.strip_prefix("channels.") {
+                let fields: Vec<&str> = crate::channels::settings::FIELDS
+                    .iter()
+                    .map(|f| f.name)
+                    .collect();
+                bail!(
+                    "{file}: unknown key `{key}` (a channel's table [channels.{name}] knows {})",
+                    fields.join(", ")
+                );
+            }
             let known: Vec<&str> = KEYS
                 .iter()
                 .filter_map(|k| k.key.strip_prefix(section)?.strip_prefix('.'))
@@ -300,24 +310,39 @@ impl Layers {
         })
     }
 
-    /// Every key with its effective value, secrets redacted.
-    pub fn shown(&self) -> Vec<(&'static str, String, Source)> {
-        KEYS.iter()
+    /// Every key with its effective value, secrets redacted; then the channels' keys as
+    /// given.
+    pub fn shown(&self) -> Vec<(String, String, Source)> {
+        let show = |k: &KeySpec, key: &str, value: &toml::Value| match value {
+            // A ping URL's path is its key, as is a channel's URL's (Slack, Teams): only the
+            // scheme and host are shown.
+            toml::Value::String(s)
+                if (key == "ping.url" || key.starts_with("channels.")) && k.secret && !s.is_empty()
+                    && s.contains("://") =>
+            {
+                toml::Value::String(crate::db::url::host_only(s)).to_string()
+            }
+            toml::Value::String(s) if k.secret && !s.is_empty() => {
+                toml::Value::String(crate::db::url::redact(s)).to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut out: Vec<(String, String, Source)> = KEYS
+            .iter()
             .filter_map(|k| {
                 let e = self.entries.get(k.key)?;
-                let v = match &e.value {
-                    // A ping URL's path is its key: only the scheme and host are shown.
-                    toml::Value::String(s) if k.key == "ping.url" && !s.is_empty() => {
-                        toml::Value::String(crate::db::url::host_only(s)).to_string()
-                    }
-                    toml::Value::String(s) if k.secret && !s.is_empty() => {
-                        toml::Value::String(crate::db::url::redact(s)).to_string()
-                    }
-                    other => other.to_string(),
-                };
-                Some((k.key, v, e.source))
+                Some((k.key.to_owned(), show(k, k.key, &e.value), e.source))
             })
-            .collect()
+            .collect();
+        for (key, e) in self.entries.range("channels.".to_owned()..) {
+            if !key.starts_with("channels.") {
+                break;
+            }
+            if let Some(k) = spec(key) {
+                out.push((key.clone(), show(k, key, &e.value), e.source));
+            }
+        }
+        out
     }
 }
 

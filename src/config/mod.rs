@@ -66,6 +66,8 @@ pub struct Config {
     pub ping_timeout: std::time::Duration,
     /// Time limits on the database (MySQL).
     pub db_limits: crate::db::watchdog::Limits,
+    /// Where alerts go besides mail (`[channels.NAME]`), by name.
+    pub channels: Vec<crate::channels::Channel>,
 }
 
 /// Range checks that name the key and where its value came from.
@@ -261,7 +263,18 @@ impl Config {
                 86_400,
             )?,
         };
+        let check_names: Vec<&str> = CheckName::ALL.iter().map(|c| c.as_str()).collect();
+        let channels = crate::channels::settings::from_entries(
+            layers
+                .entries
+                .iter()
+                .filter(|(k, _)| k.starts_with("channels."))
+                .map(|(k, e)| (k.as_str(), &e.value)),
+            &|k| layers.origin(k),
+            &check_names,
+        )?;
         Ok(Config {
+            channels,
             checks_enabled,
             sections,
             db_limits,
@@ -303,6 +316,7 @@ impl Config {
             mail: &self.mail,
             enabled: &self.checks_enabled,
             sections: &self.sections,
+            channels: &self.channels,
         }
     }
 

@@ -86,6 +86,7 @@ diesel::table! {
         origin_key -> Nullable<Text>,
         batch_key -> Nullable<Text>,
         unconfirmed -> Integer,
+        channel -> Text,
     }
 }
 

@@ -53,13 +53,17 @@ pub struct FlushStats {
     pub connections: u32,
     /// Why the delivery stopped early (relay unreachable, TLS, authentication).
     pub error: Option<String>,
+    /// Each channel's delivery (`[channels.NAME]`), by the same measures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<FlushStats>,
 }
 
 impl FlushStats {
-    /// Some mail was not delivered this time.
+    /// Some mail (or channel message) was not delivered this time.
     pub fn incomplete(&self) -> bool {
         self.failed + self.dead + self.unconfirmed + self.held_back + self.deferred > 0
             || self.error.is_some()
+            || self.channels.iter().any(FlushStats::incomplete)
     }
 }
 
@@ -222,7 +226,7 @@ pub fn flush(
         if let Some(until) = w.held_until_text(now) {
             // Quiet hours: nothing is claimed, tried or counted; the relay is not contacted.
             let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
-            let held = outbox::count_due(db, now, lease)?;
+            let held = outbox::count_due(db, outbox::MAIL_LANE, now, lease)?;
             log::info!(
                 "mail: {held} due mail(s) wait for the send window `{}` (opens {until} UTC)",
                 w.window.spec
@@ -289,7 +293,7 @@ fn flush_with(
     if stats.error.is_some() {
         // Everything due waits: the rows this delivery gave back and those it never claimed.
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
-        stats.deferred = outbox::count_due(db, now, lease)?;
+        stats.deferred = outbox::count_due(db, outbox::MAIL_LANE, now, lease)?;
     }
     Ok(stats)
 }
@@ -316,7 +320,7 @@ fn deliver(
     loop {
         let now = clock.current();
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
-        let rows = outbox::claim(db, token, now, lease, CLAIM, cfg.digest)?;
+        let rows = outbox::claim(db, outbox::MAIL_LANE, token, now, lease, CLAIM, cfg.digest)?;
         if rows.is_empty() {
             return Ok(());
         }

@@ -69,11 +69,12 @@ fn columns(db: &Db) -> String {
     )
 }
 
-/// Rows a sender may take at `now`: due pending or failed rows, and rows whose sender's lease
-/// ended before `lease_cutoff`. Two binds: now, lease_cutoff.
+/// Rows a sender of one lane (mail, or a channel: see [`MAIL_LANE`]) may take at `now`: due
+/// pending or failed rows, and rows whose sender's lease ended before `lease_cutoff`. Three
+/// binds: the lane, now, lease_cutoff.
 fn due(db: &Db) -> String {
     format!(
-        "((state IN ('{}', '{}') AND next_attempt_at <= {at}) OR (state = '{}' AND claimed_at < {at}))",
+        "channel = ? AND ((state IN ('{}', '{}') AND next_attempt_at <= {at}) OR (state = '{}' AND claimed_at < {at}))",
         MailState::Pending,
         MailState::Failed,
         MailState::Sending,
@@ -81,9 +82,12 @@ fn due(db: &Db) -> String {
     )
 }
 
-fn due_vals(now: &str, cutoff: &str) -> [Val; 2] {
-    [Val::from(now), Val::from(cutoff)]
+fn due_vals(lane: &str, now: &str, cutoff: &str) -> [Val; 3] {
+    [Val::from(lane), Val::from(now), Val::from(cutoff)]
 }
+
+/// The lane of mail in `sigov_outbox.channel`; a channel's rows carry its name.
+pub const MAIL_LANE: &str = "";
 
 #[derive(QueryableByName)]
 struct PickRow {
@@ -142,16 +146,18 @@ pub fn claim_plan(db: &mut Db, n: usize) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|r| r.detail).collect())
 }
 
-/// Claims up to `limit` due rows (digest: every due row of up to `limit` recipients) under
-/// `token`, and returns them ordered by recipient then id: only the rows this call claimed (a
+/// Claims up to `limit` due rows of `lane` (digest: every due row of up to `limit` recipients)
+/// under `token`, and returns them ordered by recipient then id: only the rows this call claimed (a
 /// delivery may still hold, under the same token, rows it set aside for its end).
 ///
 /// MySQL: the due rows are picked with `SELECT … FOR UPDATE SKIP LOCKED` in a transaction and
 /// updated by id, so concurrent senders take disjoint rows without the shared locks (and
 /// deadlocks) an `UPDATE … WHERE id IN (SELECT …)` takes; a lock conflict retries the claim. SQLite
 /// serializes writers (`BEGIN IMMEDIATE`): one guarded UPDATE is exclusive there.
+#[allow(clippy::too_many_arguments)]
 pub fn claim(
     db: &mut Db,
+    lane: &str,
     token: &str,
     now: NaiveDateTime,
     lease_cutoff: NaiveDateTime,
@@ -172,7 +178,7 @@ pub fn claim(
                          ORDER BY recipient_email, id LIMIT {take}{lock}",
                         due(db)
                     ),
-                    &due_vals(&now_s, &cut),
+                    &due_vals(lane, &now_s, &cut),
                 )
                 .context("cannot pick mail from the outbox")?
             } else {
@@ -193,10 +199,10 @@ pub fn claim(
                     let rows: Vec<PickRow> = db
                         .load(
                             &format!(
-                                "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE state = ? AND {cond} \
+                                "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE channel = ? AND state = ? AND {cond} \
                                  LIMIT {take}{lock}"
                             ),
-                            &[Val::from(state), Val::from(at.as_str())],
+                            &[Val::from(lane), Val::from(state), Val::from(at.as_str())],
                         )
                         .context("cannot pick mail from the outbox")?;
                     picked.extend(rows);
@@ -234,7 +240,7 @@ pub fn claim(
             if !batches.is_empty() {
                 let marks = vec!["?"; batches.len()].join(", ");
                 let mut vals: Vec<Val> = batches.iter().map(|b| Val::from(*b)).collect();
-                vals.extend(due_vals(&now_s, &cut));
+                vals.extend(due_vals(lane, &now_s, &cut));
                 let rest: Vec<PickRow> = db
                     .load(
                         &format!(
@@ -281,12 +287,18 @@ pub fn renew(db: &mut Db, token: &str, now: NaiveDateTime) -> Result<usize> {
     .context("cannot renew the claims on the outbox")
 }
 
-/// Due rows waiting now (pending or failed and due, or claimed by a sender whose lease ended).
-pub fn count_due(db: &mut Db, now: NaiveDateTime, lease_cutoff: NaiveDateTime) -> Result<u64> {
+/// Due rows of `lane` waiting now (pending or failed and due, or claimed by a sender whose
+/// lease ended).
+pub fn count_due(
+    db: &mut Db,
+    lane: &str,
+    now: NaiveDateTime,
+    lease_cutoff: NaiveDateTime,
+) -> Result<u64> {
     let n = db
         .count(
             &format!("SELECT COUNT(*) AS n FROM sigov_outbox WHERE {}", due(db)),
-            &due_vals(&format_datetime(now), &format_datetime(lease_cutoff)),
+            &due_vals(lane, &format_datetime(now), &format_datetime(lease_cutoff)),
         )
         .context("cannot count due mail")?;
     Ok(n.max(0) as u64)

@@ -3,6 +3,11 @@
 use super::alert::NewAlert;
 use std::collections::BTreeMap;
 
+/// serde's test for counters left out of a report when nothing happened.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// How a counter adds another step's: numbers add, maps add key by key.
 trait Merge {
     fn merge(&mut self, other: Self);
@@ -57,6 +62,9 @@ counters! {
     by_type: BTreeMap<String, u64>,
     mails_queued: u64,
     mails_skipped: BTreeMap<String, u64>,
+    /// Messages queued for channels (`[channels.NAME]`): one per alert and channel.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    channel_queued: u64,
     title_truncated: u64,
     /// Statements of the check itself (mail delivery excluded: it is one per message).
     queries: u64,

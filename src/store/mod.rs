@@ -63,11 +63,13 @@ pub struct Written {
     pub superseded: Vec<String>,
 }
 
-/// Records `alerts` and `superseded` for run `run_id`; updates `counters`.
+/// Records `alerts` and `superseded` for run `run_id`, with their mail and the messages of
+/// the channels that take them; updates `counters`.
 pub fn write(
     db: &mut Db,
     clock: &Clock,
     run_id: Option<i64>,
+    routing: &crate::channels::Routing<'_>,
     alerts: Vec<NewAlert>,
     superseded: Vec<Superseded>,
     counters: &mut Counters,
@@ -83,13 +85,14 @@ pub fn write(
             at = prev + chrono::Duration::microseconds(1);
         }
         last = Some(at);
-        let (batch, ids) = with_key_retry(
+        let (batch, (ids, queued)) = with_key_retry(
             db,
             batch,
             |a| &a.key,
             counters,
-            |db, b| write_batch(db, clock, at, run_id, b),
+            |db, b| write_batch(db, clock, at, run_id, routing, b),
         )?;
+        counters.channel_queued += queued;
         written
             .alerts
             .extend(ids.into_iter().zip(batch).map(|(id, a)| (id, a, at)));
@@ -256,22 +259,29 @@ fn insert_snapshots(
     Ok(ids)
 }
 
+/// One batch in its transaction: the alert rows, their ledger keys, their mail and channel
+/// messages. Returns the rows' ids and how many channel messages were queued.
 fn write_batch(
     db: &mut Db,
     clock: &Clock,
     at: chrono::NaiveDateTime,
     run_id: Option<i64>,
+    routing: &crate::channels::Routing<'_>,
     batch: &[NewAlert],
-) -> Result<Vec<i64>> {
+) -> Result<(Vec<i64>, u64)> {
     if batch.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let now = format_datetime(at);
     let stamped = crate::clock::to_micros(at);
     let ids = insert_alert_rows(db, &now, batch)?;
     insert_ledger_keys(db, clock, run_id, stamped, batch, &ids)?;
     queue_mails(db, clock, run_id, (&now, stamped), batch, &ids)?;
-    Ok(ids)
+    let due_from = crate::clock::to_micros(clock.now_naive());
+    let queued = crate::channels::queue(
+        db, routing, clock.today, run_id, stamped, due_from, batch, &ids,
+    )?;
+    Ok((ids, queued))
 }
 
 /// The alert (notification) rows of `batch`, created at `now`; their ids, in batch order.
