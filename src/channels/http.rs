@@ -54,9 +54,10 @@ impl Poster {
             .build()
             .with_context(|| format!("channel {}: cannot set up TLS", ch.name))?;
         let agent = ureq::AgentBuilder::new()
+            // One deadline for the whole request: ureq's per-read timeout is not applied to a
+            // connection taken from its pool (a receiver that never answered hung a delivery).
             .timeout_connect(ch.timeout)
-            .timeout_read(ch.timeout)
-            .timeout_write(ch.timeout)
+            .timeout(ch.timeout)
             .tls_connector(std::sync::Arc::new(tls))
             .try_proxy_from_env(true)
             .redirects(0)
@@ -131,8 +132,13 @@ impl Poster {
                 let msg = format!("{}{cause}", t.kind());
                 use ureq::ErrorKind as K;
                 let error = match t.kind() {
-                    K::Dns | K::ConnectionFailed | K::InvalidUrl | K::UnknownScheme
-                    | K::InsecureRequestHttpsOnly | K::InvalidProxyUrl | K::ProxyConnect
+                    K::Dns
+                    | K::ConnectionFailed
+                    | K::InvalidUrl
+                    | K::UnknownScheme
+                    | K::InsecureRequestHttpsOnly
+                    | K::InvalidProxyUrl
+                    | K::ProxyConnect
                     | K::ProxyUnauthorized => {
                         self.connections += 1;
                         SendError::Connection(msg)
@@ -192,7 +198,11 @@ fn first_line(resp: ureq::Response) -> String {
     let mut buf = Vec::new();
     let _ = resp.into_reader().take(64 * 1024).read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf);
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     if line.is_empty() {
         return String::new();
     }

@@ -223,7 +223,10 @@ pub fn queue(
             }),
         })
         .collect();
-    let shown: Vec<String> = rows.iter().map(|(_, _, ch, _)| format!("#{}", ch.name)).collect();
+    let shown: Vec<String> = rows
+        .iter()
+        .map(|(_, _, ch, _)| format!("#{}", ch.name))
+        .collect();
     let values: Vec<_> = rows
         .iter()
         .zip(&batches)

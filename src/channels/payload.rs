@@ -87,7 +87,12 @@ fn level_word(l: Option<&str>) -> &'static str {
 }
 
 fn recipients(it: &Item) -> String {
-    let names: Vec<&str> = it.recipients.iter().map(|r| r.name.as_str()).collect();
+    let names: Vec<&str> = it
+        .recipients
+        .iter()
+        .map(|r| r.name.trim())
+        .filter(|n| !n.is_empty())
+        .collect();
     names.join(", ")
 }
 
@@ -113,7 +118,9 @@ fn slack_text(s: &str) -> String {
 
 /// A link target inside `<…|…>`: no `|` or `>` (a base URL and a project id hold neither).
 fn slack_link(url: &str) -> String {
-    url.replace('|', "%7C").replace('>', "%3E").replace(' ', "%20")
+    url.replace('|', "%7C")
+        .replace('>', "%3E")
+        .replace(' ', "%20")
 }
 
 fn slack(items: &[&Item], ctx: &Context<'_>) -> Value {
@@ -151,7 +158,9 @@ fn slack(items: &[&Item], ctx: &Context<'_>) -> Value {
             }
             text.push_str(&line);
         }
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&text, 3000)}}));
+        blocks.push(
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&text, 3000)}}),
+        );
     }
     let mut lines = vec![slack_text(&title)];
     for it in items {
@@ -166,21 +175,11 @@ fn slack(items: &[&Item], ctx: &Context<'_>) -> Value {
     json!({"text": truncate(&lines.join("\n"), 3000), "blocks": blocks})
 }
 
-/// Adaptive Cards render a subset of Markdown in TextBlocks: user text must not become a link
-/// or emphasis. Its characters are escaped with a backslash.
+/// Adaptive Cards render a subset of Markdown in TextBlocks (Teams shows a backslash escape
+/// as it is, so none is used): user text must not become a link (`[x](url)` is broken apart) nor
+/// a list or a new paragraph (line breaks become spaces).
 fn card_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '`' | '>' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' | '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    s.replace(['\r', '\n'], " ").replace("](", "] (")
 }
 
 fn teams(items: &[&Item], ctx: &Context<'_>) -> Value {
@@ -192,7 +191,11 @@ fn teams(items: &[&Item], ctx: &Context<'_>) -> Value {
         "wrap": true,
     })];
     for (p, list) in by_project(items) {
-        let mut head = format!("[{}]({})", card_text(&p.project.name), p.link.replace(')', "%29"));
+        let mut head = format!(
+            "[{}]({})",
+            card_text(&p.project.name),
+            p.link.replace(')', "%29")
+        );
         if !p.project.client.is_empty() {
             head.push_str(&format!(" · {}", card_text(&p.project.client)));
         }
@@ -239,7 +242,6 @@ fn teams(items: &[&Item], ctx: &Context<'_>) -> Value {
                 "type": "AdaptiveCard",
                 "version": "1.4",
                 "body": body,
-                "msteams": {"width": "Full"},
             },
         }],
     })
@@ -367,7 +369,10 @@ mod tests {
                 status: "EN_COURS".into(),
             },
             stage: None,
-            recipients: vec![super::super::Recipient { id: "1".into(), name: "Ana".into() }],
+            recipients: vec![super::super::Recipient {
+                id: "1".into(),
+                name: "Ana".into(),
+            }],
             business_date: "2026-12-07".into(),
             link: "http://app/projets/p/".into(),
             table: "core_alerteprojet".into(),
@@ -375,20 +380,34 @@ mod tests {
         }
     }
 
-    const CTX: Context<'static> = Context { site: "SI-Gouvernance", channel: "c", delivery: "k" };
+    const CTX: Context<'static> = Context {
+        site: "SI-Gouvernance",
+        channel: "c",
+        delivery: "k",
+    };
 
     #[test]
     fn user_text_is_escaped_for_each_service() {
         let it = item(1, "Titre <script>");
         let s = String::from_utf8(body(Kind::Slack, &[&it], &CTX)).unwrap_or_default();
         // mrkdwn escaped; the header is plain_text, which Slack never parses.
-        assert!(s.contains("*Titre &lt;script&gt;*") && !s.contains("<b>"), "{s}");
-        let m: Value = serde_json::from_slice(&body(Kind::Matrix, &[&it], &CTX)).unwrap_or_default();
+        assert!(
+            s.contains("*Titre &lt;script&gt;*") && !s.contains("<b>"),
+            "{s}"
+        );
+        let m: Value =
+            serde_json::from_slice(&body(Kind::Matrix, &[&it], &CTX)).unwrap_or_default();
         let f = m["formatted_body"].as_str().unwrap_or_default();
-        assert!(f.contains("&lt;b&gt;dépasse&lt;/b&gt;") && !f.contains("<b>"), "{f}");
+        assert!(
+            f.contains("&lt;b&gt;dépasse&lt;/b&gt;") && !f.contains("<b>"),
+            "{f}"
+        );
         let t: Value = serde_json::from_slice(&body(Kind::Teams, &[&it], &CTX)).unwrap_or_default();
         let text = t.to_string();
-        assert!(text.contains(r"\\[x\\]\\(http://evil\\)"), "{text}");
+        assert!(
+            text.contains("[x] (http://evil)") && !text.contains("[x](http"),
+            "{text}"
+        );
     }
 
     #[test]

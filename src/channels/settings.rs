@@ -137,7 +137,7 @@ pub const FIELDS: &[Field] = &[
     Field { name: "homeserver", default: "\"\"", secret: false,
         help: "matrix: the homeserver's base URL (https://matrix.example.org)" },
     Field { name: "room", default: "\"\"", secret: false,
-        help: "matrix: the room id (!abc:example.org; Element: room settings, Advanced), which the token's user has joined" },
+        help: "matrix: the room id (!abc:example.org, or !abc alone in rooms of version 12 and later; Element: room settings, Advanced), which the token's user has joined" },
     Field { name: "token", default: "\"\"", secret: true,
         help: "matrix: the bot user's access token" },
     Field { name: "token_file", default: "\"\"", secret: false,
@@ -270,7 +270,10 @@ pub fn from_entries<'a>(
         if !given.contains_key("kind") {
             bail!(
                 "{}: [channels.{name}] has no kind (webhook, slack, teams or matrix)",
-                origin(&format!("channels.{name}.{}", given.keys().next().map_or("", |k| k)))
+                origin(&format!(
+                    "channels.{name}.{}",
+                    given.keys().next().map_or("", |k| k)
+                ))
             );
         }
         let mut table = toml::Table::new();
@@ -284,19 +287,21 @@ pub fn from_entries<'a>(
             });
             table.insert(f.name.to_owned(), v);
         }
-        let doc: Doc = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let path = e.path().to_string();
-            let key = format!("channels.{name}.{path}");
-            let secret = spec(&key).is_some_and(|k| k.secret);
-            let msg = if secret {
-                "invalid value (not shown: a secret)".to_owned()
-            } else {
-                crate::strings::one_line(&e.into_inner().to_string())
-            };
-            anyhow!("{}: `{key}`: {msg}", origin(&key))
-        })?;
+        let doc: Doc =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = e.path().to_string();
+                let key = format!("channels.{name}.{path}");
+                let secret = spec(&key).is_some_and(|k| k.secret);
+                let msg = if secret {
+                    "invalid value (not shown: a secret)".to_owned()
+                } else {
+                    crate::strings::one_line(&e.into_inner().to_string())
+                };
+                anyhow!("{}: `{key}`: {msg}", origin(&key))
+            })?;
         out.push(
-            channel(&name, doc, checks).with_context(|| origin(&format!("channels.{name}.kind")))?,
+            channel(&name, doc, checks)
+                .with_context(|| origin(&format!("channels.{name}.kind")))?,
         );
     }
     Ok(out)
@@ -310,7 +315,11 @@ fn channel(name: &str, d: Doc, known: &[&str]) -> Result<Channel> {
     match d.kind {
         Kind::Webhook | Kind::Slack | Kind::Teams => {
             if url.is_empty() {
-                bail!("{}: a {} channel needs url (or url_file)", key("url"), d.kind.as_str());
+                bail!(
+                    "{}: a {} channel needs url (or url_file)",
+                    key("url"),
+                    d.kind.as_str()
+                );
             }
             check_url(&url, &key("url"))?;
             if d.kind == Kind::Webhook && secret_key.is_empty() {
@@ -327,20 +336,28 @@ fn channel(name: &str, d: Doc, known: &[&str]) -> Result<Channel> {
             }
             check_url(&url, &key("homeserver"))?;
             let room = d.room.trim();
-            if !(room.starts_with('!') && room.contains(':')) {
+            // `!opaque:server`, or `!opaque` alone since room version 12.
+            if !(room.starts_with('!') && room.len() > 1 && !room.contains(char::is_whitespace)) {
                 bail!(
                     "{}: `{room}` is not a room id (!abc:example.org; an alias #… is not accepted: Element shows the id in the room's settings, Advanced)",
                     key("room")
                 );
             }
             if token.is_empty() {
-                bail!("{}: a matrix channel needs token (or token_file)", key("token"));
+                bail!(
+                    "{}: a matrix channel needs token (or token_file)",
+                    key("token")
+                );
             }
         }
     }
     for c in &d.checks {
         if !known.contains(&c.as_str()) {
-            bail!("{}: unknown check `{c}` (expected {})", key("checks"), known.join(", "));
+            bail!(
+                "{}: unknown check `{c}` (expected {})",
+                key("checks"),
+                known.join(", ")
+            );
         }
     }
     let checks = d.checks.clone();
@@ -354,7 +371,11 @@ fn channel(name: &str, d: Doc, known: &[&str]) -> Result<Channel> {
         })
         .collect::<Result<Vec<_>>>()?;
     if !(1..=300).contains(&d.timeout_secs) {
-        bail!("{}: {} is out of range 1..=300", key("timeout_secs"), d.timeout_secs);
+        bail!(
+            "{}: {} is out of range 1..=300",
+            key("timeout_secs"),
+            d.timeout_secs
+        );
     }
     let tls_ca_file = (!d.tls_ca_file.is_empty()).then(|| PathBuf::from(&d.tls_ca_file));
     Ok(Channel {
@@ -403,12 +424,22 @@ mod tests {
         assert_eq!(c[0].group, Group::Run);
         assert!(!format!("{:?}", c[0]).contains("KEY"));
         let e = |t: &str| format!("{:#}", parse(t).expect_err("refused"));
-        assert!(e("[channels.w]\nkind = \"webhook\"\nurl = \"https://h/x\"\n").contains("needs secret"));
-        assert!(e("[channels.w]\nkind = \"slack\"\nurl = \"http://example.org/x\"\n").contains("loopback"));
+        assert!(
+            e("[channels.w]\nkind = \"webhook\"\nurl = \"https://h/x\"\n").contains("needs secret")
+        );
+        assert!(
+            e("[channels.w]\nkind = \"slack\"\nurl = \"http://example.org/x\"\n")
+                .contains("loopback")
+        );
         assert!(e("[channels.m]\nkind = \"matrix\"\nhomeserver = \"https://m\"\nroom = \"#a:m\"\ntoken = \"t\"\n").contains("not a room id"));
-        assert!(e("[channels.W]\nkind = \"slack\"\nurl = \"https://h/x\"\n").contains("channel name"));
+        assert!(
+            e("[channels.W]\nkind = \"slack\"\nurl = \"https://h/x\"\n").contains("channel name")
+        );
         assert!(e("[channels.w]\nkind = \"fax\"\n").contains("unknown variant"));
-        assert!(e("[channels.w]\nkind = \"slack\"\nurl = \"https://h/x\"\nchecks = [\"nope\"]\n").contains("nope"));
+        assert!(
+            e("[channels.w]\nkind = \"slack\"\nurl = \"https://h/x\"\nchecks = [\"nope\"]\n")
+                .contains("nope")
+        );
         assert!(e("[channels.w]\nurl = \"https://h/x\"\n").contains("has no kind"));
         assert!(parse("[channels.w]\nkind = \"slack\"\nurl = \"http://127.0.0.1:9/x\"\n").is_ok());
     }

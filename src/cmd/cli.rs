@@ -171,9 +171,14 @@ pub enum Command {
     /// sigov's own tables: apply or list migrations; weekly maintenance
     #[command(subcommand)]
     Db(crate::cmd::db::Command),
-    /// Mail: deliver the outbox, list or requeue it, send a test message, preview a mail
+    /// Mail and channel messages: deliver the outbox, list or requeue it, send a test message,
+    /// preview a mail
     #[command(subcommand)]
     Mail(crate::cmd::mail::Command),
+    /// Channels (webhook, Slack, Teams, Matrix): list them with what waits for each, post a
+    /// test message
+    #[command(subcommand)]
+    Channels(crate::cmd::channels::Command),
     /// Create (or refresh) a demo database with realistic SI-Gouvernance data, then run the checks
     Demo(crate::cmd::demo::Args),
     /// People's choices: mute a check, an alert type or a project (until a date or for good),

@@ -169,9 +169,23 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
     }
 }
 
-/// One line about a delivery.
+/// One line about a delivery: mail, then each channel's.
 pub fn mail_line(m: &FlushStats) -> String {
-    let mut s = format!("mail: {} sent in {} message(s)", m.sent, m.messages);
+    let mut s = if m.transport == "none" && !m.channels.is_empty() {
+        "mail: not delivered (mail.transport is not set)".to_owned()
+    } else {
+        delivery_line("mail", m)
+    };
+    for c in &m.channels {
+        s.push_str("; ");
+        s.push_str(&delivery_line("channel", c));
+    }
+    s
+}
+
+/// One delivery in words, `what` its kind (mail, channel).
+fn delivery_line(what: &str, m: &FlushStats) -> String {
+    let mut s = format!("{what}: {} sent in {} message(s)", m.sent, m.messages);
     if !m.transport.is_empty() {
         s.push_str(&format!(" via {}", m.transport));
     }

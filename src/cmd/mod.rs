@@ -2,6 +2,7 @@
 //! given). `run` dispatches; nothing below it exits.
 
 pub mod alerts;
+pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod completions;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
     let exit = match &cli.command {
         Command::Check(args) => check::run(&ctx, args),
         Command::Mail(cmd) => mail::run(&ctx, cmd),
+        Command::Channels(cmd) => channels::run(&ctx, cmd),
         Command::Runs(cmd) => runs::run(&ctx, cmd),
         Command::Alerts(cmd) => alerts::run(&ctx, cmd),
         Command::Export(args) => export::run(&ctx, args),

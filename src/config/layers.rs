@@ -317,7 +317,9 @@ impl Layers {
             // A ping URL's path is its key, as is a channel's URL's (Slack, Teams): only the
             // scheme and host are shown.
             toml::Value::String(s)
-                if (key == "ping.url" || key.starts_with("channels.")) && k.secret && !s.is_empty()
+                if (key == "ping.url" || key.starts_with("channels."))
+                    && k.secret
+                    && !s.is_empty()
                     && s.contains("://") =>
             {
                 toml::Value::String(crate::db::url::host_only(s)).to_string()

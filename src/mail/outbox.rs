@@ -555,3 +555,42 @@ pub fn requeue(
     }
     .context("cannot requeue mail")
 }
+
+#[derive(QueryableByName)]
+struct LaneCount {
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
+    channel: String,
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
+    state: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    last_sent: Option<NaiveDateTime>,
+}
+
+/// What each channel's lane holds: per channel, (state, rows) and its last delivery (UTC).
+/// Channels no longer configured show up too, by the rows they left.
+pub type LaneSummary =
+    std::collections::BTreeMap<String, (Vec<(String, i64)>, Option<NaiveDateTime>)>;
+
+/// [`LaneSummary`] of every channel lane.
+pub fn lane_counts(db: &mut Db) -> Result<LaneSummary> {
+    let rows: Vec<LaneCount> = db
+        .load(
+            &format!(
+                "SELECT channel, state, COUNT(*) AS n, MAX(sent_at) AS last_sent FROM sigov_outbox \
+                 WHERE channel > '{MAIL_LANE}' GROUP BY channel, state ORDER BY channel, state"
+            ),
+            &[],
+        )
+        .context("cannot count the channels' messages")?;
+    let mut out = LaneSummary::new();
+    for r in rows {
+        let e = out.entry(r.channel).or_default();
+        e.0.push((r.state, r.n));
+        if r.last_sent.is_some() && r.last_sent > e.1 {
+            e.1 = r.last_sent;
+        }
+    }
+    Ok(out)
+}

@@ -279,7 +279,14 @@ fn write_batch(
     queue_mails(db, clock, run_id, (&now, stamped), batch, &ids)?;
     let due_from = crate::clock::to_micros(clock.now_naive());
     let queued = crate::channels::queue(
-        db, routing, clock.today, run_id, stamped, due_from, batch, &ids,
+        db,
+        routing,
+        clock.today,
+        run_id,
+        stamped,
+        due_from,
+        batch,
+        &ids,
     )?;
     Ok((ids, queued))
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod bad_input;
 mod calendar_week;
+mod channels;
 mod checks;
 mod cli;
 mod deadlines;

@@ -154,15 +154,39 @@ backend_test!(
         let mut db = t.db();
         let mut counters = sigov::rules::Counters::default();
         let first: Vec<_> = (0..3).map(superseded).collect();
-        sigov::store::write(&mut db, &clock, None, &sigov::channels::Routing::NONE, Vec::new(), first, &mut counters)
-            .expect("first");
+        sigov::store::write(
+            &mut db,
+            &clock,
+            None,
+            &sigov::channels::Routing::NONE,
+            Vec::new(),
+            first,
+            &mut counters,
+        )
+        .expect("first");
         let again: Vec<_> = (0..3).map(superseded).collect();
-        sigov::store::write(&mut db, &clock, None, &sigov::channels::Routing::NONE, Vec::new(), again, &mut counters)
-            .expect("the same keys again: nothing to write, no error");
+        sigov::store::write(
+            &mut db,
+            &clock,
+            None,
+            &sigov::channels::Routing::NONE,
+            Vec::new(),
+            again,
+            &mut counters,
+        )
+        .expect("the same keys again: nothing to write, no error");
         // Nothing at all: no statement either.
         let before = db.statements();
-        sigov::store::write(&mut db, &clock, None, &sigov::channels::Routing::NONE, Vec::new(), Vec::new(), &mut counters)
-            .expect("empty");
+        sigov::store::write(
+            &mut db,
+            &clock,
+            None,
+            &sigov::channels::Routing::NONE,
+            Vec::new(),
+            Vec::new(),
+            &mut counters,
+        )
+        .expect("empty");
         assert_eq!(db.statements(), before);
         assert_eq!(
             t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger WHERE state = 'superseded'"),
@@ -232,9 +256,16 @@ backend_test!(
             let alerts: Vec<_> = (0..sigov::store::BATCH + 7)
                 .map(|n| batch_alert(n, tag))
                 .collect();
-            let written =
-                sigov::store::write(&mut db, &clock, None, &sigov::channels::Routing::NONE, alerts, Vec::new(), &mut counters)
-                    .expect("write");
+            let written = sigov::store::write(
+                &mut db,
+                &clock,
+                None,
+                &sigov::channels::Routing::NONE,
+                alerts,
+                Vec::new(),
+                &mut counters,
+            )
+            .expect("write");
             assert_eq!(written.alerts.len(), sigov::store::BATCH + 7);
             for (id, a, _) in &written.alerts {
                 let titre = t.count(&format!(
@@ -353,8 +384,16 @@ fn a_full_batch_reuses_the_statements_prepared_for_the_first() {
             .map(|n| batch_alert(n, tag))
             .collect();
         let mut counters = sigov::rules::Counters::default();
-        let w = sigov::store::write(db, &clock, None, &sigov::channels::Routing::NONE, alerts, Vec::new(), &mut counters)
-            .expect("write");
+        let w = sigov::store::write(
+            db,
+            &clock,
+            None,
+            &sigov::channels::Routing::NONE,
+            alerts,
+            Vec::new(),
+            &mut counters,
+        )
+        .expect("write");
         assert_eq!(w.alerts.len(), sigov::store::BATCH);
     };
     let before = prepared(&mut db);
