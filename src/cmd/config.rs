@@ -21,7 +21,8 @@ pub enum Command {
 /// `config show` and its man page.
 pub fn keys_help() -> String {
     let mut s = String::from("Keys (default; environment variable):\n");
-    for k in KEYS.iter() {
+    // Then a channel's keys, `channels.NAME.FIELD` (file only).
+    for k in KEYS.iter().chain(crate::channels::settings::KEYS.iter()) {
         let env = k.env.map(|e| format!("; {e}")).unwrap_or_default();
         s.push_str(&format!(
             "  {} = {}{env}\n      {}\n",
