@@ -53,21 +53,20 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
                     .map(|(_, n)| n)
                     .sum()
             };
-            let listed =
-                |name: &str, lane: Option<(Vec<(String, i64)>, Option<chrono::NaiveDateTime>)>| {
-                    let (states, last_sent) = lane.unwrap_or_default();
-                    Listed {
-                        name: name.to_owned(),
-                        kind: None,
-                        url: None,
-                        routing: None,
-                        waiting: count(&states, &["pending", "sending", "failed"]),
-                        dead: count(&states, &["dead"]),
-                        unconfirmed: count(&states, &["unconfirmed"]),
-                        sent: count(&states, &["sent"]),
-                        last_sent,
-                    }
-                };
+            let listed = |name: &str, lane: Option<outbox::Lane>| {
+                let (states, last_sent) = lane.unwrap_or_default();
+                Listed {
+                    name: name.to_owned(),
+                    kind: None,
+                    url: None,
+                    routing: None,
+                    waiting: count(&states, &["pending", "sending", "failed"]),
+                    dead: count(&states, &["dead"]),
+                    unconfirmed: count(&states, &["unconfirmed"]),
+                    sent: count(&states, &["sent"]),
+                    last_sent,
+                }
+            };
             for ch in &cfg.channels {
                 let mut l = listed(&ch.name, lanes.remove(&ch.name));
                 l.kind = Some(ch.kind.as_str());
