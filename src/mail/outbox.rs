@@ -570,8 +570,10 @@ struct LaneCount {
 
 /// What each channel's lane holds: per channel, (state, rows) and its last delivery (UTC).
 /// Channels no longer configured show up too, by the rows they left.
-pub type LaneSummary =
-    std::collections::BTreeMap<String, (Vec<(String, i64)>, Option<NaiveDateTime>)>;
+pub type LaneSummary = std::collections::BTreeMap<String, Lane>;
+
+/// One lane's rows by state, and its last delivery.
+pub type Lane = (Vec<(String, i64)>, Option<NaiveDateTime>);
 
 /// [`LaneSummary`] of every channel lane.
 pub fn lane_counts(db: &mut Db) -> Result<LaneSummary> {
