@@ -4,8 +4,9 @@
 //! which the receiver can recognise by its key.
 
 use super::http::{Failure, Poster};
+use super::item::Item;
 use super::payload::{self, Context};
-use super::{Channel, Item};
+use super::settings::Channel;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::delivery::{SendError, Tried};
@@ -299,7 +300,7 @@ pub fn test(ch: &Channel, mail: &crate::mail::Settings, clock: &Clock) -> Result
         level: Some("INFO".to_owned()),
         title: format!("Message de test du canal {}", ch.name),
         message: format!("Ce canal recevra les alertes de {site} ({}).", ch.routing()),
-        project: super::Project {
+        project: super::item::Project {
             id: String::new(),
             name: "sigov".to_owned(),
             client: String::new(),

@@ -10,7 +10,7 @@
 //!
 //! A URL never appears in a message: a Slack or Teams URL carries its key.
 
-use super::{Channel, Kind};
+use super::settings::{Channel, Kind};
 use crate::delivery::SendError;
 use anyhow::{anyhow, Context, Result};
 use hmac::Mac;

@@ -2,7 +2,8 @@
 //! piece of user text escaped for the service that reads it; and the size each service accepts,
 //! so a long run is split into several messages (each its own delivery).
 
-use super::{Item, Kind};
+use super::item::Item;
+use super::settings::Kind;
 use serde_json::{json, Value};
 
 /// The webhook document's version: a receiver can refuse what it does not know.
@@ -362,14 +363,14 @@ mod tests {
             level: Some("DANGER".into()),
             title: title.into(),
             message: "Le budget <b>dépasse</b> & plus".into(),
-            project: super::super::Project {
+            project: super::super::item::Project {
                 id: format!("p{}", n % 3),
                 name: format!("Projet *{n}* [x](http://evil)"),
                 client: "Client".into(),
                 status: "EN_COURS".into(),
             },
             stage: None,
-            recipients: vec![super::super::Recipient {
+            recipients: vec![super::super::item::Recipient {
                 id: "1".into(),
                 name: "Ana".into(),
             }],

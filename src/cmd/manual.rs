@@ -267,6 +267,42 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "channels",
+        &[
+            (
+                "sigov channels list",
+                "the channels, what waits for each, their last delivery",
+            ),
+            (
+                "sigov channels test equipe",
+                "post a test message to the channel `equipe` now",
+            ),
+        ],
+    ),
+    (
+        "channels list",
+        &[
+            (
+                "sigov channels list",
+                "name, kind, host, routing, waiting, dead, sent",
+            ),
+            ("sigov --format json channels list", "the same as JSON"),
+        ],
+    ),
+    (
+        "channels test",
+        &[
+            (
+                "sigov channels test equipe",
+                "post a test message; the service's answer in one line",
+            ),
+            (
+                "sigov --format json channels test salon",
+                "the result as JSON (delivered, answer)",
+            ),
+        ],
+    ),
+    (
         "mail flush",
         &[
             (
