@@ -146,8 +146,14 @@ fn slack(items: &[&Item], ctx: &Context<'_>) -> Value {
                 Some("INFO") => "🔵",
                 _ => "⚪",
             };
+            // Titles of the web application often begin with their own sign (🔴, ⚠️).
+            let dot = if it.title.starts_with(char::is_alphanumeric) {
+                format!("{dot} ")
+            } else {
+                String::new()
+            };
             let line = format!(
-                "\n{dot} *{}* — {} (<{}|ouvrir>)",
+                "\n{dot}*{}* — {} (<{}|ouvrir>)",
                 slack_text(&it.title),
                 slack_text(&it.message),
                 slack_link(&it.link)
