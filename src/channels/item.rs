@@ -90,10 +90,12 @@ pub struct Item {
 
 /// The key of an alert for a channel: its ledger key without the recipient (`check:type:
 /// entity:recipient[:day or milestone]`), so the alert of a team is one item, whoever it went
-/// to; bounded to the outbox's key column.
-fn item_key(channel: &str, a: &NewAlert) -> String {
-    let mut parts: Vec<&str> = a.key.split(':').collect();
-    if parts.len() >= 4 && parts[3] == a.recipient_id {
+/// to; bounded to the outbox's key column. The read side (`alerts show`) finds an alert's
+/// channel messages by it.
+pub fn item_key(channel: &str, ledger_key: &str, recipient_id: &str) -> String {
+    let mut parts: Vec<&str> = ledger_key.split(':').collect();
+    let recipient = crate::rules::wording::unhyphenate(recipient_id);
+    if parts.len() >= 4 && crate::rules::wording::unhyphenate(parts[3]) == recipient {
         parts.remove(3);
     }
     let key = format!("#{channel}:{}", parts.join(":"));
@@ -136,7 +138,7 @@ pub fn queue(
             if !ch.takes(a.check, a.niveau, &a.projet.id) {
                 continue;
             }
-            let key = item_key(&ch.name, a);
+            let key = item_key(&ch.name, &a.key, &a.recipient_id);
             let who = Recipient {
                 id: a.recipient_id.clone(),
                 name: a.recipient_name.clone(),

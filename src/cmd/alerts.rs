@@ -197,7 +197,10 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
             };
             let roles = alerts::roles(&mut db, &a)?;
             let why = explain::why(&a, &roles);
-            out.alert_detail(&a, &mails, run.as_ref(), &why);
+            let posted = alert_mail::channel_messages(&mut db, std::slice::from_ref(&a))?
+                .pop()
+                .unwrap_or_default();
+            out.alert_detail(&a, &mails, &posted, run.as_ref(), &why);
             Ok(Exit::Ok)
         }
         Command::Resend {
@@ -312,7 +315,14 @@ impl Out<'_> {
         }
     }
 
-    pub fn alert_detail(&self, a: &AlertRow, mails: &[MailRow], run: Option<&RunRow>, why: &Why) {
+    pub fn alert_detail(
+        &self,
+        a: &AlertRow,
+        mails: &[MailRow],
+        posted: &[MailRow],
+        run: Option<&RunRow>,
+        why: &Why,
+    ) {
         if self.format == Format::Json {
             let mut v = alert_json(a, mails);
             if let Some(o) = v.as_object_mut() {
@@ -325,6 +335,7 @@ impl Out<'_> {
                         .unwrap_or(serde_json::Value::Null),
                 );
                 o.insert("mails".into(), json!(mails));
+                o.insert("channel_messages".into(), json!(posted));
                 o.insert(
                     "run".into(),
                     run.map(|r| json!({"id": r.id, "check": r.check_name, "status": r.status, "started_at": r.started_at, "host": r.host}))
@@ -446,10 +457,7 @@ impl Out<'_> {
                 m.recipient_email,
                 m.attempts,
                 self.at(m.created_at),
-                match m.sent_at {
-                    Some(s) => format!("sent {}", self.at(s)),
-                    None => format!("next attempt {}", self.at(m.next_attempt_at)),
-                }
+                self.outbox_fate(m)
             );
             if let Some(id) = &m.message_id {
                 crate::outln!(self, "      Message-ID   {id}");
@@ -460,6 +468,49 @@ impl Out<'_> {
             if let Some(e) = &m.last_error {
                 crate::outln!(self, "      last error   {}", crate::strings::one_line(e));
             }
+        }
+        crate::outln!(
+            self,
+            "  channels         {}",
+            if posted.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("{} message(s)", posted.len())
+            }
+        );
+        for m in posted {
+            crate::outln!(
+                self,
+                "    outbox #{}: {} to channel {}, {} attempt(s), queued {}, {}",
+                m.id,
+                m.state,
+                m.channel,
+                m.attempts,
+                self.at(m.created_at),
+                self.outbox_fate(m)
+            );
+            if let Some(id) = &m.message_id {
+                crate::outln!(self, "      delivery key {id}");
+            }
+            if let Some(r) = &m.last_response {
+                crate::outln!(self, "      service said {}", crate::strings::one_line(r));
+            }
+            if let Some(e) = &m.last_error {
+                crate::outln!(self, "      last error   {}", crate::strings::one_line(e));
+            }
+        }
+    }
+
+    /// What became of an outbox row, or what comes next.
+    fn outbox_fate(&self, m: &MailRow) -> String {
+        use crate::states::MailState;
+        match (m.sent_at, m.state) {
+            (Some(s), _) => format!("sent {}", self.at(s)),
+            (None, MailState::Dead) => "given up".to_owned(),
+            (None, MailState::Unconfirmed) => {
+                "set aside: handed over without an answer, it may have arrived".to_owned()
+            }
+            (None, _) => format!("next attempt {}", self.at(m.next_attempt_at)),
         }
     }
 

@@ -31,7 +31,7 @@ pub const COLUMNS_HELP: &str = "Formats (--format): csv (the default; RFC 4180, 
 Columns, in this order:
   alerts: table, id, type, niveau, titre, lue, date_creation, date_lecture, recipient_id, recipient_username, recipient_email, projet_id, projet_nom, etape_id, check, ledger_key, run_id, business_date, mail_state (queued, failed, sent, dead, none, not_from_sigov), mail_outbox_id, mail_sent_at, mail_note
   runs: id, check, status, profile, business_date, host, pid, version, started_at, finished_at, duration_secs, exit_code, created, mails_sent, error, counters (JSON)
-  mail: id, alert_key, origin_key, recipient_id, recipient_email, kind, state, attempts, created_at, next_attempt_at, sent_at, message_id, last_error, last_response, run_id
+  mail: id, alert_key, origin_key, recipient_id, recipient_email, kind, state, attempts, created_at, next_attempt_at, sent_at, message_id, last_error, last_response, run_id, channel (a channel message's channel; empty for mail; its message_id is the delivery key)
 
 Filters: alerts take them all; runs take --check, --since and --until (run start); mail takes --check, --since and --until (queued at) and --recipient.";
 

@@ -138,6 +138,24 @@ impl Out<'_> {
                 "outbox: {} pending, {} sending, {} failed (retried later), {} dead, {} sent{oldest}",
                 o.pending, o.sending, o.failed, o.dead, o.sent
             );
+            for (name, c) in &o.channels {
+                let oldest = match (&c.oldest_pending, c.oldest_pending_age_secs) {
+                    (Some(t), Some(a)) => {
+                        format!("; oldest pending {} ({} ago)", self.time(t), human_age(a))
+                    }
+                    _ => String::new(),
+                };
+                let last = c
+                    .last_sent
+                    .as_ref()
+                    .map(|t| format!("; last delivery {}", self.time(t)))
+                    .unwrap_or_default();
+                crate::outln!(
+                    self,
+                    "channel {name}: {} pending, {} sending, {} failed (retried later), {} dead, {} unconfirmed, {} sent{oldest}{last}",
+                    c.pending, c.sending, c.failed, c.dead, c.unconfirmed, c.sent
+                );
+            }
         }
     }
 }

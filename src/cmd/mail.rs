@@ -237,17 +237,14 @@ impl Out<'_> {
         }
     }
 
-    pub fn mail_queue(
-        &self,
-        counts: &[(String, i64, Option<chrono::NaiveDateTime>)],
-        rows: &[outbox::Row],
-    ) {
+    pub fn mail_queue(&self, counts: &[outbox::StateCount], rows: &[outbox::Row]) {
         if self.format == Format::Json {
             let counts: Vec<_> = counts
                 .iter()
-                .map(|(s, n, o)| {
-                    let oldest = o.map(crate::clock::format_datetime);
-                    json!({"state": s, "count": n, "oldest": oldest})
+                .map(|c| {
+                    let oldest = c.oldest.map(crate::clock::format_datetime);
+                    let channel = (!c.is_mail()).then_some(c.channel.as_str());
+                    json!({"channel": channel, "state": c.state, "count": c.n, "oldest": oldest})
                 })
                 .collect();
             self.json(&json!({"counts": counts, "rows": rows}));
@@ -256,16 +253,28 @@ impl Out<'_> {
         if self.quiet {
             return;
         }
-        let summary: Vec<String> = counts.iter().map(|(s, n, _)| format!("{s} {n}")).collect();
-        crate::outln!(
-            self,
-            "outbox: {}",
-            if summary.is_empty() {
+        let summary = |lane: &str| -> String {
+            let s: Vec<String> = counts
+                .iter()
+                .filter(|c| c.channel == lane)
+                .map(|c| format!("{} {}", c.state, c.n))
+                .collect();
+            if s.is_empty() {
                 "empty".to_owned()
             } else {
-                summary.join(", ")
+                s.join(", ")
             }
-        );
+        };
+        crate::outln!(self, "outbox: {}", summary(outbox::MAIL_LANE));
+        let mut channels: Vec<&str> = counts
+            .iter()
+            .filter(|c| !c.is_mail())
+            .map(|c| c.channel.as_str())
+            .collect();
+        channels.dedup();
+        for ch in channels {
+            crate::outln!(self, "channel {ch}: {}", summary(ch));
+        }
         if rows.is_empty() {
             return;
         }

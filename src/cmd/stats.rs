@@ -173,6 +173,15 @@ impl Out<'_> {
             "delivery delay (queued to sent): {}",
             spread(&s.delivery)
         );
+        for (name, c) in &s.channels {
+            let q: Vec<String> = c.queued.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            crate::outln!(
+                self,
+                "channel {name}, queued in the window: {}; delivery delay: {}",
+                q.join(", "),
+                spread(&c.delivery)
+            );
+        }
         crate::outln!(self);
         if s.runs.is_empty() {
             crate::outln!(self, "no run in the window");

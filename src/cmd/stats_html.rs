@@ -413,6 +413,30 @@ fn now_block(n: &Now, o: &mut String) {
             fr(n.mutes as u64),
             fr(n.mail_off as u64)
         );
+        if !ob.channels.is_empty() {
+            o.push_str(
+                r#"<div class="scroll"><table><tr><th>channel</th><th>pending</th><th>dead</th><th>unconfirmed</th><th>sent</th><th>last delivery</th></tr>"#,
+            );
+            for (name, c) in &ob.channels {
+                let _ = write!(
+                    o,
+                    r#"<tr><td>{}</td><td>{}</td><td class="{}">{}</td><td class="{}">{}</td><td>{}</td><td>{}</td></tr>"#,
+                    esc(name),
+                    fr((c.pending + c.failed).max(0) as u64),
+                    if c.dead > 0 { "state critical" } else { "" },
+                    fr(c.dead.max(0) as u64),
+                    if c.unconfirmed > 0 {
+                        "state warning"
+                    } else {
+                        ""
+                    },
+                    fr(c.unconfirmed.max(0) as u64),
+                    fr(c.sent.max(0) as u64),
+                    esc(&local(c.last_sent.as_deref(), n.tz))
+                );
+            }
+            o.push_str("</table></div>");
+        }
     }
     let _ = write!(
         o,

@@ -494,28 +494,42 @@ pub fn get(db: &mut Db, id: i64) -> Result<Option<Row>> {
     Ok(rows.into_iter().next())
 }
 
-#[derive(QueryableByName)]
-struct StateCount {
+/// The rows of one lane (mail, or a channel) in one state.
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct StateCount {
+    /// [`MAIL_LANE`] for mail, else the channel's name.
     #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    state: String,
+    pub channel: String,
+    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
+    pub state: String,
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub n: i64,
+    /// When the oldest of them was due (UTC): its creation, or a daily digest's hour.
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
-    oldest: Option<NaiveDateTime>,
+    pub oldest: Option<NaiveDateTime>,
+    /// The last delivery among them (UTC).
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    pub last_sent: Option<NaiveDateTime>,
 }
 
-/// Number of rows per state, with the creation time of the oldest of each.
-pub fn counts(db: &mut Db) -> Result<Vec<(String, i64, Option<NaiveDateTime>)>> {
-    let rows: Vec<StateCount> = db
-        .load(
-            // A mail is waiting from when it is due: a daily digest's from its hour.
-            "SELECT state, COUNT(*) AS n, \
-             MIN(CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END) AS oldest \
-             FROM sigov_outbox GROUP BY state ORDER BY state",
-            &[],
-        )
-        .context("cannot count the outbox")?;
-    Ok(rows.into_iter().map(|r| (r.state, r.n, r.oldest)).collect())
+impl StateCount {
+    pub fn is_mail(&self) -> bool {
+        self.channel == MAIL_LANE
+    }
+}
+
+/// Number of rows per lane and state (mail first, then each channel by name), with the time
+/// the oldest of each was due and the last delivery.
+pub fn counts(db: &mut Db) -> Result<Vec<StateCount>> {
+    db.load(
+        // A mail is waiting from when it is due: a daily digest's from its hour.
+        "SELECT channel, state, COUNT(*) AS n, \
+         MIN(CASE WHEN next_attempt_at > created_at THEN next_attempt_at ELSE created_at END) AS oldest, \
+         MAX(sent_at) AS last_sent \
+         FROM sigov_outbox GROUP BY channel, state ORDER BY channel, state",
+        &[],
+    )
+    .context("cannot count the outbox")
 }
 
 /// Puts rows given up in `states` (dead, unconfirmed: all of them, or those of `ids`) back in
@@ -556,18 +570,6 @@ pub fn requeue(
     .context("cannot requeue mail")
 }
 
-#[derive(QueryableByName)]
-struct LaneCount {
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    channel: String,
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    state: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
-    last_sent: Option<NaiveDateTime>,
-}
-
 /// What each channel's lane holds: per channel, (state, rows) and its last delivery (UTC).
 /// Channels no longer configured show up too, by the rows they left.
 pub type LaneSummary = std::collections::BTreeMap<String, Lane>;
@@ -575,19 +577,26 @@ pub type LaneSummary = std::collections::BTreeMap<String, Lane>;
 /// One lane's rows by state, and its last delivery.
 pub type Lane = (Vec<(String, i64)>, Option<NaiveDateTime>);
 
-/// [`LaneSummary`] of every channel lane.
-pub fn lane_counts(db: &mut Db) -> Result<LaneSummary> {
-    let rows: Vec<LaneCount> = db
+/// The channels the outbox holds rows of.
+pub fn channel_names(db: &mut Db) -> Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
+        channel: String,
+    }
+    let rows: Vec<Name> = db
         .load(
-            &format!(
-                "SELECT channel, state, COUNT(*) AS n, MAX(sent_at) AS last_sent FROM sigov_outbox \
-                 WHERE channel > '{MAIL_LANE}' GROUP BY channel, state ORDER BY channel, state"
-            ),
+            "SELECT DISTINCT channel FROM sigov_outbox WHERE channel <> ''",
             &[],
         )
-        .context("cannot count the channels' messages")?;
+        .context("cannot read the outbox's channels")?;
+    Ok(rows.into_iter().map(|r| r.channel).collect())
+}
+
+/// [`LaneSummary`] of every channel lane.
+pub fn lane_counts(db: &mut Db) -> Result<LaneSummary> {
     let mut out = LaneSummary::new();
-    for r in rows {
+    for r in counts(db)?.into_iter().filter(|r| !r.is_mail()) {
         let e = out.entry(r.channel).or_default();
         e.0.push((r.state, r.n));
         if r.last_sent.is_some() && r.last_sent > e.1 {

@@ -40,6 +40,10 @@ pub struct MailRow {
     pub last_error: Option<String>,
     #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     pub last_response: Option<String>,
+    /// The channel of a channel message; empty for mail.
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub channel: String,
 }
 
 impl MailRow {
@@ -151,7 +155,7 @@ pub fn mails_of(db: &mut Db, keys: &[&str]) -> Result<HashMap<String, Vec<MailRo
         let sql = format!(
             "SELECT id, alert_key, origin_key, state, {att} AS attempts, recipient_email, \
              created_at, next_attempt_at, sent_at, message_id, \
-             last_error, last_response FROM sigov_outbox \
+             last_error, last_response, channel FROM sigov_outbox \
              WHERE alert_key IN ({marks}) OR origin_key IN ({marks}) ORDER BY id",
             att = db.int("attempts"),
         );
@@ -174,4 +178,46 @@ pub fn with_mails(db: &mut Db, rows: &[AlertRow]) -> Result<Vec<Vec<MailRow>>> {
         .iter()
         .map(|k| by_key.remove(k).unwrap_or_default())
         .collect())
+}
+
+/// The channel messages of each row of `rows` (one outbox row per alert and channel, whoever
+/// the alert went to), found by their keys ([`crate::channels::item::item_key`]) for every
+/// channel the outbox holds rows of, configured or not. Empty for rows sigov did not write and
+/// for escalations (a channel has an alert when it is raised). One statement per
+/// [`crate::db::STATEMENT_ROWS`] keys, after one for the channels' names.
+pub fn channel_messages(db: &mut Db, rows: &[AlertRow]) -> Result<Vec<Vec<MailRow>>> {
+    let mut out = vec![Vec::new(); rows.len()];
+    if rows.iter().all(|a| a.alert_key.is_none()) {
+        return Ok(out);
+    }
+    let names = crate::mail::outbox::channel_names(db)?;
+    // (channel key, row index) of every alert and channel.
+    let mut wanted: Vec<(String, usize)> = Vec::new();
+    for (i, a) in rows.iter().enumerate() {
+        if let Some(k) = &a.alert_key {
+            for n in &names {
+                wanted.push((crate::channels::item::item_key(n, k, &a.recipient_id), i));
+            }
+        }
+    }
+    for chunk in wanted.chunks(crate::db::STATEMENT_ROWS.max(1)) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT id, alert_key, origin_key, state, {att} AS attempts, recipient_email, \
+             created_at, next_attempt_at, sent_at, message_id, \
+             last_error, last_response, channel FROM sigov_outbox \
+             WHERE alert_key IN ({marks}) ORDER BY id",
+            att = db.int("attempts"),
+        );
+        let vals: Vec<Val> = chunk.iter().map(|(k, _)| Val::from(k.as_str())).collect();
+        let found: Vec<MailRow> = db.load(&sql, &vals).context("cannot read the outbox")?;
+        for m in found {
+            for (k, i) in chunk {
+                if *k == m.alert_key {
+                    out[*i].push(m.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
 }

@@ -94,6 +94,7 @@ pub const MAIL_COLUMNS: &[&str] = &[
     "last_error",
     "last_response",
     "run_id",
+    "channel",
 ];
 
 /// The columns of an export, in order.
@@ -363,6 +364,8 @@ struct OutboxRow {
     last_response: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     run_id: Option<i64>,
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    channel: String,
 }
 
 /// Streams the outbox rows matching `f` into `w`, newest first.
@@ -370,10 +373,16 @@ pub fn mail(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
     let mut where_sql = String::from(" WHERE 1 = 1");
     let mut vals: Vec<Val> = Vec::new();
     if let Some(c) = &f.check {
-        // An outbox key starts with its check's name (a resent mail's origin key does).
-        where_sql.push_str(" AND (alert_key LIKE ? OR origin_key LIKE ?)");
+        // An outbox key starts with its check's name (a resent mail's origin key does); a
+        // channel message's with `#CHANNEL:` and then its check's name.
+        where_sql.push_str(" AND (alert_key LIKE ? OR origin_key LIKE ?");
         vals.push(format!("{c}:%").into());
         vals.push(format!("{c}:%").into());
+        for n in crate::mail::outbox::channel_names(db)? {
+            where_sql.push_str(" OR alert_key LIKE ?");
+            vals.push(format!("#{n}:{c}:%").into());
+        }
+        where_sql.push(')');
     }
     if let Some(s) = f.since {
         where_sql.push_str(&format!(" AND created_at >= {}", db.mark(Mark::Stamp)));
@@ -397,7 +406,7 @@ pub fn mail(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
         let mut sql = format!(
             "SELECT id, alert_key, origin_key, recipient_id, recipient_email, kind, state, \
              {att} AS attempts, created_at, next_attempt_at, sent_at, \
-             message_id, last_error, last_response, run_id FROM sigov_outbox{where_sql}",
+             message_id, last_error, last_response, run_id, channel FROM sigov_outbox{where_sql}",
             att = db.int("attempts"),
         );
         let mut v = vals.clone();
@@ -426,6 +435,11 @@ pub fn mail(db: &mut Db, f: &LogFilter, w: &mut Writer) -> Result<()> {
                 opt(&r.last_error),
                 opt(&r.last_response),
                 r.run_id.map(|x| json!(x)).unwrap_or(Value::Null),
+                if r.channel.is_empty() {
+                    Value::Null
+                } else {
+                    json!(r.channel)
+                },
             ])?;
         }
         if rows.len() < PAGE {

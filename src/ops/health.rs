@@ -161,6 +161,11 @@ pub struct Outbox {
     pub oldest_pending_age_secs: Option<i64>,
     /// The send window is closed now: mail waits until then (UTC).
     pub held_until: Option<String>,
+    /// The last delivery (UTC).
+    pub last_sent: Option<String>,
+    /// Each channel's messages (the mail lane only), by channel name.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub channels: std::collections::BTreeMap<String, Outbox>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -354,65 +359,108 @@ fn read(db: &mut Db, cfg: &HealthCfg, now: NaiveDateTime) -> Result<Findings> {
             running: is_running,
         });
     }
-    let mut outbox = Outbox::default();
+    let counts = crate::mail::outbox::counts(db)?;
+    let mut outbox = lane(counts.iter().filter(|c| c.is_mail()), cfg, now);
+    lane_problems(&outbox, None, cfg, &mut problems);
+    for c in counts.iter().filter(|c| !c.is_mail()) {
+        if outbox.channels.contains_key(&c.channel) {
+            continue;
+        }
+        let o = lane(counts.iter().filter(|x| x.channel == c.channel), cfg, now);
+        lane_problems(&o, Some(&c.channel), cfg, &mut problems);
+        outbox.channels.insert(c.channel.clone(), o);
+    }
+    Ok((checks, outbox, problems))
+}
+
+/// One lane of the outbox (mail, or a channel's messages) from its counts by state.
+fn lane<'a>(
+    counts: impl Iterator<Item = &'a crate::mail::outbox::StateCount>,
+    cfg: &HealthCfg,
+    now: NaiveDateTime,
+) -> Outbox {
+    let mut o = Outbox::default();
     let mut oldest_pending = None;
-    for (state, n, oldest) in crate::mail::outbox::counts(db)? {
-        match state.as_str() {
+    for c in counts {
+        match c.state.as_str() {
             "pending" => {
-                outbox.pending = n;
-                oldest_pending = oldest;
-                outbox.oldest_pending = oldest.map(crate::clock::format_datetime);
+                o.pending = c.n;
+                oldest_pending = c.oldest;
+                o.oldest_pending = c.oldest.map(crate::clock::format_datetime);
             }
-            "sending" => outbox.sending = n,
-            "failed" => outbox.failed = n,
-            "dead" => outbox.dead = n,
-            "unconfirmed" => outbox.unconfirmed = n,
-            "sent" => outbox.sent = n,
+            "sending" => o.sending = c.n,
+            "failed" => o.failed = c.n,
+            "dead" => o.dead = c.n,
+            "unconfirmed" => o.unconfirmed = c.n,
+            "sent" => o.sent = c.n,
             _ => {}
         }
+        if c.last_sent.is_some() && c.last_sent.map(crate::clock::format_datetime) > o.last_sent {
+            o.last_sent = c.last_sent.map(crate::clock::format_datetime);
+        }
     }
-    // Waiting for the send window is no delay: with quiet hours, a mail is late from the later
-    // of its queueing and the opening of the window open now, and never while it is closed.
-    outbox.oldest_pending_age_secs = oldest_pending
+    // Waiting for the send window is no delay: with quiet hours, a message is late from the
+    // later of its queueing and the opening of the window open now, and never while it is
+    // closed (channels keep the same hours as mail).
+    o.oldest_pending_age_secs = oldest_pending
         .and_then(|t| match &cfg.mail_window {
             None => Some(t),
             Some(w) => w.delayed_since(t, now),
         })
         .map(|t| (now - t).num_seconds());
     if let Some(w) = &cfg.mail_window {
-        outbox.held_until = w.held_until_text(now);
+        o.held_until = w.held_until_text(now);
     }
+    o
+}
+
+/// What is wrong with a lane: a pending message older than `mail.max_delay_minutes`, dead or
+/// unconfirmed messages. `channel`: the lane's channel, `None` for mail.
+fn lane_problems(
+    o: &Outbox,
+    channel: Option<&str>,
+    cfg: &HealthCfg,
+    problems: &mut Vec<(Level, String)>,
+) {
+    let (who, what, peer, look) = match channel {
+        None => (String::new(), "mail(s)", "the relay", String::new()),
+        Some(c) => (
+            format!("channel {c}: "),
+            "message(s)",
+            "the service",
+            "sigov channels list; ".to_owned(),
+        ),
+    };
     let delay = i64::from(cfg.mail_delay_minutes) * 60;
-    if let Some(a) = outbox.oldest_pending_age_secs.filter(|a| *a > delay) {
+    if let Some(a) = o.oldest_pending_age_secs.filter(|a| *a > delay) {
         problems.push((
             Level::Warning,
             format!(
-                "{} mail(s) pending, the oldest for {} (max {}): is the relay reachable? (sigov mail flush)",
-                outbox.pending,
+                "{who}{} {what} pending, the oldest for {} (max {}): is {peer} reachable? ({look}sigov mail flush)",
+                o.pending,
                 human_age(a),
                 human_age(delay)
             ),
         ));
     }
-    if outbox.dead > 0 {
+    if o.dead > 0 {
         problems.push((
             Level::Warning,
             format!(
-                "{} dead mail(s) (sigov mail queue --state dead; sigov mail retry)",
-                outbox.dead
+                "{who}{} dead {what} (sigov mail queue --state dead; sigov mail retry)",
+                o.dead
             ),
         ));
     }
-    if outbox.unconfirmed > 0 {
+    if o.unconfirmed > 0 {
         problems.push((
             Level::Warning,
             format!(
-                "{} unconfirmed mail(s): the relay took them twice without answering; they may have arrived (sigov mail queue --state unconfirmed; sigov mail retry --unconfirmed)",
-                outbox.unconfirmed
+                "{who}{} unconfirmed {what}: {peer} took them twice without answering; they may have arrived (sigov mail queue --state unconfirmed; sigov mail retry --unconfirmed)",
+                o.unconfirmed
             ),
         ));
     }
-    Ok((checks, outbox, problems))
 }
 
 fn finish(
@@ -424,8 +472,16 @@ fn finish(
     let status = problems.iter().map(|p| p.0).max().unwrap_or(Level::Ok);
     let summary = if problems.is_empty() {
         let backlog = outbox.as_ref().map(|o| o.pending + o.failed).unwrap_or(0);
+        let channels = match outbox.as_ref().map(|o| &o.channels) {
+            Some(c) if !c.is_empty() => format!(
+                "; {} channel(s), backlog {}",
+                c.len(),
+                c.values().map(|o| o.pending + o.failed).sum::<i64>()
+            ),
+            _ => String::new(),
+        };
         format!(
-            "{} check(s) on schedule; outbox backlog {backlog}, no dead or unconfirmed mail",
+            "{} check(s) on schedule; outbox backlog {backlog}, no dead or unconfirmed mail{channels}",
             checks.len()
         )
     } else {
@@ -475,6 +531,15 @@ impl Health {
                 "oldest_pending_age={}s;;;0",
                 o.oldest_pending_age_secs.unwrap_or(0).max(0)
             ));
+            for (name, c) in &o.channels {
+                // Perfdata labels: the channel's name is letters, digits, `_` and `-`.
+                perf.push(format!(
+                    "channel_{name}_backlog={};;;0",
+                    c.pending + c.failed
+                ));
+                perf.push(format!("channel_{name}_dead={};1;;0", c.dead));
+                perf.push(format!("channel_{name}_unconfirmed={};1;;0", c.unconfirmed));
+            }
         }
         let late = self.checks.iter().filter(|c| c.status != Level::Ok).count();
         let short = if self.checks.is_empty() && !self.problems.is_empty() {

@@ -165,10 +165,12 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
     );
     let mut oldest_pending = None;
     for state in crate::states::MailState::ALL {
-        let found = outbox.iter().find(|(s, _, _)| s == state.as_str());
-        let n = found.map(|(_, n, _)| *n).unwrap_or(0);
+        let found = outbox
+            .iter()
+            .find(|c| c.is_mail() && c.state == state.as_str());
+        let n = found.map(|c| c.n).unwrap_or(0);
         if *state == crate::states::MailState::Pending {
-            oldest_pending = found.and_then(|(_, _, o)| *o);
+            oldest_pending = found.and_then(|c| c.oldest);
         }
         f.sample("sigov_outbox_mails", &[("state", state.as_str())], n as f64);
     }
@@ -177,10 +179,55 @@ pub fn render(db: &mut Db, now: NaiveDateTime) -> Result<String> {
         "gauge",
         "Age of the oldest pending mail (0 when none).",
     );
-    let age = oldest_pending
-        .map(|t| (now - t).num_seconds().max(0) as f64)
-        .unwrap_or(0.0);
-    f.sample("sigov_outbox_oldest_pending_age_seconds", &[], age);
+    let age = |t: Option<NaiveDateTime>| t.map(|t| (now - t).num_seconds().max(0) as f64);
+    f.sample(
+        "sigov_outbox_oldest_pending_age_seconds",
+        &[],
+        age(oldest_pending).unwrap_or(0.0),
+    );
+    let mut channels: Vec<&str> = outbox
+        .iter()
+        .filter(|c| !c.is_mail())
+        .map(|c| c.channel.as_str())
+        .collect();
+    channels.dedup();
+    if !channels.is_empty() {
+        f.head(
+            "sigov_channel_messages",
+            "gauge",
+            "Channel outbox rows by channel and state (pending, sending, failed, dead, unconfirmed, sent).",
+        );
+        for ch in &channels {
+            for state in crate::states::MailState::ALL {
+                let n = outbox
+                    .iter()
+                    .find(|c| c.channel == *ch && c.state == state.as_str())
+                    .map(|c| c.n)
+                    .unwrap_or(0);
+                f.sample(
+                    "sigov_channel_messages",
+                    &[("channel", ch), ("state", state.as_str())],
+                    n as f64,
+                );
+            }
+        }
+        f.head(
+            "sigov_channel_oldest_pending_age_seconds",
+            "gauge",
+            "Age of the channel's oldest pending message (0 when none).",
+        );
+        for ch in &channels {
+            let oldest = outbox
+                .iter()
+                .find(|c| c.channel == *ch && c.state == crate::states::MailState::Pending.as_str())
+                .and_then(|c| c.oldest);
+            f.sample(
+                "sigov_channel_oldest_pending_age_seconds",
+                &[("channel", ch)],
+                age(oldest).unwrap_or(0.0),
+            );
+        }
+    }
     Ok(text)
 }
 

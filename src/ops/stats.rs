@@ -125,7 +125,18 @@ pub struct Stats {
     pub delivery: Spread,
     /// Outbox rows queued in the window, by state (resent mails included).
     pub outbox: BTreeMap<String, u64>,
+    /// Each channel's messages queued in the window, and how fast they went.
+    pub channels: BTreeMap<String, ChannelStats>,
     pub runs: Vec<RunStats>,
+}
+
+/// A channel's messages over the window.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ChannelStats {
+    /// Rows queued in the window, by state (one row an alert and channel).
+    pub queued: BTreeMap<String, u64>,
+    /// Queue to sent, of the rows delivered in the window.
+    pub delivery: Spread,
 }
 
 #[derive(QueryableByName)]
@@ -200,6 +211,8 @@ struct DelayRow {
 #[derive(QueryableByName)]
 struct StateRow {
     #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    channel: String,
+    #[diesel(sql_type = Text, deserialize_as = Lossy)]
     state: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -208,18 +221,24 @@ struct StateRow {
 /// Rows a statement reads.
 const PAGE: usize = 5000;
 
-fn delivery(db: &mut Db, since: &str, until: &str) -> Result<Spread> {
+/// Queue-to-sent delays of one lane's rows (mail: [`crate::mail::outbox::MAIL_LANE`]) sent in
+/// the window.
+fn delivery(db: &mut Db, lane: &str, since: &str, until: &str) -> Result<Spread> {
     let mut delays = Vec::new();
     let mut after = 0i64;
     loop {
         let sql = format!(
             "SELECT id, created_at, sent_at FROM sigov_outbox \
-             WHERE state = 'sent' AND sent_at >= {at} AND sent_at < {at} AND id > ? ORDER BY id LIMIT {PAGE}",
+             WHERE channel = ? AND state = 'sent' AND sent_at >= {at} AND sent_at < {at} AND id > ? ORDER BY id LIMIT {PAGE}",
             at = db.mark(Mark::Stamp),
         );
-        let rows: Vec<DelayRow> = db
-            .load(&sql, &[Val::from(since), Val::from(until), Val::Int(after)])
-            .context("cannot read the outbox")?;
+        let vals = [
+            Val::from(lane),
+            Val::from(since),
+            Val::from(until),
+            Val::Int(after),
+        ];
+        let rows: Vec<DelayRow> = db.load(&sql, &vals).context("cannot read the outbox")?;
         for r in &rows {
             if let (c, Some(s)) = (r.created_at, r.sent_at) {
                 if let Some(us) = (s - c).num_microseconds() {
@@ -331,16 +350,29 @@ pub fn compute(
     let outbox_rows: Vec<StateRow> = db
         .load(
             &format!(
-                "SELECT state, COUNT(*) AS n FROM sigov_outbox WHERE created_at >= {m} AND created_at < {m} GROUP BY state",
+                "SELECT channel, state, COUNT(*) AS n FROM sigov_outbox WHERE created_at >= {m} AND created_at < {m} GROUP BY channel, state",
                 m = db.mark(Mark::Stamp)
             ),
             &[Val::from(since_s.as_str()), Val::from(until_s.as_str())],
         )
         .context("cannot count the outbox")?;
-    let outbox = outbox_rows
-        .into_iter()
-        .map(|r| (r.state, u64::try_from(r.n).unwrap_or(0)))
-        .collect();
+    let mut outbox = BTreeMap::new();
+    let mut channels: BTreeMap<String, ChannelStats> = BTreeMap::new();
+    for r in outbox_rows {
+        let n = u64::try_from(r.n).unwrap_or(0);
+        if r.channel == crate::mail::outbox::MAIL_LANE {
+            outbox.insert(r.state, n);
+        } else {
+            channels
+                .entry(r.channel)
+                .or_default()
+                .queued
+                .insert(r.state, n);
+        }
+    }
+    for (name, c) in channels.iter_mut() {
+        c.delivery = delivery(db, name, &since_s, &until_s)?;
+    }
     Ok(Stats {
         since: since_s.clone(),
         until: until_s.clone(),
@@ -349,8 +381,9 @@ pub fn compute(
         mail: total,
         groups,
         per_day,
-        delivery: delivery(db, &since_s, &until_s)?,
+        delivery: delivery(db, crate::mail::outbox::MAIL_LANE, &since_s, &until_s)?,
         outbox,
+        channels,
         runs: runs(db, &since_s, &until_s)?,
     })
 }

@@ -411,6 +411,169 @@ fn each_alert_once(backend: sigov::db::Backend) {
 
 crate::backend_test!(channels_each_alert_once, fn super::each_alert_once);
 
+/// What the read side shows of channel messages: `alerts show` (text and JSON), `mail queue`,
+/// `health` (a channel's dead messages are a warning of their own), `stats`, `export mail` (its
+/// `channel` column, and `--check` finding channel rows) and the metrics file.
+fn read_side(backend: sigov::db::Backend) {
+    let t = TestDb::demo(backend, 1);
+    let rx = Receiver::start(false, false);
+    let dir = tempdir("channels-read");
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[mail]\ntransport = \"file://{}\"\n\
+             [channels.hook]\nkind = \"webhook\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\ngroup = \"alert\"\n\
+             [channels.gone]\nkind = \"slack\"\nurl = \"{}\"\nchecks = [\"budget\"]\n",
+            dir.path().display(),
+            rx.url("ok", "webhook", "hook"),
+            rx.url("gone", "slack", "gone"),
+        ),
+    );
+    let prom = dir.path().join("sigov.prom");
+    let r = sigov(&t, &cfg, "2026-11-22T09:00:00Z")
+        .args(["--metrics-file", prom.to_str().expect("utf-8")])
+        .args(["check", "all", "--date", "2026-11-22"])
+        .run();
+    assert_eq!(r.code, 3, "the gone channel's messages are dead: {r:#?}");
+    let hook = lane(&t, "hook", "sent");
+    let gone = lane(&t, "gone", "dead");
+    assert!(hook > 0 && gone > 0, "{:?}", lanes(&t));
+    // An alert of the budget check: posted to both channels, one message each.
+    let id = t.count(
+        "SELECT MIN(alert_id) AS n FROM sigov_alert_ledger WHERE target_table = 'core_alerteprojet' AND check_name = 'budget'",
+    );
+    let show = t
+        .sigov()
+        .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+        .args(["alerts", "show", &id.to_string()])
+        .run()
+        .ok()
+        .stdout;
+    assert!(show.contains("channels         2 message(s)"), "{show}");
+    assert!(
+        show.contains("sent to channel hook, 1 attempt(s)"),
+        "{show}"
+    );
+    assert!(show.contains("dead to channel gone"), "{show}");
+    assert!(show.contains("service said HTTP 200: accepted"), "{show}");
+    assert!(
+        show.contains(
+            "dead to channel gone, 1 attempt(s), queued 2026-11-22 10:00:00 CET, given up"
+        ),
+        "{show}"
+    );
+    assert!(show.contains("HTTP 410: channel_is_archived"), "{show}");
+    let v: serde_json::Value = serde_json::from_str(
+        &sigov(&t, &cfg, "2026-11-22T09:30:00Z")
+            .args(["alerts", "show", &id.to_string()])
+            .run()
+            .ok()
+            .stdout,
+    )
+    .expect("json");
+    let posted = v["channel_messages"].as_array().expect("channel_messages");
+    let mut seen: Vec<(&str, &str)> = posted
+        .iter()
+        .map(|m| {
+            (
+                m["channel"].as_str().expect("channel"),
+                m["state"].as_str().expect("state"),
+            )
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [("gone", "dead"), ("hook", "sent")]);
+    // mail queue: a line per channel.
+    let queue = t
+        .sigov()
+        .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+        .args(["mail", "queue"])
+        .run()
+        .ok()
+        .stdout;
+    assert!(
+        queue.contains(&format!("channel gone: dead {gone}")),
+        "{queue}"
+    );
+    assert!(
+        queue.contains(&format!("channel hook: sent {hook}")),
+        "{queue}"
+    );
+    // health: each channel's figures, and its dead messages as a problem of their own.
+    let h = sigov(&t, &cfg, "2026-11-22T09:30:00Z")
+        .args(["health"])
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&h.stdout).expect("health json");
+    assert_eq!(v["outbox"]["channels"]["hook"]["sent"], hook);
+    assert_eq!(v["outbox"]["channels"]["gone"]["dead"], gone);
+    assert!(v["outbox"]["channels"]["hook"]["last_sent"].is_string());
+    let problems: Vec<&str> = v["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(
+        problems.contains(&format!("channel gone: {gone} dead message(s) (sigov mail queue --state dead; sigov mail retry)").as_str()),
+        "{problems:?}"
+    );
+    let nagios = t
+        .sigov()
+        .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+        .args(["health", "--nagios"])
+        .run()
+        .stdout;
+    assert!(
+        nagios.contains(&format!("channel_gone_dead={gone};1;;0")),
+        "{nagios}"
+    );
+    // stats: what each channel was queued and how fast it went.
+    let v: serde_json::Value = serde_json::from_str(
+        &sigov(&t, &cfg, "2026-11-22T10:00:00Z")
+            .args(["stats", "--since", "2026-11-21"])
+            .run()
+            .ok()
+            .stdout,
+    )
+    .expect("stats json");
+    assert_eq!(v["channels"]["hook"]["queued"]["sent"], hook);
+    assert_eq!(v["channels"]["gone"]["queued"]["dead"], gone);
+    assert_eq!(v["channels"]["hook"]["delivery"]["count"], hook);
+    assert!(
+        v["outbox"].get("dead").is_none(),
+        "mail has no dead row: {v}"
+    );
+    // export mail: the channel column, and --check finds a check's channel messages.
+    let lines = t
+        .sigov()
+        .args(["--format", "jsonl", "export", "mail", "--check", "budget"])
+        .run()
+        .ok()
+        .stdout;
+    let rows: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("jsonl"))
+        .collect();
+    let budget_gone = rows.iter().filter(|r| r["channel"] == "gone").count() as i64;
+    assert_eq!(budget_gone, gone);
+    assert!(rows.iter().any(|r| r["channel"] == "hook"));
+    assert!(
+        rows.iter().any(|r| r["channel"].is_null()),
+        "the mail rows too"
+    );
+    // The metrics file: each channel's rows by state.
+    let text = std::fs::read_to_string(&prom).expect("metrics");
+    assert!(
+        text.contains(&format!(
+            "sigov_channel_messages{{channel=\"gone\",state=\"dead\"}} {gone}"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET) && !show.contains(SECRET) && !queue.contains(SECRET));
+}
+
+crate::backend_test!(channels_on_the_read_side, fn super::read_side);
+
 fn faults(backend: sigov::db::Backend) {
     let t = TestDb::demo(backend, 1);
     let rx = Receiver::start(true, false);
