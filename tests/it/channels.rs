@@ -224,6 +224,30 @@ fn matrix_messages(room: &str) -> Vec<serde_json::Value> {
     out
 }
 
+/// The transaction ids of the bot's messages in `room`, as the bot reads them (Synapse shows a
+/// sender its own transaction ids): one per message the room holds.
+fn matrix_transactions(room: &str) -> Vec<String> {
+    let enc = room.replace('!', "%21").replace(':', "%3A");
+    let v = matrix_call(
+        "GET",
+        &format!("/_matrix/client/v3/rooms/{enc}/messages?dir=b&limit=1000"),
+        &synapse().bot_token,
+        serde_json::Value::Null,
+    );
+    v["chunk"]
+        .as_array()
+        .expect("chunk")
+        .iter()
+        .filter(|e| e["type"] == "m.room.message" && e["sender"] == "@sigov:localhost")
+        .map(|e| {
+            e["unsigned"]["transaction_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no transaction id: {e}"))
+                .to_owned()
+        })
+        .collect()
+}
+
 /// A configuration file (owner-only: it holds secrets).
 fn config(dir: &Path, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -678,6 +702,76 @@ fn faults(backend: sigov::db::Backend) {
 }
 
 crate::backend_test!(channel_faults, fn super::faults);
+
+/// Deliveries to Matrix killed at many points, then finished: the room holds each message
+/// once (a retry carries the same transaction id, which the homeserver recognises), and every
+/// row is sent.
+fn matrix_kills(backend: sigov::db::Backend) {
+    let t = TestDb::demo(backend, 2);
+    let room = matrix_room();
+    let dir = tempdir("channel-matrix-kills");
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[mail]\nsending_lease_secs = 60\n\
+             [channels.salon]\nkind = \"matrix\"\nhomeserver = \"{}\"\nroom = \"{room}\"\ntoken = \"{}\"\ngroup = \"alert\"\n",
+            synapse().url,
+            synapse().bot_token,
+        ),
+    );
+    sigov(&t, &cfg, "2026-11-22T09:00:00Z")
+        .args(["check", "all", "--date", "2026-11-22", "--no-mail"])
+        .run()
+        .ok();
+    let n = items(&t, "salon").len() as i64;
+    assert!(n >= 10, "enough messages to be killed among: {n}");
+    let mut in_flight = false;
+    for i in 0..8u64 {
+        // Each delivery starts after the killed one's lease has run out.
+        let now = format!("2026-11-22T{:02}:{:02}:00Z", 10 + i / 6, (i % 6) * 10);
+        let child = sigov(&t, &cfg, &now).args(["mail", "flush"]).spawn();
+        std::thread::sleep(std::time::Duration::from_millis(40 + 45 * i));
+        let _ = Command::new("kill")
+            .args(["-9", &child.child.id().to_string()])
+            .status();
+        let _ = child.wait();
+        in_flight |= lane(&t, "salon", "sending") > 0;
+    }
+    assert!(in_flight, "no kill landed during a delivery");
+    let r = sigov(&t, &cfg, "2026-11-22T12:00:00Z")
+        .args(["mail", "flush"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(lane(&t, "salon", "sent"), n, "{:?}", lanes(&t));
+    let txns = matrix_transactions(&room);
+    let distinct: std::collections::HashSet<&String> = txns.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        txns.len(),
+        "a message twice in the room: {txns:?}"
+    );
+    assert_eq!(txns.len() as i64, n, "one message per row");
+    #[derive(diesel::QueryableByName)]
+    struct K {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        message_id: String,
+    }
+    let keys: Vec<K> = t
+        .db()
+        .load(
+            "SELECT message_id FROM sigov_outbox WHERE channel = 'salon'",
+            &[],
+        )
+        .expect("keys");
+    let keys: std::collections::HashSet<String> = keys.into_iter().map(|k| k.message_id).collect();
+    assert_eq!(
+        keys,
+        distinct.into_iter().cloned().collect(),
+        "the room's transaction ids are the rows' delivery keys"
+    );
+}
+
+crate::backend_test!(channel_matrix_kills, fn super::matrix_kills);
 
 /// Runs killed at many points and two deliveries at once: 0 lost, at most 2 copies, 1 with a
 /// receiver that honours Idempotency-Key.
