@@ -66,7 +66,7 @@ c.commit(); r = cur.fetchone() if cur is not None else None
 print(r[0] if r else "")' "$work/bench.db" "$2" ;;
     mysql) mariadb --no-defaults -uroot --socket="$THROWAWAY_MYSQL_SOCKET" -N bench \
       -e "SET sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT'); $2" | tail -n 1 ;;
-    postgres) PGPASSWORD="" psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$THROWAWAY_PG_SOCKET_DIR" -U postgres -d bench \
+    postgres) psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$THROWAWAY_PG_SOCKET_DIR" -p "$pg_port" -U postgres -d bench \
       -c "$2" | tail -n 1 ;;
   esac
 }
@@ -99,7 +99,9 @@ for backend in $backends; do
         "DROP DATABASE IF EXISTS bench; CREATE DATABASE bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
       url="${THROWAWAY_MYSQL_URL}bench" ;;
     postgres)
-      psql -X -q -h "$THROWAWAY_PG_SOCKET_DIR" -U postgres -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench OWNER sigov"
+      pg_port=$(echo "$THROWAWAY_PG_URL" | sed -E 's|.*:([0-9]+)/$|\1|')
+      psql -X -q -h "$THROWAWAY_PG_SOCKET_DIR" -p "$pg_port" -U postgres -d postgres \
+        -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench OWNER sigov"
       url="${THROWAWAY_PG_URL}bench" ;;
   esac
   "$sigov" demo --db "$url" --scale 5000 --date "$date_arg" --no-check --format json >/dev/null

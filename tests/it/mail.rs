@@ -754,6 +754,94 @@ fn a_claim_fetches_its_rows_by_id_whatever_the_queue() {
     }
 }
 
+// A claim's pick reads the due index in its order on every backend, so that a claim costs the
+// rows it takes, not the rows that wait: behind 40,000 rows (half of them due in one lane),
+// no sort and no full scan. PostgreSQL needed `id` in the index for that (without it, every
+// due row of the lane was sorted before the first 200 were taken).
+backend_test!(a_claims_pick_reads_the_due_index_in_order, |t| {
+    use sigov::db::Backend;
+    let mut db = t.db();
+    for (lane, state, batch) in [("bulk", "pending", 0), ("", "sent", 1)] {
+        for chunk in 0..40 {
+            let values: Vec<String> = (0..500)
+                .map(|i| {
+                    let n = batch * 100_000 + chunk * 500 + i;
+                    format!(
+                        "('{lane}', 'k{n}', '', 'to{n}@example.org', 'alert', '{{}}', '{state}', 0, \
+                         '2026-11-22 09:00:00', '2026-11-22 09:00:00', '2026-11-22 09:00:00')"
+                    )
+                })
+                .collect();
+            db.batch(&format!(
+                "INSERT INTO sigov_outbox (channel, alert_key, recipient_id, recipient_email, kind, payload, \
+                 state, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
+                values.join(", ")
+            ))
+            .expect("fill the outbox");
+        }
+    }
+    db.batch(match t.backend {
+        Backend::Sqlite => "ANALYZE",
+        Backend::Mysql => "ANALYZE TABLE sigov_outbox",
+        Backend::Postgres => "ANALYZE sigov_outbox",
+    })
+    .expect("analyze");
+    for state in [
+        sigov::states::MailState::Pending,
+        sigov::states::MailState::Sending,
+    ] {
+        let vals = [
+            sigov::db::Val::from("bulk"),
+            sigov::db::Val::from(state.as_str()),
+            sigov::db::Val::from("2026-11-22 10:00:00"),
+        ];
+        let pick = sigov::mail::outbox::pick_sql(&db, state, 200);
+        let plan: String = match t.backend {
+            Backend::Sqlite => {
+                #[derive(diesel::QueryableByName)]
+                struct P {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    detail: String,
+                }
+                let rows: Vec<P> = db
+                    .load(&format!("EXPLAIN QUERY PLAN {pick}"), &vals)
+                    .expect("plan");
+                rows.into_iter().map(|r| r.detail + "\n").collect()
+            }
+            Backend::Mysql => {
+                #[derive(diesel::QueryableByName)]
+                struct P {
+                    #[diesel(sql_type = diesel::sql_types::Text, column_name = "EXPLAIN")]
+                    plan: String,
+                }
+                let rows: Vec<P> = db
+                    .load(&format!("EXPLAIN FORMAT=JSON {pick}"), &vals)
+                    .expect("plan");
+                rows.into_iter().map(|r| r.plan).collect()
+            }
+            Backend::Postgres => {
+                #[derive(diesel::QueryableByName)]
+                struct P {
+                    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+                    plan: String,
+                }
+                let rows: Vec<P> = db.load(&format!("EXPLAIN {pick}"), &vals).expect("plan");
+                rows.into_iter().map(|r| r.plan + "\n").collect()
+            }
+        };
+        assert!(plan.contains("sigov_outbox_due"), "{state:?}: {plan}");
+        for bad in [
+            "Sort",
+            "Seq Scan",
+            "filesort",
+            "TEMP B-TREE",
+            "SCAN sigov_outbox\n",
+        ] {
+            assert!(!plan.contains(bad), "{state:?}: {bad} in {plan}");
+        }
+    }
+});
+
 #[derive(diesel::QueryableByName)]
 struct Queued {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
