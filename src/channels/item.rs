@@ -139,9 +139,14 @@ pub fn queue(
                 continue;
             }
             let key = item_key(&ch.name, &a.key, &a.recipient_id);
+            // A person without a first or last name is shown by their username.
             let who = Recipient {
                 id: a.recipient_id.clone(),
-                name: a.recipient_name.clone(),
+                name: if a.recipient_name.trim().is_empty() {
+                    a.recipient_username.clone()
+                } else {
+                    a.recipient_name.clone()
+                },
             };
             match items.get_mut(&key) {
                 Some((_, _, item)) => {

@@ -370,6 +370,14 @@ fn each_alert_once(backend: sigov::db::Backend) {
     let rows = t.count("SELECT COUNT(*) AS n FROM core_alerteprojet")
         + t.count("SELECT COUNT(*) AS n FROM core_notificationetape");
     assert_eq!(ids as i64, rows);
+    // Every recipient has a name to show (the demo's person without first or last name: their
+    // username).
+    let names: Vec<&str> = hook
+        .iter()
+        .flat_map(|i| i["recipients"].as_array().expect("recipients"))
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert!(names.iter().all(|n| !n.trim().is_empty()), "{names:?}");
     // What the receiver got: signed, valid, every item once.
     let got = rx.records();
     assert!(
