@@ -1,6 +1,7 @@
 //! sigov: SI-Gouvernance's alert checks as one cron-started binary. `run` turns parsed
 //! arguments into an exit code; everything below it returns errors instead of exiting.
 
+pub mod ack;
 pub mod checks;
 
 pub mod channels;

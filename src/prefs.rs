@@ -406,6 +406,7 @@ mod tests {
             reason: String::new(),
             rule: String::new(),
             mail: MailPlan::Now,
+            arm: None,
         }
     }
 

@@ -112,6 +112,8 @@ pub struct Run<'a> {
     /// The run's project teams (shared by the checks of `check all`).
     pub(super) teams: &'a mut source::TeamCache,
     pub(super) prefs: Option<&'a crate::prefs::Prefs>,
+    /// The check's acknowledgements and snoozes in force.
+    pub(super) holds: crate::rules::Holds,
 }
 
 impl<'a> Run<'a> {
@@ -164,6 +166,7 @@ impl<'a> Run<'a> {
         // the run keeps it, with what the first pages wrote.
         let whole = pager.rows > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
         let mut check_seen = self.held.take().unwrap_or_default();
+        check_seen.holds = self.holds.clone();
         if whole && !check_seen.loaded {
             source::seen(
                 db,
@@ -184,6 +187,7 @@ impl<'a> Run<'a> {
         while let Some(page) = pager.next_page() {
             let cands = load(db, page, self.teams)?;
             let mut page_seen = Seen::default();
+            page_seen.holds = self.holds.clone();
             if !whole {
                 let scope = source::Scope {
                     page,
@@ -250,6 +254,7 @@ impl<'a> Run<'a> {
             mut alerts,
             superseded,
             mut counters,
+            rearmed,
         } = d;
         for a in &mut alerts {
             a.rule = self.knows.rule_label(&a.alert_type, &a.context);
@@ -290,6 +295,15 @@ impl<'a> Run<'a> {
             }
             out = written;
             out.superseded = superseded_keys;
+        }
+        // Holds whose alert's entity changed (a moved date, a new budget) are over: the alert
+        // was raised again above, and is held no longer.
+        if !rearmed.is_empty() && !self.opts.dry_run {
+            let n = crate::ack::end(db, &rearmed, self.clock.current(), "rearmed")?;
+            log::info!(
+                "{}: {n} acknowledgement(s) re-armed: their alert changed",
+                self.check
+            );
         }
         self.counters.absorb(counters);
         Ok(out)

@@ -118,6 +118,8 @@ struct Shared {
     teams: source::TeamCache,
     /// People's choices (`sigov prefs`), read once for the run's checks.
     prefs: Option<crate::prefs::Prefs>,
+    /// Acknowledgements and snoozes in force, read once for the run's checks.
+    acks: Option<crate::ack::Acks>,
 }
 
 impl<'a> Runner<'a> {
@@ -318,8 +320,17 @@ impl<'a> Runner<'a> {
         if self.shared.prefs.is_none() {
             self.shared.prefs = Some(crate::prefs::Prefs::load(db)?);
         }
+        if self.shared.acks.is_none() {
+            self.shared.acks = Some(crate::ack::Acks::load(db, self.clock.tz)?);
+        }
         let mut run = Run {
             prefs: self.shared.prefs.as_ref(),
+            holds: self
+                .shared
+                .acks
+                .as_ref()
+                .map(|a| a.of_check(name.as_str()))
+                .unwrap_or_default(),
             check: name.as_str(),
             knows: check,
             rules: self.cfg.rules,

@@ -131,7 +131,7 @@ pub struct AlertRef {
 
 impl AlertRef {
     /// Its table, with `--table` for a bare id; a prefix that contradicts `--table` is refused.
-    fn table(self, flag: Option<Table>) -> Result<Table> {
+    pub(crate) fn table(self, flag: Option<Table>) -> Result<Table> {
         match (self.table, flag) {
             (Some(a), Some(b)) if a != b => crate::usage!(
                 "alert id `{}{}` names {}, --table {}",
@@ -146,7 +146,7 @@ impl AlertRef {
     }
 }
 
-fn parse_ref(s: &str) -> Result<AlertRef, String> {
+pub(crate) fn parse_ref(s: &str) -> Result<AlertRef, String> {
     let t = s.trim();
     let (table, digits) = match t.chars().next() {
         Some('n' | 'N') => (Some(Table::Notification), &t[1..]),
@@ -200,7 +200,19 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
             let posted = alert_mail::channel_messages(&mut db, std::slice::from_ref(&a))?
                 .pop()
                 .unwrap_or_default();
-            out.alert_detail(&a, &mails, &posted, run.as_ref(), &why);
+            let holds = match a.alert_key.as_deref() {
+                Some(key) => match crate::ack::about(&mut db, key)? {
+                    Some((about, _)) => crate::ack::of_alert(&mut db, &about)?,
+                    None => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            let around = Around {
+                posted: &posted,
+                holds: &holds,
+                today: clock.today,
+            };
+            out.alert_detail(&a, &mails, &around, run.as_ref(), &why);
             Ok(Exit::Ok)
         }
         Command::Resend {
@@ -227,6 +239,14 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// What `alerts show` tells besides the alert's own mail: its channel messages, and the
+/// acknowledgements and snoozes of it (their state on business day `today`).
+pub struct Around<'a> {
+    pub posted: &'a [MailRow],
+    pub holds: &'a [crate::ack::AckRow],
+    pub today: chrono::NaiveDate,
 }
 
 fn alert_json(a: &AlertRow, mails: &[MailRow]) -> serde_json::Value {
@@ -319,10 +339,11 @@ impl Out<'_> {
         &self,
         a: &AlertRow,
         mails: &[MailRow],
-        posted: &[MailRow],
+        around: &Around<'_>,
         run: Option<&RunRow>,
         why: &Why,
     ) {
+        let (posted, holds, today) = (around.posted, around.holds, around.today);
         if self.format == Format::Json {
             let mut v = alert_json(a, mails);
             if let Some(o) = v.as_object_mut() {
@@ -336,6 +357,17 @@ impl Out<'_> {
                 );
                 o.insert("mails".into(), json!(mails));
                 o.insert("channel_messages".into(), json!(posted));
+                let holds: Vec<_> = holds
+                    .iter()
+                    .map(|h| {
+                        let mut v = json!(h);
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert("state".into(), json!(h.state(today)));
+                        }
+                        v
+                    })
+                    .collect();
+                o.insert("holds".into(), json!(holds));
                 o.insert(
                     "run".into(),
                     run.map(|r| json!({"id": r.id, "check": r.check_name, "status": r.status, "started_at": r.started_at, "host": r.host}))
@@ -439,6 +471,28 @@ impl Out<'_> {
             ),
         }
         crate::outln!(self, "  why              {}", why.rule);
+        if holds.is_empty() {
+            crate::outln!(self, "  held             no (sigov ack, sigov snooze)");
+        }
+        for h in holds {
+            let what = match (h.kind(), h.until_date) {
+                (crate::rules::HoldKind::Snooze, Some(d)) => format!("snoozed until {d}"),
+                _ => "acknowledged".to_owned(),
+            };
+            crate::outln!(
+                self,
+                "  held             #{} {what} by {} ({}) {}: {}{}",
+                h.id,
+                h.by_user,
+                h.how,
+                self.at(h.created_at),
+                h.state(today),
+                h.note
+                    .as_deref()
+                    .map(|n| format!("; note: {n}"))
+                    .unwrap_or_default()
+            );
+        }
         for (k, v) in &why.facts {
             crate::outln!(self, "    {k:<30} {v}");
         }

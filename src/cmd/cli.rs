@@ -181,6 +181,11 @@ pub enum Command {
     Channels(crate::cmd::channels::Command),
     /// Create (or refresh) a demo database with realistic SI-Gouvernance data, then run the checks
     Demo(crate::cmd::demo::Args),
+    /// Acknowledge an alert: its repeats and escalation stop for every recipient until its
+    /// due date (or planned budget) changes; --list shows what is held, --end ACK undoes one
+    Ack(crate::cmd::ack::AckArgs),
+    /// Put an alert off: its repeats and escalation wait until a day (--until DAY, --for 3d)
+    Snooze(crate::cmd::ack::SnoozeArgs),
     /// People's choices: mute a check, an alert type or a project (until a date or for good),
     /// a daily digest at an hour, all mail off; only mail follows them
     #[command(subcommand)]

@@ -385,6 +385,33 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "ack",
+        &[
+            (
+                "sigov ack 91 --by ana --note livraison-mercredi",
+                "alert 91 is handled: no repeat, no escalation while its due date stays",
+            ),
+            ("sigov ack --list", "what is acknowledged or snoozed now"),
+            (
+                "sigov ack --end 3",
+                "undo acknowledgement 3: repeats resume",
+            ),
+        ],
+    ),
+    (
+        "snooze",
+        &[
+            (
+                "sigov snooze 91 --for 3d",
+                "no repeat of alert 91 for 3 days (open days when its check counts them)",
+            ),
+            (
+                "sigov snooze n12 --until 2026-12-01 --by ana",
+                "a stage notification, until a day",
+            ),
+        ],
+    ),
+    (
         "prefs",
         &[
             ("sigov prefs show resp", "what a person chose to receive"),

@@ -1,6 +1,7 @@
 //! One file per command: its arguments, what it does, and how it prints (into the [`Out`] it is
 //! given). `run` dispatches; nothing below it exits.
 
+pub mod ack;
 pub mod alerts;
 pub mod channels;
 pub mod check;
@@ -78,6 +79,8 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Db(cmd) => db::run(&ctx, cmd),
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Prefs(cmd) => prefs::run(&ctx, cmd),
+        Command::Ack(args) => ack::ack(&ctx, args),
+        Command::Snooze(args) => ack::snooze(&ctx, &ctx.cfg, args),
         Command::Demo(args) => {
             // The demo's database: --db, or a --database-url typed on its command line (never
             // SIGOV_DATABASE_URL, which names the real database of the other commands).

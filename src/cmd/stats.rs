@@ -173,6 +173,14 @@ impl Out<'_> {
             "delivery delay (queued to sent): {}",
             spread(&s.delivery)
         );
+        if !s.holds.is_empty() {
+            let h: Vec<String> = s.holds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            crate::outln!(
+                self,
+                "acknowledgements given in the window: {}",
+                h.join(", ")
+            );
+        }
         for (name, c) in &s.channels {
             let q: Vec<String> = c.queued.iter().map(|(k, v)| format!("{k} {v}")).collect();
             crate::outln!(

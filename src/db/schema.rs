@@ -58,6 +58,9 @@ diesel::table! {
         business_date -> Date,
         run_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        /// What the alert was raised on (its due date, its planned budget): an acknowledgement
+        /// holds while it is the same.
+        arm -> Nullable<Text>,
     }
 }
 
@@ -108,5 +111,26 @@ diesel::table! {
         value -> Text,
         until_date -> Nullable<Date>,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Acknowledgements and snoozes (`sigov ack`, `sigov snooze`, replies): one alert's repeats
+    /// and escalation held, for every recipient, until its entity changes or a day.
+    sigov_ack (id) {
+        id -> BigInt,
+        kind -> Text,
+        check_name -> Text,
+        alert_type -> Text,
+        entity -> Text,
+        arm -> Nullable<Text>,
+        until_date -> Nullable<Date>,
+        alert_key -> Text,
+        by_user -> Text,
+        how -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
     }
 }

@@ -127,6 +127,9 @@ pub struct Stats {
     pub outbox: BTreeMap<String, u64>,
     /// Each channel's messages queued in the window, and how fast they went.
     pub channels: BTreeMap<String, ChannelStats>,
+    /// Acknowledgements and snoozes given in the window, by `kind how` (`ack cli`,
+    /// `snooze reply`).
+    pub holds: BTreeMap<String, u64>,
     pub runs: Vec<RunStats>,
 }
 
@@ -373,6 +376,10 @@ pub fn compute(
     for (name, c) in channels.iter_mut() {
         c.delivery = delivery(db, name, &since_s, &until_s)?;
     }
+    let holds = crate::ack::given_between(db, since, now)?
+        .into_iter()
+        .map(|(kind, how, n)| (format!("{kind} {how}"), u64::try_from(n).unwrap_or(0)))
+        .collect();
     Ok(Stats {
         since: since_s.clone(),
         until: until_s.clone(),
@@ -384,6 +391,7 @@ pub fn compute(
         delivery: delivery(db, crate::mail::outbox::MAIL_LANE, &since_s, &until_s)?,
         outbox,
         channels,
+        holds,
         runs: runs(db, &since_s, &until_s)?,
     })
 }

@@ -67,6 +67,10 @@ pub struct NewAlert {
     /// How its mail goes after the recipient's choices (`sigov prefs`); set by the run.
     #[serde(skip)]
     pub mail: MailPlan,
+    /// What a repeating alert was raised on ([`Subject::arm`]), kept in the ledger: an
+    /// acknowledgement of it holds while the entity still says the same. `None`: alerted once.
+    #[serde(skip)]
+    pub arm: Option<String>,
 }
 
 /// The ledger type of escalation keys (the row keeps its check's type).
@@ -93,6 +97,10 @@ pub struct Subject<'a> {
     pub projet: &'a ProjectInfo,
     pub etape_id: Option<&'a str>,
     pub etape_ordre: Option<i64>,
+    /// What a repeating alert is raised on: its due date (`due=2026-11-17`) or planned budget
+    /// (`budget=10000.00`). An escalation rung is told once per arm, and an acknowledgement
+    /// holds while it is the same (a moved date re-arms both). Empty for once-only alerts.
+    pub arm: String,
 }
 
 /// The texts of one alert for one entity. The message is `fixed` followed by the sentence of

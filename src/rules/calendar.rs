@@ -259,6 +259,15 @@ impl Calendar {
         days.len()
     }
 
+    /// The open day `n` open days after `d` (`n` = 0: `d` if open, else the open day after).
+    pub fn open_days_after(&self, d: NaiveDate, n: u32) -> Option<NaiveDate> {
+        let mut x = self.open_on_or_after(d)?;
+        for _ in 0..n {
+            x = self.open_on_or_after(x.succ_opt()?)?;
+        }
+        Some(x)
+    }
+
     /// The open day `n` open days before `d` (`n = 0`: `d` if open, else the open day before).
     pub fn open_days_before(&self, d: NaiveDate, n: u32) -> Option<NaiveDate> {
         let mut x = self.open_on_or_before(d)?;

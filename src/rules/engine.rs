@@ -17,6 +17,8 @@ pub struct Decisions {
     pub alerts: Vec<NewAlert>,
     pub superseded: Vec<Superseded>,
     pub counters: Counters,
+    /// Acknowledgements and snoozes whose entity changed since (the run ends them).
+    pub rearmed: Vec<i64>,
 }
 
 /// How often an alert may be recorded for one (entity, recipient).
@@ -186,6 +188,24 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// The acknowledgement or snooze holding the alert `typ` of `s` today, if one does. One
+    /// whose entity changed since is over (kept in [`Decisions::rearmed`] for the run to end).
+    fn hold(&mut self, s: &Subject, typ: &str) -> Option<&'a super::hold::Hold> {
+        use super::hold::Holding;
+        let seen: &'a Seen = self.seen;
+        let h = seen.holds.get(typ, &s.entity)?;
+        match h.holding(&s.arm, self.today) {
+            Holding::Held => Some(h),
+            Holding::Rearmed => {
+                if !self.out.rearmed.contains(&h.id) {
+                    self.out.rearmed.push(h.id);
+                }
+                None
+            }
+            Holding::Over => None,
+        }
+    }
+
     /// Records one alert per recipient that has not had it yet; returns how many.
     pub fn emit(&mut self, s: &Subject, t: &Texts, recips: &Recipients, dedup: Dedup) -> usize {
         if matches!(dedup, Dedup::Daily) {
@@ -201,6 +221,26 @@ impl<'a> Engine<'a> {
                 self.out
                     .counters
                     .skip_n("closed_day", recips.list.len() as u64);
+                return 0;
+            }
+        }
+        if matches!(dedup, Dedup::Daily) {
+            if let Some(h) = self.hold(s, &t.alert_type) {
+                // Acknowledged or snoozed: the repeat waits, for every recipient.
+                log::debug!(
+                    "{}: {} for {} held by {} #{} ({})",
+                    s.check,
+                    t.alert_type,
+                    s.entity,
+                    h.kind.as_str(),
+                    h.id,
+                    h.by
+                );
+                let why = match h.kind {
+                    super::hold::HoldKind::Ack => "acknowledged",
+                    super::hold::HoldKind::Snooze => "snoozed",
+                };
+                self.out.counters.skip_n(why, recips.list.len() as u64);
                 return 0;
             }
         }
@@ -236,6 +276,7 @@ impl<'a> Engine<'a> {
                 // The check names its rule (the run fills it in: the engine knows no check).
                 rule: String::new(),
                 mail: super::alert::MailPlan::Now,
+                arm: (!s.arm.is_empty()).then(|| s.arm.clone()),
             });
         }
         n
@@ -261,21 +302,22 @@ impl<'a> Engine<'a> {
     }
 
     /// Escalation (`escalation.<check>`): the people each reached rung adds (not already among
-    /// `base`, the check's own recipients) get the alert once per rung and `arm` (the due date,
-    /// or the planned budget), worded as an escalation since `since`.
+    /// `base`, the check's own recipients) get the alert once per rung and arm (`s.arm`: the due
+    /// date, or the planned budget), worded as an escalation since `since`. While the alert is
+    /// acknowledged or snoozed, they get instead, once, who held it and when.
     pub fn escalate(
         &mut self,
         s: &Subject,
         base_t: &Texts,
         base: &Recipients,
         since: NaiveDate,
-        arm: std::fmt::Arguments<'_>,
         who: &Audiences,
     ) -> usize {
         let ladder = self.rules.ladder(s.check);
         if ladder.is_empty() || self.closed_for_daily(s.check).is_some() {
             return 0;
         }
+        let held = self.hold(s, &base_t.alert_type);
         let open_days = self.rules.calendar.open_days_between(since, self.today);
         let mut told: Vec<String> = base.list.iter().map(|(p, _)| p.id.clone()).collect();
         let mut n = 0;
@@ -291,13 +333,34 @@ impl<'a> Engine<'a> {
             if r.list.is_empty() {
                 continue;
             }
-            let t = escalation_texts(base_t, rung.after, rung.to, since);
-            let disc = format!("{ESCALATION_DISC}J{}:{arm}", rung.after);
+            let (t, disc) = match held {
+                // Once per hold, whatever the rung: the person would have been told next.
+                Some(h) => (
+                    held_texts(base_t, h, rung.to),
+                    format!("{ESCALATION_DISC}{}{}", h.kind.as_str(), h.id),
+                ),
+                None => (
+                    escalation_texts(base_t, rung.after, rung.to, since),
+                    format!("{ESCALATION_DISC}J{}:{}", rung.after, s.arm),
+                ),
+            };
             let before = self.out.alerts.len();
             n += self.emit(s, &t, &r, Dedup::Once(&disc));
             for a in &mut self.out.alerts[before..] {
                 a.reason = format!("vous êtes {} (escalade)", rung.to.label());
-                a.rule = format!("{}, escalade {}", a.rule, after_open_days(rung.after));
+                a.rule = match held {
+                    Some(h) => format!(
+                        "{}, escalade {} : {} par {}",
+                        a.rule,
+                        after_open_days(rung.after),
+                        match h.kind {
+                            super::hold::HoldKind::Ack => "acquittée",
+                            super::hold::HoldKind::Snooze => "reportée",
+                        },
+                        h.by
+                    ),
+                    None => format!("{}, escalade {}", a.rule, after_open_days(rung.after)),
+                };
             }
         }
         n
@@ -410,6 +473,61 @@ fn escalation_texts(base: &Texts, after: u32, to: Audience, since: NaiveDate) ->
             Role::Admin,
             format!(
                 "Vous en êtes informé(e) en tant que {} : le suivi habituel n'a pas suffi.",
+                to.label()
+            ),
+        )],
+        context,
+    }
+}
+
+/// What an escalated person is told instead of the escalation while the alert is held: who
+/// acknowledged it (or put it off until when), and when, in one line.
+fn held_texts(base: &Texts, h: &super::hold::Hold, to: Audience) -> Texts {
+    use super::hold::HoldKind;
+    let (prefix, line) = match h.kind {
+        HoldKind::Ack => (
+            "✅ Acquittée - ",
+            format!(
+                "Alerte acquittée par {} le {} : ses rappels et son escalade s'arrêtent tant que son échéance ne change pas.",
+                h.by,
+                super::wording::fr_date(h.on)
+            ),
+        ),
+        HoldKind::Snooze => (
+            "⏸ Reportée - ",
+            format!(
+                "Alerte reportée par {} le {} jusqu'au {} : ses rappels et son escalade reprendront alors si elle est toujours d'actualité.",
+                h.by,
+                super::wording::fr_date(h.on),
+                h.until.map(super::wording::fr_date).unwrap_or_default()
+            ),
+        ),
+    };
+    let (titre, truncated) = super::wording::fit_title(prefix, &base.titre, "");
+    let mut context = base.context.clone();
+    if let Some(o) = context.as_object_mut() {
+        o.insert(
+            "acquittement".to_owned(),
+            serde_json::json!({"type": h.kind.as_str(), "par": h.by, "le": h.on.to_string(),
+                "jusqu_au": h.until.map(|d| d.to_string()), "note": h.note}),
+        );
+    }
+    let note = h
+        .note
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| format!(" Note : {}", n.trim()))
+        .unwrap_or_default();
+    Texts {
+        alert_type: base.alert_type.clone(),
+        niveau: Some(crate::states::Niveau::Info),
+        titre,
+        truncated: truncated || base.truncated,
+        fixed: format!("{line}{note}"),
+        sentences: vec![(
+            Role::Admin,
+            format!(
+                "Vous en êtes informé(e) en tant que {} : l'escalade est suspendue.",
                 to.label()
             ),
         )],

@@ -64,6 +64,8 @@ pub struct Seen {
     pub unreadable_ids: Vec<i64>,
     /// Holds what was recorded for a whole check (read once, then kept up to date by the run).
     pub loaded: bool,
+    /// The acknowledgements and snoozes in force for the check (read once a run).
+    pub holds: super::hold::Holds,
 }
 
 /// How a check's existing alert rows are read back for de-duplication (the source layer runs

@@ -391,6 +391,7 @@ fn insert_ledger_keys(
                 l::business_date.eq(clock.today),
                 l::run_id.eq(run_id),
                 l::created_at.eq(stamped),
+                l::arm.eq(a.arm.as_deref()),
             )
         })
         .collect();

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod ack;
 mod bad_input;
 mod calendar_week;
 mod channels;

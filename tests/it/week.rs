@@ -350,6 +350,7 @@ fn batch_alert(n: usize, tag: &str) -> sigov::rules::NewAlert {
         reason: String::new(),
         rule: String::new(),
         mail: Default::default(),
+        arm: None,
         ledger_type: None,
     }
 }

@@ -335,6 +335,7 @@ where
             projet: &c.projet,
             etape_id: None,
             etape_ordre: None,
+            arm: format!("budget={}", cents(c.budget_cents)),
         };
         let typ = |t: u32| {
             if Some(t) == highest && set.thresholds.len() > 1 {
@@ -353,8 +354,7 @@ where
                 superusers,
             };
             let since = e.began(&subject, &t.alert_type, &r);
-            let arm = format_args!("budget={}", cents(c.budget_cents));
-            n + e.escalate(&subject, &t, &r, since, arm, &who)
+            n + e.escalate(&subject, &t, &r, since, &who)
         } else {
             let Some((&top, lower)) = reached.split_last() else {
                 continue;

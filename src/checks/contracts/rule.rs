@@ -216,6 +216,8 @@ where
             projet: &c.projet,
             etape_id: None,
             etape_ordre: None,
+            // Alerted once: nothing repeats for an acknowledgement to hold.
+            arm: String::new(),
         };
         let n = match milestone {
             Some((m, passed)) => {

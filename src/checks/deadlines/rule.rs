@@ -231,6 +231,7 @@ where
             projet: &c.projet,
             etape_id: None,
             etape_ordre: None,
+            arm: format!("due={date_fin}"),
         };
         let created = match milestone {
             None => {
@@ -243,8 +244,7 @@ where
                     team: &c.team,
                     superusers,
                 };
-                let arm = format_args!("due={date_fin}");
-                n + e.escalate(&subject, &t, &r, date_fin, arm, &who)
+                n + e.escalate(&subject, &t, &r, date_fin, &who)
             }
             Some((emit, passed)) => {
                 let t = milestone_texts(&c.projet.nom, date_fin, emit, &span);

@@ -146,6 +146,7 @@ where
             projet: &c.projet,
             etape_id: Some(&c.etape_id),
             etape_ordre: Some(c.ordre),
+            arm: format!("due={date}"),
         };
         let mut n = e.emit(&subject, &t, &r, Dedup::Daily);
         let who = Audiences {
@@ -154,7 +155,7 @@ where
             team: &[],
             superusers,
         };
-        n += e.escalate(&subject, &t, &r, date, format_args!("due={date}"), &who);
+        n += e.escalate(&subject, &t, &r, date, &who);
         e.entity_done(n);
     }
     e.finish()

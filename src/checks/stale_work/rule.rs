@@ -234,6 +234,8 @@ where
                         projet: &c.projet,
                         etape_id: None,
                         etape_ordre: None,
+                        // Alerted once: nothing repeats for an acknowledgement to hold.
+                        arm: String::new(),
                     };
                     let t = summary_texts(&c, set, on, today);
                     let disc = format!("week={}", week(today));
@@ -252,6 +254,8 @@ where
                 projet: &c.projet,
                 etape_id: None,
                 etape_ordre: None,
+                // Alerted once: nothing repeats for an acknowledgement to hold.
+                arm: String::new(),
             };
             let t = task_texts(&c, on, &since, idle);
             let disc = format!("since={since}");

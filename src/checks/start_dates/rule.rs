@@ -226,6 +226,8 @@ where
             projet: &c.projet,
             etape_id: None,
             etape_ordre: None,
+            // Alerted once: nothing repeats for an acknowledgement to hold.
+            arm: String::new(),
         };
         let n = set.remind_after_days;
         let again = (n > 0 && -late.count >= i64::from(n)).then_some(n);

@@ -147,6 +147,8 @@ where
             projet: &c.projet,
             etape_id: None,
             etape_ordre: None,
+            // Alerted once: nothing repeats for an acknowledgement to hold.
+            arm: String::new(),
         };
         let disc = discriminator(m, due);
         let n = e.emit(&subject, &texts(&c, due, m, &span), &r, Dedup::Once(&disc));

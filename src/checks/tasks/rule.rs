@@ -245,6 +245,7 @@ where
             projet: &c.projet,
             etape_id: None,
             etape_ordre: None,
+            arm: format!("due={date}"),
         };
         let mut n = e.emit(&subject, &t, &r, Dedup::Daily);
         let who = Audiences {
@@ -253,7 +254,7 @@ where
             team: &c.team,
             superusers,
         };
-        n += e.escalate(&subject, &t, &r, date, format_args!("due={date}"), &who);
+        n += e.escalate(&subject, &t, &r, date, &who);
         e.entity_done(n);
     }
     e.finish()

@@ -1,0 +1,2 @@
+ALTER TABLE sigov_alert_ledger DROP COLUMN arm;
+DROP TABLE sigov_ack;
