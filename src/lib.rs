@@ -20,6 +20,7 @@ pub mod ops;
 pub mod output;
 pub mod prefs;
 pub mod progress;
+pub mod reply;
 pub mod rules;
 pub mod source;
 pub mod states;

@@ -86,6 +86,7 @@ pub struct MailSection {
     pub mode: MailMode,
     pub site_name: String,
     pub preferences_contact: String,
+    pub reply_address: String,
     pub base_url: String,
     pub templates_dir: String,
     pub send_window: String,

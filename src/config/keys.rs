@@ -120,6 +120,8 @@ fn general() -> Vec<KeySpec> {
         help: "web application address, for the links and the logo in mails" },
     KeySpec { key: "mail.preferences_contact", env: None, default: "\"\"", secret: false,
         help: "who people ask to change what they receive (an address or a page: mailto:support@example.org, https://…/aide): every mail's footer says it, after why the person receives the mail; empty: \"the administrator of mail.site_name\"" },
+    KeySpec { key: "mail.reply_address", env: Some("SIGOV_MAIL_REPLY_ADDRESS"), default: "\"\"", secret: false,
+        help: "the mailbox people answer to (alertes@example.org; it must accept plus addressing): every mail carries Reply-To: alertes+TOKEN@… and List-Unsubscribe: <mailto:alertes+unsub…>, TOKEN bound to that delivery; `sigov mail receive` reads the replies (mail.receive.url); empty: no reply address, List-Unsubscribe names mail.preferences_contact when it is an address" },
     KeySpec { key: "mail.send_window", env: Some("SIGOV_MAIL_SEND_WINDOW"), default: "\"\"", secret: false,
         help: "quiet hours: mail goes only within DAYS HH:MM-HH:MM in rules.timezone (mon-fri 08:00-19:00), never on a closed day of the calendar; outside it mail stays queued (no attempt counted) and the first delivery inside sends it; `mail flush --now` overrides; empty: any time" },
     KeySpec { key: "calendar.working_days", env: None, default: "[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]", secret: false,

@@ -470,6 +470,16 @@ impl Mail {
                     .to_owned();
             }
         }
+        let reply_address = m.reply_address.trim().to_owned();
+        if !reply_address.is_empty() {
+            let ok = reply_address.parse::<lettre::Address>().is_ok()
+                && reply_address
+                    .split_once('@')
+                    .is_some_and(|(local, _)| !local.contains('+'));
+            if !ok {
+                bail!("mail.reply_address: `{reply_address}` is not a plain address without `+` (alertes@example.org: sigov adds +TOKEN)");
+            }
+        }
         let base_url = m.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             bail!("mail.base_url: `{base_url}` must start with http:// or https://");
@@ -496,6 +506,7 @@ impl Mail {
             window: None,
             tz,
             preferences_contact: m.preferences_contact.trim().to_owned(),
+            reply_address,
             labels: &crate::checks::registry::Registry,
         })
     }

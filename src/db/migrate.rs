@@ -166,7 +166,52 @@ pub fn run_pending(db: &mut Db) -> Result<Vec<String>> {
         log::info!("applied migration {name}");
         ran.push(name);
     }
+    ensure_site_secret(db)?;
     Ok(ran)
+}
+
+/// The `sigov_meta` key of the site secret reply tokens are made with.
+pub const SITE_SECRET: &str = "reply_secret";
+
+/// Makes the site secret (32 bytes from the system's random source, as hex) when there is
+/// none: here, with the account that migrates, so that the checks' account only reads
+/// `sigov_meta`. A concurrent migration's secret, written first, is kept.
+fn ensure_site_secret(db: &mut Db) -> Result<()> {
+    let n = db
+        .count(
+            "SELECT COUNT(*) AS n FROM sigov_meta WHERE meta_key = ?",
+            &[Val::from(SITE_SECRET)],
+        )
+        .context("cannot read sigov_meta")?;
+    if n > 0 {
+        return Ok(());
+    }
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
+    let sql = format!(
+        "INSERT INTO sigov_meta (meta_key, meta_value, updated_at) SELECT ?, ?, {} {} \
+         WHERE NOT EXISTS (SELECT 1 FROM sigov_meta WHERE meta_key = ?)",
+        db.mark(super::Mark::Stamp),
+        match db.backend() {
+            Backend::Mysql => "FROM DUAL",
+            _ => "",
+        }
+    );
+    db.execute(
+        &sql,
+        &[
+            Val::from(SITE_SECRET),
+            Val::Text(secret),
+            Val::Text(now),
+            Val::from(SITE_SECRET),
+        ],
+    )
+    .context("cannot record the site secret in sigov_meta")?;
+    Ok(())
 }
 
 fn run_one(db: &mut Db, version: &str) -> Result<()> {

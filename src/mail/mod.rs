@@ -116,6 +116,7 @@ pub fn build_message(
     r: &Rendered,
     message_id: &str,
     date: NaiveDateTime,
+    extra: &[(&'static str, String)],
 ) -> Result<(Envelope, Vec<u8>), String> {
     let addr: Address = to_email
         .trim()
@@ -123,7 +124,15 @@ pub fn build_message(
         .map_err(|e| format!("invalid recipient address `{to_email}`: {e}"))?;
     let name = clean_name(to_name);
     let to = Mailbox::new((!name.is_empty()).then_some(name), addr);
-    let msg = Message::builder()
+    let mut builder = Message::builder();
+    for (name, value) in extra {
+        // Values are sigov's own (addresses it built, a configured contact): one line each.
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str(name),
+            render::one_line_subject(value),
+        ));
+    }
+    let msg = builder
         .from(from.clone())
         .to(to)
         .subject(render::one_line_subject(&r.subject))
@@ -252,7 +261,11 @@ fn flush_with(
     keep_alive: &mut dyn FnMut(&mut Db) -> Result<()>,
     mut sender: Sender,
 ) -> Result<FlushStats> {
-    let composer = Composer::new(cfg)?;
+    let mut composer = Composer::new(cfg)?;
+    if !cfg.reply_address.is_empty() {
+        let secret = crate::reply::token::secret(db)?;
+        composer = composer.with_reply(&cfg.reply_address, secret);
+    }
     let mut stats = FlushStats {
         transport: sender.spec.describe(),
         ..FlushStats::default()
@@ -431,6 +444,12 @@ fn deliver(
 pub struct Composer {
     renderer: Renderer,
     pub from: Mailbox,
+    /// `mail.reply_address` and the site secret its tokens are made with (set by a delivery,
+    /// which reads the secret from the database).
+    reply: Option<(String, Vec<u8>)>,
+    /// `List-Unsubscribe` without a reply address: `mail.preferences_contact` when it is an
+    /// address or an https page.
+    unsubscribe_contact: Option<String>,
 }
 
 /// One message ready for a transport.
@@ -445,10 +464,56 @@ impl Composer {
     /// Parses the sender and compiles every template: errors show once, before any mail is
     /// claimed.
     pub fn new(cfg: &MailCfg) -> Result<Composer> {
+        let c = cfg.preferences_contact.trim();
+        let unsubscribe_contact = if let Some(url) = c.strip_prefix("https://") {
+            Some(format!("<https://{url}>"))
+        } else {
+            let addr = c.strip_prefix("mailto:").unwrap_or(c);
+            addr.parse::<Address>()
+                .is_ok()
+                .then(|| format!("<mailto:{addr}>"))
+        };
         Ok(Composer {
             from: sender_mailbox(cfg)?,
             renderer: Renderer::new(cfg)?,
+            reply: None,
+            unsubscribe_contact,
         })
+    }
+
+    /// Mail made by this composer carries `Reply-To` and `List-Unsubscribe` addresses with
+    /// tokens made with `secret` (when `mail.reply_address` is set).
+    pub fn with_reply(mut self, reply_address: &str, secret: Vec<u8>) -> Composer {
+        if !reply_address.is_empty() {
+            self.reply = Some((reply_address.to_owned(), secret));
+        }
+        self
+    }
+
+    /// The headers that let a person answer the message of outbox rows `ids`.
+    fn answer_headers(&self, ids: &[i64]) -> Vec<(&'static str, String)> {
+        use crate::reply::token::{address, token, Purpose};
+        let first = ids.first().copied().unwrap_or(0);
+        match &self.reply {
+            Some((addr, secret)) if first > 0 => vec![
+                (
+                    "Reply-To",
+                    address(addr, &token(secret, Purpose::Reply, first)),
+                ),
+                (
+                    "List-Unsubscribe",
+                    format!(
+                        "<mailto:{}?subject=STOP>",
+                        address(addr, &token(secret, Purpose::Unsubscribe, first))
+                    ),
+                ),
+            ],
+            _ => self
+                .unsubscribe_contact
+                .iter()
+                .map(|c| ("List-Unsubscribe", c.clone()))
+                .collect(),
+        }
     }
 
     /// One alert's mail, or a digest when there are several (`daily`: a daily digest, even
@@ -479,6 +544,7 @@ impl Composer {
             &rendered,
             &message_id,
             now,
+            &self.answer_headers(ids),
         )?;
         Ok(Composed {
             rendered,
@@ -526,7 +592,7 @@ pub fn send_test(cfg: &MailCfg, clock: &Clock, to: &str) -> Result<(String, Stri
     let stamp = now.and_utc().timestamp_micros();
     let mid = message_id(&composer.from, &[stamp], to).replace("<sigov.", "<sigov.test.");
     let (env, bytes) =
-        build_message(&composer.from, "", to, &r, &mid, now).map_err(|e| anyhow!(e))?;
+        build_message(&composer.from, "", to, &r, &mid, now, &[]).map_err(|e| anyhow!(e))?;
     let answer = sender
         .send(&env, &bytes, &file_stem(&mid))
         .map_err(|e| anyhow!("{e}"))
@@ -589,8 +655,8 @@ pub fn preview_samples(
     let to = "exploitation@example.org";
     let r = composer.renderer.test(to, now)?;
     let mid = message_id(&composer.from, &[0], "sample-test");
-    let (_, eml) =
-        build_message(&composer.from, "", to, &r, &mid, now).map_err(|e| anyhow::anyhow!(e))?;
+    let (_, eml) = build_message(&composer.from, "", to, &r, &mid, now, &[])
+        .map_err(|e| anyhow::anyhow!(e))?;
     out.push(("sample-test".to_owned(), r, eml));
     Ok(out)
 }
@@ -752,6 +818,50 @@ mod tests {
     }
 
     #[test]
+    fn every_mail_says_where_to_answer_and_to_unsubscribe() {
+        use crate::reply::token::{parse, Purpose};
+        let mut cfg = crate::mail::render::tests::cfg();
+        let secret = b"0123456789abcdef0123456789abcdef".to_vec();
+        let c = Composer::new(&cfg)
+            .unwrap()
+            .with_reply("alertes@example.org", secret.clone());
+        let h = c.answer_headers(&[41, 42]);
+        let reply = &h.iter().find(|(n, _)| *n == "Reply-To").unwrap().1;
+        assert_eq!(
+            parse(&secret, "alertes@example.org", reply),
+            Some((Purpose::Reply, 41))
+        );
+        let unsub = &h.iter().find(|(n, _)| *n == "List-Unsubscribe").unwrap().1;
+        let addr = unsub
+            .trim_start_matches("<mailto:")
+            .trim_end_matches("?subject=STOP>");
+        assert_eq!(
+            parse(&secret, "alertes@example.org", addr),
+            Some((Purpose::Unsubscribe, 41))
+        );
+        // Without a reply address: the preferences contact, when it is an address or a page.
+        cfg.preferences_contact = "mailto:support@example.org".into();
+        let c = Composer::new(&cfg).unwrap();
+        assert_eq!(
+            c.answer_headers(&[1]),
+            vec![(
+                "List-Unsubscribe",
+                "<mailto:support@example.org>".to_owned()
+            )]
+        );
+        cfg.preferences_contact = "https://aide.example.org/alertes".into();
+        assert_eq!(
+            Composer::new(&cfg).unwrap().answer_headers(&[1]),
+            vec![(
+                "List-Unsubscribe",
+                "<https://aide.example.org/alertes>".to_owned()
+            )]
+        );
+        cfg.preferences_contact = "le service informatique".into();
+        assert!(Composer::new(&cfg).unwrap().answer_headers(&[1]).is_empty());
+    }
+
+    #[test]
     fn headers_cannot_be_injected_through_names() {
         let from: Mailbox = "SI-Gouvernance <noreply@si-gouvernance.com>"
             .parse()
@@ -769,6 +879,7 @@ mod tests {
             &r,
             "<sigov.1.0@si-gouvernance.com>",
             now,
+            &[],
         )
         .unwrap();
         let text = String::from_utf8(bytes).unwrap();
@@ -783,7 +894,7 @@ mod tests {
             "{head}"
         );
         assert!(head.contains("multipart/alternative"));
-        let e = build_message(&from, "x", "not an address", &r, "<a@b>", now).unwrap_err();
+        let e = build_message(&from, "x", "not an address", &r, "<a@b>", now, &[]).unwrap_err();
         assert!(e.contains("invalid recipient address"), "{e}");
     }
 }

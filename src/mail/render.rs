@@ -476,6 +476,9 @@ impl Renderer {
     /// How a person changes what they receive (`mail.preferences_contact`).
     fn preferences_hint(&self) -> String {
         let c = self.cfg.preferences_contact.trim();
+        if !self.cfg.reply_address.is_empty() {
+            return "Répondez à ce message par OK si l'alerte est prise en charge (plus de rappel ni d'escalade), REPORTER 3 pour la reporter de 3 jours, STOP pour ne plus recevoir ce type d'alerte, RECAP 08:00 pour un récapitulatif quotidien, AIDE pour l'aide.".to_owned();
+        }
         if c.is_empty() {
             format!(
                 "Pour ne plus recevoir un type d'alerte, ou recevoir un récapitulatif quotidien, adressez-vous à l'administrateur de {}.",
@@ -598,7 +601,7 @@ fn override_path(cfg: &MailCfg, name: &str) -> Result<Option<PathBuf>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn cfg() -> MailCfg {

@@ -28,6 +28,8 @@ pub struct Settings {
     /// Who (an address or a URL) people ask to change what they receive: every mail's footer
     /// (`mail.preferences_contact`).
     pub preferences_contact: String,
+    /// The mailbox people answer to (`mail.reply_address`); empty: none.
+    pub reply_address: String,
     /// How each check presents its alert types (labels, advice).
     pub labels: &'static dyn Labels,
 }

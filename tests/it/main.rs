@@ -23,6 +23,7 @@ mod quiet_hours;
 mod read_side;
 mod relay;
 mod reminders;
+mod replies;
 mod scheduling;
 mod secrets;
 mod week;
