@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Test it: installs what the suite needs when missing (Rust build deps, MariaDB and PostgreSQL
 # servers and client libraries, Python
-# with aiosmtpd for the SMTP relay, Synapse (PyPI) for the Matrix channel, openssl for its throwaway certificates, PyYAML and
+# with aiosmtpd for the SMTP relay, Synapse (PyPI) for the Matrix channel, Dovecot for the replies, openssl for its throwaway certificates, PyYAML and
 # systemd-analyze for the scheduling files), runs the lint gate (rustfmt, clippy with warnings
 # as errors, each backend feature built alone), starts a throwaway MariaDB and a throwaway
 # PostgreSQL cluster on loopback, runs the whole suite against them and the relays the tests
@@ -32,6 +32,8 @@ command -v faketime >/dev/null || need_pkgs+=(faketime)
 # The channel tests: a virtualenv (python3-venv) with Synapse from PyPI; the receiver
 # validates Adaptive Cards with jsonschema (a dependency of Synapse).
 /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
+# Replies by e-mail are read from a throwaway IMAP server: Debian's Dovecot.
+command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || need_pkgs+=(dovecot-imapd)
 # The `stats --html` page is laid out and photographed by headless Chromium.
 command -v "${SIGOV_TEST_CHROMIUM:-chromium}" >/dev/null || need_pkgs+=(chromium fonts-dejavu-core)
 if [ -z "${SIGOV_TEST_MYSQL_URL:-}" ]; then

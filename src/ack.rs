@@ -245,6 +245,21 @@ pub fn about(db: &mut Db, key: &str) -> Result<Option<(About, Option<String>)>> 
         .and_then(|(rec, arm)| About::of_key(key, &rec).map(|a| (a, arm))))
 }
 
+/// The day a snooze of `n` days given on `today` ends for an alert of `check`: `n` open days
+/// later when the check counts open days (`calendar.business_days`), else `n` days later.
+pub fn snooze_until(
+    rules: &crate::rules::Rules,
+    check: &str,
+    today: NaiveDate,
+    n: u32,
+) -> Option<NaiveDate> {
+    if rules.placement(check).business {
+        rules.calendar.open_days_after(today, n)
+    } else {
+        today.checked_add_days(chrono::Days::new(u64::from(n)))
+    }
+}
+
 /// Ends the holds `ids` still in force at `now`, for `reason`. Returns how many.
 pub fn end(db: &mut Db, ids: &[i64], now: NaiveDateTime, reason: &str) -> Result<usize> {
     if ids.is_empty() {

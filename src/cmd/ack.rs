@@ -196,21 +196,10 @@ pub fn snooze(ctx: &Ctx<'_>, cfg: &crate::config::Config, args: &SnoozeArgs) -> 
             }
             d
         }
-        (None, Some(n)) => {
-            let rules = &cfg.rules;
-            let open_days = rules.placement(&about.check).business;
-            let later = if open_days {
-                rules.calendar.open_days_after(clock.today, n)
-            } else {
-                clock
-                    .today
-                    .checked_add_days(chrono::Days::new(u64::from(n)))
-            };
-            match later {
-                Some(d) => d,
-                None => crate::usage!("snooze --for {n}d: no such day in the calendar"),
-            }
-        }
+        (None, Some(n)) => match ack::snooze_until(&cfg.rules, &about.check, clock.today, n) {
+            Some(d) => d,
+            None => crate::usage!("snooze --for {n}d: no such day in the calendar"),
+        },
         (None, None) => crate::usage!("snooze: say until when (--until DAY or --for 3d)"),
     };
     let hold = NewHold {

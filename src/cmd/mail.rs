@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(long)]
         unconfirmed: bool,
     },
+    /// Read the replies to sigov's mail from the mailbox (mail.receive.url) and carry out what
+    /// they ask (OK, REPORTER N, STOP, RECAP HH:MM, AIDE); answer each; run it from cron
+    Receive,
     /// Send a test message through the configured transport and print the relay's answer
     Test {
         /// Recipient address
@@ -136,6 +139,12 @@ pub fn run(ctx: &Ctx<'_>, cmd: &Command) -> Result<Exit> {
             };
             let n = outbox::requeue(&mut db, &states, ids, clock.current())?;
             out.requeued(n, states[0]);
+            Ok(Exit::Ok)
+        }
+        Command::Receive => {
+            let mut db = ctx.db()?;
+            let r = crate::reply::receive::receive(&mut db, &cfg.mail, &cfg.rules, &clock)?;
+            out.received(&r);
             Ok(Exit::Ok)
         }
         Command::Test { to } => {
@@ -234,6 +243,34 @@ impl Out<'_> {
             crate::say!(WARNING, "sigov: {}", mail_line(s));
         } else if self.chatty() {
             crate::outln!(self, "{}", mail_line(s));
+        }
+    }
+
+    pub fn received(&self, r: &crate::reply::receive::Report) {
+        if self.format == Format::Json {
+            self.json(&json!(r));
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        crate::outln!(
+            self,
+            "{}: {} repl(ies) read, {} carried out, {} ignored, {} read before; {} answer(s) sent{}",
+            r.mailbox,
+            r.read,
+            r.applied,
+            r.ignored,
+            r.already,
+            r.answered,
+            if r.answers_failed > 0 {
+                format!(", {} to try again", r.answers_failed)
+            } else {
+                String::new()
+            }
+        );
+        for l in &r.lines {
+            crate::outln!(self, "  {}", crate::strings::one_line(l));
         }
     }
 

@@ -303,6 +303,19 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "mail receive",
+        &[
+            (
+                "sigov mail receive",
+                "read the replies (OK, REPORTER 3, STOP, RECAP 08:00, AIDE) and answer them",
+            ),
+            (
+                "sigov --format json mail receive",
+                "what was read, carried out, ignored and answered, as JSON",
+            ),
+        ],
+    ),
+    (
         "mail flush",
         &[
             (

@@ -87,9 +87,19 @@ pub struct MailSection {
     pub site_name: String,
     pub preferences_contact: String,
     pub reply_address: String,
+    pub receive: ReceiveSection,
     pub base_url: String,
     pub templates_dir: String,
     pub send_window: String,
+}
+
+/// `[mail.receive]`: the mailbox replies are read from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveSection {
+    pub url: String,
+    pub url_file: String,
+    pub limit: u32,
 }
 
 /// Which public holidays are closed days (`calendar.holidays`).

@@ -470,6 +470,20 @@ impl Mail {
                     .to_owned();
             }
         }
+        let mut receive_url = m.receive.url.trim().to_owned();
+        if receive_url.is_empty() {
+            if let Some(f) = opt_path(&m.receive.url_file) {
+                receive_url = crate::fsutil::read_secret(&f, "mail.receive.url_file")?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+            }
+        }
+        if !receive_url.is_empty() {
+            crate::mail::mailbox::Mailbox::parse(&receive_url)?;
+        }
         let reply_address = m.reply_address.trim().to_owned();
         if !reply_address.is_empty() {
             let ok = reply_address.parse::<lettre::Address>().is_ok()
@@ -507,6 +521,8 @@ impl Mail {
             tz,
             preferences_contact: m.preferences_contact.trim().to_owned(),
             reply_address,
+            receive_url,
+            receive_limit: c.range("mail.receive.limit", m.receive.limit, 1, 10_000)?,
             labels: &crate::checks::registry::Registry,
         })
     }

@@ -191,26 +191,17 @@ fn ensure_site_secret(db: &mut Db) -> Result<()> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    let now = crate::clock::format_datetime(chrono::Utc::now().naive_utc());
-    let sql = format!(
-        "INSERT INTO sigov_meta (meta_key, meta_value, updated_at) SELECT ?, ?, {} {} \
-         WHERE NOT EXISTS (SELECT 1 FROM sigov_meta WHERE meta_key = ?)",
-        db.mark(super::Mark::Stamp),
-        match db.backend() {
-            Backend::Mysql => "FROM DUAL",
-            _ => "",
-        }
-    );
-    db.execute(
-        &sql,
-        &[
-            Val::from(SITE_SECRET),
-            Val::Text(secret),
-            Val::Text(now),
-            Val::from(SITE_SECRET),
-        ],
-    )
-    .context("cannot record the site secret in sigov_meta")?;
+    use super::schema::sigov_meta::dsl as m;
+    use diesel::ExpressionMethods;
+    let now = crate::clock::to_micros(chrono::Utc::now().naive_utc());
+    let row = [(
+        m::meta_key.eq(SITE_SECRET),
+        m::meta_value.eq(secret.as_str()),
+        m::updated_at.eq(now),
+    )];
+    // A concurrent migration's secret, written first, stays (the key is the primary key).
+    super::dsl_insert_ignore!(db, m::sigov_meta, &row[..])
+        .context("cannot record the site secret in sigov_meta")?;
     Ok(())
 }
 

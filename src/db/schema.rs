@@ -134,3 +134,20 @@ diesel::table! {
         end_reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// Replies read by `sigov mail receive`: one row a message, by its Message-ID.
+    sigov_reply (message_id) {
+        message_id -> Text,
+        received_at -> Timestamp,
+        outbox_id -> Nullable<BigInt>,
+        sender -> Text,
+        command -> Text,
+        outcome -> Text,
+        answer_to -> Nullable<Text>,
+        answer_subject -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answer_attempts -> Integer,
+    }
+}

@@ -2,10 +2,12 @@
 //! per recipient), hand them to the transport over one connection, and record each outcome
 //! right after it happens, so a crash resends at most the one message in flight.
 
+pub mod mailbox;
 pub mod outbox;
 pub mod render;
 pub mod samples;
 pub mod settings;
+pub mod token;
 pub mod transport;
 
 use crate::clock::Clock;
@@ -159,6 +161,47 @@ pub fn build_message(
     Ok((msg.envelope().clone(), msg.formatted()))
 }
 
+/// The answer to a reply (`sigov mail receive`): plain text, `Auto-Submitted: auto-replied`
+/// (RFC 3834), threaded under the reply it answers. Returns the envelope, the bytes and its
+/// Message-ID.
+pub fn build_answer(
+    from: &Mailbox,
+    to_email: &str,
+    subject: &str,
+    text: &str,
+    in_reply_to: &str,
+    date: NaiveDateTime,
+) -> Result<(Envelope, Vec<u8>, String), String> {
+    let addr: Address = to_email
+        .trim()
+        .parse()
+        .map_err(|e| format!("invalid address `{to_email}`: {e}"))?;
+    let mid = message_id(from, &[0], in_reply_to).replace("<sigov.0.", "<sigov.answer.");
+    let mut b = Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(None, addr))
+        .subject(render::one_line_subject(subject))
+        .message_id(Some(mid.clone()))
+        .date(std::time::SystemTime::from(date.and_utc()))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-replied".to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+            "All".to_owned(),
+        ));
+    if in_reply_to.starts_with('<') && in_reply_to.ends_with('>') {
+        b = b
+            .in_reply_to(render::one_line_subject(in_reply_to))
+            .references(render::one_line_subject(in_reply_to));
+    }
+    let msg = b
+        .singlepart(lettre::message::SinglePart::plain(text.to_owned()))
+        .map_err(|e| format!("cannot build the answer: {e}"))?;
+    Ok((msg.envelope().clone(), msg.formatted(), mid))
+}
+
 /// One message to send: the outbox rows it covers and their payloads.
 struct Unit {
     ids: Vec<i64>,
@@ -263,7 +306,7 @@ fn flush_with(
 ) -> Result<FlushStats> {
     let mut composer = Composer::new(cfg)?;
     if !cfg.reply_address.is_empty() {
-        let secret = crate::reply::token::secret(db)?;
+        let secret = crate::mail::token::secret(db)?;
         composer = composer.with_reply(&cfg.reply_address, secret);
     }
     let mut stats = FlushStats {
@@ -492,7 +535,7 @@ impl Composer {
 
     /// The headers that let a person answer the message of outbox rows `ids`.
     fn answer_headers(&self, ids: &[i64]) -> Vec<(&'static str, String)> {
-        use crate::reply::token::{address, token, Purpose};
+        use crate::mail::token::{address, token, Purpose};
         let first = ids.first().copied().unwrap_or(0);
         match &self.reply {
             Some((addr, secret)) if first > 0 => vec![
@@ -819,8 +862,12 @@ mod tests {
 
     #[test]
     fn every_mail_says_where_to_answer_and_to_unsubscribe() {
-        use crate::reply::token::{parse, Purpose};
-        let mut cfg = crate::mail::render::tests::cfg();
+        use crate::mail::token::{parse, Purpose};
+        let mut cfg = crate::config::Config::from_layers(
+            crate::config::Layers::load(&Default::default(), &|_| None).unwrap(),
+        )
+        .unwrap()
+        .mail;
         let secret = b"0123456789abcdef0123456789abcdef".to_vec();
         let c = Composer::new(&cfg)
             .unwrap()

@@ -601,7 +601,7 @@ fn override_path(cfg: &MailCfg, name: &str) -> Result<Option<PathBuf>> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     pub(crate) fn cfg() -> MailCfg {

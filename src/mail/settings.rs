@@ -30,6 +30,10 @@ pub struct Settings {
     pub preferences_contact: String,
     /// The mailbox people answer to (`mail.reply_address`); empty: none.
     pub reply_address: String,
+    /// `mail.receive.url`: the mailbox replies are read from; a secret, never shown.
+    pub receive_url: String,
+    /// Messages `sigov mail receive` reads a run.
+    pub receive_limit: u32,
     /// How each check presents its alert types (labels, advice).
     pub labels: &'static dyn Labels,
 }

@@ -117,7 +117,7 @@ pub mod memory {
 
 pub const ACCEPTED: &str = "smtp://host:587, smtps://host:465, smtp://127.0.0.1:25?tls=none, sendmail, sendmail:///path/to/sendmail, file:///path/to/dir";
 
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
             .trim_start_matches('[')
@@ -212,7 +212,7 @@ impl Spec {
     }
 }
 
-fn split_host_port(a: &str) -> Result<(String, Option<u16>)> {
+pub(crate) fn split_host_port(a: &str) -> Result<(String, Option<u16>)> {
     let (host, port) = if let Some(rest) = a.strip_prefix('[') {
         let (h, after) = rest
             .split_once(']')

@@ -1,4 +1,5 @@
-//! People answer their alerts by e-mail: every mail carries a `Reply-To` and a
-//! `List-Unsubscribe` address with a token bound to its delivery (`token`).
+//! People answer their alerts by e-mail. Every mail carries a `Reply-To` and a
+//! `List-Unsubscribe` address with a token bound to its delivery (`mail::token`); `receive`
+//! reads the replies from the mailbox (`mail::mailbox`) and carries out what they ask.
 
-pub mod token;
+pub mod receive;

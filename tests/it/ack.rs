@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 const PROJET: &str = "a1000000000000000000000000000001";
 const ETAPE: &str = "a2000000000000000000000000000002";
-const TACHE: &str = "a3000000000000000000000000000003";
+pub(crate) const TACHE: &str = "a3000000000000000000000000000003";
 
 /// A project with RESP responsable, MEMBER assigned a stage task due Friday 2026-11-20; ADMIN
 /// is the superuser the escalation reaches after 2 open days.
-fn seed(t: &TestDb) {
+pub(crate) fn seed(t: &TestDb) {
     let mut d = Data::new(t);
     d.project(PROJET, "Refonte « Achats »", Some("2027-06-30"));
     d.member("a4000000000000000000000000000004", PROJET, RESP, true);
@@ -44,13 +44,13 @@ fn config(dir: &Path) -> PathBuf {
     f
 }
 
-fn on(t: &TestDb, cfg: &Path, day: &str) -> Sigov {
+pub(crate) fn on(t: &TestDb, cfg: &Path, day: &str) -> Sigov {
     t.sigov()
         .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
         .env("SIGOV_NOW", &format!("{day}T08:00:00Z"))
 }
 
-fn tasks_on(t: &TestDb, cfg: &Path, day: &str) -> serde_json::Value {
+pub(crate) fn tasks_on(t: &TestDb, cfg: &Path, day: &str) -> serde_json::Value {
     on(t, cfg, day)
         .args(["--format", "json", "check", "tasks", "--date", day])
         .run()

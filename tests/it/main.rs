@@ -3,7 +3,7 @@
 
 mod common;
 
-mod ack;
+pub mod ack;
 mod bad_input;
 mod calendar_week;
 mod channels;

@@ -170,7 +170,7 @@ fn systemd_units_verify_and_are_hardened() {
         std::fs::write(dir.join(&name), text.replace("/usr/local/bin/sigov", bin))
             .expect("copy unit");
     }
-    assert_eq!(services.len(), 4, "{services:?}");
+    assert_eq!(services.len(), 5, "{services:?}");
     let Some(sa) = tool("systemd-analyze") else {
         return;
     };
@@ -189,6 +189,8 @@ fn systemd_units_verify_and_are_hardened() {
         "sigov@all.service",
         "sigov-mail-flush.service",
         "sigov-mail-flush.timer",
+        "sigov-mail-receive.service",
+        "sigov-mail-receive.timer",
         "sigov-purge.service",
         "sigov-purge.timer",
         "sigov-maintain.service",
@@ -200,6 +202,7 @@ fn systemd_units_verify_and_are_hardened() {
     for u in [
         "sigov@.timer",
         "sigov-mail-flush.timer",
+        "sigov-mail-receive.timer",
         "sigov-purge.timer",
         "sigov-maintain.timer",
     ] {
@@ -240,7 +243,7 @@ fn kubernetes_cronjobs_parse_and_are_safe_to_run_many() {
     );
     let docs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     let cron: Vec<&serde_json::Value> = docs.iter().filter(|d| d["kind"] == "CronJob").collect();
-    assert_eq!(cron.len(), 8);
+    assert_eq!(cron.len(), 9);
     assert!(docs.iter().any(|d| d["kind"] == "ConfigMap"));
     let mut plan = Vec::new();
     for c in cron {

@@ -1,0 +1,1 @@
+DROP TABLE sigov_reply;

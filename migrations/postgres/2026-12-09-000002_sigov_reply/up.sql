@@ -1,0 +1,15 @@
+-- Replies by e-mail (`sigov mail receive`): each message read from the mailbox once, by its
+-- Message-ID, with what it asked, what was done, and the confirmation sent back.
+CREATE TABLE sigov_reply (
+  message_id VARCHAR(191) NOT NULL PRIMARY KEY,
+  received_at TIMESTAMP(6) NOT NULL,
+  outbox_id BIGINT NULL,
+  sender VARCHAR(254) NOT NULL,
+  command VARCHAR(32) NOT NULL,
+  outcome VARCHAR(200) NOT NULL,
+  answer_to VARCHAR(254) NULL,
+  answer_subject VARCHAR(300) NULL,
+  answer TEXT NULL,
+  answered_at TIMESTAMP(6) NULL,
+  answer_attempts INT NOT NULL DEFAULT 0
+);
