@@ -424,3 +424,88 @@ fn replies_are_read_once(backend: sigov::db::Backend) {
 }
 
 crate::backend_test!(replies_by_mail_are_read_once, fn super::replies_are_read_once);
+
+/// `mail receive` killed at many points, then run to the end: each reply recorded once,
+/// flagged, and answered at most twice (once but for an answer sent as the process died).
+fn receive_killed(backend: sigov::db::Backend) {
+    use crate::ack::{on, seed, tasks_on};
+    let t = TestDb::new(backend);
+    seed(&t);
+    let dir = tempdir("replies-kill");
+    let mail = dir.path().join("mail");
+    std::fs::create_dir_all(&mail).expect("mail dir");
+    let (_, imaps, ca) = dovecot();
+    let folder = format!("k{}", unique());
+    let mut s = imap_session();
+    s.create(&folder).expect("folder");
+    let cfg = dir.path().join("sigov.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[rules]\nprofile = \"recommended\"\n\
+             [mail]\ntransport = \"file://{}\"\nreply_address = \"alertes@example.org\"\ntls_ca_file = \"{ca}\"\n\
+             [mail.receive]\nurl = \"imaps://alertes:imap-s3cret@localhost:{imaps}/{folder}\"\n",
+            mail.display()
+        ),
+    )
+    .expect("config");
+    tasks_on(&t, &cfg, "2026-11-23");
+    let (m_reply, _, m_mid, m_subject) = mail_to(&mail, "membre@sigov.test");
+    let n = 40;
+    for i in 0..n {
+        put(
+            &mut s,
+            &folder,
+            &reply(
+                "membre@sigov.test",
+                &m_reply,
+                &format!("<aide-{i}@client.test>"),
+                &m_mid,
+                &m_subject,
+                "",
+                "AIDE",
+            ),
+        );
+    }
+    let mut killed_mid_run = 0;
+    for i in 0..8u64 {
+        let child = on(&t, &cfg, "2026-11-23").args(["mail", "receive"]).spawn();
+        std::thread::sleep(std::time::Duration::from_millis(60 + 50 * i));
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &child.child.id().to_string()])
+            .status();
+        let r = child.wait();
+        if r.code != 0 {
+            killed_mid_run += 1;
+        }
+    }
+    assert!(killed_mid_run > 0, "no kill landed during a run");
+    let r = on(&t, &cfg, "2026-11-23")
+        .args(["--format", "json", "mail", "receive"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_reply WHERE message_id LIKE '<aide-%'"),
+        n
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_reply WHERE message_id LIKE '<aide-%' AND answered_at IS NULL"),
+        0
+    );
+    s.select(&folder).expect("select");
+    assert!(s.search("UNSEEN").expect("search").is_empty());
+    // Answers by the reply they answer: each at least once, at most twice.
+    let mut copies: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (_, text) in answers(&mail) {
+        let irt = text
+            .lines()
+            .find_map(|l| l.strip_prefix("In-Reply-To: "))
+            .expect("In-Reply-To")
+            .to_owned();
+        *copies.entry(irt).or_default() += 1;
+    }
+    assert_eq!(copies.len() as i64, n, "{copies:?}");
+    assert!(copies.values().all(|c| *c <= 2), "{copies:?}");
+}
+
+crate::backend_test!(mail_receive_killed_loses_and_doubles_nothing, fn super::receive_killed);
