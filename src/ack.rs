@@ -129,6 +129,64 @@ impl Acks {
         Ok(Acks { by_check })
     }
 
+    /// `respond.read_is_ack`: each repeating alert a recipient read in the application (`lue`)
+    /// over the last 31 business days holds like an acknowledgement by them, while its entity
+    /// says the same (two statements, one per alert table).
+    pub fn add_read(&mut self, db: &mut Db, today: NaiveDate) -> Result<()> {
+        #[derive(diesel::QueryableByName)]
+        struct Read {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            alert_id: i64,
+            #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+            alert_key: String,
+            #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+            recipient_id: String,
+            #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+            check_name: String,
+            #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+            arm: String,
+            #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+            username: String,
+        }
+        let since = today - chrono::Days::new(31);
+        for table in ["core_alerteprojet", "core_notificationetape"] {
+            let sql = format!(
+                "SELECT l.alert_id AS alert_id, l.alert_key AS alert_key, l.recipient_id AS recipient_id, \
+                 l.check_name AS check_name, l.arm AS arm, COALESCE(u.username, '') AS username \
+                 FROM sigov_alert_ledger l JOIN {table} a ON a.id = l.alert_id \
+                 LEFT JOIN core_utilisateur u ON u.id = a.destinataire_id \
+                 WHERE l.target_table = '{table}' AND l.arm IS NOT NULL AND l.business_date >= {} \
+                 AND {} = 1",
+                db.mark(crate::db::Mark::Date),
+                db.flag("a.lue")
+            );
+            let rows: Vec<Read> = db
+                .load(&sql, &[crate::db::Val::from(since.to_string().as_str())])
+                .with_context(|| format!("cannot read the alerts read in {table}"))?;
+            for r in rows {
+                let Some(about) = About::of_key(&r.alert_key, &r.recipient_id) else {
+                    continue;
+                };
+                let hold = Hold {
+                    // Not a row of sigov_ack: negative, never ended by a run.
+                    id: -r.alert_id,
+                    kind: HoldKind::Ack,
+                    arm: Some(r.arm),
+                    until: None,
+                    by: format!("{} (lue dans l'application)", r.username),
+                    on: today,
+                    note: None,
+                };
+                self.by_check.entry(r.check_name).or_default().insert(
+                    &about.alert_type,
+                    &about.entity,
+                    hold,
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The holds of `check` (empty when none).
     pub fn of_check(&self, check: &str) -> Holds {
         self.by_check.get(check).cloned().unwrap_or_default()

@@ -33,6 +33,8 @@ pub struct Settings<'a> {
     pub sections: &'a Sections,
     /// Where alerts go besides mail (`[channels.NAME]`).
     pub channels: &'a [crate::channels::Channel],
+    /// `respond.read_is_ack`: alert rows read in the application hold their repeats.
+    pub read_is_ack: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -321,7 +323,11 @@ impl<'a> Runner<'a> {
             self.shared.prefs = Some(crate::prefs::Prefs::load(db)?);
         }
         if self.shared.acks.is_none() {
-            self.shared.acks = Some(crate::ack::Acks::load(db, self.clock.tz)?);
+            let mut acks = crate::ack::Acks::load(db, self.clock.tz)?;
+            if self.cfg.read_is_ack {
+                acks.add_read(db, self.clock.today)?;
+            }
+            self.shared.acks = Some(acks);
         }
         let mut run = Run {
             prefs: self.shared.prefs.as_ref(),

@@ -43,6 +43,14 @@ pub struct Document {
     pub ping: Ping,
     pub purge: PurgeSection,
     pub output: Output,
+    pub respond: RespondSection,
+}
+
+/// `[respond]`: how people's answers count.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondSection {
+    pub read_is_ack: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -168,6 +168,8 @@ fn general() -> Vec<KeySpec> {
         help: "healthchecks-style URL pinged at URL/start when a check command begins and URL/EXIT_CODE when it ends ({check} is replaced by the check's name, `all` for check all); empty: no pings" },
     KeySpec { key: "ping.timeout_secs", env: None, default: "5", secret: false,
         help: "a ping waits at most this long; a failed ping is logged and never fails the run" },
+    KeySpec { key: "respond.read_is_ack", env: None, default: "false", secret: false,
+        help: "treat an alert the web application shows as read (lue) as acknowledged: its repeats and escalation stop as with `sigov ack`. Off by default: the application marks an alert read on a GET of its page, which the link scanners of mail gateways also fetch, so \"read\" may mean nobody saw it" },
     KeySpec { key: "purge.runs_days", env: None, default: "180", secret: false,
         help: "`sigov purge` deletes finished runs started more than this many days ago; 0 keeps them" },
     KeySpec { key: "purge.sent_mail_days", env: None, default: "90", secret: false,

@@ -68,6 +68,8 @@ pub struct Config {
     pub db_limits: crate::db::watchdog::Limits,
     /// Where alerts go besides mail (`[channels.NAME]`), by name.
     pub channels: Vec<crate::channels::Channel>,
+    /// `respond.read_is_ack`: an alert row read in the application counts as acknowledged.
+    pub read_is_ack: bool,
 }
 
 /// Range checks that name the key and where its value came from.
@@ -274,6 +276,7 @@ impl Config {
             &check_names,
         )?;
         Ok(Config {
+            read_is_ack: doc.respond.read_is_ack,
             channels,
             checks_enabled,
             sections,
@@ -317,6 +320,7 @@ impl Config {
             enabled: &self.checks_enabled,
             sections: &self.sections,
             channels: &self.channels,
+            read_is_ack: self.read_is_ack,
         }
     }
 

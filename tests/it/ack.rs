@@ -294,3 +294,45 @@ fn bad_inputs(backend: sigov::db::Backend) {
 }
 
 crate::backend_test!(ack_and_snooze_refuse_bad_input, fn super::bad_inputs);
+
+/// `respond.read_is_ack`: off by default (a row read in the application changes nothing); on,
+/// the assignee's reading of Monday's alert holds Tuesday's repeat for everybody.
+fn read_is_ack(backend: sigov::db::Backend) {
+    for on_ in [false, true] {
+        let t = TestDb::new(backend);
+        seed(&t);
+        let dir = tempdir("read-ack");
+        let cfg = config(dir.path());
+        if on_ {
+            let mut text = std::fs::read_to_string(&cfg).expect("config");
+            text.push_str("[respond]\nread_is_ack = true\n");
+            std::fs::write(&cfg, text).expect("config");
+        }
+        let v = tasks_on(&t, &cfg, "2026-11-23");
+        assert_eq!(v["counters"]["created"], 2, "{v:#}");
+        t.exec(&format!(
+            "UPDATE core_alerteprojet SET lue = TRUE, date_lecture = '2026-11-23 09:00:00' WHERE destinataire_id = '{MEMBER}'"
+        ));
+        let v = tasks_on(&t, &cfg, "2026-11-24");
+        if on_ {
+            assert_eq!(v["counters"]["skipped"]["acknowledged"], 2, "{v:#}");
+            assert_eq!(
+                v["counters"]["created"], 1,
+                "only the superuser's line: {v:#}"
+            );
+            let tue = rows_of(&t, "2026-11-24");
+            assert!(tue[0].1.starts_with("✅ Acquittée"), "{tue:?}");
+        } else {
+            assert!(
+                v["counters"]["skipped"].get("acknowledged").is_none(),
+                "{v:#}"
+            );
+            assert_eq!(
+                v["counters"]["created"], 3,
+                "repeats and the escalation: {v:#}"
+            );
+        }
+    }
+}
+
+crate::backend_test!(read_counts_as_acknowledged_only_when_asked, fn super::read_is_ack);
