@@ -307,6 +307,33 @@ fn replies_are_read_once(backend: sigov::db::Backend) {
     assert_eq!(rep["already"], 1, "{rep:#}");
     assert_eq!(rep["answered"], 3, "{rep:#}");
     assert!(!r.stdout.contains("imap-s3cret") && !r.stderr.contains("imap-s3cret"));
+    for args in [
+        &["config", "show"][..],
+        &["config", "check"][..],
+        &["-vv", "mail", "receive"][..],
+    ] {
+        let r = on(&t, &cfg, "2026-11-23").args(args).run();
+        assert!(
+            !r.stdout.contains("imap-s3cret") && !r.stderr.contains("imap-s3cret"),
+            "{args:?} printed the mailbox password: {r:#?}"
+        );
+    }
+    // A refused login is one line naming the mailbox and the user, never the password.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&cfg)
+            .expect("config")
+            .replace("imap-s3cret", "wr0ng-pa55"),
+    )
+    .expect("config");
+    let r = on(&t, &bad, "2026-11-23").args(["mail", "receive"]).run();
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.stderr.contains("login as alertes refused") && !r.stderr.contains("wr0ng-pa55"),
+        "{}",
+        r.stderr
+    );
     // The answers: OK to the assignee, the digest and the help to the responsable.
     let a = answers(&mail);
     assert_eq!(a.len(), 3, "{a:?}");
