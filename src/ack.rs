@@ -9,11 +9,12 @@ use crate::db::{dsl_execute, dsl_load, Db};
 use crate::rules::{Hold, HoldKind, Holds};
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::{ExpressionMethods, QueryDsl};
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use std::collections::HashMap;
 
 /// One row of `sigov_ack`.
-#[derive(Debug, Clone, diesel::Queryable, serde::Serialize)]
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, serde::Serialize)]
+#[diesel(table_name = crate::db::schema::sigov_ack)]
 pub struct AckRow {
     pub id: i64,
     pub kind: String,
@@ -34,40 +35,6 @@ pub struct AckRow {
     /// (`sigov ack --end`).
     pub end_reason: Option<String>,
 }
-
-type Columns = (
-    k::id,
-    k::kind,
-    k::check_name,
-    k::alert_type,
-    k::entity,
-    k::arm,
-    k::until_date,
-    k::alert_key,
-    k::by_user,
-    k::how,
-    k::note,
-    k::created_at,
-    k::ended_at,
-    k::end_reason,
-);
-
-const COLUMNS: Columns = (
-    k::id,
-    k::kind,
-    k::check_name,
-    k::alert_type,
-    k::entity,
-    k::arm,
-    k::until_date,
-    k::alert_key,
-    k::by_user,
-    k::how,
-    k::note,
-    k::created_at,
-    k::ended_at,
-    k::end_reason,
-);
 
 impl AckRow {
     pub fn kind(&self) -> HoldKind {
@@ -103,7 +70,7 @@ impl Acks {
         let rows: Vec<AckRow> = dsl_load!(
             db,
             k::sigov_ack
-                .select(COLUMNS)
+                .select(AckRow::as_select())
                 .filter(k::ended_at.is_null())
                 .order(k::id)
         )
@@ -343,7 +310,7 @@ pub fn list(db: &mut Db, all: bool, limit: u64) -> Result<Vec<AckRow>> {
         dsl_load!(
             db,
             k::sigov_ack
-                .select(COLUMNS)
+                .select(AckRow::as_select())
                 .order(k::id.desc())
                 .limit(limit)
         )
@@ -351,7 +318,7 @@ pub fn list(db: &mut Db, all: bool, limit: u64) -> Result<Vec<AckRow>> {
         dsl_load!(
             db,
             k::sigov_ack
-                .select(COLUMNS)
+                .select(AckRow::as_select())
                 .filter(k::ended_at.is_null())
                 .order(k::id.desc())
                 .limit(limit)
@@ -365,7 +332,7 @@ pub fn of_alert(db: &mut Db, about: &About) -> Result<Vec<AckRow>> {
     dsl_load!(
         db,
         k::sigov_ack
-            .select(COLUMNS)
+            .select(AckRow::as_select())
             .filter(k::check_name.eq(&about.check))
             .filter(k::alert_type.eq(&about.alert_type))
             .filter(k::entity.eq(&about.entity))

@@ -179,24 +179,35 @@ fn reply(
     )
 }
 
-fn replies_are_read_once(backend: sigov::db::Backend) {
-    use crate::ack::{on, seed, tasks_on, TACHE};
+/// A database seeded with the overdue task of `ack`, a folder of its own in Dovecot and a
+/// configuration reading it over `scheme` (`imap`: STARTTLS; `imaps`), mail written to files.
+struct Setup {
+    t: TestDb,
+    dir: tempfile::TempDir,
+    mail: std::path::PathBuf,
+    cfg: std::path::PathBuf,
+    folder: String,
+    imap: Imap,
+}
+
+fn setup(backend: sigov::db::Backend, scheme: &str) -> Setup {
     let t = TestDb::new(backend);
-    seed(&t);
+    crate::ack::seed(&t);
     let dir = tempdir("replies-imap");
     let mail = dir.path().join("mail");
     std::fs::create_dir_all(&mail).expect("mail dir");
-    let (starttls, _, ca) = dovecot();
+    let (starttls, imaps, ca) = dovecot();
+    let port = if scheme == "imaps" { imaps } else { starttls };
     let folder = format!("t{}", unique());
-    let mut s = imap_session();
-    s.create(&folder).expect("folder");
+    let mut imap = imap_session();
+    imap.create(&folder).expect("folder");
     let cfg = dir.path().join("sigov.toml");
     std::fs::write(
         &cfg,
         format!(
             "[rules]\nprofile = \"recommended\"\n\
              [mail]\ntransport = \"file://{}\"\nreply_address = \"alertes@example.org\"\ntls_ca_file = \"{ca}\"\n\
-             [mail.receive]\nurl = \"imap://alertes:imap-s3cret@localhost:{starttls}/{folder}\"\n",
+             [mail.receive]\nurl = \"{scheme}://alertes:imap-s3cret@localhost:{port}/{folder}\"\n",
             mail.display()
         ),
     )
@@ -205,6 +216,26 @@ fn replies_are_read_once(backend: sigov::db::Backend) {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     }
+    Setup {
+        t,
+        dir,
+        mail,
+        cfg,
+        folder,
+        imap,
+    }
+}
+
+fn replies_are_read_once(backend: sigov::db::Backend) {
+    use crate::ack::{on, tasks_on, TACHE};
+    let Setup {
+        t,
+        dir,
+        mail,
+        cfg,
+        folder,
+        imap: mut s,
+    } = setup(backend, "imap");
     // Monday: the assignee (membre) and the responsable (resp) are mailed.
     let v = tasks_on(&t, &cfg, "2026-11-23");
     assert_eq!(v["counters"]["created"], 2, "{v:#}");
@@ -455,27 +486,15 @@ crate::backend_test!(replies_by_mail_are_read_once, fn super::replies_are_read_o
 /// `mail receive` killed at many points, then run to the end: each reply recorded once,
 /// flagged, and answered at most twice (once but for an answer sent as the process died).
 fn receive_killed(backend: sigov::db::Backend) {
-    use crate::ack::{on, seed, tasks_on};
-    let t = TestDb::new(backend);
-    seed(&t);
-    let dir = tempdir("replies-kill");
-    let mail = dir.path().join("mail");
-    std::fs::create_dir_all(&mail).expect("mail dir");
-    let (_, imaps, ca) = dovecot();
-    let folder = format!("k{}", unique());
-    let mut s = imap_session();
-    s.create(&folder).expect("folder");
-    let cfg = dir.path().join("sigov.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[rules]\nprofile = \"recommended\"\n\
-             [mail]\ntransport = \"file://{}\"\nreply_address = \"alertes@example.org\"\ntls_ca_file = \"{ca}\"\n\
-             [mail.receive]\nurl = \"imaps://alertes:imap-s3cret@localhost:{imaps}/{folder}\"\n",
-            mail.display()
-        ),
-    )
-    .expect("config");
+    use crate::ack::{on, tasks_on};
+    let Setup {
+        t,
+        dir: _dir,
+        mail,
+        cfg,
+        folder,
+        imap: mut s,
+    } = setup(backend, "imaps");
     tasks_on(&t, &cfg, "2026-11-23");
     let (m_reply, _, m_mid, m_subject) = mail_to(&mail, "membre@sigov.test");
     let n = 40;
