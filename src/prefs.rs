@@ -199,6 +199,7 @@ impl Prefs {
     /// How `a`'s mail goes on business day `today` at `now` (UTC), in time zone `tz`; a daily
     /// digest whose hour falls outside the send `window` goes at its next opening, with the
     /// digests of the days it waited (one mail).
+    #[allow(clippy::too_many_arguments)]
     pub fn plan(
         &self,
         a: &NewAlert,
@@ -206,9 +207,11 @@ impl Prefs {
         now: NaiveDateTime,
         tz: Tz,
         window: Option<&MailWindow>,
+        critical: Critical,
     ) -> MailPlan {
+        let urgent = critical.applies(a);
         let Some(u) = self.users.get(&a.recipient_id) else {
-            return MailPlan::Now;
+            return critical.plan(a);
         };
         if u.mail_off {
             return MailPlan::Off("mail_off");
@@ -216,8 +219,12 @@ impl Prefs {
         if u.mutes
             .iter()
             .any(|m| m.until.is_none_or(|d| today <= d) && m.what.matches(a))
+            && !(urgent && critical.overrides_mute)
         {
             return MailPlan::Off("muted");
+        }
+        if urgent {
+            return MailPlan::Urgent;
         }
         match u.digest {
             None => MailPlan::Now,
@@ -232,6 +239,29 @@ impl Prefs {
                     key: format!("daily:{day}:{}", a.recipient_id),
                 }
             }
+        }
+    }
+}
+
+/// `mail.critical_bypass` and `mail.critical_overrides_mute`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Critical {
+    pub bypass: bool,
+    pub overrides_mute: bool,
+}
+
+impl Critical {
+    /// Whether `a` is a critical alert that does not wait (level DANGER, bypass on).
+    pub fn applies(self, a: &NewAlert) -> bool {
+        self.bypass && a.niveau == Some(crate::states::Niveau::Danger)
+    }
+
+    /// The plan of `a`'s mail without any choice of its recipient.
+    pub fn plan(self, a: &NewAlert) -> MailPlan {
+        if self.applies(a) {
+            MailPlan::Urgent
+        } else {
+            MailPlan::Now
         }
     }
 }
@@ -427,7 +457,9 @@ mod tests {
         );
         absorb(&mut u, "delivery", "digest 08:00", None);
         prefs.users.insert("u1".into(), u);
-        let plan = |a: &NewAlert, today: &str| prefs.plan(a, day(today), now, paris, None);
+        let plan = |a: &NewAlert, today: &str| {
+            prefs.plan(a, day(today), now, paris, None, Critical::default())
+        };
         let p = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         assert_eq!(
             plan(&alert("tasks", "TACHES_EN_RETARD", p), "2026-12-22"),
@@ -467,11 +499,47 @@ mod tests {
                 now,
                 paris,
                 None,
+                Critical::default(),
             )
         };
         assert_eq!(plan(&prefs), MailPlan::Off("mail_off"));
         prefs.users.clear();
         assert_eq!(plan(&prefs), MailPlan::Now);
+    }
+
+    #[test]
+    fn critical_alerts_skip_the_digest_and_mutes_only_when_asked() {
+        let day = |s: &str| crate::clock::parse_stored_date(s).unwrap();
+        let now = day("2026-12-22").and_hms_opt(10, 0, 0).unwrap();
+        let paris = chrono_tz::Europe::Paris;
+        let mut danger = alert("deadlines", "ECHEANCE_DEPASSEE", "p1");
+        danger.niveau = Some(crate::states::Niveau::Danger);
+        let mut u = UserPrefs::default();
+        absorb(&mut u, "delivery", "digest 08:00", None);
+        let mut prefs = Prefs::default();
+        prefs.users.insert(danger.recipient_id.clone(), u);
+        let plan = |p: &Prefs, c: Critical| p.plan(&danger, day("2026-12-22"), now, paris, None, c);
+        let off = Critical::default();
+        let bypass = Critical {
+            bypass: true,
+            overrides_mute: false,
+        };
+        let all = Critical {
+            bypass: true,
+            overrides_mute: true,
+        };
+        assert!(matches!(plan(&prefs, off), MailPlan::Batch { .. }));
+        assert_eq!(plan(&prefs, bypass), MailPlan::Urgent);
+        // Muted: respected unless the mute is overridden too.
+        let mut u = UserPrefs::default();
+        absorb(&mut u, "mute:type:ECHEANCE_DEPASSEE", "on", None);
+        prefs.users.insert(danger.recipient_id.clone(), u);
+        assert_eq!(plan(&prefs, bypass), MailPlan::Off("muted"));
+        assert_eq!(plan(&prefs, all), MailPlan::Urgent);
+        // Nobody's choice: urgent with the bypass, now without.
+        prefs.users.clear();
+        assert_eq!(plan(&prefs, bypass), MailPlan::Urgent);
+        assert_eq!(plan(&prefs, off), MailPlan::Now);
     }
 
     #[test]

@@ -156,7 +156,7 @@ fn deliver(
     loop {
         let now = clock.current();
         let lease = now - chrono::Duration::seconds(i64::from(mail.sending_lease_secs));
-        let rows = outbox::claim(db, ch.lane(), token, now, lease, CLAIM, false)?;
+        let rows = outbox::claim(db, ch.lane(), token, now, lease, CLAIM, false, false)?;
         if rows.is_empty() {
             return Ok(());
         }

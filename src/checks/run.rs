@@ -114,6 +114,8 @@ pub struct Run<'a> {
     pub(super) prefs: Option<&'a crate::prefs::Prefs>,
     /// The check's acknowledgements and snoozes in force.
     pub(super) holds: crate::rules::Holds,
+    /// `mail.critical_bypass`, `mail.critical_overrides_mute`.
+    pub(super) critical: crate::prefs::Critical,
 }
 
 impl<'a> Run<'a> {
@@ -264,7 +266,18 @@ impl<'a> Run<'a> {
         if let Some(prefs) = self.prefs.filter(|p| !p.is_empty()) {
             let now = self.clock.current();
             for a in &mut alerts {
-                a.mail = prefs.plan(a, self.clock.today, now, self.clock.tz, self.window);
+                a.mail = prefs.plan(
+                    a,
+                    self.clock.today,
+                    now,
+                    self.clock.tz,
+                    self.window,
+                    self.critical,
+                );
+            }
+        } else if self.critical.bypass {
+            for a in &mut alerts {
+                a.mail = self.critical.plan(a);
             }
         }
         let mut out = crate::store::Written::default();

@@ -330,6 +330,10 @@ impl<'a> Runner<'a> {
             self.shared.acks = Some(acks);
         }
         let mut run = Run {
+            critical: crate::prefs::Critical {
+                bypass: self.cfg.mail.critical_bypass,
+                overrides_mute: self.cfg.mail.critical_overrides_mute,
+            },
             prefs: self.shared.prefs.as_ref(),
             holds: self
                 .shared

@@ -95,6 +95,8 @@ pub struct MailSection {
     pub site_name: String,
     pub preferences_contact: String,
     pub reply_address: String,
+    pub critical_bypass: bool,
+    pub critical_overrides_mute: bool,
     pub receive: ReceiveSection,
     pub base_url: String,
     pub templates_dir: String,

@@ -525,6 +525,8 @@ impl Mail {
             tz,
             preferences_contact: m.preferences_contact.trim().to_owned(),
             reply_address,
+            critical_bypass: m.critical_bypass,
+            critical_overrides_mute: m.critical_overrides_mute,
             receive_url,
             receive_limit: c.range("mail.receive.limit", m.receive.limit, 1, 10_000)?,
             labels: &crate::checks::registry::Registry,

@@ -90,6 +90,8 @@ diesel::table! {
         batch_key -> Nullable<Text>,
         unconfirmed -> Integer,
         channel -> Text,
+        /// A critical alert's mail (`mail.critical_bypass`): 1, delivered even in quiet hours.
+        urgent -> SmallInt,
     }
 }
 

@@ -276,8 +276,21 @@ pub fn flush(
     if let Some(w) = &cfg.window {
         let now = clock.current();
         if let Some(until) = w.held_until_text(now) {
-            // Quiet hours: nothing is claimed, tried or counted; the relay is not contacted.
             let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
+            // Critical alerts' mail (mail.critical_bypass) goes even now, and only it.
+            if cfg.critical_bypass && outbox::count_urgent_due(db, now)? > 0 {
+                let sender = Sender::open(cfg)?;
+                let mut stats = flush_with(db, cfg, clock, limit, keep_alive, sender, true)?;
+                stats.held = outbox::count_due(db, outbox::MAIL_LANE, clock.current(), lease)?;
+                stats.held_until = Some(until.clone());
+                log::info!(
+                    "mail: critical mail sent in quiet hours; {} due mail(s) wait for the send window `{}` (opens {until} UTC)",
+                    stats.held,
+                    w.window.spec
+                );
+                return Ok(stats);
+            }
+            // Quiet hours: nothing is claimed, tried or counted; the relay is not contacted.
             let held = outbox::count_due(db, outbox::MAIL_LANE, now, lease)?;
             log::info!(
                 "mail: {held} due mail(s) wait for the send window `{}` (opens {until} UTC)",
@@ -292,7 +305,7 @@ pub fn flush(
         }
     }
     let sender = Sender::open(cfg)?;
-    flush_with(db, cfg, clock, limit, keep_alive, sender)
+    flush_with(db, cfg, clock, limit, keep_alive, sender, false)
 }
 
 /// [`flush`] through an open transport.
@@ -303,6 +316,7 @@ fn flush_with(
     limit: Option<u64>,
     keep_alive: &mut dyn FnMut(&mut Db) -> Result<()>,
     mut sender: Sender,
+    urgent_only: bool,
 ) -> Result<FlushStats> {
     let mut composer = Composer::new(cfg)?;
     if !cfg.reply_address.is_empty() {
@@ -333,6 +347,7 @@ fn flush_with(
         &token,
         &mut stats,
         &bar,
+        urgent_only,
     );
     bar.finish_and_clear();
     sender.close();
@@ -367,6 +382,7 @@ fn deliver(
     token: &str,
     stats: &mut FlushStats,
     bar: &indicatif::ProgressBar,
+    urgent_only: bool,
 ) -> Result<()> {
     let mut breaker = crate::delivery::Breaker::default();
     // Claims are renewed at a third of their lease, so a long delivery keeps what it claimed
@@ -376,7 +392,16 @@ fn deliver(
     loop {
         let now = clock.current();
         let lease = now - chrono::Duration::seconds(i64::from(cfg.sending_lease_secs));
-        let rows = outbox::claim(db, outbox::MAIL_LANE, token, now, lease, CLAIM, cfg.digest)?;
+        let rows = outbox::claim(
+            db,
+            outbox::MAIL_LANE,
+            token,
+            now,
+            lease,
+            CLAIM,
+            cfg.digest,
+            urgent_only,
+        )?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -763,6 +788,7 @@ mod tests {
                 None,
                 &mut |_| Ok(()),
                 sender,
+                false,
             )
             .unwrap()
         };

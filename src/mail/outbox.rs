@@ -104,14 +104,17 @@ struct PickRow {
 /// entries whatever the queue holds (PostgreSQL, whose index entries are not ordered by id,
 /// sorted every due row before the index named it: 0.13–0.3 s a claim behind 300,000 rows).
 /// Three binds: the lane, the state, and now (pending, failed) or the lease cutoff (sending).
-pub fn pick_sql(db: &Db, state: MailState, take: u64) -> String {
+/// `urgent_only`: only critical alerts' mail (a delivery in quiet hours with
+/// `mail.critical_bypass`).
+pub fn pick_sql(db: &Db, state: MailState, take: u64, urgent_only: bool) -> String {
     let m = db.mark(Mark::Stamp);
+    let urgent = if urgent_only { "urgent = 1 AND " } else { "" };
     let cond = match state {
         MailState::Sending => format!("claimed_at < {m} ORDER BY next_attempt_at, id"),
         _ => format!("next_attempt_at <= {m} ORDER BY next_attempt_at, id"),
     };
     format!(
-        "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE channel = ? AND state = ? AND {cond} \
+        "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE channel = ? AND state = ? AND {urgent}{cond} \
          LIMIT {take}{}",
         db.skip_locked_sql()
     )
@@ -181,8 +184,10 @@ pub fn claim(
     lease_cutoff: NaiveDateTime,
     limit: u64,
     digest: bool,
+    urgent_only: bool,
 ) -> Result<Vec<Row>> {
     let now_s = format_datetime(now);
+    let urgent = if urgent_only { " AND urgent = 1" } else { "" };
     let cut = format_datetime(lease_cutoff);
     db.transaction_retrying(|db| {
         // Digest: enough rows for `limit` recipients (a recipient's rows a concurrent
@@ -192,7 +197,7 @@ pub fn claim(
         let picked: Vec<PickRow> = if digest {
             db.load(
                 &format!(
-                    "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE {} \
+                    "SELECT id, recipient_email, batch_key FROM sigov_outbox WHERE {}{urgent} \
                          ORDER BY recipient_email, id LIMIT {take}{lock}",
                     due(db)
                 ),
@@ -213,7 +218,7 @@ pub fn claim(
             ] {
                 let rows: Vec<PickRow> = db
                     .load(
-                        &pick_sql(db, state, take),
+                        &pick_sql(db, state, take, urgent_only),
                         &[Val::from(lane), Val::from(state), Val::from(at.as_str())],
                     )
                     .context("cannot pick mail from the outbox")?;
@@ -528,6 +533,21 @@ impl StateCount {
     pub fn is_mail(&self) -> bool {
         self.channel == MAIL_LANE
     }
+}
+
+/// Critical alerts' mail due now (`mail.critical_bypass`: sent even in quiet hours).
+pub fn count_urgent_due(db: &mut Db, now: NaiveDateTime) -> Result<i64> {
+    db.count(
+        &format!(
+            "SELECT COUNT(*) AS n FROM sigov_outbox WHERE channel = '{MAIL_LANE}' AND urgent = 1 \
+             AND state IN ('{}', '{}') AND next_attempt_at <= {}",
+            MailState::Pending,
+            MailState::Failed,
+            db.mark(Mark::Stamp)
+        ),
+        &[Val::from(format_datetime(now).as_str())],
+    )
+    .context("cannot count the outbox")
 }
 
 /// Number of rows per lane and state (mail first, then each channel by name), with the time

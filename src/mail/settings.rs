@@ -30,6 +30,11 @@ pub struct Settings {
     pub preferences_contact: String,
     /// The mailbox people answer to (`mail.reply_address`); empty: none.
     pub reply_address: String,
+    /// `mail.critical_bypass`: DANGER alerts' mail is never held for a digest nor by quiet
+    /// hours.
+    pub critical_bypass: bool,
+    /// `mail.critical_overrides_mute`: nor by a person's mutes.
+    pub critical_overrides_mute: bool,
     /// `mail.receive.url`: the mailbox replies are read from; a secret, never shown.
     pub receive_url: String,
     /// Messages `sigov mail receive` reads a run.

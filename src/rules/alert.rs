@@ -133,6 +133,9 @@ pub enum MailPlan {
     /// Due now, one mail (or in the per-run digest).
     #[default]
     Now,
+    /// A critical alert (`mail.critical_bypass`): due now, never in a daily digest, and
+    /// delivered even in quiet hours.
+    Urgent,
     /// Due at `at` (UTC), sent with the other mails of `key` as one message.
     Batch {
         at: chrono::NaiveDateTime,

@@ -490,6 +490,7 @@ fn queue_mails(
             o::updated_at.eq(stamped),
             o::run_id.eq(run_id),
             o::batch_key.eq(batch),
+            o::urgent.eq(i16::from(matches!(a.mail, crate::rules::MailPlan::Urgent))),
         ));
     }
     if !mails.is_empty() {

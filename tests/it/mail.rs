@@ -795,7 +795,7 @@ backend_test!(a_claims_pick_reads_the_due_index_in_order, |t| {
             sigov::db::Val::from(state.as_str()),
             sigov::db::Val::from("2026-11-22 10:00:00"),
         ];
-        let pick = sigov::mail::outbox::pick_sql(&db, state, 200);
+        let pick = sigov::mail::outbox::pick_sql(&db, state, 200, false);
         let plan: String = match t.backend {
             Backend::Sqlite => {
                 #[derive(diesel::QueryableByName)]

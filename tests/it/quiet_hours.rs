@@ -187,3 +187,50 @@ fn repeating_alerts_wait_for_an_open_day(backend: Backend) {
 }
 
 crate::backend_test!(repeating_alerts_wait_for_an_open_day, fn super::repeating_alerts_wait_for_an_open_day);
+
+/// `mail.critical_bypass`: in quiet hours the critical alerts' mail goes at once and only it;
+/// off (the default), it waits with the rest.
+fn critical_bypass(backend: Backend) {
+    let t = TestDb::demo(backend, 12);
+    let dir_tmp = crate::common::tempdir("quiet-critical");
+    let dir = dir_tmp.path().join("mail");
+    std::fs::create_dir_all(&dir).expect("mail dir");
+    let cfg = dir_tmp.path().join("sigov.toml");
+    std::fs::write(&cfg, "[mail]\ncritical_bypass = true\n").expect("config");
+    // Saturday 28 November 2026, 11:00 in Paris: closed.
+    let r = quiet(&t, &dir, "2026-11-28T10:00:00Z")
+        .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+        .args(["--format", "json", "check", "all", "--date", "2026-11-28"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let urgent = t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE urgent = 1");
+    let sent = t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'sent'");
+    let pending = t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE state = 'pending'");
+    assert!(
+        urgent > 0 && pending > 0,
+        "{urgent} urgent, {pending} pending"
+    );
+    assert_eq!(sent, urgent, "every critical mail went, nothing else");
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_outbox WHERE urgent = 1 AND state <> 'sent'"),
+        0
+    );
+    assert_eq!(eml_count(&dir) as i64, urgent);
+    // Every urgent mail is a DANGER alert's.
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) AS n FROM sigov_outbox o JOIN sigov_alert_ledger l ON l.alert_key = o.alert_key \
+             JOIN core_alerteprojet a ON a.id = l.alert_id WHERE o.urgent = 1 AND a.niveau <> 'DANGER'"
+        ),
+        0
+    );
+    // A flush later that night sends nothing more.
+    let r = quiet(&t, &dir, "2026-11-28T22:00:00Z")
+        .env("SIGOV_CONFIG", cfg.to_str().expect("utf-8"))
+        .args(["mail", "flush"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert_eq!(eml_count(&dir) as i64, urgent);
+}
+
+crate::backend_test!(critical_mail_goes_in_quiet_hours_when_asked, fn super::critical_bypass);

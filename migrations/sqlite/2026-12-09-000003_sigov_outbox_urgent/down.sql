@@ -1,0 +1,1 @@
+ALTER TABLE sigov_outbox DROP COLUMN urgent;
