@@ -418,6 +418,8 @@ impl Renderer {
             "version": env!("CARGO_PKG_VERSION"),
             "host": crate::host::hostname(),
             "preferences": self.preferences_hint(),
+            // mail.reply_address: people may answer (the footer must not say otherwise).
+            "replies": !self.cfg.reply_address.is_empty(),
         });
         if let Some((heading, subheading)) = headings {
             v["heading"] = heading.into();

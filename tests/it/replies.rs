@@ -61,6 +61,8 @@ fn headers_of_every_mail(backend: sigov::db::Backend) {
             "{unsub}"
         );
         assert!(text.contains("par OK si l'alerte est prise en charge"));
+        // Nothing says the opposite any more.
+        assert!(!text.contains("ne pas y r"), "{text}");
         seen += 1;
     }
     assert!(seen > 3, "{seen} mails");
