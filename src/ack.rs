@@ -270,6 +270,41 @@ pub fn about(db: &mut Db, key: &str) -> Result<Option<(About, Option<String>)>> 
         .and_then(|(rec, arm)| About::of_key(key, &rec).map(|a| (a, arm))))
 }
 
+/// With `recommended.max_repeats`: the repeating alerts of `check` recorded `at_least` times or
+/// more for one recipient and arm, with their count, by (type, entity id, recipient, arm): one
+/// statement, the counting done by the database.
+pub fn repeats_near(
+    db: &mut Db,
+    check: &str,
+    at_least: i64,
+) -> Result<HashMap<(String, String, String, String), i64>> {
+    #[derive(diesel::QueryableByName)]
+    struct R {
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+        alert_type: String,
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+        entity_id: String,
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+        recipient_id: String,
+        #[diesel(sql_type = diesel::sql_types::Text, deserialize_as = crate::db::text::Lossy)]
+        arm: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<R> = db
+        .load(
+            "SELECT alert_type, entity_id, recipient_id, arm, COUNT(*) AS n FROM sigov_alert_ledger \
+             WHERE check_name = ? AND arm IS NOT NULL AND state = 'created' \
+             GROUP BY alert_type, entity_id, recipient_id, arm HAVING COUNT(*) >= ?",
+            &[crate::db::Val::from(check), crate::db::Val::Int(at_least)],
+        )
+        .context("cannot count the repeats in the alert ledger")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.alert_type, r.entity_id, r.recipient_id, r.arm), r.n))
+        .collect())
+}
+
 /// The day a snooze of `n` days given on `today` ends for an alert of `check`: `n` open days
 /// later when the check counts open days (`calendar.business_days`), else `n` days later.
 pub fn snooze_until(

@@ -167,8 +167,19 @@ impl<'a> Run<'a> {
         // entities. A check that pages twice (stage tasks, then module tasks) reads it once:
         // the run keeps it, with what the first pages wrote.
         let whole = pager.rows > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
+        let max = self.rules.max_repeats;
+        let repeats = if max > 0 {
+            std::sync::Arc::new(crate::ack::repeats_near(
+                db,
+                self.check,
+                (i64::from(max) - 1).max(1),
+            )?)
+        } else {
+            Default::default()
+        };
         let mut check_seen = self.held.take().unwrap_or_default();
         check_seen.holds = self.holds.clone();
+        check_seen.repeats = repeats.clone();
         if whole && !check_seen.loaded {
             source::seen(
                 db,
@@ -190,6 +201,7 @@ impl<'a> Run<'a> {
             let cands = load(db, page, self.teams)?;
             let mut page_seen = Seen::default();
             page_seen.holds = self.holds.clone();
+            page_seen.repeats = repeats.clone();
             if !whole {
                 let scope = source::Scope {
                     page,

@@ -75,6 +75,7 @@ pub struct Recommended {
     pub business_date: bool,
     pub milestone_catch_up: bool,
     pub repeat_every_days: u32,
+    pub max_repeats: u32,
     pub skip_inactive_recipients: bool,
 }
 

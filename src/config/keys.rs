@@ -90,6 +90,8 @@ fn general() -> Vec<KeySpec> {
         help: "(recommended §3.2.2) a missed milestone fires on the next run, once per (entity, due date, milestone, recipient); a moved due date re-arms" },
     KeySpec { key: "recommended.repeat_every_days", env: None, default: "1", secret: false,
         help: "(recommended §3.2.3) overdue alerts repeat at most once per this many business days per (entity, recipient)" },
+    KeySpec { key: "recommended.max_repeats", env: None, default: "0", secret: false,
+        help: "a repeating alert (overdue task, stage or project, exceeded budget) is sent at most this many times per recipient while its due date (or planned budget) stays the same; the last one says so; a change re-arms it; 0: no limit" },
     KeySpec { key: "recommended.skip_inactive_recipients", env: None, default: "true", secret: false,
         help: "(recommended §3.2.4) accounts with is_active = 0 or statut_actif = 0 receive nothing" },
     KeySpec { key: "mail.transport", env: Some("SIGOV_MAIL_TRANSPORT"), default: "\"\"", secret: false,

@@ -137,6 +137,7 @@ impl Config {
                 1,
                 366,
             )?,
+            max_repeats: c.range("recommended.max_repeats", rec.max_repeats, 0, 10_000)?,
             skip_inactive: rec.skip_inactive_recipients,
             beyond_reference: true,
             calendar: calendar.clone(),

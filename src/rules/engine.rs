@@ -245,11 +245,38 @@ impl<'a> Engine<'a> {
             }
         }
         let mut n = 0;
+        let max = self.rules.max_repeats;
         for (p, role) in &recips.list {
             let (key, dup) = self.key(s, &t.alert_type, &p.id, dedup);
             if dup {
                 self.out.counters.duplicates += 1;
                 continue;
+            }
+            // recommended.max_repeats: the last repeat says so; then silence until it re-arms.
+            let mut last = false;
+            if max > 0 && matches!(dedup, Dedup::Daily) && !s.arm.is_empty() {
+                let seen: &'a Seen = self.seen;
+                let done = seen
+                    .repeats
+                    .get(&(
+                        t.alert_type.clone(),
+                        s.entity_id.to_owned(),
+                        p.id.clone(),
+                        s.arm.clone(),
+                    ))
+                    .copied()
+                    .unwrap_or(0);
+                if done >= i64::from(max) {
+                    self.out.counters.skip("max_repeats");
+                    continue;
+                }
+                last = done + 1 == i64::from(max);
+            }
+            let mut message = t.message(*role);
+            if last {
+                message.push_str(
+                    " Dernier rappel : cette alerte ne sera plus répétée tant que son échéance ne change pas.",
+                );
             }
             n += 1;
             self.out.alerts.push(NewAlert {
@@ -267,7 +294,7 @@ impl<'a> Engine<'a> {
                 etape_id: s.etape_id.map(str::to_owned),
                 etape_ordre: s.etape_ordre,
                 titre: t.titre.clone(),
-                message: t.message(*role),
+                message,
                 context: t.context.clone(),
                 title_truncated: t.truncated,
                 ledger_type: matches!(dedup, Dedup::Once(d) if d.starts_with(ESCALATION_DISC))

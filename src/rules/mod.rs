@@ -67,6 +67,7 @@ pub(crate) mod tests_support {
             catch_up: true,
             keyed_by_due_date: true,
             repeat_every_days: 1,
+            max_repeats: 0,
             skip_inactive: true,
             beyond_reference: true,
             calendar: super::calendar::Calendar::default(),

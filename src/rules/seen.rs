@@ -66,6 +66,9 @@ pub struct Seen {
     pub loaded: bool,
     /// The acknowledgements and snoozes in force for the check (read once a run).
     pub holds: super::hold::Holds,
+    /// With `recommended.max_repeats`: how many times each repeating alert near the limit was
+    /// recorded, by (type, entity id, recipient, arm) (read once a run).
+    pub repeats: std::sync::Arc<std::collections::HashMap<(String, String, String, String), i64>>,
 }
 
 /// How a check's existing alert rows are read back for de-duplication (the source layer runs

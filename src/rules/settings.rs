@@ -44,6 +44,9 @@ pub struct Rules {
     pub keyed_by_due_date: bool,
     /// Overdue alerts: at most one per this many business days per (entity, recipient).
     pub repeat_every_days: u32,
+    /// A repeating alert is recorded at most this many times per recipient and arm (0: no
+    /// limit); the last says it will not be repeated.
+    pub max_repeats: u32,
     pub skip_inactive: bool,
     /// Checks the reference did not have (task reminders) may run.
     pub beyond_reference: bool,
@@ -145,6 +148,7 @@ impl Rules {
             catch_up: false,
             keyed_by_due_date: false,
             repeat_every_days: 1,
+            max_repeats: 0,
             skip_inactive: false,
             beyond_reference: false,
             calendar: super::calendar::Calendar::default(),

@@ -336,3 +336,46 @@ fn read_is_ack(backend: sigov::db::Backend) {
 }
 
 crate::backend_test!(read_counts_as_acknowledged_only_when_asked, fn super::read_is_ack);
+
+/// `recommended.max_repeats = 2`: Monday and Tuesday (the last says so), then nothing; a moved
+/// due date re-arms it.
+fn max_repeats(backend: sigov::db::Backend) {
+    let t = TestDb::new(backend);
+    seed(&t);
+    let dir = tempdir("max-repeats");
+    let cfg = dir.path().join("sigov.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[rules]\nprofile = \"recommended\"\n[recommended]\nmax_repeats = 2\n\
+             [mail]\ntransport = \"file://{}\"\n",
+            dir.path().display()
+        ),
+    )
+    .expect("config");
+    let v = tasks_on(&t, &cfg, "2026-11-23");
+    assert_eq!(v["counters"]["created"], 2, "{v:#}");
+    assert!(rows_of(&t, "2026-11-23").len() == 2);
+    let v = tasks_on(&t, &cfg, "2026-11-24");
+    assert_eq!(v["counters"]["created"], 2, "{v:#}");
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) AS n FROM core_alerteprojet WHERE message LIKE '%Dernier rappel%'"
+        ),
+        2,
+        "the second is the last, and says so"
+    );
+    let v = tasks_on(&t, &cfg, "2026-11-25");
+    assert_eq!(v["counters"]["created"], 0, "{v:#}");
+    assert_eq!(v["counters"]["skipped"]["max_repeats"], 2, "{v:#}");
+    t.exec(&format!(
+        "UPDATE core_tacheetape SET date_fin = '2026-11-19' WHERE id = '{TACHE}'"
+    ));
+    let v = tasks_on(&t, &cfg, "2026-11-26");
+    assert_eq!(
+        v["counters"]["created"], 2,
+        "a moved date re-arms it: {v:#}"
+    );
+}
+
+crate::backend_test!(repeats_end_after_max_repeats, fn super::max_repeats);
