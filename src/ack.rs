@@ -382,19 +382,15 @@ pub fn given_between(
     since: NaiveDateTime,
     until: NaiveDateTime,
 ) -> Result<Vec<(String, String, i64)>> {
-    let rows: Vec<(String, String)> = dsl_load!(
+    dsl_load!(
         db,
         k::sigov_ack
-            .select((k::kind, k::how))
             .filter(k::created_at.ge(crate::clock::to_micros(since)))
             .filter(k::created_at.lt(crate::clock::to_micros(until)))
+            .group_by((k::kind, k::how))
+            .select((k::kind, k::how, diesel::dsl::count_star()))
     )
-    .context("cannot read acknowledgements (sigov_ack)")?;
-    let mut counts: std::collections::BTreeMap<(String, String), i64> = Default::default();
-    for r in rows {
-        *counts.entry(r).or_default() += 1;
-    }
-    Ok(counts.into_iter().map(|((a, b), n)| (a, b, n)).collect())
+    .context("cannot count acknowledgements (sigov_ack)")
 }
 
 #[cfg(test)]

@@ -179,7 +179,8 @@ pub fn ack(ctx: &Ctx<'_>, args: &AckArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-pub fn snooze(ctx: &Ctx<'_>, cfg: &crate::config::Config, args: &SnoozeArgs) -> Result<Exit> {
+pub fn snooze(ctx: &Ctx<'_>, args: &SnoozeArgs) -> Result<Exit> {
+    let cfg = &ctx.cfg;
     let out = &ctx.out;
     let mut db = ctx.db()?;
     let clock = ctx.clock()?;

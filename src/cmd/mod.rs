@@ -80,7 +80,7 @@ pub fn run(cli: Cli, m: &ArgMatches, stdout: &mut dyn std::io::Write) -> Result<
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Prefs(cmd) => prefs::run(&ctx, cmd),
         Command::Ack(args) => ack::ack(&ctx, args),
-        Command::Snooze(args) => ack::snooze(&ctx, &ctx.cfg, args),
+        Command::Snooze(args) => ack::snooze(&ctx, args),
         Command::Demo(args) => {
             // The demo's database: --db, or a --database-url typed on its command line (never
             // SIGOV_DATABASE_URL, which names the real database of the other commands).

@@ -631,9 +631,7 @@ pub fn lane_counts(db: &mut Db) -> Result<LaneSummary> {
     for r in counts(db)?.into_iter().filter(|r| !r.is_mail()) {
         let e = out.entry(r.channel).or_default();
         e.0.push((r.state, r.n));
-        if r.last_sent.is_some() && r.last_sent > e.1 {
-            e.1 = r.last_sent;
-        }
+        e.1 = e.1.max(r.last_sent);
     }
     Ok(out)
 }

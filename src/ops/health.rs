@@ -381,6 +381,7 @@ fn lane<'a>(
 ) -> Outbox {
     let mut o = Outbox::default();
     let mut oldest_pending = None;
+    let mut last_sent = None;
     for c in counts {
         match c.state.as_str() {
             "pending" => {
@@ -395,10 +396,9 @@ fn lane<'a>(
             "sent" => o.sent = c.n,
             _ => {}
         }
-        if c.last_sent.is_some() && c.last_sent.map(crate::clock::format_datetime) > o.last_sent {
-            o.last_sent = c.last_sent.map(crate::clock::format_datetime);
-        }
+        last_sent = last_sent.max(c.last_sent);
     }
+    o.last_sent = last_sent.map(crate::clock::format_datetime);
     // Waiting for the send window is no delay: with quiet hours, a message is late from the
     // later of its queueing and the opening of the window open now, and never while it is
     // closed (channels keep the same hours as mail).
