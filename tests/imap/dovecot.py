@@ -45,13 +45,13 @@ def run(*cmd):
 
 
 ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-run("openssl", "req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "2",
+run("openssl", "req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "60",
     "-subj", "/CN=sigov IMAP test CA")
 run("openssl", "req", *ec, "-keyout", f"{d}/server.key", "-out", f"{d}/server.csr", "-subj", "/CN=localhost")
 with open(f"{d}/ext", "w") as f:
     f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
 run("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
-    "-CAcreateserial", "-out", f"{d}/server.pem", "-days", "2", "-extfile", f"{d}/ext")
+    "-CAcreateserial", "-out", f"{d}/server.pem", "-days", "60", "-extfile", f"{d}/ext")
 with open(f"{d}/passwd", "w") as f:
     f.write("alertes:{PLAIN}imap-s3cret::::::\n")
 for sub in ("run", "state"):

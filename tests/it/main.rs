@@ -2,8 +2,10 @@
 //! test in its own throwaway database. `backend_test!` runs one test body on every backend.
 
 mod common;
+mod crontab;
 
 pub mod ack;
+mod answer_week;
 mod bad_input;
 mod calendar_week;
 mod channels;
@@ -23,7 +25,7 @@ mod quiet_hours;
 mod read_side;
 mod relay;
 mod reminders;
-mod replies;
+pub mod replies;
 mod scheduling;
 mod secrets;
 mod week;

@@ -72,7 +72,7 @@ crate::backend_test!(every_mail_says_where_to_answer, fn super::headers_of_every
 
 /// The throwaway Dovecot the reply tests share (`tests/imap/dovecot.py`): (STARTTLS port,
 /// IMAPS port, CA file). Each test works in a folder of its own.
-fn dovecot() -> &'static (u16, u16, String) {
+pub(crate) fn dovecot() -> &'static (u16, u16, String) {
     use std::io::BufRead;
     static D: std::sync::OnceLock<((u16, u16, String), std::sync::Mutex<std::process::Child>)> =
         std::sync::OnceLock::new();
@@ -104,11 +104,11 @@ fn dovecot() -> &'static (u16, u16, String) {
     .0
 }
 
-type Imap = imap::Session<imap::Connection>;
+pub(crate) type Imap = imap::Session<imap::Connection>;
 
 /// The test's own IMAP session (the server's certificate is the throwaway CA's: not checked
 /// here, sigov's side checks it).
-fn imap_session() -> Imap {
+pub(crate) fn imap_session() -> Imap {
     let (_, imaps, _) = dovecot();
     imap::ClientBuilder::new("127.0.0.1", *imaps)
         .mode(imap::ConnectionMode::Tls)
@@ -120,17 +120,23 @@ fn imap_session() -> Imap {
         .expect("login")
 }
 
-fn put(s: &mut Imap, folder: &str, raw: &str) {
+pub(crate) fn put(s: &mut Imap, folder: &str, raw: &str) {
     s.append(folder, raw.replace('\n', "\r\n").as_bytes())
         .finish()
         .expect("append");
 }
 
 /// A mail sigov wrote into `dir` to `to`: (Reply-To, List-Unsubscribe, Message-ID, Subject).
-fn mail_to(dir: &std::path::Path, to: &str) -> (String, String, String, String) {
+pub(crate) fn mail_to(dir: &std::path::Path, to: &str) -> (String, String, String, String) {
     for f in std::fs::read_dir(dir).expect("mail dir") {
         let text = std::fs::read_to_string(f.expect("entry").path()).expect("eml");
-        let head = text.split("\r\n\r\n").next().expect("head").to_owned();
+        // Headers unfolded: a long subject is folded over several lines.
+        let head = text
+            .split("\r\n\r\n")
+            .next()
+            .expect("head")
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
         let h = |name: &str| {
             head.lines()
                 .find_map(|l| l.strip_prefix(&format!("{name}: ")))
@@ -167,7 +173,7 @@ fn answers(dir: &std::path::Path) -> Vec<(String, String)> {
     out
 }
 
-fn reply(
+pub(crate) fn reply(
     from: &str,
     to: &str,
     mid: &str,
