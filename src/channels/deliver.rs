@@ -112,7 +112,8 @@ pub fn flush(
     };
     let mut poster = Poster::new(ch)?;
     let token = crate::host::Ident::current().encode();
-    let result = deliver(
+    let mut marks = outbox::SentMarks::new(mail.sent_group);
+    let mut result = deliver(
         db,
         ch,
         mail,
@@ -122,8 +123,14 @@ pub fn flush(
         &mut poster,
         &token,
         &mut stats,
+        &mut marks,
     );
     stats.connections = poster.connections;
+    // What was posted is recorded before anything is given back.
+    if let Err(e) = marks.write(db, &token) {
+        log::error!("{e:#}");
+        result = result.and(Err(e));
+    }
     let now = clock.current();
     match outbox::release(db, &token, now, None) {
         Ok(n) if n > 0 && result.is_ok() => log::debug!("{n} claimed message(s) given back"),
@@ -149,6 +156,7 @@ fn deliver(
     poster: &mut Poster,
     token: &str,
     stats: &mut FlushStats,
+    marks: &mut outbox::SentMarks,
 ) -> Result<()> {
     let renew_every = Duration::from_secs(u64::from(mail.sending_lease_secs) / 3);
     let mut renewed = std::time::Instant::now();
@@ -209,7 +217,7 @@ fn deliver(
             let Failure { error, retry_after } = match outcome {
                 Ok(resp) => {
                     unanswered_in_a_row = 0;
-                    outbox::mark_sent(db, token, &unit.ids, done, &key, &resp)?;
+                    marks.add(db, token, &unit.ids, done, &key, &resp)?;
                     stats.sent += n;
                     continue;
                 }
@@ -219,6 +227,7 @@ fn deliver(
                 stats.messages -= 1;
                 let msg = format!("channel {}: cannot reach {}: {e}", ch.name, ch.shown_url());
                 log::error!("{msg}");
+                marks.write(db, token)?;
                 outbox::release(db, token, done, Some(&msg))?;
                 stats.error = Some(msg);
                 return Ok(());
@@ -279,7 +288,9 @@ fn deliver(
                             stats.error = Some(msg);
                             return Ok(());
                         }
-                        // A short wait: honoured here, and the claim loop takes the row again.
+                        // A short wait: honoured here (what was posted recorded first), and
+                        // the claim loop takes the row again.
+                        marks.write(db, token)?;
                         std::thread::sleep(d);
                     }
                 }

@@ -92,6 +92,7 @@ pub struct MailSection {
     pub max_attempts: u32,
     pub retry_base_secs: u32,
     pub sending_lease_secs: u32,
+    pub sent_group: u32,
     pub mode: MailMode,
     pub site_name: String,
     pub preferences_contact: String,

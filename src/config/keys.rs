@@ -114,6 +114,8 @@ fn general() -> Vec<KeySpec> {
         help: "first retry delay; it doubles at each attempt, up to 6 hours" },
     KeySpec { key: "mail.sending_lease_secs", env: None, default: "900", secret: false,
         help: "a mail claimed by a sender on another host that died is due again after this many seconds (a killed sender on this host: at once); a live delivery renews its claims at a third of it" },
+    KeySpec { key: "mail.sent_group", env: None, default: "20", secret: false,
+        help: "sent messages (mail and channel messages) recorded in one commit: a group closes at this many messages or 50 ms after its first, whichever comes first. A killed sender's unrecorded group is sent again, once; 1 records each message before the next goes (only the one in flight can be sent twice), at one commit per message" },
     KeySpec { key: "mail.mode", env: Some("SIGOV_MAIL_MODE"), default: "\"per_alert\"", secret: false,
         help: "per_alert: one mail per alert (the reference); digest: one mail per recipient per delivery" },
     KeySpec { key: "mail.site_name", env: None, default: "\"SI-Gouvernance\"", secret: false,

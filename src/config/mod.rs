@@ -518,6 +518,7 @@ impl Mail {
                 3,
                 86_400,
             )?,
+            sent_group: c.range("mail.sent_group", m.sent_group, 1, 1000)?,
             digest: m.mode == MailMode::Digest,
             site_name: m.site_name.clone(),
             base_url,

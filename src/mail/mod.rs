@@ -336,7 +336,8 @@ fn flush_with(
     }
     let bar = crate::progress::counter("mail");
     bar.set_message("sent");
-    let result = deliver(
+    let mut marks = outbox::SentMarks::new(cfg.sent_group);
+    let mut result = deliver(
         db,
         cfg,
         clock,
@@ -348,10 +349,17 @@ fn flush_with(
         &mut stats,
         &bar,
         urgent_only,
+        &mut marks,
     );
     bar.finish_and_clear();
     sender.close();
     stats.connections = sender.connections;
+    // What was sent is recorded before anything is given back: whatever stopped the delivery.
+    if let Err(e) = marks.write(db, &token) {
+        log::error!("{e:#}");
+        result = result.and(Err(e));
+    }
+    log::debug!("mail: sent marks recorded in {} commit(s)", marks.commits);
     // Never leave a claim behind: whatever stopped the delivery, rows still claimed under this
     // token go back to the queue at once (the database error, if any, is the one to report).
     let now = clock.current();
@@ -383,6 +391,7 @@ fn deliver(
     stats: &mut FlushStats,
     bar: &indicatif::ProgressBar,
     urgent_only: bool,
+    marks: &mut outbox::SentMarks,
 ) -> Result<()> {
     let mut breaker = crate::delivery::Breaker::default();
     // Claims are renewed at a third of their lease, so a long delivery keeps what it claimed
@@ -438,13 +447,14 @@ fn deliver(
                 Ok(resp) => {
                     breaker.answered();
                     let mid = mid.as_deref().unwrap_or_default();
-                    outbox::mark_sent(db, token, &unit.ids, done, mid, &resp)?;
+                    marks.add(db, token, &unit.ids, done, mid, &resp)?;
                     stats.sent += n;
                     continue;
                 }
                 Err(SendError::Connection(e)) => {
                     stats.messages -= 1;
                     log::error!("mail delivery stopped: {e}");
+                    marks.write(db, token)?;
                     outbox::release(db, token, done, Some(&e))?;
                     stats.error = Some(e);
                     return Ok(());

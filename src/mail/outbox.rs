@@ -364,7 +364,7 @@ fn held(token: &str) -> diesel::dsl::Filter<o::sigov_outbox, HeldBy<'_>> {
 }
 
 /// The relay took the message: these rows are sent.
-pub fn mark_sent(
+fn mark_sent(
     db: &mut Db,
     token: &str,
     ids: &[i64],
@@ -396,6 +396,87 @@ pub fn mark_sent(
     )
     .context("cannot record sent mail")?;
     Ok(())
+}
+
+/// Sent marks recorded together (`mail.sent_group`): the rows a delivery sent are marked
+/// `sent` in one transaction per group of `group` messages, or sooner when the group's first
+/// message went 50 ms ago, so that a delivery pays one commit per group instead of one per
+/// message. Whatever ends a delivery (its end, a relay that cannot be reached, an error, a
+/// limit) writes what is held first: only a killed sender leaves a group unrecorded, and the
+/// next delivery sends that group again, once. `group = 1` records each message before the
+/// next goes (only the one in flight can be sent twice).
+pub struct SentMarks {
+    group: usize,
+    started: Option<std::time::Instant>,
+    held: Vec<SentMark>,
+    /// Commits made (one per group written).
+    pub commits: u64,
+}
+
+struct SentMark {
+    ids: Vec<i64>,
+    at: NaiveDateTime,
+    message_id: String,
+    response: String,
+}
+
+/// How long a group's first sent message may wait for its mark.
+const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl SentMarks {
+    pub fn new(group: u32) -> SentMarks {
+        SentMarks {
+            group: group.max(1) as usize,
+            started: None,
+            held: Vec::new(),
+            commits: 0,
+        }
+    }
+
+    /// The relay (or service) took a message: its rows are recorded sent with the group.
+    pub fn add(
+        &mut self,
+        db: &mut Db,
+        token: &str,
+        ids: &[i64],
+        at: NaiveDateTime,
+        message_id: &str,
+        response: &str,
+    ) -> Result<()> {
+        self.held.push(SentMark {
+            ids: ids.to_vec(),
+            at,
+            message_id: message_id.to_owned(),
+            response: response.to_owned(),
+        });
+        let started = *self.started.get_or_insert_with(std::time::Instant::now);
+        if self.held.len() >= self.group || started.elapsed() >= GROUP_WINDOW {
+            self.write(db, token)?;
+        }
+        Ok(())
+    }
+
+    /// Records what is held, in one transaction.
+    pub fn write(&mut self, db: &mut Db, token: &str) -> Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let held = std::mem::take(&mut self.held);
+        self.started = None;
+        if let [m] = held.as_slice() {
+            mark_sent(db, token, &m.ids, m.at, &m.message_id, &m.response)?;
+        } else {
+            db.transaction_retrying(|db| {
+                for m in &held {
+                    mark_sent(db, token, &m.ids, m.at, &m.message_id, &m.response)?;
+                }
+                Ok(())
+            })
+            .with_context(|| format!("cannot record {} sent message(s)", held.len()))?;
+        }
+        self.commits += 1;
+        Ok(())
+    }
 }
 
 /// A failed try of a message.

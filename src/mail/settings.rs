@@ -17,6 +17,8 @@ pub struct Settings {
     pub max_attempts: u32,
     pub retry_base_secs: u32,
     pub sending_lease_secs: u32,
+    /// `mail.sent_group`: sent messages recorded in one commit (see `outbox::SentMarks`).
+    pub sent_group: u32,
     pub digest: bool,
     pub site_name: String,
     pub base_url: String,
