@@ -1,6 +1,7 @@
 # Sourced by bench.sh and bench-reference.sh.
 
-# measure OUTFILE CMD...: runs CMD with stdout to OUTFILE; prints "wall_seconds max_rss_MB exit".
+# measure OUTFILE CMD...: runs CMD with stdout to OUTFILE; prints "wall_seconds max_rss_MB exit"
+# and writes the command's own CPU seconds (user + system) to OUTFILE.cpu.
 measure() {
   python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
@@ -8,7 +9,9 @@ out = open(sys.argv[1], "wb")
 t = time.monotonic()
 p = subprocess.run(sys.argv[2:], stdout=out)
 wall = time.monotonic() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss = ru.ru_maxrss / 1024
+open(sys.argv[1] + ".cpu", "w").write("%.2f\n" % (ru.ru_utime + ru.ru_stime))
 print("%.2f %.0f %d" % (wall, rss, p.returncode))
 PY
 }

@@ -3,6 +3,7 @@
 # THROWAWAY_MYSQL_SOCKET, and stops and removes everything when the calling shell exits.
 # THROWAWAY_MARIADB_DEFAULTS=1 keeps the server's default durability and buffer pool (as the
 # reference was measured); otherwise the scratch server trades durability for speed.
+# THROWAWAY_MARIADB_POOL=SIZE (with DEFAULTS=1): default durability, a buffer pool of SIZE.
 
 start_throwaway_mariadb() {
   THROWAWAY_DIR=$(mktemp -d /tmp/sigov-mariadb.XXXXXX)
@@ -10,6 +11,8 @@ start_throwaway_mariadb() {
   local mariadbd port tuning
   tuning="--innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G"
   [ "${THROWAWAY_MARIADB_DEFAULTS:-0}" = 1 ] && tuning=""
+  # THROWAWAY_MARIADB_POOL=512M: default durability with that buffer pool.
+  [ -n "${THROWAWAY_MARIADB_POOL:-}" ] && tuning="--innodb-buffer-pool-size=$THROWAWAY_MARIADB_POOL"
   mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   echo "[mariadb] starting a throwaway MariaDB on 127.0.0.1:$port ($THROWAWAY_DIR)" >&2

@@ -4,6 +4,7 @@
 
 pub mod mailbox;
 pub mod outbox;
+mod qp;
 pub mod render;
 pub mod samples;
 pub mod settings;
@@ -15,8 +16,9 @@ use crate::db::Db;
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDateTime;
 use lettre::address::Envelope;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use render::{Payload, Rendered, Renderer};
 use transport::{SendError, Sender};
@@ -153,10 +155,19 @@ pub fn build_message(
             HeaderName::new_from_ascii_str("List-Id"),
             list_id(from),
         ))
-        .multipart(MultiPart::alternative_plain_html(
-            r.text.clone(),
-            r.html.clone(),
-        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(qp::body(&r.text)),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(qp::body(&r.html)),
+                ),
+        )
         .map_err(|e| format!("cannot build the message: {e}"))?;
     Ok((msg.envelope().clone(), msg.formatted()))
 }

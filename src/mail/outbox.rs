@@ -376,24 +376,37 @@ fn mark_sent(
         return Ok(());
     }
     let now = to_micros(now);
-    dsl_execute!(
-        db,
-        diesel::update(
-            o::sigov_outbox
-                .filter(o::id.eq_any(ids))
-                .filter(o::claim_token.eq(token))
-        )
-        .set((
-            o::state.eq(MailState::Sent.as_str()),
-            o::attempts.eq(o::attempts + 1),
-            o::sent_at.eq(Some(now)),
-            o::updated_at.eq(now),
-            o::message_id.eq(Some(message_id)),
-            o::last_response.eq(Some(response)),
-            o::last_error.eq(None::<&str>),
-            o::claim_token.eq(None::<&str>),
-        ))
-    )
+    let set = (
+        o::state.eq(MailState::Sent.as_str()),
+        o::attempts.eq(o::attempts + 1),
+        o::sent_at.eq(Some(now)),
+        o::updated_at.eq(now),
+        o::message_id.eq(Some(message_id)),
+        o::last_response.eq(Some(response)),
+        o::last_error.eq(None::<&str>),
+        o::claim_token.eq(None::<&str>),
+    );
+    // One row (a mail per alert): a statement the connection prepares once and reuses.
+    match ids {
+        [id] => dsl_execute!(
+            db,
+            diesel::update(
+                o::sigov_outbox
+                    .filter(o::id.eq(*id))
+                    .filter(o::claim_token.eq(token))
+            )
+            .set(set)
+        ),
+        _ => dsl_execute!(
+            db,
+            diesel::update(
+                o::sigov_outbox
+                    .filter(o::id.eq_any(ids))
+                    .filter(o::claim_token.eq(token))
+            )
+            .set(set)
+        ),
+    }
     .context("cannot record sent mail")?;
     Ok(())
 }

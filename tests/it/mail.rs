@@ -230,12 +230,14 @@ backend_test!(
     }
 );
 
-backend_test!(a_rejected_recipient_is_dead_and_the_others_go, |t| {
-    seed(&t);
+/// A relay that refuses one recipient at RCPT (`relay_options`: with or without PIPELINING:
+/// the refusal is read in step either way, and the session goes on after RSET).
+fn rejected_recipient(t: &TestDb, relay_options: &[&str]) {
+    seed(t);
     t.exec(&format!(
         "UPDATE core_utilisateur SET email = 'reject.membre@sigov.test' WHERE id = '{MEMBER}'"
     ));
-    let relay = Relay::start();
+    let relay = Relay::start_with(relay_options);
     let r = check(
         t.sigov().env("SIGOV_MAIL_TRANSPORT", &relay.plain_url()),
         &[],
@@ -249,6 +251,11 @@ backend_test!(a_rejected_recipient_is_dead_and_the_others_go, |t| {
         "RSET after the refusal keeps the session"
     );
     assert_eq!(relay.received().len(), 4);
+    let pipelining = !relay_options.contains(&"--no-pipelining");
+    assert!(
+        relay.received().iter().all(|m| m.pipelined == pipelining),
+        "MAIL, RCPT and DATA written at once exactly when the relay offers PIPELINING"
+    );
     let q = t
         .sigov()
         .args(["--format", "json", "mail", "queue", "--state", "dead"])
@@ -275,7 +282,15 @@ backend_test!(a_rejected_recipient_is_dead_and_the_others_go, |t| {
         .run();
     assert_eq!(f.code, 0, "{f:#?}");
     assert_eq!(relay.received().len(), 5);
-    assert_eq!(states(&t, "sent"), 5);
+    assert_eq!(states(t, "sent"), 5);
+}
+
+backend_test!(a_rejected_recipient_is_dead_and_the_others_go, |t| {
+    rejected_recipient(&t, &[]);
+});
+
+backend_test!(a_rejected_recipient_without_pipelining, |t| {
+    rejected_recipient(&t, &["--no-pipelining"]);
 });
 
 backend_test!(a_deferred_mail_backs_off_then_dies, |t| {

@@ -116,6 +116,8 @@ pub struct Received {
     pub rcpt_tos: Vec<String>,
     pub auth: bool,
     pub tls: bool,
+    /// The client wrote DATA with RCPT (PIPELINING).
+    pub pipelined: bool,
     pub subject: String,
     pub headers: Vec<(String, String)>,
     pub raw_headers: String,

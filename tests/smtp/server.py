@@ -5,7 +5,7 @@ Listens on three ports: plain (no TLS, no AUTH), STARTTLS (TLS required before A
 required) and implicit TLS (AUTH required), with the certificate given. Every message it accepts
 is stored as N.eml (raw) and N.json (envelope, decoded headers and parts). Behaviors for tests:
 a recipient containing "reject" gets 550 at RCPT, one containing "tempfail" gets 451;
---slow-data delays the answer to DATA. Fault modes after the body: a message to a recipient
+--slow-data delays the answer to DATA; --no-pipelining leaves PIPELINING out of EHLO. Fault modes after the body: a message to a recipient
 containing "blackhole" is stored and never answered (the client times out); one to "hangup" is
 stored and the connection is closed without an answer; --hangup-rcpt ADDR (repeatable) does the
 same for those exact addresses (a relay that holds one person's mail). Prints one JSON line with the ports, then serves until
@@ -29,13 +29,25 @@ from aiosmtpd.smtp import AuthResult
 
 
 class Handler:
-    def __init__(self, directory, slow, name, hangup=()):
+    def __init__(self, directory, slow, name, hangup=(), pipelining=True):
         self.directory = directory
         self.slow = slow
         self.name = name
         self.hangup = {h.lower() for h in hangup}
+        self.pipelining = pipelining
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # aiosmtpd reads pipelined commands in order but does not say so: offered here, as
+        # Postfix, Exim and Exchange do (--no-pipelining: a relay that does not).
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # The client pipelined when the command after RCPT (DATA) is already here, unread.
+        reader = getattr(server, "_reader", None)
+        envelope.pipelined = bool(reader is not None and getattr(reader, "_buffer", b""))
         if "reject" in address:
             return "550 5.1.1 <%s>: recipient rejected by the test relay" % address
         if "tempfail" in address:
@@ -67,6 +79,7 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "auth": bool(session.authenticated),
+            "pipelined": bool(getattr(envelope, "pipelined", False)),
             # aiosmtpd sets session.ssl for STARTTLS only; the "tls" listener is TLS throughout.
             "tls": session.ssl is not None or self.name == "tls",
             "subject": str(msg["subject"]),
@@ -111,6 +124,7 @@ def main():
     ap.add_argument("--password", default="s3cret")
     ap.add_argument("--slow-data", type=float, default=0.0)
     ap.add_argument("--hangup-rcpt", action="append", default=[])
+    ap.add_argument("--no-pipelining", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 
@@ -129,15 +143,15 @@ def main():
     # parallel), so a listener that meets EADDRINUSE is made again on another free port.
     makers = {
         "plain": lambda port: Controller(
-            Handler(a.dir, a.slow_data, "plain", a.hangup_rcpt), hostname="127.0.0.1", port=port,
+            Handler(a.dir, a.slow_data, "plain", a.hangup_rcpt, not a.no_pipelining), hostname="127.0.0.1", port=port,
         ),
         "starttls": lambda port: Controller(
-            Handler(a.dir, a.slow_data, "starttls"), hostname="127.0.0.1", port=port,
+            Handler(a.dir, a.slow_data, "starttls", (), not a.no_pipelining), hostname="127.0.0.1", port=port,
             tls_context=ctx, require_starttls=True, authenticator=authenticator,
             auth_required=True, auth_require_tls=True,
         ),
         "tls": lambda port: Controller(
-            Handler(a.dir, a.slow_data, "tls"), hostname="127.0.0.1", port=port,
+            Handler(a.dir, a.slow_data, "tls", (), not a.no_pipelining), hostname="127.0.0.1", port=port,
             # The whole connection is TLS; aiosmtpd 1.4 only counts STARTTLS as TLS for
             # auth_require_tls, so it would hide AUTH here.
             ssl_context=ctx, authenticator=authenticator, auth_required=True,
