@@ -87,7 +87,7 @@ for scale in $scales; do
     read -r r1_s r1_mb r1_code < <(run "$work/r1")
     r1_cpu=$(cat "$work/r1.txt.cpu")
     runs "$work/r1.json"
-    fw=$(floor_writes "$db" "$alerts" "$notifs" | tail -1 | tr -d ' ')
+    fw=$(printf '%.2f' "$(floor_writes "$db" "$alerts" "$notifs" | tail -1 | tr -d ' ')")
     f2=$(reads)
     read -r r2_s r2_mb r2_code < <(run "$work/r2")
     r2_cpu=$(cat "$work/r2.txt.cpu")
