@@ -115,6 +115,51 @@ pub struct Texts {
     pub context: serde_json::Value,
 }
 
+/// An alert's texts as the engine asks for them: its type at once (to find its keys), the rest
+/// only when a row is written.
+pub trait AlertTexts {
+    fn alert_type(&self) -> &str;
+    fn texts(&self) -> &Texts;
+}
+
+impl AlertTexts for Texts {
+    fn alert_type(&self) -> &str {
+        &self.alert_type
+    }
+    fn texts(&self) -> &Texts {
+        self
+    }
+}
+
+/// Texts built the first time they are needed: a run whose alerts were all recorded already
+/// (a steady state) builds none. `alert_type` is the one `make` gives.
+pub struct Later<F: Fn() -> Texts> {
+    alert_type: &'static str,
+    make: F,
+    built: std::cell::OnceCell<Texts>,
+}
+
+impl<F: Fn() -> Texts> Later<F> {
+    pub fn new(alert_type: &'static str, make: F) -> Later<F> {
+        Later {
+            alert_type,
+            make,
+            built: std::cell::OnceCell::new(),
+        }
+    }
+}
+
+impl<F: Fn() -> Texts> AlertTexts for Later<F> {
+    fn alert_type(&self) -> &str {
+        self.alert_type
+    }
+    fn texts(&self) -> &Texts {
+        let t = self.built.get_or_init(&self.make);
+        debug_assert_eq!(t.alert_type, self.alert_type);
+        t
+    }
+}
+
 impl Texts {
     pub fn message(&self, role: Role) -> String {
         let s = self

@@ -1,7 +1,7 @@
 //! The shared rule engine: dates, recipients, keys, de-duplication, counting. Each check's rule
 //! picks recipients and texts and calls [`Engine::emit`].
 
-use super::alert::{NewAlert, Subject, Superseded, Target, Texts, ESCALATION};
+use super::alert::{AlertTexts, NewAlert, Subject, Superseded, Target, Texts, ESCALATION};
 use super::counters::Counters;
 use super::milestones::{milestone_at, Span};
 use super::people::Recipients;
@@ -207,7 +207,13 @@ impl<'a> Engine<'a> {
     }
 
     /// Records one alert per recipient that has not had it yet; returns how many.
-    pub fn emit(&mut self, s: &Subject, t: &Texts, recips: &Recipients, dedup: Dedup) -> usize {
+    pub fn emit<T: AlertTexts + ?Sized>(
+        &mut self,
+        s: &Subject,
+        t: &T,
+        recips: &Recipients,
+        dedup: Dedup,
+    ) -> usize {
         if matches!(dedup, Dedup::Daily) {
             if let Some(why) = self.closed_for_daily(s.check) {
                 // calendar.working_days_only: the next open day's run records it (the daily
@@ -215,7 +221,7 @@ impl<'a> Engine<'a> {
                 log::debug!(
                     "{}: {} for {} waits for an open day ({why})",
                     s.check,
-                    t.alert_type,
+                    t.alert_type(),
                     s.entity
                 );
                 self.out
@@ -225,12 +231,12 @@ impl<'a> Engine<'a> {
             }
         }
         if matches!(dedup, Dedup::Daily) {
-            if let Some(h) = self.hold(s, &t.alert_type) {
+            if let Some(h) = self.hold(s, t.alert_type()) {
                 // Acknowledged or snoozed: the repeat waits, for every recipient.
                 log::debug!(
                     "{}: {} for {} held by {} #{} ({})",
                     s.check,
-                    t.alert_type,
+                    t.alert_type(),
                     s.entity,
                     h.kind.as_str(),
                     h.id,
@@ -247,7 +253,7 @@ impl<'a> Engine<'a> {
         let mut n = 0;
         let max = self.rules.max_repeats;
         for (p, role) in &recips.list {
-            let (key, dup) = self.key(s, &t.alert_type, &p.id, dedup);
+            let (key, dup) = self.key(s, t.alert_type(), &p.id, dedup);
             if dup {
                 self.out.counters.duplicates += 1;
                 continue;
@@ -259,7 +265,7 @@ impl<'a> Engine<'a> {
                 let done = seen
                     .repeats
                     .get(&(
-                        t.alert_type.clone(),
+                        t.alert_type().to_owned(),
                         s.entity_id.to_owned(),
                         p.id.clone(),
                         s.arm.clone(),
@@ -272,6 +278,8 @@ impl<'a> Engine<'a> {
                 }
                 last = done + 1 == i64::from(max);
             }
+            // Built here, for the first row written: a run that writes none builds none.
+            let t = t.texts();
             let mut message = t.message(*role);
             if last {
                 message.push_str(
@@ -335,7 +343,7 @@ impl<'a> Engine<'a> {
     pub fn escalate(
         &mut self,
         s: &Subject,
-        base_t: &Texts,
+        base_t: &(impl AlertTexts + ?Sized),
         base: &Recipients,
         since: NaiveDate,
         who: &Audiences,
@@ -344,7 +352,7 @@ impl<'a> Engine<'a> {
         if ladder.is_empty() || self.closed_for_daily(s.check).is_some() {
             return 0;
         }
-        let held = self.hold(s, &base_t.alert_type);
+        let held = self.hold(s, base_t.alert_type());
         let open_days = self.rules.calendar.open_days_between(since, self.today);
         let mut told: Vec<String> = base.list.iter().map(|(p, _)| p.id.clone()).collect();
         let mut n = 0;
@@ -363,11 +371,11 @@ impl<'a> Engine<'a> {
             let (t, disc) = match held {
                 // Once per hold, whatever the rung: the person would have been told next.
                 Some(h) => (
-                    held_texts(base_t, h, rung.to),
+                    held_texts(base_t.texts(), h, rung.to),
                     format!("{ESCALATION_DISC}{}{}", h.kind.as_str(), h.id),
                 ),
                 None => (
-                    escalation_texts(base_t, rung.after, rung.to, since),
+                    escalation_texts(base_t.texts(), rung.after, rung.to, since),
                     format!("{ESCALATION_DISC}J{}:{}", rung.after, s.arm),
                 ),
             };

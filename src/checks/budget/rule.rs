@@ -4,6 +4,7 @@
 //! half-even), as the reference prints and stores it.
 
 use super::settings::Settings;
+use crate::rules::alert::{AlertTexts, Later};
 use crate::rules::Rules;
 use crate::rules::{
     cents, fit_title, Audiences, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients, Role,
@@ -345,7 +346,7 @@ where
             }
         };
         let n = if exceeded {
-            let t = exceeded_texts(&c);
+            let t = Later::new(EXCEEDED, || exceeded_texts(&c));
             let n = e.emit(&subject, &t, &r, Dedup::Daily);
             let who = Audiences {
                 createur: c.createur.as_ref(),
@@ -353,7 +354,7 @@ where
                 team: &[],
                 superusers,
             };
-            let since = e.began(&subject, &t.alert_type, &r);
+            let since = e.began(&subject, t.alert_type(), &r);
             n + e.escalate(&subject, &t, &r, since, &who)
         } else {
             let Some((&top, lower)) = reached.split_last() else {

@@ -2,7 +2,7 @@
 //! profile) and the daily overdue alert.
 
 use super::settings::Settings;
-use crate::rules::alert::ESCALATION;
+use crate::rules::alert::{Later, ESCALATION};
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, json_str, responsable, Ahead, Audiences, Decisions, Dedup, Engine, Member,
@@ -235,7 +235,7 @@ where
         };
         let created = match milestone {
             None => {
-                let t = overdue_texts(&c.projet.nom, date_fin, &span);
+                let t = Later::new(OVERDUE, || overdue_texts(&c.projet.nom, date_fin, &span));
                 let r = e.active_only(recipients(&c, false));
                 let n = e.emit(&subject, &t, &r, Dedup::Daily);
                 let who = Audiences {

@@ -2,7 +2,7 @@
 //! responsable every day, in `core_notificationetape`.
 
 use super::settings::Settings;
-use crate::rules::alert::ESCALATION;
+use crate::rules::alert::{Later, ESCALATION};
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Person, ProjectInfo,
@@ -137,7 +137,7 @@ where
             c.createur.as_ref(),
             c.responsable.as_ref(),
         ));
-        let t = texts(&c, set, date, &span);
+        let t = Later::new(TYPE, || texts(&c, set, date, &span));
         let subject = Subject {
             check: CHECK,
             target: Target::NotificationEtape,

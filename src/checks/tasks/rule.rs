@@ -3,7 +3,7 @@
 //! tasks and skips the tasks of closed projects.
 
 use super::settings::Settings;
-use crate::rules::alert::ESCALATION;
+use crate::rules::alert::{Later, ESCALATION};
 use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Member, Person,
@@ -236,7 +236,7 @@ where
             r.add(p, Role::Responsable);
         }
         let r = e.active_only(r);
-        let t = texts(&c, date, &span, &assignee_name);
+        let t = Later::new(TYPE, || texts(&c, date, &span, &assignee_name));
         let subject = Subject {
             check: CHECK,
             target: Target::Alerte,
