@@ -298,41 +298,33 @@ impl Db {
         let rows = with_conn!(&mut self.conn, c, DB => {
             RunQueryDsl::load::<R>(reused::Reused { sql, vals, cache: false }, c)
         });
-        let rows = rows.map_err(|e| match e {
-            // diesel does not say which column: name the table the statement reads.
-            diesel::result::Error::DeserializationError(d)
-                if d.is::<diesel::result::UnexpectedNullError>() =>
-            {
-                diesel::result::Error::DeserializationError(
-                    format!(
-                        "a NULL where a value is required, in the rows read from `{}`",
-                        main_table(sql)
-                    )
-                    .into(),
-                )
-            }
-            other => other,
-        });
-        let n = text::nulls() - nulls;
-        if n > 0 {
-            log::warn!(
-                "{n} NULL value(s) where text is expected, in the rows read from `{}`: read as empty",
-                main_table(sql)
-            );
-        }
-        let n = text::repaired() - repaired;
-        if n > 0 {
-            log::warn!(
-                "{n} text value(s) read from `{}` are not valid UTF-8; read with U+FFFD in place of the invalid bytes: {}",
-                main_table(sql),
-                text::take_samples()
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        rows
+        loaded(sql, rows, repaired, nulls)
+    }
+
+    /// Loads rows read by position ([`reused::Positional`]): for the reads with many rows, where
+    /// reading each column by name costs more than the rest of the row's work.
+    pub fn load_positional<R>(
+        &mut self,
+        sql: &str,
+        vals: &[Val],
+    ) -> Result<Vec<R>, diesel::result::Error>
+    where
+        R: reused::Positional,
+    {
+        self.statements += 1;
+        let _watch = self.watch_statement();
+        let repaired = text::repaired();
+        let nulls = text::nulls();
+        let q = reused::Typed::<R::Sql>::new(sql, vals);
+        let rows = match &mut self.conn {
+            #[cfg(feature = "mysql")]
+            super::conn::Conn::Mysql(c) => R::load_mysql(c, q),
+            #[cfg(feature = "sqlite")]
+            super::conn::Conn::Sqlite(c) => R::load_sqlite(c, q),
+            #[cfg(feature = "postgres")]
+            super::conn::Conn::Pg(c) => R::load_pg(c, q),
+        };
+        loaded(sql, rows, repaired, nulls)
     }
 
     pub fn count(&mut self, sql: &str, vals: &[Val]) -> Result<i64, diesel::result::Error> {
@@ -360,4 +352,49 @@ impl Db {
         };
         Ok(n > 0)
     }
+}
+
+/// What a load gives, with its NULLs and repaired text said once, and a NULL where a value is
+/// required named by the table the statement reads (diesel does not say which column).
+fn loaded<R>(
+    sql: &str,
+    rows: Result<Vec<R>, diesel::result::Error>,
+    repaired: u64,
+    nulls: u64,
+) -> Result<Vec<R>, diesel::result::Error> {
+    let rows = rows.map_err(|e| match e {
+        // diesel does not say which column: name the table the statement reads.
+        diesel::result::Error::DeserializationError(d)
+            if d.is::<diesel::result::UnexpectedNullError>() =>
+        {
+            diesel::result::Error::DeserializationError(
+                format!(
+                    "a NULL where a value is required, in the rows read from `{}`",
+                    main_table(sql)
+                )
+                .into(),
+            )
+        }
+        other => other,
+    });
+    let n = text::nulls() - nulls;
+    if n > 0 {
+        log::warn!(
+            "{n} NULL value(s) where text is expected, in the rows read from `{}`: read as empty",
+            main_table(sql)
+        );
+    }
+    let n = text::repaired() - repaired;
+    if n > 0 {
+        log::warn!(
+                "{n} text value(s) read from `{}` are not valid UTF-8; read with U+FFFD in place of the invalid bytes: {}",
+                main_table(sql),
+                text::take_samples()
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+    }
+    rows
 }

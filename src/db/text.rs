@@ -64,10 +64,12 @@ pub fn take_samples() -> Vec<String> {
     )
 }
 
-/// A text column, decoded lossily.
+/// A text column, decoded lossily. `FromSqlRow`: also a field of rows read by position.
+#[derive(diesel::deserialize::FromSqlRow)]
 pub struct Lossy(pub String);
 
 /// A nullable text column, decoded lossily.
+#[derive(diesel::deserialize::FromSqlRow)]
 pub struct LossyOpt(pub Option<String>);
 
 impl From<Lossy> for String {

@@ -18,12 +18,28 @@ pub fn person_cols(db: &Db, alias: &str) -> String {
     )
 }
 
+/// The SQL types of [`project_cols`], in order (rows read by position).
+pub type ProjectSql = (Text, Text, Text, Text);
+
+/// The SQL types of [`person_cols`], in order (rows read by position).
+pub type PersonSql = (
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+);
+
 /// The project columns every candidate carries (`p` = core_projet, `s` = its status).
 pub fn project_cols() -> &'static str {
     "p.id AS projet_id, p.nom AS projet_nom, p.client AS projet_client, COALESCE(s.nom, '') AS projet_statut"
 }
 
-#[derive(QueryableByName)]
+/// By name, or by position (`ProjectSql`, for the rows read many at a time).
+#[derive(QueryableByName, diesel::Queryable)]
 pub struct ProjectCols {
     #[diesel(sql_type = Text, deserialize_as = Lossy)]
     pub projet_id: String,
@@ -46,8 +62,9 @@ impl ProjectCols {
     }
 }
 
-/// A person from a LEFT JOIN: absent when the referenced user does not exist.
-#[derive(QueryableByName)]
+/// A person from a LEFT JOIN: absent when the referenced user does not exist. By name, or by
+/// position (`PersonSql`).
+#[derive(QueryableByName, diesel::Queryable)]
 pub struct OptPerson {
     #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
     pub p_id: Option<String>,

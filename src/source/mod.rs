@@ -8,7 +8,9 @@ pub mod seen;
 pub mod teams;
 
 pub use integrity::{Finding, Probe};
-pub use pager::{drop_candidates, materialize, page_rows, Pager, Scope, CAND};
+pub use pager::{
+    drop_candidates, materialize, page_rows, page_rows_positional, Pager, Scope, CAND,
+};
 pub use seen::seen;
 pub use teams::{Team, TeamCache};
 
@@ -52,7 +54,7 @@ pub fn ensure_domain_tables(db: &mut Db, tables: &[&str]) -> Result<()> {
     Ok(())
 }
 
-pub use columns::{person_cols, project_cols, OptPerson, ProjectCols};
+pub use columns::{person_cols, project_cols, OptPerson, PersonSql, ProjectCols, ProjectSql};
 pub(crate) use pager::IdRow;
 
 /// The id of a project status by code (`EN_COURS`), if the row exists.

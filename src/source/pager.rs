@@ -93,6 +93,20 @@ pub fn page_rows<R: crate::db::LoadRow>(
     .with_context(|| format!("cannot read {what}"))
 }
 
+/// [`page_rows`] read by position: `R`'s fields are the candidate table's columns in order,
+/// its row number `n` first.
+pub fn page_rows_positional<R: crate::db::reused::Positional>(
+    db: &mut Db,
+    page: (i64, i64),
+    what: &str,
+) -> Result<Vec<R>> {
+    db.load_positional(
+        &format!("SELECT * FROM {CAND} WHERE n > ? AND n <= ? ORDER BY n"),
+        &[Val::Int(page.0), Val::Int(page.1)],
+    )
+    .with_context(|| format!("cannot read {what}"))
+}
+
 /// A row of one integer id (`… AS id`).
 #[derive(diesel::QueryableByName)]
 pub(crate) struct IdRow {

@@ -11,21 +11,26 @@ use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
-#[derive(QueryableByName)]
+/// An alert row the de-duplication reads, by position: the columns of [`row_cols`], in order
+/// (tens of thousands a run: read by name, their decoding cost more than their use).
+#[derive(diesel::Queryable)]
 struct ExistingRow {
-    #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[diesel(deserialize_as = Lossy)]
     destinataire_id: String,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[diesel(deserialize_as = Lossy)]
     entity_id: String,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[diesel(deserialize_as = Lossy)]
     typ: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    #[diesel(deserialize_as = LossyOpt)]
     date_creation: Option<String>,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    #[diesel(deserialize_as = LossyOpt)]
     donnees_contexte: Option<String>,
 }
+crate::db::reused::positional!(
+    ExistingRow,
+    (BigInt, Text, Text, Text, Nullable<Text>, Nullable<Text>)
+);
 
 #[derive(QueryableByName)]
 struct KeyRow {
@@ -146,7 +151,7 @@ fn one_page(
         let mut vals = page_vals();
         vals.extend(fvals);
         let rows: Vec<ExistingRow> = db
-            .load(&sql, &vals)
+            .load_positional(&sql, &vals)
             .with_context(|| format!("cannot read existing rows of {}", spec.target.table()))?;
         absorb_rows(clock, spec, rows, seen);
     }
@@ -299,7 +304,7 @@ fn whole_check(
             // By primary key alone (a type filter here could make MariaDB walk the type index
             // again for each chunk); a row whose type changed since is left out here.
             let rows: Vec<ExistingRow> = db
-                .load(
+                .load_positional(
                     &format!("SELECT {cols} FROM {table} a WHERE a.id IN ({list})"),
                     &[],
                 )

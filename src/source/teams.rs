@@ -8,7 +8,6 @@ use crate::db::{Db, Mark, Val};
 use crate::rules::{Member, Person};
 use anyhow::{Context, Result};
 use diesel::sql_types::{BigInt, Text};
-use diesel::QueryableByName;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -26,15 +25,16 @@ pub const CACHE_PROJECTS: usize = 10_000;
 /// Projects per team read (bound values per statement).
 const READ_PROJECTS: usize = 1_000;
 
-#[derive(QueryableByName)]
+/// A member of an active team, read by position (the columns of [`TeamCache::read`], in order):
+/// by name, the person's columns, last, were each looked up past all the others, row after row.
+#[derive(diesel::Queryable)]
 struct MemberRow {
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[diesel(deserialize_as = Lossy)]
     projet_id: String,
-    #[diesel(sql_type = BigInt)]
     resp: i64,
-    #[diesel(embed)]
     person: OptPerson,
 }
+crate::db::reused::positional!(MemberRow, (Text, BigInt, super::columns::PersonSql));
 
 /// Active teams (`date_fin IS NULL`) by project, read on demand and kept for the run.
 #[derive(Debug)]
@@ -138,7 +138,9 @@ impl TeamCache {
             pc = person_cols(db, "u"),
             j = db.ordered_join(),
         );
-        let rows: Vec<MemberRow> = db.load(&sql, vals).context("cannot read project teams")?;
+        let rows: Vec<MemberRow> = db
+            .load_positional(&sql, vals)
+            .context("cannot read project teams")?;
         self.reads += 1;
         let mut read: HashMap<String, Vec<Member>> = HashMap::new();
         // One copy of each user, however many teams they are in (3.5 teams a user in the

@@ -6,26 +6,42 @@ use crate::db::{Db, Mark, Val};
 use crate::source::{self, OptPerson, Pager, Probe, ProjectCols, TeamCache};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use diesel::sql_types::{Nullable, Text};
-use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
-#[derive(QueryableByName)]
+/// A task candidate, read by position: the candidate table's columns in order (its row number
+/// first, the count of open tasks last; see [`select`]). Tens of thousands a run: by name,
+/// each of the assignee's columns was looked up past every column before it.
+#[derive(diesel::Queryable)]
 struct TaskRow {
-    #[diesel(embed)]
+    _n: i64,
     proj: ProjectCols,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[diesel(deserialize_as = Lossy)]
     tache_id: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    #[diesel(deserialize_as = LossyOpt)]
     module_nom: Option<String>,
-    #[diesel(sql_type = Text, deserialize_as = Lossy)]
+    #[diesel(deserialize_as = Lossy)]
     nom: String,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    #[diesel(deserialize_as = LossyOpt)]
     date_fin: Option<String>,
-    #[diesel(sql_type = Nullable<Text>, deserialize_as = LossyOpt)]
+    #[diesel(deserialize_as = LossyOpt)]
     assignee_id: Option<String>,
-    #[diesel(embed)]
     assignee: OptPerson,
+    _open_total: i64,
 }
+crate::db::reused::positional!(
+    TaskRow,
+    (
+        BigInt,
+        source::ProjectSql,
+        Text,
+        Nullable<Text>,
+        Text,
+        Nullable<Text>,
+        Nullable<Text>,
+        source::PersonSql,
+        BigInt
+    )
+);
 
 fn in_list(vals: &[&str]) -> String {
     vals.iter()
@@ -171,7 +187,7 @@ pub fn select(
 /// project, and with the run's other checks: [`TeamCache`]). One statement, and one for the
 /// teams not yet read.
 pub fn task_page(db: &mut Db, page: (i64, i64), teams: &mut TeamCache) -> Result<Vec<Candidate>> {
-    let rows: Vec<TaskRow> = source::page_rows(db, page, "task candidates")?;
+    let rows: Vec<TaskRow> = source::page_rows_positional(db, page, "task candidates")?;
     teams.load(db, rows.iter().map(|r| r.proj.projet_id.as_str()))?;
     Ok(rows
         .into_iter()
