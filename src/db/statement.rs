@@ -387,14 +387,14 @@ fn loaded<R>(
     let n = text::repaired() - repaired;
     if n > 0 {
         log::warn!(
-                "{n} text value(s) read from `{}` are not valid UTF-8; read with U+FFFD in place of the invalid bytes: {}",
-                main_table(sql),
-                text::take_samples()
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            "{n} text value(s) read from `{}` are not valid UTF-8; read with U+FFFD in place of the invalid bytes: {}",
+            main_table(sql),
+            text::take_samples()
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     rows
 }

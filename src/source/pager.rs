@@ -80,17 +80,19 @@ pub fn materialize(
     })
 }
 
+/// The statement that reads one page of candidates, in order.
+fn page_sql() -> String {
+    format!("SELECT * FROM {CAND} WHERE n > ? AND n <= ? ORDER BY n")
+}
+
 /// The rows of one page, in order.
 pub fn page_rows<R: crate::db::LoadRow>(
     db: &mut Db,
     page: (i64, i64),
     what: &str,
 ) -> Result<Vec<R>> {
-    db.load(
-        &format!("SELECT * FROM {CAND} WHERE n > ? AND n <= ? ORDER BY n"),
-        &[Val::Int(page.0), Val::Int(page.1)],
-    )
-    .with_context(|| format!("cannot read {what}"))
+    db.load(&page_sql(), &[Val::Int(page.0), Val::Int(page.1)])
+        .with_context(|| format!("cannot read {what}"))
 }
 
 /// [`page_rows`] read by position: `R`'s fields are the candidate table's columns in order,
@@ -100,11 +102,8 @@ pub fn page_rows_positional<R: crate::db::reused::Positional>(
     page: (i64, i64),
     what: &str,
 ) -> Result<Vec<R>> {
-    db.load_positional(
-        &format!("SELECT * FROM {CAND} WHERE n > ? AND n <= ? ORDER BY n"),
-        &[Val::Int(page.0), Val::Int(page.1)],
-    )
-    .with_context(|| format!("cannot read {what}"))
+    db.load_positional(&page_sql(), &[Val::Int(page.0), Val::Int(page.1)])
+        .with_context(|| format!("cannot read {what}"))
 }
 
 /// A row of one integer id (`… AS id`).
