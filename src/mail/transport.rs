@@ -553,11 +553,12 @@ impl Drop for Sender {
     }
 }
 
-/// The body of a DATA command: the message dot-stuffed (RFC 5321 §4.5.2: a line starting with
-/// `.` gets one more) and its terminator, written as one piece.
-struct DataBody(String);
+/// Text written to the relay as one piece: the body of a DATA command (the message
+/// dot-stuffed, RFC 5321 §4.5.2: a line starting with `.` gets one more, and its terminator), or
+/// pipelined commands.
+struct OneWrite(String);
 
-impl std::fmt::Display for DataBody {
+impl std::fmt::Display for OneWrite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
@@ -621,7 +622,7 @@ fn transaction(
     if pipelining {
         pipelined_envelope(conn, envelope).map_err(before)?;
         return conn
-            .command(DataBody(dot_stuffed(text)))
+            .command(OneWrite(dot_stuffed(text)))
             .map_err(|e| (e, true));
     }
     conn.command(Mail::new(envelope.from().cloned(), vec![]))
@@ -631,7 +632,7 @@ fn transaction(
             .map_err(before)?;
     }
     conn.command(Data).map_err(before)?;
-    conn.command(DataBody(dot_stuffed(text)))
+    conn.command(OneWrite(dot_stuffed(text)))
         .map_err(|e| (e, true))
 }
 
@@ -661,7 +662,7 @@ fn pipelined_envelope(
             Err(e) => Err(e),
         }
     };
-    note(conn.command(DataBody(batch)))?;
+    note(conn.command(OneWrite(batch)))?;
     for _ in envelope.to() {
         note(conn.read_response())?;
     }
