@@ -261,7 +261,7 @@ pub fn about(db: &mut Db, key: &str) -> Result<Option<(About, Option<String>)>> 
         db,
         l::sigov_alert_ledger
             .select((l::recipient_id, l::arm))
-            .filter(l::alert_key.eq(key))
+            .filter(l::key_hash.eq(&crate::db::keyhash::of(key)[..]))
     )
     .context("cannot read the alert ledger")?;
     Ok(rows

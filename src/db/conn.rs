@@ -161,6 +161,12 @@ impl Db {
                      PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;",
                 )
                 .map_err(|e| anyhow::anyhow!("cannot open database `{shown}`: {}", one_line(&e.to_string())))?;
+                super::keyhash::register(&mut c).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot open database `{shown}`: {}",
+                        one_line(&e.to_string())
+                    )
+                })?;
                 Conn::Sqlite(c)
             }
             #[cfg(feature = "postgres")]

@@ -9,6 +9,7 @@ pub mod ddl;
 pub mod dialect;
 pub mod errors;
 pub mod ids;
+pub mod keyhash;
 pub mod maintain;
 pub mod migrate;
 pub mod pgurl;

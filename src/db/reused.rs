@@ -11,7 +11,7 @@ use super::value::Val;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
+use diesel::sql_types::{BigInt, Binary, HasSqlType, Nullable, Text};
 use diesel::QueryResult;
 
 /// `sql` with one `?` per value of `vals`, in order (no `?` elsewhere in the text). Each
@@ -32,8 +32,9 @@ impl QueryId for Reused<'_> {
 
 impl<DB> QueryFragment<DB> for Reused<'_>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Binary>,
     str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
     Option<String>: ToSql<Nullable<Text>, DB>,
     i64: ToSql<BigInt, DB>,
     Option<i64>: ToSql<Nullable<BigInt>, DB>,
@@ -51,6 +52,7 @@ where
                 Some(Val::OptText(s)) => out.push_bind_param::<Nullable<Text>, _>(s)?,
                 Some(Val::Int(i)) => out.push_bind_param::<BigInt, _>(i)?,
                 Some(Val::OptInt(i)) => out.push_bind_param::<Nullable<BigInt>, _>(i)?,
+                Some(Val::Bytes(b)) => out.push_bind_param::<Binary, [u8]>(b.as_slice())?,
                 None => return Err(mismatch(self)),
             }
             out.push_sql(part);
@@ -135,8 +137,9 @@ impl<ST> QueryId for Typed<'_, ST> {
 
 impl<ST, DB> QueryFragment<DB> for Typed<'_, ST>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Binary>,
     str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
     Option<String>: ToSql<Nullable<Text>, DB>,
     i64: ToSql<BigInt, DB>,
     Option<i64>: ToSql<Nullable<BigInt>, DB>,

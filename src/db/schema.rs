@@ -45,8 +45,10 @@ diesel::table! {
 
 diesel::table! {
     /// The alert ledger: one row per decision a check recorded (`created`: an alert row was
-    /// written; `superseded`: a missed milestone another one covers), keyed by its alert key.
-    sigov_alert_ledger (alert_key) {
+    /// written; `superseded`: a missed milestone another one covers), keyed by the hash of its
+    /// alert key (`db::keyhash`).
+    sigov_alert_ledger (key_hash) {
+        key_hash -> Binary,
         alert_key -> Text,
         check_name -> Text,
         alert_type -> Text,

@@ -7,6 +7,8 @@ pub enum Val {
     OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
+    /// Bytes (a ledger key hash, [`super::keyhash`]).
+    Bytes(Vec<u8>),
 }
 
 impl From<&str> for Val {

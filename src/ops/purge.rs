@@ -180,8 +180,8 @@ fn purge(db: &mut Db, t: Target, cut: NaiveDateTime, dry_run: bool) -> Result<u6
                 db,
                 dry_run,
                 l::table,
-                l::alert_key,
-                String,
+                l::key_hash,
+                Vec<u8>,
                 l::check_name
                     .ne_all(&kept)
                     .and(l::alert_type.ne(crate::rules::alert::ESCALATION))

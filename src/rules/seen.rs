@@ -48,7 +48,8 @@ impl Fingerprints {
 /// tables (written earlier by Django, the web application or sigov).
 #[derive(Debug, Default)]
 pub struct Seen {
-    keys: Fingerprints,
+    /// Ledger keys, as their ledger hashes (`db::keyhash`, what the ledger's primary key holds).
+    keys: HashSet<u128>,
     /// (recipient, entity, type, business date of `date_creation`)
     daily: Fingerprints,
     /// (recipient, entity, type, discriminator read from the row's JSON context: a due date
@@ -107,11 +108,16 @@ pub fn json_str<'a>(v: &'a serde_json::Value, field: &str) -> Option<&'a str> {
 impl Seen {
     /// A ledger key was recorded.
     pub fn add_key(&mut self, key: &str) {
-        self.keys.insert(&[key]);
+        self.keys.insert(crate::db::keyhash::of_u128(key));
+    }
+
+    /// A ledger key was recorded, read as its hash (the ledger's primary key).
+    pub fn add_key_hash(&mut self, hash: u128) {
+        self.keys.insert(hash);
     }
 
     pub fn has_key(&self, key: &str) -> bool {
-        self.keys.contains(&[key])
+        self.keys.contains(&crate::db::keyhash::of_u128(key))
     }
 
     /// A daily alert row of (recipient, entity, type) was written on business day `day`.

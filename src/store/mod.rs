@@ -49,9 +49,9 @@ struct CreatedRow {
 }
 
 #[derive(QueryableByName)]
-struct KeyRow {
-    #[diesel(sql_type = Text, deserialize_as = crate::db::text::Lossy)]
-    alert_key: String,
+struct HashRow {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    key_hash: Vec<u8>,
 }
 
 /// What a write produced.
@@ -159,18 +159,27 @@ fn with_key_retry<T, R: Default>(
 }
 
 fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result<HashSet<String>> {
-    let keys: Vec<Val> = keys.map(Val::from).collect();
+    let keys: Vec<&str> = keys.collect();
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    let marks = vec!["?"; keys.len()].join(", ");
-    let rows: Vec<KeyRow> = db
+    let hashes: Vec<Val> = keys
+        .iter()
+        .map(|k| Val::Bytes(crate::db::keyhash::of(k).to_vec()))
+        .collect();
+    let marks = vec!["?"; hashes.len()].join(", ");
+    let rows: Vec<HashRow> = db
         .load(
-            &format!("SELECT alert_key FROM sigov_alert_ledger WHERE alert_key IN ({marks})"),
-            &keys,
+            &format!("SELECT key_hash FROM sigov_alert_ledger WHERE key_hash IN ({marks})"),
+            &hashes,
         )
         .context("cannot read the alert ledger")?;
-    Ok(rows.into_iter().map(|r| r.alert_key).collect())
+    let taken: HashSet<Vec<u8>> = rows.into_iter().map(|r| r.key_hash).collect();
+    Ok(keys
+        .into_iter()
+        .filter(|k| taken.contains(crate::db::keyhash::of(k).as_slice()))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// What a mail shows of its alert, but the message (which names the recipient's role): written
@@ -371,15 +380,20 @@ fn insert_ledger_keys(
     batch: &[NewAlert],
     ids: &[i64],
 ) -> Result<()> {
-    // In key order: the ledger's primary key is the key, and InnoDB inserts into its
-    // clustered index in order far faster than at random places.
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_unstable_by(|x, y| batch[*x].key.cmp(&batch[*y].key));
+    // In primary key order (the key's hash): InnoDB inserts into its clustered index in order
+    // faster than at random places.
+    let mut order: Vec<(crate::db::keyhash::Hash, usize)> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (crate::db::keyhash::of(&a.key), i))
+        .collect();
+    order.sort_unstable();
     let keys: Vec<_> = order
         .iter()
-        .map(|i| (&batch[*i], &ids[*i]))
-        .map(|(a, id)| {
+        .map(|(h, i)| (h, &batch[*i], &ids[*i]))
+        .map(|(h, a, id)| {
             (
+                l::key_hash.eq(&h[..]),
                 l::alert_key.eq(a.key.as_str()),
                 l::check_name.eq(a.check),
                 l::alert_type.eq(a.ledger_type.unwrap_or(a.alert_type.as_str())),
@@ -509,12 +523,16 @@ fn insert_superseded(
         return Ok(());
     }
     let now = crate::clock::to_micros(clock.current());
-    let mut sorted: Vec<&Superseded> = batch.iter().collect();
-    sorted.sort_unstable_by(|x, y| x.key.cmp(&y.key));
+    let mut sorted: Vec<(crate::db::keyhash::Hash, &Superseded)> = batch
+        .iter()
+        .map(|s| (crate::db::keyhash::of(&s.key), s))
+        .collect();
+    sorted.sort_unstable_by_key(|x| x.0);
     let keys: Vec<_> = sorted
-        .into_iter()
-        .map(|s| {
+        .iter()
+        .map(|(h, s)| {
             (
+                l::key_hash.eq(&h[..]),
                 l::alert_key.eq(s.key.as_str()),
                 l::check_name.eq(s.check),
                 l::alert_type.eq(s.alert_type.as_str()),

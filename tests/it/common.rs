@@ -539,6 +539,10 @@ pub fn inline(sql: &str, vals: &[Val]) -> String {
                 Val::Int(n) => lit(&n.to_string()),
                 Val::OptInt(Some(n)) => lit(&n.to_string()),
                 Val::OptText(None) | Val::OptInt(None) => "NULL".to_owned(),
+                Val::Bytes(b) => format!(
+                    "'\\x{}'::bytea",
+                    b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+                ),
             });
         }
         out.push_str(part);

@@ -518,10 +518,13 @@ backend_test!(
         t.exec("UPDATE sigov_run SET started_at = '2020-01-01 00:00:00' WHERE check_name = 'deadlines'");
         t.exec("UPDATE sigov_outbox SET updated_at = '2020-01-01 00:00:00' WHERE id IN (SELECT id FROM (SELECT id FROM sigov_outbox ORDER BY id LIMIT 2) x)");
         t.exec("UPDATE sigov_alert_ledger SET business_date = '2020-01-01'");
-        t.exec(
-        "INSERT INTO sigov_alert_ledger (alert_key, check_name, alert_type, state, entity_id, recipient_id, business_date, created_at) \
-         VALUES ('budget|test', 'budget', 'BUDGET_CRITIQUE', 'created', 'p', 'r', '2020-01-01', '2020-01-01 00:00:00')",
-    );
+        t.db()
+            .execute(
+                "INSERT INTO sigov_alert_ledger (key_hash, alert_key, check_name, alert_type, state, entity_id, recipient_id, business_date, created_at) \
+                 VALUES (?, 'budget|test', 'budget', 'BUDGET_CRITIQUE', 'created', 'p', 'r', '2020-01-01', '2020-01-01 00:00:00')",
+                &[sigov::db::Val::Bytes(sigov::db::keyhash::of("budget|test").to_vec())],
+            )
+            .unwrap();
         t.exec("UPDATE core_alerteprojet SET lue = '1', date_creation = '2020-01-01 00:00:00' WHERE id = (SELECT id FROM (SELECT MIN(id) AS id FROM core_alerteprojet) x)");
         // A run still running is never purged.
         t.exec(
@@ -1165,4 +1168,70 @@ fn a_lost_connection_ends_one_check_and_the_others_reconnect_postgres() {
 #[test]
 fn a_lost_connection_ends_one_check_and_the_others_reconnect_mysql() {
     lost_connection(sigov::db::Backend::Mysql);
+}
+
+/// The ledger's keys as (hash, readable key), in hash order.
+fn ledger_hashes(t: &TestDb) -> Vec<(Vec<u8>, String)> {
+    #[derive(diesel::QueryableByName)]
+    struct R {
+        #[diesel(sql_type = diesel::sql_types::Binary)]
+        key_hash: Vec<u8>,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        alert_key: String,
+    }
+    let rows: Vec<R> = t
+        .db()
+        .load(
+            "SELECT key_hash, alert_key FROM sigov_alert_ledger ORDER BY key_hash",
+            &[],
+        )
+        .unwrap();
+    rows.into_iter()
+        .map(|r| (r.key_hash, r.alert_key))
+        .collect()
+}
+
+// The migration that keys the ledger by a 16-byte hash: the server's SQL hash of each key
+// (MySQL SHA2, PostgreSQL sha256, SQLite the function sigov registers) is sigov's, so keys
+// recorded before it still hold a run back; its down.sql gives the readable key back as the
+// primary key, and going up again hashes the same.
+backend_test!(
+    the_ledger_hash_migration_keeps_every_key_both_ways,
+    fn super::ledger_hash_both_ways
+);
+fn ledger_hash_both_ways(backend: sigov::db::Backend) {
+    const VERSION: &str = "2026-12-10-000001";
+    let t = TestDb::demo(backend, 3);
+    let r = t.check_all("2026-11-22T10:00:00Z");
+    assert_eq!(r.code, 0, "{r:#?}");
+    let before = ledger_hashes(&t);
+    assert!(before.len() > 3, "{before:?}");
+    for (h, k) in &before {
+        assert_eq!(h.as_slice(), sigov::db::keyhash::of(k).as_slice(), "{k}");
+    }
+    let dir = format!(
+        "migrations/{}/{VERSION}_sigov_ledger_hash",
+        match t.backend {
+            sigov::db::Backend::Mysql => "mysql",
+            sigov::db::Backend::Postgres => "postgres",
+            sigov::db::Backend::Sqlite => "sqlite",
+        }
+    );
+    let down = std::fs::read_to_string(format!("{dir}/down.sql")).unwrap();
+    t.exec(&down);
+    t.exec(&format!(
+        "DELETE FROM sigov_schema_migrations WHERE version = '{}'",
+        VERSION.replace('-', "")
+    ));
+    assert_eq!(
+        t.count("SELECT COUNT(*) AS n FROM sigov_alert_ledger"),
+        before.len() as i64
+    );
+    // Going up again, by `sigov db migrate` (SQLite: through the function it registers).
+    t.sigov().args(["db", "migrate"]).run().ok();
+    assert_eq!(ledger_hashes(&t), before);
+    // The keys hold: the same day's run records nothing again.
+    let again = t.check_all("2026-11-22T10:30:00Z");
+    assert_eq!(again.code, 0, "{again:#?}");
+    assert_eq!(ledger_hashes(&t), before, "{}", again.stdout);
 }
