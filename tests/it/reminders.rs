@@ -314,3 +314,58 @@ backend_test!(a_reminder_mail_says_what_and_when, |t| {
     );
     assert!(flat.contains("Terminez la t"), "{flat}");
 });
+
+// `check all`: the open tasks are counted once for the tasks and their reminders (a narrow
+// scan of the task tables, not one per check), and the reminders report the same candidates
+// as when they run alone.
+backend_test!(check_all_counts_the_open_tasks_once, |t| {
+    tasks(&t);
+    let (code, alone) = remind(&t, "2026-11-22", &["--dry-run"]);
+    assert_eq!(code, 0, "{alone:#}");
+    let r = t
+        .sigov()
+        .env("SIGOV_NOW", "2026-11-22T10:00:00Z")
+        .env("SIGOV_CHECKS", "tasks,task-reminders")
+        .args([
+            "--format",
+            "json",
+            "-vv",
+            "check",
+            "all",
+            "--no-mail",
+            "--dry-run",
+        ])
+        .args(["--profile", "recommended", "--date", "2026-11-22"])
+        .run();
+    assert_eq!(r.code, 0, "{r:#?}");
+    let v = r.json();
+    let reminders = v["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["check"] == "task-reminders"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        reminders["counters"]["candidates"], alone["counters"]["candidates"],
+        "{v:#}"
+    );
+    // Stage tasks and module tasks: each count read by the tasks, taken by the reminders.
+    let counted: u64 = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("sigov: debug: task-reminders: "))
+        .filter_map(|l| l.strip_suffix(" open tasks, as counted earlier this run"))
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        Some(counted),
+        alone["counters"]["candidates"].as_u64(),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.matches("as counted earlier this run").count(),
+        2,
+        "{}",
+        r.stderr
+    );
+});

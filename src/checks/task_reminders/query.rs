@@ -8,13 +8,13 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 /// Open tasks of `kind` due from `window.0` to `window.1` (inclusive): today up to the largest
-/// reminder; and the count of open tasks of `kind`.
+/// reminder.
 pub fn candidates(
     db: &mut Db,
     kind: TaskKind,
     window: (NaiveDate, NaiveDate),
     size: u32,
-) -> Result<(Pager, i64)> {
+) -> Result<Pager> {
     select(
         db,
         kind,
