@@ -10,7 +10,7 @@ use crate::rules::calendar::MailWindow;
 use crate::rules::{Counters, Decisions, NewAlert, Rules, Seen, SeenSpec};
 use crate::source;
 use crate::states::Niveau;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 
 /// How a check runs, given its own settings.
@@ -111,8 +111,6 @@ pub struct Run<'a> {
     pub(super) held: Option<Seen>,
     /// The run's project teams (shared by the checks of `check all`).
     pub(super) teams: &'a mut source::TeamCache,
-    /// Counts read once for the checks of `check all` ([`Run::count_once`]).
-    pub(super) counts: &'a mut std::collections::HashMap<String, i64>,
     pub(super) prefs: Option<&'a crate::prefs::Prefs>,
     /// The check's acknowledgements and snoozes in force.
     pub(super) holds: crate::rules::Holds,
@@ -137,21 +135,6 @@ impl<'a> Run<'a> {
     }
 
     /// Candidates per page (`check.page_size`).
-    /// The count `sql` returns (`SELECT COUNT(*) AS n …`, no bound value), read once for the
-    /// checks of the run: a second check that needs it (the open tasks, for the tasks and their
-    /// reminders) does not scan the table again.
-    pub fn count_once(&mut self, db: &mut Db, sql: &str, what: &str) -> Result<i64> {
-        if let Some(n) = self.counts.get(sql) {
-            log::debug!("{}: {n} {what}, as counted earlier this run", self.check);
-            return Ok(*n);
-        }
-        let n = db
-            .count(sql, &[])
-            .with_context(|| format!("cannot count {what}"))?;
-        self.counts.insert(sql.to_owned(), n);
-        Ok(n)
-    }
-
     pub fn page_size(&self) -> u32 {
         self.page_size
     }

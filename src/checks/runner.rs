@@ -118,8 +118,6 @@ pub struct Runner<'a> {
 struct Shared {
     probes: source::integrity::Memo,
     teams: source::TeamCache,
-    /// Counts the checks share (the open tasks: the tasks and their reminders), by statement.
-    counts: std::collections::HashMap<String, i64>,
     /// People's choices (`sigov prefs`), read once for the run's checks.
     prefs: Option<crate::prefs::Prefs>,
     /// Acknowledgements and snoozes in force, read once for the run's checks.
@@ -361,7 +359,6 @@ impl<'a> Runner<'a> {
             unreadable: Default::default(),
             held: None,
             teams: &mut self.shared.teams,
-            counts: &mut self.shared.counts,
         };
         let total = name.execute(db, &mut run, self.cfg.sections)?;
         log::debug!(

@@ -82,12 +82,8 @@ impl Execute for TaskReminders {
         let spec = rule::seen_spec(rules, set, today);
         let mut total = 0;
         for kind in super::tasks::query::TaskKind::checked(true) {
-            let pager = query::candidates(db, *kind, window, run.page_size())?;
-            total += run.count_once(
-                db,
-                &super::tasks::query::open_tasks_sql(*kind),
-                "open tasks",
-            )?;
+            let (pager, open) = query::candidates(db, *kind, window, run.page_size())?;
+            total += open;
             let cols = ("projet_id", "tache_id");
             run.pages(
                 db,

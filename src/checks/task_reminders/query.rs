@@ -8,13 +8,13 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 /// Open tasks of `kind` due from `window.0` to `window.1` (inclusive): today up to the largest
-/// reminder.
+/// reminder; and the count of open tasks of `kind`.
 pub fn candidates(
     db: &mut Db,
     kind: TaskKind,
     window: (NaiveDate, NaiveDate),
     size: u32,
-) -> Result<Pager> {
+) -> Result<(Pager, i64)> {
     select(
         db,
         kind,

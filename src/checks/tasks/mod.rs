@@ -89,8 +89,8 @@ impl Execute for Tasks {
         let spec = rule::seen_spec(rules, today);
         let mut total = 0;
         for kind in query::TaskKind::checked(set.module_tasks) {
-            let pager = query::task_candidates(db, today, *kind, run.page_size())?;
-            total += run.count_once(db, &query::open_tasks_sql(*kind), "open tasks")?;
+            let (pager, open) = query::task_candidates(db, today, *kind, run.page_size())?;
+            total += open;
             let cols = ("projet_id", "tache_id");
             run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
                 rule::evaluate(c, &supers, rules, set, today, seen)
