@@ -1,8 +1,8 @@
 //! The alert ledger's primary key: the first 16 bytes of the SHA-256 of the readable alert key
 //! (`sigov_alert_ledger.key_hash`; the key itself stays in `alert_key`, unindexed, for people).
 //! A 16-byte key keeps every secondary index entry (which carries the primary key) small,
-//! where the readable key took up to 191 characters in each. Two different keys share a hash
-//! with a probability of about 1 in 10^26 for a billion keys.
+//! where the readable key took up to 191 characters in each. The chance that two of a billion
+//! different keys share a hash is about 1 in 10^20 (the birthday bound, n^2 / 2^129).
 //!
 //! The same function exists in SQL for the migration that filled the column: MySQL
 //! `UNHEX(LEFT(SHA2(k, 256), 32))`, PostgreSQL `substring(sha256(convert_to(k, 'UTF8')) from 1

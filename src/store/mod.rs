@@ -159,14 +159,12 @@ fn with_key_retry<T, R: Default>(
 }
 
 fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result<HashSet<String>> {
-    let keys: Vec<&str> = keys.collect();
+    let keys: Vec<(crate::db::keyhash::Hash, &str)> =
+        keys.map(|k| (crate::db::keyhash::of(k), k)).collect();
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    let hashes: Vec<Val> = keys
-        .iter()
-        .map(|k| Val::Bytes(crate::db::keyhash::of(k).to_vec()))
-        .collect();
+    let hashes: Vec<Val> = keys.iter().map(|(h, _)| Val::Bytes(h.to_vec())).collect();
     let marks = vec!["?"; hashes.len()].join(", ");
     let rows: Vec<HashRow> = db
         .load(
@@ -177,8 +175,8 @@ fn existing_keys<'a>(db: &mut Db, keys: impl Iterator<Item = &'a str>) -> Result
     let taken: HashSet<Vec<u8>> = rows.into_iter().map(|r| r.key_hash).collect();
     Ok(keys
         .into_iter()
-        .filter(|k| taken.contains(crate::db::keyhash::of(k).as_slice()))
-        .map(str::to_owned)
+        .filter(|(h, _)| taken.contains(h.as_slice()))
+        .map(|(_, k)| k.to_owned())
         .collect())
 }
 
