@@ -213,27 +213,31 @@ impl<'a> Run<'a> {
             }
             let n = cands.len() as u64;
             let decisions = eval(cands, if whole { &check_seen } else { &page_seen });
-            let written = self.absorb(db, decisions)?;
-            if whole {
-                for (id, a, at) in &written.alerts {
-                    let entity = match a.target {
-                        crate::rules::Target::Alerte => a.projet.id.as_str(),
-                        crate::rules::Target::NotificationEtape => {
-                            a.etape_id.as_deref().unwrap_or_default()
-                        }
-                    };
-                    check_seen.absorb_row(
-                        spec,
-                        *id,
-                        &a.recipient_id,
-                        entity,
-                        &a.alert_type,
-                        Some(self.clock.local_date(*at)),
-                        Some(&a.context),
-                    );
-                    check_seen.add_key(&a.key);
+            let clock = self.clock;
+            let mut recorded = |id: i64, a: &NewAlert, at: chrono::NaiveDateTime| {
+                if !whole {
+                    return;
                 }
-                for k in &written.superseded {
+                let entity = match a.target {
+                    crate::rules::Target::Alerte => a.projet.id.as_str(),
+                    crate::rules::Target::NotificationEtape => {
+                        a.etape_id.as_deref().unwrap_or_default()
+                    }
+                };
+                check_seen.absorb_row(
+                    spec,
+                    id,
+                    &a.recipient_id,
+                    entity,
+                    &a.alert_type,
+                    Some(clock.local_date(at)),
+                    Some(&a.context),
+                );
+                check_seen.add_key(&a.key);
+            };
+            let superseded = self.absorb(db, decisions, &mut recorded)?;
+            if whole {
+                for k in &superseded {
                     check_seen.add_key(k);
                 }
             }
@@ -259,8 +263,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Writes one page's decisions (a dry run lists them); returns what was written.
-    fn absorb(&mut self, db: &mut Db, d: Decisions) -> Result<crate::store::Written> {
+    /// Writes one page's decisions (a dry run lists them), handing each alert recorded to
+    /// `recorded` as its batch is committed; returns the keys of the superseded milestones
+    /// recorded.
+    fn absorb(
+        &mut self,
+        db: &mut Db,
+        d: Decisions,
+        recorded: &mut dyn FnMut(i64, &NewAlert, chrono::NaiveDateTime),
+    ) -> Result<Vec<String>> {
         if let Some(l) = self.lease.as_deref_mut() {
             l.keep_alive(db)?;
         }
@@ -292,7 +303,7 @@ impl<'a> Run<'a> {
                 a.mail = self.critical.plan(a);
             }
         }
-        let mut out = crate::store::Written::default();
+        let mut out = Vec::new();
         if self.opts.dry_run {
             self.lines
                 .extend(alerts.iter().map(|a| AlertLine::new(None, a)));
@@ -301,7 +312,9 @@ impl<'a> Run<'a> {
             }
         } else {
             let superseded_keys: Vec<String> = superseded.iter().map(|s| s.key.clone()).collect();
-            let written = crate::store::write(
+            let list = self.opts.list_alerts;
+            let lines = &mut self.lines;
+            crate::store::write_each(
                 db,
                 self.clock,
                 self.run_id,
@@ -309,17 +322,14 @@ impl<'a> Run<'a> {
                 alerts,
                 superseded,
                 &mut counters,
+                |id, a, at| {
+                    if list {
+                        lines.push(AlertLine::new(Some(id), &a));
+                    }
+                    recorded(id, &a, at);
+                },
             )?;
-            if self.opts.list_alerts {
-                self.lines.extend(
-                    written
-                        .alerts
-                        .iter()
-                        .map(|(id, a, _)| AlertLine::new(Some(*id), a)),
-                );
-            }
-            out = written;
-            out.superseded = superseded_keys;
+            out = superseded_keys;
         }
         // Holds whose alert's entity changed (a moved date, a new budget) are over: the alert
         // was raised again above, and is held no longer.

@@ -64,7 +64,7 @@ pub struct Written {
 }
 
 /// Records `alerts` and `superseded` for run `run_id`, with their mail and the messages of
-/// the channels that take them; updates `counters`.
+/// the channels that take them; updates `counters`. Returns the alerts recorded.
 pub fn write(
     db: &mut Db,
     clock: &Clock,
@@ -75,6 +75,33 @@ pub fn write(
     counters: &mut Counters,
 ) -> Result<Written> {
     let mut written = Written::default();
+    write_each(
+        db,
+        clock,
+        run_id,
+        routing,
+        alerts,
+        superseded,
+        counters,
+        |id, a, at| written.alerts.push((id, a, at)),
+    )?;
+    Ok(written)
+}
+
+/// [`write`], handing each alert recorded to `each` (with its row's id and `date_creation`)
+/// as soon as its batch is committed: a caller that does not keep them frees each batch's
+/// alerts then, instead of holding a whole page's twice (its decisions and what was written).
+#[allow(clippy::too_many_arguments)]
+pub fn write_each(
+    db: &mut Db,
+    clock: &Clock,
+    run_id: Option<i64>,
+    routing: &crate::channels::Routing<'_>,
+    alerts: Vec<NewAlert>,
+    superseded: Vec<Superseded>,
+    counters: &mut Counters,
+    mut each: impl FnMut(i64, NewAlert, chrono::NaiveDateTime),
+) -> Result<()> {
     let mut last: Option<chrono::NaiveDateTime> = None;
     for batch in batches(alerts) {
         // Each batch is stamped with the time it is written (never the process start: its
@@ -93,12 +120,10 @@ pub fn write(
             |db, b| write_batch(db, clock, at, run_id, routing, b),
         )?;
         counters.channel_queued += queued;
-        written
-            .alerts
-            .extend(ids.into_iter().zip(batch).map(|(id, a)| (id, a, at)));
-    }
-    for (_, a, _) in &written.alerts {
-        counters.count_created(a, mail_decision(a));
+        for (id, a) in ids.into_iter().zip(batch) {
+            counters.count_created(&a, mail_decision(&a));
+            each(id, a, at);
+        }
     }
     let mut ignored = Counters::default();
     for batch in batches(superseded) {
@@ -110,7 +135,7 @@ pub fn write(
             |db, b| insert_superseded(db, clock, run_id, b),
         )?;
     }
-    Ok(written)
+    Ok(())
 }
 
 /// Splits `items` into batches of at most `BATCH` (each batch owns only its own rows).
