@@ -42,13 +42,29 @@ pub fn shipped(enable: &[&str]) -> Vec<Line> {
     out
 }
 
+/// libfaketime's preload library, as Debian's `faketime` package installs it (under the
+/// architecture's library directory).
+fn libfaketime() -> std::path::PathBuf {
+    let mut dirs = vec![std::path::PathBuf::from("/usr/lib")];
+    if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+        dirs.extend(entries.flatten().map(|e| e.path()));
+    }
+    dirs.into_iter()
+        .map(|d| d.join("faketime/libfaketime.so.1"))
+        .find(|p| p.is_file())
+        .expect("libfaketime.so.1 under /usr/lib (apt-get install faketime)")
+}
+
 /// `sigov ARGS` at the instant `at` (UTC) of a faked real clock, with `config` and the test
-/// database; no other SIGOV_ variable of the test's environment.
+/// database; no other SIGOV_ variable of the test's environment. libfaketime is preloaded
+/// directly, its clock starting at `at`: the `faketime` wrapper names a semaphore after its
+/// own pid and fails ("sem_open: File exists") when a killed wrapper of the same pid left one
+/// in /dev/shm.
 pub fn at(t: &TestDb, config: &std::path::Path, at: chrono::NaiveDateTime, args: &[String]) -> Run {
-    let mut cmd = Command::new("faketime");
-    cmd.arg(at.format("%Y-%m-%d %H:%M:%S").to_string())
-        .arg(env!("CARGO_BIN_EXE_sigov"))
-        .args(args);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sigov"));
+    cmd.args(args)
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME", at.format("@%Y-%m-%d %H:%M:%S").to_string());
     for (k, _) in std::env::vars() {
         if k.starts_with("SIGOV_") || k == "RUST_LOG" {
             cmd.env_remove(k);
@@ -59,7 +75,7 @@ pub fn at(t: &TestDb, config: &std::path::Path, at: chrono::NaiveDateTime, args:
         .env("SIGOV_CONFIG", config)
         .env("SIGOV_DATABASE_URL", &t.url)
         .env("NO_COLOR", "1");
-    let out = cmd.output().expect("faketime (apt-get install faketime)");
+    let out = cmd.output().expect("run sigov under libfaketime");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
