@@ -59,8 +59,6 @@ struct HashRow {
 pub struct Written {
     /// Alerts recorded, with the id of their row and its `date_creation` (UTC).
     pub alerts: Vec<(i64, NewAlert, chrono::NaiveDateTime)>,
-    /// Keys of the superseded milestones recorded (set by the caller that has them).
-    pub superseded: Vec<String>,
 }
 
 /// Records `alerts` and `superseded` for run `run_id`, with their mail and the messages of
