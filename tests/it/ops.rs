@@ -1087,11 +1087,11 @@ fn lost_connection(backend: sigov::db::Backend) {
     let mut killer = t.db();
     let (waiting, kill) = match backend {
         Backend::Postgres => (
-            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'".to_owned(),
+            "SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'core_contratgarantie'::regclass",
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE NOT granted AND relation = 'core_contratgarantie'::regclass".to_owned(),
         ),
         _ => (
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%'",
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%' AND INFO LIKE '%core_contratgarantie%'",
             String::new(),
         ),
     };
@@ -1108,7 +1108,7 @@ fn lost_connection(backend: sigov::db::Backend) {
     } else {
         let id = killer
             .count(
-                "SELECT MIN(ID) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%'",
+                "SELECT MIN(ID) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table%' AND INFO LIKE '%core_contratgarantie%'",
                 &[],
             )
             .expect("id");
