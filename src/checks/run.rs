@@ -231,7 +231,7 @@ impl<'a> Run<'a> {
                     entity,
                     &a.alert_type,
                     Some(clock.local_date(at)),
-                    Some(&a.context),
+                    crate::rules::Ctx::of_value(&a.context).as_ref(),
                 );
                 check_seen.add_key(&a.key);
             };

@@ -4,6 +4,7 @@
 
 pub mod alert;
 pub mod calendar;
+pub mod context;
 pub mod counters;
 pub mod engine;
 pub mod hold;
@@ -14,12 +15,13 @@ pub mod settings;
 pub mod wording;
 
 pub use alert::{MailPlan, NewAlert, ProjectInfo, Subject, Superseded, Target, Texts};
+pub use context::Ctx;
 pub use counters::Counters;
 pub use engine::{escalation_keys, ladder_reach, Audiences, Decisions, Dedup, Engine};
 pub use hold::{Hold, HoldKind, Holding, Holds};
 pub use milestones::{milestone_at, Ahead, Placement, Span};
 pub use people::{plausible_email, responsable, Member, Person, Recipients, Role};
-pub use seen::{entity_column, json_str, no_discriminators, Seen, SeenSpec};
+pub use seen::{entity_column, no_discriminators, Seen, SeenSpec};
 pub use settings::{Audience, Profile, Rules, Rung};
 pub use wording::{
     cents, fit_title, fr_date, hyphenate, jours, statut_label, unhyphenate, TITLE_MAX,

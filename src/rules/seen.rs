@@ -2,6 +2,7 @@
 //! writer left in the web application's tables), and how a check asks for it.
 
 use super::alert::Target;
+use super::context::Ctx;
 use chrono::NaiveDate;
 use std::collections::HashSet;
 
@@ -85,24 +86,19 @@ pub struct SeenSpec {
     pub keys_of_any_date: &'static [&'static str],
     /// The de-duplication entity of a stored row, from its entity column (`projet_id` or
     /// `etape_id`) and its JSON context; `None` when the row cannot be one of ours.
-    pub entity: fn(&str, &serde_json::Value) -> Option<String>,
+    pub entity: fn(&str, &Ctx) -> Option<String>,
     /// The "once" discriminators of a stored row, from its type and JSON context.
-    pub discriminators: fn(&str, &serde_json::Value) -> Vec<String>,
+    pub discriminators: fn(&str, &Ctx) -> Vec<String>,
 }
 
 /// The entity column as it is (projects, stages).
-pub fn entity_column(col: &str, _: &serde_json::Value) -> Option<String> {
+pub fn entity_column(col: &str, _: &Ctx) -> Option<String> {
     Some(col.to_owned())
 }
 
 /// No "once" discriminator (daily checks).
-pub fn no_discriminators(_: &str, _: &serde_json::Value) -> Vec<String> {
+pub fn no_discriminators(_: &str, _: &Ctx) -> Vec<String> {
     Vec::new()
-}
-
-/// The JSON string `field` of a context, if present.
-pub fn json_str<'a>(v: &'a serde_json::Value, field: &str) -> Option<&'a str> {
-    v.get(field).and_then(|x| x.as_str())
 }
 
 impl Seen {
@@ -153,7 +149,7 @@ impl Seen {
         entity_col: &str,
         typ: &str,
         created: Option<NaiveDate>,
-        ctx: Option<&serde_json::Value>,
+        ctx: Option<&Ctx>,
     ) {
         let Some(ctx) = ctx else {
             // Decide from what can be read: recipient, project (or stage), type, day.

@@ -5,7 +5,7 @@ use super::pager::{Scope, CAND};
 use crate::clock::Clock;
 use crate::db::text::{Lossy, LossyOpt};
 use crate::db::{Db, Mark, Val};
-use crate::rules::{Seen, SeenSpec, Target};
+use crate::rules::{Ctx, Seen, SeenSpec, Target};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -110,11 +110,7 @@ fn absorb_rows(clock: &Clock, spec: &SeenSpec, rows: Vec<ExistingRow>, seen: &mu
             .as_deref()
             .and_then(crate::clock::parse_stored_datetime)
             .map(|c| clock.local_date(c));
-        let ctx = r
-            .donnees_contexte
-            .as_deref()
-            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-            .filter(serde_json::Value::is_object);
+        let ctx = r.donnees_contexte.as_deref().and_then(Ctx::parse);
         seen.absorb_row(
             spec,
             r.id,

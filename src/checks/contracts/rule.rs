@@ -6,7 +6,7 @@
 use super::settings::Settings;
 use crate::rules::Rules;
 use crate::rules::{
-    fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients,
+    fr_date, hyphenate, Ahead, Ctx, Decisions, Dedup, Engine, Person, ProjectInfo, Recipients,
     Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
@@ -40,20 +40,23 @@ pub fn type_label(code: &str) -> &str {
     }
 }
 
-fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
-    json_str(ctx, "contrat_id").map(|c| format!("{projet_id}/{c}"))
+fn entity(projet_id: &str, ctx: &Ctx) -> Option<String> {
+    ctx.str("contrat_id").map(|c| format!("{projet_id}/{c}"))
 }
 
-fn discriminators(typ: &str, ctx: &serde_json::Value) -> Vec<String> {
+fn discriminators(typ: &str, ctx: &Ctx) -> Vec<String> {
     let mut d = vec![String::new()];
-    if let Some(end) = json_str(ctx, "date_fin").and_then(crate::clock::parse_stored_date) {
+    if let Some(end) = ctx
+        .str("date_fin")
+        .and_then(crate::clock::parse_stored_date)
+    {
         if typ == EXPIRED {
             d.push(format!("end={end}"));
-        } else if let Some(m) = ctx
-            .get("jalon")
-            .or_else(|| ctx.get("jours_restants"))
-            .and_then(|v| v.as_i64())
-        {
+        } else if let Some(m) = if ctx.has("jalon") {
+            ctx.i64("jalon")
+        } else {
+            ctx.i64("jours_restants")
+        } {
             d.push(format!("J{m}:due={end}"));
         }
     }

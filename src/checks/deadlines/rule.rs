@@ -5,7 +5,7 @@ use super::settings::Settings;
 use crate::rules::alert::{Later, ESCALATION};
 use crate::rules::Rules;
 use crate::rules::{
-    fit_title, fr_date, json_str, responsable, Ahead, Audiences, Decisions, Dedup, Engine, Member,
+    fit_title, fr_date, responsable, Ahead, Audiences, Ctx, Decisions, Dedup, Engine, Member,
     Person, ProjectInfo, Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
@@ -60,8 +60,8 @@ pub fn horizon(rules: &Rules, set: &Settings, today: NaiveDate) -> NaiveDate {
     rules.placement(CHECK).horizon(today, largest(set))
 }
 
-fn due_discriminator(_: &str, ctx: &serde_json::Value) -> Vec<String> {
-    json_str(ctx, "date_fin")
+fn due_discriminator(_: &str, ctx: &Ctx) -> Vec<String> {
+    ctx.str("date_fin")
         .and_then(crate::clock::parse_stored_date)
         .map(|d| vec![format!("due={d}")])
         .unwrap_or_default()

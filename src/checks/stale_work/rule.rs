@@ -7,7 +7,7 @@
 use super::settings::Settings;
 use crate::checks::tasks::rule::assignee_only;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, json_str, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
+    fit_title, fr_date, hyphenate, Ctx, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
     Recipients, Role, Rules, Seen, SeenSpec, Subject, Target, Texts,
 };
 use crate::states::Niveau;
@@ -55,18 +55,18 @@ pub fn week(d: NaiveDate) -> String {
 
 /// The de-duplication entity of a stored row: the project and the task, or the project for a
 /// summary.
-fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
-    match json_str(ctx, "tache_id") {
+fn entity(projet_id: &str, ctx: &Ctx) -> Option<String> {
+    match ctx.str("tache_id") {
         Some(t) => Some(format!("{projet_id}/{t}")),
-        None => json_str(ctx, "semaine").map(|_| projet_id.to_owned()),
+        None => ctx.str("semaine").map(|_| projet_id.to_owned()),
     }
 }
 
-fn discriminators(_: &str, ctx: &serde_json::Value) -> Vec<String> {
-    if let Some(since) = json_str(ctx, "date_modification") {
+fn discriminators(_: &str, ctx: &Ctx) -> Vec<String> {
+    if let Some(since) = ctx.str("date_modification") {
         return vec![format!("since={since}")];
     }
-    json_str(ctx, "semaine")
+    ctx.str("semaine")
         .map(|w| vec![format!("week={w}")])
         .unwrap_or_default()
 }
@@ -369,15 +369,24 @@ mod tests {
             summary[0].key
         );
         assert!(summary[0].message.starts_with("2 tâches du projet 'Portail' n'ont pas été mises à jour depuis plus de 14 jours, dont 1 bloquée"), "{}", summary[0].message);
-        assert_eq!(entity("p1", &summary[0].context).as_deref(), Some("p1"));
         assert_eq!(
-            discriminators(SUMMARY, &summary[0].context),
+            entity("p1", &Ctx::of_value(&summary[0].context).expect("object")).as_deref(),
+            Some("p1")
+        );
+        assert_eq!(
+            discriminators(
+                SUMMARY,
+                &Ctx::of_value(&summary[0].context).expect("object")
+            ),
             ["week=2026-W50"]
         );
         let task = d.alerts.iter().find(|a| a.alert_type == TASK).unwrap();
-        assert_eq!(entity("p1", &task.context).as_deref(), Some("p1/t1"));
         assert_eq!(
-            discriminators(TASK, &task.context),
+            entity("p1", &Ctx::of_value(&task.context).expect("object")).as_deref(),
+            Some("p1/t1")
+        );
+        assert_eq!(
+            discriminators(TASK, &Ctx::of_value(&task.context).expect("object")),
             ["since=2026-11-20 10:00:00"]
         );
     }

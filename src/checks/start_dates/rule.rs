@@ -8,7 +8,7 @@ use super::settings::Settings;
 use crate::checks::stages::rule::type_label;
 use crate::checks::tasks::rule::assignee_only;
 use crate::rules::{
-    fit_title, fr_date, hyphenate, json_str, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
+    fit_title, fr_date, hyphenate, Ctx, Decisions, Dedup, Engine, Member, Person, ProjectInfo,
     Recipients, Role, Rules, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
@@ -60,11 +60,11 @@ impl Candidate {
 }
 
 /// The de-duplication entity of a stored row: its project and the stage or task its JSON names.
-fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
-    if let Some(e) = json_str(ctx, "etape_id") {
+fn entity(projet_id: &str, ctx: &Ctx) -> Option<String> {
+    if let Some(e) = ctx.str("etape_id") {
         return Some(format!("{projet_id}/etape:{e}"));
     }
-    json_str(ctx, "tache_id").map(|t| format!("{projet_id}/{t}"))
+    ctx.str("tache_id").map(|t| format!("{projet_id}/{t}"))
 }
 
 /// The "once" discriminator: the planned start it was for, and for the second alert the days
@@ -76,12 +76,11 @@ fn discriminator(start: NaiveDate, after: Option<u32>) -> String {
     }
 }
 
-fn discriminators(_: &str, ctx: &serde_json::Value) -> Vec<String> {
-    let start = json_str(ctx, "date_debut_prevue").and_then(crate::clock::parse_stored_date);
-    let after = ctx
-        .get("relance_apres")
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok());
+fn discriminators(_: &str, ctx: &Ctx) -> Vec<String> {
+    let start = ctx
+        .str("date_debut_prevue")
+        .and_then(crate::clock::parse_stored_date);
+    let after = ctx.u64("relance_apres").and_then(|n| u32::try_from(n).ok());
     start
         .map(|s| vec![discriminator(s, after)])
         .unwrap_or_default()
@@ -369,15 +368,18 @@ mod tests {
         let d = run(task("2026-12-06", Some(person("dev", true))), "2026-12-07");
         let a = &d.alerts[0];
         assert_eq!(
-            entity("p1", &a.context).as_deref(),
+            entity("p1", &Ctx::of_value(&a.context).expect("object")).as_deref(),
             Some(a.key.split(':').nth(2).unwrap())
         );
-        assert_eq!(discriminators(TASK, &a.context), ["start=2026-12-06"]);
+        assert_eq!(
+            discriminators(TASK, &Ctx::of_value(&a.context).expect("object")),
+            ["start=2026-12-06"]
+        );
         assert!(a.key.ends_with(":start=2026-12-06"));
         let d = run(task("2026-12-04", Some(person("dev", true))), "2026-12-07");
         let a = &d.alerts[0];
         assert_eq!(
-            discriminators(TASK, &a.context),
+            discriminators(TASK, &Ctx::of_value(&a.context).expect("object")),
             ["start=2026-12-04:after=3"]
         );
         assert!(Settings::reference().lookback_days == 0);

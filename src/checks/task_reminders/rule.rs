@@ -10,8 +10,8 @@ use crate::checks::tasks::rule::{
     assignee_only, entity, module_task_id, phrase, Candidate, CLOSED_PROJECT,
 };
 use crate::rules::{
-    fit_title, fr_date, hyphenate, json_str, Ahead, Decisions, Dedup, Engine, Rules, Seen,
-    SeenSpec, Span, Subject, Target, Texts,
+    fit_title, fr_date, hyphenate, Ahead, Ctx, Decisions, Dedup, Engine, Rules, Seen, SeenSpec,
+    Span, Subject, Target, Texts,
 };
 use crate::states::Niveau;
 use chrono::NaiveDate;
@@ -36,12 +36,11 @@ fn discriminator(m: u32, due: NaiveDate) -> String {
     format!("J{m}:due={due}")
 }
 
-fn discriminators(_: &str, ctx: &serde_json::Value) -> Vec<String> {
-    let due = json_str(ctx, "date_fin").and_then(crate::clock::parse_stored_date);
-    let m = ctx
-        .get("jalon")
-        .and_then(|v| v.as_u64())
-        .and_then(|m| u32::try_from(m).ok());
+fn discriminators(_: &str, ctx: &Ctx) -> Vec<String> {
+    let due = ctx
+        .str("date_fin")
+        .and_then(crate::clock::parse_stored_date);
+    let m = ctx.u64("jalon").and_then(|m| u32::try_from(m).ok());
     match (m, due) {
         (Some(m), Some(due)) => vec![discriminator(m, due)],
         _ => Vec::new(),

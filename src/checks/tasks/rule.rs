@@ -4,11 +4,11 @@
 
 use super::settings::Settings;
 use crate::rules::alert::{Later, ESCALATION};
-use crate::rules::Rules;
 use crate::rules::{
     fit_title, fr_date, hyphenate, Audiences, Decisions, Dedup, Engine, Member, Person,
     ProjectInfo, Recipients, Role, Seen, SeenSpec, Span, Subject, Target, Texts,
 };
+use crate::rules::{Ctx, Rules};
 use crate::states::Niveau;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -55,15 +55,15 @@ impl Candidate {
 }
 
 /// The de-duplication entity of a stored row: its project and the task named in its JSON.
-pub fn entity(projet_id: &str, ctx: &serde_json::Value) -> Option<String> {
-    if let Some(m) = ctx.get("tache_module_id") {
-        let id = m
-            .as_i64()
+pub fn entity(projet_id: &str, ctx: &Ctx) -> Option<String> {
+    if ctx.has("tache_module_id") {
+        let id = ctx
+            .i64("tache_module_id")
             .map(|i| i.to_string())
-            .or_else(|| m.as_str().map(str::to_owned))?;
+            .or_else(|| ctx.str("tache_module_id").map(str::to_owned))?;
         return Some(format!("{projet_id}/module:{id}"));
     }
-    crate::rules::json_str(ctx, "tache_id").map(|t| format!("{projet_id}/{t}"))
+    ctx.str("tache_id").map(|t| format!("{projet_id}/{t}"))
 }
 
 pub fn seen_spec(rules: &Rules, today: NaiveDate) -> SeenSpec {
