@@ -112,6 +112,9 @@ pub fn to_seconds(t: &str) -> &str {
 /// Parses a stored DATETIME read as text; `None` for zero or garbage values.
 pub fn parse_stored_datetime(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
+    if let Some(t) = canonical_datetime(s.as_bytes()) {
+        return Some(t);
+    }
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
         .ok()
@@ -121,12 +124,95 @@ pub fn parse_stored_datetime(s: &str) -> Option<NaiveDateTime> {
 pub fn parse_stored_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     let d = s.get(..10).unwrap_or(s);
-    NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()
+    canonical_date(d.as_bytes()).or_else(|| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+/// The value of `n` ASCII digits, `None` if one is not a digit.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, c| {
+        c.is_ascii_digit()
+            .then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD` exactly, as every server writes a date: read without chrono's general parser
+/// (tens of thousands of stored dates a run). Anything else (and an invalid day) is left to it.
+fn canonical_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = i32::try_from(digits(&b[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(y, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (or with `T`), with up to nine digits of fraction: the stored
+/// timestamps' own shape, read without chrono's general parser. Anything else (a leap second,
+/// more digits, another layout) is left to it.
+fn canonical_datetime(b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() < 19 || !(b[10] == b' ' || b[10] == b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let day = canonical_date(&b[..10])?;
+    let nano = match &b[19..] {
+        [] => 0,
+        [b'.', f @ ..] if (1..=9).contains(&f.len()) => {
+            digits(f)? * 10u32.pow(9 - f.len() as u32)
+        }
+        _ => return None,
+    };
+    let time = chrono::NaiveTime::from_hms_nano_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+        nano,
+    )?;
+    Some(day.and_time(time))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_dates_read_as_chrono_reads_them() {
+        for s in [
+            "2026-11-22",
+            "2026-02-29",
+            "2024-02-29",
+            "0000-00-00",
+            "2026-13-01",
+            "2026-1-01",
+            "+2026-11-22",
+            "２０２６-11-22",
+            "2026-11-22x",
+            "9999-12-31",
+            "0001-01-01",
+        ] {
+            let chrono = NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok();
+            assert_eq!(parse_stored_date(s), chrono, "{s}");
+        }
+        for s in [
+            "2026-11-22 10:11:12",
+            "2026-11-22T10:11:12",
+            "2026-11-22 10:11:12.5",
+            "2026-11-22 10:11:12.123456",
+            "2026-11-22 10:11:12.123456789",
+            "2026-11-22 10:11:12.1234567891",
+            "2026-11-22 23:59:60",
+            "2026-11-22 24:00:00",
+            "2026-11-22 10:11:12.",
+            "2026-11-22 10:11",
+            "2026-11-22 1:11:12",
+            "2026-11-22 10:11:12Z",
+            "0000-00-00 00:00:00",
+            "2026-02-30 10:00:00",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
+                .ok();
+            assert_eq!(parse_stored_datetime(s), chrono, "{s}");
+        }
+    }
 
     #[test]
     fn paris_day_bounds_follow_dst() {

@@ -6,6 +6,37 @@ use super::context::Ctx;
 use chrono::NaiveDate;
 use std::collections::HashSet;
 
+/// Hashes a value that is itself a hash (a SipHash fingerprint, a SHA-256 prefix): its low 64
+/// bits, as they are. Hashing them again cost a twentieth of a steady-state run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Spread;
+
+/// [`Spread`]'s hasher: keeps the last `u128` (or the first 8 bytes of anything else) written.
+#[derive(Debug, Default)]
+pub struct SpreadHasher(u64);
+
+impl std::hash::Hasher for SpreadHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached for u128 (write_u128 below); kept correct for any other key.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+impl std::hash::BuildHasher for Spread {
+    type Hasher = SpreadHasher;
+    fn build_hasher(&self) -> SpreadHasher {
+        SpreadHasher(0)
+    }
+}
+
 /// A set of 128-bit fingerprints of tuples of strings: what [`Seen`] holds instead of the
 /// strings themselves, 16 bytes an entry whatever the ids' lengths, so a check can hold what
 /// was recorded for all its candidates (hundreds of thousands of rows at 50,000 projects) in a
@@ -13,10 +44,13 @@ use std::collections::HashSet;
 /// tuples hash the same bytes); a false "already seen" needs a 128-bit collision, about 1 in
 /// 10^28 for a million entries.
 #[derive(Debug, Default, Clone)]
-pub struct Fingerprints(HashSet<u128>);
+pub struct Fingerprints(HashSet<u128, Spread>);
 
 impl Fingerprints {
-    fn of(parts: &[&str]) -> u128 {
+    /// The fingerprint of `parts`, then of `day` when there is one (as its day number: no
+    /// text is built for it).
+    fn of(parts: &[&str], day: Option<NaiveDate>) -> u128 {
+        use chrono::Datelike;
         use std::hash::{Hash, Hasher};
         let mut lo = std::hash::DefaultHasher::new();
         let mut hi = std::hash::DefaultHasher::new();
@@ -25,15 +59,27 @@ impl Fingerprints {
             p.hash(&mut lo);
             p.hash(&mut hi);
         }
+        if let Some(d) = day {
+            d.num_days_from_ce().hash(&mut lo);
+            d.num_days_from_ce().hash(&mut hi);
+        }
         (u128::from(hi.finish()) << 64) | u128::from(lo.finish())
     }
 
     pub fn insert(&mut self, parts: &[&str]) {
-        self.0.insert(Self::of(parts));
+        self.0.insert(Self::of(parts, None));
     }
 
     pub fn contains(&self, parts: &[&str]) -> bool {
-        self.0.contains(&Self::of(parts))
+        self.0.contains(&Self::of(parts, None))
+    }
+
+    fn insert_day(&mut self, parts: &[&str], day: NaiveDate) {
+        self.0.insert(Self::of(parts, Some(day)));
+    }
+
+    fn contains_day(&self, parts: &[&str], day: NaiveDate) -> bool {
+        self.0.contains(&Self::of(parts, Some(day)))
     }
 
     pub fn len(&self) -> usize {
@@ -50,7 +96,7 @@ impl Fingerprints {
 #[derive(Debug, Default)]
 pub struct Seen {
     /// Ledger keys, as their ledger hashes (`db::keyhash`, what the ledger's primary key holds).
-    keys: HashSet<u128>,
+    keys: HashSet<u128, Spread>,
     /// (recipient, entity, type, business date of `date_creation`)
     daily: Fingerprints,
     /// (recipient, entity, type, discriminator read from the row's JSON context: a due date
@@ -118,13 +164,11 @@ impl Seen {
 
     /// A daily alert row of (recipient, entity, type) was written on business day `day`.
     pub fn add_daily(&mut self, rec: &str, entity: &str, typ: &str, day: NaiveDate) {
-        let day = day.to_string();
-        self.daily.insert(&[rec, entity, typ, &day]);
+        self.daily.insert_day(&[rec, entity, typ], day);
     }
 
     fn has_daily(&self, rec: &str, entity: &str, typ: &str, day: NaiveDate) -> bool {
-        let day = day.to_string();
-        self.daily.contains(&[rec, entity, typ, &day])
+        self.daily.contains_day(&[rec, entity, typ], day)
     }
 
     /// A once-only alert row of (recipient, entity, type) with discriminator `disc` exists.
