@@ -130,8 +130,7 @@ pub fn parse_stored_date(s: &str) -> Option<NaiveDate> {
 /// The value of `n` ASCII digits, `None` if one is not a digit.
 fn digits(b: &[u8]) -> Option<u32> {
     b.iter().try_fold(0u32, |n, c| {
-        c.is_ascii_digit()
-            .then(|| n * 10 + u32::from(c - b'0'))
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
     })
 }
 
@@ -155,9 +154,7 @@ fn canonical_datetime(b: &[u8]) -> Option<NaiveDateTime> {
     let day = canonical_date(&b[..10])?;
     let nano = match &b[19..] {
         [] => 0,
-        [b'.', f @ ..] if (1..=9).contains(&f.len()) => {
-            digits(f)? * 10u32.pow(9 - f.len() as u32)
-        }
+        [b'.', f @ ..] if (1..=9).contains(&f.len()) => digits(f)? * 10u32.pow(9 - f.len() as u32),
         _ => return None,
     };
     let time = chrono::NaiveTime::from_hms_nano_opt(

@@ -45,7 +45,8 @@ pub struct NewAlert {
     pub recipient_id: String,
     pub recipient_name: String,
     pub recipient_username: String,
-    pub projet: ProjectInfo,
+    /// The project's facts, shared with the other recipients' rows of the same alert.
+    pub projet: std::sync::Arc<ProjectInfo>,
     /// The entity the alert is about (project, stage, task or contract id).
     pub entity_id: String,
     /// For `core_notificationetape`: the stage, and its order in the project (mails show it).
@@ -53,7 +54,8 @@ pub struct NewAlert {
     pub etape_ordre: Option<i64>,
     pub titre: String,
     pub message: String,
-    pub context: serde_json::Value,
+    /// The JSON context, shared with the other recipients' rows of the same alert.
+    pub context: std::sync::Arc<serde_json::Value>,
     pub title_truncated: bool,
     /// The ledger's type of the key when it is not the row's: escalation keys
     /// ([`ESCALATION`]), read back whatever their date.
@@ -112,7 +114,8 @@ pub struct Texts {
     pub truncated: bool,
     pub fixed: String,
     pub sentences: Vec<(Role, String)>,
-    pub context: serde_json::Value,
+    /// Shared by the alert's rows (one a recipient).
+    pub context: std::sync::Arc<serde_json::Value>,
 }
 
 /// An alert's texts as the engine asks for them: its type at once (to find its keys), the rest

@@ -1,7 +1,9 @@
 //! The shared rule engine: dates, recipients, keys, de-duplication, counting. Each check's rule
 //! picks recipients and texts and calls [`Engine::emit`].
 
-use super::alert::{AlertTexts, NewAlert, Subject, Superseded, Target, Texts, ESCALATION};
+use super::alert::{
+    AlertTexts, NewAlert, ProjectInfo, Subject, Superseded, Target, Texts, ESCALATION,
+};
 use super::counters::Counters;
 use super::milestones::{milestone_at, Span};
 use super::people::Recipients;
@@ -252,6 +254,8 @@ impl<'a> Engine<'a> {
         }
         let mut n = 0;
         let max = self.rules.max_repeats;
+        // One copy of the project's facts for all the alert's rows (made with the first).
+        let mut projet: Option<std::sync::Arc<ProjectInfo>> = None;
         for (p, role) in &recips.list {
             let (key, dup) = self.key(s, t.alert_type(), &p.id, dedup);
             if dup {
@@ -297,7 +301,9 @@ impl<'a> Engine<'a> {
                 recipient_id: p.id.clone(),
                 recipient_name: p.full_name(),
                 recipient_username: p.username.clone(),
-                projet: s.projet.clone(),
+                projet: std::sync::Arc::clone(
+                    projet.get_or_insert_with(|| std::sync::Arc::new(s.projet.clone())),
+                ),
                 entity_id: s.entity_id.to_owned(),
                 etape_id: s.etape_id.map(str::to_owned),
                 etape_ordre: s.etape_ordre,
@@ -480,8 +486,8 @@ fn after_open_days(n: u32) -> String {
 /// The alert told to a rung: the check's title and message, said to be an escalation.
 fn escalation_texts(base: &Texts, after: u32, to: Audience, since: NaiveDate) -> Texts {
     let (titre, truncated) = super::wording::fit_title("⏫ Escalade - ", &base.titre, "");
-    let mut context = base.context.clone();
-    if let Some(o) = context.as_object_mut() {
+    let mut context = std::sync::Arc::clone(&base.context);
+    if let Some(o) = std::sync::Arc::make_mut(&mut context).as_object_mut() {
         o.insert("escalade".to_owned(), serde_json::json!(after));
         o.insert(
             "escalade_depuis".to_owned(),
@@ -539,8 +545,8 @@ fn held_texts(base: &Texts, h: &super::hold::Hold, to: Audience) -> Texts {
         ),
     };
     let (titre, truncated) = super::wording::fit_title(prefix, &base.titre, "");
-    let mut context = base.context.clone();
-    if let Some(o) = context.as_object_mut() {
+    let mut context = std::sync::Arc::clone(&base.context);
+    if let Some(o) = std::sync::Arc::make_mut(&mut context).as_object_mut() {
         o.insert(
             "acquittement".to_owned(),
             serde_json::json!({"type": h.kind.as_str(), "par": h.by, "le": h.on.to_string(),

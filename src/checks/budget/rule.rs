@@ -241,14 +241,14 @@ fn exceeded_texts(c: &Candidate) -> Texts {
                 "En tant qu'administrateur, une révision budgétaire est nécessaire.".to_owned(),
             ),
         ],
-        context: json!({
+        context: std::sync::Arc::new(json!({
             "budget_previsionnel": amount(c.budget_cents),
             "budget_consomme": amount(c.spent_cents),
             "depassement": amount(over),
             "pourcentage_depassement": pct.to_f64(),
             "devise": dev,
             "type_alerte": EXCEEDED,
-        }),
+        })),
     }
 }
 
@@ -281,14 +281,14 @@ fn threshold_texts(c: &Candidate, seuil: u32, typ: &str) -> Texts {
                     .to_owned(),
             ),
         ],
-        context: json!({
+        context: std::sync::Arc::new(json!({
             "budget_previsionnel": amount(c.budget_cents),
             "budget_consomme": amount(c.spent_cents),
             "pourcentage_consommation": used.to_f64(),
             "seuil": seuil,
             "devise": dev,
             "type_alerte": typ,
-        }),
+        })),
     }
 }
 

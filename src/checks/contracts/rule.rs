@@ -127,7 +127,7 @@ fn expiring_texts(c: &Candidate, end: NaiveDate, span: &Span, jalon: Option<u32>
             fr_date(end)
         ),
         sentences: Vec::new(),
-        context,
+        context: std::sync::Arc::new(context),
     }
 }
 
@@ -145,13 +145,13 @@ fn expired_texts(c: &Candidate, end: NaiveDate, late: &Span) -> Texts {
             fr_date(end)
         ),
         sentences: Vec::new(),
-        context: json!({
+        context: std::sync::Arc::new(json!({
             "contrat_id": hyphenate(&c.contrat_id),
             "type_garantie": c.type_garantie,
             "date_fin": end.to_string(),
             "jours_retard": -late.count,
             "type_alerte": EXPIRED,
-        }),
+        })),
     }
 }
 

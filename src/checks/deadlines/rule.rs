@@ -122,7 +122,7 @@ fn overdue_texts(nom: &str, date_fin: NaiveDate, late: &Span) -> Texts {
             "En tant qu'administrateur, veuillez prendre les mesures nécessaires pour résoudre cette situation.",
             "",
         ]),
-        context: json!({"jours_retard": n, "date_fin": date_fin.to_string(), "type_alerte": "RETARD"}),
+        context: std::sync::Arc::new(json!({"jours_retard": n, "date_fin": date_fin.to_string(), "type_alerte": "RETARD"})),
     }
 }
 
@@ -181,7 +181,9 @@ fn milestone_texts(nom: &str, date_fin: NaiveDate, m: u32, span: &Span) -> Texts
         truncated,
         fixed,
         sentences: roles(sentences),
-        context: json!({"jours_restants": d, "date_fin": date_fin.to_string(), "type_alerte": format!("J-{m}")}),
+        context: std::sync::Arc::new(
+            json!({"jours_restants": d, "date_fin": date_fin.to_string(), "type_alerte": format!("J-{m}")}),
+        ),
     }
 }
 

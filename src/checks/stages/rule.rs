@@ -97,7 +97,7 @@ fn texts(c: &Candidate, set: &Settings, date: NaiveDate, late: &Span) -> Texts {
                     .to_owned(),
             ),
         ],
-        context,
+        context: std::sync::Arc::new(context),
     }
 }
 

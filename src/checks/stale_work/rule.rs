@@ -132,14 +132,14 @@ fn task_texts(c: &Candidate, on: NaiveDate, since: &str, idle: i64) -> Texts {
         truncated,
         fixed,
         sentences: Vec::new(),
-        context: json!({
+        context: std::sync::Arc::new(json!({
             "tache_id": hyphenate(&c.id),
             "tache_nom": c.nom,
             "statut": c.statut,
             "date_modification": since,
             "jours_inactivite": idle,
             "type_alerte": TASK,
-        }),
+        })),
     }
 }
 
@@ -178,13 +178,13 @@ fn summary_texts(c: &Candidate, set: &Settings, on: NaiveDate, today: NaiveDate)
             fr_date(on)
         ),
         sentences: Vec::new(),
-        context: json!({
+        context: std::sync::Arc::new(json!({
             "semaine": week(today),
             "nb_taches": n,
             "nb_bloquees": b,
             "plus_ancienne": c.nom,
             "type_alerte": SUMMARY,
-        }),
+        })),
     }
 }
 

@@ -162,7 +162,7 @@ fn texts(c: &Candidate, start: NaiveDate, late: &Span, again: Option<u32>) -> Te
         truncated,
         fixed,
         sentences: Vec::new(),
-        context,
+        context: std::sync::Arc::new(context),
     }
 }
 

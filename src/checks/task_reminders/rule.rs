@@ -106,7 +106,7 @@ fn texts(c: &Candidate, due: NaiveDate, m: u32, span: &Span) -> Texts {
             fr_date(due)
         ),
         sentences: Vec::new(),
-        context,
+        context: std::sync::Arc::new(context),
     }
 }
 

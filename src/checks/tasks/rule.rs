@@ -180,7 +180,7 @@ fn texts(c: &Candidate, date: NaiveDate, late: &Span, assignee_name: &str) -> Te
                 format!("{what} (assignée à {assignee_name}) est en retard de {jours} (date limite : {date_fr})."),
             ),
         ],
-        context,
+        context: std::sync::Arc::new(context),
     }
 }
 
