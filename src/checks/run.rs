@@ -11,6 +11,22 @@ use crate::rules::{Counters, Decisions, NewAlert, Rules, Seen, SeenSpec};
 use crate::source;
 use crate::states::Niveau;
 use anyhow::Result;
+
+/// The candidates of a page's first slice (see [`next_slice`]).
+const FIRST_SLICE: usize = 500;
+/// The alerts a slice of candidates is sized to give: four write batches.
+const SLICE_ALERTS: usize = 4 * crate::store::BATCH;
+
+/// The next slice's length, from the last one's: `n` candidates gave `made` alerts. Twice as
+/// long when it gave none; otherwise as long as gives about [`SLICE_ALERTS`]; within 16 and
+/// the page size.
+fn next_slice(n: usize, made: usize, page: usize) -> usize {
+    let want = match made {
+        0 => n.saturating_mul(2),
+        m => n.saturating_mul(SLICE_ALERTS) / m,
+    };
+    want.clamp(16, page.max(16))
+}
 use chrono::NaiveDate;
 
 /// How a check runs, given its own settings.
@@ -197,6 +213,7 @@ impl<'a> Run<'a> {
                 check_seen.entries()
             );
         }
+        let mut slice_len = FIRST_SLICE.min(self.page_size.max(1) as usize);
         while let Some(page) = pager.next_page() {
             let cands = load(db, page, self.teams)?;
             let mut page_seen = Seen::default();
@@ -211,20 +228,57 @@ impl<'a> Run<'a> {
                 source::seen(db, self.clock, spec, Some(scope), 0, &mut page_seen)?;
                 self.count_unreadable(spec, &page_seen);
             }
-            let n = cands.len() as u64;
-            let decisions = eval(cands, if whole { &check_seen } else { &page_seen });
-            let clock = self.clock;
-            let mut recorded = |id: i64, a: &NewAlert, at: chrono::NaiveDateTime| {
-                if !whole {
-                    return;
+            // A page is decided and written a slice of candidates at a time, sized to give
+            // about SLICE_ALERTS alerts from what the previous slice gave: the alerts held at
+            // once are those of one slice (a page of contracts with their teams made 8,000),
+            // whatever the page size, in few enough transactions. What a slice writes is added
+            // to what the next one sees.
+            let mut cands = cands.into_iter();
+            loop {
+                let slice: Vec<C> = cands.by_ref().take(slice_len).collect();
+                if slice.is_empty() {
+                    break;
                 }
+                let n = slice.len();
+                let seen = if whole {
+                    &mut check_seen
+                } else {
+                    &mut page_seen
+                };
+                let made = self.decide_and_write(db, spec, seen, slice, &eval)?;
+                slice_len = next_slice(n, made, self.page_size as usize);
+                bar.inc(n as u64);
+            }
+        }
+        bar.finish_and_clear();
+        if check_seen.loaded {
+            self.held = Some(check_seen);
+        }
+        Ok(())
+    }
+
+    /// One slice of a page: decided against `seen`, written, and what was written (keys and
+    /// rows) taken into `seen`. Returns how many alerts it decided.
+    fn decide_and_write<C>(
+        &mut self,
+        db: &mut Db,
+        spec: &SeenSpec,
+        seen: &mut Seen,
+        slice: Vec<C>,
+        eval: &impl Fn(Vec<C>, &Seen) -> Decisions,
+    ) -> Result<usize> {
+        let decisions = eval(slice, seen);
+        let made = decisions.alerts.len();
+        let clock = self.clock;
+        {
+            let mut recorded = |id: i64, a: &NewAlert, at: chrono::NaiveDateTime| {
                 let entity = match a.target {
                     crate::rules::Target::Alerte => a.projet.id.as_str(),
                     crate::rules::Target::NotificationEtape => {
                         a.etape_id.as_deref().unwrap_or_default()
                     }
                 };
-                check_seen.absorb_row(
+                seen.absorb_row(
                     spec,
                     id,
                     &a.recipient_id,
@@ -233,21 +287,14 @@ impl<'a> Run<'a> {
                     Some(clock.local_date(at)),
                     crate::rules::Ctx::of_value(&a.context).as_ref(),
                 );
-                check_seen.add_key(&a.key);
+                seen.add_key(&a.key);
             };
             let superseded = self.absorb(db, decisions, &mut recorded)?;
-            if whole {
-                for k in &superseded {
-                    check_seen.add_key(k);
-                }
+            for k in &superseded {
+                seen.add_key(k);
             }
-            bar.inc(n);
         }
-        bar.finish_and_clear();
-        if check_seen.loaded {
-            self.held = Some(check_seen);
-        }
-        Ok(())
+        Ok(made)
     }
 
     fn count_unreadable(&mut self, spec: &SeenSpec, seen: &Seen) {
@@ -342,5 +389,25 @@ impl<'a> Run<'a> {
         }
         self.counters.absorb(counters);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_aim_at_four_batches_of_alerts_within_bounds() {
+        // 500 candidates gave 8,000 alerts (teams of 16): the next slice is a quarter.
+        assert_eq!(next_slice(500, 8_000, 2_000), 125);
+        // Few alerts: longer slices, up to the page.
+        assert_eq!(next_slice(500, 100, 2_000), 2_000);
+        assert_eq!(next_slice(500, 1_000, 2_000), 1_000);
+        assert_eq!(next_slice(500, 0, 2_000), 1_000);
+        assert_eq!(next_slice(1_000, 0, 2_000), 2_000);
+        // Never under 16 candidates, never over the page (nor under 16 for a tiny page).
+        assert_eq!(next_slice(16, 100_000, 2_000), 16);
+        assert_eq!(next_slice(500, 0, 3), 16);
+        assert_eq!(next_slice(usize::MAX, 1, 2_000), 2_000);
     }
 }
