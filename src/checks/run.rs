@@ -245,7 +245,9 @@ impl<'a> Run<'a> {
                 } else {
                     &mut page_seen
                 };
-                let made = self.decide_and_write(db, spec, seen, slice, &eval)?;
+                // Page-read checks: only a next slice of the same page reads `page_seen`.
+                let keep = whole || cands.len() > 0;
+                let made = self.decide_and_write(db, spec, seen, keep, slice, &eval)?;
                 slice_len = next_slice(n, made, self.page_size as usize);
                 bar.inc(n as u64);
             }
@@ -257,13 +259,15 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// One slice of a page: decided against `seen`, written, and what was written (keys and
-    /// rows) taken into `seen`. Returns how many alerts it decided.
+    /// One slice of a page: decided against `seen`, written, and (`keep`: something reads
+    /// `seen` later) what was written, keys and rows, taken into `seen`. Returns how many
+    /// alerts it decided.
     fn decide_and_write<C>(
         &mut self,
         db: &mut Db,
         spec: &SeenSpec,
         seen: &mut Seen,
+        keep: bool,
         slice: Vec<C>,
         eval: &impl Fn(Vec<C>, &Seen) -> Decisions,
     ) -> Result<usize> {
@@ -272,6 +276,9 @@ impl<'a> Run<'a> {
         let clock = self.clock;
         {
             let mut recorded = |id: i64, a: &NewAlert, at: chrono::NaiveDateTime| {
+                if !keep {
+                    return;
+                }
                 let entity = match a.target {
                     crate::rules::Target::Alerte => a.projet.id.as_str(),
                     crate::rules::Target::NotificationEtape => {
@@ -290,8 +297,10 @@ impl<'a> Run<'a> {
                 seen.add_key(&a.key);
             };
             let superseded = self.absorb(db, decisions, &mut recorded)?;
-            for k in &superseded {
-                seen.add_key(k);
+            if keep {
+                for k in &superseded {
+                    seen.add_key(k);
+                }
             }
         }
         Ok(made)
