@@ -11,23 +11,25 @@ use crate::rules::{Counters, Decisions, NewAlert, Rules, Seen, SeenSpec};
 use crate::source;
 use crate::states::Niveau;
 use anyhow::Result;
+use chrono::NaiveDate;
 
-/// The candidates of a page's first slice (see [`next_slice`]).
-const FIRST_SLICE: usize = 500;
-/// The alerts a slice of candidates is sized to give: four write batches.
-const SLICE_ALERTS: usize = 4 * crate::store::BATCH;
+/// A page's first slice: a quarter of `target` candidates (`check.slice_alerts`: by default
+/// 2,000 alerts, four write batches), within the page.
+fn first_slice(target: usize, page: usize) -> usize {
+    (target / 4).clamp(1, page.max(1))
+}
 
 /// The next slice's length, from the last one's: `n` candidates gave `made` alerts. Twice as
-/// long when it gave none; otherwise as long as gives about [`SLICE_ALERTS`]; within 16 and
-/// the page size.
-fn next_slice(n: usize, made: usize, page: usize) -> usize {
+/// long when it gave none; otherwise as long as gives about `target` alerts; no shorter than
+/// a 125th of `target` (16 by default: not a transaction a candidate), no longer than the page.
+fn next_slice(n: usize, made: usize, page: usize, target: usize) -> usize {
     let want = match made {
         0 => n.saturating_mul(2),
-        m => n.saturating_mul(SLICE_ALERTS) / m,
+        m => n.saturating_mul(target) / m,
     };
-    want.clamp(16, page.max(16))
+    let least = (target / 125).max(1);
+    want.clamp(least, page.max(least))
 }
-use chrono::NaiveDate;
 
 /// How a check runs, given its own settings.
 pub trait Execute {
@@ -111,6 +113,8 @@ pub struct Run<'a> {
     pub(super) knows: &'static dyn Check,
     pub(super) rules: &'a Rules,
     pub(super) page_size: u32,
+    /// Alerts a slice of a page is sized to give (see [`next_slice`]).
+    pub(super) slice_alerts: u32,
     /// Quiet hours, for people's daily digests.
     pub(super) window: Option<&'a MailWindow>,
     /// The channels the run's alerts are queued for.
@@ -213,7 +217,8 @@ impl<'a> Run<'a> {
                 check_seen.entries()
             );
         }
-        let mut slice_len = FIRST_SLICE.min(self.page_size.max(1) as usize);
+        let target = self.slice_alerts.max(1) as usize;
+        let mut slice_len = first_slice(target, self.page_size as usize);
         while let Some(page) = pager.next_page() {
             let cands = load(db, page, self.teams)?;
             let mut page_seen = Seen::default();
@@ -229,7 +234,7 @@ impl<'a> Run<'a> {
                 self.count_unreadable(spec, &page_seen);
             }
             // A page is decided and written a slice of candidates at a time, sized to give
-            // about SLICE_ALERTS alerts from what the previous slice gave: the alerts held at
+            // about `check.slice_alerts` alerts from what the previous slice gave: the alerts held at
             // once are those of one slice (a page of contracts with their teams made 8,000),
             // whatever the page size, in few enough transactions. What a slice writes is added
             // to what the next one sees.
@@ -248,7 +253,7 @@ impl<'a> Run<'a> {
                 // Page-read checks: only a next slice of the same page reads `page_seen`.
                 let keep = whole || cands.len() > 0;
                 let made = self.decide_and_write(db, spec, seen, keep, slice, &eval)?;
-                slice_len = next_slice(n, made, self.page_size as usize);
+                slice_len = next_slice(n, made, self.page_size as usize, target);
                 bar.inc(n as u64);
             }
         }
@@ -406,17 +411,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slices_aim_at_four_batches_of_alerts_within_bounds() {
+    fn slices_aim_at_the_target_within_bounds() {
+        let t = 2_000;
+        assert_eq!(first_slice(t, 2_000), 500);
+        assert_eq!(first_slice(t, 40), 40);
+        assert_eq!(first_slice(3, 2_000), 1);
         // 500 candidates gave 8,000 alerts (teams of 16): the next slice is a quarter.
-        assert_eq!(next_slice(500, 8_000, 2_000), 125);
+        assert_eq!(next_slice(500, 8_000, 2_000, t), 125);
         // Few alerts: longer slices, up to the page.
-        assert_eq!(next_slice(500, 100, 2_000), 2_000);
-        assert_eq!(next_slice(500, 1_000, 2_000), 1_000);
-        assert_eq!(next_slice(500, 0, 2_000), 1_000);
-        assert_eq!(next_slice(1_000, 0, 2_000), 2_000);
-        // Never under 16 candidates, never over the page (nor under 16 for a tiny page).
-        assert_eq!(next_slice(16, 100_000, 2_000), 16);
-        assert_eq!(next_slice(500, 0, 3), 16);
-        assert_eq!(next_slice(usize::MAX, 1, 2_000), 2_000);
+        assert_eq!(next_slice(500, 100, 2_000, t), 2_000);
+        assert_eq!(next_slice(500, 1_000, 2_000, t), 1_000);
+        assert_eq!(next_slice(500, 0, 2_000, t), 1_000);
+        assert_eq!(next_slice(1_000, 0, 2_000, t), 2_000);
+        // Never under 16 candidates by default, never over the page.
+        assert_eq!(next_slice(16, 100_000, 2_000, t), 16);
+        assert_eq!(next_slice(500, 0, 3, t), 16);
+        assert_eq!(next_slice(usize::MAX, 1, 2_000, t), 2_000);
+        // A small target: slices of one candidate are allowed.
+        assert_eq!(next_slice(4, 12, 2_000, 3), 1);
     }
 }

@@ -23,6 +23,8 @@ pub struct Settings<'a> {
     pub rules: &'a Rules,
     /// Candidates per page (`check.page_size`).
     pub page_size: u32,
+    /// Alerts a slice of a page is sized to give (`check.slice_alerts`).
+    pub slice_alerts: u32,
     /// Lease of a check's lock, in seconds (`lock.lease_secs`).
     pub lock_lease_secs: u32,
     /// The delivery at the end of a run.
@@ -345,6 +347,7 @@ impl<'a> Runner<'a> {
             knows: check,
             rules: self.cfg.rules,
             page_size: self.cfg.page_size,
+            slice_alerts: self.cfg.slice_alerts,
             window: self.cfg.mail.window.as_ref(),
             routing: crate::channels::Routing {
                 channels: self.cfg.channels,

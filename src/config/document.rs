@@ -144,6 +144,7 @@ pub struct Checks {
 #[serde(deny_unknown_fields)]
 pub struct CheckSection {
     pub page_size: u32,
+    pub slice_alerts: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -158,6 +158,8 @@ fn general() -> Vec<KeySpec> {
         help: "the checks `sigov check all` runs, in the registry's order (the scheduling files start each check by name: add an entry for one enabled here); task-reminders is off by default, and the reference profile runs only the reference's five" },
     KeySpec { key: "check.page_size", env: None, default: "2000", secret: false,
         help: "candidates evaluated per page: a check holds one page (with what was recorded for its entities) in memory at a time, whatever the data size" },
+    KeySpec { key: "check.slice_alerts", env: None, default: "2000", secret: false,
+        help: "alerts a page's slice of candidates is sized to give: a page is decided and written a slice at a time (the first a quarter of this many candidates, then sized from what the last gave), so a run holds about this many new alerts at once; lower holds less, in more transactions" },
     KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
         help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
     KeySpec { key: "health.checks", env: None, default: &REFERENCE_CHECKS, secret: false,

@@ -58,6 +58,8 @@ pub struct Config {
     pub lock_lease_secs: u32,
     /// Candidates per page.
     pub page_size: u32,
+    /// Alerts a slice of a page is sized to give.
+    pub slice_alerts: u32,
     pub health: Health,
     pub purge: Purge,
     /// `metrics.file` (or `--metrics-file`); `None`: no metrics.
@@ -188,6 +190,7 @@ impl Config {
         }
         let lock_lease_secs = c.range("lock.lease_secs", doc.lock.lease_secs, 30, 86_400)?;
         let page_size = c.range("check.page_size", doc.check.page_size, 1, 100_000)?;
+        let slice_alerts = c.range("check.slice_alerts", doc.check.slice_alerts, 1, 1_000_000)?;
         let checks_enabled = enabled_checks(&doc.checks.enabled, &rules)?;
         let health_checks = match layers.source("health.checks") {
             Source::Default => checks_enabled.clone(),
@@ -288,6 +291,7 @@ impl Config {
             mail,
             lock_lease_secs,
             page_size,
+            slice_alerts,
             health,
             purge,
             metrics_file,
@@ -316,6 +320,7 @@ impl Config {
         crate::checks::runner::Settings {
             rules: &self.rules,
             page_size: self.page_size,
+            slice_alerts: self.slice_alerts,
             lock_lease_secs: self.lock_lease_secs,
             mail: &self.mail,
             enabled: &self.checks_enabled,

@@ -473,15 +473,19 @@ backend_test!(missing_en_cours_fails_the_project_checks_only, |t| {
 
 backend_test!(pages_of_any_size_decide_the_same, |t| {
     let _ = &t;
-    // Two copies of the same demo data (recommended profile: catch-up, repeats, thresholds),
-    // one checked in pages of 2,000, the other four candidates at a time.
+    // Three copies of the same demo data (recommended profile: catch-up, repeats, thresholds),
+    // one checked in pages of 2,000, one four candidates at a time, one in pages of 2,000
+    // decided and written in slices of a few candidates (each slice sized to give about three
+    // alerts: what a slice wrote must hold back the next slice's duplicates).
     let dir_tmp = crate::common::tempdir("pages");
     let dir = dir_tmp.path().to_path_buf();
     std::fs::create_dir_all(&dir).expect("dir");
     let small = dir.join("small.toml");
     std::fs::write(&small, "[check]\npage_size = 4\n").expect("config");
+    let sliced = dir.join("sliced.toml");
+    std::fs::write(&sliced, "[check]\nslice_alerts = 3\n").expect("config");
     let mut results = Vec::new();
-    for config in [None, Some(&small)] {
+    for config in [None, Some(&small), Some(&sliced)] {
         let demo = TestDb::demo(t.backend, 40);
         let mut s = demo.sigov().env("SIGOV_NOW", "2026-11-22T10:00:00Z");
         if let Some(c) = config {
@@ -517,6 +521,8 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     }
     assert_eq!(results[0].0, results[1].0);
     assert_eq!(results[0].1, results[1].1);
+    assert_eq!(results[0].0, results[2].0);
+    assert_eq!(results[0].1, results[2].1);
 });
 
 backend_test!(
