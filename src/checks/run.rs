@@ -279,33 +279,31 @@ impl<'a> Run<'a> {
         let decisions = eval(slice, seen);
         let made = decisions.alerts.len();
         let clock = self.clock;
-        {
-            let mut recorded = |id: i64, a: &NewAlert, at: chrono::NaiveDateTime| {
-                if !keep {
-                    return;
+        let mut recorded = |id: i64, a: &NewAlert, at: chrono::NaiveDateTime| {
+            if !keep {
+                return;
+            }
+            let entity = match a.target {
+                crate::rules::Target::Alerte => a.projet.id.as_str(),
+                crate::rules::Target::NotificationEtape => {
+                    a.etape_id.as_deref().unwrap_or_default()
                 }
-                let entity = match a.target {
-                    crate::rules::Target::Alerte => a.projet.id.as_str(),
-                    crate::rules::Target::NotificationEtape => {
-                        a.etape_id.as_deref().unwrap_or_default()
-                    }
-                };
-                seen.absorb_row(
-                    spec,
-                    id,
-                    &a.recipient_id,
-                    entity,
-                    &a.alert_type,
-                    Some(clock.local_date(at)),
-                    crate::rules::Ctx::of_value(&a.context).as_ref(),
-                );
-                seen.add_key(&a.key);
             };
-            let superseded = self.absorb(db, decisions, &mut recorded)?;
-            if keep {
-                for k in &superseded {
-                    seen.add_key(k);
-                }
+            seen.absorb_row(
+                spec,
+                id,
+                &a.recipient_id,
+                entity,
+                &a.alert_type,
+                Some(clock.local_date(at)),
+                crate::rules::Ctx::of_value(&a.context).as_ref(),
+            );
+            seen.add_key(&a.key);
+        };
+        let superseded = self.absorb(db, decisions, &mut recorded)?;
+        if keep {
+            for k in &superseded {
+                seen.add_key(k);
             }
         }
         Ok(made)
