@@ -155,6 +155,8 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
     std::fs::write(&file3, "[health]\nschedule.stages = \"0 0 30 2 *\"\n").expect("config");
     let file4 = dir.join("sigov4.toml");
     std::fs::write(&file4, "[health]\nschedule.tasks = \"every 4 hours\"\n").expect("config");
+    let file5 = dir.join("sigov5.toml");
+    std::fs::write(&file5, "[check]\nslice_alerts = 0\n").expect("config");
     for (env, msg) in [
         (
             vec![("SIGOV_FORMAT", "xml")],
@@ -175,6 +177,10 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
         (
             vec![("SIGOV_CONFIG", file2.to_str().expect("utf-8"))],
             "`check.page_size`: expected a whole number from 0 to 4294967295, found the number -1",
+        ),
+        (
+            vec![("SIGOV_CONFIG", file5.to_str().expect("utf-8"))],
+            "`check.slice_alerts` = 0 (",
         ),
         (
             vec![("SIGOV_CONFIG", file3.to_str().expect("utf-8"))],
