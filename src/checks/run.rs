@@ -105,6 +105,39 @@ pub const PROJECTS: (&str, &str) = ("projet_id", "projet_id");
 /// Reads one page of a check's candidates (`(after, upto)` row numbers), with the run's teams.
 pub type PageLoader<C> = fn(&mut Db, (i64, i64), &mut source::TeamCache) -> Result<Vec<C>>;
 
+/// A check's candidates as [`Run::candidates`] reads them.
+pub enum Candidates<C> {
+    /// In the candidate table, read a page at a time by `load`; `cols`: the `sigov_cand`
+    /// columns matching the alert table's entity column and the ledger's entity (see
+    /// [`source::Scope::Page`]).
+    Table {
+        pager: source::Pager,
+        cols: (&'static str, &'static str),
+        load: PageLoader<C>,
+    },
+    /// Held by the run, joined already, in the check's order (`len` of them), each made whole
+    /// as its page is read; `ids`: a candidate's entity as the alert table's entity column and
+    /// the ledger's `entity_id` hold it.
+    Held {
+        rows: Box<dyn Iterator<Item = C>>,
+        len: usize,
+        ids: fn(&C) -> (&str, &str),
+    },
+}
+
+/// Where the page loop takes its pages from.
+enum Pages<C> {
+    Table {
+        pager: source::Pager,
+        cols: (&'static str, &'static str),
+        load: PageLoader<C>,
+    },
+    Held {
+        rows: Box<dyn Iterator<Item = C>>,
+        ids: fn(&C) -> (&str, &str),
+    },
+}
+
 /// One run of a check as its `execute` sees it: the settings and the day, and the page loop
 /// that de-duplicates, evaluates, writes and counts.
 pub struct Run<'a> {
@@ -154,6 +187,11 @@ impl<'a> Run<'a> {
         self.clock.local_day_start_utc(d)
     }
 
+    /// The run's teams and directory (shared by the checks of `check all`).
+    pub fn teams(&mut self) -> &mut source::TeamCache {
+        self.teams
+    }
+
     /// Candidates per page (`check.page_size`).
     pub fn page_size(&self) -> u32 {
         self.page_size
@@ -164,21 +202,42 @@ impl<'a> Run<'a> {
         self.counters.skip_n(reason, n);
     }
 
-    /// Evaluates the candidates page by page: each page is loaded with what was already
-    /// recorded for its entities (including by earlier pages), evaluated, and written before
-    /// the next page is read, so a run holds one page whatever the data size.
-    /// `cols`: the `sigov_cand` columns matching the alert table's entity column and the
-    /// ledger's entity (see [`source::Scope`]).
+    /// Evaluates the candidates of the candidate table page by page (see
+    /// [`Run::candidates`]). `cols`: the `sigov_cand` columns matching the alert table's
+    /// entity column and the ledger's entity (see [`source::Scope::Page`]).
     pub fn pages<C>(
         &mut self,
         db: &mut Db,
-        mut pager: source::Pager,
+        pager: source::Pager,
         spec: &SeenSpec,
-        (rows_col, ledger_col): (&'static str, &'static str),
+        cols: (&'static str, &'static str),
         load: PageLoader<C>,
         eval: impl Fn(Vec<C>, &Seen) -> Decisions,
     ) -> Result<()> {
-        let bar = crate::progress::bar(pager.rows.max(0) as u64, self.check);
+        self.candidates(db, Candidates::Table { pager, cols, load }, spec, eval)
+    }
+
+    /// Evaluates the candidates page by page: each page is loaded with what was already
+    /// recorded for its entities (including by earlier pages), evaluated, and written before
+    /// the next page is read, so a run holds one page whatever the data size (of the
+    /// candidates it is handed, when they are [`Candidates::Held`]).
+    pub fn candidates<C>(
+        &mut self,
+        db: &mut Db,
+        cands: Candidates<C>,
+        spec: &SeenSpec,
+        eval: impl Fn(Vec<C>, &Seen) -> Decisions,
+    ) -> Result<()> {
+        let (total, mut pages) = match cands {
+            Candidates::Table { pager, cols, load } => {
+                (pager.rows.max(0), Pages::Table { pager, cols, load })
+            }
+            Candidates::Held { rows, len, ids } => (
+                i64::try_from(len).unwrap_or(i64::MAX),
+                Pages::Held { rows, ids },
+            ),
+        };
+        let bar = crate::progress::bar(total as u64, self.check);
         bar.set_message("candidates");
         // With a look-back window, what was recorded is read once for the whole check (in
         // page-size chunks, see source::seen) and held as fingerprints; the alerts each page
@@ -186,7 +245,7 @@ impl<'a> Run<'a> {
         // (whole history, or keys of any date) each page reads what was recorded for its own
         // entities. A check that pages twice (stage tasks, then module tasks) reads it once:
         // the run keeps it, with what the first pages wrote.
-        let whole = pager.rows > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
+        let whole = total > 0 && spec.since.is_some() && spec.keys_of_any_date.is_empty();
         let max = self.rules.max_repeats;
         let repeats = if max > 0 {
             std::sync::Arc::new(crate::ack::repeats_near(
@@ -219,17 +278,47 @@ impl<'a> Run<'a> {
         }
         let target = self.slice_alerts.max(1) as usize;
         let mut slice_len = first_slice(target, self.page_size as usize);
-        while let Some(page) = pager.next_page() {
-            let cands = load(db, page, self.teams)?;
+        let size = self.page_size.max(1) as usize;
+        loop {
+            let (cands, scope) = match &mut pages {
+                Pages::Table { pager, cols, load } => {
+                    let Some(page) = pager.next_page() else {
+                        break;
+                    };
+                    let scope = source::Scope::Page {
+                        page,
+                        rows_col: cols.0,
+                        ledger_col: cols.1,
+                    };
+                    (load(db, page, self.teams)?, scope)
+                }
+                Pages::Held { rows, ids } => {
+                    let page: Vec<C> = rows.by_ref().take(size).collect();
+                    if page.is_empty() {
+                        break;
+                    }
+                    let scope = if whole {
+                        source::Scope::Ids {
+                            rows: Vec::new(),
+                            ledger: Vec::new(),
+                        }
+                    } else {
+                        let (r, l) = page
+                            .iter()
+                            .map(|c| {
+                                let (r, l) = ids(c);
+                                (r.to_owned(), l.to_owned())
+                            })
+                            .unzip();
+                        source::Scope::Ids { rows: r, ledger: l }
+                    };
+                    (page, scope)
+                }
+            };
             let mut page_seen = Seen::default();
             page_seen.holds = self.holds.clone();
             page_seen.repeats = repeats.clone();
             if !whole {
-                let scope = source::Scope {
-                    page,
-                    rows_col,
-                    ledger_col,
-                };
                 source::seen(db, self.clock, spec, Some(scope), 0, &mut page_seen)?;
                 self.count_unreadable(spec, &page_seen);
             }

@@ -25,6 +25,8 @@ pub struct Settings<'a> {
     pub page_size: u32,
     /// Alerts a slice of a page is sized to give (`check.slice_alerts`).
     pub slice_alerts: u32,
+    /// Projects up to which the run holds its directory and teams (`check.memory_projects`).
+    pub memory_projects: u32,
     /// Lease of a check's lock, in seconds (`lock.lease_secs`).
     pub lock_lease_secs: u32,
     /// The delivery at the end of a run.
@@ -132,7 +134,10 @@ impl<'a> Runner<'a> {
             cfg,
             clock,
             opts,
-            shared: Shared::default(),
+            shared: Shared {
+                teams: source::TeamCache::with_capacity(cfg.memory_projects as usize),
+                ..Shared::default()
+            },
         }
     }
 

@@ -145,6 +145,7 @@ pub struct Checks {
 pub struct CheckSection {
     pub page_size: u32,
     pub slice_alerts: u32,
+    pub memory_projects: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -160,6 +160,8 @@ fn general() -> Vec<KeySpec> {
         help: "candidates evaluated per page: a check holds one page (with what was recorded for its entities) in memory at a time, whatever the data size" },
     KeySpec { key: "check.slice_alerts", env: None, default: "2000", secret: false,
         help: "alerts a page's slice of candidates is sized to give: a page is decided and written a slice at a time (the first a quarter of this many candidates, then sized from what the last gave), so a run holds about this many new alerts at once; lower holds less, in more transactions" },
+    KeySpec { key: "check.memory_projects", env: None, default: "10000", secret: false,
+        help: "the largest database (in projects) whose projects, stages, users and teams a run holds in memory, read once, narrow, to join the task checks' candidates there; past it (or at 0) the server joins them in a candidate table, page by page, and memory stays flat" },
     KeySpec { key: "lock.lease_secs", env: None, default: "600", secret: false,
         help: "a check holds its lock (shared by every host on the database) for this long, renewed as it progresses; a killed run blocks the next one at most this long (on the same host: not at all)" },
     KeySpec { key: "health.checks", env: None, default: &REFERENCE_CHECKS, secret: false,

@@ -60,6 +60,8 @@ pub struct Config {
     pub page_size: u32,
     /// Alerts a slice of a page is sized to give.
     pub slice_alerts: u32,
+    /// Projects up to which a run holds the directory and every team (`check.memory_projects`).
+    pub memory_projects: u32,
     pub health: Health,
     pub purge: Purge,
     /// `metrics.file` (or `--metrics-file`); `None`: no metrics.
@@ -191,6 +193,12 @@ impl Config {
         let lock_lease_secs = c.range("lock.lease_secs", doc.lock.lease_secs, 30, 86_400)?;
         let page_size = c.range("check.page_size", doc.check.page_size, 1, 100_000)?;
         let slice_alerts = c.range("check.slice_alerts", doc.check.slice_alerts, 1, 1_000_000)?;
+        let memory_projects = c.range(
+            "check.memory_projects",
+            doc.check.memory_projects,
+            0,
+            10_000_000,
+        )?;
         let checks_enabled = enabled_checks(&doc.checks.enabled, &rules)?;
         let health_checks = match layers.source("health.checks") {
             Source::Default => checks_enabled.clone(),
@@ -292,6 +300,7 @@ impl Config {
             lock_lease_secs,
             page_size,
             slice_alerts,
+            memory_projects,
             health,
             purge,
             metrics_file,
@@ -321,6 +330,7 @@ impl Config {
             rules: &self.rules,
             page_size: self.page_size,
             slice_alerts: self.slice_alerts,
+            memory_projects: self.memory_projects,
             lock_lease_secs: self.lock_lease_secs,
             mail: &self.mail,
             enabled: &self.checks_enabled,

@@ -195,10 +195,12 @@ impl Db {
     /// MySQL's `utf8mb4_unicode_ci` ignores case and trailing spaces (a row may spell another's
     /// id so), SQLite compares bytes.
     pub fn id_key(&self, id: &str) -> String {
-        match self.backend() {
-            Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
-            Backend::Sqlite | Backend::Postgres => id.to_owned(),
-        }
+        self.id_keys().key(id)
+    }
+
+    /// [`Db::id_key`] without the connection (to key rows while a statement reads them).
+    pub fn id_keys(&self) -> IdKeys {
+        IdKeys(self.backend())
     }
 
     /// A table reference read through `index` only (`FROM {table} {alias} {hint}`): MySQL
@@ -272,5 +274,84 @@ impl Db {
     /// Whether a backslash in a string literal is an escape (MySQL's default SQL mode).
     pub fn backslash_escapes(&self) -> bool {
         self.backend() == Backend::Mysql
+    }
+}
+
+/// Ids as the server compares them ([`Db::id_keys`]).
+#[derive(Debug, Clone, Copy)]
+pub struct IdKeys(Backend);
+
+impl IdKeys {
+    /// `id` as the key that matches as the server's join would (see [`Db::id_key`]).
+    pub fn key(&self, id: &str) -> String {
+        match self.0 {
+            Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
+            Backend::Sqlite | Backend::Postgres => id.to_owned(),
+        }
+    }
+
+    /// [`IdKeys::key`] in 16 bytes: a uuid's 32 hex digits as the number they write (MySQL
+    /// compares them without case; the others only in lowercase, as PostgreSQL renders a
+    /// uuid), any other id by the first 16 bytes of its key's SHA-256 ([`super::keyhash`]).
+    /// Held by the hundred thousand, where a `String` costs four times as much.
+    pub fn key128(&self, id: &str) -> u128 {
+        let (t, any_case) = match self.0 {
+            Backend::Mysql => (id.trim_end_matches(' '), true),
+            Backend::Sqlite | Backend::Postgres => (id, false),
+        };
+        let hex = t.len() == 32
+            && t.bytes().all(|b| {
+                b.is_ascii_digit()
+                    || (b'a'..=b'f').contains(&b)
+                    || (any_case && (b'A'..=b'F').contains(&b))
+            });
+        match u128::from_str_radix(t, 16) {
+            Ok(n) if hex => n,
+            _ => super::keyhash::of_u128(&self.key(id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, IdKeys};
+
+    #[test]
+    fn sixteen_byte_keys_match_where_the_server_would() {
+        let (my, pg, lite) = (
+            IdKeys(Backend::Mysql),
+            IdKeys(Backend::Postgres),
+            IdKeys(Backend::Sqlite),
+        );
+        let id = "0123456789abcdef0123456789abcdef";
+        for k in [my, pg, lite] {
+            assert_eq!(k.key128(id), 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        }
+        // MySQL's collation: no case, no trailing spaces.
+        assert_eq!(my.key128(&id.to_uppercase()), my.key128(id));
+        assert_eq!(my.key128(&format!("{id}  ")), my.key128(id));
+        assert_eq!(my.key128("Projet-1 "), my.key128("projet-1"));
+        // The others compare the text as it is.
+        for k in [pg, lite] {
+            assert_ne!(k.key128(&id.to_uppercase()), k.key128(id));
+            assert_ne!(k.key128(&format!("{id} ")), k.key128(id));
+            assert_ne!(k.key128("Projet-1"), k.key128("projet-1"));
+        }
+        // Anything but 32 hex digits is its key's hash: a hyphenated uuid is another id, as
+        // it is to the server's comparison of text.
+        let hyphenated = "01234567-89ab-cdef-0123-456789abcdef";
+        assert_eq!(
+            lite.key128(hyphenated),
+            crate::db::keyhash::of_u128(hyphenated)
+        );
+        assert_ne!(lite.key128(hyphenated), lite.key128(id));
+        assert_eq!(lite.key128("42"), crate::db::keyhash::of_u128("42"));
+        assert_ne!(lite.key128("42"), lite.key128("43"));
+        // 32 characters that are not all hex digits.
+        let almost = "0123456789abcdef0123456789abcdeg";
+        assert_eq!(lite.key128(almost), crate::db::keyhash::of_u128(almost));
+        // A sign is no hex digit (`from_str_radix` would take it).
+        let signed = "+123456789abcdef0123456789abcdef";
+        assert_eq!(lite.key128(signed), crate::db::keyhash::of_u128(signed));
     }
 }

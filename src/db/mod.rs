@@ -22,6 +22,7 @@ pub mod value;
 pub mod watchdog;
 
 pub use conn::{Conn, Db};
+pub use dialect::IdKeys;
 pub use errors::{is_lock_conflict, is_unique_violation};
 pub use reused::ByText;
 pub(crate) use statement::{

@@ -172,6 +172,26 @@ pub trait Positional: Sized + 'static {
     #[cfg(feature = "postgres")]
     fn load_pg(c: &mut diesel::pg::PgConnection, q: Typed<'_, Self::Sql>)
         -> QueryResult<Vec<Self>>;
+    /// Each row handed to `f` as it is decoded, none held (the client library may still
+    /// buffer the result, in its compact form).
+    #[cfg(feature = "mysql")]
+    fn each_mysql(
+        c: &mut diesel::mysql::MysqlConnection,
+        q: Typed<'_, Self::Sql>,
+        f: &mut dyn FnMut(Self),
+    ) -> QueryResult<()>;
+    #[cfg(feature = "sqlite")]
+    fn each_sqlite(
+        c: &mut diesel::sqlite::SqliteConnection,
+        q: Typed<'_, Self::Sql>,
+        f: &mut dyn FnMut(Self),
+    ) -> QueryResult<()>;
+    #[cfg(feature = "postgres")]
+    fn each_pg(
+        c: &mut diesel::pg::PgConnection,
+        q: Typed<'_, Self::Sql>,
+        f: &mut dyn FnMut(Self),
+    ) -> QueryResult<()>;
 }
 
 /// `positional!(Row, (BigInt, Text, …))`: `Row` (a `#[derive(Queryable)]` struct whose fields
@@ -201,6 +221,51 @@ macro_rules! positional {
                 q: $crate::db::reused::Typed<'_, $st>,
             ) -> diesel::QueryResult<Vec<Self>> {
                 diesel::RunQueryDsl::load::<Self>(q, c)
+            }
+            #[cfg(feature = "mysql")]
+            fn each_mysql(
+                c: &mut diesel::mysql::MysqlConnection,
+                q: $crate::db::reused::Typed<'_, $st>,
+                f: &mut dyn FnMut(Self),
+            ) -> diesel::QueryResult<()> {
+                let rows = diesel::RunQueryDsl::load_iter::<
+                    Self,
+                    diesel::connection::DefaultLoadingMode,
+                >(q, c)?;
+                for r in rows {
+                    f(r?);
+                }
+                Ok(())
+            }
+            #[cfg(feature = "sqlite")]
+            fn each_sqlite(
+                c: &mut diesel::sqlite::SqliteConnection,
+                q: $crate::db::reused::Typed<'_, $st>,
+                f: &mut dyn FnMut(Self),
+            ) -> diesel::QueryResult<()> {
+                let rows = diesel::RunQueryDsl::load_iter::<
+                    Self,
+                    diesel::connection::DefaultLoadingMode,
+                >(q, c)?;
+                for r in rows {
+                    f(r?);
+                }
+                Ok(())
+            }
+            #[cfg(feature = "postgres")]
+            fn each_pg(
+                c: &mut diesel::pg::PgConnection,
+                q: $crate::db::reused::Typed<'_, $st>,
+                f: &mut dyn FnMut(Self),
+            ) -> diesel::QueryResult<()> {
+                let rows = diesel::RunQueryDsl::load_iter::<
+                    Self,
+                    diesel::connection::DefaultLoadingMode,
+                >(q, c)?;
+                for r in rows {
+                    f(r?);
+                }
+                Ok(())
             }
         }
     };

@@ -327,6 +327,33 @@ impl Db {
         loaded(sql, rows, repaired, nulls)
     }
 
+    /// [`Db::load_positional`] with each row handed to `f` as it is decoded, none held: for a
+    /// scan whose rows are mostly dropped.
+    pub fn each_positional<R>(
+        &mut self,
+        sql: &str,
+        vals: &[Val],
+        mut f: impl FnMut(R),
+    ) -> Result<(), diesel::result::Error>
+    where
+        R: reused::Positional,
+    {
+        self.statements += 1;
+        let _watch = self.watch_statement();
+        let repaired = text::repaired();
+        let nulls = text::nulls();
+        let q = reused::Typed::<R::Sql>::new(sql, vals);
+        let done = match &mut self.conn {
+            #[cfg(feature = "mysql")]
+            super::conn::Conn::Mysql(c) => R::each_mysql(c, q, &mut f),
+            #[cfg(feature = "sqlite")]
+            super::conn::Conn::Sqlite(c) => R::each_sqlite(c, q, &mut f),
+            #[cfg(feature = "postgres")]
+            super::conn::Conn::Pg(c) => R::each_pg(c, q, &mut f),
+        };
+        loaded(sql, done, repaired, nulls)
+    }
+
     pub fn count(&mut self, sql: &str, vals: &[Val]) -> Result<i64, diesel::result::Error> {
         let rows: Vec<CountRow> = self.load(sql, vals)?;
         Ok(rows.first().map(|r| r.n).unwrap_or(0))
@@ -356,12 +383,12 @@ impl Db {
 
 /// What a load gives, with its NULLs and repaired text said once, and a NULL where a value is
 /// required named by the table the statement reads (diesel does not say which column).
-fn loaded<R>(
+fn loaded<T>(
     sql: &str,
-    rows: Result<Vec<R>, diesel::result::Error>,
+    rows: Result<T, diesel::result::Error>,
     repaired: u64,
     nulls: u64,
-) -> Result<Vec<R>, diesel::result::Error> {
+) -> Result<T, diesel::result::Error> {
     let rows = rows.map_err(|e| match e {
         // diesel does not say which column: name the table the statement reads.
         diesel::result::Error::DeserializationError(d)

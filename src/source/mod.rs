@@ -2,11 +2,13 @@
 //! Dates are read as text so that zero or corrupt values become counted skips, not errors.
 
 mod columns;
+pub mod directory;
 pub mod integrity;
 pub mod pager;
 pub mod seen;
 pub mod teams;
 
+pub use directory::Directory;
 pub use integrity::{Finding, Probe};
 pub use pager::{
     drop_candidates, materialize, page_rows, page_rows_positional, Pager, Scope, CAND,

@@ -31,16 +31,25 @@ impl Pager {
     }
 }
 
-/// The rows of one page, and which of their columns name the entities the check's
-/// de-duplication reads back (see [`seen`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Scope {
-    pub page: (i64, i64),
-    /// The `sigov_cand` column matching the alert table's entity column (`projet_id` for
-    /// core_alerteprojet, `etape_id` for core_notificationetape).
-    pub rows_col: &'static str,
-    /// The `sigov_cand` column matching `sigov_alert_ledger.entity_id`.
-    pub ledger_col: &'static str,
+/// The entities of one page of candidates, whose recorded alerts and keys the check's
+/// de-duplication reads back (see [`super::seen`]).
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Rows `page` of the candidate table, and which of its columns name the entities.
+    Page {
+        page: (i64, i64),
+        /// The `sigov_cand` column matching the alert table's entity column (`projet_id` for
+        /// core_alerteprojet, `etape_id` for core_notificationetape).
+        rows_col: &'static str,
+        /// The `sigov_cand` column matching `sigov_alert_ledger.entity_id`.
+        ledger_col: &'static str,
+    },
+    /// Candidates held by the run (no candidate table): the entities themselves, as the alert
+    /// table's entity column (`rows`) and the ledger's `entity_id` (`ledger`) hold them.
+    Ids {
+        rows: Vec<String>,
+        ledger: Vec<String>,
+    },
 }
 
 /// Drops the candidate table (a no-op when there is none).

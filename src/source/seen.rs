@@ -123,11 +123,16 @@ fn absorb_rows(clock: &Clock, spec: &SeenSpec, rows: Vec<ExistingRow>, seen: &mu
     }
 }
 
+/// Entities per statement when they are bound one by one ([`Scope::Ids`]).
+const IDS_PER_READ: usize = 1_000;
+
 /// What was recorded for the entities of one page: the page's entities first, then the table
-/// through its entity index. The ordered join fixes that order (`STRAIGHT_JOIN`: MariaDB
-/// otherwise walks the type index and reads every recent row of the check for each page;
-/// `CROSS JOIN`: SQLite has no statistics), and the unary `+` keeps SQLite from walking the
-/// type or date index instead. Two statements.
+/// through its entity index. Read from the candidate table ([`Scope::Page`]), the ordered
+/// join fixes that order (`STRAIGHT_JOIN`: MariaDB otherwise walks the type index and reads
+/// every recent row of the check for each page; `CROSS JOIN`: SQLite has no statistics);
+/// bound one by one ([`Scope::Ids`]), the entity index is the only one left to the server.
+/// The unary `+` keeps SQLite from walking the type or date index instead. Two statements
+/// (per thousand entities when bound).
 fn one_page(
     db: &mut Db,
     clock: &Clock,
@@ -136,56 +141,122 @@ fn one_page(
     seen: &mut Seen,
 ) -> Result<()> {
     let join = db.ordered_join();
-    let page = |col: &str| {
-        format!("(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join}")
+    // (FROM clause up to the WHERE, its values) for entity column `col` of `table` `alias`:
+    // the page's entities from the candidate table, or one part of the bound ids.
+    let parts = |db: &Db,
+                 col: Option<&str>,
+                 ids: &[String],
+                 table: &str,
+                 alias: &str,
+                 on: &str,
+                 mark: Option<Mark>| {
+        let mut out: Vec<(String, Vec<Val>)> = Vec::new();
+        match (&scope, col) {
+            (Scope::Page { page, .. }, Some(col)) => out.push((
+                format!(
+                    "(SELECT DISTINCT {col} AS id FROM {CAND} WHERE n > ? AND n <= ?) pg {join} \
+                     {table} {alias} ON {alias}.{on} = pg.id WHERE 1 = 1"
+                ),
+                vec![Val::Int(page.0), Val::Int(page.1)],
+            )),
+            _ => {
+                for part in ids.chunks(IDS_PER_READ) {
+                    out.push((
+                        format!(
+                            "{table} {alias} WHERE {alias}.{on} IN ({})",
+                            match mark {
+                                Some(m) => db.marks(m, part.len()),
+                                None => vec!["?"; part.len()].join(", "),
+                            }
+                        ),
+                        part.iter().map(|i| Val::Text(i.clone())).collect(),
+                    ));
+                }
+            }
+        }
+        out
     };
-    // The ledger keys entities by their id as text (a PostgreSQL uuid in 32 hex digits).
-    let ledger_col = db.key_text(scope.ledger_col);
-    let page_vals = || vec![Val::Int(scope.page.0), Val::Int(scope.page.1)];
+    let (rows_col, ledger_col, rows_ids, ledger_ids) = match &scope {
+        Scope::Page {
+            rows_col,
+            ledger_col,
+            ..
+        } => (
+            Some(rows_col.to_string()),
+            Some(db.key_text(ledger_col)),
+            Vec::new(),
+            Vec::new(),
+        ),
+        Scope::Ids { rows, ledger } => (None, None, distinct(rows), distinct(ledger)),
+    };
     if !spec.types.is_empty() {
         let (_, entity) = columns(spec.target);
         let (filter, fvals) = rows_filter(db, clock, spec, true);
-        let sql = format!(
-            "SELECT {cols} FROM {pg} {table} a ON a.{entity} = pg.id WHERE 1 = 1{filter}",
-            cols = row_cols(db, spec.target),
-            pg = page(scope.rows_col),
-            table = spec.target.table(),
-        );
-        let mut vals = page_vals();
-        vals.extend(fvals);
-        let rows: Vec<ExistingRow> = db
-            .load_positional(&sql, &vals)
-            .with_context(|| format!("cannot read existing rows of {}", spec.target.table()))?;
-        absorb_rows(clock, spec, rows, seen);
+        let table = spec.target.table();
+        for (from, mut vals) in parts(
+            db,
+            rows_col.as_deref(),
+            &rows_ids,
+            table,
+            "a",
+            entity,
+            Some(Mark::Uuid),
+        ) {
+            let sql = format!(
+                "SELECT {cols} FROM {from}{filter}",
+                cols = row_cols(db, spec.target),
+            );
+            vals.extend(fvals.iter().cloned());
+            let rows: Vec<ExistingRow> = db
+                .load_positional(&sql, &vals)
+                .with_context(|| format!("cannot read existing rows of {table}"))?;
+            absorb_rows(clock, spec, rows, seen);
+        }
     }
-    let mut vals = page_vals();
-    let mut sql = format!(
-        "SELECT k.key_hash FROM {pg} sigov_alert_ledger k ON k.entity_id = pg.id \
-         WHERE k.check_name = ?",
-        pg = page(&ledger_col),
-    );
-    vals.push(spec.check.into());
+    let mut tail = " AND k.check_name = ?".to_owned();
+    let mut tvals: Vec<Val> = vec![spec.check.into()];
     if let Some(since) = spec.since {
-        sql.push_str(&format!(
+        tail.push_str(&format!(
             " AND ({} >= {}",
             db.unindexed("k.business_date"),
             db.mark(Mark::Date)
         ));
-        vals.push(Val::Text(since.to_string()));
+        tvals.push(Val::Text(since.to_string()));
         if !spec.keys_of_any_date.is_empty() {
             let marks = vec!["?"; spec.keys_of_any_date.len()].join(", ");
-            sql.push_str(&format!(" OR k.alert_type IN ({marks})"));
-            vals.extend(spec.keys_of_any_date.iter().map(|t| Val::from(*t)));
+            tail.push_str(&format!(" OR k.alert_type IN ({marks})"));
+            tvals.extend(spec.keys_of_any_date.iter().map(|t| Val::from(*t)));
         }
-        sql.push(')');
+        tail.push(')');
     }
-    let keys: Vec<HashRow> = db
-        .load_positional(&sql, &vals)
-        .context("cannot read the alert ledger")?;
-    for h in keys.iter().filter_map(HashRow::hash) {
-        seen.add_key_hash(h);
+    let ledger = "sigov_alert_ledger";
+    for (from, mut vals) in parts(
+        db,
+        ledger_col.as_deref(),
+        &ledger_ids,
+        ledger,
+        "k",
+        "entity_id",
+        None,
+    ) {
+        vals.extend(tvals.iter().cloned());
+        let keys: Vec<HashRow> = db
+            .load_positional(&format!("SELECT k.key_hash FROM {from}{tail}"), &vals)
+            .context("cannot read the alert ledger")?;
+        for h in keys.iter().filter_map(HashRow::hash) {
+            seen.add_key_hash(h);
+        }
     }
     Ok(())
+}
+
+/// `ids` once each, in their first order.
+fn distinct(ids: &[String]) -> Vec<String> {
+    let mut once = std::collections::HashSet::new();
+    ids.iter()
+        .filter(|i| once.insert(i.as_str()))
+        .cloned()
+        .collect()
 }
 
 #[derive(QueryableByName)]

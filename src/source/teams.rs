@@ -36,6 +36,20 @@ struct MemberRow {
 }
 crate::db::reused::positional!(MemberRow, (Text, BigInt, super::columns::PersonSql));
 
+/// An active affectation, read by position (the columns of [`TeamCache::read_all`]).
+#[derive(diesel::Queryable)]
+struct Affectation {
+    #[diesel(deserialize_as = Lossy)]
+    projet_id: String,
+    resp: i64,
+    #[diesel(deserialize_as = crate::db::text::LossyOpt)]
+    utilisateur_id: Option<String>,
+}
+crate::db::reused::positional!(
+    Affectation,
+    (Text, BigInt, diesel::sql_types::Nullable<Text>)
+);
+
 /// Active teams (`date_fin IS NULL`) by project, read on demand and kept for the run.
 #[derive(Debug)]
 pub struct TeamCache {
@@ -47,6 +61,8 @@ pub struct TeamCache {
     complete: Option<bool>,
     /// Statements sent to read teams (for tests and the debug log).
     pub reads: u64,
+    /// Projects, stages, modules and users, held when every team is (see [`TeamCache::held`]).
+    pub dir: super::Directory,
 }
 
 impl Default for TeamCache {
@@ -60,10 +76,11 @@ impl TeamCache {
     pub fn with_capacity(cap: usize) -> TeamCache {
         TeamCache {
             teams: HashMap::new(),
-            cap: cap.max(1),
+            cap,
             empty: Rc::new(Vec::new()),
             complete: None,
             reads: 0,
+            dir: super::Directory::default(),
         }
     }
 
@@ -87,17 +104,7 @@ impl TeamCache {
         db: &mut Db,
         projects: impl IntoIterator<Item = &'p str>,
     ) -> Result<()> {
-        if self.complete.is_none() {
-            let n = db
-                .count("SELECT COUNT(*) AS n FROM core_projet", &[])
-                .context("cannot count projects")?;
-            let complete = usize::try_from(n).is_ok_and(|n| n <= self.cap);
-            if complete {
-                self.read(db, "", &[])?;
-            }
-            self.complete = Some(complete);
-        }
-        if self.complete == Some(true) {
+        if self.held(db)? {
             return Ok(());
         }
         // Only the page's teams: those of earlier pages that it needs too are kept.
@@ -122,6 +129,57 @@ impl TeamCache {
             let vals: Vec<Val> = part.iter().map(|p| Val::Text((*p).to_owned())).collect();
             self.read(db, &format!("AND a.projet_id IN ({marks})"), &vals)?;
         }
+        Ok(())
+    }
+
+    /// Whether the database is small enough for the run to hold every team, and the
+    /// [`super::Directory`] its checks join candidates in (no more projects than the cache's
+    /// bound). Decided once, by counting the projects; when it is, every active team is read
+    /// then: the affectations in one narrow statement, their users from the directory.
+    pub fn held(&mut self, db: &mut Db) -> Result<bool> {
+        if let Some(c) = self.complete {
+            return Ok(c);
+        }
+        let n = db
+            .count("SELECT COUNT(*) AS n FROM core_projet", &[])
+            .context("cannot count projects")?;
+        let complete = self.cap > 0 && usize::try_from(n).is_ok_and(|n| n <= self.cap);
+        if complete {
+            self.read_all(db)?;
+        }
+        self.complete = Some(complete);
+        Ok(complete)
+    }
+
+    /// Every active team, joined here: the affectations read narrow, in id order, each
+    /// member found among the directory's users (the server's inner join: an affectation
+    /// whose user does not exist names nobody).
+    fn read_all(&mut self, db: &mut Db) -> Result<()> {
+        let sql = format!(
+            "SELECT {pid} AS projet_id, {resp} AS resp, {uid} AS utilisateur_id \
+             FROM core_affectation a WHERE a.date_fin IS NULL ORDER BY a.id",
+            pid = db.text("a.projet_id"),
+            resp = db.flag("a.est_responsable_principal"),
+            uid = db.text("a.utilisateur_id"),
+        );
+        let rows: Vec<Affectation> = db
+            .load_positional(&sql, &[])
+            .context("cannot read project teams")?;
+        self.reads += 1;
+        let users = self.dir.users(db)?;
+        let mut read: HashMap<String, Vec<Member>> = HashMap::new();
+        for a in rows {
+            let Some(uid) = a.utilisateur_id else {
+                continue;
+            };
+            if let Some(p) = users.get(&db.id_keys().key128(&uid)) {
+                read.entry(db.id_key(&a.projet_id))
+                    .or_default()
+                    .push((a.resp != 0, p.clone()));
+            }
+        }
+        self.teams
+            .extend(read.into_iter().map(|(k, team)| (k, Rc::new(team))));
         Ok(())
     }
 
@@ -164,8 +222,13 @@ impl TeamCache {
 
     /// The team of `project` (empty when it has none or was not loaded).
     pub fn team(&self, db: &Db, project: &str) -> Team {
+        self.team_of(db.id_keys(), project)
+    }
+
+    /// [`TeamCache::team`] without the connection.
+    pub fn team_of(&self, keys: crate::db::IdKeys, project: &str) -> Team {
         self.teams
-            .get(&db.id_key(project))
+            .get(&keys.key(project))
             .cloned()
             .unwrap_or_else(|| self.empty.clone())
     }

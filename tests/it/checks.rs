@@ -484,17 +484,40 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     std::fs::write(&small, "[check]\npage_size = 4\n").expect("config");
     let sliced = dir.join("sliced.toml");
     std::fs::write(&sliced, "[check]\nslice_alerts = 3\n").expect("config");
+    // The task candidates joined by the server (a candidate table) rather than in memory, in
+    // pages of 2,000 and of four.
+    let server = dir.join("server.toml");
+    std::fs::write(&server, "[check]\nmemory_projects = 0\n").expect("config");
+    let server_small = dir.join("server-small.toml");
+    std::fs::write(
+        &server_small,
+        "[check]\nmemory_projects = 0\npage_size = 4\n",
+    )
+    .expect("config");
     let mut results = Vec::new();
-    for config in [None, Some(&small), Some(&sliced)] {
+    for config in [
+        None,
+        Some(&small),
+        Some(&sliced),
+        Some(&server),
+        Some(&server_small),
+    ] {
         let demo = TestDb::demo(t.backend, 40);
         let mut s = demo.sigov().env("SIGOV_NOW", "2026-11-22T10:00:00Z");
         if let Some(c) = config {
             s = s.env("SIGOV_CONFIG", c.to_str().expect("utf-8"));
         }
         let r = s
-            .args(["--format", "json", "check", "all", "--no-mail"])
+            .args(["-vv", "--format", "json", "check", "all", "--no-mail"])
             .run()
             .ok();
+        let in_memory = config.is_none_or(|c| c != &server && c != &server_small);
+        assert_eq!(
+            r.stderr.contains("open tasks, joined in memory"),
+            in_memory,
+            "{config:?}: {}",
+            r.stderr
+        );
         let counters: Vec<serde_json::Value> = r.json()["checks"]
             .as_array()
             .expect("checks")
@@ -521,8 +544,77 @@ backend_test!(pages_of_any_size_decide_the_same, |t| {
     }
     assert_eq!(results[0].0, results[1].0);
     assert_eq!(results[0].1, results[1].1);
-    assert_eq!(results[0].0, results[2].0);
-    assert_eq!(results[0].1, results[2].1);
+    for other in &results[2..] {
+        assert_eq!(results[0].0, other.0);
+        assert_eq!(results[0].1, other.1);
+    }
+});
+
+backend_test!(task_reruns_count_the_same_whichever_side_joins, |t| {
+    let _ = &t;
+    // With an escalation ladder on overdue tasks, the task check reads what each page's tasks
+    // recorded (its keys outlive the look-back window): by the page's ids when the run joins
+    // the candidates in memory, from the candidate table when the server does. Run on one day;
+    // again the same day with only the alert rows left (as Django wrote them: no ledger key,
+    // which would refuse a duplicate anyway), so that only that read holds the overdue alerts
+    // back; and the next day. The four ways count the same.
+    let dir_tmp = crate::common::tempdir("task-joins");
+    let dir = dir_tmp.path().to_path_buf();
+    std::fs::create_dir_all(&dir).expect("dir");
+    let ladder = "[escalation]\ntasks = [{ after = 2, to = \"superusers\" }]\n";
+    let mut results = Vec::new();
+    for (i, check) in [
+        "",
+        "page_size = 4\n",
+        "memory_projects = 0\n",
+        "memory_projects = 0\npage_size = 4\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let config = dir.join(format!("c{i}.toml"));
+        std::fs::write(&config, format!("{ladder}[check]\n{check}")).expect("config");
+        let demo = TestDb::demo(t.backend, 40);
+        let mut runs = Vec::new();
+        for now in [
+            "2026-11-22T10:00:00Z",
+            "2026-11-22T11:00:00Z",
+            "2026-11-23T10:00:00Z",
+        ] {
+            if now.ends_with("11:00:00Z") {
+                demo.exec("DELETE FROM sigov_outbox");
+                demo.exec("DELETE FROM sigov_alert_ledger");
+            }
+            let r = demo
+                .sigov()
+                .env("SIGOV_NOW", now)
+                .env("SIGOV_CONFIG", config.to_str().expect("utf-8"))
+                .args(["--format", "json", "check", "tasks", "--no-mail"])
+                .run()
+                .ok();
+            let k = r.json()["counters"].clone();
+            runs.push(serde_json::json!([
+                k["candidates"],
+                k["created"],
+                k["duplicates"],
+                k["by_type"]
+            ]));
+        }
+        assert!(runs[0][1].as_i64().unwrap_or(0) > 5, "{runs:?}");
+        // The escalations are held back by their ledger keys only; the overdue alerts by
+        // their rows too.
+        assert!(
+            runs[1][2].as_i64().unwrap_or(0) > 5,
+            "held back by rows: {runs:?}"
+        );
+        let mut rows = alerts(&demo);
+        rows.sort();
+        results.push((runs, rows));
+    }
+    for other in &results[1..] {
+        assert_eq!(results[0].0, other.0);
+        assert_eq!(results[0].1, other.1);
+    }
 });
 
 backend_test!(

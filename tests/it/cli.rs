@@ -157,6 +157,8 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
     std::fs::write(&file4, "[health]\nschedule.tasks = \"every 4 hours\"\n").expect("config");
     let file5 = dir.join("sigov5.toml");
     std::fs::write(&file5, "[check]\nslice_alerts = 0\n").expect("config");
+    let file6 = dir.join("sigov6.toml");
+    std::fs::write(&file6, "[check]\nmemory_projects = 20000000\n").expect("config");
     for (env, msg) in [
         (
             vec![("SIGOV_FORMAT", "xml")],
@@ -181,6 +183,10 @@ fn configuration_errors_name_their_source_and_the_kind_expected() {
         (
             vec![("SIGOV_CONFIG", file5.to_str().expect("utf-8"))],
             "`check.slice_alerts` = 0 (",
+        ),
+        (
+            vec![("SIGOV_CONFIG", file6.to_str().expect("utf-8"))],
+            "`check.memory_projects` = 20000000 (",
         ),
         (
             vec![("SIGOV_CONFIG", file3.to_str().expect("utf-8"))],

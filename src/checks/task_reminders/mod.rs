@@ -82,17 +82,12 @@ impl Execute for TaskReminders {
         let spec = rule::seen_spec(rules, set, today);
         let mut total = 0;
         for kind in super::tasks::query::TaskKind::checked(true) {
-            let (pager, open) = query::candidates(db, *kind, window, run.page_size())?;
+            let size = run.page_size();
+            let (cands, open) = query::candidates(db, run.teams(), *kind, window, size)?;
             total += open;
-            let cols = ("projet_id", "tache_id");
-            run.pages(
-                db,
-                pager,
-                &spec,
-                cols,
-                super::tasks::query::task_page,
-                |c, seen| rule::evaluate(c, rules, set, today, seen),
-            )?;
+            run.candidates(db, cands, &spec, |c, seen| {
+                rule::evaluate(c, rules, set, today, seen)
+            })?;
         }
         Ok(total)
     }

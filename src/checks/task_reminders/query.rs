@@ -1,9 +1,11 @@
 //! The reminders' SQL: open tasks due within the reminder window, read like the overdue
 //! tasks (same columns, same pages: [`crate::checks::tasks::query`]).
 
+use crate::checks::run::Candidates;
 use crate::checks::tasks::query::{select, TaskKind};
+use crate::checks::tasks::rule::Candidate;
 use crate::db::{Db, Mark, Val};
-use crate::source::Pager;
+use crate::source::TeamCache;
 use anyhow::Result;
 use chrono::NaiveDate;
 
@@ -11,12 +13,14 @@ use chrono::NaiveDate;
 /// reminder; and the count of open tasks of `kind`.
 pub fn candidates(
     db: &mut Db,
+    teams: &mut TeamCache,
     kind: TaskKind,
     window: (NaiveDate, NaiveDate),
     size: u32,
-) -> Result<(Pager, i64)> {
+) -> Result<(Candidates<Candidate>, i64)> {
     select(
         db,
+        teams,
         kind,
         &format!(
             "t.date_fin >= {d} AND t.date_fin <= {d}",

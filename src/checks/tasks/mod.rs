@@ -89,10 +89,10 @@ impl Execute for Tasks {
         let spec = rule::seen_spec(rules, today);
         let mut total = 0;
         for kind in query::TaskKind::checked(set.module_tasks) {
-            let (pager, open) = query::task_candidates(db, today, *kind, run.page_size())?;
+            let size = run.page_size();
+            let (cands, open) = query::task_candidates(db, run.teams(), today, *kind, size)?;
             total += open;
-            let cols = ("projet_id", "tache_id");
-            run.pages(db, pager, &spec, cols, query::task_page, |c, seen| {
+            run.candidates(db, cands, &spec, |c, seen| {
                 rule::evaluate(c, &supers, rules, set, today, seen)
             })?;
         }
