@@ -62,7 +62,7 @@ pub struct TeamCache {
     /// Statements sent to read teams (for tests and the debug log).
     pub reads: u64,
     /// Projects, stages, modules and users, held when every team is (see [`TeamCache::held`]).
-    pub dir: super::Directory,
+    pub dir: super::directory::Directory,
 }
 
 impl Default for TeamCache {
@@ -80,7 +80,7 @@ impl TeamCache {
             empty: Rc::new(Vec::new()),
             complete: None,
             reads: 0,
-            dir: super::Directory::default(),
+            dir: super::directory::Directory::default(),
         }
     }
 
@@ -133,7 +133,7 @@ impl TeamCache {
     }
 
     /// Whether the database is small enough for the run to hold every team, and the
-    /// [`super::Directory`] its checks join candidates in (no more projects than the cache's
+    /// [`super::directory::Directory`] its checks join candidates in (no more projects than the cache's
     /// bound). Decided once, by counting the projects; when it is, every active team is read
     /// then: the affectations in one narrow statement, their users from the directory.
     pub fn held(&mut self, db: &mut Db) -> Result<bool> {
