@@ -277,6 +277,13 @@ impl Db {
     }
 }
 
+/// `s`'s bytes without trailing spaces, ASCII letters in lowercase.
+fn fold_ascii(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.trim_end_matches(' ')
+        .bytes()
+        .map(|c| c.to_ascii_lowercase())
+}
+
 /// Ids as the server compares them ([`Db::id_keys`]).
 #[derive(Debug, Clone, Copy)]
 pub struct IdKeys(Backend);
@@ -287,6 +294,24 @@ impl IdKeys {
         match self.0 {
             Backend::Mysql => id.trim_end_matches(' ').to_lowercase(),
             Backend::Sqlite | Backend::Postgres => id.to_owned(),
+        }
+    }
+
+    /// Two values of a text column (an id) in the order the server's `ORDER BY` gives them:
+    /// MySQL without case or trailing spaces (the ids' collation, for ASCII), the others byte
+    /// by byte; a NULL first (PostgreSQL: last).
+    pub fn order_text(&self, a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) if self.0 == Backend::Postgres => Ordering::Greater,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) if self.0 == Backend::Postgres => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(a), Some(b)) => match self.0 {
+                Backend::Mysql => fold_ascii(a).cmp(fold_ascii(b)),
+                Backend::Sqlite | Backend::Postgres => a.cmp(b),
+            },
         }
     }
 
@@ -353,5 +378,40 @@ mod tests {
         // A sign is no hex digit (`from_str_radix` would take it).
         let signed = "+123456789abcdef0123456789abcdef";
         assert_eq!(lite.key128(signed), crate::db::keyhash::of_u128(signed));
+    }
+
+    #[test]
+    fn text_is_ordered_as_each_server_orders_it() {
+        use std::cmp::Ordering::{Greater, Less};
+        let (my, pg, lite) = (
+            IdKeys(Backend::Mysql),
+            IdKeys(Backend::Postgres),
+            IdKeys(Backend::Sqlite),
+        );
+        // MySQL's collation folds ASCII case and trailing spaces: 'B' after 'a'; bytes put
+        // 'B' (0x42) before 'a' (0x61).
+        assert_eq!(my.order_text(Some("a1"), Some("B1")), Less);
+        assert_eq!(
+            my.order_text(Some("ab "), Some("AB")),
+            std::cmp::Ordering::Equal
+        );
+        for k in [pg, lite] {
+            assert_eq!(k.order_text(Some("a1"), Some("B1")), Greater);
+        }
+        // NULL: first on MySQL and SQLite, last on PostgreSQL.
+        for k in [my, lite] {
+            assert_eq!(k.order_text(None, Some("0")), Less);
+            assert_eq!(k.order_text(Some("0"), None), Greater);
+        }
+        assert_eq!(pg.order_text(None, Some("0")), Greater);
+        assert_eq!(pg.order_text(Some("0"), None), Less);
+        // Fixed-width times order as their text.
+        assert_eq!(
+            my.order_text(
+                Some("2026-11-22 06:00:00.000001"),
+                Some("2026-11-22 06:00:00.000010")
+            ),
+            Less
+        );
     }
 }

@@ -654,6 +654,12 @@ pub fn alerts(t: &TestDb) -> Vec<(String, String, String, String)> {
          JOIN core_utilisateur u ON u.id = a.destinataire_id")
 }
 
+/// [`alerts`] in the order they were written (by id).
+pub fn alerts_in_order(t: &TestDb) -> Vec<(String, String, String, String)> {
+    rows_of(t, "SELECT a.type_alerte AS t, u.username AS u, a.titre AS ti, a.message AS m FROM core_alerteprojet a \
+         JOIN core_utilisateur u ON u.id = a.destinataire_id ORDER BY a.id")
+}
+
 fn rows_of(t: &TestDb, sql: &str) -> Vec<(String, String, String, String)> {
     #[derive(diesel::QueryableByName)]
     struct R {

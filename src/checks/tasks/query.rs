@@ -190,6 +190,8 @@ struct ScanRow {
     date_fin: Option<String>,
     #[diesel(deserialize_as = LossyOpt)]
     assignee_id: Option<String>,
+    #[diesel(deserialize_as = LossyOpt)]
+    created: Option<String>,
 }
 crate::db::reused::positional!(
     ScanRow,
@@ -198,15 +200,17 @@ crate::db::reused::positional!(
         Nullable<Text>,
         Nullable<Text>,
         Nullable<Text>,
+        Nullable<Text>,
         Nullable<Text>
     )
 );
 
-/// [`select`] joined here: one narrow scan of the open tasks of `kind` in creation order,
-/// every column NULL but for those `due` keeps (their count is the open tasks'), each due task
-/// joined to its stage (module), project and assignee in the run's [`source::Directory`], as
-/// the server's joins would (a task whose stage or project does not exist is no candidate).
-/// At 5,000 projects: 0.07–0.09 s, where the candidate table took 0.35 s.
+/// [`select`] joined here: one narrow scan of the open tasks of `kind`, every column NULL but
+/// for those `due` keeps (their count is the open tasks'), each due task joined to its stage
+/// (module), project and assignee in the run's [`source::Directory`], as the server's joins
+/// would (a task whose stage or project does not exist is no candidate), then sorted in the
+/// candidate table's order as the server would sort it ([`crate::db::IdKeys::order_text`]).
+/// At 5,000 projects: about 0.05 s of the server's time, where the candidate table took 0.35 s.
 fn held(
     db: &mut Db,
     teams: &mut TeamCache,
@@ -215,9 +219,11 @@ fn held(
     vals: &[Val],
 ) -> Result<(Candidates<Candidate>, i64)> {
     let when = |x: &str| format!("CASE WHEN {due} THEN {x} END");
+    // Not sorted by the server: with the task's name among its columns, MariaDB sorted every
+    // open task and read each again by its row id (0.22 s, against 0.04 s for the scan).
     let sql = format!(
-        "SELECT {tid}, {parent}, {nom}, {df}, {resp} FROM {table} t WHERE {open} \
-         ORDER BY t.date_creation DESC, t.id",
+        "SELECT {tid}, {parent}, {nom}, {df}, {resp}, {created} FROM {table} t WHERE {open}",
+        created = when(&db.text("t.date_creation")),
         tid = when(&db.text("t.id")),
         parent = when(&db.text(&format!("t.{}", kind.parent()))),
         nom = when("t.nom"),
@@ -226,7 +232,7 @@ fn held(
         table = kind.table(),
         open = kind.open("t"),
     );
-    let binds: Vec<Val> = (0..5).flat_map(|_| vals.iter().cloned()).collect();
+    let binds: Vec<Val> = (0..6).flat_map(|_| vals.iter().cloned()).collect();
     let dir = &mut teams.dir;
     dir.projects(db)?;
     dir.users(db)?;
@@ -271,10 +277,24 @@ fn held(
             nom: r.nom.unwrap_or_default(),
             date_fin: r.date_fin.unwrap_or_default(),
             assignee_id: r.assignee_id,
+            created: r.created,
         });
     })
     .with_context(|| format!("cannot read {}", kind.table()))?;
+    // The candidate table's order: newest first, then by id (a module task's is a number).
     let len = held.iter().map(Vec::len).sum();
+    let mut all = Vec::with_capacity(len);
+    for chunk in held {
+        all.extend(chunk);
+    }
+    let id_order = |a: &str, b: &str| match (a.parse::<i64>(), b.parse::<i64>()) {
+        (Ok(x), Ok(y)) if kind == TaskKind::Module => x.cmp(&y),
+        _ => keys.order_text(Some(a), Some(b)),
+    };
+    all.sort_by(|a, b| {
+        keys.order_text(b.created.as_deref(), a.created.as_deref())
+            .then_with(|| id_order(&a.tache_id, &b.tache_id))
+    });
     log::debug!(
         "{}: {len} due of {open} open tasks, joined in memory",
         kind.table()
@@ -282,7 +302,7 @@ fn held(
     Ok((
         Candidates::Held {
             len,
-            rows: Box::new(held.into_iter().flatten().map(Held::candidate)),
+            rows: Box::new(all.into_iter().map(Held::candidate)),
             ids: |c| (c.projet.id.as_str(), c.tache_id.as_str()),
         },
         open,
@@ -301,6 +321,8 @@ struct Held {
     date_fin: String,
     assignee_id: Option<String>,
     assignee: Option<Rc<Person>>,
+    /// `date_creation`, as text in the backend's one format (the sort key).
+    created: Option<String>,
     project: Rc<source::directory::Project>,
     team: source::Team,
 }
