@@ -55,7 +55,7 @@ pub struct Directory {
     /// Stage id → project.
     stages: Option<HashMap<u128, Rc<Project>>>,
     /// Module id → (project, module name).
-    modules: Option<HashMap<u128, (Rc<Project>, String)>>,
+    modules: Option<HashMap<u128, (Rc<Project>, Rc<str>)>>,
     users: Option<HashMap<u128, Rc<Person>>>,
     /// Statements sent (for tests and the debug log).
     pub reads: u64,
@@ -108,11 +108,11 @@ impl Directory {
 
     /// Every module's project and name (module id → (project, name)), of the modules whose
     /// project exists.
-    pub fn modules(&mut self, db: &mut Db) -> Result<&HashMap<u128, (Rc<Project>, String)>> {
+    pub fn modules(&mut self, db: &mut Db) -> Result<&HashMap<u128, (Rc<Project>, Rc<str>)>> {
         if self.modules.is_none() {
             let mut map = HashMap::new();
             self.children(db, "core_moduleprojet", "x.nom", |k, p, nom| {
-                map.insert(k, (p, nom));
+                map.insert(k, (p, Rc::from(nom)));
             })?;
             self.modules = Some(map);
         }
@@ -175,7 +175,7 @@ impl Directory {
         keys: IdKeys,
         module: bool,
         id: &str,
-    ) -> Option<(Rc<Project>, Option<String>)> {
+    ) -> Option<(Rc<Project>, Option<Rc<str>>)> {
         let key = keys.key128(id);
         if module {
             let (p, n) = self.modules.as_ref()?.get(&key)?;

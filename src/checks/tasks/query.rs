@@ -265,20 +265,21 @@ fn held(
         let Some(chunk) = held.last_mut() else {
             return;
         };
-        chunk.push(Held {
-            assignee: r
-                .assignee_id
-                .as_deref()
-                .and_then(|a| teams.dir.user(keys, a)),
-            team: teams.team_of(keys, &project.info.id),
-            project,
-            tache_id,
-            module,
-            nom: r.nom.unwrap_or_default(),
-            date_fin: r.date_fin.unwrap_or_default(),
-            assignee_id: r.assignee_id,
-            created: r.created,
-        });
+        let assignee = r
+            .assignee_id
+            .as_deref()
+            .and_then(|a| teams.dir.user(keys, a));
+        let team = teams.team_of(keys, &project.info.id);
+        chunk.push(Held::new(
+            [
+                Some(tache_id.as_str()),
+                Some(r.nom.as_deref().unwrap_or_default()),
+                Some(r.date_fin.as_deref().unwrap_or_default()),
+                r.assignee_id.as_deref(),
+                r.created.as_deref(),
+            ],
+            (module, assignee, project, team),
+        ));
     })
     .with_context(|| format!("cannot read {}", kind.table()))?;
     // The candidate table's order: newest first, then by id (a module task's is a number).
@@ -292,8 +293,8 @@ fn held(
         _ => keys.order_text(Some(a), Some(b)),
     };
     all.sort_by(|a, b| {
-        keys.order_text(b.created.as_deref(), a.created.as_deref())
-            .then_with(|| id_order(&a.tache_id, &b.tache_id))
+        keys.order_text(b.part(Held::CREATED), a.part(Held::CREATED))
+            .then_with(|| id_order(a.id(), b.id()))
     });
     log::debug!(
         "{}: {len} due of {open} open tasks, joined in memory",
@@ -312,33 +313,83 @@ fn held(
 /// Due tasks per chunk of [`held`]'s buffer.
 const HELD_CHUNK: usize = 1024;
 
-/// A due task as [`held`] keeps it until its page: what is the task's own, and what it shares
-/// with the tasks of its project (a third of a [`Candidate`]'s size).
+/// A due task as [`held`] keeps it until its page: its own text in one allocation (its id,
+/// name, due date, assignee's id and creation time, one after the other), and what it shares
+/// with the tasks of its project. About a third of a [`Candidate`]'s size, and one allocation
+/// where there were five.
 struct Held {
-    tache_id: String,
-    module: Option<String>,
-    nom: String,
-    date_fin: String,
-    assignee_id: Option<String>,
+    text: Box<str>,
+    /// Where each part of `text` ends.
+    ends: [u32; 5],
+    /// Bit `i`: part `i` was read (not NULL).
+    present: u8,
+    module: Option<Rc<str>>,
     assignee: Option<Rc<Person>>,
-    /// `date_creation`, as text in the backend's one format (the sort key).
-    created: Option<String>,
     project: Rc<source::directory::Project>,
     team: source::Team,
 }
 
+type Shared = (
+    Option<Rc<str>>,
+    Option<Rc<Person>>,
+    Rc<source::directory::Project>,
+    source::Team,
+);
+
 impl Held {
+    const ID: usize = 0;
+    const NOM: usize = 1;
+    const DUE: usize = 2;
+    const ASSIGNEE: usize = 3;
+    const CREATED: usize = 4;
+
+    fn new(parts: [Option<&str>; 5], (module, assignee, project, team): Shared) -> Held {
+        let mut text = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
+        let mut ends = [0u32; 5];
+        let mut present = 0u8;
+        for (i, p) in parts.iter().enumerate() {
+            if let Some(p) = p {
+                text.push_str(p);
+                present |= 1 << i;
+            }
+            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Held {
+            text: text.into_boxed_str(),
+            ends,
+            present,
+            module,
+            assignee,
+            project,
+            team,
+        }
+    }
+
+    /// Part `i` of the text; `None` when it was NULL.
+    fn part(&self, i: usize) -> Option<&str> {
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize)
+    }
+
+    fn id(&self) -> &str {
+        self.part(Held::ID).unwrap_or_default()
+    }
+
     fn candidate(self) -> Candidate {
+        let owned = |i| self.part(i).map(str::to_owned);
         Candidate {
             projet: self.project.info.clone(),
             projet_statut: self.project.statut.clone(),
-            tache_id: self.tache_id,
-            module: self.module,
-            nom: self.nom,
-            date_fin: self.date_fin,
-            assignee_id: self.assignee_id,
-            assignee: self.assignee.map(|p| Person::clone(&p)),
-            team: self.team,
+            tache_id: self.id().to_owned(),
+            module: self.module.as_deref().map(str::to_owned),
+            nom: owned(Held::NOM).unwrap_or_default(),
+            date_fin: owned(Held::DUE).unwrap_or_default(),
+            assignee_id: owned(Held::ASSIGNEE),
+            assignee: self.assignee.as_deref().cloned(),
+            team: self.team.clone(),
         }
     }
 }
