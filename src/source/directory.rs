@@ -22,6 +22,9 @@ pub struct Project {
     pub statut: String,
 }
 
+/// A module: its project and its name.
+pub type Module = (Rc<Project>, Rc<str>);
+
 #[derive(diesel::Queryable)]
 struct ProjectRow {
     proj: ProjectCols,
@@ -55,7 +58,7 @@ pub struct Directory {
     /// Stage id → project.
     stages: Option<HashMap<u128, Rc<Project>>>,
     /// Module id → (project, module name).
-    modules: Option<HashMap<u128, (Rc<Project>, Rc<str>)>>,
+    modules: Option<HashMap<u128, Module>>,
     users: Option<HashMap<u128, Rc<Person>>>,
     /// Statements sent (for tests and the debug log).
     pub reads: u64,
@@ -108,7 +111,7 @@ impl Directory {
 
     /// Every module's project and name (module id → (project, name)), of the modules whose
     /// project exists.
-    pub fn modules(&mut self, db: &mut Db) -> Result<&HashMap<u128, (Rc<Project>, Rc<str>)>> {
+    pub fn modules(&mut self, db: &mut Db) -> Result<&HashMap<u128, Module>> {
         if self.modules.is_none() {
             let mut map = HashMap::new();
             self.children(db, "core_moduleprojet", "x.nom", |k, p, nom| {
