@@ -611,6 +611,27 @@ backend_test!(an_unreadable_context_never_causes_a_duplicate, |t| {
     }
 });
 
+backend_test!(a_recorded_time_beyond_the_calendar_is_no_panic, |t| {
+    let _d = overdue_project(&t);
+    // PostgreSQL keeps times up to the year 294276, past chrono's 262143: such a row, read
+    // with what was recorded, made sigov panic (exit 101). Elsewhere, the latest time each
+    // backend keeps.
+    let far = match t.backend {
+        Backend::Postgres => "290000-01-01 00:00:00+00",
+        Backend::Mysql | Backend::Sqlite => "9999-12-31 23:59:59",
+    };
+    t.exec(&format!(
+        "INSERT INTO core_alerteprojet (type_alerte, niveau, titre, message, lue, date_creation, date_lecture, \
+         donnees_contexte, destinataire_id, projet_id) VALUES \
+         ('TACHES_EN_RETARD', 'WARNING', 't', 'm', '0', '{far}', NULL, '{{}}', '{MEMBER}', '{BP}'), \
+         ('ECHEANCE_DEPASSEE', 'DANGER', 't', 'm', '0', '{far}', NULL, '{{}}', '{RESP}', '{BP}')"
+    ));
+    for check in ["tasks", "deadlines"] {
+        let v = t.check_ok(check, "reference");
+        assert_eq!(v["status"], "success", "{check}: {v:#}");
+    }
+});
+
 backend_test!(rows_that_would_drop_out_are_counted_and_logged, |t| {
     let mut d = overdue_project(&t);
     let off = match t.backend {
