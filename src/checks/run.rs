@@ -125,19 +125,6 @@ pub enum Candidates<C> {
     },
 }
 
-/// Where the page loop takes its pages from.
-enum Pages<C> {
-    Table {
-        pager: source::Pager,
-        cols: (&'static str, &'static str),
-        load: PageLoader<C>,
-    },
-    Held {
-        rows: Box<dyn Iterator<Item = C>>,
-        ids: fn(&C) -> (&str, &str),
-    },
-}
-
 /// One run of a check as its `execute` sees it: the settings and the day, and the page loop
 /// that de-duplicates, evaluates, writes and counts.
 pub struct Run<'a> {
@@ -224,18 +211,13 @@ impl<'a> Run<'a> {
     pub fn candidates<C>(
         &mut self,
         db: &mut Db,
-        cands: Candidates<C>,
+        mut pages: Candidates<C>,
         spec: &SeenSpec,
         eval: impl Fn(Vec<C>, &Seen) -> Decisions,
     ) -> Result<()> {
-        let (total, mut pages) = match cands {
-            Candidates::Table { pager, cols, load } => {
-                (pager.rows.max(0), Pages::Table { pager, cols, load })
-            }
-            Candidates::Held { rows, len, ids } => (
-                i64::try_from(len).unwrap_or(i64::MAX),
-                Pages::Held { rows, ids },
-            ),
+        let total = match &pages {
+            Candidates::Table { pager, .. } => pager.rows.max(0),
+            Candidates::Held { len, .. } => i64::try_from(*len).unwrap_or(i64::MAX),
         };
         let bar = crate::progress::bar(total as u64, self.check);
         bar.set_message("candidates");
@@ -281,7 +263,7 @@ impl<'a> Run<'a> {
         let size = self.page_size.max(1) as usize;
         loop {
             let (cands, scope) = match &mut pages {
-                Pages::Table { pager, cols, load } => {
+                Candidates::Table { pager, cols, load } => {
                     let Some(page) = pager.next_page() else {
                         break;
                     };
@@ -292,7 +274,7 @@ impl<'a> Run<'a> {
                     };
                     (load(db, page, self.teams)?, scope)
                 }
-                Pages::Held { rows, ids } => {
+                Candidates::Held { rows, ids, .. } => {
                     let page: Vec<C> = rows.by_ref().take(size).collect();
                     if page.is_empty() {
                         break;

@@ -159,19 +159,6 @@ impl<C, ST> diesel::RunQueryDsl<C> for Typed<'_, ST> {}
 /// order. Implemented by [`positional!`] for a `Queryable` struct.
 pub trait Positional: Sized + 'static {
     type Sql: 'static;
-    #[cfg(feature = "mysql")]
-    fn load_mysql(
-        c: &mut diesel::mysql::MysqlConnection,
-        q: Typed<'_, Self::Sql>,
-    ) -> QueryResult<Vec<Self>>;
-    #[cfg(feature = "sqlite")]
-    fn load_sqlite(
-        c: &mut diesel::sqlite::SqliteConnection,
-        q: Typed<'_, Self::Sql>,
-    ) -> QueryResult<Vec<Self>>;
-    #[cfg(feature = "postgres")]
-    fn load_pg(c: &mut diesel::pg::PgConnection, q: Typed<'_, Self::Sql>)
-        -> QueryResult<Vec<Self>>;
     /// Each row handed to `f` as it is decoded, none held (the client library may still
     /// buffer the result, in its compact form).
     #[cfg(feature = "mysql")]
@@ -201,27 +188,6 @@ macro_rules! positional {
     ($row:ty, $st:ty) => {
         impl $crate::db::reused::Positional for $row {
             type Sql = $st;
-            #[cfg(feature = "mysql")]
-            fn load_mysql(
-                c: &mut diesel::mysql::MysqlConnection,
-                q: $crate::db::reused::Typed<'_, $st>,
-            ) -> diesel::QueryResult<Vec<Self>> {
-                diesel::RunQueryDsl::load::<Self>(q, c)
-            }
-            #[cfg(feature = "sqlite")]
-            fn load_sqlite(
-                c: &mut diesel::sqlite::SqliteConnection,
-                q: $crate::db::reused::Typed<'_, $st>,
-            ) -> diesel::QueryResult<Vec<Self>> {
-                diesel::RunQueryDsl::load::<Self>(q, c)
-            }
-            #[cfg(feature = "postgres")]
-            fn load_pg(
-                c: &mut diesel::pg::PgConnection,
-                q: $crate::db::reused::Typed<'_, $st>,
-            ) -> diesel::QueryResult<Vec<Self>> {
-                diesel::RunQueryDsl::load::<Self>(q, c)
-            }
             #[cfg(feature = "mysql")]
             fn each_mysql(
                 c: &mut diesel::mysql::MysqlConnection,

@@ -311,24 +311,13 @@ impl Db {
     where
         R: reused::Positional,
     {
-        self.statements += 1;
-        let _watch = self.watch_statement();
-        let repaired = text::repaired();
-        let nulls = text::nulls();
-        let q = reused::Typed::<R::Sql>::new(sql, vals);
-        let rows = match &mut self.conn {
-            #[cfg(feature = "mysql")]
-            super::conn::Conn::Mysql(c) => R::load_mysql(c, q),
-            #[cfg(feature = "sqlite")]
-            super::conn::Conn::Sqlite(c) => R::load_sqlite(c, q),
-            #[cfg(feature = "postgres")]
-            super::conn::Conn::Pg(c) => R::load_pg(c, q),
-        };
-        loaded(sql, rows, repaired, nulls)
+        let mut rows = Vec::new();
+        self.each_positional(sql, vals, |r| rows.push(r))?;
+        Ok(rows)
     }
 
-    /// [`Db::load_positional`] with each row handed to `f` as it is decoded, none held: for a
-    /// scan whose rows are mostly dropped.
+    /// Rows read by position, each handed to `f` as it is decoded (none held: for a scan whose
+    /// rows are mostly dropped).
     pub fn each_positional<R>(
         &mut self,
         sql: &str,
