@@ -156,7 +156,7 @@ mod pg {
     const TIMESTAMPTZ: u32 = 1184;
     const UUID: u32 = 2950;
 
-    fn epoch() -> chrono::NaiveDateTime {
+    pub(super) fn epoch() -> chrono::NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .unwrap_or_default()
@@ -196,7 +196,7 @@ mod pg {
     /// A PostgreSQL date (days from 2000-01-01) as MySQL writes it; beyond chrono's years (a
     /// PostgreSQL date reaches 5874897 AD), a text that is no date, so that the checks count
     /// it as one (`date_not_a_date`) instead of failing.
-    fn date_text(days: i32) -> String {
+    pub(super) fn date_text(days: i32) -> String {
         match days {
             i32::MAX => "infinity".to_owned(),
             i32::MIN => "-infinity".to_owned(),
@@ -219,7 +219,7 @@ mod pg {
 
     /// A PostgreSQL timestamp (microseconds from 2000-01-01 00:00, UTC for timestamptz) as
     /// MySQL writes a DATETIME(6); beyond chrono's years, a text that is no time.
-    fn stamp_text(micros: i64) -> String {
+    pub(super) fn stamp_text(micros: i64) -> String {
         use chrono::Timelike;
         match micros {
             i64::MAX => "infinity".to_owned(),
@@ -247,7 +247,7 @@ mod pg {
 
     /// `bytes` in lowercase hex digits (a uuid's 32: one allocation, where a `format!` per
     /// byte made seventeen, 60 % of a steady-state run's instructions on PostgreSQL).
-    fn hex(bytes: &[u8]) -> String {
+    pub(super) fn hex(bytes: &[u8]) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = String::with_capacity(bytes.len() * 2);
         for b in bytes {
@@ -281,7 +281,33 @@ mod pg {
         })
     }
 
-    #[cfg(test)]
+    impl FromSql<Text, Pg> for Lossy {
+        fn from_sql(v: PgValue<'_>) -> deserialize::Result<Self> {
+            Ok(Lossy(render(&v)?))
+        }
+        fn from_nullable_sql(v: Option<PgValue<'_>>) -> deserialize::Result<Self> {
+            match v {
+                Some(v) => Ok(Lossy(render(&v)?)),
+                None => crate::db::text::null_text(),
+            }
+        }
+    }
+
+    impl FromSql<Nullable<Text>, Pg> for LossyOpt {
+        fn from_sql(v: PgValue<'_>) -> deserialize::Result<Self> {
+            Ok(LossyOpt(Some(render(&v)?)))
+        }
+        fn from_nullable_sql(v: Option<PgValue<'_>>) -> deserialize::Result<Self> {
+            Ok(LossyOpt(v.map(|v| render(&v)).transpose()?))
+        }
+    }
+}
+
+/// PostgreSQL's rendering, against chrono's own output.
+#[cfg(all(test, feature = "postgres"))]
+mod pg_render_tests {
+    use super::pg::{date_text, epoch, hex, stamp_text};
+
     #[test]
     fn uuids_are_32_lowercase_hex_digits() {
         let b: Vec<u8> = (0u8..16)
@@ -292,7 +318,6 @@ mod pg {
         assert_eq!(hex(&[0x00, 0xff, 0x9a]), "00ff9a");
     }
 
-    #[cfg(test)]
     #[test]
     fn dates_and_times_are_written_as_mysql_writes_them() {
         let by_chrono_date = |d: i32| {
@@ -329,27 +354,6 @@ mod pg {
         for m in [i64::MAX - 1, 9_000_000_000_000_000_000] {
             let t = stamp_text(m);
             assert!(crate::clock::parse_stored_datetime(&t).is_none(), "{t}");
-        }
-    }
-
-    impl FromSql<Text, Pg> for Lossy {
-        fn from_sql(v: PgValue<'_>) -> deserialize::Result<Self> {
-            Ok(Lossy(render(&v)?))
-        }
-        fn from_nullable_sql(v: Option<PgValue<'_>>) -> deserialize::Result<Self> {
-            match v {
-                Some(v) => Ok(Lossy(render(&v)?)),
-                None => crate::db::text::null_text(),
-            }
-        }
-    }
-
-    impl FromSql<Nullable<Text>, Pg> for LossyOpt {
-        fn from_sql(v: PgValue<'_>) -> deserialize::Result<Self> {
-            Ok(LossyOpt(Some(render(&v)?)))
-        }
-        fn from_nullable_sql(v: Option<PgValue<'_>>) -> deserialize::Result<Self> {
-            Ok(LossyOpt(v.map(|v| render(&v)).transpose()?))
         }
     }
 }
