@@ -60,8 +60,6 @@ pub struct Directory {
     /// Module id → (project, module name).
     modules: Option<HashMap<u128, Module>>,
     users: Option<HashMap<u128, Rc<Person>>>,
-    /// Statements sent (for tests and the debug log).
-    pub reads: u64,
 }
 
 impl Directory {
@@ -77,7 +75,6 @@ impl Directory {
                     &[],
                 )
                 .context("cannot read projects")?;
-            self.reads += 1;
             let map = rows
                 .into_iter()
                 .map(|r| {
@@ -146,7 +143,6 @@ impl Directory {
             }
         })
         .with_context(|| format!("cannot read {table}"))?;
-        self.reads += 1;
         Ok(())
     }
 
@@ -159,7 +155,6 @@ impl Directory {
                     &[],
                 )
                 .context("cannot read users")?;
-            self.reads += 1;
             let map = rows
                 .into_iter()
                 .filter_map(|r| r.person.person())
